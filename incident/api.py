@@ -1,0 +1,217 @@
+"""The JSON API under /api/v1: thin handlers that parse, call a use case, return a schema."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from litestar import Controller, Response, delete, get, patch, post
+from litestar.params import Parameter
+from litestar.response import Stream
+from litestar.status_codes import HTTP_201_CREATED
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from incident import accounts, journal, services
+from incident.access import requires
+from incident.auth import Actor, Permission
+from incident.clock import Clock
+from incident.db import SchemaOutOfDate, check_schema
+from incident.lifecycle import Kind, Status
+from incident.models import TimelineEvent
+from incident.schemas import (
+    IncidentCreate,
+    IncidentPublic,
+    IncidentUpdate,
+    NoteCreate,
+    Page,
+    StatusChange,
+    TimelineEventPublic,
+    TokenCreate,
+    TokenCreated,
+    TokenPublic,
+    UserPublic,
+    VerificationPublic,
+)
+from incident.timeline import format_instant
+
+Limit = Annotated[int, Parameter(ge=1, le=500)]
+Offset = Annotated[int, Parameter(ge=0)]
+
+
+def event_public(event: TimelineEvent) -> TimelineEventPublic:
+    return TimelineEventPublic(seq=event.seq, at=event.at, actor=event.actor, kind=event.kind,
+                               payload=journal.payload_of(event), prev_hash=event.prev_hash,
+                               hash=event.hash)
+
+
+class IncidentController(Controller):
+    path = "/api/v1/incidents"
+    tags = ["incidents"]
+
+    @get("/", guards=[requires(Permission.READ_INCIDENTS)])
+    async def list_incidents(self, db: AsyncSession, actor: Actor, status: Status | None = None,
+                             kind: Kind | None = None, aware_from: datetime | None = None,
+                             aware_to: datetime | None = None,
+                             q: Annotated[str | None, Parameter(max_length=200)] = None,
+                             limit: Limit = 50, offset: Offset = 0) -> Page[IncidentPublic]:
+        where = services.IncidentFilter(status=status, kind=kind, aware_from=aware_from,
+                                        aware_to=aware_to, text=q)
+        items, total = await services.list_incidents(db, actor=actor, where=where, limit=limit,
+                                                     offset=offset)
+        return Page(items=await services.public(db, items), total=total, limit=limit,
+                    offset=offset)
+
+    @post("/", guards=[requires(Permission.WRITE_INCIDENTS)], status_code=HTTP_201_CREATED)
+    async def create_incident(self, db: AsyncSession, clock: Clock, rules: services.Rules,
+                              actor: Actor, data: IncidentCreate) -> IncidentPublic:
+        incident = await services.create_incident(db, clock=clock, rules=rules, actor=actor,
+                                                  data=data)
+        return (await services.public(db, [incident]))[0]
+
+    @get("/{key:str}", guards=[requires(Permission.READ_INCIDENTS)])
+    async def get_incident(self, db: AsyncSession, actor: Actor, key: str) -> IncidentPublic:
+        incident = await services.get_incident(db, actor=actor, key=key)
+        return (await services.public(db, [incident]))[0]
+
+    @patch("/{key:str}", guards=[requires(Permission.WRITE_INCIDENTS)])
+    async def update_incident(self, db: AsyncSession, clock: Clock, rules: services.Rules,
+                              actor: Actor, key: str, data: IncidentUpdate) -> IncidentPublic:
+        incident = await services.update_incident(db, clock=clock, rules=rules, actor=actor,
+                                                  key=key, data=data)
+        return (await services.public(db, [incident]))[0]
+
+    @post("/{key:str}/status", guards=[requires(Permission.WRITE_INCIDENTS)], status_code=200)
+    async def change_status(self, db: AsyncSession, clock: Clock, actor: Actor, key: str,
+                            data: StatusChange) -> IncidentPublic:
+        incident = await services.change_status(db, clock=clock, actor=actor, key=key,
+                                                target=data.status, reason=data.reason)
+        return (await services.public(db, [incident]))[0]
+
+    @post("/{key:str}/notes", guards=[requires(Permission.WRITE_INCIDENTS)],
+          status_code=HTTP_201_CREATED)
+    async def add_note(self, db: AsyncSession, clock: Clock, actor: Actor, key: str,
+                       data: NoteCreate) -> TimelineEventPublic:
+        event = await services.add_note(db, clock=clock, actor=actor, key=key, text=data.text)
+        return event_public(event)
+
+    @get("/{key:str}/timeline", guards=[requires(Permission.READ_INCIDENTS)])
+    async def timeline(self, db: AsyncSession, actor: Actor, key: str, after_seq: Offset = 0,
+                       limit: Limit = 500) -> list[TimelineEventPublic]:
+        _, events = await services.timeline(db, actor=actor, key=key, after_seq=after_seq,
+                                            limit=limit)
+        return [event_public(e) for e in events]
+
+    @get("/{key:str}/timeline/verify", guards=[requires(Permission.VERIFY_TIMELINE)])
+    async def verify(self, db: AsyncSession, actor: Actor, key: str) -> VerificationPublic:
+        incident, result = await services.verify_incident(db, actor=actor, key=key)
+        return VerificationPublic(**result.as_dict())
+
+    @get("/{key:str}/timeline/export", guards=[requires(Permission.READ_INCIDENTS)])
+    async def export(self, db: AsyncSession, actor: Actor, key: str,
+                     format: Literal["jsonl", "csv"] = "jsonl") -> Stream:  # noqa: A002
+        incident, events = await services.timeline_stream(db, actor=actor, key=key)
+        media = "application/x-ndjson" if format == "jsonl" else "text/csv; charset=utf-8"
+        name = f"{incident.reference}-timeline.{format}"
+        body = export_jsonl(events) if format == "jsonl" else export_csv(events)
+        return Stream(body, media_type=media,
+                      headers={"content-disposition": f'attachment; filename="{name}"'})
+
+
+EXPORT_COLUMNS = ["seq", "at", "actor", "kind", "payload", "prev_hash", "hash"]
+
+
+def _export_row(event: TimelineEvent) -> dict[str, Any]:
+    """The stored fields verbatim (the payload as its hashed JSON text), so exports re-verify."""
+    return {"seq": event.seq, "at": format_instant(event.at), "actor": event.actor,
+            "kind": event.kind, "payload": event.payload, "prev_hash": event.prev_hash,
+            "hash": event.hash}
+
+
+async def export_jsonl(events: AsyncIterator[TimelineEvent]) -> AsyncIterator[str]:
+    async for event in events:
+        yield json.dumps(_export_row(event), ensure_ascii=False) + "\n"
+
+
+async def export_csv(events: AsyncIterator[TimelineEvent]) -> AsyncIterator[str]:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS)
+    writer.writeheader()
+    async for event in events:
+        writer.writerow(_export_row(event))
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    if buffer.getvalue():
+        yield buffer.getvalue()
+
+
+class AuditController(Controller):
+    path = "/api/v1/audit"
+    tags = ["audit"]
+
+    @get("/verify", guards=[requires(Permission.VERIFY_TIMELINE)])
+    async def verify_all(self, db: AsyncSession, actor: Actor) -> list[VerificationPublic]:
+        return [VerificationPublic(**v.as_dict())
+                for v in await services.verify_everything(db, actor=actor)]
+
+
+class AccountController(Controller):
+    path = "/api/v1"
+    tags = ["accounts"]
+
+    @get("/me", guards=[requires(Permission.SELF_SERVICE)])
+    async def me(self, db: AsyncSession, actor: Actor) -> UserPublic:
+        user = await accounts.user_by_email(db, actor.label)
+        return UserPublic.model_validate(user)
+
+    @get("/users", guards=[requires(Permission.MANAGE_USERS)])
+    async def list_users(self, db: AsyncSession, actor: Actor) -> list[UserPublic]:
+        return [UserPublic.model_validate(u) for u in await accounts.list_users(db, actor=actor)]
+
+    @get("/tokens", guards=[requires(Permission.SELF_SERVICE)])
+    async def list_tokens(self, db: AsyncSession, actor: Actor) -> list[TokenPublic]:
+        tokens = await accounts.list_tokens(db, actor=actor)
+        return [TokenPublic.model_validate(t) for t in tokens]
+
+    @post("/tokens", guards=[requires(Permission.SELF_SERVICE)], status_code=HTTP_201_CREATED)
+    async def create_token(self, db: AsyncSession, clock: Clock, actor: Actor,
+                           data: TokenCreate) -> TokenCreated:
+        token, secret = await accounts.create_token(db, clock=clock, actor=actor, email=None,
+                                                    name=data.name)
+        return TokenCreated(**TokenPublic.model_validate(token).model_dump(), token=secret)
+
+    @delete("/tokens/{token_id:int}", guards=[requires(Permission.SELF_SERVICE)], status_code=200)
+    async def revoke_token(self, db: AsyncSession, clock: Clock, actor: Actor,
+                           token_id: int) -> TokenPublic:
+        token = await accounts.revoke_token(db, clock=clock, actor=actor, token_id=token_id)
+        return TokenPublic.model_validate(token)
+
+
+class HealthController(Controller):
+    path = "/"
+    tags = ["health"]
+
+    @get("/health")
+    async def health(self) -> dict[str, str]:
+        """The process is up (no dependencies checked)."""
+        return {"status": "ok"}
+
+    @get("/ready")
+    async def ready(self, engine: AsyncEngine) -> Response[dict[str, str]]:
+        """The database answers and its schema is the one this version expects."""
+        try:
+            await check_schema(engine)
+        except SchemaOutOfDate as exc:
+            return Response({"status": "unavailable", "detail": str(exc)}, status_code=503)
+        except Exception:  # any database failure means "not ready", never a 500
+            return Response({"status": "unavailable", "detail": "the database does not answer"},
+                            status_code=503)
+        return Response({"status": "ready"})
+
+
+API_CONTROLLERS = [IncidentController, AuditController, AccountController, HealthController]

@@ -1,0 +1,485 @@
+"""The `breach` command: parse the arguments, call a use case, print the result.
+
+Errors end with one line on stderr and a non-zero exit status; nothing is half-written,
+because every use case commits once or not at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import json
+import sys
+from collections.abc import Callable, Coroutine
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import Progress
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from incident import accounts, api, services
+from incident.auth import Actor, Forbidden, Role, cli_actor
+from incident.clock import SystemClock
+from incident.db import (
+    SchemaOutOfDate,
+    check_schema,
+    create_engine,
+    current_revision,
+    head_revision,
+    session_factory,
+    upgrade,
+)
+from incident.errors import DomainError
+from incident.lifecycle import Kind, LifecycleError, Status
+from incident.schemas import IncidentCreate, IncidentPublic
+from incident.settings import Settings, load_settings
+
+T = TypeVar("T")
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class Failure(click.ClickException):
+    """Printed as one line, `breach: error: …`, with exit status 1."""
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"breach: error: {self.message}", err=True)
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = "BREACH_" + str(first["loc"][0]).upper() if first["loc"] else "settings"
+        raise Failure(f"{name}: {first['msg']}") from None
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg']}"
+                         for e in exc.errors()[:5])
+    return str(exc)
+
+
+async def ensure_database(settings: Settings, engine: AsyncEngine) -> None:
+    """Create the embedded database on first use; refuse any database that is out of date."""
+    if settings.embedded_database and await current_revision(engine) is None:
+        settings.var_dir.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(upgrade, settings.effective_database_url)
+    await check_schema(engine)
+
+
+def run(work: Callable[[Settings, AsyncSession, Actor], Coroutine[Any, Any, T]]) -> T:
+    """Run one use case against the configured database as the console operator."""
+    settings = _settings()
+
+    async def main() -> T:
+        engine = create_engine(settings.effective_database_url)
+        try:
+            await ensure_database(settings, engine)
+            async with session_factory(engine)() as db:
+                return await work(settings, db, cli_actor(getpass.getuser()))
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(main())
+    except (DomainError, LifecycleError, Forbidden, SchemaOutOfDate, ValidationError) as exc:
+        raise Failure(_describe(exc)) from None
+    except OSError as exc:
+        raise Failure(f"cannot reach the database: {exc}") from None
+
+
+def _print_json(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="breachdesk")
+def main() -> None:
+    """Breachdesk: breach incident response and notification.
+
+    Configuration comes from BREACH_* environment variables (see the README).
+    """
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+def serve(host: str, port: int) -> None:
+    """Run the web service: API, web pages and scheduler."""
+    import uvicorn
+
+    from incident.app import create_app
+    from incident.logs import configure_logging
+
+    settings = _settings()
+    configure_logging(settings.log_level)
+
+    async def prepare() -> int:
+        engine = create_engine(settings.effective_database_url)
+        try:
+            await ensure_database(settings, engine)
+            async with session_factory(engine)() as db:
+                return await accounts.count_users(db)
+        finally:
+            await engine.dispose()
+
+    try:
+        users = asyncio.run(prepare())
+    except (SchemaOutOfDate, OSError) as exc:
+        raise Failure(str(exc)) from None
+    if users == 0:
+        err.print("No users yet. Create the first one with:\n"
+                  "  breach users create you@example.com --role admin")
+    err.print(f"Breachdesk on http://{host}:{port}/  (database: "
+              f"{'embedded, under ' + str(settings.var_dir) if settings.embedded_database else 'configured'})")
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=None,
+                proxy_headers=False, server_header=False)
+
+
+# --- database -------------------------------------------------------------------------------
+
+@main.group()
+def db() -> None:
+    """Database schema: upgrade, current revision."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every pending migration."""
+    settings = _settings()
+    if settings.embedded_database:
+        settings.var_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        upgrade(settings.effective_database_url)
+    except OSError as exc:
+        raise Failure(f"cannot reach the database: {exc}") from None
+    click.echo(f"database at revision {head_revision()}")
+
+
+@db.command("current")
+def db_current() -> None:
+    """Print the database's schema revision and the one this version needs."""
+    settings = _settings()
+
+    async def work() -> str | None:
+        engine = create_engine(settings.effective_database_url)
+        try:
+            return await current_revision(engine)
+        finally:
+            await engine.dispose()
+
+    click.echo(f"database: {asyncio.run(work()) or 'empty'}; needed: {head_revision()}")
+
+
+# --- users and tokens --------------------------------------------------------------------------
+
+@main.group()
+def users() -> None:
+    """Users and their roles."""
+
+
+@users.command("create")
+@click.argument("email")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--name", default="")
+def users_create(email: str, role: str, name: str) -> None:
+    """Create a user; prints a one-time password on the last line."""
+
+    async def work(settings: Settings, db: AsyncSession, actor: Actor) -> str:
+        user, password = await accounts.create_user(db, clock=SystemClock(), actor=actor,
+                                                    email=email, role=role, name=name)
+        click.echo(f"created {user.email} ({user.role}); one-time password "
+                   "(to be changed at first sign-in):")
+        return password
+
+    click.echo(run(work))
+
+
+@users.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def users_list(as_json: bool) -> None:
+    """List users."""
+
+    async def work(settings: Settings, db: AsyncSession, actor: Actor) -> list[Any]:
+        return await accounts.list_users(db, actor=actor)
+
+    rows = run(work)
+    if as_json:
+        _print_json([{"email": u.email, "role": u.role, "active": u.active} for u in rows])
+        return
+    for user in rows:
+        click.echo(f"{user.email}\t{user.role}\t{'active' if user.active else 'disabled'}")
+
+
+@users.command("disable")
+@click.argument("email")
+def users_disable(email: str) -> None:
+    """Disable a user: their sessions end and their tokens stop working."""
+    run(lambda s, db, actor: accounts.set_active(db, clock=SystemClock(), actor=actor,
+                                                 email=email, active=False))
+    click.echo(f"disabled {email}")
+
+
+@main.group()
+def tokens() -> None:
+    """API tokens (stored only as hashes)."""
+
+
+@tokens.command("create")
+@click.argument("email")
+@click.option("--name", default="cli", show_default=True)
+def tokens_create(email: str, name: str) -> None:
+    """Create an API token for a user; prints the token on the last line."""
+
+    async def work(settings: Settings, db: AsyncSession, actor: Actor) -> str:
+        token, secret = await accounts.create_token(db, clock=SystemClock(), actor=actor,
+                                                    email=email, name=name)
+        click.echo(f"token {token.id} ({token.name}) for {email}; shown only now:")
+        return secret
+
+    click.echo(run(work))
+
+
+@tokens.command("list")
+@click.argument("email", required=False)
+@click.option("--json", "as_json", is_flag=True)
+def tokens_list(email: str | None, as_json: bool) -> None:
+    """List tokens (of one user, or everyone's)."""
+
+    async def work(settings: Settings, db: AsyncSession, actor: Actor) -> list[Any]:
+        return await accounts.list_tokens(db, actor=actor, email=email, all_users=email is None)
+
+    rows = run(work)
+    data = [{"id": t.id, "user_id": t.user_id, "name": t.name, "prefix": t.prefix,
+             "created_at": t.created_at, "last_used_at": t.last_used_at,
+             "revoked_at": t.revoked_at} for t in rows]
+    if as_json:
+        _print_json(data)
+        return
+    for t in data:
+        state = "revoked" if t["revoked_at"] else "active"
+        click.echo(f"{t['id']}\tuser {t['user_id']}\t{t['name']}\t{t['prefix']}…\t{state}")
+
+
+@tokens.command("revoke")
+@click.argument("token_id", type=int)
+def tokens_revoke(token_id: int) -> None:
+    """Revoke a token by its id."""
+    run(lambda s, db, actor: accounts.revoke_token(db, clock=SystemClock(), actor=actor,
+                                                   token_id=token_id))
+    click.echo(f"revoked token {token_id}")
+
+
+# --- incidents ---------------------------------------------------------------------------------
+
+def _rules(settings: Settings) -> services.Rules:
+    from datetime import timedelta
+
+    return services.Rules(zone=settings.zone, skew=timedelta(seconds=settings.clock_skew_seconds))
+
+
+def _parse_time(value: str | None, settings: Settings) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise Failure(f"{value!r} is not an ISO 8601 date and time") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=settings.zone)
+
+
+def _show(incident: IncidentPublic, settings: Settings) -> None:
+    zone = settings.zone
+    for name, value in incident.model_dump().items():
+        if isinstance(value, datetime):
+            value = value.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+        elif isinstance(value, list):
+            value = ", ".join(str(getattr(v, "value", v)) for v in value)
+        click.echo(f"{name:20} {getattr(value, 'value', value) if value is not None else '—'}")
+
+
+@main.group()
+def incidents() -> None:
+    """Record and follow incidents."""
+
+
+@incidents.command("create")
+@click.option("--title", required=True)
+@click.option("--kind", required=True, type=click.Choice([k.value for k in Kind]))
+@click.option("--description", default="")
+@click.option("--aware-at", help="ISO 8601; without an offset, in BREACH_TIMEZONE. Default: now.")
+@click.option("--detected-at", help="ISO 8601; default: the aware time.")
+@click.option("--occurred-from")
+@click.option("--occurred-to")
+@click.option("--breach-type", "breach_types", multiple=True)
+@click.option("--category", "data_categories", multiple=True)
+@click.option("--system", "systems", multiple=True)
+@click.option("--subjects", "estimated_subjects", type=int)
+@click.option("--lead", help="e-mail of the lead responder")
+@click.option("--json", "as_json", is_flag=True)
+def incidents_create(as_json: bool, **options: Any) -> None:
+    """Record a new incident; prints its reference."""
+
+    async def work(settings: Settings, db: AsyncSession, actor: Actor) -> IncidentPublic:
+        now = SystemClock().now()
+        aware = _parse_time(options.pop("aware_at"), settings) or now
+        fields = {**options, "aware_at": aware,
+                  "detected_at": _parse_time(options.pop("detected_at"), settings) or aware,
+                  "occurred_from": _parse_time(options.pop("occurred_from"), settings),
+                  "occurred_to": _parse_time(options.pop("occurred_to"), settings),
+                  "breach_types": list(options["breach_types"]),
+                  "data_categories": list(options["data_categories"]),
+                  "systems": list(options["systems"])}
+        data = IncidentCreate.model_validate(fields)
+        incident = await services.create_incident(db, clock=SystemClock(), rules=_rules(settings),
+                                                  actor=actor, data=data)
+        return (await services.public(db, [incident]))[0]
+
+    incident = run(work)
+    if as_json:
+        _print_json(incident.model_dump(mode="json"))
+    else:
+        click.echo(incident.reference)
+
+
+@incidents.command("list")
+@click.option("--status", type=click.Choice([s.value for s in Status]))
+@click.option("--kind", type=click.Choice([k.value for k in Kind]))
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--json", "as_json", is_flag=True)
+def incidents_list(status: str | None, kind: str | None, limit: int, as_json: bool) -> None:
+    """List incidents, most recent awareness first."""
+
+    async def work(settings: Settings, db: AsyncSession, actor: Actor) -> list[IncidentPublic]:
+        where = services.IncidentFilter(status=Status(status) if status else None,
+                                        kind=Kind(kind) if kind else None)
+        items, _ = await services.list_incidents(db, actor=actor, where=where, limit=limit)
+        return await services.public(db, items)
+
+    rows = run(work)
+    if as_json:
+        _print_json([i.model_dump(mode="json") for i in rows])
+        return
+    zone = _settings().zone
+    for i in rows:
+        click.echo(f"{i.reference}\t{i.status.value:10}\t{i.kind.value:20}\t"
+                   f"{i.aware_at.astimezone(zone):%Y-%m-%d %H:%M}\t{i.title}")
+
+
+@incidents.command("show")
+@click.argument("reference")
+@click.option("--json", "as_json", is_flag=True)
+def incidents_show(reference: str, as_json: bool) -> None:
+    """Show one incident."""
+
+    async def work(settings: Settings, db: AsyncSession, actor: Actor) -> IncidentPublic:
+        incident = await services.get_incident(db, actor=actor, key=reference)
+        return (await services.public(db, [incident]))[0]
+
+    incident = run(work)
+    if as_json:
+        _print_json(incident.model_dump(mode="json"))
+    else:
+        _show(incident, _settings())
+
+
+@incidents.command("status")
+@click.argument("reference")
+@click.argument("target", type=click.Choice([s.value for s in Status]))
+@click.option("--reason", help="why (required to dismiss)")
+def incidents_status(reference: str, target: str, reason: str | None) -> None:
+    """Move an incident through its lifecycle."""
+    run(lambda s, db, actor: services.change_status(db, clock=SystemClock(), actor=actor,
+                                                    key=reference, target=Status(target),
+                                                    reason=reason))
+    click.echo(f"{reference.upper()} is now {target}")
+
+
+@incidents.command("note")
+@click.argument("reference")
+@click.argument("text")
+def incidents_note(reference: str, text: str) -> None:
+    """Add a note to an incident's timeline."""
+    if not text.strip():
+        raise Failure("the note is empty")
+    event = run(lambda s, db, actor: services.add_note(db, clock=SystemClock(), actor=actor,
+                                                       key=reference, text=text.strip()))
+    click.echo(f"note added as event {event.seq}")
+
+
+# --- audit -------------------------------------------------------------------------------------
+
+@main.group()
+def audit() -> None:
+    """Check that timelines were never altered; export them."""
+
+
+@audit.command("verify")
+@click.option("--incident", "reference", help="one incident (default: every chain)")
+@click.option("--json", "as_json", is_flag=True)
+def audit_verify(reference: str | None, as_json: bool) -> None:
+    """Recompute hash chains; exit 1 and name the first bad event if any chain is broken."""
+
+    async def work(settings: Settings, db: AsyncSession, actor: Actor) -> list[dict[str, Any]]:
+        names = await services.references_by_chain(db)
+        if reference:
+            _, result = await services.verify_incident(db, actor=actor, key=reference)
+            results = [result]
+        else:
+            from incident import journal
+
+            chains = sorted(set(await journal.chains(db)) | set(names))
+            results = []
+            with Progress(console=err, transient=True, disable=not err.is_terminal) as bar:
+                task = bar.add_task("verifying", total=len(chains))
+                for chain in chains:
+                    results.append(await journal.verify(db, chain))
+                    bar.advance(task)
+        return [{**r.as_dict(), "name": names.get(r.chain, r.chain)} for r in results]
+
+    results = run(work)
+    if as_json:
+        _print_json(results)
+    else:
+        for r in results:
+            if r["ok"]:
+                click.echo(f"ok      {r['name']}: {r['events']} events")
+            else:
+                click.echo(f"BROKEN  {r['name']}: event {r['first_bad_seq']}: {r['problem']}")
+    broken = [r for r in results if not r["ok"]]
+    if broken:
+        raise Failure(f"{len(broken)} of {len(results)} timelines are broken")
+
+
+@audit.command("export")
+@click.argument("reference")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl",
+              show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path))
+def audit_export(reference: str, fmt: str, output: Path | None) -> None:
+    """Export an incident's timeline, exactly as stored, to stdout or a file."""
+
+    async def work(settings: Settings, db: AsyncSession, actor: Actor) -> int:
+        _, events = await services.timeline_stream(db, actor=actor, key=reference)
+        lines = api.export_jsonl(events) if fmt == "jsonl" else api.export_csv(events)
+        count = 0
+        handle = output.open("w", encoding="utf-8", newline="") if output else sys.stdout
+        try:
+            async for chunk in lines:
+                handle.write(chunk)
+                count += 1
+        finally:
+            if output:
+                handle.close()
+        return count
+
+    run(work)
+

@@ -1,0 +1,127 @@
+"""Database tables. Request and response shapes live in schemas.py: never expose a table model."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from sqlalchemy import JSON, Column, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+ORGANISATION_CHAIN = "organisation"
+"""Timeline chain for events that belong to no incident (users, tokens)."""
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True, index=True)
+    name: str = Field(default="", max_length=200)
+    role: str = Field(max_length=20)
+    password_hash: str = Field(default="", max_length=200)
+    must_change_password: bool = True
+    active: bool = True
+    created_at: datetime
+
+
+class ApiToken(SQLModel, table=True):
+    __tablename__ = "api_tokens"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    name: str = Field(max_length=100)
+    prefix: str = Field(max_length=16)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    created_at: datetime
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in browser. Only a hash of the cookie's secret is stored."""
+
+    __tablename__ = "web_sessions"
+
+    id_hash: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime
+    expires_at: datetime
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Failed sign-ins per e-mail address, known or not, so guessing is slowed for both."""
+
+    __tablename__ = "login_throttle"
+
+    email: str = Field(primary_key=True, max_length=254)
+    failures: int = 0
+    last_failure_at: datetime
+    blocked_until: datetime | None = None
+
+
+class ReferenceCounter(SQLModel, table=True):
+    """The last incident number handed out in a year; incremented under a row lock."""
+
+    __tablename__ = "reference_counters"
+
+    year: int = Field(primary_key=True)
+    last: int = 0
+
+
+class Incident(SQLModel, table=True):
+    __tablename__ = "incidents"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    reference: str = Field(max_length=20, unique=True, index=True)
+    title: str = Field(max_length=200)
+    description: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    kind: str = Field(max_length=40, index=True)
+    breach_types: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    data_categories: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    systems: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    status: str = Field(max_length=20, index=True)
+    occurred_from: datetime | None = None
+    occurred_to: datetime | None = None
+    detected_at: datetime
+    aware_at: datetime = Field(index=True)
+    contained_at: datetime | None = None
+    closed_at: datetime | None = None
+    estimated_subjects: int | None = None
+    estimated_records: int | None = None
+    lead_id: int | None = Field(default=None, foreign_key="users.id")
+    created_by: str = Field(max_length=300)
+    created_at: datetime = Field(index=True)
+    updated_at: datetime
+
+
+class TimelineHead(SQLModel, table=True):
+    """The last link of each chain. Appends lock this row, so links never fork.
+
+    It also lets verification notice a chain cut short at its end, which the
+    links alone cannot show.
+    """
+
+    __tablename__ = "timeline_heads"
+
+    chain: str = Field(primary_key=True, max_length=40)
+    seq: int = 0
+    hash: str = Field(max_length=64)
+
+
+class TimelineEvent(SQLModel, table=True):
+    """One append-only, hash-linked event. The payload is stored as the exact canonical JSON hashed."""
+
+    __tablename__ = "timeline_events"
+    __table_args__ = (UniqueConstraint("chain", "seq", name="uq_timeline_chain_seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    chain: str = Field(max_length=40, index=True)
+    seq: int
+    at: datetime
+    actor: str = Field(max_length=300)
+    kind: str = Field(max_length=60)
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+

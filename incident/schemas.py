@@ -1,0 +1,155 @@
+"""Request and response shapes at the HTTP and CLI edges (never table models)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+from incident.auth import Role
+from incident.lifecycle import BreachType, DataCategory, Kind, Status
+
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+LongText = Annotated[str, StringConstraints(max_length=20_000)]
+SystemKey = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Count = Annotated[int, Field(ge=0, le=10_000_000_000)]
+
+
+class Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+class IncidentCreate(Input):
+    title: Title
+    description: LongText = ""
+    kind: Kind
+    breach_types: list[BreachType] = Field(default_factory=list, max_length=3)
+    data_categories: list[DataCategory] = Field(default_factory=list, max_length=20)
+    systems: list[SystemKey] = Field(default_factory=list, max_length=200)
+    occurred_from: AwareDatetime | None = None
+    occurred_to: AwareDatetime | None = None
+    detected_at: AwareDatetime
+    aware_at: AwareDatetime
+    estimated_subjects: Count | None = None
+    estimated_records: Count | None = None
+    lead: str | None = Field(default=None, max_length=254, description="e-mail of the lead responder")
+
+
+class IncidentUpdate(Input):
+    """Fields to change; those left out stay as they are."""
+
+    title: Title | None = None
+    description: LongText | None = None
+    kind: Kind | None = None
+    breach_types: list[BreachType] | None = Field(default=None, max_length=3)
+    data_categories: list[DataCategory] | None = Field(default=None, max_length=20)
+    systems: list[SystemKey] | None = Field(default=None, max_length=200)
+    occurred_from: AwareDatetime | None = None
+    occurred_to: AwareDatetime | None = None
+    detected_at: AwareDatetime | None = None
+    aware_at: AwareDatetime | None = None
+    estimated_subjects: Count | None = None
+    estimated_records: Count | None = None
+    lead: str | None = Field(default=None, max_length=254)
+
+
+class StatusChange(Input):
+    status: Status
+    reason: Annotated[str, StringConstraints(max_length=5_000)] | None = None
+
+
+class NoteCreate(Input):
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
+
+
+class IncidentPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    reference: str
+    title: str
+    description: str
+    kind: Kind
+    status: Status
+    allowed_transitions: list[Status] = Field(default_factory=list)
+    breach_types: list[BreachType]
+    data_categories: list[DataCategory]
+    systems: list[str]
+    occurred_from: datetime | None
+    occurred_to: datetime | None
+    detected_at: datetime
+    aware_at: datetime
+    contained_at: datetime | None
+    closed_at: datetime | None
+    estimated_subjects: int | None
+    estimated_records: int | None
+    lead: str | None = None
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+class TimelineEventPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    seq: int
+    at: datetime
+    actor: str
+    kind: str
+    payload: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+class VerificationPublic(BaseModel):
+    chain: str
+    ok: bool
+    events: int
+    head_seq: int
+    head_hash: str
+    first_bad_seq: int | None
+    problem: str | None
+
+
+class UserPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    email: str
+    name: str
+    role: Role
+    active: bool
+    must_change_password: bool
+    created_at: datetime
+
+
+class TokenCreate(Input):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+
+class TokenPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    user_id: int
+    name: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class TokenCreated(TokenPublic):
+    token: str = Field(description="shown once; only a hash is stored")

@@ -1,0 +1,294 @@
+"""Server-rendered pages: sign-in, incident list, new-incident form, incident page.
+
+Handlers stay thin: read the form, call the same use cases as the API,
+render a template. Times are entered and shown in BREACH_TIMEZONE.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import Cookie
+from litestar.response import Redirect, Template
+from pydantic import ValidationError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from incident import accounts, auth, journal, lifecycle, services
+from incident.access import (
+    CSRF_FIELD,
+    SESSION_COOKIE,
+    PasswordChangeRequired,
+    Session,
+    requires,
+)
+from incident.api import event_public
+from incident.auth import Actor, Permission
+from incident.clock import Clock
+from incident.errors import Invalid, Problem, TooManyAttempts, Unauthenticated
+from incident.lifecycle import BreachType, DataCategory, Kind, Status
+from incident.schemas import IncidentCreate
+from incident.settings import Settings
+
+LOGIN_CSRF_COOKIE = "breach_login_csrf"
+HTML_PREFIX_EXCLUDED = ("/api/", "/schema", "/health", "/ready", "/static/")
+
+
+def environment(directory: Path, zone: ZoneInfo) -> Environment:
+    """The pages' Jinja2 environment: autoescaped, and a missing variable is an error."""
+    env = Environment(loader=FileSystemLoader(directory), autoescape=select_autoescape(default=True),
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+
+    def local(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M %Z") -> str:
+        return "" if value is None else value.astimezone(zone).strftime(fmt)
+
+    def input_value(value: datetime | None) -> str:
+        return "" if value is None else value.astimezone(zone).strftime("%Y-%m-%dT%H:%M")
+
+    env.filters["local"] = local
+    env.filters["input_value"] = input_value
+    env.globals["zone_name"] = str(zone)
+    return env
+
+
+def wants_html(request: Request[Any, Any, Any]) -> bool:
+    path = request.url.path
+    return not path.startswith(HTML_PREFIX_EXCLUDED) and path != "/api"
+
+
+def _csrf(request: Request[Any, Any, Any]) -> str:
+    session = request.scope.get("auth")
+    return session.csrf_token if isinstance(session, Session) else ""
+
+
+def _context(request: Request[Any, Any, Any], **values: Any) -> dict[str, Any]:
+    actor = request.scope.get("user")
+    return {"actor": actor if isinstance(actor, Actor) else None, "csrf_token": _csrf(request),
+            "csrf_field": CSRF_FIELD, "path": request.url.path, **values}
+
+
+def _page(request: Request[Any, Any, Any], name: str, status: int = 200,
+          **values: Any) -> Template:
+    return Template(template_name=name, context=_context(request, **values), status_code=status)
+
+
+def error_page(request: Request[Any, Any, Any], exc: Exception, problem: Problem) -> Response[Any]:
+    if isinstance(exc, Unauthenticated) and request.method == "GET":
+        return Redirect(f"/login?{urlencode({'next': request.url.path})}")
+    if isinstance(exc, PasswordChangeRequired) and request.method == "GET":
+        return Redirect("/account/password")
+    template = request.app.template_engine.get_template("error.html")  # type: ignore[union-attr]
+    body = template.render(**_context(request, problem=problem))
+    return Response(body, status_code=problem.status, media_type="text/html")
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this site: `//evil.example` and `https://…` would leave it."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/incidents"
+    return target
+
+
+class SignInController(Controller):
+    path = "/"
+    include_in_schema = False
+
+    @get("/login")
+    async def login_form(self, request: Request[Any, Any, Any], next: str | None = None  # noqa: A002
+                         ) -> Template:
+        token = secrets.token_urlsafe(24)
+        page = _page(request, "login.html", next=_safe_next(next), login_csrf=token, error=None)
+        page.cookies.append(_login_cookie(token))
+        return page
+
+    @post("/login")
+    async def login(self, request: Request[Any, Any, Any], db: AsyncSession, clock: Clock,
+                    settings: Settings) -> Response[Any]:
+        form = await request.form()
+        target = _safe_next(str(form.get("next") or ""))
+        expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+        if not expected or not secrets.compare_digest(str(form.get(CSRF_FIELD, "")), expected):
+            return self._again(request, target, "The sign-in form expired; please try again.", 403)
+        try:
+            signed_in = await accounts.sign_in(db, clock=clock, email=str(form.get("email", "")),
+                                               password=str(form.get("password", "")),
+                                               session_hours=settings.session_hours)
+        except (Unauthenticated, TooManyAttempts) as exc:
+            return self._again(request, target, str(exc), 401 if isinstance(
+                exc, Unauthenticated) else 429)
+        destination = "/account/password" if signed_in.user.must_change_password else target
+        response = Redirect(destination)
+        response.cookies.append(Cookie(
+            key=SESSION_COOKIE, value=auth.sign(signed_in.cookie_secret, settings.secret_key),
+            httponly=True, samesite="lax", secure=settings.secure_cookies, path="/",
+            max_age=settings.session_hours * 3600))
+        response.cookies.append(Cookie(key=LOGIN_CSRF_COOKIE, value="", max_age=0, path="/login"))
+        return response
+
+    def _again(self, request: Request[Any, Any, Any], target: str, error: str,
+               status: int) -> Template:
+        token = secrets.token_urlsafe(24)
+        page = _page(request, "login.html", status=status, next=target, login_csrf=token,
+                     error=error)
+        page.cookies.append(_login_cookie(token))
+        return page
+
+
+def _login_cookie(token: str) -> Cookie:
+    return Cookie(key=LOGIN_CSRF_COOKIE, value=token, httponly=True, samesite="strict",
+                  path="/login", max_age=3600)
+
+
+class AccountPages(Controller):
+    path = "/"
+    include_in_schema = False
+    guards = [requires(Permission.SELF_SERVICE)]
+
+    @post("/logout")
+    async def logout(self, request: Request[Any, Any, Any], db: AsyncSession,
+                     settings: Settings) -> Redirect:
+        signed = request.cookies.get(SESSION_COOKIE, "")
+        secret = auth.unsign(signed, settings.secret_key)
+        if secret:
+            await accounts.sign_out(db, secret=secret)
+        response = Redirect("/login")
+        response.cookies.append(Cookie(key=SESSION_COOKIE, value="", max_age=0, path="/"))
+        return response
+
+    @get("/account/password")
+    async def password_form(self, request: Request[Any, Any, Any]) -> Template:
+        return _page(request, "password.html", error=None, done=False)
+
+    @post("/account/password")
+    async def change_password(self, request: Request[Any, Any, Any], db: AsyncSession,
+                              clock: Clock, actor: Actor) -> Response[Any]:
+        form = await request.form()
+        new, again = str(form.get("new_password", "")), str(form.get("new_password_again", ""))
+        if new != again:
+            return _page(request, "password.html", status=422, done=False,
+                         error="The two new passwords differ.")
+        try:
+            await accounts.change_password(db, clock=clock, actor=actor,
+                                           current=str(form.get("current_password", "")), new=new)
+        except Invalid as exc:
+            return _page(request, "password.html", status=422, done=False, error=exc.detail)
+        return Redirect("/incidents")
+
+
+def _parse_local(value: str, zone: ZoneInfo) -> datetime | None:
+    value = value.strip()
+    if not value:
+        return None
+    parsed = datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
+
+
+class IncidentPages(Controller):
+    path = "/"
+    include_in_schema = False
+
+    @get("/", guards=[requires(Permission.READ_INCIDENTS)])
+    async def home(self) -> Redirect:
+        return Redirect("/incidents")
+
+    @get("/incidents", guards=[requires(Permission.READ_INCIDENTS)])
+    async def incidents(self, request: Request[Any, Any, Any], db: AsyncSession, actor: Actor,
+                        status: Status | None = None, kind: Kind | None = None,
+                        q: str | None = None, page: int = 1) -> Template:
+        page = max(page, 1)
+        size = 25
+        where = services.IncidentFilter(status=status, kind=kind, text=(q or "")[:200] or None)
+        items, total = await services.list_incidents(db, actor=actor, where=where, limit=size,
+                                                     offset=(page - 1) * size)
+        query = {k: v for k, v in {"status": status, "kind": kind, "q": q}.items() if v}
+        return _page(request, "incidents.html", incidents=await services.public(db, items),
+                     total=total, page=page, pages=max(1, -(-total // size)), statuses=list(Status),
+                     kinds=list(Kind), filters=query, query=urlencode(query))
+
+    @get("/incidents/new", guards=[requires(Permission.WRITE_INCIDENTS)])
+    async def new_incident(self, request: Request[Any, Any, Any], clock: Clock) -> Template:
+        now = clock.now()
+        return self._form(request, {"detected_at": now, "aware_at": now}, [], 200)
+
+    def _form(self, request: Request[Any, Any, Any], values: dict[str, Any],
+              errors: list[dict[str, str]], status: int) -> Template:
+        return _page(request, "incident_new.html", status=status, values=values, errors=errors,
+                     kinds=list(Kind), breach_types=list(BreachType),
+                     categories=list(DataCategory))
+
+    @post("/incidents", guards=[requires(Permission.WRITE_INCIDENTS)])
+    async def create_incident(self, request: Request[Any, Any, Any], db: AsyncSession,
+                              clock: Clock, rules: services.Rules, actor: Actor) -> Response[Any]:
+        form = await request.form()
+        values: dict[str, Any] = {
+            "title": form.get("title", ""), "description": form.get("description", ""),
+            "kind": form.get("kind", ""), "breach_types": form.getall("breach_types", []),
+            "data_categories": form.getall("data_categories", []),
+            "systems": [s.strip() for s in str(form.get("systems", "")).split(",") if s.strip()],
+            "estimated_subjects": form.get("estimated_subjects") or None,
+        }
+        errors: list[dict[str, str]] = []
+        for name in ("occurred_from", "occurred_to", "detected_at", "aware_at"):
+            try:
+                values[name] = _parse_local(str(form.get(name, "")), rules.zone)
+            except ValueError:
+                errors.append({"field": name, "message": "is not a date and time"})
+        if not errors:
+            try:
+                data = IncidentCreate.model_validate(values)
+                incident = await services.create_incident(db, clock=clock, rules=rules,
+                                                          actor=actor, data=data)
+                return Redirect(f"/incidents/{incident.reference}")
+            except ValidationError as exc:
+                errors = [{"field": ".".join(str(p) for p in e["loc"]) or "form",
+                           "message": e["msg"]} for e in exc.errors()]
+            except Invalid as exc:
+                errors = exc.extensions.get("errors", [])
+        return self._form(request, values, errors, 422)
+
+    @get("/incidents/{key:str}", guards=[requires(Permission.READ_INCIDENTS)])
+    async def incident(self, request: Request[Any, Any, Any], db: AsyncSession, actor: Actor,
+                       key: str) -> Template:
+        incident, events = await services.timeline(db, actor=actor, key=key, limit=10_000)
+        verification = None
+        if actor.can(Permission.VERIFY_TIMELINE):
+            verification = await journal.verify(db, str(incident.id))
+        targets = [t for t in lifecycle.allowed_targets(Status(incident.status))
+                   if t is not Status.DISMISSED or actor.can(Permission.DISMISS_INCIDENTS)]
+        return _page(request, "incident.html", incident=(await services.public(db, [incident]))[0],
+                     events=[event_public(e) for e in reversed(events)],
+                     verification=verification, targets=targets,
+                     can_write=actor.can(Permission.WRITE_INCIDENTS),
+                     export_base=f"/api/v1/incidents/{quote(incident.reference)}/timeline/export")
+
+    @post("/incidents/{key:str}/status", guards=[requires(Permission.WRITE_INCIDENTS)])
+    async def change_status(self, request: Request[Any, Any, Any], db: AsyncSession,
+                            clock: Clock, actor: Actor, key: str) -> Redirect:
+        form = await request.form()
+        try:
+            target = Status(str(form.get("status", "")))
+        except ValueError:
+            raise Invalid.fields([("status", "is not a status")]) from None
+        incident = await services.change_status(db, clock=clock, actor=actor, key=key,
+                                                target=target,
+                                                reason=str(form.get("reason", "")) or None)
+        return Redirect(f"/incidents/{incident.reference}")
+
+    @post("/incidents/{key:str}/notes", guards=[requires(Permission.WRITE_INCIDENTS)])
+    async def add_note(self, request: Request[Any, Any, Any], db: AsyncSession, clock: Clock,
+                       actor: Actor, key: str) -> Redirect:
+        form = await request.form()
+        text = str(form.get("text", "")).strip()
+        if not text:
+            raise Invalid.fields([("text", "is empty")])
+        await services.add_note(db, clock=clock, actor=actor, key=key, text=text[:20_000])
+        return Redirect(f"/incidents/{key}")
+
+
+WEB_CONTROLLERS = [SignInController, AccountPages, IncidentPages]
