@@ -10,7 +10,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from incident import auth
@@ -66,7 +67,7 @@ async def create_user(db: AsyncSession, *, clock: Clock, actor: Actor, email: st
 
 async def list_users(db: AsyncSession, *, actor: Actor) -> list[User]:
     auth.require(actor, Permission.MANAGE_USERS)
-    return list((await db.execute(select(User).order_by(User.id))).scalars())  # type: ignore[arg-type]
+    return list((await db.exec(select(User).order_by(User.id))).all())  # type: ignore[arg-type]
 
 
 async def set_active(db: AsyncSession, *, clock: Clock, actor: Actor, email: str,
@@ -80,7 +81,7 @@ async def set_active(db: AsyncSession, *, clock: Clock, actor: Actor, email: str
             raise NotFound(f"no user with the e-mail {email}")
         user.active = active
         if not active:
-            await db.execute(delete(WebSession).where(WebSession.user_id == user.id))  # type: ignore[arg-type]
+            await db.exec(delete(WebSession).where(WebSession.user_id == user.id))  # type: ignore[arg-type]
         await append_event(db, chain=ORGANISATION_CHAIN, at=now, actor=actor,
                            kind="user_enabled" if active else "user_disabled",
                            payload={"user_id": user.id})
@@ -89,7 +90,7 @@ async def set_active(db: AsyncSession, *, clock: Clock, actor: Actor, email: str
 
 async def _user_by_email(db: AsyncSession, email: str) -> User | None:
     query = select(User).where(User.email == email)  # type: ignore[arg-type]
-    return (await db.execute(query)).scalar_one_or_none()
+    return (await db.exec(query)).one_or_none()
 
 
 async def user_by_email(db: AsyncSession, email: str) -> User | None:
@@ -163,7 +164,7 @@ async def list_tokens(db: AsyncSession, *, actor: Actor, email: str | None = Non
     else:
         auth.require(actor, Permission.SELF_SERVICE)
         query = query.where(ApiToken.user_id == actor.user_id)  # type: ignore[arg-type]
-    return list((await db.execute(query)).scalars())
+    return list((await db.exec(query)).all())
 
 
 async def revoke_token(db: AsyncSession, *, clock: Clock, actor: Actor, token_id: int) -> ApiToken:
@@ -188,7 +189,7 @@ async def actor_for_token(db: AsyncSession, *, clock: Clock, secret: str) -> Act
         return None
     query = (select(ApiToken, User).join(User, ApiToken.user_id == User.id)  # type: ignore[arg-type]
              .where(ApiToken.token_hash == auth.secret_digest(secret)))  # type: ignore[arg-type]
-    row = (await db.execute(query)).first()
+    row = (await db.exec(query)).first()
     if row is None:
         return None
     token, user = row
@@ -260,7 +261,7 @@ async def session_for(db: AsyncSession, *, clock: Clock, secret: str
                       ) -> tuple[Actor, WebSession, User] | None:
     query = (select(WebSession, User).join(User, WebSession.user_id == User.id)  # type: ignore[arg-type]
              .where(WebSession.id_hash == auth.secret_digest(secret)))  # type: ignore[arg-type]
-    row = (await db.execute(query)).first()
+    row = (await db.exec(query)).first()
     if row is None:
         return None
     session, user = row
@@ -271,11 +272,9 @@ async def session_for(db: AsyncSession, *, clock: Clock, secret: str
 
 async def sign_out(db: AsyncSession, *, secret: str) -> None:
     async with transaction(db):
-        await db.execute(delete(WebSession).where(
+        await db.exec(delete(WebSession).where(
             WebSession.id_hash == auth.secret_digest(secret)))  # type: ignore[arg-type]
 
 
 async def count_users(db: AsyncSession) -> int:
-    from sqlalchemy import func
-
-    return int((await db.execute(select(func.count()).select_from(User))).scalar_one())
+    return int((await db.exec(select(func.count()).select_from(User))).one())

@@ -10,17 +10,15 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from litestar import Controller, Response, delete, get, patch, post
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Stream
 from litestar.status_codes import HTTP_201_CREATED
-from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from incident import accounts, journal, services
 from incident.access import requires
-from incident.auth import Actor, Permission
-from incident.clock import Clock
+from incident.auth import Permission
 from incident.db import SchemaOutOfDate, check_schema
+from incident.injected import Db, Engine, IncidentRules, Now, Who
 from incident.lifecycle import Kind, Status
 from incident.models import TimelineEvent
 from incident.schemas import (
@@ -39,8 +37,8 @@ from incident.schemas import (
 )
 from incident.timeline import format_instant
 
-Limit = Annotated[int, Parameter(ge=1, le=500)]
-Offset = Annotated[int, Parameter(ge=0)]
+Limit = Annotated[int, QueryParameter(ge=1, le=500)]
+Offset = Annotated[int, QueryParameter(ge=0)]
 
 
 def event_public(event: TimelineEvent) -> TimelineEventPublic:
@@ -54,10 +52,10 @@ class IncidentController(Controller):
     tags = ["incidents"]
 
     @get("/", guards=[requires(Permission.READ_INCIDENTS)])
-    async def list_incidents(self, db: AsyncSession, actor: Actor, status: Status | None = None,
-                             kind: Kind | None = None, aware_from: datetime | None = None,
-                             aware_to: datetime | None = None,
-                             q: Annotated[str | None, Parameter(max_length=200)] = None,
+    async def list_incidents(self, db: Db, actor: Who, status: FromQuery[Status | None] = None,
+                             kind: FromQuery[Kind | None] = None, aware_from: FromQuery[datetime | None] = None,
+                             aware_to: FromQuery[datetime | None] = None,
+                             q: Annotated[str | None, QueryParameter(max_length=200)] = None,
                              limit: Limit = 50, offset: Offset = 0) -> Page[IncidentPublic]:
         where = services.IncidentFilter(status=status, kind=kind, aware_from=aware_from,
                                         aware_to=aware_to, text=q)
@@ -67,53 +65,53 @@ class IncidentController(Controller):
                     offset=offset)
 
     @post("/", guards=[requires(Permission.WRITE_INCIDENTS)], status_code=HTTP_201_CREATED)
-    async def create_incident(self, db: AsyncSession, clock: Clock, rules: services.Rules,
-                              actor: Actor, data: IncidentCreate) -> IncidentPublic:
+    async def create_incident(self, db: Db, clock: Now, rules: IncidentRules,
+                              actor: Who, data: JSONBody[IncidentCreate]) -> IncidentPublic:
         incident = await services.create_incident(db, clock=clock, rules=rules, actor=actor,
                                                   data=data)
         return (await services.public(db, [incident]))[0]
 
     @get("/{key:str}", guards=[requires(Permission.READ_INCIDENTS)])
-    async def get_incident(self, db: AsyncSession, actor: Actor, key: str) -> IncidentPublic:
+    async def get_incident(self, db: Db, actor: Who, key: FromPath[str]) -> IncidentPublic:
         incident = await services.get_incident(db, actor=actor, key=key)
         return (await services.public(db, [incident]))[0]
 
     @patch("/{key:str}", guards=[requires(Permission.WRITE_INCIDENTS)])
-    async def update_incident(self, db: AsyncSession, clock: Clock, rules: services.Rules,
-                              actor: Actor, key: str, data: IncidentUpdate) -> IncidentPublic:
+    async def update_incident(self, db: Db, clock: Now, rules: IncidentRules,
+                              actor: Who, key: FromPath[str], data: JSONBody[IncidentUpdate]) -> IncidentPublic:
         incident = await services.update_incident(db, clock=clock, rules=rules, actor=actor,
                                                   key=key, data=data)
         return (await services.public(db, [incident]))[0]
 
     @post("/{key:str}/status", guards=[requires(Permission.WRITE_INCIDENTS)], status_code=200)
-    async def change_status(self, db: AsyncSession, clock: Clock, actor: Actor, key: str,
-                            data: StatusChange) -> IncidentPublic:
+    async def change_status(self, db: Db, clock: Now, actor: Who, key: FromPath[str],
+                            data: JSONBody[StatusChange]) -> IncidentPublic:
         incident = await services.change_status(db, clock=clock, actor=actor, key=key,
                                                 target=data.status, reason=data.reason)
         return (await services.public(db, [incident]))[0]
 
     @post("/{key:str}/notes", guards=[requires(Permission.WRITE_INCIDENTS)],
           status_code=HTTP_201_CREATED)
-    async def add_note(self, db: AsyncSession, clock: Clock, actor: Actor, key: str,
-                       data: NoteCreate) -> TimelineEventPublic:
+    async def add_note(self, db: Db, clock: Now, actor: Who, key: FromPath[str],
+                       data: JSONBody[NoteCreate]) -> TimelineEventPublic:
         event = await services.add_note(db, clock=clock, actor=actor, key=key, text=data.text)
         return event_public(event)
 
     @get("/{key:str}/timeline", guards=[requires(Permission.READ_INCIDENTS)])
-    async def timeline(self, db: AsyncSession, actor: Actor, key: str, after_seq: Offset = 0,
+    async def timeline(self, db: Db, actor: Who, key: FromPath[str], after_seq: Offset = 0,
                        limit: Limit = 500) -> list[TimelineEventPublic]:
         _, events = await services.timeline(db, actor=actor, key=key, after_seq=after_seq,
                                             limit=limit)
         return [event_public(e) for e in events]
 
     @get("/{key:str}/timeline/verify", guards=[requires(Permission.VERIFY_TIMELINE)])
-    async def verify(self, db: AsyncSession, actor: Actor, key: str) -> VerificationPublic:
-        incident, result = await services.verify_incident(db, actor=actor, key=key)
+    async def verify(self, db: Db, actor: Who, key: FromPath[str]) -> VerificationPublic:
+        _, result = await services.verify_incident(db, actor=actor, key=key)
         return VerificationPublic(**result.as_dict())
 
     @get("/{key:str}/timeline/export", guards=[requires(Permission.READ_INCIDENTS)])
-    async def export(self, db: AsyncSession, actor: Actor, key: str,
-                     format: Literal["jsonl", "csv"] = "jsonl") -> Stream:  # noqa: A002
+    async def export(self, db: Db, actor: Who, key: FromPath[str],
+                     format: FromQuery[Literal["jsonl", "csv"]] = "jsonl") -> Stream:
         incident, events = await services.timeline_stream(db, actor=actor, key=key)
         media = "application/x-ndjson" if format == "jsonl" else "text/csv; charset=utf-8"
         name = f"{incident.reference}-timeline.{format}"
@@ -155,7 +153,7 @@ class AuditController(Controller):
     tags = ["audit"]
 
     @get("/verify", guards=[requires(Permission.VERIFY_TIMELINE)])
-    async def verify_all(self, db: AsyncSession, actor: Actor) -> list[VerificationPublic]:
+    async def verify_all(self, db: Db, actor: Who) -> list[VerificationPublic]:
         return [VerificationPublic(**v.as_dict())
                 for v in await services.verify_everything(db, actor=actor)]
 
@@ -165,29 +163,29 @@ class AccountController(Controller):
     tags = ["accounts"]
 
     @get("/me", guards=[requires(Permission.SELF_SERVICE)])
-    async def me(self, db: AsyncSession, actor: Actor) -> UserPublic:
+    async def me(self, db: Db, actor: Who) -> UserPublic:
         user = await accounts.user_by_email(db, actor.label)
         return UserPublic.model_validate(user)
 
     @get("/users", guards=[requires(Permission.MANAGE_USERS)])
-    async def list_users(self, db: AsyncSession, actor: Actor) -> list[UserPublic]:
+    async def list_users(self, db: Db, actor: Who) -> list[UserPublic]:
         return [UserPublic.model_validate(u) for u in await accounts.list_users(db, actor=actor)]
 
     @get("/tokens", guards=[requires(Permission.SELF_SERVICE)])
-    async def list_tokens(self, db: AsyncSession, actor: Actor) -> list[TokenPublic]:
+    async def list_tokens(self, db: Db, actor: Who) -> list[TokenPublic]:
         tokens = await accounts.list_tokens(db, actor=actor)
         return [TokenPublic.model_validate(t) for t in tokens]
 
     @post("/tokens", guards=[requires(Permission.SELF_SERVICE)], status_code=HTTP_201_CREATED)
-    async def create_token(self, db: AsyncSession, clock: Clock, actor: Actor,
-                           data: TokenCreate) -> TokenCreated:
+    async def create_token(self, db: Db, clock: Now, actor: Who,
+                           data: JSONBody[TokenCreate]) -> TokenCreated:
         token, secret = await accounts.create_token(db, clock=clock, actor=actor, email=None,
                                                     name=data.name)
         return TokenCreated(**TokenPublic.model_validate(token).model_dump(), token=secret)
 
     @delete("/tokens/{token_id:int}", guards=[requires(Permission.SELF_SERVICE)], status_code=200)
-    async def revoke_token(self, db: AsyncSession, clock: Clock, actor: Actor,
-                           token_id: int) -> TokenPublic:
+    async def revoke_token(self, db: Db, clock: Now, actor: Who,
+                           token_id: FromPath[int]) -> TokenPublic:
         token = await accounts.revoke_token(db, clock=clock, actor=actor, token_id=token_id)
         return TokenPublic.model_validate(token)
 
@@ -202,7 +200,7 @@ class HealthController(Controller):
         return {"status": "ok"}
 
     @get("/ready")
-    async def ready(self, engine: AsyncEngine) -> Response[dict[str, str]]:
+    async def ready(self, engine: Engine) -> Response[dict[str, str]]:
         """The database answers and its schema is the one this version expects."""
         try:
             await check_schema(engine)

@@ -108,7 +108,7 @@ def generate_password() -> str:
     return secrets.token_urlsafe(18)
 
 
-TOKEN_PREFIX = "bd_"
+TOKEN_PREFIX = "bd_"  # noqa: S105  (a marker, not a secret)
 
 
 def generate_token() -> str:
@@ -125,7 +125,7 @@ def sign(value: str, key: str) -> str:
 
 
 def unsign(signed: str, key: str) -> str | None:
-    value, _, mac = signed.rpartition(".")
+    value = signed.rpartition(".")[0]
     if not value or not hmac.compare_digest(sign(value, key), signed):
         return None
     return value

@@ -138,8 +138,8 @@ def serve(host: str, port: int) -> None:
     if users == 0:
         err.print("No users yet. Create the first one with:\n"
                   "  breach users create you@example.com --role admin")
-    err.print(f"Breachdesk on http://{host}:{port}/  (database: "
-              f"{'embedded, under ' + str(settings.var_dir) if settings.embedded_database else 'configured'})")
+    where = f"embedded, under {settings.var_dir}" if settings.embedded_database else "configured"
+    err.print(f"Breachdesk on http://{host}:{port}/  (database: {where})")
     uvicorn.run(create_app(settings), host=host, port=port, log_config=None,
                 proxy_headers=False, server_header=False)
 

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from incident.auth import Actor
@@ -38,7 +38,7 @@ async def _locked_head(db: AsyncSession, chain: str) -> TimelineHead:
     query = select(TimelineHead).where(TimelineHead.chain == chain)  # type: ignore[arg-type]
     if is_postgresql(db):
         query = query.with_for_update()
-    head = (await db.execute(query)).scalar_one_or_none()
+    head = (await db.exec(query)).one_or_none()
     if head is None:
         # A new chain: the unique primary key makes a concurrent creator fail, not fork.
         head = TimelineHead(chain=chain, seq=0, hash=GENESIS)
@@ -54,7 +54,7 @@ async def events(db: AsyncSession, chain: str, *, after_seq: int = 0,
              .order_by(TimelineEvent.seq))  # type: ignore[arg-type]
     if limit is not None:
         query = query.limit(limit)
-    return list((await db.execute(query)).scalars())
+    return list((await db.exec(query)).all())
 
 
 async def stream_events(db: AsyncSession, chain: str, batch: int = 1000
@@ -70,8 +70,8 @@ async def stream_events(db: AsyncSession, chain: str, batch: int = 1000
 
 
 async def verify(db: AsyncSession, chain: str) -> Verification:
-    head = (await db.execute(select(TimelineHead).where(
-        TimelineHead.chain == chain))).scalar_one_or_none()  # type: ignore[arg-type]
+    head = (await db.exec(select(TimelineHead).where(
+        TimelineHead.chain == chain))).one_or_none()  # type: ignore[arg-type]
     links = [Link(chain=e.chain, seq=e.seq, at=e.at, actor=e.actor, kind=e.kind,
                   payload=e.payload, prev_hash=e.prev_hash, hash=e.hash)
              async for e in stream_events(db, chain)]
@@ -82,7 +82,7 @@ async def verify(db: AsyncSession, chain: str) -> Verification:
 async def chains(db: AsyncSession) -> list[str]:
     stored = select(TimelineEvent.chain).distinct()
     recorded = select(TimelineHead.chain)
-    names = set((await db.execute(stored)).scalars()) | set((await db.execute(recorded)).scalars())
+    names = set((await db.exec(stored)).all()) | set((await db.exec(recorded)).all())
     return sorted(names)
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from incident.auth import Role
 from incident.lifecycle import BreachType, DataCategory, Kind, Status
@@ -15,6 +15,8 @@ Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, ma
 LongText = Annotated[str, StringConstraints(max_length=20_000)]
 SystemKey = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Count = Annotated[int, Field(ge=0, le=10_000_000_000)]
+Instant = Annotated[AwareDatetime, AfterValidator(lambda at: at.astimezone(UTC))]
+"""A time-zone-aware instant, kept in UTC whatever offset it was sent with."""
 
 
 class Input(BaseModel):
@@ -28,10 +30,10 @@ class IncidentCreate(Input):
     breach_types: list[BreachType] = Field(default_factory=list, max_length=3)
     data_categories: list[DataCategory] = Field(default_factory=list, max_length=20)
     systems: list[SystemKey] = Field(default_factory=list, max_length=200)
-    occurred_from: AwareDatetime | None = None
-    occurred_to: AwareDatetime | None = None
-    detected_at: AwareDatetime
-    aware_at: AwareDatetime
+    occurred_from: Instant | None = None
+    occurred_to: Instant | None = None
+    detected_at: Instant
+    aware_at: Instant
     estimated_subjects: Count | None = None
     estimated_records: Count | None = None
     lead: str | None = Field(default=None, max_length=254, description="e-mail of the lead responder")
@@ -46,10 +48,10 @@ class IncidentUpdate(Input):
     breach_types: list[BreachType] | None = Field(default=None, max_length=3)
     data_categories: list[DataCategory] | None = Field(default=None, max_length=20)
     systems: list[SystemKey] | None = Field(default=None, max_length=200)
-    occurred_from: AwareDatetime | None = None
-    occurred_to: AwareDatetime | None = None
-    detected_at: AwareDatetime | None = None
-    aware_at: AwareDatetime | None = None
+    occurred_from: Instant | None = None
+    occurred_to: Instant | None = None
+    detected_at: Instant | None = None
+    aware_at: Instant | None = None
     estimated_subjects: Count | None = None
     estimated_records: Count | None = None
     lead: str | None = Field(default=None, max_length=254)

@@ -13,7 +13,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlmodel import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -53,7 +54,7 @@ async def _lead_id(db: AsyncSession, email: str | None) -> int | None:
     if not email:
         return None
     query = select(User).where(User.email == auth.normalise_email(email))  # type: ignore[arg-type]
-    user = (await db.execute(query)).scalar_one_or_none()
+    user = (await db.exec(query)).one_or_none()
     if user is None or not user.active:
         raise Invalid.fields([("lead", f"no active user has the e-mail {email}")])
     return user.id
@@ -70,7 +71,7 @@ async def _next_reference(db: AsyncSession, year: int) -> str:
     statement = (insert(table).values(year=year, last=1)
                  .on_conflict_do_update(index_elements=["year"], set_={"last": table.c.last + 1})
                  .returning(table.c.last))
-    number = (await db.execute(statement)).scalar_one()
+    number = (await db.exec(statement)).scalar_one()
     return lifecycle.format_reference(year, number)
 
 
@@ -112,7 +113,7 @@ async def get_incident(db: AsyncSession, *, actor: Actor, key: str | uuid.UUID,
         query = query.where(Incident.reference == str(key).strip().upper())  # type: ignore[arg-type]
     if for_update and is_postgresql(db):
         query = query.with_for_update()
-    incident = (await db.execute(query)).scalar_one_or_none()
+    incident = (await db.exec(query)).one_or_none()
     if incident is None:
         raise NotFound(f"no incident {key}")
     return incident
@@ -143,9 +144,9 @@ async def list_incidents(db: AsyncSession, *, actor: Actor, where: IncidentFilte
         pattern = f"%{where.text.strip().lower()}%"
         query = query.where(func.lower(Incident.title).like(pattern)  # type: ignore[arg-type]
                             | func.lower(Incident.reference).like(pattern))  # type: ignore[arg-type]
-    total = (await db.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
+    total = (await db.exec(select(func.count()).select_from(query.subquery()))).one()
     page = query.order_by(Incident.aware_at.desc(), Incident.reference.desc())  # type: ignore[attr-defined]
-    items = list((await db.execute(page.limit(limit).offset(offset))).scalars())
+    items = list((await db.exec(page.limit(limit).offset(offset))).all())
     return items, int(total)
 
 
@@ -154,7 +155,7 @@ async def public(db: AsyncSession, incidents: Sequence[Incident]) -> list[Incide
     lead_ids = {i.lead_id for i in incidents if i.lead_id is not None}
     emails: dict[int, str] = {}
     if lead_ids:
-        rows = await db.execute(select(User.id, User.email).where(User.id.in_(lead_ids)))  # type: ignore[union-attr]
+        rows = await db.exec(select(User.id, User.email).where(User.id.in_(lead_ids)))  # type: ignore[union-attr]
         emails = {row[0]: row[1] for row in rows}
     return [IncidentPublic.model_validate(incident).model_copy(update={
         "lead": emails.get(incident.lead_id) if incident.lead_id else None,
@@ -255,11 +256,11 @@ async def verify_incident(db: AsyncSession, *, actor: Actor, key: str | uuid.UUI
 async def verify_everything(db: AsyncSession, *, actor: Actor) -> list[Verification]:
     """Every chain: each incident's (by its reference order) and the organisation's."""
     auth.require(actor, Permission.VERIFY_TIMELINE)
-    incident_chains = {str(i) for i in (await db.execute(select(Incident.id))).scalars()}
+    incident_chains = {str(i) for i in (await db.exec(select(Incident.id))).all()}
     names = sorted(set(await journal.chains(db)) | incident_chains)
     return [await journal.verify(db, chain) for chain in names]
 
 
 async def references_by_chain(db: AsyncSession) -> dict[str, str]:
-    rows = await db.execute(select(Incident.id, Incident.reference))
+    rows = await db.exec(select(Incident.id, Incident.reference))
     return {str(row[0]): row[1] for row in rows}

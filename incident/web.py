@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from pydantic import ValidationError
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from incident import accounts, auth, journal, lifecycle, services
 from incident.access import (
@@ -30,11 +30,10 @@ from incident.access import (
 )
 from incident.api import event_public
 from incident.auth import Actor, Permission
-from incident.clock import Clock
 from incident.errors import Invalid, Problem, TooManyAttempts, Unauthenticated
+from incident.injected import Config, Db, IncidentRules, Now, Who
 from incident.lifecycle import BreachType, DataCategory, Kind, Status
 from incident.schemas import IncidentCreate
-from incident.settings import Settings
 
 LOGIN_CSRF_COOKIE = "breach_login_csrf"
 HTML_PREFIX_EXCLUDED = ("/api/", "/schema", "/health", "/ready", "/static/")
@@ -100,7 +99,7 @@ class SignInController(Controller):
     include_in_schema = False
 
     @get("/login")
-    async def login_form(self, request: Request[Any, Any, Any], next: str | None = None  # noqa: A002
+    async def login_form(self, request: Request[Any, Any, Any], next: FromQuery[str | None] = None
                          ) -> Template:
         token = secrets.token_urlsafe(24)
         page = _page(request, "login.html", next=_safe_next(next), login_csrf=token, error=None)
@@ -108,8 +107,8 @@ class SignInController(Controller):
         return page
 
     @post("/login")
-    async def login(self, request: Request[Any, Any, Any], db: AsyncSession, clock: Clock,
-                    settings: Settings) -> Response[Any]:
+    async def login(self, request: Request[Any, Any, Any], db: Db, clock: Now,
+                    settings: Config) -> Response[Any]:
         form = await request.form()
         target = _safe_next(str(form.get("next") or ""))
         expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
@@ -151,8 +150,8 @@ class AccountPages(Controller):
     guards = [requires(Permission.SELF_SERVICE)]
 
     @post("/logout")
-    async def logout(self, request: Request[Any, Any, Any], db: AsyncSession,
-                     settings: Settings) -> Redirect:
+    async def logout(self, request: Request[Any, Any, Any], db: Db,
+                     settings: Config) -> Redirect:
         signed = request.cookies.get(SESSION_COOKIE, "")
         secret = auth.unsign(signed, settings.secret_key)
         if secret:
@@ -166,8 +165,8 @@ class AccountPages(Controller):
         return _page(request, "password.html", error=None, done=False)
 
     @post("/account/password")
-    async def change_password(self, request: Request[Any, Any, Any], db: AsyncSession,
-                              clock: Clock, actor: Actor) -> Response[Any]:
+    async def change_password(self, request: Request[Any, Any, Any], db: Db,
+                              clock: Now, actor: Who) -> Response[Any]:
         form = await request.form()
         new, again = str(form.get("new_password", "")), str(form.get("new_password_again", ""))
         if new != again:
@@ -198,9 +197,9 @@ class IncidentPages(Controller):
         return Redirect("/incidents")
 
     @get("/incidents", guards=[requires(Permission.READ_INCIDENTS)])
-    async def incidents(self, request: Request[Any, Any, Any], db: AsyncSession, actor: Actor,
-                        status: Status | None = None, kind: Kind | None = None,
-                        q: str | None = None, page: int = 1) -> Template:
+    async def incidents(self, request: Request[Any, Any, Any], db: Db, actor: Who,
+                        status: FromQuery[Status | None] = None, kind: FromQuery[Kind | None] = None,
+                        q: FromQuery[str | None] = None, page: FromQuery[int] = 1) -> Template:
         page = max(page, 1)
         size = 25
         where = services.IncidentFilter(status=status, kind=kind, text=(q or "")[:200] or None)
@@ -212,7 +211,7 @@ class IncidentPages(Controller):
                      kinds=list(Kind), filters=query, query=urlencode(query))
 
     @get("/incidents/new", guards=[requires(Permission.WRITE_INCIDENTS)])
-    async def new_incident(self, request: Request[Any, Any, Any], clock: Clock) -> Template:
+    async def new_incident(self, request: Request[Any, Any, Any], clock: Now) -> Template:
         now = clock.now()
         return self._form(request, {"detected_at": now, "aware_at": now}, [], 200)
 
@@ -223,8 +222,8 @@ class IncidentPages(Controller):
                      categories=list(DataCategory))
 
     @post("/incidents", guards=[requires(Permission.WRITE_INCIDENTS)])
-    async def create_incident(self, request: Request[Any, Any, Any], db: AsyncSession,
-                              clock: Clock, rules: services.Rules, actor: Actor) -> Response[Any]:
+    async def create_incident(self, request: Request[Any, Any, Any], db: Db,
+                              clock: Now, rules: IncidentRules, actor: Who) -> Response[Any]:
         form = await request.form()
         values: dict[str, Any] = {
             "title": form.get("title", ""), "description": form.get("description", ""),
@@ -253,8 +252,8 @@ class IncidentPages(Controller):
         return self._form(request, values, errors, 422)
 
     @get("/incidents/{key:str}", guards=[requires(Permission.READ_INCIDENTS)])
-    async def incident(self, request: Request[Any, Any, Any], db: AsyncSession, actor: Actor,
-                       key: str) -> Template:
+    async def incident(self, request: Request[Any, Any, Any], db: Db, actor: Who,
+                       key: FromPath[str]) -> Template:
         incident, events = await services.timeline(db, actor=actor, key=key, limit=10_000)
         verification = None
         if actor.can(Permission.VERIFY_TIMELINE):
@@ -268,8 +267,8 @@ class IncidentPages(Controller):
                      export_base=f"/api/v1/incidents/{quote(incident.reference)}/timeline/export")
 
     @post("/incidents/{key:str}/status", guards=[requires(Permission.WRITE_INCIDENTS)])
-    async def change_status(self, request: Request[Any, Any, Any], db: AsyncSession,
-                            clock: Clock, actor: Actor, key: str) -> Redirect:
+    async def change_status(self, request: Request[Any, Any, Any], db: Db,
+                            clock: Now, actor: Who, key: FromPath[str]) -> Redirect:
         form = await request.form()
         try:
             target = Status(str(form.get("status", "")))
@@ -281,8 +280,8 @@ class IncidentPages(Controller):
         return Redirect(f"/incidents/{incident.reference}")
 
     @post("/incidents/{key:str}/notes", guards=[requires(Permission.WRITE_INCIDENTS)])
-    async def add_note(self, request: Request[Any, Any, Any], db: AsyncSession, clock: Clock,
-                       actor: Actor, key: str) -> Redirect:
+    async def add_note(self, request: Request[Any, Any, Any], db: Db, clock: Now,
+                       actor: Who, key: FromPath[str]) -> Redirect:
         form = await request.form()
         text = str(form.get("text", "")).strip()
         if not text:

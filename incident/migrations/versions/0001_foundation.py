@@ -1,7 +1,7 @@
 """foundation: users, tokens, sessions, incidents, timeline
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-24 16:22:46.478951
 
 The timeline table refuses UPDATE and DELETE at the database too: the hash

@@ -1,0 +1,73 @@
+"""A throwaway PostgreSQL cluster for the test session, started from initdb/pg_ctl on PATH.
+
+PostgreSQL refuses to run as root; when the tests run as root the cluster
+runs as the `postgres` account in a directory it owns.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass
+class Cluster:
+    directory: Path
+    port: int
+    user: str = "postgres"
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql+asyncpg://{self.user}@127.0.0.1:{self.port}/{database}"
+
+    def psql(self, sql: str, database: str = "postgres") -> str:
+        done = subprocess.run(
+            ["psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user, "-d", database,
+             "-v", "ON_ERROR_STOP=1", "-Atc", sql],
+            check=True, capture_output=True, text=True)
+        return done.stdout
+
+
+def unavailable_reason() -> str | None:
+    for tool in ("initdb", "pg_ctl", "psql"):
+        if shutil.which(tool) is None:
+            return f"{tool} is not on PATH (install PostgreSQL's server package)"
+    if os.geteuid() == 0 and shutil.which("runuser") is None:
+        return "running as root, and runuser is missing to start PostgreSQL as another account"
+    return None
+
+
+def _as_owner(command: list[str]) -> list[str]:
+    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start() -> Cluster:
+    directory = Path(tempfile.mkdtemp(prefix="breach-pg-"))
+    if os.geteuid() == 0:
+        shutil.chown(directory, "postgres", "postgres")
+    data, port = directory / "data", _free_port()
+    subprocess.run(_as_owner(["initdb", "-D", str(data), "-A", "trust", "-U", "postgres",
+                              "-E", "UTF8", "--no-sync", "--locale=C"]),
+                   check=True, capture_output=True)
+    options = (f"-p {port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off "
+               "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+    subprocess.run(_as_owner(["pg_ctl", "-D", str(data), "-o", options, "-l",
+                              str(directory / "log"), "-w", "-t", "60", "start"]),
+                   check=True, capture_output=True)
+    return Cluster(directory=directory, port=port)
+
+
+def stop(cluster: Cluster) -> None:
+    subprocess.run(_as_owner(["pg_ctl", "-D", str(cluster.directory / "data"), "-m", "immediate",
+                              "stop"]), capture_output=True)
+    shutil.rmtree(cluster.directory, ignore_errors=True)
