@@ -17,7 +17,7 @@ from litestar.status_codes import HTTP_201_CREATED
 from incident import accounts, journal, services
 from incident.access import requires
 from incident.auth import Permission
-from incident.db import SchemaOutOfDate, check_schema
+from incident.db import SchemaOutOfDate, check_schema, session_factory
 from incident.injected import Db, Engine, IncidentRules, Now, Who
 from incident.lifecycle import Kind, Status
 from incident.models import TimelineEvent
@@ -38,7 +38,7 @@ from incident.schemas import (
 from incident.timeline import format_instant
 
 Limit = Annotated[int, QueryParameter(ge=1, le=500)]
-Offset = Annotated[int, QueryParameter(ge=0)]
+Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000_000)]
 
 
 def event_public(event: TimelineEvent) -> TimelineEventPublic:
@@ -110,13 +110,20 @@ class IncidentController(Controller):
         return VerificationPublic(**result.as_dict())
 
     @get("/{key:str}/timeline/export", guards=[requires(Permission.READ_INCIDENTS)])
-    async def export(self, db: Db, actor: Who, key: FromPath[str],
-                     format: FromQuery[Literal["jsonl", "csv"]] = "jsonl") -> Stream:
-        incident, events = await services.timeline_stream(db, actor=actor, key=key)
+    async def export(self, db: Db, engine: Engine, actor: Who, key: FromPath[str],
+                     format: FromQuery[Literal["jsonl", "csv"]] = "jsonl") -> Stream:  # noqa: A002
+        incident = await services.get_incident(db, actor=actor, key=key)
+        chain, writer = str(incident.id), export_jsonl if format == "jsonl" else export_csv
+
+        async def body() -> AsyncIterator[str]:
+            # The request's session closes when the handler returns; the stream outlives it.
+            async with session_factory(engine)() as stream_db:
+                async for chunk in writer(journal.stream_events(stream_db, chain)):
+                    yield chunk
+
         media = "application/x-ndjson" if format == "jsonl" else "text/csv; charset=utf-8"
         name = f"{incident.reference}-timeline.{format}"
-        body = export_jsonl(events) if format == "jsonl" else export_csv(events)
-        return Stream(body, media_type=media,
+        return Stream(body(), media_type=media,
                       headers={"content-disposition": f'attachment; filename="{name}"'})
 
 

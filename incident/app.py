@@ -30,7 +30,11 @@ from incident.services import Rules
 from incident.settings import Settings
 
 REPOSITORY = Path(__file__).resolve().parent.parent
-TEMPLATES = REPOSITORY / "templates"
+
+
+def templates_dir(settings: Settings) -> Path:
+    """BREACH_TEMPLATES_DIR, else the templates/ folder beside the packages (a source checkout)."""
+    return settings.templates_dir or REPOSITORY / "templates"
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None,
@@ -40,6 +44,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
     engine = engine or create_engine(settings.effective_database_url)
     sessions = session_factory(engine)
     rules = Rules(zone=settings.zone, skew=timedelta(seconds=settings.clock_skew_seconds))
+    templates = templates_dir(settings)
 
     async def provide_db() -> AsyncIterator[AsyncSession]:
         async with sessions() as db:
@@ -65,7 +70,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
     app = Litestar(
         route_handlers=[*api.API_CONTROLLERS, *web.WEB_CONTROLLERS,
                         create_static_files_router(path="/static",
-                                                   directories=[TEMPLATES / "web" / "static"],
+                                                   directories=[templates / "web" / "static"],
                                                    include_in_schema=False)],
         dependencies={
             "db": Provide(provide_db),
@@ -80,7 +85,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
                                      secret_key=settings.secret_key)],
         exception_handlers={Exception: handle_error},
         template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(
-            web.environment(TEMPLATES / "web", settings.zone))),
+            web.environment(templates / "web", settings.zone))),
         openapi_config=OpenAPIConfig(
             title="Breachdesk", version="1", path="/schema",
             render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()],

@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     smtp_url: str = Field(default="", repr=False)
     mail_from: str = "Breachdesk <breachdesk@localhost>"
     runbooks_dir: Path | None = None
+    templates_dir: Path | None = None
     # Requests whose timestamps lie further than this in the future are refused.
     clock_skew_seconds: int = 300
     max_body_bytes: int = 1_048_576

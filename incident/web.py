@@ -200,7 +200,7 @@ class IncidentPages(Controller):
     async def incidents(self, request: Request[Any, Any, Any], db: Db, actor: Who,
                         status: FromQuery[Status | None] = None, kind: FromQuery[Kind | None] = None,
                         q: FromQuery[str | None] = None, page: FromQuery[int] = 1) -> Template:
-        page = max(page, 1)
+        page = min(max(page, 1), 1_000_000)
         size = 25
         where = services.IncidentFilter(status=status, kind=kind, text=(q or "")[:200] or None)
         items, total = await services.list_incidents(db, actor=actor, where=where, limit=size,

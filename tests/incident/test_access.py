@@ -1,0 +1,306 @@
+"""Who may do what: every route against every role and no credentials; sign-in, CSRF, throttling."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from litestar import Litestar
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import select
+
+from incident import accounts
+from incident.access import handler_permission, is_public
+from incident.auth import Permission, Role
+from incident.clock import FixedClock
+from incident.db import session_factory
+from incident.models import ApiToken
+from tests.conftest import CONSOLE, Person, incident_body, make_person
+
+P = Permission
+EXPECTED: dict[tuple[str, str], Permission | None] = {
+    ("GET", "/health"): None,
+    ("GET", "/ready"): None,
+    ("GET", "/login"): None,
+    ("POST", "/login"): None,
+    ("GET", "/api/v1/incidents"): P.READ_INCIDENTS,
+    ("POST", "/api/v1/incidents"): P.WRITE_INCIDENTS,
+    ("GET", "/api/v1/incidents/{key:str}"): P.READ_INCIDENTS,
+    ("PATCH", "/api/v1/incidents/{key:str}"): P.WRITE_INCIDENTS,
+    ("POST", "/api/v1/incidents/{key:str}/status"): P.WRITE_INCIDENTS,
+    ("POST", "/api/v1/incidents/{key:str}/notes"): P.WRITE_INCIDENTS,
+    ("GET", "/api/v1/incidents/{key:str}/timeline"): P.READ_INCIDENTS,
+    ("GET", "/api/v1/incidents/{key:str}/timeline/verify"): P.VERIFY_TIMELINE,
+    ("GET", "/api/v1/incidents/{key:str}/timeline/export"): P.READ_INCIDENTS,
+    ("GET", "/api/v1/audit/verify"): P.VERIFY_TIMELINE,
+    ("GET", "/api/v1/me"): P.SELF_SERVICE,
+    ("GET", "/api/v1/users"): P.MANAGE_USERS,
+    ("GET", "/api/v1/tokens"): P.SELF_SERVICE,
+    ("POST", "/api/v1/tokens"): P.SELF_SERVICE,
+    ("DELETE", "/api/v1/tokens/{token_id:int}"): P.SELF_SERVICE,
+    ("GET", "/"): P.READ_INCIDENTS,
+    ("GET", "/incidents"): P.READ_INCIDENTS,
+    ("GET", "/incidents/new"): P.WRITE_INCIDENTS,
+    ("POST", "/incidents"): P.WRITE_INCIDENTS,
+    ("GET", "/incidents/{key:str}"): P.READ_INCIDENTS,
+    ("POST", "/incidents/{key:str}/status"): P.WRITE_INCIDENTS,
+    ("POST", "/incidents/{key:str}/notes"): P.WRITE_INCIDENTS,
+    ("POST", "/logout"): P.SELF_SERVICE,
+    ("GET", "/account/password"): P.SELF_SERVICE,
+    ("POST", "/account/password"): P.SELF_SERVICE,
+}
+"""The intended matrix, written out so that a changed guard or a new route fails a test."""
+
+ROLE_CAN = {
+    Role.ADMIN: set(Permission),
+    Role.RESPONDER: {P.READ_INCIDENTS, P.WRITE_INCIDENTS, P.VERIFY_TIMELINE, P.SELF_SERVICE},
+    Role.APPROVER: {P.READ_INCIDENTS, P.WRITE_INCIDENTS, P.DISMISS_INCIDENTS, P.VERIFY_TIMELINE,
+                    P.SELF_SERVICE},
+    Role.AUDITOR: {P.READ_INCIDENTS, P.VERIFY_TIMELINE, P.SELF_SERVICE},
+}
+
+
+def routes(app: Litestar) -> dict[tuple[str, str], Permission | None]:
+    found: dict[tuple[str, str], Permission | None] = {}
+    for route in app.routes:
+        if route.path.startswith(("/schema", "/static")):
+            continue
+        for handler in getattr(route, "route_handlers", []):
+            for method in handler.http_methods:
+                if method in ("OPTIONS", "HEAD"):
+                    continue
+                found[(method, route.path)] = (None if is_public(route.path)
+                                               else handler_permission(handler))
+    return found
+
+
+def test_every_route_has_the_intended_guard(app: Litestar) -> None:
+    assert routes(app) == EXPECTED
+
+
+def test_roles_grant_the_intended_permissions() -> None:
+    from incident.auth import PERMISSIONS
+
+    assert {role: set(perms) for role, perms in PERMISSIONS.items()} == ROLE_CAN
+
+
+async def _fixtures(client: httpx.AsyncClient, engine: AsyncEngine, clock: FixedClock,
+                    people: dict[str, Person]) -> dict[str, str]:
+    created = await client.post("/api/v1/incidents", json=incident_body(),
+                                headers=people["responder"].headers)
+    victim = await make_person(engine, clock, "responder")
+    async with session_factory(engine)() as db:
+        token = (await db.exec(select(ApiToken).where(
+            ApiToken.token_hash == accounts.auth.secret_digest(victim.token)))).one()
+    return {"{key:str}": created.json()["reference"], "{token_id:int}": str(token.id)}
+
+
+def _url(path: str, values: dict[str, str]) -> str:
+    return re.sub(r"\{[^}]+\}", lambda m: values[m.group(0)], path)
+
+
+async def test_matrix_enforced_for_every_route_role_and_anonymous(
+        app: Litestar, client: httpx.AsyncClient, engine: AsyncEngine, clock: FixedClock,
+        people: dict[str, Person]) -> None:
+    values = await _fixtures(client, engine, clock, people)
+    failures: list[str] = []
+    for (method, path), permission in sorted(EXPECTED.items()):
+        url = _url(path, values)
+        body: Any = {} if method in ("POST", "PATCH") else None
+        if permission is None:
+            continue
+        anonymous = await client.request(method, url, json=body, follow_redirects=False)
+        if path.startswith("/api/"):
+            ok = anonymous.status_code == 401 and anonymous.headers["content-type"].startswith(
+                "application/problem+json")
+        elif method == "GET":
+            ok = anonymous.status_code in (302, 303) and anonymous.headers["location"].startswith(
+                "/login")
+        else:
+            ok = anonymous.status_code == 401
+        if not ok:
+            failures.append(f"anonymous {method} {url} -> {anonymous.status_code}")
+        for role in Role:
+            response = await client.request(method, url, json=body, follow_redirects=False,
+                                            headers=people[role.value].headers)
+            allowed = permission in ROLE_CAN[role]
+            if allowed and response.status_code in (401, 403):
+                failures.append(f"{role} {method} {url} refused: {response.status_code}")
+            if not allowed and response.status_code != 403:
+                failures.append(f"{role} {method} {url} not refused: {response.status_code}")
+    assert failures == []
+
+
+async def test_public_routes_answer_without_credentials(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/health")).json() == {"status": "ok"}
+    assert (await client.get("/login")).status_code == 200
+    schema = await client.get("/schema/openapi.json")
+    assert schema.status_code == 200
+    assert "/api/v1/incidents" in schema.json()["paths"]
+
+
+async def test_bad_credentials_are_401(client: httpx.AsyncClient, engine: AsyncEngine,
+                                       clock: FixedClock, people: dict[str, Person]) -> None:
+    for header in ("Bearer", "Bearer nonsense", "Basic dXNlcjpwYXNz", "bd_abc",
+                   "Bearer bd_" + "x" * 43):
+        response = await client.get("/api/v1/incidents", headers={"Authorization": header})
+        assert response.status_code == 401, header
+    person = people["responder"]
+    async with session_factory(engine)() as db:
+        tokens = await accounts.list_tokens(db, actor=CONSOLE, email=person.email)
+    async with session_factory(engine)() as db:
+        await accounts.revoke_token(db, clock=clock, actor=CONSOLE, token_id=tokens[0].id)  # type: ignore[arg-type]
+    revoked = await client.get("/api/v1/incidents", headers=person.headers)
+    assert revoked.status_code == 401
+    assert "revoked" in revoked.json()["detail"]
+
+
+async def test_a_disabled_users_token_stops_working(client: httpx.AsyncClient, engine: AsyncEngine,
+                                                    clock: FixedClock,
+                                                    people: dict[str, Person]) -> None:
+    person = people["approver"]
+    assert (await client.get("/api/v1/incidents", headers=person.headers)).status_code == 200
+    async with session_factory(engine)() as db:
+        await accounts.set_active(db, clock=clock, actor=CONSOLE, email=person.email, active=False)
+    assert (await client.get("/api/v1/incidents", headers=person.headers)).status_code == 401
+
+
+async def test_tokens_are_shown_once_and_stored_as_hashes(
+        client: httpx.AsyncClient, engine: AsyncEngine, people: dict[str, Person]) -> None:
+    person = people["auditor"]
+    created = await client.post("/api/v1/tokens", json={"name": "laptop"}, headers=person.headers)
+    assert created.status_code == 201
+    secret = created.json()["token"]
+    listed = (await client.get("/api/v1/tokens", headers=person.headers)).json()
+    assert {t["name"] for t in listed} == {"tests", "laptop"}
+    assert all("token" not in t for t in listed)
+    async with session_factory(engine)() as db:
+        stored = (await db.exec(select(ApiToken.token_hash))).all()
+    assert secret not in stored and all(secret not in h for h in stored)
+    new = {"Authorization": f"Bearer {secret}"}
+    assert (await client.get("/api/v1/me", headers=new)).json()["email"] == person.email
+    token_id = created.json()["id"]
+    other = people["responder"]
+    assert (await client.delete(f"/api/v1/tokens/{token_id}", headers=other.headers)
+            ).status_code == 404
+    assert (await client.delete(f"/api/v1/tokens/{token_id}", headers=person.headers)
+            ).status_code == 200
+    assert (await client.get("/api/v1/me", headers=new)).status_code == 401
+
+
+async def sign_in(client: httpx.AsyncClient, email: str, password: str,
+                  next_path: str = "/incidents") -> httpx.Response:
+    form = await client.get(f"/login?next={next_path}")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert token is not None
+    return await client.post("/login", data={"email": email, "password": password,
+                                             "csrf_token": token.group(1), "next": next_path},
+                             follow_redirects=False)
+
+
+def csrf_of(page: httpx.Response) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert found is not None
+    return found.group(1)
+
+
+async def test_cookie_session_needs_csrf_for_changes(client: httpx.AsyncClient,
+                                                     people: dict[str, Person]) -> None:
+    person = people["responder"]
+    signed = await sign_in(client, person.email, person.password)
+    assert signed.status_code in (302, 303)
+    assert signed.headers["location"] == "/incidents"
+    cookie = signed.cookies.get("breach_session") or client.cookies.get("breach_session")
+    assert cookie and "httponly" in signed.headers["set-cookie"].lower()
+    listed = await client.get("/api/v1/incidents")
+    assert listed.status_code == 200
+    refused = await client.post("/api/v1/incidents", json=incident_body())
+    assert refused.status_code == 403
+    assert refused.json()["type"].endswith(":csrf")
+    page = await client.get("/incidents")
+    accepted = await client.post("/api/v1/incidents", json=incident_body(),
+                                 headers={"X-CSRF-Token": csrf_of(page)})
+    assert accepted.status_code == 201
+    forged = await client.post(f"/incidents/{accepted.json()['reference']}/notes",
+                               data={"text": "forged", "csrf_token": "wrong"})
+    assert forged.status_code == 403
+    real = await client.post(f"/incidents/{accepted.json()['reference']}/notes",
+                             data={"text": "real", "csrf_token": csrf_of(page)},
+                             follow_redirects=False)
+    assert real.status_code in (302, 303)
+    out = await client.post("/logout", data={"csrf_token": csrf_of(page)}, follow_redirects=False)
+    assert out.status_code in (302, 303)
+    client.cookies.clear()
+    client.cookies.set("breach_session", cookie)  # a stolen cookie dies with its session
+    assert (await client.get("/api/v1/incidents")).status_code == 401
+
+
+async def test_login_form_needs_its_own_csrf_token(client: httpx.AsyncClient,
+                                                   people: dict[str, Person]) -> None:
+    person = people["responder"]
+    response = await client.post("/login", data={"email": person.email,
+                                                 "password": person.password,
+                                                 "csrf_token": "guess"})
+    assert response.status_code == 403
+    assert "breach_session" not in response.cookies
+
+
+async def test_repeated_failures_are_throttled(client: httpx.AsyncClient, clock: FixedClock,
+                                               people: dict[str, Person]) -> None:
+    person = people["approver"]
+    for _ in range(accounts.FREE_FAILURES - 1):
+        assert (await sign_in(client, person.email, "wrong password!")).status_code == 401
+    blocked = await sign_in(client, person.email, "wrong password!")
+    assert blocked.status_code == 401
+    assert (await sign_in(client, person.email, person.password)).status_code == 429
+    unknown = [await sign_in(client, "nobody@example.com", "x") for _ in range(6)]
+    assert [r.status_code for r in unknown][-1] == 429  # unknown addresses are throttled alike
+    clock.advance(timedelta(seconds=31))
+    assert (await sign_in(client, person.email, person.password)).status_code in (302, 303)
+
+
+async def test_one_time_password_must_be_changed_first(client: httpx.AsyncClient,
+                                                       engine: AsyncEngine,
+                                                       clock: FixedClock) -> None:
+    async with session_factory(engine)() as db:
+        _, one_time = await accounts.create_user(db, clock=clock, actor=CONSOLE,
+                                                 email="new@example.com", role="responder")
+    signed = await sign_in(client, "new@example.com", one_time)
+    assert signed.headers["location"] == "/account/password"
+    api = await client.get("/api/v1/incidents")
+    assert api.status_code == 403
+    assert api.json()["type"].endswith(":password-change-required")
+    page = await client.get("/account/password")
+    short = await client.post("/account/password", data={
+        "csrf_token": csrf_of(page), "current_password": one_time, "new_password": "short",
+        "new_password_again": "short"})
+    assert short.status_code == 422
+    done = await client.post("/account/password", data={
+        "csrf_token": csrf_of(page), "current_password": one_time,
+        "new_password": "a much longer passphrase", "new_password_again": "a much longer passphrase"},
+        follow_redirects=False)
+    assert done.status_code in (302, 303)
+    assert (await client.get("/api/v1/incidents")).status_code == 200
+
+
+@pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example", "/\\evil"])
+async def test_sign_in_never_redirects_off_site(client: httpx.AsyncClient,
+                                                people: dict[str, Person], target: str) -> None:
+    person = people["auditor"]
+    response = await sign_in(client, person.email, person.password, next_path=target)
+    assert response.headers["location"] == "/incidents"
+
+
+async def test_security_headers_on_pages_and_api(client: httpx.AsyncClient,
+                                                 people: dict[str, Person]) -> None:
+    for response in (await client.get("/login"),
+                     await client.get("/api/v1/incidents", headers=people["auditor"].headers)):
+        csp = response.headers["content-security-policy"]
+        assert "default-src 'self'" in csp and "unsafe-inline" not in csp
+        assert response.headers["x-frame-options"] == "DENY"
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["cache-control"] == "no-store"
+        assert re.fullmatch(r"[0-9a-f]{16}", response.headers["x-request-id"])
