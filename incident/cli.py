@@ -45,10 +45,7 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 class Failure(click.ClickException):
-    """Printed as one line, `breach: error: …`, with exit status 1."""
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"breach: error: {self.message}", err=True)
+    """Printed by `main` as one line, `breach: error: …`, with exit status 1."""
 
 
 def _settings() -> Settings:
@@ -102,14 +99,30 @@ def _print_json(value: Any) -> None:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="breachdesk")
-def main() -> None:
+def cli() -> None:
     """Breachdesk: breach incident response and notification.
 
     Configuration comes from BREACH_* environment variables (see the README).
     """
 
 
-@main.command()
+def main(args: list[str] | None = None) -> None:
+    """The console script: every error is one line on stderr and a non-zero exit status."""
+    try:
+        cli.main(args=args, prog_name="breach", standalone_mode=False)
+    except click.UsageError as exc:
+        hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
+        click.echo(f"breach: error: {exc.format_message()}{hint}", err=True)
+        sys.exit(2)
+    except click.ClickException as exc:
+        click.echo(f"breach: error: {exc.format_message()}", err=True)
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        click.echo("breach: error: aborted", err=True)
+        sys.exit(130)
+
+
+@cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 def serve(host: str, port: int) -> None:
@@ -146,7 +159,7 @@ def serve(host: str, port: int) -> None:
 
 # --- database -------------------------------------------------------------------------------
 
-@main.group()
+@cli.group()
 def db() -> None:
     """Database schema: upgrade, current revision."""
 
@@ -181,7 +194,7 @@ def db_current() -> None:
 
 # --- users and tokens --------------------------------------------------------------------------
 
-@main.group()
+@cli.group()
 def users() -> None:
     """Users and their roles."""
 
@@ -228,7 +241,7 @@ def users_disable(email: str) -> None:
     click.echo(f"disabled {email}")
 
 
-@main.group()
+@cli.group()
 def tokens() -> None:
     """API tokens (stored only as hashes)."""
 
@@ -306,7 +319,7 @@ def _show(incident: IncidentPublic, settings: Settings) -> None:
         click.echo(f"{name:20} {getattr(value, 'value', value) if value is not None else '—'}")
 
 
-@main.group()
+@cli.group()
 def incidents() -> None:
     """Record and follow incidents."""
 
@@ -417,7 +430,7 @@ def incidents_note(reference: str, text: str) -> None:
 
 # --- audit -------------------------------------------------------------------------------------
 
-@main.group()
+@cli.group()
 def audit() -> None:
     """Check that timelines were never altered; export them."""
 
