@@ -13,6 +13,7 @@ from typing import Any
 
 from litestar import Request
 from litestar.connection import ASGIConnection
+from litestar.enums import ScopeType
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
@@ -67,7 +68,7 @@ class AccessMiddleware(ASGIMiddleware):
         self.sessions, self.clock, self.secret_key = sessions, clock, secret_key
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        if scope["type"] != "http" or is_public(scope["path"]):
+        if scope["type"] != ScopeType.HTTP or is_public(scope["path"]):
             await next_app(scope, receive, send)
             return
         request: Request[Any, Any, Any] = Request(scope, receive)
@@ -94,8 +95,9 @@ class AccessMiddleware(ASGIMiddleware):
                     raise Unauthenticated("the API token is unknown or revoked")
                 return actor, None
             signed = request.cookies.get(SESSION_COOKIE)
-            secret = auth.unsign(signed, self.secret_key) if signed else None
-            found = await accounts.session_for(db, clock=self.clock, secret=secret) if secret else None
+            cookie_secret = auth.unsign(signed, self.secret_key) if signed else None
+            found = (await accounts.session_for(db, clock=self.clock, secret=cookie_secret)
+                     if cookie_secret else None)
             if found is None:
                 raise Unauthenticated("sign in, or send an API token")
             actor, web_session, user = found
@@ -156,7 +158,7 @@ def security_headers(*, hsts: bool) -> Callable[[ASGIApp], ASGIApp]:
 
     def factory(app: ASGIApp) -> ASGIApp:
         async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != "http":
+            if scope["type"] != ScopeType.HTTP:
                 await app(scope, receive, send)
                 return
             cacheable = scope["path"].startswith("/static/")

@@ -89,7 +89,7 @@ async def set_active(db: AsyncSession, *, clock: Clock, actor: Actor, email: str
 
 
 async def _user_by_email(db: AsyncSession, email: str) -> User | None:
-    query = select(User).where(User.email == email)  # type: ignore[arg-type]
+    query = select(User).where(User.email == email)
     return (await db.exec(query)).one_or_none()
 
 
@@ -160,10 +160,10 @@ async def list_tokens(db: AsyncSession, *, actor: Actor, email: str | None = Non
             owner = await _user_by_email(db, auth.normalise_email(email))
             if owner is None:
                 raise NotFound(f"no user with the e-mail {email}")
-            query = query.where(ApiToken.user_id == owner.id)  # type: ignore[arg-type]
+            query = query.where(ApiToken.user_id == owner.id)
     else:
         auth.require(actor, Permission.SELF_SERVICE)
-        query = query.where(ApiToken.user_id == actor.user_id)  # type: ignore[arg-type]
+        query = query.where(ApiToken.user_id == actor.user_id)
     return list((await db.exec(query)).all())
 
 
@@ -188,7 +188,7 @@ async def actor_for_token(db: AsyncSession, *, clock: Clock, secret: str) -> Act
     if not secret.startswith(auth.TOKEN_PREFIX) or len(secret) > 200:
         return None
     query = (select(ApiToken, User).join(User, ApiToken.user_id == User.id)  # type: ignore[arg-type]
-             .where(ApiToken.token_hash == auth.secret_digest(secret)))  # type: ignore[arg-type]
+             .where(ApiToken.token_hash == auth.secret_digest(secret)))
     row = (await db.exec(query)).first()
     if row is None:
         return None
@@ -260,7 +260,7 @@ def _record_failure(db: AsyncSession, throttle: LoginThrottle | None, email: str
 async def session_for(db: AsyncSession, *, clock: Clock, secret: str
                       ) -> tuple[Actor, WebSession, User] | None:
     query = (select(WebSession, User).join(User, WebSession.user_id == User.id)  # type: ignore[arg-type]
-             .where(WebSession.id_hash == auth.secret_digest(secret)))  # type: ignore[arg-type]
+             .where(WebSession.id_hash == auth.secret_digest(secret)))
     row = (await db.exec(query)).first()
     if row is None:
         return None

@@ -53,7 +53,8 @@ class IncidentController(Controller):
 
     @get("/", guards=[requires(Permission.READ_INCIDENTS)])
     async def list_incidents(self, db: Db, actor: Who, status: FromQuery[Status | None] = None,
-                             kind: FromQuery[Kind | None] = None, aware_from: FromQuery[datetime | None] = None,
+                             kind: FromQuery[Kind | None] = None,
+                             aware_from: FromQuery[datetime | None] = None,
                              aware_to: FromQuery[datetime | None] = None,
                              q: Annotated[str | None, QueryParameter(max_length=200)] = None,
                              limit: Limit = 50, offset: Offset = 0) -> Page[IncidentPublic]:
@@ -78,7 +79,8 @@ class IncidentController(Controller):
 
     @patch("/{key:str}", guards=[requires(Permission.WRITE_INCIDENTS)])
     async def update_incident(self, db: Db, clock: Now, rules: IncidentRules,
-                              actor: Who, key: FromPath[str], data: JSONBody[IncidentUpdate]) -> IncidentPublic:
+                              actor: Who, key: FromPath[str],
+                              data: JSONBody[IncidentUpdate]) -> IncidentPublic:
         incident = await services.update_incident(db, clock=clock, rules=rules, actor=actor,
                                                   key=key, data=data)
         return (await services.public(db, [incident]))[0]
@@ -111,7 +113,7 @@ class IncidentController(Controller):
 
     @get("/{key:str}/timeline/export", guards=[requires(Permission.READ_INCIDENTS)])
     async def export(self, db: Db, engine: Engine, actor: Who, key: FromPath[str],
-                     format: FromQuery[Literal["jsonl", "csv"]] = "jsonl") -> Stream:  # noqa: A002
+                     format: FromQuery[Literal["jsonl", "csv"]] = "jsonl") -> Stream:
         incident = await services.get_incident(db, actor=actor, key=key)
         chain, writer = str(incident.id), export_jsonl if format == "jsonl" else export_csv
 

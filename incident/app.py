@@ -37,6 +37,11 @@ def templates_dir(settings: Settings) -> Path:
     return settings.templates_dir or REPOSITORY / "templates"
 
 
+def runbooks_dir(settings: Settings) -> Path:
+    """BREACH_RUNBOOKS_DIR, else the runbooks/ folder beside the packages (a source checkout)."""
+    return settings.runbooks_dir or REPOSITORY / "runbooks"
+
+
 def create_app(settings: Settings, *, clock: Clock | None = None,
                engine: AsyncEngine | None = None) -> Litestar:
     """Build the web application. Nothing here runs at import; tests pass their own clock."""

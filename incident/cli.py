@@ -134,6 +134,7 @@ def serve(host: str, port: int) -> None:
 
     settings = _settings()
     configure_logging(settings.log_level)
+    _runbook_catalogue()  # a broken runbook stops the start, with every problem listed
 
     async def prepare() -> int:
         engine = create_engine(settings.effective_database_url)
@@ -496,3 +497,111 @@ def audit_export(reference: str, fmt: str, output: Path | None) -> None:
 
     run(work)
 
+
+
+# --- runbooks, assessment, obligations: pure rules over files -----------------------------------
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise Failure(f"{path}: not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise Failure(f"{path}: not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+                      ) from None
+
+
+def _runbook_catalogue() -> Any:
+    from incident.app import runbooks_dir
+    from incident.runbooks import RunbookError, load_catalogue
+
+    folder = runbooks_dir(_settings())
+    try:
+        return load_catalogue(folder)
+    except RunbookError as exc:
+        click.echo(str(exc))
+        raise Failure(f"{len(exc.problems)} problem(s) in the runbooks under {folder}") from None
+
+
+@cli.group()
+def runbooks() -> None:
+    """Runbooks: the checklists in BREACH_RUNBOOKS_DIR."""
+
+
+@runbooks.command("check")
+def runbooks_check() -> None:
+    """Validate every runbook file; print each problem with its file, line and field."""
+    catalogue = _runbook_catalogue()
+    click.echo(f"{len(catalogue)} runbooks, all valid")
+
+
+@runbooks.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def runbooks_list(as_json: bool) -> None:
+    """List runbooks with the incident kinds they apply to."""
+    catalogue = _runbook_catalogue()
+    rows = [{"id": r.id, "version": r.version, "title": r.title,
+             "applies_to": [k.value for k in r.applies_to], "steps": len(r.steps)}
+            for r in catalogue]
+    if as_json:
+        _print_json(rows)
+        return
+    for row in rows:
+        click.echo(f"{row['id']}\tv{row['version']}\t{row['steps']} steps\t"
+                   f"{', '.join(row['applies_to'])}\t{row['title']}")
+
+
+@runbooks.command("show")
+@click.argument("runbook_id")
+@click.option("--json", "as_json", is_flag=True)
+def runbooks_show(runbook_id: str, as_json: bool) -> None:
+    """Show one runbook's steps."""
+    from incident.runbooks import runbook_digest, runbook_to_dict
+
+    runbook = _runbook_catalogue().get(runbook_id)
+    if runbook is None:
+        raise Failure(f"no runbook {runbook_id!r} (see `breach runbooks list`)")
+    if as_json:
+        _print_json({**runbook_to_dict(runbook), "digest": runbook_digest(runbook)})
+        return
+    click.echo(f"{runbook.title} ({runbook.id}, version {runbook.version})")
+    for step in runbook.steps:
+        evidence = ", evidence" if step.evidence_required else ""
+        click.echo(f"  +{step.due:>6}  {step.phase.value:9} {step.role.value:9} "
+                   f"{step.title}{evidence}")
+
+
+@cli.command()
+@click.argument("facts_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def assess(facts_file: Path) -> None:
+    """Assess a breach's severity (ENISA) and recommend who must be told; prints JSON."""
+    from notifications.assessment import InvalidAssessmentInput, assess_raw
+
+    try:
+        result = assess_raw(_read_json(facts_file))
+    except InvalidAssessmentInput as exc:
+        raise Failure(f"{facts_file}: " + "; ".join(f"{f}: {m}" for f, m in exc.errors)) from None
+    click.echo(result.model_dump_json(indent=2))
+
+
+@cli.command()
+@click.argument("facts_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--explain", is_flag=True, help="also list the duties that do not apply, and why")
+def obligations(facts_file: Path, explain: bool) -> None:
+    """Print, as JSON, the notification duties and deadlines for the facts in FACTS_FILE."""
+    from notifications.obligations import (
+        FactsError,
+        compute_obligations,
+        facts_from_json,
+        results_to_json,
+    )
+    from notifications.regimes import RegimeError, load_regimes
+
+    try:
+        facts = facts_from_json(_read_json(facts_file))
+        results = compute_obligations(facts, load_regimes(), explain=explain)
+    except FactsError as exc:
+        raise Failure(f"{facts_file}: " + "; ".join(str(p) for p in exc.problems)) from None
+    except RegimeError as exc:
+        raise Failure("; ".join(str(p) for p in exc.problems)) from None
+    _print_json(results_to_json(results, explain=explain))

@@ -35,7 +35,7 @@ async def append_event(db: AsyncSession, *, chain: str, at: datetime, actor: Act
 
 
 async def _locked_head(db: AsyncSession, chain: str) -> TimelineHead:
-    query = select(TimelineHead).where(TimelineHead.chain == chain)  # type: ignore[arg-type]
+    query = select(TimelineHead).where(TimelineHead.chain == chain)
     if is_postgresql(db):
         query = query.with_for_update()
     head = (await db.exec(query)).one_or_none()
@@ -49,8 +49,8 @@ async def _locked_head(db: AsyncSession, chain: str) -> TimelineHead:
 
 async def events(db: AsyncSession, chain: str, *, after_seq: int = 0,
                  limit: int | None = None) -> list[TimelineEvent]:
-    query = (select(TimelineEvent).where(TimelineEvent.chain == chain,  # type: ignore[arg-type]
-                                         TimelineEvent.seq > after_seq)  # type: ignore[arg-type]
+    query = (select(TimelineEvent).where(TimelineEvent.chain == chain,
+                                         TimelineEvent.seq > after_seq)
              .order_by(TimelineEvent.seq))  # type: ignore[arg-type]
     if limit is not None:
         query = query.limit(limit)
@@ -71,7 +71,7 @@ async def stream_events(db: AsyncSession, chain: str, batch: int = 1000
 
 async def verify(db: AsyncSession, chain: str) -> Verification:
     head = (await db.exec(select(TimelineHead).where(
-        TimelineHead.chain == chain))).one_or_none()  # type: ignore[arg-type]
+        TimelineHead.chain == chain))).one_or_none()
     links = [Link(chain=e.chain, seq=e.seq, at=e.at, actor=e.actor, kind=e.kind,
                   payload=e.payload, prev_hash=e.prev_hash, hash=e.hash)
              async for e in stream_events(db, chain)]

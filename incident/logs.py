@@ -12,6 +12,7 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
@@ -56,7 +57,7 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
     """
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
         given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
@@ -76,8 +77,9 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
         try:
             await app(scope, receive, send_with_id)
         finally:
-            access_log.info("%s %s %s", scope["method"], scope["path"], status, extra={"fields": {
-                "method": scope["method"], "path": scope["path"], "status": status,
+            method = scope["method"]
+            access_log.info("%s %s %s", method, scope["path"], status, extra={"fields": {
+                "method": method, "path": scope["path"], "status": status,
                 "ms": round((time.perf_counter() - started) * 1000, 1)}})
             request_id_var.reset(token)
 

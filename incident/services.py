@@ -14,9 +14,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
-from sqlmodel import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from incident import auth, journal, lifecycle
@@ -53,7 +53,7 @@ def _check_times(times: lifecycle.Times, *, clock: Clock, rules: Rules) -> None:
 async def _lead_id(db: AsyncSession, email: str | None) -> int | None:
     if not email:
         return None
-    query = select(User).where(User.email == auth.normalise_email(email))  # type: ignore[arg-type]
+    query = select(User).where(User.email == auth.normalise_email(email))
     user = (await db.exec(query)).one_or_none()
     if user is None or not user.active:
         raise Invalid.fields([("lead", f"no active user has the e-mail {email}")])
@@ -108,9 +108,9 @@ async def get_incident(db: AsyncSession, *, actor: Actor, key: str | uuid.UUID,
     query = select(Incident)
     try:
         ident = key if isinstance(key, uuid.UUID) else uuid.UUID(str(key))
-        query = query.where(Incident.id == ident)  # type: ignore[arg-type]
+        query = query.where(Incident.id == ident)
     except ValueError:
-        query = query.where(Incident.reference == str(key).strip().upper())  # type: ignore[arg-type]
+        query = query.where(Incident.reference == str(key).strip().upper())
     if for_update and is_postgresql(db):
         query = query.with_for_update()
     incident = (await db.exec(query)).one_or_none()
@@ -133,17 +133,17 @@ async def list_incidents(db: AsyncSession, *, actor: Actor, where: IncidentFilte
     auth.require(actor, Permission.READ_INCIDENTS)
     query = select(Incident)
     if where.status is not None:
-        query = query.where(Incident.status == where.status.value)  # type: ignore[arg-type]
+        query = query.where(Incident.status == where.status.value)
     if where.kind is not None:
-        query = query.where(Incident.kind == where.kind.value)  # type: ignore[arg-type]
+        query = query.where(Incident.kind == where.kind.value)
     if where.aware_from is not None:
-        query = query.where(Incident.aware_at >= where.aware_from)  # type: ignore[arg-type]
+        query = query.where(Incident.aware_at >= where.aware_from)
     if where.aware_to is not None:
-        query = query.where(Incident.aware_at < where.aware_to)  # type: ignore[arg-type]
+        query = query.where(Incident.aware_at < where.aware_to)
     if where.text:
         pattern = f"%{where.text.strip().lower()}%"
-        query = query.where(func.lower(Incident.title).like(pattern)  # type: ignore[arg-type]
-                            | func.lower(Incident.reference).like(pattern))  # type: ignore[arg-type]
+        query = query.where(func.lower(Incident.title).like(pattern)
+                            | func.lower(Incident.reference).like(pattern))
     total = (await db.exec(select(func.count()).select_from(query.subquery()))).one()
     page = query.order_by(Incident.aware_at.desc(), Incident.reference.desc())  # type: ignore[attr-defined]
     items = list((await db.exec(page.limit(limit).offset(offset))).all())
@@ -156,7 +156,7 @@ async def public(db: AsyncSession, incidents: Sequence[Incident]) -> list[Incide
     emails: dict[int, str] = {}
     if lead_ids:
         rows = await db.exec(select(User.id, User.email).where(User.id.in_(lead_ids)))  # type: ignore[union-attr]
-        emails = {row[0]: row[1] for row in rows}
+        emails = {row[0]: row[1] for row in rows if row[0] is not None}
     return [IncidentPublic.model_validate(incident).model_copy(update={
         "lead": emails.get(incident.lead_id) if incident.lead_id else None,
         "allowed_transitions": lifecycle.allowed_targets(Status(incident.status)),

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
@@ -37,6 +38,7 @@ from incident.schemas import IncidentCreate
 
 LOGIN_CSRF_COOKIE = "breach_login_csrf"
 HTML_PREFIX_EXCLUDED = ("/api/", "/schema", "/health", "/ready", "/static/")
+E = TypeVar("E", bound=StrEnum)
 
 
 def environment(directory: Path, zone: ZoneInfo) -> Environment:
@@ -47,7 +49,10 @@ def environment(directory: Path, zone: ZoneInfo) -> Environment:
     def local(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M %Z") -> str:
         return "" if value is None else value.astimezone(zone).strftime(fmt)
 
-    def input_value(value: datetime | None) -> str:
+    def input_value(value: datetime | str | None) -> str:
+        """A datetime-local field's value; text that did not parse is given back as typed."""
+        if isinstance(value, str):
+            return value
         return "" if value is None else value.astimezone(zone).strftime("%Y-%m-%dT%H:%M")
 
     env.filters["local"] = local
@@ -79,7 +84,10 @@ def _page(request: Request[Any, Any, Any], name: str, status: int = 200,
 
 def error_page(request: Request[Any, Any, Any], exc: Exception, problem: Problem) -> Response[Any]:
     if isinstance(exc, Unauthenticated) and request.method == "GET":
-        return Redirect(f"/login?{urlencode({'next': request.url.path})}")
+        # The query too: a bookmarked, filtered list should come back filtered after sign-in.
+        query = request.url.query
+        here = f"{request.url.path}?{query}" if query else request.url.path
+        return Redirect(f"/login?{urlencode({'next': here})}")
     if isinstance(exc, PasswordChangeRequired) and request.method == "GET":
         return Redirect("/account/password")
     template = request.app.template_engine.get_template("error.html")  # type: ignore[union-attr]
@@ -180,6 +188,15 @@ class AccountPages(Controller):
         return Redirect("/incidents")
 
 
+def _choice(enum: type[E], name: str, value: str | None) -> E | None:
+    if not value:
+        return None
+    try:
+        return enum(value)
+    except ValueError:
+        raise Invalid.fields([(name, f"must be one of {', '.join(enum)}")]) from None
+
+
 def _parse_local(value: str, zone: ZoneInfo) -> datetime | None:
     value = value.strip()
     if not value:
@@ -198,14 +215,18 @@ class IncidentPages(Controller):
 
     @get("/incidents", guards=[requires(Permission.READ_INCIDENTS)])
     async def incidents(self, request: Request[Any, Any, Any], db: Db, actor: Who,
-                        status: FromQuery[Status | None] = None, kind: FromQuery[Kind | None] = None,
+                        status: FromQuery[str | None] = None, kind: FromQuery[str | None] = None,
                         q: FromQuery[str | None] = None, page: FromQuery[int] = 1) -> Template:
+        # The filter form sends `status=&kind=` for "any": empty means no filter, not an error.
+        wanted_status, wanted_kind = _choice(Status, "status", status), _choice(Kind, "kind", kind)
         page = min(max(page, 1), 1_000_000)
         size = 25
-        where = services.IncidentFilter(status=status, kind=kind, text=(q or "")[:200] or None)
+        where = services.IncidentFilter(status=wanted_status, kind=wanted_kind,
+                                        text=(q or "")[:200] or None)
         items, total = await services.list_incidents(db, actor=actor, where=where, limit=size,
                                                      offset=(page - 1) * size)
-        query = {k: v for k, v in {"status": status, "kind": kind, "q": q}.items() if v}
+        query = {k: v for k, v in {"status": wanted_status, "kind": wanted_kind, "q": q}.items()
+                 if v}
         return _page(request, "incidents.html", incidents=await services.public(db, items),
                      total=total, page=page, pages=max(1, -(-total // size)), statuses=list(Status),
                      kinds=list(Kind), filters=query, query=urlencode(query))
@@ -234,9 +255,11 @@ class IncidentPages(Controller):
         }
         errors: list[dict[str, str]] = []
         for name in ("occurred_from", "occurred_to", "detected_at", "aware_at"):
+            typed = str(form.get(name, ""))
             try:
-                values[name] = _parse_local(str(form.get(name, "")), rules.zone)
+                values[name] = _parse_local(typed, rules.zone)
             except ValueError:
+                values[name] = typed
                 errors.append({"field": name, "message": "is not a date and time"})
         if not errors:
             try:

@@ -120,7 +120,7 @@ async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
     asyncpg connections would then be reused on this one.) Start-up checks are
     tested on their own, against a real server process.
     """
-    transport = httpx.ASGITransport(app=app)
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client
 

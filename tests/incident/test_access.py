@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from incident import accounts
 from incident.access import handler_permission, is_public
-from incident.auth import Permission, Role
+from incident.auth import Permission, Role, secret_digest
 from incident.clock import FixedClock
 from incident.db import session_factory
 from incident.models import ApiToken
@@ -94,7 +94,7 @@ async def _fixtures(client: httpx.AsyncClient, engine: AsyncEngine, clock: Fixed
     victim = await make_person(engine, clock, "responder")
     async with session_factory(engine)() as db:
         token = (await db.exec(select(ApiToken).where(
-            ApiToken.token_hash == accounts.auth.secret_digest(victim.token)))).one()
+            ApiToken.token_hash == secret_digest(victim.token)))).one()
     return {"{key:str}": created.json()["reference"], "{token_id:int}": str(token.id)}
 
 

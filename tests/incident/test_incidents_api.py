@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx
 from sqlalchemy import func
-from sqlmodel import select
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import select
 
 from incident.clock import FixedClock
 from incident.db import session_factory

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -49,7 +50,7 @@ def test_instants_have_one_spelling_whatever_the_offset() -> None:
     berlin = T0.astimezone(timezone(timedelta(hours=2)))
     assert format_instant(berlin) == format_instant(T0) == "2026-03-29T00:30:00.000000Z"
     with pytest.raises(ValueError):
-        format_instant(datetime(2026, 1, 1))  # noqa: DTZ001
+        format_instant(datetime(2026, 1, 1))
 
 
 def test_an_intact_chain_verifies() -> None:
@@ -66,7 +67,7 @@ def test_changed_payload_is_named() -> None:
 @pytest.mark.parametrize("field", ["actor", "kind", "at"])
 def test_changed_metadata_is_named(field: str) -> None:
     links = chain(4)
-    value = T0 + timedelta(days=1) if field == "at" else "forged"
+    value: Any = T0 + timedelta(days=1) if field == "at" else "forged"
     links[1] = dataclasses.replace(links[1], **{field: value})
     assert verify(links) == (False, 2)
 

@@ -1,0 +1,194 @@
+"""A real `breach serve` process on a copy of the migrated SQLite template, and one Chromium.
+
+Both are module-scoped: starting a server and a browser per test would make the
+suite slow. Each test gets its own browser context (cookies, storage), so tests
+do not share a session. The server runs on the system clock, so tests choose
+times relative to now.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
+
+from incident.auth import Role
+from incident.clock import FixedClock
+from incident.db import create_engine
+from tests.conftest import Person, make_person
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+BREACH = str(Path(sys.executable).with_name("breach"))
+SERVER_ZONE = "Europe/Berlin"
+BROWSER_ZONE = "America/New_York"
+"""The browser's own zone differs from the server's, so a test notices if the form's times
+were read in the browser's zone instead of BREACH_TIMEZONE."""
+
+
+@dataclass
+class Server:
+    url: str
+    env: dict[str, str]
+    zone: ZoneInfo
+    database_url: str
+    log: Path
+
+    def breach(self, *args: str) -> str:
+        """Run `breach …` against the server's database; return its stdout."""
+        done = subprocess.run([BREACH, *args], env=self.env, capture_output=True, text=True,
+                              timeout=60, stdin=subprocess.DEVNULL)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    def api(self, person: Person) -> httpx.Client:
+        return httpx.Client(base_url=self.url, headers=person.headers, timeout=10)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_until_ready(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{url}/ready", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None:
+            pytest.fail(f"`breach serve` exited with {process.returncode}:\n{log.read_text()}")
+        if time.monotonic() > deadline:
+            pytest.fail(f"`breach serve` did not become ready:\n{log.read_text()}")
+        time.sleep(0.1)
+
+
+@pytest.fixture(scope="module", params=["sqlite"])
+def lane(request: pytest.FixtureRequest) -> str:
+    """The SQLite lane only (the pages call the use cases both lanes test through the API);
+    the parameter puts `sqlite` in the test ids, so `-k sqlite` selects these tests."""
+    return str(request.param)
+
+
+@pytest.fixture(scope="module")
+def server(lane: str, tmp_path_factory: pytest.TempPathFactory,
+           sqlite_template: Path) -> Iterator[Server]:
+    if not CHROMIUM.exists():
+        pytest.skip(f"browser tests need Chromium at {CHROMIUM}")
+    directory = tmp_path_factory.mktemp("server")
+    database = directory / "breach.sqlite3"
+    shutil.copy(sqlite_template, database)
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BREACH_")}
+    env.update(BREACH_DATABASE_URL=f"sqlite+aiosqlite:///{database}",
+               BREACH_VAR_DIR=str(directory / "var"), BREACH_SECRET_KEY="browser-test-secret",
+               BREACH_TIMEZONE=SERVER_ZONE)
+    log = directory / "serve.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen([BREACH, "serve", "--port", str(port)], env=env,
+                                   cwd=directory, stdout=sink, stderr=subprocess.STDOUT,
+                                   stdin=subprocess.DEVNULL)
+    try:
+        _wait_until_ready(process, url, log)
+        yield Server(url=url, env=env, zone=ZoneInfo(SERVER_ZONE),
+                     database_url=env["BREACH_DATABASE_URL"], log=log)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    errors = [line for line in log.read_text().splitlines() if '"level": "error"' in line]
+    assert not errors, "the server logged errors:\n" + "\n".join(errors)
+
+
+@pytest.fixture(scope="module")
+def staff(server: Server) -> dict[str, Person]:
+    """One person per role who has chosen a password, with an API token, keyed by role."""
+
+    async def create() -> dict[str, Person]:
+        engine = create_engine(server.database_url)
+        try:
+            clock = FixedClock(datetime.now(UTC))
+            return {role.value: await make_person(engine, clock, role.value) for role in Role}
+        finally:
+            await engine.dispose()
+
+    # Playwright's sync API keeps an event loop running in this thread; use another one.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, create()).result()
+
+
+@pytest.fixture(scope="module")
+def browser(server: Server) -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
+                                              headless=True)
+        yield chromium
+        chromium.close()
+
+
+@dataclass
+class Console:
+    """What the page reported: console errors and uncaught exceptions (CSP violations land here)."""
+
+    errors: list[str] = field(default_factory=list)
+
+    def record(self, message: ConsoleMessage) -> None:
+        if message.type == "error":
+            self.errors.append(message.text)
+
+    def unexpected(self) -> list[str]:
+        """Errors other than Chromium's note on an HTTP error status some tests provoke."""
+        return [e for e in self.errors if not e.startswith("Failed to load resource")]
+
+
+@pytest.fixture
+def context(browser: Browser, server: Server) -> Iterator[BrowserContext]:
+    ctx = browser.new_context(base_url=server.url, timezone_id=BROWSER_ZONE, locale="en-GB",
+                              viewport={"width": 1280, "height": 900})
+    ctx.set_default_timeout(5_000)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def console() -> Console:
+    return Console()
+
+
+@pytest.fixture
+def page(context: BrowserContext, console: Console) -> Iterator[Page]:
+    page = context.new_page()
+    page.on("console", console.record)
+    page.on("pageerror", lambda error: console.errors.append(f"page error: {error}"))
+    yield page
+    assert not console.unexpected(), console.errors
+
+
+def form_values(page: Page, selector: str) -> dict[str, Any]:
+    """The named controls of a form, as the browser would submit them."""
+    values: dict[str, Any] = page.eval_on_selector(
+        selector, "f => Object.fromEntries(new FormData(f).entries())")
+    return values
