@@ -10,7 +10,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete, func, update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -198,8 +198,11 @@ async def actor_for_token(db: AsyncSession, *, clock: Clock, secret: str) -> Act
     now = clock.now()
     # Recorded at most once a minute: a busy client should not turn every request into a write.
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
-        token.last_used_at = now
-        await db.commit()
+        token_id = token.id
+        await db.commit()  # end the read: SQLite cannot turn it into a write under contention
+        async with transaction(db):
+            await db.exec(update(ApiToken).where(ApiToken.id == token_id)  # type: ignore[arg-type]
+                          .values(last_used_at=now))
     return user_actor(user, "token")
 
 

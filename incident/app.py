@@ -7,7 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from litestar import Litestar, Request, Response
+from litestar import Litestar, Request, Response, Router
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
@@ -26,6 +26,7 @@ from incident.clock import Clock, SystemClock
 from incident.db import check_schema, create_engine, session_factory
 from incident.errors import Unauthenticated, problem_response, to_problem
 from incident.logs import request_id_middleware
+from incident.runbooks import Catalogue, load_catalogue
 from incident.services import Rules
 from incident.settings import Settings
 
@@ -43,9 +44,13 @@ def runbooks_dir(settings: Settings) -> Path:
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None,
-               engine: AsyncEngine | None = None) -> Litestar:
-    """Build the web application. Nothing here runs at import; tests pass their own clock."""
+               engine: AsyncEngine | None = None, catalogue: Catalogue | None = None) -> Litestar:
+    """Build the web application. Nothing here runs at import; tests pass their own clock.
+
+    A broken runbook folder raises RunbookError here: the service does not start on it.
+    """
     clock = clock or SystemClock()
+    runbook_catalogue = catalogue if catalogue is not None else load_catalogue(runbooks_dir(settings))
     engine = engine or create_engine(settings.effective_database_url)
     sessions = session_factory(engine)
     rules = Rules(zone=settings.zone, skew=timedelta(seconds=settings.clock_skew_seconds))
@@ -74,6 +79,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
 
     app = Litestar(
         route_handlers=[*api.API_CONTROLLERS, *web.WEB_CONTROLLERS,
+                        # Evidence files may be far larger than any JSON body.
+                        Router(path="/", route_handlers=[api.EvidenceController],
+                               request_max_body_size=settings.evidence_max_bytes + 65_536),
                         create_static_files_router(path="/static",
                                                    directories=[templates / "web" / "static"],
                                                    include_in_schema=False)],
@@ -84,6 +92,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
             "rules": Provide(lambda: rules, sync_to_thread=False),
             "engine": Provide(lambda: engine, sync_to_thread=False),
             "settings": Provide(lambda: settings, sync_to_thread=False),
+            "catalogue": Provide(lambda: runbook_catalogue, sync_to_thread=False),
         },
         middleware=[request_id_middleware, security_headers(hsts=settings.secure_cookies),
                     AccessMiddleware(sessions=sessions, clock=clock,

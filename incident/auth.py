@@ -29,6 +29,7 @@ class Permission(StrEnum):
     WRITE_INCIDENTS = "write_incidents"
     DISMISS_INCIDENTS = "dismiss_incidents"
     VERIFY_TIMELINE = "verify_timeline"
+    READ_EVIDENCE = "read_evidence"
     MANAGE_USERS = "manage_users"
     SELF_SERVICE = "self_service"
 
@@ -37,13 +38,15 @@ _ALL = frozenset(Permission)
 PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
     Role.ADMIN: _ALL,
     Role.RESPONDER: frozenset({Permission.READ_INCIDENTS, Permission.WRITE_INCIDENTS,
-                               Permission.VERIFY_TIMELINE, Permission.SELF_SERVICE}),
+                               Permission.READ_EVIDENCE, Permission.VERIFY_TIMELINE,
+                               Permission.SELF_SERVICE}),
     # Declaring that a breach is not reportable is the DPO's call, not the responder's.
     Role.APPROVER: frozenset({Permission.READ_INCIDENTS, Permission.WRITE_INCIDENTS,
-                              Permission.DISMISS_INCIDENTS, Permission.VERIFY_TIMELINE,
-                              Permission.SELF_SERVICE}),
-    Role.AUDITOR: frozenset({Permission.READ_INCIDENTS, Permission.VERIFY_TIMELINE,
-                             Permission.SELF_SERVICE}),
+                              Permission.DISMISS_INCIDENTS, Permission.READ_EVIDENCE,
+                              Permission.VERIFY_TIMELINE, Permission.SELF_SERVICE}),
+    # Auditors check evidence against the hashes on the timeline, so they may read it.
+    Role.AUDITOR: frozenset({Permission.READ_INCIDENTS, Permission.READ_EVIDENCE,
+                             Permission.VERIFY_TIMELINE, Permission.SELF_SERVICE}),
 }
 
 

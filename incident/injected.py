@@ -10,6 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from incident.auth import Actor
 from incident.clock import Clock
+from incident.runbooks import Catalogue
 from incident.services import Rules
 from incident.settings import Settings
 
@@ -19,3 +20,4 @@ Who: TypeAlias = NamedDependency[Actor]
 IncidentRules: TypeAlias = NamedDependency[Rules]
 Config: TypeAlias = NamedDependency[Settings]
 Engine: TypeAlias = NamedDependency[AsyncEngine]
+Runbooks: TypeAlias = NamedDependency[Catalogue]

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Generic, TypeVar
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from incident.auth import Role
+from incident.checklist import StepState
 from incident.lifecycle import BreachType, DataCategory, Kind, Status
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -155,3 +156,76 @@ class TokenPublic(BaseModel):
 
 class TokenCreated(TokenPublic):
     token: str = Field(description="shown once; only a hash is stored")
+
+
+class RunbookAttach(Input):
+    runbook: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+
+
+class StepChange(Input):
+    state: StepState
+    reason: Annotated[str, StringConstraints(max_length=5_000)] | None = None
+    version: int | None = Field(default=None, ge=1, description="the version you read; a "
+                                "mismatch is a 409 instead of a lost update")
+
+
+class StepPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    runbook_id: str
+    step_id: str
+    position: int
+    title: str
+    phase: str
+    role: str
+    due: str
+    due_at: datetime
+    evidence_required: bool
+    state: StepState
+    reason: str | None
+    changed_by: str | None
+    changed_at: datetime | None
+    version: int
+    overdue: bool = False
+    evidence: int = 0
+
+
+class AttachedRunbookPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    runbook_id: str
+    version: int
+    digest: str
+    title: str = ""
+    attached_at: datetime
+    attached_by: str
+
+
+class ChecklistPublic(BaseModel):
+    runbooks: list[AttachedRunbookPublic]
+    suggested: list[str]
+    steps: list[StepPublic]
+    progress: dict[str, dict[str, int]]
+    overdue: int
+    containment_complete: bool
+
+
+class OverdueStepPublic(BaseModel):
+    reference: str
+    incident_id: uuid.UUID
+    step: StepPublic
+
+
+class EvidencePublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    sha256: str
+    filename: str
+    content_type: str
+    size: int
+    description: str
+    step: str | None = None
+    uploaded_by: str
+    uploaded_at: datetime

@@ -25,7 +25,8 @@ from incident.clock import Clock
 from incident.db import is_postgresql, transaction
 from incident.errors import Conflict, Invalid, NotFound
 from incident.lifecycle import Status
-from incident.models import Incident, ReferenceCounter, TimelineEvent, User
+from incident.models import Incident, IncidentStep, ReferenceCounter, TimelineEvent, User
+from incident.runbooks import parse_due
 from incident.schemas import IncidentCreate, IncidentPublic, IncidentUpdate
 from incident.timeline import Verification
 
@@ -193,11 +194,20 @@ async def update_incident(db: AsyncSession, *, clock: Clock, rules: Rules, actor
                 changes[name] = {"from": before[name], "to": after_json[name]}
                 setattr(incident, name, value)
         _check_times(_times(incident), clock=clock, rules=rules)
+        if "aware_at" in changes:
+            await _reschedule_steps(db, incident)
         if changes:
             incident.updated_at = now
             await journal.append_event(db, chain=str(incident.id), at=now, actor=actor,
                                        kind="incident_updated", payload={"changes": changes})
     return incident
+
+
+async def _reschedule_steps(db: AsyncSession, incident: Incident) -> None:
+    """Runbook steps are due relative to aware_at: when it is corrected, so are they."""
+    steps = (await db.exec(select(IncidentStep).where(IncidentStep.incident_id == incident.id))).all()
+    for step in steps:
+        step.due_at = incident.aware_at + parse_due(step.due)
 
 
 async def change_status(db: AsyncSession, *, clock: Clock, actor: Actor, key: str | uuid.UUID,

@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     # Requests whose timestamps lie further than this in the future are refused.
     clock_skew_seconds: int = 300
     max_body_bytes: int = 1_048_576
+    evidence_max_bytes: int = 26_214_400
     secure_cookies: bool = False
     session_hours: int = 12
     log_level: str = "INFO"

@@ -36,6 +36,15 @@ EXPECTED: dict[tuple[str, str], Permission | None] = {
     ("GET", "/api/v1/incidents/{key:str}/timeline/verify"): P.VERIFY_TIMELINE,
     ("GET", "/api/v1/incidents/{key:str}/timeline/export"): P.READ_INCIDENTS,
     ("GET", "/api/v1/audit/verify"): P.VERIFY_TIMELINE,
+    ("GET", "/api/v1/runbooks"): P.READ_INCIDENTS,
+    ("GET", "/api/v1/runbooks/{runbook_id:str}"): P.READ_INCIDENTS,
+    ("POST", "/api/v1/incidents/{key:str}/runbooks"): P.WRITE_INCIDENTS,
+    ("GET", "/api/v1/incidents/{key:str}/steps"): P.READ_INCIDENTS,
+    ("PATCH", "/api/v1/incidents/{key:str}/steps/{step_row_id:int}"): P.WRITE_INCIDENTS,
+    ("GET", "/api/v1/steps/overdue"): P.READ_INCIDENTS,
+    ("GET", "/api/v1/incidents/{key:str}/evidence"): P.READ_INCIDENTS,
+    ("POST", "/api/v1/incidents/{key:str}/evidence"): P.WRITE_INCIDENTS,
+    ("GET", "/api/v1/incidents/{key:str}/evidence/{evidence_id:int}"): P.READ_EVIDENCE,
     ("GET", "/api/v1/me"): P.SELF_SERVICE,
     ("GET", "/api/v1/users"): P.MANAGE_USERS,
     ("GET", "/api/v1/tokens"): P.SELF_SERVICE,
@@ -56,10 +65,11 @@ EXPECTED: dict[tuple[str, str], Permission | None] = {
 
 ROLE_CAN = {
     Role.ADMIN: set(Permission),
-    Role.RESPONDER: {P.READ_INCIDENTS, P.WRITE_INCIDENTS, P.VERIFY_TIMELINE, P.SELF_SERVICE},
-    Role.APPROVER: {P.READ_INCIDENTS, P.WRITE_INCIDENTS, P.DISMISS_INCIDENTS, P.VERIFY_TIMELINE,
-                    P.SELF_SERVICE},
-    Role.AUDITOR: {P.READ_INCIDENTS, P.VERIFY_TIMELINE, P.SELF_SERVICE},
+    Role.RESPONDER: {P.READ_INCIDENTS, P.WRITE_INCIDENTS, P.READ_EVIDENCE, P.VERIFY_TIMELINE,
+                     P.SELF_SERVICE},
+    Role.APPROVER: {P.READ_INCIDENTS, P.WRITE_INCIDENTS, P.DISMISS_INCIDENTS, P.READ_EVIDENCE,
+                    P.VERIFY_TIMELINE, P.SELF_SERVICE},
+    Role.AUDITOR: {P.READ_INCIDENTS, P.READ_EVIDENCE, P.VERIFY_TIMELINE, P.SELF_SERVICE},
 }
 
 
@@ -89,13 +99,21 @@ def test_roles_grant_the_intended_permissions() -> None:
 
 async def _fixtures(client: httpx.AsyncClient, engine: AsyncEngine, clock: FixedClock,
                     people: dict[str, Person]) -> dict[str, str]:
-    created = await client.post("/api/v1/incidents", json=incident_body(),
-                                headers=people["responder"].headers)
+    responder = people["responder"].headers
+    created = await client.post("/api/v1/incidents", json=incident_body(), headers=responder)
+    reference = created.json()["reference"]
+    checklist = await client.post(f"/api/v1/incidents/{reference}/runbooks",
+                                  json={"runbook": "lost-device"}, headers=responder)
+    step = checklist.json()["steps"][0]["id"]
+    evidence = await client.post(f"/api/v1/incidents/{reference}/evidence", headers=responder,
+                                 files={"file": ("log.txt", b"wipe confirmed", "text/plain")})
     victim = await make_person(engine, clock, "responder")
     async with session_factory(engine)() as db:
         token = (await db.exec(select(ApiToken).where(
             ApiToken.token_hash == secret_digest(victim.token)))).one()
-    return {"{key:str}": created.json()["reference"], "{token_id:int}": str(token.id)}
+    return {"{key:str}": reference, "{token_id:int}": str(token.id),
+            "{runbook_id:str}": "ransomware", "{step_row_id:int}": str(step),
+            "{evidence_id:int}": str(evidence.json()["id"])}
 
 
 def _url(path: str, values: dict[str, str]) -> str:

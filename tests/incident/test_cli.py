@@ -13,6 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from incident.db import head_revision
+
 BREACH = str(Path(sys.executable).with_name("breach"))
 Run = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -171,7 +173,8 @@ def test_db_upgrade_then_current(tmp_path: Path, lane: str) -> None:
     upgraded = subprocess.run([BREACH, "db", "upgrade"], env=env, capture_output=True, text=True)
     assert upgraded.returncode == 0, upgraded.stderr
     after = subprocess.run([BREACH, "db", "current"], env=env, capture_output=True, text=True)
-    assert "database: 0001; needed: 0001" in after.stdout
+    head = head_revision()
+    assert f"database: {head}; needed: {head}" in after.stdout
 
 
 def test_bad_settings_are_one_line(tmp_path: Path) -> None:
