@@ -25,7 +25,7 @@ from incident.errors import NotFound
 from incident.injected import Config, Db, Engine, IncidentRules, Now, Runbooks, Who
 from incident.lifecycle import Kind, Status
 from incident.models import TimelineEvent
-from incident.runbooks import runbook_digest, runbook_to_dict
+from incident.runbooks import runbook_digest, runbook_summary, runbook_to_dict
 from incident.schemas import (
     ChecklistPublic,
     EvidencePublic,
@@ -242,9 +242,7 @@ class ContainmentController(Controller):
 
     @get("/runbooks", guards=[requires(Permission.READ_INCIDENTS)])
     async def list_runbooks(self, catalogue: Runbooks) -> list[dict[str, Any]]:
-        return [{"id": r.id, "version": r.version, "title": r.title,
-                 "applies_to": [k.value for k in r.applies_to], "steps": len(r.steps)}
-                for r in catalogue]
+        return [runbook_summary(r) for r in catalogue]
 
     @get("/runbooks/{runbook_id:str}", guards=[requires(Permission.READ_INCIDENTS)])
     async def show_runbook(self, catalogue: Runbooks, runbook_id: FromPath[str]) -> dict[str, Any]:
@@ -315,22 +313,18 @@ class EvidenceController(Controller):
 
     @get("/incidents/{key:str}/evidence", guards=[requires(Permission.READ_INCIDENTS)])
     async def list_evidence(self, db: Db, actor: Who, key: FromPath[str]) -> list[EvidencePublic]:
-        items = await containment.list_evidence(db, actor=actor, key=key)
-        incident = await services.get_incident(db, actor=actor, key=key)
-        return containment.evidence_public(items, await containment.incident_steps(db, incident))
+        return await containment.list_evidence(db, actor=actor, key=key)
 
     @post("/incidents/{key:str}/evidence", guards=[requires(Permission.WRITE_INCIDENTS)],
           status_code=HTTP_201_CREATED)
     async def upload(self, db: Db, clock: Now, actor: Who, settings: Config, key: FromPath[str],
                      data: MultipartBody[EvidenceUpload]) -> EvidencePublic:
         content = await data.file.read()
-        evidence = await containment.add_evidence(
+        return await containment.add_evidence(
             db, clock=clock, actor=actor, key=key, filename=data.file.filename,
             content_type=data.file.content_type, content=content,
             max_bytes=settings.evidence_max_bytes, step_row_id=data.step,
             description=data.description)
-        incident = await services.get_incident(db, actor=actor, key=key)
-        return containment.evidence_public([evidence], await containment.incident_steps(db, incident))[0]
 
 
 API_CONTROLLERS = [IncidentController, ContainmentController, AuditController, AccountController,

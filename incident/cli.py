@@ -22,7 +22,7 @@ from rich.progress import Progress
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from incident import accounts, api, services
+from incident import accounts, api, journal, services
 from incident.auth import Actor, Forbidden, Role, cli_actor
 from incident.clock import SystemClock
 from incident.db import (
@@ -448,9 +448,7 @@ def audit_verify(reference: str | None, as_json: bool) -> None:
             _, result = await services.verify_incident(db, actor=actor, key=reference)
             results = [result]
         else:
-            from incident import journal
-
-            chains = sorted(set(await journal.chains(db)) | set(names))
+            chains = await services.chain_names(db)
             results = []
             with Progress(console=err, transient=True, disable=not err.is_terminal) as bar:
                 task = bar.add_task("verifying", total=len(chains))
@@ -540,9 +538,9 @@ def runbooks_check() -> None:
 def runbooks_list(as_json: bool) -> None:
     """List runbooks with the incident kinds they apply to."""
     catalogue = _runbook_catalogue()
-    rows = [{"id": r.id, "version": r.version, "title": r.title,
-             "applies_to": [k.value for k in r.applies_to], "steps": len(r.steps)}
-            for r in catalogue]
+    from incident.runbooks import runbook_summary
+
+    rows = [runbook_summary(r) for r in catalogue]
     if as_json:
         _print_json(rows)
         return

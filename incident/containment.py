@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -26,14 +25,24 @@ from incident.checklist import (
     StepState,
     StepView,
     check_step_change,
+    containment_complete,
     is_overdue,
+    progress_by_phase,
 )
 from incident.clock import Clock
 from incident.db import is_postgresql, transaction
 from incident.errors import Conflict, Invalid, NotFound
 from incident.lifecycle import Status
 from incident.models import Evidence, EvidenceBlob, Incident, IncidentRunbook, IncidentStep
-from incident.runbooks import Catalogue, Phase, Runbook, runbook_digest, runbook_to_dict, step_due_at
+from incident.runbooks import (
+    Catalogue,
+    Phase,
+    Runbook,
+    runbook_digest,
+    runbook_to_dict,
+    step_due_at,
+    suggest_runbooks,
+)
 from incident.schemas import AttachedRunbookPublic, ChecklistPublic, EvidencePublic, StepPublic
 from incident.services import get_incident
 
@@ -197,7 +206,7 @@ def safe_filename(name: str) -> str:
 
 async def add_evidence(db: AsyncSession, *, clock: Clock, actor: Actor, key: str | uuid.UUID,
                        filename: str, content_type: str, content: bytes, max_bytes: int,
-                       step_row_id: int | None = None, description: str = "") -> Evidence:
+                       step_row_id: int | None = None, description: str = "") -> EvidencePublic:
     auth.require(actor, Permission.WRITE_INCIDENTS)
     if not content:
         raise Invalid.fields([("file", "is empty")])
@@ -224,19 +233,25 @@ async def add_evidence(db: AsyncSession, *, clock: Clock, actor: Actor, key: str
         db.add(evidence)
         await db.flush()
         incident.updated_at = now
+        label = f"{step.runbook_id}/{step.step_id}" if step else None
         await journal.append_event(db, chain=str(incident.id), at=now, actor=actor,
                                    kind="evidence_added",
                                    payload={"evidence_id": evidence.id, "sha256": digest,
                                             "size": len(content), "filename": evidence.filename,
-                                            "step": f"{step.runbook_id}/{step.step_id}" if step else None})
-    return evidence
+                                            "step": label})
+    return EvidencePublic.model_validate(evidence).model_copy(update={"step": label})
 
 
-async def list_evidence(db: AsyncSession, *, actor: Actor, key: str | uuid.UUID) -> list[Evidence]:
+async def list_evidence(db: AsyncSession, *, actor: Actor, key: str | uuid.UUID
+                        ) -> list[EvidencePublic]:
+    """The incident's evidence, each with the step it proves (`runbook/step`), oldest first."""
     auth.require(actor, Permission.READ_INCIDENTS)
     incident = await get_incident(db, actor=actor, key=key)
     query = select(Evidence).where(Evidence.incident_id == incident.id).order_by(Evidence.id)  # type: ignore[arg-type]
-    return list((await db.exec(query)).all())
+    items = (await db.exec(query)).all()
+    labels = {s.id: f"{s.runbook_id}/{s.step_id}" for s in await incident_steps(db, incident)}
+    return [EvidencePublic.model_validate(e).model_copy(update={"step": labels.get(e.step_row_id)})
+            for e in items]
 
 
 async def download_evidence(db: AsyncSession, *, clock: Clock, actor: Actor, key: str | uuid.UUID,
@@ -257,19 +272,9 @@ async def download_evidence(db: AsyncSession, *, clock: Clock, actor: Actor, key
     return evidence, blob.content
 
 
-def step_label(steps: Sequence[IncidentStep], step_row_id: int | None) -> str | None:
-    for step in steps:
-        if step.id == step_row_id:
-            return f"{step.runbook_id}/{step.step_id}"
-    return None
-
-
 async def checklist(db: AsyncSession, *, actor: Actor, catalogue: Catalogue, key: str | uuid.UUID,
                     now: datetime) -> tuple[Incident, ChecklistPublic]:
     """An incident's runbooks, steps with due and overdue flags, progress per phase, suggestions."""
-    from incident.checklist import containment_complete, progress_by_phase
-    from incident.runbooks import suggest_runbooks
-
     incident = await get_incident(db, actor=actor, key=key)
     attached = await attached_runbooks(db, incident)
     steps = await incident_steps(db, incident)
@@ -286,8 +291,3 @@ async def checklist(db: AsyncSession, *, actor: Actor, catalogue: Catalogue, key
         steps=public_steps, progress=progress_by_phase(views),
         overdue=sum(1 for s in public_steps if s.overdue),
         containment_complete=containment_complete(views))
-
-
-def evidence_public(items: Sequence[Evidence], steps: Sequence[IncidentStep]) -> list[EvidencePublic]:
-    return [EvidencePublic.model_validate(e).model_copy(update={"step": step_label(steps, e.step_row_id)})
-            for e in items]

@@ -253,6 +253,12 @@ def runbook_to_dict(runbook: Runbook) -> dict[str, Any]:
     return runbook.model_dump(mode="json")
 
 
+def runbook_summary(runbook: Runbook) -> dict[str, Any]:
+    """The one-line view of a runbook, as listed by the API and the CLI."""
+    return {"id": runbook.id, "version": runbook.version, "title": runbook.title,
+            "applies_to": [kind.value for kind in runbook.applies_to], "steps": len(runbook.steps)}
+
+
 def runbook_digest(runbook: Runbook) -> str:
     """SHA-256 (hex) over the canonical JSON of `runbook_to_dict(runbook)`.
 

@@ -266,9 +266,16 @@ async def verify_incident(db: AsyncSession, *, actor: Actor, key: str | uuid.UUI
 async def verify_everything(db: AsyncSession, *, actor: Actor) -> list[Verification]:
     """Every chain: each incident's (by its reference order) and the organisation's."""
     auth.require(actor, Permission.VERIFY_TIMELINE)
+    return [await journal.verify(db, chain) for chain in await chain_names(db)]
+
+
+async def chain_names(db: AsyncSession) -> list[str]:
+    """Every chain that exists or should: stored events, recorded heads, and every incident's.
+
+    An incident whose events were all removed still has its chain checked (and found empty).
+    """
     incident_chains = {str(i) for i in (await db.exec(select(Incident.id))).all()}
-    names = sorted(set(await journal.chains(db)) | incident_chains)
-    return [await journal.verify(db, chain) for chain in names]
+    return sorted(set(await journal.chains(db)) | incident_chains)
 
 
 async def references_by_chain(db: AsyncSession) -> dict[str, str]:

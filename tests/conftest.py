@@ -120,9 +120,14 @@ async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
     asyncpg connections would then be reused on this one.) Start-up checks are
     tested on their own, against a real server process.
     """
-    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with client_for(app) as client:
         yield client
+
+
+def client_for(app: Litestar) -> httpx.AsyncClient:
+    """An HTTP client that calls `app` in-process."""
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
 
 
 @dataclass

@@ -17,7 +17,7 @@ from incident.app import REPOSITORY, create_app
 from incident.clock import FixedClock
 from incident.runbooks import load_catalogue
 from incident.settings import Settings
-from tests.conftest import Person, incident_body
+from tests.conftest import Person, client_for, incident_body
 
 AWARE = "2026-03-10T09:30:00Z"
 
@@ -83,24 +83,23 @@ async def test_editing_a_runbook_file_does_not_rewrite_history(
     folder = tmp_path / "runbooks"
     shutil.copytree(REPOSITORY / "runbooks", folder)
 
-    def client_for() -> httpx.AsyncClient:
-        app = create_app(settings, clock=clock, engine=engine, catalogue=load_catalogue(folder))
-        return httpx.AsyncClient(transport=httpx.ASGITransport(app=app),  # type: ignore[arg-type]
-                                 base_url="http://testserver")
+    def client() -> httpx.AsyncClient:
+        return client_for(create_app(settings, clock=clock, engine=engine,
+                                     catalogue=load_catalogue(folder)))
 
     responder = people["responder"]
-    async with client_for() as client:
-        first = await new_incident(client, responder)
-        pinned = await attach(client, responder, first)
+    async with client() as http:
+        first = await new_incident(http, responder)
+        pinned = await attach(http, responder, first)
     path = folder / "lost-device.yaml"
     text = path.read_text().replace("version: 1", "version: 2", 1)
     text = text.replace("title: Lock or wipe the device remotely",
                         "title: Wipe the device at once", 1)
     path.write_text(text)
-    async with client_for() as client:
-        later = await new_incident(client, responder)
-        fresh = await attach(client, responder, later)
-        still = (await client.get(f"/api/v1/incidents/{first}/steps",
+    async with client() as http:
+        later = await new_incident(http, responder)
+        fresh = await attach(http, responder, later)
+        still = (await http.get(f"/api/v1/incidents/{first}/steps",
                                   headers=responder.headers)).json()
     assert fresh["runbooks"][0]["version"] == 2
     assert fresh["runbooks"][0]["digest"] != pinned["runbooks"][0]["digest"]
@@ -275,9 +274,7 @@ async def test_evidence_over_the_limit_is_refused(client: httpx.AsyncClient, eng
                                                   clock: FixedClock, people: dict[str, Person],
                                                   settings: Settings) -> None:
     small = settings.model_copy(update={"evidence_max_bytes": 1000})
-    app = create_app(small, clock=clock, engine=engine)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),  # type: ignore[arg-type]
-                                 base_url="http://testserver") as limited:
+    async with client_for(create_app(small, clock=clock, engine=engine)) as limited:
         reference = await new_incident(limited, people["responder"])
         over = await limited.post(f"/api/v1/incidents/{reference}/evidence",
                                   headers=people["responder"].headers,
