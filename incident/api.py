@@ -279,11 +279,8 @@ class ContainmentController(Controller):
 
     @get("/steps/overdue", guards=[requires(Permission.READ_INCIDENTS)])
     async def overdue(self, db: Db, clock: Now, actor: Who) -> list[OverdueStepPublic]:
-        now = clock.now()
-        return [OverdueStepPublic(reference=o.reference, incident_id=o.incident_id,
-                                  step=StepPublic.model_validate(o.step).model_copy(
-                                      update={"overdue": True}))
-                for o in await containment.overdue_steps(db, actor=actor, now=now)]
+        return [containment.overdue_public(o)
+                for o in await containment.overdue_steps(db, actor=actor, now=clock.now())]
 
     @get("/incidents/{key:str}/evidence/{evidence_id:int}",
          guards=[requires(Permission.READ_EVIDENCE)])

@@ -19,7 +19,7 @@ from litestar.template import TemplateConfig
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from incident import api, web
+from incident import api, api_inventory, web, web_containment
 from incident.access import AccessMiddleware, handler_permission, is_public, security_headers
 from incident.auth import Actor
 from incident.clock import Clock, SystemClock
@@ -78,10 +78,15 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
         return problem_response(request, exc)
 
     app = Litestar(
-        route_handlers=[*api.API_CONTROLLERS, *web.WEB_CONTROLLERS,
-                        # Evidence files may be far larger than any JSON body.
-                        Router(path="/", route_handlers=[api.EvidenceController],
+        route_handlers=[*api.API_CONTROLLERS, api_inventory.InventoryController,
+                        *web.WEB_CONTROLLERS,
+                        web_containment.ContainmentPages,
+                        # Evidence files may be far larger than any JSON body or form.
+                        Router(path="/", route_handlers=[api.EvidenceController,
+                                                         web_containment.EvidencePages],
                                request_max_body_size=settings.evidence_max_bytes + 65_536),
+                        Router(path="/", route_handlers=[api_inventory.SubjectImportController],
+                               request_max_body_size=settings.import_max_bytes),
                         create_static_files_router(path="/static",
                                                    directories=[templates / "web" / "static"],
                                                    include_in_schema=False)],

@@ -30,6 +30,8 @@ class Permission(StrEnum):
     DISMISS_INCIDENTS = "dismiss_incidents"
     VERIFY_TIMELINE = "verify_timeline"
     READ_EVIDENCE = "read_evidence"
+    READ_PERSONAL_DATA = "read_personal_data"
+    MANAGE_INVENTORY = "manage_inventory"
     MANAGE_USERS = "manage_users"
     SELF_SERVICE = "self_service"
 
@@ -38,12 +40,14 @@ _ALL = frozenset(Permission)
 PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
     Role.ADMIN: _ALL,
     Role.RESPONDER: frozenset({Permission.READ_INCIDENTS, Permission.WRITE_INCIDENTS,
-                               Permission.READ_EVIDENCE, Permission.VERIFY_TIMELINE,
-                               Permission.SELF_SERVICE}),
+                               Permission.READ_EVIDENCE, Permission.READ_PERSONAL_DATA,
+                               Permission.VERIFY_TIMELINE, Permission.SELF_SERVICE}),
     # Declaring that a breach is not reportable is the DPO's call, not the responder's.
     Role.APPROVER: frozenset({Permission.READ_INCIDENTS, Permission.WRITE_INCIDENTS,
                               Permission.DISMISS_INCIDENTS, Permission.READ_EVIDENCE,
-                              Permission.VERIFY_TIMELINE, Permission.SELF_SERVICE}),
+                              Permission.READ_PERSONAL_DATA, Permission.VERIFY_TIMELINE,
+                              Permission.SELF_SERVICE}),
+    # Auditors see counts and digests of affected people, never the people themselves.
     # Auditors check evidence against the hashes on the timeline, so they may read it.
     Role.AUDITOR: frozenset({Permission.READ_INCIDENTS, Permission.READ_EVIDENCE,
                              Permission.VERIFY_TIMELINE, Permission.SELF_SERVICE}),

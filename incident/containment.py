@@ -43,7 +43,13 @@ from incident.runbooks import (
     step_due_at,
     suggest_runbooks,
 )
-from incident.schemas import AttachedRunbookPublic, ChecklistPublic, EvidencePublic, StepPublic
+from incident.schemas import (
+    AttachedRunbookPublic,
+    ChecklistPublic,
+    EvidencePublic,
+    OverdueStepPublic,
+    StepPublic,
+)
 from incident.services import get_incident
 
 FINISHED = frozenset({Status.CLOSED.value, Status.DISMISSED.value})
@@ -172,6 +178,12 @@ class OverdueStep:
     reference: str
     incident_id: uuid.UUID
     step: IncidentStep
+
+
+def overdue_public(item: OverdueStep) -> OverdueStepPublic:
+    return OverdueStepPublic(reference=item.reference, incident_id=item.incident_id,
+                             step=StepPublic.model_validate(item.step).model_copy(
+                                 update={"overdue": True}))
 
 
 async def overdue_steps(db: AsyncSession, *, actor: Actor, now: datetime,

@@ -6,7 +6,17 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, LargeBinary, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 ORGANISATION_CHAIN = "organisation"
@@ -92,6 +102,7 @@ class Incident(SQLModel, table=True):
     estimated_subjects: int | None = None
     estimated_records: int | None = None
     lead_id: int | None = Field(default=None, foreign_key="users.id")
+    scope: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     created_by: str = Field(max_length=300)
     created_at: datetime = Field(index=True)
     updated_at: datetime
@@ -195,3 +206,92 @@ class Evidence(SQLModel, table=True):
     description: str = Field(default="", max_length=2000)
     uploaded_by: str = Field(max_length=300)
     uploaded_at: datetime
+
+
+class System(SQLModel, table=True):
+    """A system of the data inventory (CRM, payroll…) and the categories it usually holds."""
+
+    __tablename__ = "systems"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=64, unique=True, index=True)
+    name: str = Field(max_length=200)
+    data_categories: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime
+    updated_at: datetime
+
+
+class Subject(SQLModel, table=True):
+    """A person whose data the organisation holds, keyed by the organisation's own id."""
+
+    __tablename__ = "subjects"
+
+    id: int | None = Field(default=None, primary_key=True)
+    external_id: str = Field(max_length=200, unique=True, index=True)
+    email: str | None = Field(default=None, max_length=254, index=True)
+    name: str = Field(default="", max_length=200)
+    locale: str | None = Field(default=None, max_length=35)
+    country: str = Field(max_length=2)
+    region: str | None = Field(default=None, max_length=6)
+
+
+class Holding(SQLModel, table=True):
+    """What one system holds of one subject, and when.
+
+    Categories are a bit mask (see incident.inventory.CATEGORY_BITS) and the
+    times UTC epoch seconds, so the affected set is one set-based query on
+    SQLite and PostgreSQL alike. A missing last_seen means still held.
+    """
+
+    __tablename__ = "holdings"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    subject_id: int = Field(sa_column=Column(Integer, ForeignKey("subjects.id"), primary_key=True))
+    system_id: int = Field(sa_column=Column(Integer, ForeignKey("systems.id"), primary_key=True))
+    categories: int
+    first_seen: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    last_seen: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+
+
+class AffectedSnapshot(SQLModel, table=True):
+    """One computation of an incident's affected people, numbered per incident and frozen.
+
+    Rows may only be added while the digest is empty; sealing it (in the same
+    transaction as the rows) makes the snapshot immutable, which database
+    triggers enforce.
+    """
+
+    __tablename__ = "affected_snapshots"
+    __table_args__ = (UniqueConstraint("incident_id", "number", name="uq_affected_snapshot_number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: uuid.UUID = Field(foreign_key="incidents.id", index=True)
+    number: int
+    scope: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    computed_at: datetime
+    computed_by: str = Field(max_length=300)
+    total: int = 0
+    summary: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    unmatched: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    digest: str = Field(default="", max_length=64)
+
+
+class AffectedSubject(SQLModel, table=True):
+    """One affected person in a snapshot, as they were when it was computed.
+
+    The subject id has no foreign key on purpose: erasing a person from the
+    inventory later must not be blocked by, nor rewrite, past evidence.
+    """
+
+    __tablename__ = "affected_subjects"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    snapshot_id: int = Field(sa_column=Column(Integer, ForeignKey("affected_snapshots.id"),
+                                              primary_key=True))
+    external_id: str = Field(sa_column=Column(String(200), primary_key=True))
+    subject_id: int
+    jurisdiction: str = Field(max_length=6)
+    locale: str = Field(max_length=35)
+    categories: int
+    # Bit (id - 1) per system holding the exposed data, for systems with ids up to 62.
+    systems: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))

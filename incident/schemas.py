@@ -229,3 +229,77 @@ class EvidencePublic(BaseModel):
     step: str | None = None
     uploaded_by: str
     uploaded_at: datetime
+
+
+# --- data inventory and affected sets --------------------------------------------------------
+
+InventoryKey = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")]
+ScopeEntry = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=254)]
+
+
+class SystemSave(Input):
+    name: Title
+    data_categories: list[DataCategory] = Field(default_factory=list, max_length=20)
+
+
+class SystemPublic(BaseModel):
+    key: str
+    name: str
+    data_categories: list[DataCategory]
+    subjects: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class Scope(Input):
+    """Which holdings an incident exposed; every part left empty means "no restriction"."""
+
+    systems: list[InventoryKey] = Field(default_factory=list, max_length=1_000)
+    exposure_from: Instant | None = None
+    exposure_to: Instant | None = None
+    data_categories: list[DataCategory] = Field(default_factory=list, max_length=20)
+    include: list[ScopeEntry] = Field(default_factory=list, max_length=1_000_000,
+                                      description="external ids or e-mails affected whatever "
+                                                  "their holdings")
+    exclude: list[ScopeEntry] = Field(default_factory=list, max_length=1_000_000,
+                                      description="external ids or e-mails never affected")
+
+    def model_post_init(self, context: Any) -> None:
+        if (self.exposure_from is not None and self.exposure_to is not None
+                and self.exposure_from > self.exposure_to):
+            raise ValueError("exposure_from is after exposure_to")
+
+
+class AffectedSummary(BaseModel):
+    snapshot: int
+    total: int
+    by_jurisdiction: dict[str, int]
+    by_category: dict[str, int]
+    by_system: dict[str, int]
+    by_locale: dict[str, int]
+    by_source: dict[str, int]
+    unmatched: dict[str, int]
+    digest: str
+    computed_at: datetime
+    computed_by: str
+    scope: dict[str, Any]
+
+
+class AffectedComputed(AffectedSummary):
+    unmatched_entries: dict[str, list[str]]
+
+
+class AffectedPerson(BaseModel):
+    external_id: str
+    email: str | None
+    name: str | None
+    jurisdiction: str
+    locale: str
+    categories: list[str]
+
+
+class AffectedPage(BaseModel):
+    snapshot: int
+    total: int
+    items: list[AffectedPerson]
+    next_after: str | None

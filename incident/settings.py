@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from incident.inventory import normalise_locale
+
 DEFAULT_VAR_DIR = Path("var")
 
 
@@ -34,6 +36,10 @@ class Settings(BaseSettings):
     clock_skew_seconds: int = 300
     max_body_bytes: int = 1_048_576
     evidence_max_bytes: int = 26_214_400
+    # Inventory files are streamed to disk and imported a chunk at a time.
+    import_max_bytes: int = 4_294_967_296
+    # The language of people whose inventory record names none.
+    default_locale: str = "en"
     secure_cookies: bool = False
     session_hours: int = 12
     log_level: str = "INFO"
@@ -46,6 +52,11 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Berlin)") from exc
         return value
+
+    @field_validator("default_locale")
+    @classmethod
+    def _known_locale(cls, value: str) -> str:
+        return normalise_locale(value)
 
     @field_validator("database_url")
     @classmethod

@@ -7,6 +7,7 @@ render a template. Times are entered and shown in BREACH_TIMEZONE.
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
@@ -20,8 +21,9 @@ from litestar.datastructures import Cookie
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from pydantic import ValidationError
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from incident import accounts, auth, journal, lifecycle, services
+from incident import accounts, auth, containment, journal, lifecycle, services
 from incident.access import (
     CSRF_FIELD,
     SESSION_COOKIE,
@@ -31,10 +33,14 @@ from incident.access import (
 )
 from incident.api import event_public
 from incident.auth import Actor, Permission
+from incident.checklist import STEP_TRANSITIONS
+from incident.clock import Clock
 from incident.errors import Invalid, Problem, TooManyAttempts, Unauthenticated
-from incident.injected import Config, Db, IncidentRules, Now, Who
+from incident.injected import Config, Db, IncidentRules, Now, Runbooks, Who
 from incident.lifecycle import BreachType, DataCategory, Kind, Status
+from incident.runbooks import Catalogue
 from incident.schemas import IncidentCreate
+from incident.settings import Settings
 
 LOGIN_CSRF_COOKIE = "breach_login_csrf"
 HTML_PREFIX_EXCLUDED = ("/api/", "/schema", "/health", "/ready", "/static/")
@@ -57,8 +63,18 @@ def environment(directory: Path, zone: ZoneInfo) -> Environment:
 
     env.filters["local"] = local
     env.filters["input_value"] = input_value
+    env.filters["filesize"] = filesize
     env.globals["zone_name"] = str(zone)
     return env
+
+
+def filesize(size: int) -> str:
+    """A byte count as people read it: `512 bytes`, `1.5 KiB`, `25.0 MiB`."""
+    if size < 1024:
+        return f"{size} byte{'' if size == 1 else 's'}"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KiB"
+    return f"{size / (1024 * 1024):.1f} MiB"
 
 
 def wants_html(request: Request[Any, Any, Any]) -> bool:
@@ -90,6 +106,12 @@ def error_page(request: Request[Any, Any, Any], exc: Exception, problem: Problem
         return Redirect(f"/login?{urlencode({'next': here})}")
     if isinstance(exc, PasswordChangeRequired) and request.method == "GET":
         return Redirect("/account/password")
+    if problem.status == 413:
+        settings: Settings = request.app.state["settings"]
+        problem = replace(problem, title="Too large", detail=(
+            f"What was sent is larger than this form accepts: an evidence file may be at most "
+            f"{filesize(settings.evidence_max_bytes)}, any other form "
+            f"{filesize(settings.max_body_bytes)}. Nothing was saved."))
     template = request.app.template_engine.get_template("error.html")  # type: ignore[union-attr]
     body = template.render(**_context(request, problem=problem))
     return Response(body, status_code=problem.status, media_type="text/html")
@@ -275,19 +297,10 @@ class IncidentPages(Controller):
         return self._form(request, values, errors, 422)
 
     @get("/incidents/{key:str}", guards=[requires(Permission.READ_INCIDENTS)])
-    async def incident(self, request: Request[Any, Any, Any], db: Db, actor: Who,
-                       key: FromPath[str]) -> Template:
-        incident, events = await services.timeline(db, actor=actor, key=key, limit=10_000)
-        verification = None
-        if actor.can(Permission.VERIFY_TIMELINE):
-            verification = await journal.verify(db, str(incident.id))
-        targets = [t for t in lifecycle.allowed_targets(Status(incident.status))
-                   if t is not Status.DISMISSED or actor.can(Permission.DISMISS_INCIDENTS)]
-        return _page(request, "incident.html", incident=(await services.public(db, [incident]))[0],
-                     events=[event_public(e) for e in reversed(events)],
-                     verification=verification, targets=targets,
-                     can_write=actor.can(Permission.WRITE_INCIDENTS),
-                     export_base=f"/api/v1/incidents/{quote(incident.reference)}/timeline/export")
+    async def incident(self, request: Request[Any, Any, Any], db: Db, clock: Now, actor: Who,
+                       catalogue: Runbooks, key: FromPath[str]) -> Template:
+        return await incident_page(request, db, actor=actor, clock=clock, catalogue=catalogue,
+                                   key=key)
 
     @post("/incidents/{key:str}/status", guards=[requires(Permission.WRITE_INCIDENTS)])
     async def change_status(self, request: Request[Any, Any, Any], db: Db,
@@ -311,6 +324,44 @@ class IncidentPages(Controller):
             raise Invalid.fields([("text", "is empty")])
         await services.add_note(db, clock=clock, actor=actor, key=key, text=text[:20_000])
         return Redirect(f"/incidents/{key}")
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A refused change, shown on the incident page beside the form that asked for it."""
+
+    at: str  # the id of the page part it belongs to: `runbooks`, `evidence`, `step-12`
+    message: str
+
+
+async def incident_page(request: Request[Any, Any, Any], db: AsyncSession, *, actor: Actor,
+                        clock: Clock, catalogue: Catalogue, key: str, status: int = 200,
+                        notice: Notice | None = None) -> Template:
+    """The incident with its moves, containment checklist, evidence and timeline."""
+    incident, events = await services.timeline(db, actor=actor, key=key, limit=10_000)
+    verification = None
+    if actor.can(Permission.VERIFY_TIMELINE):
+        verification = await journal.verify(db, str(incident.id))
+    targets = [t for t in lifecycle.allowed_targets(Status(incident.status))
+               if t is not Status.DISMISSED or actor.can(Permission.DISMISS_INCIDENTS)]
+    _, checklist = await containment.checklist(db, actor=actor, catalogue=catalogue,
+                                               key=incident.id, now=clock.now())
+    evidence = await containment.list_evidence(db, actor=actor, key=incident.id)
+    can_write = actor.can(Permission.WRITE_INCIDENTS)
+    return _page(request, "incident.html", status=status,
+                 incident=(await services.public(db, [incident]))[0],
+                 events=[event_public(e) for e in reversed(events)],
+                 verification=verification, targets=targets, can_write=can_write,
+                 export_base=f"/api/v1/incidents/{quote(incident.reference)}/timeline/export",
+                 checklist=checklist, evidence=evidence, notice=notice,
+                 suggestions=[r for r in map(catalogue.get, checklist.suggested) if r],
+                 checklist_open=can_write and incident.status not in containment.FINISHED,
+                 step_moves={state.value: {t.value for t in allowed}
+                             for state, allowed in STEP_TRANSITIONS.items()},
+                 step_labels={f"{s.runbook_id}/{s.step_id}": s.title for s in checklist.steps},
+                 can_read_evidence=actor.can(Permission.READ_EVIDENCE),
+                 move_to_contained=can_write and checklist.containment_complete
+                 and Status.CONTAINED in targets)
 
 
 WEB_CONTROLLERS = [SignInController, AccountPages, IncidentPages]

@@ -1,0 +1,310 @@
+"""The containment part of the incident page, over HTTP with a signed-in browser's cookie and
+CSRF token: forms that attach runbooks, move steps and upload evidence, and what each refusal
+looks like on the page."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from litestar import Litestar
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from incident import auth
+from incident.app import create_app
+from incident.auth import Permission, Role
+from incident.clock import FixedClock
+from incident.settings import Settings
+from tests.conftest import Person, client_for, incident_body
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+class Browser:
+    """A signed-in web session: its cookie lives in the client, its CSRF token here."""
+
+    def __init__(self, client: httpx.AsyncClient, csrf: str) -> None:
+        self.client, self.csrf = client, csrf
+
+    async def page(self, reference: str) -> httpx.Response:
+        response = await self.client.get(f"/incidents/{reference}")
+        assert response.status_code == 200, response.text
+        return response
+
+    async def post(self, path: str, data: dict[str, str] | None = None,
+                   files: dict[str, Any] | None = None) -> httpx.Response:
+        return await self.client.post(path, data={"csrf_token": self.csrf, **(data or {})},
+                                      files=files, follow_redirects=False)
+
+
+async def signed_in(app: Litestar, person: Person) -> AsyncIterator[Browser]:
+    async with client_for(app) as client:
+        form = await client.get("/login")
+        token = CSRF.search(form.text)
+        assert token is not None
+        signed = await client.post("/login", data={
+            "email": person.email, "password": person.password, "csrf_token": token.group(1),
+            "next": "/incidents"}, follow_redirects=False)
+        assert signed.status_code in (302, 303), signed.text
+        listed = await client.get("/incidents")
+        csrf = CSRF.search(listed.text)
+        assert csrf is not None
+        yield Browser(client, csrf.group(1))
+
+
+@pytest.fixture
+async def responder(app: Litestar, people: dict[str, Person]) -> AsyncIterator[Browser]:
+    async for browser in signed_in(app, people["responder"]):
+        yield browser
+
+
+@pytest.fixture
+async def auditor(app: Litestar, people: dict[str, Person]) -> AsyncIterator[Browser]:
+    async for browser in signed_in(app, people["auditor"]):
+        yield browser
+
+
+async def new_incident(client: httpx.AsyncClient, person: Person) -> str:
+    created = await client.post("/api/v1/incidents", json=incident_body(), headers=person.headers)
+    assert created.status_code == 201, created.text
+    return str(created.json()["reference"])
+
+
+async def checklist(client: httpx.AsyncClient, person: Person, reference: str) -> dict[str, Any]:
+    response = await client.get(f"/api/v1/incidents/{reference}/steps", headers=person.headers)
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+async def with_runbook(client: httpx.AsyncClient, person: Person) -> tuple[str, dict[str, Any]]:
+    reference = await new_incident(client, person)
+    attached = await client.post(f"/api/v1/incidents/{reference}/runbooks",
+                                 json={"runbook": "lost-device"}, headers=person.headers)
+    assert attached.status_code == 201, attached.text
+    return reference, dict(attached.json())
+
+
+def step_named(steps: dict[str, Any], step_id: str) -> dict[str, Any]:
+    return next(s for s in steps["steps"] if s["step_id"] == step_id)
+
+
+def step_html(page: httpx.Response, step_row_id: int) -> str:
+    found = re.search(rf'<li id="step-{step_row_id}"(.*?)</li>', page.text, re.S)
+    assert found is not None, page.text
+    return found.group(0)
+
+
+def alert(page: httpx.Response) -> str:
+    found = re.search(r'<p class="alert" role="alert" id="notice">(.*?)</p>', page.text, re.S)
+    assert found is not None, page.text
+    return html.unescape(found.group(1))
+
+
+# --- the forms that work ---------------------------------------------------------------------
+
+async def test_attach_move_and_upload_through_the_forms(
+        client: httpx.AsyncClient, people: dict[str, Person], responder: Browser) -> None:
+    api = people["responder"]
+    reference = await new_incident(client, api)
+    page = await responder.page(reference)
+    assert 'name="runbook" value="lost-device"' in page.text
+    assert "No runbook attached yet." in page.text
+
+    attached = await responder.post(f"/incidents/{reference}/runbooks", {"runbook": "lost-device"})
+    assert attached.status_code == 303
+    assert attached.headers["location"] == f"/incidents/{reference}#runbooks"
+    page = await responder.page(reference)
+    assert "Lost or stolen device or paper records" in page.text and "version 1" in page.text
+    assert 'name="runbook" value="lost-device"' not in page.text  # attached: no longer suggested
+
+    steps = await checklist(client, api, reference)
+    asset = step_named(steps, "close-asset")  # needs no evidence
+    started = await responder.post(f"/incidents/{reference}/steps/{asset['id']}",
+                                   {"state": "in_progress", "version": str(asset["version"])})
+    assert started.status_code == 303
+    assert started.headers["location"] == f"/incidents/{reference}#step-{asset['id']}"
+    done = await responder.post(f"/incidents/{reference}/steps/{asset['id']}",
+                                {"state": "done", "version": str(asset["version"] + 1)})
+    assert done.status_code == 303
+    now = step_named(await checklist(client, api, reference), "close-asset")
+    assert (now["state"], now["version"], now["changed_by"]) == ("done", 3, api.email)
+    shown = step_html(await responder.page(reference), asset["id"])
+    assert '<span class="state">done</span>' in shown and f"Done by {api.email}" in shown
+    assert ">Reopen</button>" in shown and ">Done</button>" not in shown
+
+    wipe = step_named(steps, "remote-lock-wipe")
+    assert "Attach evidence to mark it done." in step_html(page, wipe["id"])
+    content = b"MDM: wipe command acknowledged 10:02\n"
+    uploaded = await responder.post(f"/incidents/{reference}/evidence",
+                                    {"step": str(wipe["id"]), "description": "MDM export"},
+                                    files={"file": ("wipe.log", content, "text/plain")})
+    assert uploaded.status_code == 303, uploaded.text
+    assert uploaded.headers["location"] == f"/incidents/{reference}#evidence"
+    page = await responder.page(reference)
+    digest = hashlib.sha256(content).hexdigest()
+    row = re.search(r'<tr id="evidence-(\d+)">(.*?)</tr>', page.text, re.S)
+    assert row is not None
+    assert digest in row.group(2) and "wipe.log" in row.group(2) and "MDM export" in row.group(2)
+    assert f'{len(content)} bytes' in row.group(2)
+    assert "Lock or wipe the device remotely" in row.group(2) and api.email in row.group(2)
+    assert f'href="/api/v1/incidents/{reference}/evidence/{row.group(1)}"' in row.group(2)
+    assert ">Done</button>" in step_html(page, wipe["id"])  # evidence attached: may be done
+
+    whole = await responder.post(f"/incidents/{reference}/evidence",
+                                 files={"file": ("photo.jpg", b"\xff\xd8jpeg", "image/jpeg")})
+    assert whole.status_code == 303
+    listed = (await client.get(f"/api/v1/incidents/{reference}/evidence",
+                               headers=api.headers)).json()
+    assert [(e["filename"], e["step"]) for e in listed] == [
+        ("wipe.log", "lost-device/remote-lock-wipe"), ("photo.jpg", None)]
+
+
+# --- refusals ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("reason", ["", "   "], ids=["empty", "blank"])
+async def test_skipping_without_a_reason_shows_why_and_changes_nothing(
+        client: httpx.AsyncClient, people: dict[str, Person], responder: Browser,
+        reason: str) -> None:
+    reference, steps = await with_runbook(client, people["responder"])
+    step = step_named(steps, "report-theft")
+    refused = await responder.post(f"/incidents/{reference}/steps/{step['id']}",
+                                   {"state": "skipped", "reason": reason, "version": "1"})
+    assert refused.status_code == 422
+    assert refused.headers["content-type"].startswith("text/html")
+    assert alert(refused) == ("Skipping a step needs a reason: write why it does not apply, "
+                              "then skip it.")
+    assert 'id="notice"' in step_html(refused, step["id"])  # beside the step's own forms
+    after = step_named(await checklist(client, people["responder"], reference), "report-theft")
+    assert (after["state"], after["version"]) == ("todo", 1)
+
+
+async def test_a_stale_version_is_refused_and_the_current_state_shown(
+        client: httpx.AsyncClient, people: dict[str, Person], responder: Browser) -> None:
+    api = people["approver"]
+    reference, steps = await with_runbook(client, api)
+    step = step_named(steps, "close-asset")
+    page = await responder.page(reference)
+    assert f'name="version" value="{step["version"]}"' in step_html(page, step["id"])
+    # Someone else starts the step after the page was loaded ...
+    moved = await client.patch(f"/api/v1/incidents/{reference}/steps/{step['id']}",
+                               json={"state": "in_progress", "version": 1}, headers=api.headers)
+    assert moved.status_code == 200
+    # ... so the page's form, still carrying version 1, must not overwrite that change.
+    stale = await responder.post(f"/incidents/{reference}/steps/{step['id']}",
+                                 {"state": "skipped", "reason": "not needed", "version": "1"})
+    assert stale.status_code == 409
+    assert alert(stale) == ("This step was changed after you opened the page: it is now in "
+                            "progress (version 2). Its current state is shown here; choose again "
+                            "if your change still applies.")
+    shown = step_html(stale, step["id"])
+    assert '<span class="state">in progress</span>' in shown and f"by {api.email}" in shown
+    assert 'name="version" value="2"' in shown
+    after = step_named(await checklist(client, api, reference), "close-asset")
+    assert (after["state"], after["version"], after["changed_by"]) == ("in_progress", 2, api.email)
+    again = await responder.post(f"/incidents/{reference}/steps/{step['id']}",
+                                 {"state": "skipped", "reason": "not needed", "version": "2"})
+    assert again.status_code == 303
+
+
+async def test_other_refused_changes_are_explained_on_the_page(
+        client: httpx.AsyncClient, people: dict[str, Person], responder: Browser) -> None:
+    reference, steps = await with_runbook(client, people["responder"])
+    wipe = step_named(steps, "remote-lock-wipe")
+    no_proof = await responder.post(f"/incidents/{reference}/steps/{wipe['id']}",
+                                    {"state": "done", "version": "1"})
+    assert no_proof.status_code == 409
+    assert alert(no_proof) == "This step requires evidence: attach a file to it first."
+    bad_state = await responder.post(f"/incidents/{reference}/steps/{wipe['id']}",
+                                     {"state": "finished", "version": "1"})
+    assert bad_state.status_code == 422 and alert(bad_state).startswith("State: ")
+    twice = await responder.post(f"/incidents/{reference}/runbooks", {"runbook": "lost-device"})
+    assert twice.status_code == 409 and "already attached" in alert(twice)
+    unknown = await responder.post(f"/incidents/{reference}/runbooks", {"runbook": "nope"})
+    assert unknown.status_code == 422 and alert(unknown).startswith("Runbook: no runbook 'nope'")
+    no_file = await responder.post(f"/incidents/{reference}/evidence", {"description": "x"})
+    assert no_file.status_code == 422
+    assert alert(no_file) == "The file is missing: choose a file to upload."
+    empty = await responder.post(f"/incidents/{reference}/evidence",
+                                 files={"file": ("empty.txt", b"", "text/plain")})
+    assert empty.status_code == 422 and alert(empty) == "The file is empty."
+    missing = await responder.post(f"/incidents/{reference}/steps/999999",
+                                   {"state": "done", "version": "1"})
+    assert missing.status_code == 404 and "no step 999999" in missing.text
+    assert (await checklist(client, people["responder"], reference))["steps"] == steps["steps"]
+
+
+async def test_an_oversize_upload_gets_a_clear_page_and_stores_nothing(
+        engine: AsyncEngine, clock: FixedClock, people: dict[str, Person],
+        settings: Settings) -> None:
+    small = create_app(settings.model_copy(update={"evidence_max_bytes": 1000}), clock=clock,
+                       engine=engine)
+    api = people["responder"]
+    async with client_for(small) as client:
+        reference = await new_incident(client, api)
+    async for browser in signed_in(small, api):
+        over = await browser.post(f"/incidents/{reference}/evidence",
+                                  files={"file": ("big.bin", b"x" * 1500, "application/octet-stream")})
+        assert over.status_code == 422
+        assert alert(over) == "The file is larger than the limit of 1000 bytes."
+        far_over = await browser.post(f"/incidents/{reference}/evidence",
+                                      files={"file": ("huge.bin", b"x" * 200_000, "text/plain")})
+        assert far_over.status_code == 413
+        assert far_over.headers["content-type"].startswith("text/html")
+        assert "<h1>Too large</h1>" in far_over.text
+        assert "an evidence file may be at most 1000 bytes" in far_over.text
+        assert "Nothing was saved." in far_over.text
+        assert "No evidence yet." in (await browser.page(reference)).text
+        listed = await browser.client.get(f"/api/v1/incidents/{reference}/evidence")
+        assert listed.json() == []
+
+
+# --- who may ------------------------------------------------------------------------------------
+
+async def test_an_auditor_reads_the_checklist_but_every_form_is_refused(
+        client: httpx.AsyncClient, people: dict[str, Person], auditor: Browser) -> None:
+    api = people["responder"]
+    reference, steps = await with_runbook(client, api)
+    await client.post(f"/api/v1/incidents/{reference}/evidence", headers=api.headers,
+                      files={"file": ("log.txt", b"wipe confirmed", "text/plain")})
+    page = await auditor.page(reference)
+    main = page.text.split('<main id="main">', 1)[1]
+    assert "<form" not in main and "<button" not in main
+    assert "Record what was lost, where and when" in main
+    assert hashlib.sha256(b"wipe confirmed").hexdigest() in main
+    assert "/evidence/" in main  # the auditor's role may read evidence: the file is linked
+    step = steps["steps"][0]
+    attempts = [
+        (f"/incidents/{reference}/runbooks", {"runbook": "ransomware"}, None),
+        (f"/incidents/{reference}/steps/{step['id']}", {"state": "in_progress", "version": "1"},
+         None),
+        (f"/incidents/{reference}/evidence", {}, {"file": ("x.txt", b"x", "text/plain")}),
+    ]
+    for path, data, files in attempts:
+        refused = await auditor.post(path, data, files)
+        assert refused.status_code == 403, path
+        assert "<h1>Forbidden</h1>" in refused.text
+    after = await checklist(client, api, reference)
+    assert after["steps"] == steps["steps"] and len(after["runbooks"]) == 1
+    listed = (await client.get(f"/api/v1/incidents/{reference}/evidence", headers=api.headers)).json()
+    assert len(listed) == 1
+
+
+async def test_without_the_evidence_permission_the_list_has_no_links(
+        client: httpx.AsyncClient, people: dict[str, Person], auditor: Browser,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    api = people["responder"]
+    reference = await new_incident(client, api)
+    await client.post(f"/api/v1/incidents/{reference}/evidence", headers=api.headers,
+                      files={"file": ("log.txt", b"confidential", "text/plain")})
+    monkeypatch.setitem(auth.PERMISSIONS, Role.AUDITOR,
+                        auth.PERMISSIONS[Role.AUDITOR] - {Permission.READ_EVIDENCE})
+    page = await auditor.page(reference)
+    row = re.search(r'<tr id="evidence-\d+">(.*?)</tr>', page.text, re.S)
+    assert row is not None
+    assert "log.txt" in row.group(1) and hashlib.sha256(b"confidential").hexdigest() in row.group(1)
+    assert "<a " not in row.group(1)
