@@ -201,11 +201,14 @@ def baseline_sql(postgresql: bool, system_ids: list[int]) -> str:
     mask = categories_mask(c.value for c in SCOPE.data_categories)
     parts = (f"bit_or(h.categories & {mask})" if postgresql else
              " | ".join(f"MAX(h.categories & {mask} & {1 << b})" for b in range(10)))
+    systems = ("bit_or(CAST(1 AS BIGINT) << (h.system_id - 1))" if postgresql
+               else "SUM(1 << (h.system_id - 1))")
     assert SCOPE.exposure_from is not None and SCOPE.exposure_to is not None
     start, end = int(SCOPE.exposure_from.timestamp()), int(SCOPE.exposure_to.timestamp())
     return ("INSERT INTO bench_affected (snapshot_id, external_id, subject_id, jurisdiction, "
-            f"locale, categories) SELECT :n, s.external_id, s.id, COALESCE(s.region, s.country), "
-            f"COALESCE(s.locale, 'en'), {parts} FROM holdings h JOIN subjects s ON s.id = h.subject_id "
+            f"locale, categories, systems) SELECT :n, s.external_id, s.id, "
+            f"COALESCE(s.region, s.country), COALESCE(s.locale, 'en'), {parts}, {systems} "
+            "FROM holdings h JOIN subjects s ON s.id = h.subject_id "
             f"WHERE h.system_id IN ({', '.join(map(str, system_ids))}) "
             f"AND (h.first_seen IS NULL OR h.first_seen <= {end}) "
             f"AND (h.last_seen IS NULL OR h.last_seen >= {start}) "
@@ -221,8 +224,9 @@ async def compare_compute(url: str, rounds: int) -> tuple[list[float], list[floa
         async with engine.begin() as conn:
             await conn.execute(text(
                 "CREATE TABLE bench_affected (snapshot_id INTEGER NOT NULL, external_id VARCHAR(200) "
+                + ('COLLATE "C" ' if postgresql else "") +
                 "NOT NULL, subject_id INTEGER NOT NULL, jurisdiction VARCHAR(6) NOT NULL, "
-                "locale VARCHAR(35) NOT NULL, categories INTEGER NOT NULL, "
+                "locale VARCHAR(35) NOT NULL, categories INTEGER NOT NULL, systems BIGINT NOT NULL, "
                 "PRIMARY KEY (snapshot_id, external_id))" + ("" if postgresql else " WITHOUT ROWID")))
             ids = (await conn.execute(text(
                 "SELECT id FROM systems WHERE key IN ('crm', 'billing', 'support') ORDER BY id"))
@@ -254,6 +258,7 @@ async def compare_compute(url: str, rounds: int) -> tuple[list[float], list[floa
                     "SELECT COUNT(*) FROM bench_affected b JOIN affected_subjects a ON "
                     "a.external_id = b.external_id AND a.categories = b.categories "
                     "AND a.jurisdiction = b.jurisdiction AND a.locale = b.locale "
+                    "AND a.systems = b.systems "
                     "WHERE b.snapshot_id = :n AND a.snapshot_id = :s"),
                     {"n": n, "s": snapshot.id})).scalar_one()
             assert same == total, f"the baseline and the snapshot differ ({same} vs {total})"

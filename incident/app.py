@@ -29,6 +29,7 @@ from incident.logs import request_id_middleware
 from incident.runbooks import Catalogue, load_catalogue
 from incident.services import Rules
 from incident.settings import Settings
+from notifications.api import ObligationController
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 
@@ -79,6 +80,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
 
     app = Litestar(
         route_handlers=[*api.API_CONTROLLERS, api_inventory.InventoryController,
+                        ObligationController,
                         *web.WEB_CONTROLLERS,
                         web_containment.ContainmentPages,
                         # Evidence files may be far larger than any JSON body or form.

@@ -32,6 +32,9 @@ class Permission(StrEnum):
     READ_EVIDENCE = "read_evidence"
     READ_PERSONAL_DATA = "read_personal_data"
     MANAGE_INVENTORY = "manage_inventory"
+    # Override assessments, waive obligations, approve notifications: the DPO's calls.
+    APPROVE = "approve"
+    MANAGE_ORGANISATION = "manage_organisation"
     MANAGE_USERS = "manage_users"
     SELF_SERVICE = "self_service"
 
@@ -44,9 +47,9 @@ PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
                                Permission.VERIFY_TIMELINE, Permission.SELF_SERVICE}),
     # Declaring that a breach is not reportable is the DPO's call, not the responder's.
     Role.APPROVER: frozenset({Permission.READ_INCIDENTS, Permission.WRITE_INCIDENTS,
-                              Permission.DISMISS_INCIDENTS, Permission.READ_EVIDENCE,
-                              Permission.READ_PERSONAL_DATA, Permission.VERIFY_TIMELINE,
-                              Permission.SELF_SERVICE}),
+                              Permission.DISMISS_INCIDENTS, Permission.APPROVE,
+                              Permission.READ_EVIDENCE, Permission.READ_PERSONAL_DATA,
+                              Permission.VERIFY_TIMELINE, Permission.SELF_SERVICE}),
     # Auditors see counts and digests of affected people, never the people themselves.
     # Auditors check evidence against the hashes on the timeline, so they may read it.
     Role.AUDITOR: frozenset({Permission.READ_INCIDENTS, Permission.READ_EVIDENCE,
@@ -65,6 +68,10 @@ class Actor:
 
     def can(self, permission: Permission) -> bool:
         return permission in PERMISSIONS[self.role]
+
+
+SYSTEM = Actor(label="system", role=Role.ADMIN, via="system")
+"""Breachdesk itself, for what it does on its own: recomputing obligations, reminders."""
 
 
 def cli_actor(name: str) -> Actor:

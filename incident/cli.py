@@ -956,7 +956,11 @@ def obligations(facts_file: Path, explain: bool) -> None:
 
 # Commands kept in modules of their own, registered last (they use the helpers above).
 from incident.cli_inventory import affected_group, subjects_group, systems  # noqa: E402
+from incident.cli_obligations import INCIDENT_COMMANDS, organisation  # noqa: E402
 
+cli.add_command(organisation)
+for command in INCIDENT_COMMANDS:
+    incidents.add_command(command)
 cli.add_command(systems)
 cli.add_command(subjects_group)
 cli.add_command(affected_group)

@@ -103,6 +103,9 @@ class Incident(SQLModel, table=True):
     estimated_records: int | None = None
     lead_id: int | None = Field(default=None, foreign_key="users.id")
     scope: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # Instants that start some legal clocks, recorded as they happen (ISO 8601 UTC by name):
+    # breach_determined_at, classified_major_at, materiality_determined_at.
+    milestones: dict[str, str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     created_by: str = Field(max_length=300)
     created_at: datetime = Field(index=True)
     updated_at: datetime
@@ -280,15 +283,19 @@ class AffectedSubject(SQLModel, table=True):
     """One affected person in a snapshot, as they were when it was computed.
 
     The subject id has no foreign key on purpose: erasing a person from the
-    inventory later must not be blocked by, nor rewrite, past evidence.
+    inventory later must not be blocked by, nor rewrite, past evidence. Nor has
+    the snapshot id: rows are only ever inserted by the computation that creates
+    their snapshot, in its transaction, and triggers refuse any later change; a
+    per-row check would double the cost of a snapshot on PostgreSQL. External
+    ids use code point order ("C" collation on PostgreSQL), the digest's order.
     """
 
     __tablename__ = "affected_subjects"
     __table_args__ = {"sqlite_with_rowid": False}
 
-    snapshot_id: int = Field(sa_column=Column(Integer, ForeignKey("affected_snapshots.id"),
-                                              primary_key=True))
-    external_id: str = Field(sa_column=Column(String(200), primary_key=True))
+    snapshot_id: int = Field(sa_column=Column(Integer, primary_key=True))
+    external_id: str = Field(sa_column=Column(
+        String(200).with_variant(String(200, collation="C"), "postgresql"), primary_key=True))
     subject_id: int
     jurisdiction: str = Field(max_length=6)
     locale: str = Field(max_length=35)

@@ -10,6 +10,7 @@ from sqlmodel import SQLModel
 
 from incident import models  # noqa: F401  (registers the tables)
 from incident.db import create_engine
+from notifications import models as notification_models  # noqa: F401  (and these)
 
 target_metadata = SQLModel.metadata
 

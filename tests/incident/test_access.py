@@ -55,6 +55,15 @@ EXPECTED: dict[tuple[str, str], Permission | None] = {
     ("GET", "/api/v1/incidents/{key:str}/affected.csv"): P.READ_PERSONAL_DATA,
     ("GET", "/api/v1/incidents/{key:str}/affected/summary"): P.READ_INCIDENTS,
     ("GET", "/api/v1/incidents/{key:str}/affected/snapshots"): P.READ_INCIDENTS,
+    ("GET", "/api/v1/organisation"): P.READ_INCIDENTS,
+    ("PUT", "/api/v1/organisation"): P.MANAGE_ORGANISATION,
+    ("POST", "/api/v1/incidents/{key:str}/assessment"): P.WRITE_INCIDENTS,
+    ("GET", "/api/v1/incidents/{key:str}/assessment"): P.READ_INCIDENTS,
+    ("POST", "/api/v1/incidents/{key:str}/assessment/override"): P.APPROVE,
+    ("PUT", "/api/v1/incidents/{key:str}/milestones"): P.WRITE_INCIDENTS,
+    ("GET", "/api/v1/incidents/{key:str}/obligations"): P.READ_INCIDENTS,
+    ("POST", "/api/v1/incidents/{key:str}/obligations/{regime:str}/{obligation:str}"):
+        P.WRITE_INCIDENTS,
     ("GET", "/api/v1/me"): P.SELF_SERVICE,
     ("GET", "/api/v1/users"): P.MANAGE_USERS,
     ("GET", "/api/v1/tokens"): P.SELF_SERVICE,
@@ -80,8 +89,8 @@ ROLE_CAN = {
     Role.ADMIN: set(Permission),
     Role.RESPONDER: {P.READ_INCIDENTS, P.WRITE_INCIDENTS, P.READ_EVIDENCE, P.READ_PERSONAL_DATA,
                      P.VERIFY_TIMELINE, P.SELF_SERVICE},
-    Role.APPROVER: {P.READ_INCIDENTS, P.WRITE_INCIDENTS, P.DISMISS_INCIDENTS, P.READ_EVIDENCE,
-                    P.READ_PERSONAL_DATA, P.VERIFY_TIMELINE, P.SELF_SERVICE},
+    Role.APPROVER: {P.READ_INCIDENTS, P.WRITE_INCIDENTS, P.DISMISS_INCIDENTS, P.APPROVE,
+                    P.READ_EVIDENCE, P.READ_PERSONAL_DATA, P.VERIFY_TIMELINE, P.SELF_SERVICE},
     Role.AUDITOR: {P.READ_INCIDENTS, P.READ_EVIDENCE, P.VERIFY_TIMELINE, P.SELF_SERVICE},
 }
 
@@ -126,7 +135,8 @@ async def _fixtures(client: httpx.AsyncClient, engine: AsyncEngine, clock: Fixed
             ApiToken.token_hash == secret_digest(victim.token)))).one()
     return {"{key:str}": reference, "{token_id:int}": str(token.id),
             "{runbook_id:str}": "ransomware", "{step_row_id:int}": str(step),
-            "{evidence_id:int}": str(evidence.json()["id"])}
+            "{evidence_id:int}": str(evidence.json()["id"]), "{regime:str}": "gdpr",
+            "{obligation:str}": "authority"}
 
 
 def _url(path: str, values: dict[str, str]) -> str:

@@ -78,13 +78,13 @@ def upgrade() -> None:
 
     op.create_table('affected_subjects',
     sa.Column('snapshot_id', sa.Integer(), nullable=False),
-    sa.Column('external_id', sa.String(length=200), nullable=False),
+    sa.Column('external_id', sa.String(length=200).with_variant(
+        sa.String(length=200, collation='C'), 'postgresql'), nullable=False),
     sa.Column('subject_id', sa.Integer(), nullable=False),
     sa.Column('jurisdiction', sqlmodel.sql.sqltypes.AutoString(length=6), nullable=False),
     sa.Column('locale', sqlmodel.sql.sqltypes.AutoString(length=35), nullable=False),
     sa.Column('categories', sa.Integer(), nullable=False),
     sa.Column('systems', sa.BigInteger(), nullable=False),
-    sa.ForeignKeyConstraint(['snapshot_id'], ['affected_snapshots.id'], ),
     sa.PrimaryKeyConstraint('snapshot_id', 'external_id'),
     sqlite_with_rowid=False
     )

@@ -1,0 +1,148 @@
+"""Obligations on incidents: derived from the profile, the assessment and the affected people."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import httpx
+
+from incident.clock import FixedClock
+from tests.conftest import Person, incident_body
+
+PROFILE = {"name": "Example GmbH", "country": "DE", "timezone": "Europe/Berlin",
+           "dpo": {"name": "Dana Privacy", "email": "dpo@example.com", "phone": "+49 30 1234"},
+           "authorities": {"gdpr/authority": {"name": "BlnBDI", "email": "mailbox@datenschutz-berlin.de"}}}
+LOW_RISK = {"data_categories": ["contact"], "subjects": 100, "vulnerable_subjects": False,
+            "identifiability": "limited", "confidentiality": "at_risk", "integrity": "none",
+            "availability": "none", "malicious": False,
+            "encrypted": {"state_of_the_art": True, "key_compromised": False}}
+
+
+async def obligations(client: httpx.AsyncClient, person: Person, reference: str) -> dict[str, Any]:
+    response = await client.get(f"/api/v1/incidents/{reference}/obligations", headers=person.headers)
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def by_ref(found: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {o["ref"]: o for o in found["obligations"]}
+
+
+async def test_obligations_follow_profile_assessment_override_and_records(
+        client: httpx.AsyncClient, people: dict[str, Person], clock: FixedClock) -> None:
+    admin, responder, approver = people["admin"], people["responder"], people["approver"]
+    created = await client.post("/api/v1/incidents", json=incident_body(), headers=responder.headers)
+    reference = created.json()["reference"]
+
+    none_yet = await obligations(client, responder, reference)
+    assert none_yet["obligations"] == [] and "no organisation profile" in none_yet["problems"][0]
+    assert (await client.put("/api/v1/organisation", json=PROFILE,
+                             headers=responder.headers)).status_code == 403
+    bad = await client.put("/api/v1/organisation", headers=admin.headers,
+                           json={**PROFILE, "targets": {"gdpr/nothing": 24}})
+    assert bad.status_code == 422 and "gdpr/nothing" in bad.text
+    saved = await client.put("/api/v1/organisation", json=PROFILE, headers=admin.headers)
+    assert saved.status_code == 200, saved.text
+
+    found = await obligations(client, responder, reference)
+    assert any("high risk assumed" in a for a in found["assumptions"])
+    duties = by_ref(found)
+    authority = duties["gdpr/authority"]
+    # aware_at 2026-03-10T09:30Z + 72 elapsed hours.
+    assert authority["due_at"] == "2026-03-13T09:30:00Z" and authority["status"] == "pending"
+    assert authority["seconds_left"] == int((72 - 2.5) * 3600)
+    assert duties["gdpr/data-subjects"]["applies"] is True
+
+    low = await client.post(f"/api/v1/incidents/{reference}/assessment", json=LOW_RISK,
+                            headers=responder.headers)
+    assert low.status_code == 201 and low.json()["decided"] == "document"
+    bad_facts = await client.post(f"/api/v1/incidents/{reference}/assessment",
+                                  json={**LOW_RISK, "identifiability": "total"},
+                                  headers=responder.headers)
+    assert bad_facts.status_code == 422 and "identifiability" in bad_facts.text
+    duties = by_ref(await obligations(client, responder, reference))
+    assert duties["gdpr/authority"]["applies"] is False
+    assert duties["gdpr/data-subjects"]["applies"] is False
+
+    override = {"recommendation": "notify_authority", "justification": "Key custody unclear."}
+    assert (await client.post(f"/api/v1/incidents/{reference}/assessment/override", json=override,
+                              headers=responder.headers)).status_code == 403
+    short = await client.post(f"/api/v1/incidents/{reference}/assessment/override",
+                              json={**override, "justification": "no"}, headers=approver.headers)
+    assert short.status_code == 400
+    done = await client.post(f"/api/v1/incidents/{reference}/assessment/override", json=override,
+                             headers=approver.headers)
+    assert done.status_code == 200 and done.json()["decided"] == "notify_authority"
+    duties = by_ref(await obligations(client, responder, reference))
+    assert duties["gdpr/authority"]["applies"] is True
+    assert duties["gdpr/data-subjects"]["applies"] is False
+
+    url = f"/api/v1/incidents/{reference}/obligations/gdpr/authority"
+    assert (await client.post(url, json={"status": "met"}, headers=responder.headers)
+            ).status_code == 422  # how is required
+    clock.advance(timedelta(hours=80))
+    overdue = by_ref(await obligations(client, responder, reference))["gdpr/authority"]
+    assert overdue["overdue"] is True and overdue["seconds_left"] < 0
+    missing_reason = await client.post(url, json={"status": "met", "how": "BlnBDI portal, receipt 77"},
+                                       headers=responder.headers)
+    assert missing_reason.status_code == 422 and "Art. 33(1)" in missing_reason.text
+    late = await client.post(url, headers=responder.headers, json={
+        "status": "met", "how": "BlnBDI portal, receipt 77",
+        "reason": "The processor reported the breach to us only on day 3."})
+    assert late.status_code == 200 and late.json()["status"] == "late"
+    again = await client.post(url, json={"status": "met", "how": "x"}, headers=responder.headers)
+    assert again.status_code == 409
+    assert (await client.post(url, json={"status": "pending", "reason": "typo"},
+                              headers=responder.headers)).status_code == 403
+    reopened = await client.post(url, json={"status": "pending", "reason": "wrong receipt"},
+                                 headers=approver.headers)
+    assert reopened.status_code == 200 and reopened.json()["status"] == "pending"
+    waived = await client.post(url, headers=approver.headers, json={
+        "status": "waived", "reason": "The authority confirmed no report is needed."})
+    assert waived.status_code == 200 and waived.json()["status"] == "waived"
+
+    events = (await client.get(f"/api/v1/incidents/{reference}/timeline",
+                               headers=responder.headers)).json()
+    kinds = [e["kind"] for e in events]
+    for kind in ("assessment_recorded", "assessment_overridden", "obligations_recomputed",
+                 "obligation_late", "obligation_reopened", "obligation_waived"):
+        assert kind in kinds, kind
+    verified = (await client.get(f"/api/v1/incidents/{reference}/timeline/verify",
+                                 headers=responder.headers)).json()
+    assert verified["ok"] is True
+
+
+async def test_affected_people_and_milestones_drive_regimes(
+        client: httpx.AsyncClient, people: dict[str, Person]) -> None:
+    admin, responder = people["admin"], people["responder"]
+    await client.put("/api/v1/organisation", headers=admin.headers,
+                     json={**PROFILE, "country": "US", "timezone": "America/New_York",
+                           "flags": ["sec_registrant"]})
+    await client.put("/api/v1/systems/crm", json={"name": "CRM"}, headers=admin.headers)
+    rows = "".join(f"c-{n},p{n}@example.com,,en,US,US-CA,crm,contact;financial,,\n"
+                   for n in range(600))
+    imported = await client.post(
+        "/api/v1/subjects/import", headers={**admin.headers, "content-type": "text/csv"},
+        content=("external_id,email,name,locale,country,region,system,categories,first_seen,"
+                 "last_seen\n" + rows).encode())
+    assert imported.status_code == 200, imported.text
+    reference = (await client.post("/api/v1/incidents", headers=responder.headers,
+                                   json=incident_body(data_categories=["financial"]))).json()["reference"]
+    before = by_ref(await obligations(client, responder, reference))
+    assert not any(ref.startswith("us-ca/") for ref in before)
+    await client.put(f"/api/v1/incidents/{reference}/scope", json={}, headers=responder.headers)
+    await client.post(f"/api/v1/incidents/{reference}/affected", headers=responder.headers)
+    after = by_ref(await obligations(client, responder, reference))
+    assert after["us-ca/individuals"]["applies"] is True
+    assert after["us-ca/attorney-general"]["applies"] is True  # more than 500 residents
+    form = after["sec-8k/form-8k"]
+    assert form["due_at"] is None and "materiality" in (form["trigger"] or {}).get("waiting_for", "")
+    future = await client.put(f"/api/v1/incidents/{reference}/milestones", headers=responder.headers,
+                              json={"materiality_determined_at": "2027-01-01T00:00:00Z"})
+    assert future.status_code == 422
+    set_ = await client.put(f"/api/v1/incidents/{reference}/milestones", headers=responder.headers,
+                            json={"materiality_determined_at": "2026-03-10T06:00:00-05:00"})
+    assert set_.status_code == 200
+    form = by_ref(await obligations(client, responder, reference))["sec-8k/form-8k"]
+    assert form["due_at"] is not None and form["due_at"] > "2026-03-10T11:00:00Z"
