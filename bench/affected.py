@@ -5,7 +5,7 @@
     .venv/bin/python bench/affected.py --subjects 100000     # a quicker run
 
 It generates its own data (each subject held by two of five systems, so
-2 × subjects lines), then measures in the same process and on the same kind
+2 x subjects lines), then measures in the same process and on the same kind
 of database:
 
 - import: `import_subjects` (parsing and validation included) of the CSV file,
@@ -15,7 +15,7 @@ of database:
   300 MB.
 - compute: `compute_affected` (snapshot, digest, counts, timeline event)
   against one hand-written INSERT … SELECT of the same rows. Target: at most
-  1.5 × the baseline's time.
+  1.5 x the baseline's time.
 """
 
 from __future__ import annotations
@@ -36,13 +36,13 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import text  # noqa: E402
+from sqlalchemy import text
 
-from incident import affected, auth, services, subjects  # noqa: E402
-from incident.clock import FixedClock  # noqa: E402
-from incident.db import create_engine, session_factory, upgrade  # noqa: E402
-from incident.inventory import Format, categories_mask  # noqa: E402
-from incident.schemas import IncidentCreate, Scope  # noqa: E402
+from incident import affected, auth, services, subjects
+from incident.clock import FixedClock
+from incident.db import create_engine, session_factory, upgrade
+from incident.inventory import Format, categories_mask
+from incident.schemas import IncidentCreate, Scope
 
 ACTOR = auth.cli_actor("bench")
 SYSTEMS = ["crm", "shop", "billing", "support", "newsletter"]

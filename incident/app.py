@@ -29,7 +29,9 @@ from incident.logs import request_id_middleware
 from incident.runbooks import Catalogue, load_catalogue
 from incident.services import Rules
 from incident.settings import Settings
-from notifications.api import ObligationController
+from notifications import scheduler
+from notifications.api import NotificationController, ObligationController
+from notifications.render import renderer as email_renderer
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 
@@ -56,6 +58,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
     sessions = session_factory(engine)
     rules = Rules(zone=settings.zone, skew=timedelta(seconds=settings.clock_skew_seconds))
     templates = templates_dir(settings)
+    mail_templates = email_renderer(templates)
+    running: list[tuple[scheduler.Ticker, scheduler.Transport]] = []
 
     async def provide_db() -> AsyncIterator[AsyncSession]:
         async with sessions() as db:
@@ -69,8 +73,17 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
 
     async def on_startup() -> None:
         await check_schema(engine)
+        if settings.scheduler:
+            transport = scheduler.transport_for(settings, engine, clock)
+            ticker = scheduler.Ticker(scheduler.jobs(engine, settings, clock, mail_templates,
+                                                     transport))
+            running.append((ticker, transport))
+            ticker.start()
 
     async def on_shutdown() -> None:
+        for ticker, transport in running:
+            ticker.shutdown()
+            await scheduler.close(transport)
         await engine.dispose()
 
     def handle_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -80,7 +93,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
 
     app = Litestar(
         route_handlers=[*api.API_CONTROLLERS, api_inventory.InventoryController,
-                        ObligationController,
+                        ObligationController, NotificationController,
                         *web.WEB_CONTROLLERS,
                         web_containment.ContainmentPages,
                         # Evidence files may be far larger than any JSON body or form.
@@ -100,6 +113,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
             "engine": Provide(lambda: engine, sync_to_thread=False),
             "settings": Provide(lambda: settings, sync_to_thread=False),
             "catalogue": Provide(lambda: runbook_catalogue, sync_to_thread=False),
+            "templates": Provide(lambda: mail_templates, sync_to_thread=False),
         },
         middleware=[request_id_middleware, security_headers(hsts=settings.secure_cookies),
                     AccessMiddleware(sessions=sessions, clock=clock,

@@ -956,9 +956,16 @@ def obligations(facts_file: Path, explain: bool) -> None:
 
 # Commands kept in modules of their own, registered last (they use the helpers above).
 from incident.cli_inventory import affected_group, subjects_group, systems  # noqa: E402
-from incident.cli_obligations import INCIDENT_COMMANDS, organisation  # noqa: E402
+from incident.cli_obligations import (  # noqa: E402
+    INCIDENT_COMMANDS,
+    notifications_group,
+    organisation,
+    outbox_group,
+)
 
 cli.add_command(organisation)
+cli.add_command(notifications_group)
+cli.add_command(outbox_group)
 for command in INCIDENT_COMMANDS:
     incidents.add_command(command)
 cli.add_command(systems)

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import click
 from pydantic import ValidationError
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from incident.auth import Actor
-from incident.cli import Failure, _parse_time, _print_json, _read_json, _settings, out, run
+from incident.cli import Failure, _parse_time, _print_json, _read_json, _settings, err, out, run
 from incident.clock import SystemClock
+from incident.db import SchemaOutOfDate, check_schema, create_engine
+from incident.errors import DomainError
 from incident.settings import Settings
-from notifications import services
-from notifications.api import assessment_public, obligation_public, profile_public
+from notifications import drafts, outbox, services
+from notifications.api import assessment_public, notification_public, obligation_public, profile_public
 from notifications.assessment import Recommendation
+from notifications.outbox import Dispatcher, Policy
 from notifications.schemas import Milestones, ObligationChange, Override, Profile
 
 
@@ -187,3 +193,119 @@ def incidents_obligation(reference: str, ref: str, status: str, at_text: str | N
 INCIDENT_COMMANDS = [incidents_assess, incidents_override, incidents_milestones,
                      incidents_obligations, incidents_obligation]
 """Commands added to `breach incidents`."""
+
+
+@click.group("notifications")
+def notifications_group() -> None:
+    """Notifications of an incident and their deliveries."""
+
+
+@notifications_group.command("list")
+@click.argument("reference")
+@click.option("--json", "as_json", is_flag=True)
+def notifications_list(reference: str, as_json: bool) -> None:
+    """Every notification of the incident with its state and delivery counts."""
+
+    async def work(settings: Settings, db: AsyncSession, actor: Actor) -> Any:
+        return [await notification_public(db, n)
+                for n in await drafts.notifications_of(db, actor=actor, key=reference)]
+
+    found = run(work)
+    if as_json:
+        _print_json([n.model_dump(mode="json") for n in found])
+        return
+    if not found:
+        out.print(f"{reference}: no notifications yet")
+    for n in found:
+        counts = ", ".join(f"{state} {count}" for state, count in sorted(n.deliveries.items()))
+        out.print(f"{n.id:>4}  {n.ref:24} {n.kind:17} {n.status:9} v{n.version}  {counts or '-'}",
+                  markup=False)
+
+
+@notifications_group.command("status")
+@click.argument("reference")
+@click.argument("notification_id", type=int)
+@click.option("--watch", is_flag=True, help="follow the sending with a progress bar until it ends")
+@click.option("--json", "as_json", is_flag=True)
+def notifications_status(reference: str, notification_id: int, watch: bool, as_json: bool) -> None:
+    """Counts of a notification's deliveries by state (sent, retry, failed, in doubt…)."""
+
+    async def read(db: AsyncSession, actor: Actor) -> tuple[Any, dict[str, int]]:
+        notification, counts = await outbox.progress(db, actor=actor, key=reference,
+                                                     notification_id=notification_id)
+        await db.commit()
+        return notification, counts
+
+    async def work(settings: Settings, db: AsyncSession, actor: Actor) -> tuple[Any, dict[str, int]]:
+        notification, counts = await read(db, actor)
+        if not watch or notification.status not in ("sending", "paused"):
+            return notification, counts
+        total = max(notification.recipients, 1)
+        with Progress("[progress.description]{task.description}", BarColumn(),
+                      MofNCompleteColumn(), TimeRemainingColumn(), console=err) as bar:
+            task = bar.add_task(f"notification {notification_id}", total=total)
+            while True:
+                ended = counts.get("sent", 0) + counts.get("failed", 0)
+                bar.update(task, completed=ended, description=_states(counts))
+                if notification.status not in ("sending", "paused") or ended >= total:
+                    return notification, counts
+                await asyncio.sleep(1)
+                notification, counts = await read(db, actor)
+
+    notification, counts = run(work)
+    if as_json:
+        _print_json({"notification": notification_id, "status": notification.status,
+                     "recipients": notification.recipients, "deliveries": counts})
+        return
+    out.print(f"notification {notification_id} ({notification.ref}): {notification.status}; "
+              f"{notification.recipients} recipients; {_states(counts)}", markup=False)
+
+
+def _states(counts: dict[str, int]) -> str:
+    return ", ".join(f"{state} {count}" for state, count in sorted(counts.items())) or "no deliveries"
+
+
+@click.group("outbox")
+def outbox_group() -> None:
+    """The outbox worker (`breach serve` runs one too)."""
+
+
+@outbox_group.command("run")
+@click.option("--once", is_flag=True, help="send one batch of due deliveries and stop")
+def outbox_run(once: bool) -> None:
+    """Send due deliveries until stopped (Ctrl-C), like the service's own ticker does."""
+    from incident.app import templates_dir
+    from notifications import scheduler
+    from notifications.render import renderer
+
+    settings = _settings()
+
+    async def main() -> int:
+        engine = create_engine(settings.effective_database_url)
+        clock = SystemClock()
+        transport = scheduler.transport_for(settings, engine, clock)
+        dispatcher = Dispatcher(engine, transport, renderer(templates_dir(settings)), clock=clock,
+                                sender=settings.mail_from, worker=scheduler.worker_name(),
+                                policy=Policy(batch=settings.outbox_batch,
+                                              lease=timedelta(seconds=settings.outbox_lease_seconds)))
+        sent = 0
+        try:
+            await check_schema(engine)
+            while True:
+                claimed = await dispatcher.run_once()
+                sent += claimed
+                if once:
+                    return sent
+                if not claimed:
+                    await asyncio.sleep(settings.outbox_tick_seconds)
+        finally:
+            await scheduler.close(transport)
+            await engine.dispose()
+
+    try:
+        handled = asyncio.run(main())
+    except KeyboardInterrupt:
+        return
+    except (DomainError, SchemaOutOfDate) as exc:
+        raise Failure(str(exc)) from None
+    out.print(f"{handled} deliveries handled")

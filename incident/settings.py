@@ -40,6 +40,15 @@ class Settings(BaseSettings):
     import_max_bytes: int = 4_294_967_296
     # The language of people whose inventory record names none.
     default_locale: str = "en"
+    # The outbox: persistent SMTP connections, messages per second (0: no limit), how often
+    # due deliveries are claimed and how many at a time; the ticker can be switched off.
+    smtp_connections: int = Field(default=4, ge=1, le=64)
+    smtp_rate: float = Field(default=0, ge=0)
+    outbox_tick_seconds: float = Field(default=2, gt=0)
+    outbox_batch: int = Field(default=100, ge=1, le=10_000)
+    # A claimed delivery whose worker died is resent (same Message-ID) after this long.
+    outbox_lease_seconds: float = Field(default=300, gt=0)
+    scheduler: bool = True
     secure_cookies: bool = False
     session_hours: int = 12
     log_level: str = "INFO"

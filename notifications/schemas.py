@@ -127,3 +127,65 @@ class ObligationsPublic(BaseModel):
     assumptions: list[str]
     problems: list[str]
     obligations: list[ObligationPublic]
+
+
+class DraftCreate(Input):
+    obligation: Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]+/[a-z0-9-]+$", max_length=100)]
+
+
+class DraftEdit(Input):
+    fields: dict[Annotated[str, StringConstraints(max_length=40)],
+                 Annotated[str, StringConstraints(max_length=20_000)]] = Field(max_length=20)
+    version: Annotated[int, Field(ge=1)]
+
+
+class Approval(Input):
+    content_hash: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+
+
+class NotificationPublic(BaseModel):
+    id: int
+    ref: str
+    kind: str
+    sequence: int
+    status: str
+    version: int
+    content_hash: str
+    fields: dict[str, Any]
+    approved_hash: str | None
+    approved_by: str | None
+    approved_at: datetime | None
+    created_at: datetime
+    created_by: str
+    sent_at: datetime | None
+    finished_at: datetime | None
+    recipients: int
+    deliveries: dict[str, int]
+
+
+class PreviewPublic(BaseModel):
+    locale: str
+    subject: str
+    text: str
+    html: str
+
+
+class AttemptPublic(BaseModel):
+    at: datetime
+    outcome: str
+    reply: str | None
+    worker: str
+
+
+class DeliveryPublic(BaseModel):
+    id: int
+    recipient: str
+    address: str | None
+    locale: str
+    message_id: str
+    state: str
+    attempts: int
+    next_attempt_at: datetime
+    sent_at: datetime | None
+    last_reply: str | None
+    log: list[AttemptPublic]

@@ -64,6 +64,21 @@ EXPECTED: dict[tuple[str, str], Permission | None] = {
     ("GET", "/api/v1/incidents/{key:str}/obligations"): P.READ_INCIDENTS,
     ("POST", "/api/v1/incidents/{key:str}/obligations/{regime:str}/{obligation:str}"):
         P.WRITE_INCIDENTS,
+    ("POST", "/api/v1/incidents/{key:str}/notifications"): P.WRITE_INCIDENTS,
+    ("GET", "/api/v1/incidents/{key:str}/notifications"): P.READ_INCIDENTS,
+    ("GET", "/api/v1/incidents/{key:str}/notifications/{notification_id:int}"): P.READ_INCIDENTS,
+    ("PATCH", "/api/v1/incidents/{key:str}/notifications/{notification_id:int}"): P.WRITE_INCIDENTS,
+    ("GET", "/api/v1/incidents/{key:str}/notifications/{notification_id:int}/preview"):
+        P.READ_INCIDENTS,
+    ("POST", "/api/v1/incidents/{key:str}/notifications/{notification_id:int}/approve"): P.APPROVE,
+    ("POST", "/api/v1/incidents/{key:str}/notifications/{notification_id:int}/send"):
+        P.WRITE_INCIDENTS,
+    ("POST", "/api/v1/incidents/{key:str}/notifications/{notification_id:int}/pause"):
+        P.WRITE_INCIDENTS,
+    ("POST", "/api/v1/incidents/{key:str}/notifications/{notification_id:int}/resume"):
+        P.WRITE_INCIDENTS,
+    ("GET", "/api/v1/incidents/{key:str}/notifications/{notification_id:int}/deliveries"):
+        P.READ_PERSONAL_DATA,
     ("GET", "/api/v1/me"): P.SELF_SERVICE,
     ("GET", "/api/v1/users"): P.MANAGE_USERS,
     ("GET", "/api/v1/tokens"): P.SELF_SERVICE,
@@ -136,7 +151,7 @@ async def _fixtures(client: httpx.AsyncClient, engine: AsyncEngine, clock: Fixed
     return {"{key:str}": reference, "{token_id:int}": str(token.id),
             "{runbook_id:str}": "ransomware", "{step_row_id:int}": str(step),
             "{evidence_id:int}": str(evidence.json()["id"]), "{regime:str}": "gdpr",
-            "{obligation:str}": "authority"}
+            "{obligation:str}": "authority", "{notification_id:int}": "1"}
 
 
 def _url(path: str, values: dict[str, str]) -> str:

@@ -1,0 +1,324 @@
+"""Notifications before they leave: drafts, versions, four-eyes approval, and the send order.
+
+A draft is prefilled from the incident, its assessment, its affected people and the
+measures recorded in its runbooks; people edit its fields (each edit a version with
+its content hash); an approver who wrote none of it approves one exact hash; sending
+creates one delivery row per recipient in bulk, for the outbox to work through.
+Every decision and every refusal is on the timeline.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, text
+from sqlmodel import col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from incident import auth, journal
+from incident.auth import Actor, Permission
+from incident.clock import Clock
+from incident.db import transaction
+from incident.errors import Conflict, DomainError, Invalid, NotFound
+from incident.models import AffectedSnapshot, Incident, IncidentStep
+from incident.services import get_incident
+from notifications.models import (
+    Delivery,
+    IncidentAssessment,
+    IncidentObligation,
+    Notification,
+    NotificationVersion,
+    OrganisationProfile,
+)
+from notifications.services import get_profile, latest_assessment
+
+KIND_FOR_RECIPIENT = {"individuals": "subject_notice", "authority": "authority_report",
+                      "regulator": "authority_report"}
+EDITABLE = {
+    "subject_notice": ("description", "consequences", "measures"),
+    "authority_report": ("description", "consequences", "measures_taken", "measures_proposed",
+                         "delay_reason", "authority_reference"),
+}
+"""The fields people edit. Lists (measures) are written one item per line."""
+MAX_FIELD = 20_000
+
+
+class FourEyes(DomainError):
+    status, slug, title = 403, "four-eyes", "Approval needs a second person"
+
+
+def content_hash(kind: str, ref: str, sequence: int, fields: Mapping[str, Any]) -> str:
+    """What an approval binds to: the kind, the obligation, the phase and every field."""
+    canonical = json.dumps({"kind": kind, "ref": ref, "sequence": sequence, "fields": fields},
+                           sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def default_fields(kind: str, incident: Incident, assessment: IncidentAssessment | None,
+                   measures: list[str]) -> dict[str, str]:
+    """The prefilled text of a new draft, for people to correct (pure)."""
+    reasons = assessment.result.get("reasons", []) if assessment else []
+    done = "\n".join(measures)
+    described = incident.description or incident.title
+    if kind == "subject_notice":
+        return {"description": described, "consequences": "", "measures": done}
+    return {"description": described, "consequences": "\n".join(reasons[:3]),
+            "measures_taken": done, "measures_proposed": "", "delay_reason": "",
+            "authority_reference": ""}
+
+
+async def _measures(db: AsyncSession, incident: Incident) -> list[str]:
+    steps = (await db.exec(select(IncidentStep).where(
+        IncidentStep.incident_id == incident.id, IncidentStep.state == "done",
+        col(IncidentStep.phase).in_(("contain", "eradicate", "recover"))).order_by(
+        col(IncidentStep.changed_at)))).all()
+    return [step.title for step in steps]
+
+
+async def _obligation(db: AsyncSession, incident: Incident, ref: str) -> IncidentObligation:
+    row = (await db.exec(select(IncidentObligation).where(
+        IncidentObligation.incident_id == incident.id, IncidentObligation.ref == ref))).first()
+    if row is None:
+        raise NotFound(f"{incident.reference} has no obligation {ref!r} "
+                       "(see GET /api/v1/incidents/{id}/obligations)")
+    return row
+
+
+async def create_draft(db: AsyncSession, *, clock: Clock, actor: Actor, key: str | uuid.UUID,
+                       ref: str) -> Notification:
+    """Start the notification of one obligation (a supplement when one was sent already)."""
+    auth.require(actor, Permission.WRITE_INCIDENTS)
+    now = clock.now()
+    async with transaction(db):
+        incident = await get_incident(db, actor=actor, key=key, for_update=True)
+        obligation = await _obligation(db, incident, ref)
+        if not obligation.applies:
+            raise Conflict(f"{ref} no longer applies to {incident.reference}")
+        kind = KIND_FOR_RECIPIENT.get(obligation.recipient)
+        if kind is None:
+            raise Conflict(f"{ref} goes to {obligation.recipient_name}: not something sent by "
+                           "e-mail from here; record it as met when done")
+        earlier = (await db.exec(select(Notification).where(
+            Notification.incident_id == incident.id, Notification.ref == ref).order_by(
+            col(Notification.sequence)))).all()
+        unfinished = [n for n in earlier if n.status in ("draft", "approved")]
+        if unfinished:
+            raise Conflict(f"notification {unfinished[0].id} for {ref} is still a draft: edit it")
+        if earlier and kind == "subject_notice":
+            raise Conflict(f"the people of {incident.reference} were notified already "
+                           f"(notification {earlier[-1].id})")
+        sequence = len(earlier) + 1
+        fields = default_fields(kind, incident, await latest_assessment(db, incident),
+                                await _measures(db, incident))
+        digest = content_hash(kind, ref, sequence, fields)
+        notification = Notification(incident_id=incident.id, ref=ref, kind=kind, sequence=sequence,
+                                    content_hash=digest, created_at=now, created_by=actor.label)
+        db.add(notification)
+        await db.flush()
+        assert notification.id is not None
+        db.add(NotificationVersion(notification_id=notification.id, version=1, fields=fields,
+                                   content_hash=digest, created_at=now, created_by=actor.label))
+        await journal.append_event(db, chain=str(incident.id), at=now, actor=actor,
+                                   kind="notification_drafted",
+                                   payload={"notification": notification.id, "ref": ref,
+                                            "kind": kind, "sequence": sequence, "version": 1,
+                                            "content_hash": digest})
+    return notification
+
+
+async def get_notification(db: AsyncSession, *, actor: Actor, key: str | uuid.UUID,
+                           notification_id: int, for_update: bool = False
+                           ) -> tuple[Incident, Notification]:
+    incident = await get_incident(db, actor=actor, key=key, for_update=for_update)
+    query = select(Notification).where(Notification.id == notification_id,
+                                       Notification.incident_id == incident.id)
+    found = (await db.exec(query.with_for_update() if for_update else query)).first()
+    if found is None:
+        raise NotFound(f"{incident.reference} has no notification {notification_id}")
+    return incident, found
+
+
+async def current_version(db: AsyncSession, notification: Notification) -> NotificationVersion:
+    return (await db.exec(select(NotificationVersion).where(
+        NotificationVersion.notification_id == notification.id,
+        NotificationVersion.version == notification.version))).one()
+
+
+async def notifications_of(db: AsyncSession, *, actor: Actor, key: str | uuid.UUID
+                           ) -> list[Notification]:
+    incident = await get_incident(db, actor=actor, key=key)
+    return list((await db.exec(select(Notification).where(
+        Notification.incident_id == incident.id).order_by(col(Notification.id)))).all())
+
+
+async def edit_draft(db: AsyncSession, *, clock: Clock, actor: Actor, key: str | uuid.UUID,
+                     notification_id: int, fields: Mapping[str, str],
+                     expected_version: int) -> Notification:
+    """Save a new version of the fields; any approval of an earlier version is void."""
+    auth.require(actor, Permission.WRITE_INCIDENTS)
+    now = clock.now()
+    async with transaction(db):
+        incident, notification = await get_notification(db, actor=actor, key=key,
+                                                        notification_id=notification_id,
+                                                        for_update=True)
+        if notification.status not in ("draft", "approved"):
+            raise Conflict(f"notification {notification.id} is {notification.status}: "
+                           "it can no longer change")
+        if notification.version != expected_version:
+            raise Conflict(f"notification {notification.id} changed since you read it "
+                           f"(now version {notification.version})")
+        allowed = EDITABLE[notification.kind]
+        unknown = [name for name in fields if name not in allowed]
+        too_long = [name for name, value in fields.items() if len(value) > MAX_FIELD]
+        if unknown or too_long:
+            raise Invalid.fields([(n, f"not a field of a {notification.kind}; the fields are "
+                                      f"{', '.join(allowed)}") for n in unknown]
+                                 + [(n, f"longer than {MAX_FIELD} characters") for n in too_long])
+        merged = {**(await current_version(db, notification)).fields, **fields}
+        digest = content_hash(notification.kind, notification.ref, notification.sequence, merged)
+        voided = notification.status == "approved"
+        notification.version += 1
+        notification.content_hash, notification.status = digest, "draft"
+        notification.approved_hash = notification.approved_by = notification.approved_at = None
+        db.add(notification)
+        db.add(NotificationVersion(notification_id=notification.id or 0,
+                                   version=notification.version, fields=merged,
+                                   content_hash=digest, created_at=now, created_by=actor.label))
+        await journal.append_event(db, chain=str(incident.id), at=now, actor=actor,
+                                   kind="notification_edited",
+                                   payload={"notification": notification.id,
+                                            "version": notification.version,
+                                            "content_hash": digest, "approval_voided": voided,
+                                            "fields": sorted(fields)})
+    return notification
+
+
+async def _refuse(db: AsyncSession, *, now: datetime, actor: Actor, incident_id: uuid.UUID,
+                  notification_id: int, action: str, why: str) -> None:
+    """A refused decision is recorded in a transaction of its own, then reported."""
+    async with transaction(db):
+        await journal.append_event(db, chain=str(incident_id), at=now, actor=actor,
+                                   kind="notification_refused",
+                                   payload={"notification": notification_id, "action": action,
+                                            "why": why})
+
+
+async def approve(db: AsyncSession, *, clock: Clock, actor: Actor, key: str | uuid.UUID,
+                  notification_id: int, approved_hash: str) -> Notification:
+    """Approve the exact content identified by its hash; never one's own words."""
+    auth.require(actor, Permission.APPROVE)
+    now = clock.now()
+    refusal: DomainError | None = None
+    async with transaction(db):
+        incident, notification = await get_notification(db, actor=actor, key=key,
+                                                        notification_id=notification_id,
+                                                        for_update=True)
+        authors = set((await db.exec(select(NotificationVersion.created_by).where(
+            NotificationVersion.notification_id == notification.id))).all())
+        if notification.status != "draft":
+            refusal = Conflict(f"notification {notification.id} is {notification.status}, "
+                               "not a draft awaiting approval")
+        elif actor.label in authors:
+            refusal = FourEyes("you wrote or edited this draft: another approver must approve it")
+        elif approved_hash != notification.content_hash:
+            refusal = Conflict(f"the draft changed since you read it (version "
+                               f"{notification.version}, hash {notification.content_hash})")
+        else:
+            notification.status, notification.approved_hash = "approved", approved_hash
+            notification.approved_by, notification.approved_at = actor.label, now
+            db.add(notification)
+            await journal.append_event(db, chain=str(incident.id), at=now, actor=actor,
+                                       kind="notification_approved",
+                                       payload={"notification": notification.id,
+                                                "version": notification.version,
+                                                "content_hash": approved_hash})
+            return notification
+    await _refuse(db, now=now, actor=actor, incident_id=incident.id,
+                  notification_id=notification_id, action="approve", why=refusal.detail)
+    raise refusal
+
+
+async def send(db: AsyncSession, *, clock: Clock, actor: Actor, key: str | uuid.UUID,
+               notification_id: int, message_domain: str) -> Notification:
+    """Queue an approved notification: one delivery per recipient, written in bulk."""
+    auth.require(actor, Permission.WRITE_INCIDENTS)
+    now = clock.now()
+    refusal: DomainError | None = None
+    async with transaction(db):
+        incident, notification = await get_notification(db, actor=actor, key=key,
+                                                        notification_id=notification_id,
+                                                        for_update=True)
+        if notification.status != "approved" or notification.approved_hash != notification.content_hash:
+            refusal = Conflict(f"notification {notification.id} is {notification.status}: only "
+                               "an approved draft, unchanged since its approval, is sent")
+        else:
+            profile = await get_profile(db)
+            recipients = await _queue(db, notification, incident, profile, now, message_domain)
+            if isinstance(recipients, DomainError):
+                refusal = recipients
+            else:
+                notification.status, notification.sent_at = "sending", now
+                notification.recipients = recipients
+                db.add(notification)
+                await journal.append_event(
+                    db, chain=str(incident.id), at=now, actor=actor, kind="notification_sent",
+                    payload={"notification": notification.id, "ref": notification.ref,
+                             "recipients": recipients, "snapshot": notification.snapshot_id,
+                             "content_hash": notification.content_hash})
+                return notification
+    assert refusal is not None
+    await _refuse(db, now=now, actor=actor, incident_id=incident.id,
+                  notification_id=notification_id, action="send", why=refusal.detail)
+    raise refusal
+
+
+async def _queue(db: AsyncSession, notification: Notification, incident: Incident,
+                 profile: OrganisationProfile | None, now: datetime,
+                 domain: str) -> int | DomainError:
+    """Insert the deliveries; returns their number, or why they cannot be made."""
+    conn = await db.connection()
+    params: dict[str, Any] = {"n": notification.id, "now": now, "domain": domain}
+    # Instants go through the column's own type, so they are stored as the ORM stores them.
+    at = bindparam("now", type_=Delivery.__table__.c.next_attempt_at.type)  # type: ignore[attr-defined]
+    if notification.kind == "subject_notice":
+        snapshot = (await db.exec(select(AffectedSnapshot).where(
+            AffectedSnapshot.incident_id == incident.id).order_by(
+            col(AffectedSnapshot.number).desc()).limit(1))).first()
+        if snapshot is None:
+            return Conflict(f"{incident.reference} has no affected-people snapshot: compute one")
+        notification.snapshot_id = snapshot.id
+        params["snapshot"] = snapshot.id
+        await conn.execute(text(
+            "INSERT INTO deliveries (notification_id, recipient_key, address, name, locale, "
+            "categories, message_id, state, attempts, next_attempt_at, last_reply, ended_at) "
+            "SELECT :n, a.external_id, s.email, COALESCE(s.name, ''), a.locale, a.categories, '', "
+            "CASE WHEN s.email IS NULL THEN 'failed' ELSE 'pending' END, 0, :now, "
+            "CASE WHEN s.email IS NULL THEN 'no e-mail address on record' END, "
+            "CASE WHEN s.email IS NULL THEN :now END "
+            "FROM affected_subjects a LEFT JOIN subjects s ON s.id = a.subject_id "
+            "WHERE a.snapshot_id = :snapshot").bindparams(at), params)
+    else:
+        regime = notification.ref.split("/")[0]
+        contacts = (profile.authorities if profile else {})
+        contact = contacts.get(notification.ref) or contacts.get(regime) or {}
+        if not contact.get("email"):
+            return Conflict(f"no e-mail address for {notification.ref} in the organisation profile "
+                            f"(authorities.{notification.ref}.email)")
+        params.update(address=contact["email"], name=contact.get("name", ""), key=notification.ref)
+        await conn.execute(text(
+            "INSERT INTO deliveries (notification_id, recipient_key, address, name, locale, "
+            "categories, message_id, state, attempts, next_attempt_at) "
+            "VALUES (:n, :key, :address, :name, 'en', 0, '', 'pending', 0, :now)").bindparams(at),
+            params)
+    await conn.execute(text(
+        "UPDATE deliveries SET message_id = '<breachdesk.' || CAST(id AS VARCHAR(20)) || '.' || "
+        "CAST(notification_id AS VARCHAR(20)) || '@' || :domain || '>' WHERE notification_id = :n"),
+        params)
+    count = (await db.exec(select(func.count()).where(
+        col(Delivery.notification_id) == notification.id))).one()
+    return int(count)

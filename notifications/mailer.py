@@ -1,0 +1,652 @@
+"""The SMTP edge: building one message, and sending it over a pool of persistent connections.
+
+`build_message` turns a subject, a text and an optional HTML body into the bytes of
+one MIME message with a fixed Message-ID, so that a resend after a crash or a lost
+reply carries the same id and the recipient's software can tell it is the same
+notice. Nothing a person typed can add a header: addresses and subjects with line
+breaks are refused, display names are flattened onto one line.
+
+`SmtpPool.send` delivers one message to one recipient and says what became of it
+(`Outcome`): sent, retry later (4xx, or nothing was accepted), failed for good
+(5xx, with the server's words), or in doubt (the connection died after the end of
+the message was handed to the network and before the server answered: the server may
+have accepted it). aiosmtplib's `sendmail` reports both kinds of lost connection
+alike, so the pool drives MAIL, RCPT and DATA itself and watches the transport's
+write buffer to know whether the final "." left this process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import contextlib
+import enum
+import hashlib
+import logging
+import re
+import socket
+import ssl
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from types import TracebackType
+from typing import Final, cast
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import aiosmtplib
+from aiosmtplib import (
+    SMTPException,
+    SMTPRecipientRefused,
+    SMTPResponseException,
+    SMTPSenderRefused,
+    SMTPServerDisconnected,
+    SMTPTimeoutError,
+)
+from aiosmtplib.protocol import SMTPProtocol
+
+log = logging.getLogger(__name__)
+
+# --------------------------------------------------------------------------- message
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+# Characters that must never reach a header: C0 controls (tab aside), DEL, and the
+# Unicode line separators that some software treats as line ends.
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]")
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
+_LOCAL_PART = re.compile(rf"{_ATEXT}+(?:\.{_ATEXT}+)*\Z")
+_LABEL = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)\Z")
+_ATOM_WORDS = re.compile(rf"(?:{_ATEXT}| )+\Z")
+_FIELD_NAME = re.compile(r"[!-9;-~]{1,76}\Z")
+_MESSAGE_ID = re.compile(r"<[!-;=?-~]+@[!-;=?-~]+>\Z")
+_KEY_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+# What keeps ASCII text from going out as it is: controls, trailing blanks, long lines.
+_NOT_7BIT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]|[ \t](?:\n|\Z)|[^\n]{77}")
+_MAILBOX = re.compile(r"\s*(?P<name>.*?)\s*<(?P<address>[^<>]*)>\s*\Z", re.DOTALL)
+_LINE_MAX: Final = 78
+_WORD_BYTES: Final = 42  # UTF-8 bytes per encoded-word: 56 base64 characters, 68 in all
+_WORD_MAX: Final = 66  # longest plain word or quoted name kept as it is
+_RESERVED_HEADERS: Final = frozenset({
+    "from", "to", "cc", "bcc", "subject", "date", "message-id", "mime-version",
+    "content-type", "content-transfer-encoding", "sender",
+})
+
+
+def new_message_id(domain: str, key: str) -> str:
+    """The Message-ID of the delivery named `key`: the same key always gives the same id.
+
+    Letters, digits, `-` and `_` are kept so the id stays readable; anything else is
+    written as `=XX` hex, so two keys never share an id. Keys too long for a header
+    line are replaced by their SHA-256 (the literal `.` marks that form).
+    """
+    if not key:
+        raise ValueError("a Message-ID key must not be empty")
+    left = _KEY_UNSAFE.sub(lambda m: "".join(f"={b:02X}" for b in m.group().encode()), key)
+    if len(left) > 128:
+        left = "sha256." + hashlib.sha256(key.encode()).hexdigest()
+    return f"<{left}@{_domain(domain, 'Message-ID domain')}>"
+
+
+def build_message(*, sender: str, to: str, subject: str, text: str, html: str | None,
+                  message_id: str, headers: Mapping[str, str] | None = None,
+                  to_name: str | None = None, date: datetime | None = None) -> bytes:
+    """The bytes of one message to one recipient, ready for `SmtpPool.send`.
+
+    `sender` is `address` or `Name <address>` (the configured sender); `to` is a bare
+    address and `to_name` the recipient's display name, which may come from imported
+    data: its line breaks become spaces. A subject, address or extra header with a
+    line break is a ValueError. Bodies are UTF-8, quoted-printable or base64 whichever
+    is smaller, so no line is longer than 76 characters; with `html` the message is
+    multipart/alternative. `date` defaults to now.
+    """
+    from_name, from_address = parse_mailbox(sender, what="sender")
+    to_address = normalise_address(to, what="recipient address")
+    if _CONTROL.search(subject):
+        raise ValueError("the subject contains a line break or control character")
+    if not _MESSAGE_ID.match(message_id) or len(message_id) > 250:
+        raise ValueError("message_id must look like <left@right> in printable ASCII")
+    when = date if date is not None else datetime.now(UTC)
+    if when.tzinfo is None:
+        raise ValueError("the message date must carry a UTC offset")
+    lines = [
+        "Date: " + format_datetime(when),
+        _fold("From", [*_phrase(from_name), f"<{from_address}>"] if from_name else [from_address]),
+        _fold("To", [*_phrase(to_name), f"<{to_address}>"] if to_name else [to_address]),
+        _fold("Subject", _unstructured(subject)),
+        "Message-ID: " + message_id,
+    ]
+    for name, value in (headers or {}).items():
+        if not _FIELD_NAME.match(name) or name.lower() in _RESERVED_HEADERS:
+            raise ValueError(f"header name {name!r} is not allowed")
+        if _CONTROL.search(value):
+            raise ValueError(f"header {name} contains a line break or control character")
+        lines.append(_fold(name, _unstructured(value)))
+    lines.append("MIME-Version: 1.0")
+    text_part = _part("plain", text)
+    if html is None:
+        return "\r\n".join(lines).encode("ascii") + b"\r\n" + text_part
+    html_part = _part("html", html)
+    boundary = "=_" + hashlib.sha256(message_id.encode()).hexdigest()[:24]
+    while boundary.encode() in text_part or boundary.encode() in html_part:
+        boundary = "=_" + hashlib.sha256(boundary.encode()).hexdigest()[:24]
+    lines.append(f'Content-Type: multipart/alternative; boundary="{boundary}"')
+    delimiter = b"--" + boundary.encode()
+    return b"".join([
+        "\r\n".join(lines).encode("ascii"), b"\r\n\r\n",
+        delimiter, b"\r\n", text_part, b"\r\n",
+        delimiter, b"\r\n", html_part, b"\r\n",
+        delimiter, b"--\r\n",
+    ])
+
+
+def parse_mailbox(value: str, *, what: str = "address") -> tuple[str, str]:
+    """(display name, address) of `address` or `Name <address>`; line breaks are refused."""
+    if _CONTROL.search(value):
+        raise ValueError(f"the {what} contains a line break or control character")
+    match = _MAILBOX.match(value)
+    if match is None:
+        return "", normalise_address(value.strip(), what=what)
+    name = match["name"]
+    if len(name) >= 2 and name[0] == name[-1] == '"':
+        name = re.sub(r"\\(.)", r"\1", name[1:-1])
+    return name, normalise_address(match["address"], what=what)
+
+
+def normalise_address(value: str, *, what: str = "address") -> str:
+    """`value` as an ASCII addr-spec (the domain in IDNA form), or a ValueError.
+
+    The value itself is left out of the message: it is often personal data.
+    """
+    if _CONTROL.search(value):
+        raise ValueError(f"the {what} contains a line break or control character")
+    local, at, domain = value.rpartition("@")
+    if not at or len(local) > 64 or not _LOCAL_PART.match(local):
+        raise ValueError(f"the {what} is not a plain e-mail address (local@domain)")
+    return f"{local}@{_domain(domain, what)}"
+
+
+def _domain(value: str, what: str) -> str:
+    try:
+        ascii_domain = value.encode("idna").decode("ascii") if not value.isascii() else value
+    except UnicodeError:
+        raise ValueError(f"the {what} has an invalid domain") from None
+    labels = ascii_domain.split(".")
+    if len(ascii_domain) > 253 or not all(_LABEL.match(label) for label in labels):
+        raise ValueError(f"the {what} has an invalid domain")
+    return ascii_domain
+
+
+def _phrase(name: str | None) -> list[str]:
+    """A display name as header tokens: atoms, one quoted string, or encoded-words."""
+    flat = " ".join(_CONTROL.sub(" ", name or "").split())
+    if flat.isascii() and "=?" not in flat:
+        if _ATOM_WORDS.match(flat) and all(len(word) <= _WORD_MAX for word in flat.split(" ")):
+            return flat.split(" ")
+        quoted = '"' + flat.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        if len(quoted) <= _WORD_MAX:
+            return [quoted]
+    return _encoded_words(flat)
+
+
+def _unstructured(value: str) -> list[str]:
+    """Subject-like text as tokens: plain words when folding keeps it intact, else encoded."""
+    words = value.split(" ")
+    plain = (value.isascii() and "=?" not in value and "\t" not in value and value == value.strip()
+             and all(0 < len(word) <= _WORD_MAX for word in words))
+    return words if plain or not value else _encoded_words(value)
+
+
+def _encoded_words(value: str) -> list[str]:
+    """RFC 2047 base64 encoded-words, each holding whole characters."""
+    data, words, start = value.encode("utf-8"), [], 0
+    while start < len(data):
+        end = min(start + _WORD_BYTES, len(data))
+        while end < len(data) and data[end] & 0xC0 == 0x80:
+            end -= 1
+        words.append("=?utf-8?b?" + base64.b64encode(data[start:end]).decode("ascii") + "?=")
+        start = end
+    return words
+
+
+def _fold(name: str, tokens: list[str]) -> str:
+    """`Name: token token …`, broken before a space wherever a line would pass 78."""
+    lines, line = [], name + ":"
+    for token in tokens:
+        if len(line) + 1 + len(token) > _LINE_MAX and line != name + ":":
+            lines.append(line)
+            line = " " + token
+        else:
+            line += " " + token
+    lines.append(line)
+    return "\r\n".join(lines)
+
+
+def _part(subtype: str, content: str) -> bytes:
+    """Content-Type and Content-Transfer-Encoding headers, a blank line and the body."""
+    text = _LINE_BREAK.sub("\n", content)
+    data = text.encode("utf-8")
+    extra = len(data) - len(text)  # bytes beyond one per character: a gauge of non-ASCII
+    if not extra and not _NOT_7BIT.search(text):
+        encoding, body = "7bit", data.replace(b"\n", b"\r\n")
+    elif 2 * extra <= len(data) // 6:
+        encoding = "quoted-printable"
+        body = binascii.b2a_qp(data, quotetabs=False, istext=True).replace(b"\n", b"\r\n")
+    else:
+        # Line breaks are CRLF inside the encoding too: the canonical form of text (RFC 2046).
+        encoded = base64.encodebytes(data.replace(b"\n", b"\r\n"))
+        encoding, body = "base64", encoded.replace(b"\n", b"\r\n")
+    head = (f'Content-Type: text/{subtype}; charset="utf-8"\r\n'
+            f"Content-Transfer-Encoding: {encoding}\r\n\r\n")
+    return head.encode("ascii") + body
+
+
+# --------------------------------------------------------------------------- outcomes
+
+class Status(enum.StrEnum):
+    """What became of one message to one recipient; the names of the outbox states."""
+
+    SENT = "sent"
+    RETRY = "retry"
+    FAILED = "failed"
+    IN_DOUBT = "in_doubt"
+
+
+_RETRY_HINT = re.compile(
+    r"\b(?:in|after|for|wait)\s+(\d{1,7})\s*(seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h)\b", re.I)
+_UNIT_SECONDS: Final = {"s": 1, "m": 60, "h": 3600}
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The result of `SmtpPool.send`.
+
+    `code` and `text` are the server's reply as received (`code` is None when no
+    reply was read, and `text` then says what happened instead); `stage` is the step
+    that decided: connect, mail, rcpt, data (the DATA command) or message (the end of
+    the message). `retry_after` is the wait in seconds a 4xx reply asked for, if any.
+    """
+
+    status: Status
+    code: int | None
+    text: str
+    stage: str
+    retry_after: float | None = None
+
+    @property
+    def reply(self) -> str:
+        """The reply verbatim: code and text, as recorded in the delivery log."""
+        return self.text if self.code is None else f"{self.code} {self.text}"
+
+
+def retry_hint(text: str) -> float | None:
+    """Seconds to wait when a reply says so ("try again in 120 seconds"), else None."""
+    match = _RETRY_HINT.search(text)
+    if match is None:
+        return None
+    return float(int(match[1]) * _UNIT_SECONDS[match[2][0].lower()])
+
+
+def _reply(code: int, text: str, stage: str) -> Outcome:
+    """A reply that ends the transaction: 2xx sent, 5xx failed, anything else retried."""
+    if 200 <= code < 300:
+        return Outcome(Status.SENT, code, text, stage)
+    if 500 <= code < 600:
+        return Outcome(Status.FAILED, code, text, stage)
+    return Outcome(Status.RETRY, code, text, stage, retry_hint(text))
+
+
+def _no_reply(status: Status, error: BaseException | str, stage: str) -> Outcome:
+    text = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+    return Outcome(status, None, text, stage)
+
+
+# --------------------------------------------------------------------------- rate
+
+class RateLimiter:
+    """At most `rate` messages per second on average, in bursts of up to `burst`.
+
+    The cell-rate form of a token bucket: each caller reserves the next free instant
+    and sleeps until then, so callers go in arrival order and nobody re-checks the
+    clock in a loop. The clock (monotonic seconds) and the sleep are parameters so
+    tests can move time.
+    """
+
+    def __init__(self, rate: float, *, burst: int = 1, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+        if rate <= 0 or burst < 1:
+            raise ValueError("the rate must be positive and the burst at least 1")
+        self.rate, self.burst = rate, burst
+        self._clock, self._sleep = clock, sleep
+        self._interval = 1.0 / rate
+        self._tolerance = (burst - 1) * self._interval
+        self._next = -float("inf")  # the instant the next message is due, were there no burst
+
+    async def acquire(self) -> None:
+        now = self._clock()
+        due = max(self._next, now)
+        self._next = due + self._interval
+        wait = due - self._tolerance - now
+        if wait > 0:
+            await self._sleep(wait)
+
+
+# --------------------------------------------------------------------------- transport
+
+class Tls(enum.StrEnum):
+    """How the connection is secured: implicit TLS, STARTTLS when offered or always, none."""
+
+    SMTPS = "smtps"
+    STARTTLS = "auto"
+    REQUIRE_STARTTLS = "require"
+    NONE = "never"
+
+
+class _WriteWatch(asyncio.Protocol):
+    """Stands between the transport and aiosmtplib's protocol, forwarding everything.
+
+    With the transport's high-water mark at one byte, `pause_writing` means bytes wait
+    in this process and `resume_writing` means every byte went to the operating
+    system, so `unsent` tells whether the end of a message can have reached the server.
+    """
+
+    def __init__(self, inner: SMTPProtocol) -> None:
+        self.inner = inner
+        self.unsent = False
+
+    def data_received(self, data: bytes) -> None:
+        self.inner.data_received(data)
+
+    def eof_received(self) -> bool:
+        return self.inner.eof_received()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.inner.connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        self.unsent = True
+        self.inner.pause_writing()
+
+    def resume_writing(self) -> None:
+        self.unsent = False
+        self.inner.resume_writing()
+
+
+class _Lost(Exception):
+    """A pooled connection turned out dead before the server accepted anything."""
+
+
+_DOT_LINE = re.compile(rb"(?m)^\.")
+_WIRE_LINE_BREAK = re.compile(rb"\r\n|\r|\n")
+_TRANSPORT_ERRORS = (SMTPServerDisconnected, SMTPTimeoutError, ConnectionError)
+
+
+class _Connection:
+    """One aiosmtplib connection, opened on demand and replaced when it breaks."""
+
+    def __init__(self) -> None:
+        self.smtp: aiosmtplib.SMTP | None = None
+        self.watch: _WriteWatch | None = None
+
+    @property
+    def connected(self) -> bool:
+        return self.smtp is not None and self.smtp.is_connected
+
+    def discard(self) -> None:
+        """Drop the connection at once; bytes not yet written are thrown away, never sent."""
+        if self.smtp is not None:
+            if self.smtp.transport is not None:
+                cast(asyncio.WriteTransport, self.smtp.transport).abort()
+            self.smtp.close()
+        self.smtp, self.watch = None, None
+
+
+class SmtpPool:
+    """Up to `size` persistent connections to one SMTP server, one message per recipient.
+
+    `send` waits for a free connection (so at most `size` messages are in flight),
+    and for the rate limiter when `rate` (messages per second) is set. Connections are
+    opened when needed and replaced when they break; a pooled connection found dead
+    before anything was accepted is replaced and the message sent on the new one.
+    """
+
+    def __init__(self, host: str, port: int, *, tls: Tls = Tls.STARTTLS, username: str | None = None,
+                 password: str | None = None, size: int = 4, timeout: float = 30.0,
+                 rate: float | None = None, burst: int = 1, tls_context: ssl.SSLContext | None = None,
+                 local_hostname: str | None = None, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+        if size < 1:
+            raise ValueError("the pool needs at least one connection")
+        if password is not None and username is None:
+            raise ValueError("a password needs a user name")
+        self.host, self.port, self.tls, self.size, self.timeout = host, port, tls, size, timeout
+        self.username = username
+        self.__password = password
+        self._tls_context = tls_context
+        self._local_hostname = local_hostname
+        self._limiter = RateLimiter(rate, burst=burst, clock=clock, sleep=sleep) if rate else None
+        self._slots = asyncio.Semaphore(size)
+        self._idle = [_Connection() for _ in range(size)]
+        self._closed = False
+
+    def __repr__(self) -> str:
+        scheme = "smtps" if self.tls is Tls.SMTPS else "smtp"
+        user = f"{self.username}:***@" if self.__password is not None else (
+            f"{self.username}@" if self.username else "")
+        return f"SmtpPool({scheme}://{user}{self.host}:{self.port}, tls={self.tls.value}, size={self.size})"
+
+    async def __aenter__(self) -> SmtpPool:
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        traceback: TracebackType | None) -> None:
+        await self.close()
+
+    async def send(self, sender: str, recipient: str, message: bytes) -> Outcome:
+        """Deliver `message` to `recipient` with `sender` as the envelope sender.
+
+        Never raises for what the server or the network does: every result is an
+        Outcome. An invalid recipient address is FAILED without contacting the server.
+        """
+        if self._closed:
+            raise RuntimeError("the SMTP pool is closed")
+        _, envelope_from = parse_mailbox(sender, what="sender")
+        try:
+            envelope_to = normalise_address(recipient, what="recipient address")
+        except ValueError as exc:
+            return _no_reply(Status.FAILED, str(exc), "rcpt")
+        wire = _WIRE_LINE_BREAK.sub(b"\r\n", message)
+        if not wire.endswith(b"\r\n"):
+            wire += b"\r\n"
+        size = len(wire)
+        payload = _DOT_LINE.sub(b"..", wire) + b".\r\n"
+        if self._limiter is not None:
+            await self._limiter.acquire()
+        async with self._slots:
+            connection = self._idle.pop()
+            try:
+                return await self._deliver(connection, envelope_from, envelope_to, payload, size)
+            finally:
+                self._idle.append(connection)
+
+    async def close(self) -> None:
+        """Wait for messages in flight, then say QUIT on every connection."""
+        if self._closed:
+            return
+        self._closed = True
+        for _ in range(self.size):
+            await self._slots.acquire()
+        for connection in self._idle:
+            if connection.connected and connection.smtp is not None:
+                with contextlib.suppress(SMTPException, OSError):
+                    await connection.smtp.quit(timeout=min(self.timeout, 5.0))
+            connection.discard()
+
+    async def _deliver(self, connection: _Connection, sender: str, recipient: str,
+                       payload: bytes, size: int) -> Outcome:
+        reused = connection.connected
+        if not reused:
+            failure = await self._open(connection)
+            if failure is not None:
+                return failure
+        clean = False
+        try:
+            try:
+                outcome = await self._transaction(connection, sender, recipient, payload, size)
+            except _Lost:
+                if not reused:
+                    return _no_reply(Status.RETRY, "connection lost before MAIL FROM was answered", "mail")
+                log.info("pooled connection to %s:%s was closed; reconnecting", self.host, self.port)
+                failure = await self._open(connection)
+                if failure is not None:
+                    return failure
+                try:
+                    outcome = await self._transaction(connection, sender, recipient, payload, size)
+                except _Lost:
+                    return _no_reply(Status.RETRY, "connection lost before MAIL FROM was answered", "mail")
+            clean = True
+            return outcome
+        finally:
+            if not clean:
+                connection.discard()
+
+    async def _open(self, connection: _Connection) -> Outcome | None:
+        """Connect, secure and authenticate; an Outcome (always RETRY) when that fails."""
+        connection.discard()
+        if self._local_hostname is None:
+            self._local_hostname = await asyncio.to_thread(socket.getfqdn)
+        smtp = aiosmtplib.SMTP(
+            hostname=self.host, port=self.port, username=self.username, password=self.__password,
+            local_hostname=self._local_hostname, timeout=self.timeout, tls_context=self._tls_context,
+            use_tls=self.tls is Tls.SMTPS,
+            start_tls={Tls.STARTTLS: None, Tls.REQUIRE_STARTTLS: True}.get(self.tls, False))
+        try:
+            await smtp.connect()
+            if smtp.is_ehlo_or_helo_needed:
+                await smtp.ehlo()
+        except SMTPResponseException as exc:
+            # Even a 5xx here is about the server or the account, not this message.
+            smtp.close()
+            return Outcome(Status.RETRY, exc.code, exc.message, "connect", retry_hint(exc.message))
+        except (SMTPException, OSError) as exc:
+            smtp.close()
+            return _no_reply(Status.RETRY, exc, "connect")
+        transport, protocol = smtp.transport, smtp.protocol
+        assert transport is not None and protocol is not None
+        watch = _WriteWatch(protocol)
+        transport.set_protocol(watch)
+        cast(asyncio.WriteTransport, transport).set_write_buffer_limits(high=1, low=0)
+        connection.smtp, connection.watch = smtp, watch
+        log.debug("connected to %s:%s", self.host, self.port)
+        return None
+
+    async def _transaction(self, connection: _Connection, sender: str, recipient: str,
+                           payload: bytes, size: int) -> Outcome:
+        smtp, watch = connection.smtp, connection.watch
+        assert smtp is not None and watch is not None
+        options = [f"SIZE={size}"] if smtp.supports_extension("size") else []
+        if not payload.isascii() and smtp.supports_extension("8bitmime"):
+            options.append("BODY=8BITMIME")
+        try:
+            await smtp.mail(sender, options=options)
+        except SMTPSenderRefused as exc:
+            return await self._refused(connection, exc.code, exc.message, "mail")
+        except _TRANSPORT_ERRORS as exc:
+            raise _Lost from exc
+        except SMTPResponseException as exc:
+            connection.discard()
+            return _no_reply(Status.RETRY, exc, "mail")
+        stage = "rcpt"
+        try:
+            await smtp.rcpt(recipient)
+            stage = "data"
+            start = await smtp.execute_command(b"DATA")
+        except SMTPRecipientRefused as exc:
+            return await self._refused(connection, exc.code, exc.message, "rcpt")
+        except (*_TRANSPORT_ERRORS, SMTPResponseException) as exc:
+            connection.discard()
+            return _no_reply(Status.RETRY, exc, stage)
+        if start.code != 354:
+            return await self._refused(connection, start.code, start.message, "data")
+        protocol, written = smtp.protocol, False
+        try:
+            if protocol is None:
+                raise SMTPServerDisconnected("Connection lost")
+            # No await between writing and reading: the reply must find a reader waiting.
+            protocol.write(payload)
+            written = True
+            reply = await protocol.read_response(timeout=self.timeout)
+        except (*_TRANSPORT_ERRORS, SMTPResponseException) as exc:
+            connection.discard()  # from here on no unsent byte can still leave
+            if not written or watch.unsent:
+                return _no_reply(Status.RETRY, "connection lost before the end of the message was sent "
+                                 f"({type(exc).__name__}: {exc})", "message")
+            return _no_reply(Status.IN_DOUBT, "no reply after the end of the message was sent "
+                             f"({type(exc).__name__}: {exc})", "message")
+        return _reply(reply.code, reply.message, "message")
+
+    async def _refused(self, connection: _Connection, code: int, text: str, stage: str) -> Outcome:
+        """A refusal inside the transaction: reset the envelope so the connection can be reused."""
+        smtp = connection.smtp
+        if smtp is not None and smtp.is_connected:
+            try:
+                reset = await smtp.rset()
+                if reset.code != 250:
+                    connection.discard()
+            except (SMTPException, OSError):
+                connection.discard()
+        return _reply(code, text, stage)
+
+
+# --------------------------------------------------------------------------- configuration
+
+_SCHEMES: Final = {"smtp": 25, "smtps": 465}
+_STARTTLS_MODES: Final = {"auto": Tls.STARTTLS, "require": Tls.REQUIRE_STARTTLS, "never": Tls.NONE}
+
+
+def pool_from_url(url: str, *, size: int = 4, timeout: float = 30.0, rate: float | None = None,
+                  burst: int = 1, tls_context: ssl.SSLContext | None = None,
+                  local_hostname: str | None = None, clock: Callable[[], float] = time.monotonic,
+                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> SmtpPool:
+    """An SmtpPool for `smtp://[user[:password]@]host[:port][?starttls=auto|require|never]`
+    or `smtps://[user[:password]@]host[:port]` (implicit TLS).
+
+    smtp:// upgrades with STARTTLS when the server offers it unless told otherwise;
+    ports default to 25 and 465. User and password are percent-decoded. Error messages
+    never repeat the URL, which may hold a password.
+    """
+    try:
+        parts = urlsplit(url.strip())
+        port_given = parts.port
+    except ValueError:
+        # The parser's own message may quote part of a password: say what to check instead.
+        raise ValueError("SMTP URL: malformed (is the port a number? are / @ : in the user name "
+                         "or password percent-encoded?)") from None
+    scheme = parts.scheme.lower()
+    if scheme not in _SCHEMES:
+        raise ValueError(f"SMTP URL: unsupported scheme {scheme or '(none)'!r}; use smtp:// or smtps://")
+    if not parts.hostname:
+        raise ValueError("SMTP URL: no host name")
+    if parts.path not in ("", "/") or parts.fragment:
+        raise ValueError("SMTP URL: a path or fragment has no meaning here")
+    query = parse_qs(parts.query, keep_blank_values=True, strict_parsing=False)
+    unknown = sorted(set(query) - {"starttls"})
+    if unknown:
+        raise ValueError(f"SMTP URL: unknown option {unknown[0]!r} (known: starttls)")
+    tls = Tls.SMTPS if scheme == "smtps" else Tls.STARTTLS
+    if "starttls" in query:
+        if scheme == "smtps":
+            raise ValueError("SMTP URL: smtps:// is TLS from the start; starttls does not apply")
+        mode = query["starttls"][-1].lower()
+        if mode not in _STARTTLS_MODES:
+            raise ValueError(f"SMTP URL: starttls must be auto, require or never, not {mode!r}")
+        tls = _STARTTLS_MODES[mode]
+    if port_given == 0:
+        raise ValueError("SMTP URL: port 0 is not a port")
+    username = unquote(parts.username) if parts.username else None
+    password = unquote(parts.password) if parts.password is not None else None
+    return SmtpPool(parts.hostname, port_given or _SCHEMES[scheme], tls=tls, username=username,
+                    password=password, size=size, timeout=timeout, rate=rate, burst=burst,
+                    tls_context=tls_context, local_hostname=local_hostname, clock=clock, sleep=sleep)
+

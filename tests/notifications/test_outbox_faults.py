@@ -1,0 +1,161 @@
+"""The outbox against a real SMTP server that misbehaves, and a dispatcher killed mid-batch."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import select
+
+from incident.app import REPOSITORY
+from incident.clock import FixedClock
+from incident.db import session_factory
+from notifications.mailer import pool_from_url
+from notifications.models import Delivery
+from notifications.outbox import Dispatcher
+from notifications.render import renderer
+from tests.conftest import Person, incident_body
+from tests.notifications.test_incident_obligations import PROFILE
+from tests.smtp_server import SmtpServer, smtp_server  # noqa: F401  (fixture)
+
+HEADER = "external_id,email,name,locale,country,region,system,categories,first_seen,last_seen\n"
+BREACH = str(Path(sys.executable).with_name("breach"))
+
+
+async def sending(client: httpx.AsyncClient, people: dict[str, Person], addresses: list[str]) -> str:
+    """An incident whose notice to the people is approved and sent: deliveries are queued."""
+    admin, responder, approver = people["admin"], people["responder"], people["approver"]
+    await client.put("/api/v1/organisation", json=PROFILE, headers=admin.headers)
+    await client.put("/api/v1/systems/crm", json={"name": "CRM"}, headers=admin.headers)
+    rows = "".join(f"p-{n:04d},{address},Person {n},en,DE,,crm,contact,,\n"
+                   for n, address in enumerate(addresses))
+    imported = await client.post("/api/v1/subjects/import", content=(HEADER + rows).encode(),
+                                 headers={**admin.headers, "content-type": "text/csv"})
+    assert imported.json()["imported"] == len(addresses), imported.text
+    reference = str((await client.post("/api/v1/incidents", json=incident_body(),
+                                       headers=responder.headers)).json()["reference"])
+    await client.put(f"/api/v1/incidents/{reference}/scope", json={}, headers=responder.headers)
+    await client.post(f"/api/v1/incidents/{reference}/affected", headers=responder.headers)
+    await client.get(f"/api/v1/incidents/{reference}/obligations", headers=responder.headers)
+    base = f"/api/v1/incidents/{reference}/notifications"
+    draft = (await client.post(base, json={"obligation": "gdpr/data-subjects"},
+                               headers=responder.headers)).json()
+    await client.post(f"{base}/{draft['id']}/approve", json={"content_hash": draft["content_hash"]},
+                      headers=approver.headers)
+    sent = await client.post(f"{base}/{draft['id']}/send", headers=responder.headers)
+    assert sent.status_code == 202, sent.text
+    return reference
+
+
+async def deliveries(engine: AsyncEngine) -> dict[str, Delivery]:
+    async with session_factory(engine)() as db:
+        return {d.address or "": d for d in (await db.exec(select(Delivery))).all()}
+
+
+async def test_retry_failure_and_doubt_each_handled_without_poisoning_the_batch(
+        client: httpx.AsyncClient, people: dict[str, Person], engine: AsyncEngine,
+        clock: FixedClock, smtp_server: SmtpServer) -> None:  # noqa: F811
+    addresses = [f"p{n}@example.com" for n in range(6)]
+    await sending(client, people, addresses)
+    smtp_server.faults.reply("rcpt", "451 4.7.1 Greylisted, try again in 120 seconds",
+                             to="p1@example.com", times=1)
+    smtp_server.faults.reply("rcpt", "550 5.1.1 <p2@example.com>: Recipient address rejected",
+                             to="p2@example.com")
+    smtp_server.faults.drop("after_data", to="p3@example.com", times=1)
+    smtp_server.faults.drop("before_data", to="p4@example.com", times=1)
+    pool = pool_from_url(smtp_server.url, size=2, timeout=5)
+    dispatcher = Dispatcher(engine, pool, renderer(REPOSITORY / "templates"), clock=clock,
+                            sender="Example GmbH <privacy@example.com>", worker="w1")
+    try:
+        assert await dispatcher.run_once() == 6
+        first = await deliveries(engine)
+        assert first["p0@example.com"].state == "sent" and first["p5@example.com"].state == "sent"
+        greylisted = first["p1@example.com"]
+        assert greylisted.state == "retry" and (greylisted.last_reply or "").startswith("451 4.7.1")
+        assert greylisted.next_attempt_at >= clock.now() + timedelta(seconds=120)
+        rejected = first["p2@example.com"]
+        assert rejected.state == "failed"
+        assert rejected.last_reply == "550 5.1.1 <p2@example.com>: Recipient address rejected"
+        assert first["p3@example.com"].state == "in_doubt"
+        assert first["p4@example.com"].state == "retry"
+
+        # The in-doubt message is resent at once, the others when their time comes.
+        assert await dispatcher.run_once() == 1
+        clock.advance(timedelta(minutes=3))
+        assert await dispatcher.run_once() == 2
+        final = await deliveries(engine)
+        assert {a: d.state for a, d in final.items()} == {
+            **{a: "sent" for a in addresses}, "p2@example.com": "failed"}
+        assert final["p1@example.com"].attempts == 2
+    finally:
+        await pool.close()
+    received = collections.Counter(m.message_id for m in smtp_server.messages if m.acknowledged)
+    doubted = [m for m in smtp_server.messages if m.rcpt_tos == ("p3@example.com",)]
+    assert len(doubted) == 2 and doubted[0].message_id == doubted[1].message_id
+    assert doubted[0].message_id == final["p3@example.com"].message_id
+    assert received[final["p0@example.com"].message_id] == 1
+    notification = (await client.get("/api/v1/incidents/BR-2026-0001/notifications/1",
+                                     headers=people["responder"].headers)).json()
+    assert notification["status"] == "done"
+    assert notification["deliveries"] == {"sent": 5, "failed": 1}
+
+
+@pytest.mark.parametrize("lane", ["sqlite"])
+async def test_killed_mid_batch_every_recipient_gets_the_notice_and_duplicates_are_bounded(
+        client: httpx.AsyncClient, people: dict[str, Person], engine: AsyncEngine,
+        database_url: str, tmp_path: Path, smtp_server: SmtpServer) -> None:  # noqa: F811
+    addresses = [f"p{n}@example.com" for n in range(120)]
+    await sending(client, people, addresses)
+    smtp_server.faults.delay = 0.02  # a slow server, so the kill lands mid-batch
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BREACH_")}
+    env.update(BREACH_DATABASE_URL=database_url, BREACH_SMTP_URL=smtp_server.url,
+               BREACH_VAR_DIR=str(tmp_path / "var"), BREACH_OUTBOX_BATCH="50",
+               BREACH_SMTP_CONNECTIONS="4", BREACH_MAIL_FROM="Example GmbH <privacy@example.com>")
+    worker = await asyncio.create_subprocess_exec(BREACH, "outbox", "run", env=env,
+                                                  stdout=subprocess.DEVNULL,
+                                                  stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while len(smtp_server.messages) < 30:
+            assert worker.returncode is None, "the worker stopped by itself"
+            assert time.monotonic() < deadline, "the worker sent nothing"
+            await asyncio.sleep(0.02)  # waits on the other process, not on the clock
+    finally:
+        worker.send_signal(signal.SIGKILL)
+        await worker.wait()
+    at_kill = await deliveries(engine)
+    in_flight = sum(1 for d in at_kill.values() if d.state == "sending")
+    assert 0 < in_flight <= 50
+    assert sum(1 for d in at_kill.values() if d.state == "sent") < len(addresses)
+
+    # A new dispatcher, once the dead one's leases have run out, finishes the job.
+    later = FixedClock(datetime.now(UTC) + timedelta(minutes=6))
+    pool = pool_from_url(smtp_server.url, size=4, timeout=5)
+    smtp_server.faults.delay = 0
+    dispatcher = Dispatcher(engine, pool, renderer(REPOSITORY / "templates"), clock=later,
+                            sender="Example GmbH <privacy@example.com>", worker="w2")
+    try:
+        while await dispatcher.run_once():
+            pass
+    finally:
+        await pool.close()
+    final = await deliveries(engine)
+    assert {d.state for d in final.values()} == {"sent"}
+    by_recipient = collections.defaultdict(list)
+    for message in smtp_server.messages:
+        by_recipient[message.rcpt_tos[0]].append(message.message_id)
+    assert set(by_recipient) == set(addresses)  # nobody missed
+    duplicates = sum(len(ids) - 1 for ids in by_recipient.values())
+    assert duplicates <= in_flight
+    for address, ids in by_recipient.items():
+        assert set(ids) == {final[address].message_id}  # a resend carries the same Message-ID
