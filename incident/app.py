@@ -76,7 +76,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
         if settings.scheduler:
             transport = scheduler.transport_for(settings, engine, clock)
             ticker = scheduler.Ticker(scheduler.jobs(engine, settings, clock, mail_templates,
-                                                     transport))
+                                                     transport), engine=engine, clock=clock)
             running.append((ticker, transport))
             ticker.start()
 

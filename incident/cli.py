@@ -961,11 +961,13 @@ from incident.cli_obligations import (  # noqa: E402
     notifications_group,
     organisation,
     outbox_group,
+    scheduler_group,
 )
 
 cli.add_command(organisation)
 cli.add_command(notifications_group)
 cli.add_command(outbox_group)
+cli.add_command(scheduler_group)
 for command in INCIDENT_COMMANDS:
     incidents.add_command(command)
 cli.add_command(systems)

@@ -309,3 +309,91 @@ def outbox_run(once: bool) -> None:
     except (DomainError, SchemaOutOfDate) as exc:
         raise Failure(str(exc)) from None
     out.print(f"{handled} deliveries handled")
+
+
+@click.group("scheduler")
+def scheduler_group() -> None:
+    """The ticker: its jobs, what is due next, and a process that runs only the ticker."""
+
+
+def _ticker_parts(settings: Settings) -> tuple[Any, Any, Any]:
+    from incident.app import templates_dir
+    from notifications import scheduler
+    from notifications.render import renderer
+
+    engine = create_engine(settings.effective_database_url)
+    clock = SystemClock()
+    transport = scheduler.transport_for(settings, engine, clock)
+    declared = scheduler.jobs(engine, settings, clock, renderer(templates_dir(settings)), transport)
+    return engine, transport, declared
+
+
+@scheduler_group.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def scheduler_list(as_json: bool) -> None:
+    """The declared jobs, then the reminders and deliveries that fall due next."""
+    from notifications import reminders, scheduler
+
+    settings = _settings()
+
+    async def main() -> tuple[list[Any], dict[str, Any]]:
+        engine, transport, declared = _ticker_parts(settings)
+        try:
+            await check_schema(engine)
+            return declared, await reminders.upcoming(engine, SystemClock())
+        finally:
+            await scheduler.close(transport)
+            await engine.dispose()
+
+    try:
+        declared, upcoming = asyncio.run(main())
+    except (DomainError, SchemaOutOfDate) as exc:
+        raise Failure(str(exc)) from None
+    if as_json:
+        _print_json({"jobs": [{"name": j.name, "every_seconds": j.every_seconds,
+                               "description": j.description} for j in declared], **upcoming})
+        return
+    out.print("jobs:")
+    for job in declared:
+        out.print(f"  {job.name:12} every {job.every_seconds:g} s  {job.description}", markup=False)
+    out.print(f"reminders due now: {upcoming['reminders_due_now']}; next:")
+    for item in upcoming["reminders"]:
+        out.print(f"  {item['due_at']}  {item['kind']:20} {item['key']}", markup=False)
+    for item in upcoming["parked"]:
+        out.print(f"  PARKED {item['key']}: {item['note']}", markup=False)
+    out.print(f"deliveries queued: {upcoming['deliveries_queued']}"
+              + (f", next at {upcoming['next_delivery_at']}" if upcoming["next_delivery_at"] else ""))
+
+
+@scheduler_group.command("run")
+@click.option("--once", is_flag=True, help="run every job once and stop")
+def scheduler_run(once: bool) -> None:
+    """Run the ticker in this process (as `breach serve` does), until stopped."""
+    from notifications import scheduler
+
+    settings = _settings()
+
+    async def main() -> None:
+        engine, transport, declared = _ticker_parts(settings)
+        try:
+            await check_schema(engine)
+            if once:
+                for job in declared:
+                    await job.run()
+                return
+            ticker = scheduler.Ticker(declared, engine=engine, clock=SystemClock())
+            ticker.start()
+            try:
+                await asyncio.Event().wait()
+            finally:
+                ticker.shutdown()
+        finally:
+            await scheduler.close(transport)
+            await engine.dispose()
+
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        return
+    except (DomainError, SchemaOutOfDate) as exc:
+        raise Failure(str(exc)) from None

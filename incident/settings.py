@@ -49,6 +49,25 @@ class Settings(BaseSettings):
     # A claimed delivery whose worker died is resent (same Message-ID) after this long.
     outbox_lease_seconds: float = Field(default=300, gt=0)
     scheduler: bool = True
+    # Reminders before each obligation's due time, in hours (comma-separated).
+    reminder_lead_hours: str = "48,24,6,1"
+    # Where people reach this service: links in reminders and escalations.
+    base_url: str = "http://127.0.0.1:8000"
+
+    @field_validator("reminder_lead_hours")
+    @classmethod
+    def _lead_hours(cls, value: str) -> str:
+        try:
+            hours = [float(part) for part in value.split(",") if part.strip()]
+        except ValueError:
+            raise ValueError("a comma-separated list of hours, such as 48,24,6,1") from None
+        if any(h <= 0 or h > 24 * 365 for h in hours):
+            raise ValueError("each lead time is more than 0 and at most a year, in hours")
+        return value
+
+    @property
+    def lead_hours(self) -> tuple[float, ...]:
+        return tuple(float(part) for part in self.reminder_lead_hours.split(",") if part.strip())
     secure_cookies: bool = False
     session_hours: int = 12
     log_level: str = "INFO"

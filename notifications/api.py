@@ -18,6 +18,7 @@ from incident.injected import Config, Db, Now, Who
 from notifications import drafts, outbox, services
 from notifications.models import IncidentAssessment, IncidentObligation, Notification, OrganisationProfile
 from notifications.render import Renderer
+from notifications.scheduler import message_domain
 from notifications.schemas import (
     Approval,
     AssessmentPublic,
@@ -224,8 +225,3 @@ class NotificationController(Controller):
             log=[AttemptPublic(at=a.at, outcome=a.outcome, reply=a.reply, worker=a.worker)
                  for a in attempts]) for d, attempts in found]
 
-
-def message_domain(mail_from: str) -> str:
-    """The domain of Message-IDs: the sender's own."""
-    address = mail_from.rsplit("<", 1)[-1].rstrip(">").strip()
-    return address.rpartition("@")[2] or "localhost"

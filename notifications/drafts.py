@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, text
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -198,6 +199,14 @@ async def edit_draft(db: AsyncSession, *, clock: Clock, actor: Actor, key: str |
     return notification
 
 
+async def set_message_ids(conn: AsyncConnection, notification_id: int, domain: str) -> None:
+    """Give every delivery of a notification its Message-ID, fixed for all its attempts."""
+    await conn.execute(text(
+        "UPDATE deliveries SET message_id = '<breachdesk.' || CAST(id AS VARCHAR(20)) || '.' || "
+        "CAST(notification_id AS VARCHAR(20)) || '@' || :domain || '>' WHERE notification_id = :n"),
+        {"n": notification_id, "domain": domain})
+
+
 async def _refuse(db: AsyncSession, *, now: datetime, actor: Actor, incident_id: uuid.UUID,
                   notification_id: int, action: str, why: str) -> None:
     """A refused decision is recorded in a transaction of its own, then reported."""
@@ -315,10 +324,7 @@ async def _queue(db: AsyncSession, notification: Notification, incident: Inciden
             "categories, message_id, state, attempts, next_attempt_at) "
             "VALUES (:n, :key, :address, :name, 'en', 0, '', 'pending', 0, :now)").bindparams(at),
             params)
-    await conn.execute(text(
-        "UPDATE deliveries SET message_id = '<breachdesk.' || CAST(id AS VARCHAR(20)) || '.' || "
-        "CAST(notification_id AS VARCHAR(20)) || '@' || :domain || '>' WHERE notification_id = :n"),
-        params)
+    await set_message_ids(conn, notification.id or 0, domain)
     count = (await db.exec(select(func.count()).where(
         col(Delivery.notification_id) == notification.id))).one()
     return int(count)

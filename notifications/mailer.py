@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from types import TracebackType
-from typing import Final, cast
+from typing import Final, Literal, cast
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
@@ -86,7 +86,7 @@ def new_message_id(domain: str, key: str) -> str:
     left = _KEY_UNSAFE.sub(lambda m: "".join(f"={b:02X}" for b in m.group().encode()), key)
     if len(left) > 128:
         left = "sha256." + hashlib.sha256(key.encode()).hexdigest()
-    return f"<{left}@{_domain(domain, 'Message-ID domain')}>"
+    return f"<{left}@{_domain(domain, 'Message-ID')}>"
 
 
 def build_message(*, sender: str, to: str, subject: str, text: str, html: str | None,
@@ -126,7 +126,8 @@ def build_message(*, sender: str, to: str, subject: str, text: str, html: str | 
     lines.append("MIME-Version: 1.0")
     text_part = _part("plain", text)
     if html is None:
-        return "\r\n".join(lines).encode("ascii") + b"\r\n" + text_part
+        single = "\r\n".join(lines).encode("ascii") + b"\r\n" + text_part
+        return single if single.endswith(b"\r\n") else single + b"\r\n"
     html_part = _part("html", html)
     boundary = "=_" + hashlib.sha256(message_id.encode()).hexdigest()[:24]
     while boundary.encode() in text_part or boundary.encode() in html_part:
@@ -253,6 +254,7 @@ class Status(enum.StrEnum):
     IN_DOUBT = "in_doubt"
 
 
+Stage = Literal["connect", "mail", "rcpt", "data", "message"]
 _RETRY_HINT = re.compile(
     r"\b(?:in|after|for|wait)\s+(\d{1,7})\s*(seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h)\b", re.I)
 _UNIT_SECONDS: Final = {"s": 1, "m": 60, "h": 3600}
@@ -271,7 +273,7 @@ class Outcome:
     status: Status
     code: int | None
     text: str
-    stage: str
+    stage: Stage
     retry_after: float | None = None
 
     @property
@@ -288,16 +290,21 @@ def retry_hint(text: str) -> float | None:
     return float(int(match[1]) * _UNIT_SECONDS[match[2][0].lower()])
 
 
-def _reply(code: int, text: str, stage: str) -> Outcome:
+# 5xx replies about the session (authentication or TLS required, credentials refused),
+# not the message: the operator can fix them, so the message waits instead of failing.
+_SESSION_CODES: Final = frozenset({530, 534, 535, 538})
+
+
+def _reply(code: int, text: str, stage: Stage) -> Outcome:
     """A reply that ends the transaction: 2xx sent, 5xx failed, anything else retried."""
     if 200 <= code < 300:
         return Outcome(Status.SENT, code, text, stage)
-    if 500 <= code < 600:
+    if 500 <= code < 600 and code not in _SESSION_CODES:
         return Outcome(Status.FAILED, code, text, stage)
     return Outcome(Status.RETRY, code, text, stage, retry_hint(text))
 
 
-def _no_reply(status: Status, error: BaseException | str, stage: str) -> Outcome:
+def _no_reply(status: Status, error: BaseException | str, stage: Stage) -> Outcome:
     text = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
     return Outcome(status, None, text, stage)
 
@@ -374,7 +381,15 @@ class _WriteWatch(asyncio.Protocol):
 
 
 class _Lost(Exception):
-    """A pooled connection turned out dead before the server accepted anything."""
+    """The connection died (or was being closed by the server) before MAIL FROM was accepted.
+
+    On a pooled connection that is most likely an idle timeout, so the message is tried
+    once more on a new connection; `outcome` is the answer when that is not possible.
+    """
+
+    def __init__(self, outcome: Outcome) -> None:
+        super().__init__(outcome.reply)
+        self.outcome = outcome
 
 
 _DOT_LINE = re.compile(rb"(?m)^\.")
@@ -425,7 +440,7 @@ class SmtpPool:
         self.__password = password
         self._tls_context = tls_context
         self._local_hostname = local_hostname
-        self._limiter = RateLimiter(rate, burst=burst, clock=clock, sleep=sleep) if rate else None
+        self._limiter = None if rate is None else RateLimiter(rate, burst=burst, clock=clock, sleep=sleep)
         self._slots = asyncio.Semaphore(size)
         self._idle = [_Connection() for _ in range(size)]
         self._closed = False
@@ -494,17 +509,18 @@ class SmtpPool:
         try:
             try:
                 outcome = await self._transaction(connection, sender, recipient, payload, size)
-            except _Lost:
+            except _Lost as lost:
                 if not reused:
-                    return _no_reply(Status.RETRY, "connection lost before MAIL FROM was answered", "mail")
-                log.info("pooled connection to %s:%s was closed; reconnecting", self.host, self.port)
+                    return lost.outcome
+                log.info("pooled connection to %s:%s was closed (%s); reconnecting",
+                         self.host, self.port, lost.outcome.reply)
                 failure = await self._open(connection)
                 if failure is not None:
                     return failure
                 try:
                     outcome = await self._transaction(connection, sender, recipient, payload, size)
-                except _Lost:
-                    return _no_reply(Status.RETRY, "connection lost before MAIL FROM was answered", "mail")
+                except _Lost as again:
+                    return again.outcome
             clean = True
             return outcome
         finally:
@@ -551,13 +567,15 @@ class SmtpPool:
         try:
             await smtp.mail(sender, options=options)
         except SMTPSenderRefused as exc:
+            if exc.code == 421:  # the server is closing this connection
+                raise _Lost(_reply(exc.code, exc.message, "mail")) from exc
             return await self._refused(connection, exc.code, exc.message, "mail")
         except _TRANSPORT_ERRORS as exc:
-            raise _Lost from exc
+            raise _Lost(_no_reply(Status.RETRY, exc, "mail")) from exc
         except SMTPResponseException as exc:
             connection.discard()
             return _no_reply(Status.RETRY, exc, "mail")
-        stage = "rcpt"
+        stage: Stage = "rcpt"
         try:
             await smtp.rcpt(recipient)
             stage = "data"
@@ -584,9 +602,11 @@ class SmtpPool:
                                  f"({type(exc).__name__}: {exc})", "message")
             return _no_reply(Status.IN_DOUBT, "no reply after the end of the message was sent "
                              f"({type(exc).__name__}: {exc})", "message")
+        if reply.code == 421:
+            connection.discard()
         return _reply(reply.code, reply.message, "message")
 
-    async def _refused(self, connection: _Connection, code: int, text: str, stage: str) -> Outcome:
+    async def _refused(self, connection: _Connection, code: int, text: str, stage: Stage) -> Outcome:
         """A refusal inside the transaction: reset the envelope so the connection can be reused."""
         smtp = connection.smtp
         if smtp is not None and smtp.is_connected:

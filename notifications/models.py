@@ -190,3 +190,40 @@ class CapturedMessage(SQLModel, table=True):
     subject: str = Field(default="", max_length=1000)
     raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     received_at: datetime
+
+
+class Reminder(SQLModel, table=True):
+    """One reminder or escalation: fires exactly once, whichever process ticks, whenever.
+
+    `key` (what, kind, due time) is unique, so planning it again, from any process, adds
+    nothing; firing claims it in the transaction that records it and queues its messages.
+    state: due → fired | obsolete (its obligation was met or moved) | parked (a kind this
+    version does not know, kept for a person to look at).
+    """
+
+    __tablename__ = "reminders"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=300, unique=True)
+    kind: str = Field(max_length=40)
+    subject: str = Field(max_length=100)
+    incident_id: uuid.UUID = Field(foreign_key="incidents.id", index=True)
+    due_at: datetime = Field(index=True)
+    state: str = Field(default="due", max_length=20, index=True)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    fired_at: datetime | None = None
+    lateness_seconds: float | None = None
+    fired_by: str | None = Field(default=None, max_length=100)
+    notification_id: int | None = None
+    note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class SchedulerLease(SQLModel, table=True):
+    """Who ticks on SQLite, where only one process may: renewed every tick, taken over when
+    it runs out. (On PostgreSQL every process ticks and the rows decide.)"""
+
+    __tablename__ = "scheduler_lease"
+
+    name: str = Field(primary_key=True, max_length=40)
+    holder: str = Field(max_length=100)
+    expires_at: datetime

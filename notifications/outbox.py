@@ -49,6 +49,7 @@ from notifications.render import Renderer
 from notifications.services import get_profile, reconcile
 
 OPEN_STATES = ("pending", "sending", "retry", "in_doubt")
+INTERNAL_KINDS = ("reminder", "escalation")
 DUE_STATES = ("pending", "retry", "in_doubt")
 
 
@@ -95,6 +96,18 @@ def next_attempt(attempts: int, now: datetime, hint_seconds: float | None, polic
 # --- what a message says ---------------------------------------------------------------------
 
 
+def internal_context(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """A reminder's stored fields (JSON) as template values: instants and spans restored."""
+    values = {k: v for k, v in fields.items() if not k.endswith("_seconds")}
+    for name in ("due_at", "since"):
+        if isinstance(values.get(name), str):
+            values[name] = datetime.fromisoformat(values[name])
+    for name in ("time_left", "elapsed"):
+        if f"{name}_seconds" in fields:
+            values[name] = timedelta(seconds=float(fields[f"{name}_seconds"]))
+    return values
+
+
 def _lines(value: str) -> list[str]:
     return [line.strip("-• ").strip() for line in value.splitlines() if line.strip()]
 
@@ -109,6 +122,8 @@ class Letter:
     zone: ZoneInfo
 
     def context_for(self, delivery: Delivery) -> dict[str, Any]:
+        if self.notification.kind in INTERNAL_KINDS:
+            return {**internal_context(self.fields), "recipient_name": delivery.name}
         if self.notification.kind == "subject_notice":
             return {**self.shared, "recipient_name": delivery.name,
                     "categories": category_names(delivery.categories)}
@@ -245,7 +260,7 @@ class Dispatcher:
                                     text=rendered.text, html=rendered.html,
                                     message_id=delivery.message_id, date=self.clock.now())
         except ValueError as error:  # a recipient or text the message cannot carry
-            outcome = Outcome(Status.FAILED, None, f"message not built: {error}", "build")
+            outcome = Outcome(Status.FAILED, None, f"message not built: {error}", "message")
         else:
             outcome = await self.transport.send(self.sender, delivery.address or "", message)
         await self.record(delivery, outcome)

@@ -26,7 +26,7 @@ from notifications.outbox import Dispatcher
 from notifications.render import renderer
 from tests.conftest import Person, incident_body
 from tests.notifications.test_incident_obligations import PROFILE
-from tests.smtp_server import SmtpServer, smtp_server  # noqa: F401  (fixture)
+from tests.smtp_server import SmtpServer, smtp_server_fixture  # noqa: F401  (fixture)
 
 HEADER = "external_id,email,name,locale,country,region,system,categories,first_seen,last_seen\n"
 BREACH = str(Path(sys.executable).with_name("breach"))
@@ -64,7 +64,7 @@ async def deliveries(engine: AsyncEngine) -> dict[str, Delivery]:
 
 async def test_retry_failure_and_doubt_each_handled_without_poisoning_the_batch(
         client: httpx.AsyncClient, people: dict[str, Person], engine: AsyncEngine,
-        clock: FixedClock, smtp_server: SmtpServer) -> None:  # noqa: F811
+        clock: FixedClock, smtp_server: SmtpServer) -> None:
     addresses = [f"p{n}@example.com" for n in range(6)]
     await sending(client, people, addresses)
     smtp_server.faults.reply("rcpt", "451 4.7.1 Greylisted, try again in 120 seconds",
@@ -113,7 +113,7 @@ async def test_retry_failure_and_doubt_each_handled_without_poisoning_the_batch(
 @pytest.mark.parametrize("lane", ["sqlite"])
 async def test_killed_mid_batch_every_recipient_gets_the_notice_and_duplicates_are_bounded(
         client: httpx.AsyncClient, people: dict[str, Person], engine: AsyncEngine,
-        database_url: str, tmp_path: Path, smtp_server: SmtpServer) -> None:  # noqa: F811
+        database_url: str, tmp_path: Path, smtp_server: SmtpServer) -> None:
     addresses = [f"p{n}@example.com" for n in range(120)]
     await sending(client, people, addresses)
     smtp_server.faults.delay = 0.02  # a slow server, so the kill lands mid-batch
