@@ -38,7 +38,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 HOST = "127.0.0.1"
-ReplyStage = Literal["connect", "rcpt", "data"]
+ReplyStage = Literal["connect", "mail", "rcpt", "data"]
 DropStage = Literal["before_data", "mid_data", "after_data"]
 Tls = Literal["none", "starttls", "smtps"]
 
@@ -82,11 +82,12 @@ class Faults:
 
     def reply(self, stage: ReplyStage, reply: str, *, to: str | None = None,
               times: int | None = None) -> None:
-        """Answer `reply` (e.g. "451 4.7.1 try again in 120 seconds") at the greeting, RCPT or end of DATA."""
+        """Answer `reply` (e.g. "451 4.7.1 try again in 120 seconds") at the greeting, MAIL, RCPT
+        or the end of DATA. After a 421 the server closes the connection, as real ones do."""
         if not (reply[:3].isdigit() and reply[0] in "45"):
             raise ValueError("a fault reply starts with a 4xx or 5xx code")
-        if stage == "connect" and to is not None:
-            raise ValueError("the greeting comes before any recipient")
+        if stage in ("connect", "mail") and to is not None:
+            raise ValueError("the greeting and MAIL come before any recipient")
         self._add(_Rule(stage, to, reply, times))
 
     def drop(self, stage: DropStage, *, to: str | None = None, times: int | None = None) -> None:
@@ -170,6 +171,8 @@ class _Handler:
                           rcpt_options: list[str]) -> str:
         rule = self.server.faults.take(["rcpt"], [address])
         if rule is not None and rule.reply is not None:
+            if rule.reply.startswith("421") and smtpd.transport is not None:
+                smtpd.loop.call_soon(smtpd.transport.close)  # after the reply is written
             return rule.reply
         envelope.rcpt_tos.append(address)
         envelope.rcpt_options.extend(rcpt_options)
@@ -180,6 +183,8 @@ class _Handler:
             await asyncio.sleep(self.server.faults.delay)
         rule = self.server.faults.take(["data", "after_data"], envelope.rcpt_tos)
         if rule is not None and rule.reply is not None:
+            if rule.reply.startswith("421") and smtpd.transport is not None:
+                smtpd.loop.call_soon(smtpd.transport.close)  # after the reply is written
             return rule.reply
         transport = smtpd.transport
         login = session.auth_data if isinstance(session.auth_data, str) else None
@@ -219,6 +224,12 @@ class _Smtpd(SMTP):
         super().connection_lost(error)
 
     async def smtp_MAIL(self, arg: str | None) -> None:
+        rule = self.server.faults.take(["mail"], [])
+        if rule is not None and rule.reply is not None:
+            await self.push(rule.reply)
+            if rule.reply.startswith("421") and self.transport is not None:
+                self.transport.close()
+            return
         await super().smtp_MAIL(arg)
         if self.envelope is not None and self.envelope.mail_from and not self.busy:
             self.busy = True

@@ -176,7 +176,7 @@ async def test_two_processes_share_the_work_on_postgresql(
         while True:
             async with session_factory(engine)() as db:
                 open_ = (await db.exec(select(Delivery).where(
-                    Delivery.state != "sent"))).all()  # type: ignore[arg-type]
+                    Delivery.state != "sent"))).all()
                 fired = (await db.exec(select(Reminder).where(Reminder.state == "fired"))).all()
             if fired and not open_:
                 break
