@@ -35,6 +35,7 @@ from notifications.schemas import (
     PreviewPublic,
     Profile,
     ProfilePublic,
+    SendOrder,
 )
 
 
@@ -188,10 +189,13 @@ class NotificationController(Controller):
     @post("/{notification_id:int}/send", guards=[requires(Permission.WRITE_INCIDENTS)],
           status_code=202)
     async def send(self, db: Db, clock: Now, actor: Who, settings: Config, key: FromPath[str],
-                   notification_id: FromPath[int]) -> NotificationPublic:
+                   notification_id: FromPath[int],
+                   data: JSONBody[SendOrder | None] = None) -> NotificationPublic:
+        """Body (optional): `{"at": instant}` to schedule the send."""
         sent = await drafts.send(db, clock=clock, actor=actor, key=key,
                                  notification_id=notification_id,
-                                 message_domain=message_domain(settings.mail_from))
+                                 message_domain=message_domain(settings.mail_from),
+                                 not_before=data.at if data else None)
         return await notification_public(db, sent)
 
     @post("/{notification_id:int}/pause", guards=[requires(Permission.WRITE_INCIDENTS)],

@@ -253,10 +253,16 @@ async def approve(db: AsyncSession, *, clock: Clock, actor: Actor, key: str | uu
 
 
 async def send(db: AsyncSession, *, clock: Clock, actor: Actor, key: str | uuid.UUID,
-               notification_id: int, message_domain: str) -> Notification:
-    """Queue an approved notification: one delivery per recipient, written in bulk."""
+               notification_id: int, message_domain: str,
+               not_before: datetime | None = None) -> Notification:
+    """Queue an approved notification: one delivery per recipient, written in bulk.
+
+    With `not_before`, a scheduled send: the deliveries wait in the outbox until then.
+    """
     auth.require(actor, Permission.WRITE_INCIDENTS)
     now = clock.now()
+    if not_before is not None and not_before < now:
+        raise Invalid.fields([("at", "a scheduled send lies in the future")])
     refusal: DomainError | None = None
     async with transaction(db):
         incident, notification = await get_notification(db, actor=actor, key=key,
@@ -267,7 +273,8 @@ async def send(db: AsyncSession, *, clock: Clock, actor: Actor, key: str | uuid.
                                "an approved draft, unchanged since its approval, is sent")
         else:
             profile = await get_profile(db)
-            recipients = await _queue(db, notification, incident, profile, now, message_domain)
+            recipients = await _queue(db, notification, incident, profile, not_before or now,
+                                      message_domain)
             if isinstance(recipients, DomainError):
                 refusal = recipients
             else:
@@ -278,6 +285,7 @@ async def send(db: AsyncSession, *, clock: Clock, actor: Actor, key: str | uuid.
                     db, chain=str(incident.id), at=now, actor=actor, kind="notification_sent",
                     payload={"notification": notification.id, "ref": notification.ref,
                              "recipients": recipients, "snapshot": notification.snapshot_id,
+                             "not_before": not_before.isoformat() if not_before else None,
                              "content_hash": notification.content_hash})
                 return notification
     assert refusal is not None

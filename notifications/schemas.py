@@ -139,6 +139,11 @@ class DraftEdit(Input):
     version: Annotated[int, Field(ge=1)]
 
 
+class SendOrder(Input):
+    at: Instant | None = None
+    """A scheduled send: nothing leaves before this instant."""
+
+
 class Approval(Input):
     content_hash: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from email import message_from_bytes, policy
 from typing import Any
 
@@ -170,3 +171,25 @@ async def test_authority_report_needs_an_address_and_can_be_paused(
     assert [m.recipient for m in captured] == ["mailbox@datenschutz-berlin.de"]
     report = message_from_bytes(captured[0].raw, policy=policy.default).get_body(("plain",))
     assert report is not None and reference in report.get_content()
+
+
+async def test_a_scheduled_send_waits_for_its_time(
+        client: httpx.AsyncClient, people: dict[str, Person], engine: AsyncEngine,
+        clock: FixedClock) -> None:
+    responder, approver = people["responder"], people["approver"]
+    reference = await affected_incident(client, people)
+    base = f"/api/v1/incidents/{reference}/notifications"
+    draft = (await client.post(base, json={"obligation": "gdpr/authority"},
+                               headers=responder.headers)).json()
+    url = f"{base}/{draft['id']}"
+    await client.post(f"{url}/approve", json={"content_hash": draft["content_hash"]},
+                      headers=approver.headers)
+    past = await client.post(f"{url}/send", json={"at": "2026-03-10T11:00:00Z"},
+                             headers=responder.headers)
+    assert past.status_code == 422
+    later = await client.post(f"{url}/send", json={"at": "2026-03-10T13:00:00Z"},
+                              headers=responder.headers)
+    assert later.status_code == 202 and later.json()["deliveries"] == {"pending": 1}
+    assert await dispatcher(engine, clock).run_once() == 0
+    clock.advance(timedelta(hours=1))
+    assert await dispatcher(engine, clock).run_once() == 1
