@@ -1,11 +1,13 @@
 """A real SMTP server on loopback for tests: aiosmtpd in its own thread, with faults on demand.
 
 It keeps every message it accepts (envelope, raw bytes, Message-ID, which connection
-brought it) and, per test and per recipient, can answer 4xx or 5xx at the greeting,
-at RCPT or at the end of DATA (always, or for the first K attempts), drop the
-connection at the DATA command, halfway through the message or after the whole
-message (the message is then kept but never acknowledged: the sender is in doubt),
-wait a little before answering the end of DATA, or stop listening altogether.
+brought it, TLS, login) and, per test and per recipient, can answer 4xx or 5xx at the
+greeting, MAIL, RCPT or the end of DATA (always, or for the first K attempts); drop the
+connection at the DATA command, after the first line of the message, or after the
+whole message (kept, but never acknowledged: the sender is in doubt); wait a little
+before answering the end of DATA; close every connection as an idle timeout would; or
+stop listening altogether (`stop()`, then `start()` on the same port). It counts the
+connections clients open and the most transactions in progress at once.
 
     def test_x(smtp_server: SmtpServer) -> None:
         smtp_server.faults.reply("rcpt", "451 4.7.1 try again in 120 seconds", to="a@x.test", times=1)
