@@ -956,7 +956,7 @@ def obligations(facts_file: Path, explain: bool) -> None:
 
 # Commands kept in modules of their own, registered last (they use the helpers above).
 from incident.cli_inventory import affected_group, subjects_group, systems  # noqa: E402
-from incident.cli_obligations import (  # noqa: E402
+from notifications.cli import (  # noqa: E402
     INCIDENT_COMMANDS,
     notifications_group,
     organisation,

@@ -89,6 +89,7 @@ class IncidentPublic(BaseModel):
     estimated_subjects: int | None
     estimated_records: int | None
     lead: str | None = None
+    milestones: dict[str, str] | None = None
     created_by: str
     created_at: datetime
     updated_at: datetime

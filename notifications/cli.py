@@ -1,4 +1,5 @@
-"""`breach organisation …` and the assessment and obligation commands under `breach incidents`."""
+"""`breach organisation|notifications|outbox|scheduler` and the assessment and obligation commands
+under `breach incidents`: the notifications side of the command line."""
 
 from __future__ import annotations
 
