@@ -956,20 +956,9 @@ def obligations(facts_file: Path, explain: bool) -> None:
 
 # Commands kept in modules of their own, registered last (they use the helpers above).
 from incident.cli_inventory import affected_group, subjects_group, systems  # noqa: E402
-from notifications.cli import (  # noqa: E402
-    INCIDENT_COMMANDS,
-    notifications_group,
-    organisation,
-    outbox_group,
-    scheduler_group,
-)
+from notifications.cli import register  # noqa: E402
 
-cli.add_command(organisation)
-cli.add_command(notifications_group)
-cli.add_command(outbox_group)
-cli.add_command(scheduler_group)
-for command in INCIDENT_COMMANDS:
-    incidents.add_command(command)
+register(cli, incidents)
 cli.add_command(systems)
 cli.add_command(subjects_group)
 cli.add_command(affected_group)

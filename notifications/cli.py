@@ -191,9 +191,6 @@ def incidents_obligation(reference: str, ref: str, status: str, at_text: str | N
     out.print(f"{row.ref}: {row.status}", markup=False)
 
 
-INCIDENT_COMMANDS = [incidents_assess, incidents_override, incidents_milestones,
-                     incidents_obligations, incidents_obligation]
-"""Commands added to `breach incidents`."""
 
 
 @click.group("notifications")
@@ -398,3 +395,12 @@ def scheduler_run(once: bool) -> None:
         return
     except (DomainError, SchemaOutOfDate) as exc:
         raise Failure(str(exc)) from None
+
+
+def register(cli: click.Group, incidents: click.Group) -> None:
+    """Add these commands to `breach` and `breach incidents`."""
+    for group in (organisation, notifications_group, outbox_group, scheduler_group):
+        cli.add_command(group)
+    for command in (incidents_assess, incidents_override, incidents_milestones,
+                    incidents_obligations, incidents_obligation):
+        incidents.add_command(command)
