@@ -152,8 +152,16 @@ SECURITY_HEADERS = [
 ]
 
 
+OWN_POLICY = frozenset({b"content-security-policy", b"x-frame-options"})
+"""Headers a response may set for itself: a sandboxed document (a message shown in a page's
+iframe) needs a stricter policy of its own and must be framable by this site's pages."""
+
+
 def security_headers(*, hsts: bool) -> Callable[[ASGIApp], ASGIApp]:
-    """Add protective headers to every response; nothing but static files may be cached."""
+    """Add protective headers to every response; nothing but static files may be cached.
+
+    A response that sets its own Content-Security-Policy or X-Frame-Options keeps it.
+    """
     extra = [(b"strict-transport-security", b"max-age=31536000; includeSubDomains")] if hsts else []
 
     def factory(app: ASGIApp) -> ASGIApp:
@@ -167,7 +175,8 @@ def security_headers(*, hsts: bool) -> Callable[[ASGIApp], ASGIApp]:
                 if message["type"] == "http.response.start":
                     headers = [h for h in message.get("headers", [])
                                if cacheable or h[0].lower() != b"cache-control"]
-                    headers += SECURITY_HEADERS + extra
+                    own = {h[0].lower() for h in headers} & OWN_POLICY
+                    headers += [h for h in SECURITY_HEADERS + extra if h[0] not in own]
                     if not cacheable:
                         headers.append((b"cache-control", b"no-store"))
                     message["headers"] = headers

@@ -30,6 +30,7 @@ from incident.runbooks import Catalogue, load_catalogue
 from incident.services import Rules
 from incident.settings import Settings
 from notifications import scheduler
+from notifications import web as notification_pages
 from notifications.api import NotificationController, ObligationController
 from notifications.render import renderer as email_renderer
 
@@ -59,6 +60,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
     rules = Rules(zone=settings.zone, skew=timedelta(seconds=settings.clock_skew_seconds))
     templates = templates_dir(settings)
     mail_templates = email_renderer(templates)
+    pages = web.environment(templates / "web", settings.zone)
+    # The Mailbox holds what the embedded capture kept: only worth a link when it is in use.
+    pages.globals["mail_captured"] = not settings.smtp_url
     running: list[tuple[scheduler.Ticker, scheduler.Transport]] = []
 
     async def provide_db() -> AsyncIterator[AsyncSession]:
@@ -94,7 +98,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
     app = Litestar(
         route_handlers=[*api.API_CONTROLLERS, api_inventory.InventoryController,
                         ObligationController, NotificationController,
-                        *web.WEB_CONTROLLERS,
+                        *web.WEB_CONTROLLERS, *notification_pages.WEB_CONTROLLERS,
                         web_containment.ContainmentPages,
                         # Evidence files may be far larger than any JSON body or form.
                         Router(path="/", route_handlers=[api.EvidenceController,
@@ -119,8 +123,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
                     AccessMiddleware(sessions=sessions, clock=clock,
                                      secret_key=settings.secret_key)],
         exception_handlers={Exception: handle_error},
-        template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(
-            web.environment(templates / "web", settings.zone))),
+        template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(pages)),
         openapi_config=OpenAPIConfig(
             title="Breachdesk", version="1", path="/schema",
             render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()],

@@ -93,7 +93,7 @@ def _context(request: Request[Any, Any, Any], **values: Any) -> dict[str, Any]:
             "csrf_field": CSRF_FIELD, "path": request.url.path, **values}
 
 
-def _page(request: Request[Any, Any, Any], name: str, status: int = 200,
+def render_page(request: Request[Any, Any, Any], name: str, status: int = 200,
           **values: Any) -> Template:
     return Template(template_name=name, context=_context(request, **values), status_code=status)
 
@@ -132,7 +132,7 @@ class SignInController(Controller):
     async def login_form(self, request: Request[Any, Any, Any], next: FromQuery[str | None] = None
                          ) -> Template:
         token = secrets.token_urlsafe(24)
-        page = _page(request, "login.html", next=_safe_next(next), login_csrf=token, error=None)
+        page = render_page(request, "login.html", next=_safe_next(next), login_csrf=token, error=None)
         page.cookies.append(_login_cookie(token))
         return page
 
@@ -163,7 +163,7 @@ class SignInController(Controller):
     def _again(self, request: Request[Any, Any, Any], target: str, error: str,
                status: int) -> Template:
         token = secrets.token_urlsafe(24)
-        page = _page(request, "login.html", status=status, next=target, login_csrf=token,
+        page = render_page(request, "login.html", status=status, next=target, login_csrf=token,
                      error=error)
         page.cookies.append(_login_cookie(token))
         return page
@@ -192,7 +192,7 @@ class AccountPages(Controller):
 
     @get("/account/password")
     async def password_form(self, request: Request[Any, Any, Any]) -> Template:
-        return _page(request, "password.html", error=None, done=False)
+        return render_page(request, "password.html", error=None, done=False)
 
     @post("/account/password")
     async def change_password(self, request: Request[Any, Any, Any], db: Db,
@@ -200,13 +200,13 @@ class AccountPages(Controller):
         form = await request.form()
         new, again = str(form.get("new_password", "")), str(form.get("new_password_again", ""))
         if new != again:
-            return _page(request, "password.html", status=422, done=False,
+            return render_page(request, "password.html", status=422, done=False,
                          error="The two new passwords differ.")
         try:
             await accounts.change_password(db, clock=clock, actor=actor,
                                            current=str(form.get("current_password", "")), new=new)
         except Invalid as exc:
-            return _page(request, "password.html", status=422, done=False, error=exc.detail)
+            return render_page(request, "password.html", status=422, done=False, error=exc.detail)
         return Redirect("/incidents")
 
 
@@ -249,7 +249,7 @@ class IncidentPages(Controller):
                                                      offset=(page - 1) * size)
         query = {k: v for k, v in {"status": wanted_status, "kind": wanted_kind, "q": q}.items()
                  if v}
-        return _page(request, "incidents.html", incidents=await services.public(db, items),
+        return render_page(request, "incidents.html", incidents=await services.public(db, items),
                      total=total, page=page, pages=max(1, -(-total // size)), statuses=list(Status),
                      kinds=list(Kind), filters=query, query=urlencode(query))
 
@@ -260,7 +260,7 @@ class IncidentPages(Controller):
 
     def _form(self, request: Request[Any, Any, Any], values: dict[str, Any],
               errors: list[dict[str, str]], status: int) -> Template:
-        return _page(request, "incident_new.html", status=status, values=values, errors=errors,
+        return render_page(request, "incident_new.html", status=status, values=values, errors=errors,
                      kinds=list(Kind), breach_types=list(BreachType),
                      categories=list(DataCategory))
 
@@ -348,7 +348,7 @@ async def incident_page(request: Request[Any, Any, Any], db: AsyncSession, *, ac
                                                key=incident.id, now=clock.now())
     evidence = await containment.list_evidence(db, actor=actor, key=incident.id)
     can_write = actor.can(Permission.WRITE_INCIDENTS)
-    return _page(request, "incident.html", status=status,
+    return render_page(request, "incident.html", status=status,
                  incident=(await services.public(db, [incident]))[0],
                  events=[event_public(e) for e in reversed(events)],
                  verification=verification, targets=targets, can_write=can_write,
@@ -360,6 +360,10 @@ async def incident_page(request: Request[Any, Any, Any], db: AsyncSession, *, ac
                              for state, allowed in STEP_TRANSITIONS.items()},
                  step_labels={f"{s.runbook_id}/{s.step_id}": s.title for s in checklist.steps},
                  can_read_evidence=actor.can(Permission.READ_EVIDENCE),
+                 can_approve=actor.can(Permission.APPROVE),
+                 can_manage_organisation=actor.can(Permission.MANAGE_ORGANISATION),
+                 milestones=dict(incident.milestones or {}),
+                 categories=[c.value for c in DataCategory],
                  move_to_contained=can_write and checklist.containment_complete
                  and Status.CONTAINED in targets)
 

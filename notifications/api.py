@@ -169,13 +169,13 @@ class NotificationController(Controller):
         return await notification_public(db, edited)
 
     @get("/{notification_id:int}/preview", guards=[requires(Permission.READ_INCIDENTS)])
-    async def preview(self, db: Db, actor: Who, templates: Templates, key: FromPath[str],
+    async def preview(self, db: Db, clock: Now, actor: Who, templates: Templates, key: FromPath[str],
                       notification_id: FromPath[int],
                       locale: Annotated[str, QueryParameter(pattern=LOCALE_PATTERN)] = "en"
                       ) -> PreviewPublic:
         used, subject, text, html = await outbox.preview(
             db, actor=actor, key=key, notification_id=notification_id, locale=locale,
-            renderer=templates)
+            renderer=templates, now=clock.now())
         return PreviewPublic(locale=used, subject=subject, text=text, html=html)
 
     @post("/{notification_id:int}/approve", guards=[requires(Permission.APPROVE)], status_code=200)

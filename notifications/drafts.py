@@ -36,7 +36,7 @@ from notifications.models import (
     NotificationVersion,
     OrganisationProfile,
 )
-from notifications.services import get_profile, latest_assessment
+from notifications.services import get_profile, latest_assessment, reconcile
 
 KIND_FOR_RECIPIENT = {"individuals": "subject_notice", "authority": "authority_report",
                       "regulator": "authority_report"}
@@ -97,6 +97,7 @@ async def create_draft(db: AsyncSession, *, clock: Clock, actor: Actor, key: str
     now = clock.now()
     async with transaction(db):
         incident = await get_incident(db, actor=actor, key=key, for_update=True)
+        await reconcile(db, incident, now=now, cause="draft")
         obligation = await _obligation(db, incident, ref)
         if not obligation.applies:
             raise Conflict(f"{ref} no longer applies to {incident.reference}")

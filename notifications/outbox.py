@@ -407,14 +407,17 @@ async def delivery_log(db: AsyncSession, *, actor: Actor, key: str | uuid.UUID,
 
 
 async def preview(db: AsyncSession, *, actor: Actor, key: str | uuid.UUID, notification_id: int,
-                  locale: str, renderer: Renderer) -> tuple[str, str, str, str]:
+                  locale: str, renderer: Renderer, now: datetime) -> tuple[str, str, str, str]:
     """The current version as a recipient would read it: (locale used, subject, text, html).
 
-    A notice to people shows an unnamed recipient with every category the incident exposed.
+    A notice to people shows an unnamed recipient with every category the incident exposed;
+    a report not yet sent is dated now.
     """
     incident, notification = await get_notification(db, actor=actor, key=key,
                                                     notification_id=notification_id)
     letter = await letter_for(db, notification)
+    if letter.shared.get("reported_at", now) is None:
+        letter.shared["reported_at"] = now
     sample = Delivery(notification_id=notification_id, recipient_key="preview", locale=locale,
                       categories=_categories_of(incident), message_id="<preview@localhost>",
                       next_attempt_at=incident.created_at)

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -287,13 +286,11 @@ async def upcoming(engine: AsyncEngine, clock: Clock, limit: int = 20) -> dict[s
         reminders = (await db.exec(select(Reminder).where(Reminder.state == "due").order_by(
             col(Reminder.due_at)).limit(limit))).all()
         parked = (await db.exec(select(Reminder).where(Reminder.state == "parked"))).all()
-        conn = await db.connection()
-        queue = (await conn.execute(text(
-            "SELECT COUNT(*), MIN(next_attempt_at) FROM deliveries "
-            "WHERE state IN ('pending', 'retry', 'in_doubt')"))).one()
+        queue = (await db.exec(select(func.count(), func.min(Delivery.next_attempt_at)).where(
+            col(Delivery.state).in_(("pending", "retry", "in_doubt"))))).one()
         late = (await db.exec(select(func.count()).where(
             Reminder.state == "due", col(Reminder.due_at) <= now))).one()
     return {"reminders": [{"key": r.key, "kind": r.kind, "due_at": iso(r.due_at)} for r in reminders],
             "reminders_due_now": int(late),
             "parked": [{"key": r.key, "kind": r.kind, "note": r.note} for r in parked],
-            "deliveries_queued": int(queue[0]), "next_delivery_at": str(queue[1]) if queue[1] else None}
+            "deliveries_queued": int(queue[0]), "next_delivery_at": iso(queue[1])}

@@ -86,12 +86,12 @@ def jobs(engine: AsyncEngine, settings: Settings, clock: Clock, renderer: Render
                                     base_url=settings.base_url)
 
     return [
+        Job("obligations", 60, lambda: recompute_open_obligations(engine, clock),
+            "recompute the obligations of open incidents as their triggers arrive"),
         Job("reminders", 30, remind,
             "plan reminders and escalations, fire those due (each exactly once)"),
         Job("outbox", settings.outbox_tick_seconds, dispatcher.run_once,
             "send due deliveries and retries, reclaim expired leases, finish notifications"),
-        Job("obligations", 60, lambda: recompute_open_obligations(engine, clock),
-            "recompute the obligations of open incidents as their triggers arrive"),
     ]
 
 

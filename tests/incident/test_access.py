@@ -94,6 +94,22 @@ EXPECTED: dict[tuple[str, str], Permission | None] = {
     ("POST", "/incidents/{key:str}/runbooks"): P.WRITE_INCIDENTS,
     ("POST", "/incidents/{key:str}/steps/{step_row_id:int}"): P.WRITE_INCIDENTS,
     ("POST", "/incidents/{key:str}/evidence"): P.WRITE_INCIDENTS,
+    ("GET", "/incidents/{key:str}/notifications"): P.READ_INCIDENTS,
+    ("POST", "/incidents/{key:str}/notifications"): P.WRITE_INCIDENTS,
+    ("GET", "/incidents/{key:str}/notifications/{notification_id:int}"): P.READ_INCIDENTS,
+    ("POST", "/incidents/{key:str}/notifications/{notification_id:int}"): P.WRITE_INCIDENTS,
+    ("GET", "/incidents/{key:str}/notifications/{notification_id:int}/preview.html"):
+        P.READ_INCIDENTS,
+    ("POST", "/incidents/{key:str}/notifications/{notification_id:int}/approve"): P.APPROVE,
+    ("POST", "/incidents/{key:str}/notifications/{notification_id:int}/send"): P.WRITE_INCIDENTS,
+    ("POST", "/incidents/{key:str}/notifications/{notification_id:int}/pause"): P.WRITE_INCIDENTS,
+    ("POST", "/incidents/{key:str}/notifications/{notification_id:int}/resume"): P.WRITE_INCIDENTS,
+    ("GET", "/incidents/{key:str}/notifications/{notification_id:int}/deliveries"):
+        P.READ_PERSONAL_DATA,
+    ("GET", "/mailbox"): P.READ_PERSONAL_DATA,
+    ("GET", "/mailbox/{message_id:int}"): P.READ_PERSONAL_DATA,
+    ("GET", "/mailbox/{message_id:int}/body.html"): P.READ_PERSONAL_DATA,
+    ("GET", "/reminders"): P.READ_INCIDENTS,
     ("POST", "/logout"): P.SELF_SERVICE,
     ("GET", "/account/password"): P.SELF_SERVICE,
     ("POST", "/account/password"): P.SELF_SERVICE,
@@ -151,7 +167,7 @@ async def _fixtures(client: httpx.AsyncClient, engine: AsyncEngine, clock: Fixed
     return {"{key:str}": reference, "{token_id:int}": str(token.id),
             "{runbook_id:str}": "ransomware", "{step_row_id:int}": str(step),
             "{evidence_id:int}": str(evidence.json()["id"]), "{regime:str}": "gdpr",
-            "{obligation:str}": "authority", "{notification_id:int}": "1"}
+            "{obligation:str}": "authority", "{notification_id:int}": "1", "{message_id:int}": "1"}
 
 
 def _url(path: str, values: dict[str, str]) -> str:

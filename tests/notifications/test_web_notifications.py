@@ -1,0 +1,329 @@
+"""The notification pages, the Mailbox and the reminders dashboard, over HTTP with a signed-in
+browser's cookie and CSRF token: the form flows, what each refusal looks like, the sandboxed
+documents' own policy, escaping everywhere, and who may read what."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import httpx
+import pytest
+from litestar import Litestar
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import select
+
+from incident.clock import FixedClock
+from incident.db import session_factory, transaction
+from notifications import reminders
+from notifications.agenda import describe, lateness_words
+from notifications.models import Reminder
+from notifications.web import SANDBOX_POLICY, edited_fields
+from tests.conftest import Person, incident_body, make_person
+from tests.incident.test_containment_web import Browser, signed_in
+from tests.notifications.test_incident_obligations import PROFILE
+from tests.notifications.test_outbox import PEOPLE, dispatcher
+
+SCRIPT = "<script>alert(1)</script>"
+ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
+CODE = "{{ 7*7 }}"
+TITLE = f"Laptop {SCRIPT} stolen {CODE}"
+DESCRIPTION = f"A laptop was stolen from a car. {SCRIPT} {CODE}"
+HIDDEN = re.compile(r'name="(version|content_hash)" value="([^"]+)"')
+MAILBOX_ROW = re.compile(r'<tr id="message-(\d+)">\s*<td>.*?</td>\s*<td class="recipient">([^<]+)</td>',
+                         re.DOTALL)
+FRAME_POLICY = SANDBOX_POLICY + "; frame-ancestors 'self'"
+
+
+def escaped(body: str) -> None:
+    """The incident's text is on the page, escaped, and its template code was not run."""
+    assert SCRIPT not in body
+    assert ESCAPED in body
+    assert CODE in body
+
+
+def hidden(page: httpx.Response, name: str) -> str:
+    values = {m.group(1): m.group(2) for m in HIDDEN.finditer(page.text)}
+    return values[name]
+
+
+def sandboxed(response: httpx.Response) -> None:
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/html")
+    assert response.headers.get_list("content-security-policy") == [FRAME_POLICY]
+    assert response.headers["x-frame-options"] == "SAMEORIGIN"
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+async def affected_incident(client: httpx.AsyncClient, people: dict[str, Person]) -> str:
+    """An incident whose title and description carry markup and template code, with three
+    affected people (one without an address) and its obligations computed."""
+    admin, responder = people["admin"], people["responder"]
+    assert (await client.put("/api/v1/organisation", json=PROFILE, headers=admin.headers)
+            ).status_code == 200
+    await client.put("/api/v1/systems/crm", json={"name": "CRM"}, headers=admin.headers)
+    imported = await client.post("/api/v1/subjects/import", content=PEOPLE.encode(),
+                                 headers={**admin.headers, "content-type": "text/csv"})
+    assert imported.json()["imported"] == 3, imported.text
+    created = await client.post("/api/v1/incidents", headers=responder.headers,
+                                json=incident_body(title=TITLE, description=DESCRIPTION))
+    assert created.status_code == 201, created.text
+    reference = str(created.json()["reference"])
+    await client.put(f"/api/v1/incidents/{reference}/scope", json={}, headers=responder.headers)
+    assert (await client.post(f"/api/v1/incidents/{reference}/affected",
+                              headers=responder.headers)).status_code == 201
+    return reference
+
+
+@pytest.fixture
+async def responder(app: Litestar, people: dict[str, Person]) -> AsyncIterator[Browser]:
+    async for browser in signed_in(app, people["responder"]):
+        yield browser
+
+
+@pytest.fixture
+async def approver(app: Litestar, people: dict[str, Person]) -> AsyncIterator[Browser]:
+    async for browser in signed_in(app, people["approver"]):
+        yield browser
+
+
+@pytest.fixture
+async def auditor(app: Litestar, people: dict[str, Person]) -> AsyncIterator[Browser]:
+    async for browser in signed_in(app, people["auditor"]):
+        yield browser
+
+
+async def page(browser: Browser, path: str, status: int = 200) -> httpx.Response:
+    response = await browser.client.get(path)
+    assert response.status_code == status, response.text
+    return response
+
+
+async def test_a_notice_is_drafted_edited_approved_sent_and_logged_through_the_pages(
+        app: Litestar, client: httpx.AsyncClient, people: dict[str, Person], engine: AsyncEngine,
+        clock: FixedClock, responder: Browser, approver: Browser, auditor: Browser) -> None:
+    reference = await affected_incident(client, people)
+    listing = await page(responder, f"/incidents/{reference}/notifications")
+    escaped(listing.text)
+    assert 'value="gdpr/data-subjects"' in listing.text and 'value="gdpr/authority"' in listing.text
+    assert "Nothing drafted yet." in listing.text
+    assert 'name="obligation"' not in (await page(auditor, f"/incidents/{reference}/notifications")).text
+
+    unknown = await responder.post(f"/incidents/{reference}/notifications",
+                                   {"obligation": "gdpr/nothing"})
+    assert unknown.status_code == 404 and "has no obligation" in unknown.text
+    created = await responder.post(f"/incidents/{reference}/notifications",
+                                   {"obligation": "gdpr/data-subjects"})
+    assert created.status_code == 303, created.text
+    url = created.headers["location"]
+    assert re.fullmatch(rf"/incidents/{reference}/notifications/\d+", url)
+    again = await responder.post(f"/incidents/{reference}/notifications",
+                                 {"obligation": "gdpr/data-subjects"})
+    assert again.status_code == 409 and "is still a draft: edit it" in again.text
+
+    draft = await page(responder, url)
+    escaped(draft.text)
+    assert hidden(draft, "version") == "1"
+    assert 'name="content_hash"' not in draft.text  # responders do not approve
+    assert '<iframe sandbox src="' + url + '/preview.html?locale=en"' in draft.text
+    assert 'id="preview-text">' in draft.text
+
+    measures = "We locked the laptop remotely.\r\nWe changed every password it held."
+    saved = await responder.post(url, {"version": "1", "description": DESCRIPTION,
+                                       "consequences": "Phishing e-mails.", "measures": measures})
+    assert saved.status_code == 303, saved.text
+    draft = await page(responder, url)
+    assert hidden(draft, "version") == "2"
+    shown = (await client.get(f"/api/v1{url}", headers=people["responder"].headers)).json()
+    assert shown["fields"]["measures"] == measures.replace("\r\n", "\n")
+    assert shown["fields"]["description"] == DESCRIPTION
+
+    stale = await responder.post(url, {"version": "1", "consequences": "Lost my edit?"})
+    assert stale.status_code == 409
+    assert "someone saved this draft after you opened it" in stale.text
+    assert "you read version 1, it is now version 2" in stale.text
+    assert 'id="unsaved"' in stale.text and "Lost my edit?" in stale.text
+    assert hidden(stale, "version") == "2"
+
+    unapproved = await responder.post(f"{url}/send")
+    assert unapproved.status_code == 409
+    assert "only an approved draft, unchanged since its approval, is sent" in unapproved.text
+
+    # The approver who edits becomes an author, and is refused with the server's message.
+    edited = await approver.post(url, {"version": "2", "consequences": "Phishing e-mails using your name."})
+    assert edited.status_code == 303
+    own_page = await page(approver, url)
+    own = await approver.post(f"{url}/approve", {"content_hash": hidden(own_page, "content_hash")})
+    assert own.status_code == 403
+    assert "You wrote or edited this draft: another approver must approve it." in own.text
+    escaped(own.text)
+
+    second = await make_person(engine, clock, "approver")
+    async for other in signed_in(app, second):
+        fresh = await page(other, url)
+        approved = await other.post(f"{url}/approve", {"content_hash": hidden(fresh, "content_hash")})
+        assert approved.status_code == 303, approved.text
+        assert "Approved for hash" in (await page(other, url)).text
+
+    sent = await responder.post(f"{url}/send")
+    assert sent.status_code == 303 and sent.headers["location"].endswith("#progress")
+    sending = await page(responder, url)
+    assert 'data-status="sending"' in sending.text and 'id="progress-bar" value="1" max="3"' in sending.text
+    assert ">Pause</button>" in sending.text and f'href="{url}/deliveries"' in sending.text
+
+    assert await dispatcher(engine, clock).run_once() == 2
+    done = await page(responder, url)
+    assert 'data-status="done"' in done.text and 'id="progress-bar" value="3" max="3"' in done.text
+    assert ">Pause</button>" not in done.text
+    listing = await page(responder, f"/incidents/{reference}/notifications")
+    assert "1 failed" in listing.text and "2 sent" in listing.text
+    assert f'<a href="{url}">Notice #' in listing.text and 'value="gdpr/data-subjects"' not in listing.text
+
+    log = await page(responder, f"{url}/deliveries")
+    escaped(log.text)
+    assert "anna@example.com" in log.text and "no e-mail address on record" in log.text
+    assert "kept by the embedded mail capture" in log.text
+    assert re.search(r"&lt;breachdesk\.\d+\.\d+@[^&]+&gt;", log.text)
+    assert (await page(responder, f"{url}/deliveries?after=999999")).text.count("<tbody") == 0
+    await page(auditor, f"{url}/deliveries", 403)
+
+    mailbox = await page(responder, "/mailbox")
+    rows = dict(MAILBOX_ROW.findall(mailbox.text))
+    assert sorted(rows.values()) == ["anna@example.com", "bernd@example.com"]
+    assert list(rows) == sorted(rows, key=int, reverse=True)  # newest first
+    bernd = next(ident for ident, to in rows.items() if to == "bernd@example.com")
+    message = await page(responder, f"/mailbox/{bernd}")
+    escaped(message.text)
+    assert f'<iframe sandbox src="/mailbox/{bernd}/body.html"' in message.text
+    assert "Message-ID" in message.text and 'id="message-text">' in message.text
+    body = await responder.client.get(f"/mailbox/{bernd}/body.html")
+    sandboxed(body)
+    escaped(body.text)
+    assert "Bernd Müller" in body.text
+    for path in ("/mailbox", f"/mailbox/{bernd}", f"/mailbox/{bernd}/body.html"):
+        await page(auditor, path, 403)
+    await page(responder, "/mailbox/999999", 404)
+
+
+async def test_the_preview_is_a_sandboxed_document_in_the_chosen_language(
+        client: httpx.AsyncClient, people: dict[str, Person], responder: Browser,
+        auditor: Browser) -> None:
+    reference = await affected_incident(client, people)
+    created = await responder.post(f"/incidents/{reference}/notifications",
+                                   {"obligation": "gdpr/data-subjects"})
+    url = created.headers["location"]
+    german = await auditor.client.get(f"{url}/preview.html", params={"locale": "de"})
+    sandboxed(german)
+    escaped(german.text)
+    assert '<html lang="de">' in german.text
+    page_de = await page(auditor, f"{url}?locale=de")
+    assert '<option value="de" selected>' in page_de.text
+    assert f'src="{url}/preview.html?locale=de"' in page_de.text
+    escaped(page_de.text)
+    assert 'id="draft-form"' not in page_de.text  # auditors read, never edit
+    spanish = await page(auditor, f"{url}?locale=es")
+    assert "No template in es: shown in en" in spanish.text
+    bad = await auditor.client.get(f"{url}/preview.html", params={"locale": "<x>"})
+    assert bad.status_code == 400 and "content-security-policy" in bad.headers
+    assert "sandbox" not in bad.headers["content-security-policy"]
+    pages = await page(auditor, "/incidents")
+    assert "sandbox" not in pages.headers["content-security-policy"]
+
+
+async def test_a_report_is_paused_and_resumed_from_its_page(
+        client: httpx.AsyncClient, people: dict[str, Person], engine: AsyncEngine,
+        clock: FixedClock, responder: Browser, approver: Browser) -> None:
+    reference = await affected_incident(client, people)
+    created = await responder.post(f"/incidents/{reference}/notifications",
+                                   {"obligation": "gdpr/authority"})
+    url = created.headers["location"]
+    report = await page(responder, url)
+    assert 'id="field-measures_proposed"' in report.text
+    unchanged = await responder.post(url, {"version": "1"})
+    assert unchanged.status_code == 303 and hidden(await page(responder, url), "version") == "1"
+    assert (await approver.post(f"{url}/approve", {"content_hash": hidden(
+        await page(approver, url), "content_hash")})).status_code == 303
+    assert (await responder.post(f"{url}/resume")).status_code == 409
+    assert (await responder.post(f"{url}/send")).status_code == 303
+    assert (await responder.post(f"{url}/pause")).status_code == 303
+    paused = await page(responder, url)
+    assert 'data-status="paused"' in paused.text and ">Resume</button>" in paused.text
+    refused = await responder.post(f"{url}/pause")
+    assert refused.status_code == 409 and "is paused, not sending" in refused.text
+    assert await dispatcher(engine, clock).run_once() == 0
+    assert (await responder.post(f"{url}/resume")).status_code == 303
+    assert await dispatcher(engine, clock).run_once() == 1
+    assert 'data-status="done"' in (await page(responder, url)).text
+    listing = await page(responder, f"/incidents/{reference}/notifications")
+    assert ">Draft a supplement</button>" in listing.text
+    supplement = await responder.post(f"/incidents/{reference}/notifications",
+                                      {"obligation": "gdpr/authority"})
+    assert supplement.status_code == 303
+    assert "(supplement 1)" in (await page(responder, supplement.headers["location"])).text
+
+
+async def test_the_reminders_dashboard_shows_due_fired_and_parked_reminders(
+        client: httpx.AsyncClient, people: dict[str, Person], engine: AsyncEngine,
+        clock: FixedClock) -> None:
+    reference = await affected_incident(client, people)
+    await client.get(f"/api/v1/incidents/{reference}/obligations",
+                     headers=people["responder"].headers)
+    auditor = people["auditor"].headers  # a token: the clock moves past any sign-in's lifetime
+    await reminders.plan(engine, clock)
+    before = await client.get("/reminders", headers=auditor)
+    assert before.status_code == 200, before.text
+    escaped(before.text)
+    assert "Nothing has fired yet." in before.text
+    assert "|reminder-48h|" in before.text and reference in before.text
+
+    # gdpr/authority is due 72 h after awareness (2026-03-13 09:30 UTC); a day later everything
+    # before it has fallen due, and fires at once with its lateness.
+    clock.advance(timedelta(days=4))
+    await reminders.plan(engine, clock)
+    async with session_factory(engine)() as db, transaction(db):
+        planned = (await db.exec(select(Reminder))).first()
+        assert planned is not None
+        db.add(Reminder(key=f"renamed|{uuid.uuid4()}", kind="renamed_kind", subject="x:1",
+                        incident_id=planned.incident_id, due_at=clock.now() - timedelta(hours=1)))
+    fired = await reminders.fire(engine, clock, worker="worker-7", message_domain="example.com",
+                                 base_url="http://breach.example")
+    assert fired > 0
+    after = await client.get("/reminders", headers=auditor)
+    assert after.status_code == 200, after.text
+    escaped(after.text)
+    assert after.text.count('class="worker">worker-7<') == fired
+    assert "obligation overdue" in after.text
+    assert "1 d 2 h late" in after.text  # due 2026-03-13 09:30 UTC, fired 2026-03-14 12:00
+    assert 'id="parked"' in after.text and "unknown kind &#39;renamed_kind&#39;" in after.text
+    assert re.search(r'id="outbox-queue">Outbox: <strong>\d+</strong>', after.text)
+
+
+def test_lateness_in_words() -> None:
+    assert lateness_words(None) == "on time"
+    assert lateness_words(59) == "on time"
+    assert lateness_words(60) == "1 min late"
+    assert lateness_words(3 * 3600) == "3 h late"
+    assert lateness_words(3 * 3600 + 5 * 60 + 10) == "3 h 5 min late"
+    assert lateness_words(86_400) == "1 d late"
+    assert lateness_words(2 * 86_400 + 4 * 3600 + 59) == "2 d 4 h late"
+
+
+def test_what_a_reminder_is_about() -> None:
+    assert describe("obligation_due", {"ref": "gdpr/authority", "lead_hours": 48.0}) == (
+        "gdpr/authority, 48 h before it is due")
+    assert describe("obligation_overdue", {"ref": "gdpr/authority"}) == "gdpr/authority"
+    assert describe("step_overdue", {"step": "wipe", "title": "Wipe the laptop"}) == "Wipe the laptop"
+    assert describe("delivery_failing", {"ref": "gdpr/data-subjects", "failing": 3, "total": 40}) == (
+        "gdpr/data-subjects: 3 of 40 deliveries failing")
+    assert describe("renamed_kind", {}) == ""
+
+
+def test_only_changed_fields_are_saved_with_unix_line_ends() -> None:
+    read = {"description": "Stolen.", "measures": "Locked.\nWiped."}
+    form = {"description": "Stolen.", "measures": "Locked.\r\nWiped.", "consequences": "Phishing.",
+            "version": "2", "subject": "not a field"}
+    allowed = ("description", "consequences", "measures")
+    assert edited_fields(form, read, allowed) == {"consequences": "Phishing."}
+    assert edited_fields({"measures": "Locked."}, read, allowed) == {"measures": "Locked."}
