@@ -44,6 +44,8 @@ def configure_logging(level: str = "INFO") -> None:
     root.setLevel(level.upper())
     for noisy in ("uvicorn.access",):
         logging.getLogger(noisy).disabled = True
+    # The ticker runs jobs every few seconds: log its failures, not each run.
+    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, root.level))
 
 
 access_log = logging.getLogger("breachdesk.access")
@@ -76,6 +78,11 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
 
         try:
             await app(scope, receive, send_with_id)
+        except Exception as exc:
+            # Errors raised before a response (authentication, guards) are answered by the
+            # handler outside this middleware; log the status it will send.
+            status = int(getattr(exc, "status", None) or getattr(exc, "status_code", None) or 500)
+            raise
         finally:
             method = scope["method"]
             access_log.info("%s %s %s", method, scope["path"], status, extra={"fields": {
