@@ -157,14 +157,25 @@ def incidents_obligations(reference: str, as_json: bool) -> None:
     for item in public:
         if not item.applies:
             continue
-        due = item.due_at.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z") if item.due_at else (
-            "waits for " + str((item.trigger or {}).get("waiting_for") or "its trigger"))
+        due = _due_text(item, zone)
         state = item.status.upper() if item.status != "pending" else (
             "OVERDUE" if item.overdue else "pending")
         out.print(f"{item.ref:28} {state:8} {due:28} {item.recipient_name}", markup=False)
     gone = [i.ref for i in public if not i.applies]
     if gone:
         out.print(f"no longer apply: {', '.join(gone)}", markup=False)
+
+
+def _due_text(item: Any, zone: Any) -> str:
+    """The due time; else the target of a duty without a fixed time; else what it waits for."""
+    if item.due_at is not None:
+        return str(item.due_at.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z"))
+    waiting = (item.trigger or {}).get("waiting_for")
+    if waiting:
+        return f"waits for {waiting}"
+    if item.target_at is not None:
+        return f"no fixed time; target {item.target_at.astimezone(zone):%Y-%m-%d %H:%M %Z}"
+    return "without undue delay"
 
 
 @click.command("obligation")
