@@ -362,6 +362,10 @@ def scheduler_list(as_json: bool) -> None:
         _print_json({"jobs": [{"name": j.name, "every_seconds": j.every_seconds,
                                "description": j.description} for j in declared], **upcoming})
         return
+    if upcoming.get("sqlite_ticker"):
+        holder = upcoming["sqlite_ticker"]
+        out.print(f"ticking on this SQLite database: {holder['holder']} (lease until "
+                  f"{holder['until']}); another process would only serve requests", markup=False)
     out.print("jobs:")
     for job in declared:
         out.print(f"  {job.name:12} every {job.every_seconds:g} s  {job.description}", markup=False)

@@ -290,7 +290,12 @@ async def upcoming(engine: AsyncEngine, clock: Clock, limit: int = 20) -> dict[s
             col(Delivery.state).in_(("pending", "retry", "in_doubt"))))).one()
         late = (await db.exec(select(func.count()).where(
             Reminder.state == "due", col(Reminder.due_at) <= now))).one()
+        lease = await db.get(SchedulerLease, "ticker")
+    ticker = None
+    if lease is not None and lease.expires_at > now:
+        ticker = {"holder": lease.holder, "until": iso(lease.expires_at)}
     return {"reminders": [{"key": r.key, "kind": r.kind, "due_at": iso(r.due_at)} for r in reminders],
             "reminders_due_now": int(late),
             "parked": [{"key": r.key, "kind": r.kind, "note": r.note} for r in parked],
-            "deliveries_queued": int(queue[0]), "next_delivery_at": iso(queue[1])}
+            "deliveries_queued": int(queue[0]), "next_delivery_at": iso(queue[1]),
+            "sqlite_ticker": ticker}

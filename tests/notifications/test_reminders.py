@@ -148,6 +148,7 @@ async def test_on_sqlite_one_process_ticks_and_another_says_so(
     ttl = timedelta(seconds=90)
     assert await reminders.hold_ticker(engine, clock, "host:1", ttl) is None
     assert await reminders.hold_ticker(engine, clock, "host:2", ttl) == "host:1"
+    assert (await reminders.upcoming(engine, clock))["sqlite_ticker"]["holder"] == "host:1"
     assert await reminders.hold_ticker(engine, clock, "host:1", ttl) is None
     clock.advance(timedelta(seconds=91))  # the first one died
     assert await reminders.hold_ticker(engine, clock, "host:2", ttl) is None
