@@ -44,11 +44,6 @@ MAX_TRACKED_SYSTEM_ID = 62
 EXPORT_COLUMNS = ("external_id", "email", "name", "jurisdiction", "locale", "categories")
 
 
-def digest_line(external_id: str, jurisdiction: str, locale: str, categories: int) -> str:
-    """One person's line in a snapshot digest; the CSV export lets anyone recompute it."""
-    return f"{external_id}\t{jurisdiction}\t{locale}\t{';'.join(category_names(categories))}\n"
-
-
 # --- scope -----------------------------------------------------------------------------------
 
 

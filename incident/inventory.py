@@ -17,7 +17,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from functools import lru_cache
 from operator import itemgetter
@@ -138,12 +138,6 @@ def normalise_locale(value: str) -> str:
         raise ValueError(f"unknown locale {value!r}") from None
 
 
-def is_country(code: str) -> bool:
-    return code in _COUNTRIES
-
-
-def is_region(code: str) -> bool:
-    return code in _REGIONS
 
 
 def _text(value: str, field: str, limit: int) -> str:
@@ -370,10 +364,6 @@ def epoch(moment: datetime | None) -> int | None:
     return None if moment is None else int(moment.timestamp())
 
 
-def from_epoch(seconds: int | None) -> datetime | None:
-    return None if seconds is None else datetime(1970, 1, 1, tzinfo=UTC) + timedelta(seconds=seconds)
-
-
 def overlaps(first_seen: int | None, last_seen: int | None, window_from: int | None,
              window_to: int | None) -> bool:
     """Whether a holding held during [first_seen, last_seen] overlaps the exposure window.
@@ -384,13 +374,3 @@ def overlaps(first_seen: int | None, last_seen: int | None, window_from: int | N
     starts_before_end = first_seen is None or window_to is None or first_seen <= window_to
     ends_after_start = last_seen is None or window_from is None or last_seen >= window_from
     return starts_before_end and ends_after_start
-
-
-def jurisdiction(country: str, region: str | None) -> str:
-    """The law that protects a person follows the region where one is known (US-CA), else the country."""
-    return region or country
-
-
-def entry_kind(entry: str) -> str:
-    """Scope include/exclude entries: an address with @ is matched as an e-mail, too."""
-    return "email" if "@" in entry else "external_id"

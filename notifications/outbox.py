@@ -120,6 +120,14 @@ class Letter:
     fields: dict[str, Any]
     shared: dict[str, Any]
     zone: ZoneInfo
+    deadline: datetime | None
+    """The obligation's due time: retries stop there."""
+
+    def give_up_at(self, now: datetime, policy: Policy) -> datetime:
+        started = self.notification.sent_at or now
+        if self.deadline is not None:
+            return max(self.deadline, started + policy.first_retry)
+        return started + policy.give_up_without_deadline
 
     def context_for(self, delivery: Delivery) -> dict[str, Any]:
         if self.notification.kind in INTERNAL_KINDS:
@@ -141,7 +149,7 @@ async def letter_for(db: AsyncSession, notification: Notification) -> Letter:
         IncidentObligation.ref == notification.ref))).first()
     return Letter(notification, fields, shared_context(notification, incident, profile, fields,
                                                         obligation, await _first_report(db, notification)),
-                  ZoneInfo(profile.timezone))
+                  ZoneInfo(profile.timezone), obligation.due_at if obligation else None)
 
 
 async def _first_report(db: AsyncSession, notification: Notification) -> datetime | None:
@@ -263,9 +271,9 @@ class Dispatcher:
             outcome = Outcome(Status.FAILED, None, f"message not built: {error}", "message")
         else:
             outcome = await self.transport.send(self.sender, delivery.address or "", message)
-        await self.record(delivery, outcome)
+        await self.record(delivery, outcome, letter)
 
-    async def record(self, delivery: Delivery, outcome: Outcome) -> None:
+    async def record(self, delivery: Delivery, outcome: Outcome, letter: Letter) -> None:
         """Commit one outcome at once, only while this dispatcher still holds the lease."""
         now = self.clock.now()
         values: dict[str, Any] = {"state": outcome.status.value, "lease_until": None,
@@ -278,7 +286,7 @@ class Dispatcher:
             at = next_attempt(delivery.attempts, now, outcome.retry_after, self.policy)
             if outcome.status is Status.IN_DOUBT:
                 at = now
-            give_up = await self._give_up_at(delivery)
+            give_up = letter.give_up_at(now, self.policy)
             if at > give_up:
                 values.update(state="failed", ended_at=now,
                               last_reply=f"gave up at {iso(give_up)}: {outcome.reply}")
@@ -292,18 +300,6 @@ class Dispatcher:
                 db.add(DeliveryAttempt(delivery_id=delivery.id or 0, at=now,
                                        outcome=values["state"], reply=values["last_reply"],
                                        worker=self.worker))
-
-    async def _give_up_at(self, delivery: Delivery) -> datetime:
-        async with self.sessions() as db:
-            notification = await db.get(Notification, delivery.notification_id)
-            assert notification is not None
-            obligation = (await db.exec(select(IncidentObligation).where(
-                IncidentObligation.incident_id == notification.incident_id,
-                IncidentObligation.ref == notification.ref))).first()
-        if obligation is not None and obligation.due_at is not None:
-            started = notification.sent_at or self.clock.now()
-            return max(obligation.due_at, started + self.policy.first_retry)
-        return (notification.sent_at or self.clock.now()) + self.policy.give_up_without_deadline
 
     async def finish_if_done(self, notification_id: int) -> bool:
         """When no delivery is open any more: the notification is done, its obligation met."""
@@ -419,11 +415,9 @@ async def preview(db: AsyncSession, *, actor: Actor, key: str | uuid.UUID, notif
     if letter.shared.get("reported_at", now) is None:
         letter.shared["reported_at"] = now
     sample = Delivery(notification_id=notification_id, recipient_key="preview", locale=locale,
-                      categories=_categories_of(incident), message_id="<preview@localhost>",
+                      categories=categories_mask(incident.data_categories),
+                      message_id="<preview@localhost>",
                       next_attempt_at=incident.created_at)
     rendered = renderer.render(notification.kind, locale, letter.context_for(sample), zone=letter.zone)
     return rendered.locale, rendered.subject, rendered.text, rendered.html
 
-
-def _categories_of(incident: Incident) -> int:
-    return categories_mask(incident.data_categories)

@@ -127,19 +127,17 @@ async def plan(engine: AsyncEngine, clock: Clock,
 
 
 async def _failing(db: AsyncSession, now: datetime) -> list[Planned]:
-    sending = (await db.exec(select(Notification).where(
-        col(Notification.status).in_(("sending", "paused")),
-        col(Notification.kind).in_(("subject_notice", "authority_report"))))).all()
-    found = []
-    for notification in sending:
-        stuck = (await db.exec(select(func.count(), func.max(Delivery.last_reply)).where(
-            Delivery.notification_id == notification.id,
-            col(Delivery.state).in_(("retry", "failed")),
-            col(Delivery.attempts) >= FAILING_AFTER_ATTEMPTS))).one()
-        if stuck[0]:
-            found.append(failing_reminder(notification, now, int(stuck[0]),
-                                          notification.recipients, str(stuck[1] or "")))
-    return found
+    """Notifications being sent whose deliveries keep failing: one grouped query for all."""
+    rows = (await db.exec(
+        select(Notification, func.count(), func.max(Delivery.last_reply))
+        .join(Delivery, col(Delivery.notification_id) == col(Notification.id))
+        .where(col(Notification.status).in_(("sending", "paused")),
+               col(Notification.kind).in_(("subject_notice", "authority_report")),
+               col(Delivery.state).in_(("retry", "failed")),
+               col(Delivery.attempts) >= FAILING_AFTER_ATTEMPTS)
+        .group_by(col(Notification.id)))).all()
+    return [failing_reminder(notification, now, int(stuck), notification.recipients,
+                             str(last or "")) for notification, stuck, last in rows]
 
 
 # --- firing ----------------------------------------------------------------------------------

@@ -115,6 +115,7 @@ class Ticker:
             engine is not None and clock is not None
             and engine.dialect.name == "sqlite") else None
         self.told: str | None = None
+        self.held_until: datetime | None = None
         self.scheduler = AsyncIOScheduler(job_defaults={
             # A tick missed while busy or down is simply the next one: work is in tables.
             "coalesce": True, "max_instances": 1, "misfire_grace_time": None})
@@ -138,7 +139,11 @@ class Ticker:
         if self.gate is None:
             return True
         engine, clock, worker = self.gate
+        now = clock.now()
+        if self.held_until is not None and now < self.held_until - SQLITE_TICKER_LEASE / 2:
+            return True  # renewed recently: nobody else can have taken it since
         holder = await reminders.hold_ticker(engine, clock, worker, SQLITE_TICKER_LEASE)
+        self.held_until = now + SQLITE_TICKER_LEASE if holder is None else None
         if holder is not None and self.told != holder:
             log.warning("another process (%s) runs the scheduler on this SQLite database; this "
                         "one serves requests only (use PostgreSQL to share the work)", holder)

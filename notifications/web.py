@@ -8,7 +8,6 @@ will read is shown in sandboxed frames whose documents carry their own strict po
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Any, NamedTuple
 from urllib.parse import quote, urlencode
 
@@ -23,12 +22,11 @@ from incident.auth import Actor, Permission
 from incident.clock import Clock
 from incident.errors import Conflict, DomainError, Invalid
 from incident.injected import Config, Db, Engine, Now, Who
-from incident.inventory import categories_mask
 from incident.web import Notice, render_page
 from incident.web_containment import sentence
 from notifications import agenda, drafts, mailbox, outbox, services
 from notifications.api import LOCALE_PATTERN, Templates
-from notifications.models import Delivery, NotificationVersion
+from notifications.models import NotificationVersion
 from notifications.render import Renderer
 from notifications.scheduler import message_domain
 
@@ -96,27 +94,6 @@ def edited_fields(form: dict[str, str], read: dict[str, Any], allowed: tuple[str
     return {name: value for name, value in given.items() if value != read.get(name, "")}
 
 
-async def render_preview(db: AsyncSession, *, clock: Clock, actor: Actor, key: str | uuid.UUID,
-                         notification_id: int, locale: str, renderer: Renderer
-                         ) -> tuple[str, str, str, str]:
-    """The current version as a recipient would read it: (locale used, subject, text, html).
-
-    As `outbox.preview`, except that a report not sent yet is dated now, the date it would
-    carry if sent now (`outbox.preview` leaves its date empty, which the templates refuse).
-    """
-    incident, notification = await drafts.get_notification(db, actor=actor, key=key,
-                                                           notification_id=notification_id)
-    letter = await outbox.letter_for(db, notification)
-    if "reported_at" in letter.shared and letter.shared["reported_at"] is None:
-        letter.shared["reported_at"] = clock.now()
-    sample = Delivery(notification_id=notification_id, recipient_key="preview", locale=locale,
-                      categories=categories_mask(incident.data_categories),
-                      message_id="<preview@localhost>", next_attempt_at=incident.created_at)
-    rendered = renderer.render(notification.kind, locale, letter.context_for(sample),
-                               zone=letter.zone)
-    return rendered.locale, rendered.subject, rendered.text, rendered.html
-
-
 async def list_page(request: Request[Any, Any, Any], db: AsyncSession, *, clock: Clock,
                     actor: Actor, key: str, status: int = 200,
                     notice: Notice | None = None) -> Template:
@@ -143,7 +120,7 @@ async def draft_page(request: Request[Any, Any, Any], db: AsyncSession, *, clock
     incident, notification = await drafts.get_notification(db, actor=actor, key=key,
                                                            notification_id=notification_id)
     version = await drafts.current_version(db, notification)
-    used, subject, text, _ = await render_preview(db, clock=clock, actor=actor, key=incident.id,
+    used, subject, text, _ = await outbox.preview(db, now=clock.now(), actor=actor, key=incident.id,
                                                   notification_id=notification_id, locale=locale,
                                                   renderer=renderer)
     counts = await outbox.state_counts(db, notification_id)
@@ -182,8 +159,6 @@ class NotificationPages(Controller):
     async def create(self, request: Request[Any, Any, Any], db: Db, clock: Now, actor: Who,
                      key: FromPath[str]) -> Response[Any]:
         ref = str((await request.form()).get("obligation", ""))
-        # Decide on obligations brought up to date, as the list the button was on was.
-        await services.obligations_of(db, clock=clock, actor=actor, key=key)
         try:
             created = await drafts.create_draft(db, clock=clock, actor=actor, key=key, ref=ref)
         except DomainError as exc:
@@ -232,7 +207,7 @@ class NotificationPages(Controller):
     async def preview(self, db: Db, clock: Now, actor: Who, templates: Templates,
                       key: FromPath[str], notification_id: FromPath[int],
                       locale: LocaleQuery = "en") -> Response[str]:
-        _, _, _, html = await render_preview(db, clock=clock, actor=actor, key=key,
+        _, _, _, html = await outbox.preview(db, now=clock.now(), actor=actor, key=key,
                                              notification_id=notification_id, locale=locale,
                                              renderer=templates)
         return sandboxed(html)

@@ -25,7 +25,10 @@ PEOPLE = ("external_id,email,name,locale,country,region,system,categories,first_
           "c-3,,Carla Ruiz,es,ES,,crm,contact,,\n")
 
 
-async def affected_incident(client: httpx.AsyncClient, people: dict[str, Person]) -> str:
+async def affected_incident(client: httpx.AsyncClient, people: dict[str, Person],
+                            **incident: Any) -> str:
+    """An incident (`incident` overrides its fields) with three affected people, one without
+    an address, and its obligations computed."""
     admin, responder = people["admin"], people["responder"]
     assert (await client.put("/api/v1/organisation", json=PROFILE, headers=admin.headers)
             ).status_code == 200
@@ -33,8 +36,10 @@ async def affected_incident(client: httpx.AsyncClient, people: dict[str, Person]
     imported = await client.post("/api/v1/subjects/import", content=PEOPLE.encode(),
                                  headers={**admin.headers, "content-type": "text/csv"})
     assert imported.json()["imported"] == 3, imported.text
-    reference = str((await client.post("/api/v1/incidents", json=incident_body(),
-                                       headers=responder.headers)).json()["reference"])
+    created = await client.post("/api/v1/incidents", json=incident_body(**incident),
+                                headers=responder.headers)
+    assert created.status_code == 201, created.text
+    reference = str(created.json()["reference"])
     await client.put(f"/api/v1/incidents/{reference}/scope", json={}, headers=responder.headers)
     assert (await client.post(f"/api/v1/incidents/{reference}/affected",
                               headers=responder.headers)).status_code == 201

@@ -22,9 +22,10 @@ from incident.clock import FixedClock
 from incident.db import create_engine, session_factory
 from notifications import reminders
 from notifications.mailer import pool_from_url
-from notifications.models import CapturedMessage, Delivery, Reminder
+from notifications.models import CapturedMessage, Delivery, Reminder, SchedulerLease
 from notifications.outbox import CaptureTransport, Dispatcher
 from notifications.render import renderer
+from notifications.scheduler import Ticker
 from tests.conftest import START, Person, incident_body
 from tests.notifications.test_incident_obligations import PROFILE
 from tests.smtp_server import SmtpServer, smtp_server_fixture  # noqa: F401  (fixture)
@@ -249,3 +250,39 @@ async def test_killed_during_a_tick_nothing_is_lost_or_doubled(
     per_id = collections.Counter(m.message_id for m in smtp_server.messages)
     assert set(per_id) == {d.message_id for d in delivered}  # nobody missed
     assert sum(n - 1 for n in per_id.values()) <= in_flight
+
+
+async def test_a_notification_whose_deliveries_keep_failing_is_escalated_once_a_day(
+        client: httpx.AsyncClient, people: dict[str, Person], engine: AsyncEngine,
+        clock: FixedClock) -> None:
+    from tests.notifications.test_outbox_faults import sending
+
+    await sending(client, people, ["a@example.com", "b@example.com", "c@example.com"])
+    async with session_factory(engine)() as db:
+        stuck = (await db.exec(select(Delivery).where(Delivery.address == "b@example.com"))).one()
+        stuck.state, stuck.attempts, stuck.last_reply = "retry", 3, "451 4.3.0 mailbox busy"
+        db.add(stuck)
+        await db.commit()
+    await reminders.plan(engine, clock)
+    await reminders.plan(engine, clock)
+    failing = [r for r in await all_reminders(engine) if r.kind == "delivery_failing"]
+    assert len(failing) == 1
+    assert failing[0].detail == {"ref": "gdpr/data-subjects", "failing": 1, "total": 3,
+                                 "last_error": "451 4.3.0 mailbox busy"}
+
+
+@pytest.mark.parametrize("lane", ["sqlite"])
+async def test_tickers_renew_their_lease_now_and_then_not_on_every_job(
+        engine: AsyncEngine, clock: FixedClock) -> None:
+    first = Ticker([], engine=engine, clock=clock, worker="host:1")
+    second = Ticker([], engine=engine, clock=clock, worker="host:2")
+    assert await first.may_tick() and not await second.may_tick()
+    clock.advance(timedelta(seconds=30))
+    assert await first.may_tick()  # still well inside its lease: no write
+    async with session_factory(engine)() as db:
+        lease = await db.get(SchedulerLease, "ticker")
+    assert lease is not None and lease.expires_at == START + timedelta(seconds=90)
+    clock.advance(timedelta(seconds=20))
+    assert await first.may_tick()  # past half its lease: renewed
+    clock.advance(timedelta(seconds=100))  # the first process died
+    assert await second.may_tick() and not await first.may_tick()

@@ -21,10 +21,10 @@ from notifications import reminders
 from notifications.agenda import describe, lateness_words
 from notifications.models import Reminder
 from notifications.web import SANDBOX_POLICY, edited_fields
-from tests.conftest import Person, incident_body, make_person
+from tests.conftest import Person, make_person
 from tests.incident.test_containment_web import Browser, signed_in
-from tests.notifications.test_incident_obligations import PROFILE
-from tests.notifications.test_outbox import PEOPLE, dispatcher
+from tests.notifications.test_outbox import affected_incident as outbox_incident
+from tests.notifications.test_outbox import dispatcher
 
 SCRIPT = "<script>alert(1)</script>"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
@@ -58,23 +58,8 @@ def sandboxed(response: httpx.Response) -> None:
 
 
 async def affected_incident(client: httpx.AsyncClient, people: dict[str, Person]) -> str:
-    """An incident whose title and description carry markup and template code, with three
-    affected people (one without an address) and its obligations computed."""
-    admin, responder = people["admin"], people["responder"]
-    assert (await client.put("/api/v1/organisation", json=PROFILE, headers=admin.headers)
-            ).status_code == 200
-    await client.put("/api/v1/systems/crm", json={"name": "CRM"}, headers=admin.headers)
-    imported = await client.post("/api/v1/subjects/import", content=PEOPLE.encode(),
-                                 headers={**admin.headers, "content-type": "text/csv"})
-    assert imported.json()["imported"] == 3, imported.text
-    created = await client.post("/api/v1/incidents", headers=responder.headers,
-                                json=incident_body(title=TITLE, description=DESCRIPTION))
-    assert created.status_code == 201, created.text
-    reference = str(created.json()["reference"])
-    await client.put(f"/api/v1/incidents/{reference}/scope", json={}, headers=responder.headers)
-    assert (await client.post(f"/api/v1/incidents/{reference}/affected",
-                              headers=responder.headers)).status_code == 201
-    return reference
+    """The outbox tests' incident, its title and description carrying markup and template code."""
+    return await outbox_incident(client, people, title=TITLE, description=DESCRIPTION)
 
 
 @pytest.fixture
