@@ -38,11 +38,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import text
 
-from incident import affected, auth, services, subjects
-from incident.clock import FixedClock
-from incident.db import create_engine, session_factory, upgrade
-from incident.inventory import Format, categories_mask
-from incident.schemas import IncidentCreate, Scope
+from incident.affected import service as affected
+from incident.affected.schemas import Scope
+from incident.inventory import service as subjects
+from incident.inventory.rules import Format, categories_mask
+from incident.kernel import auth
+from incident.kernel.clock import FixedClock
+from incident.kernel.db import create_engine, session_factory, upgrade
+from incident.lifecycle import service as incident_service
+from incident.lifecycle.schemas import IncidentCreate
 
 ACTOR = auth.cli_actor("bench")
 SYSTEMS = ["crm", "shop", "billing", "support", "newsletter"]
@@ -234,9 +238,9 @@ async def compare_compute(url: str, rounds: int) -> tuple[list[float], list[floa
             if postgresql:
                 await conn.execute(text("ANALYZE"))
         async with sessions() as db:
-            incident = await services.create_incident(
+            incident = await incident_service.create_incident(
                 db, clock=clock, actor=ACTOR,
-                rules=services.Rules(zone=ZoneInfo("UTC"), skew=timedelta(minutes=5)),
+                rules=incident_service.Rules(zone=ZoneInfo("UTC"), skew=timedelta(minutes=5)),
                 data=IncidentCreate(title="Benchmark", kind="unauthorized_access",
                                     detected_at=NOW, aware_at=NOW))
         async with sessions() as db:

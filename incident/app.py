@@ -1,13 +1,12 @@
-"""The composition root: `create_app` assembles settings, clock, database and routes."""
+"""The composition root of the web service: `create_app` assembles settings, clock, database,
+the kernel's middleware, and the routes every registered plugin contributes."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
-from litestar import Litestar, Request, Response, Router
+from litestar import Litestar, Request, Response
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
@@ -19,51 +18,34 @@ from litestar.template import TemplateConfig
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from incident import api, api_inventory, web, web_containment
-from incident.access import AccessMiddleware, handler_permission, is_public, security_headers
-from incident.auth import Actor
-from incident.clock import Clock, SystemClock
-from incident.db import check_schema, create_engine, session_factory
-from incident.errors import Unauthenticated, problem_response, to_problem
-from incident.logs import request_id_middleware
-from incident.runbooks import Catalogue, load_catalogue
-from incident.services import Rules
-from incident.settings import Settings
-from notifications import scheduler
-from notifications import web as notification_pages
-from notifications.api import NotificationController, ObligationController
-from notifications.render import renderer as email_renderer
-
-REPOSITORY = Path(__file__).resolve().parent.parent
-
-
-def templates_dir(settings: Settings) -> Path:
-    """BREACH_TEMPLATES_DIR, else the templates/ folder beside the packages (a source checkout)."""
-    return settings.templates_dir or REPOSITORY / "templates"
-
-
-def runbooks_dir(settings: Settings) -> Path:
-    """BREACH_RUNBOOKS_DIR, else the runbooks/ folder beside the packages (a source checkout)."""
-    return settings.runbooks_dir or REPOSITORY / "runbooks"
+from incident.accounts import service as accounts
+from incident.kernel import pages
+from incident.kernel.access import AccessMiddleware, handler_permission, is_public, security_headers
+from incident.kernel.auth import Actor
+from incident.kernel.clock import Clock, SystemClock
+from incident.kernel.db import check_schema, create_engine, session_factory
+from incident.kernel.errors import Unauthenticated
+from incident.kernel.health import HealthController
+from incident.kernel.logs import request_id_middleware
+from incident.kernel.plugins import WebContext, WebParts, load, plugins
+from incident.kernel.problems import problem_response, to_problem
+from incident.kernel.settings import Settings, templates_dir
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None,
-               engine: AsyncEngine | None = None, catalogue: Catalogue | None = None) -> Litestar:
+               engine: AsyncEngine | None = None, catalogue: Any = None) -> Litestar:
     """Build the web application. Nothing here runs at import; tests pass their own clock.
 
     A broken runbook folder raises RunbookError here: the service does not start on it.
     """
     clock = clock or SystemClock()
-    runbook_catalogue = catalogue if catalogue is not None else load_catalogue(runbooks_dir(settings))
     engine = engine or create_engine(settings.effective_database_url)
     sessions = session_factory(engine)
-    rules = Rules(zone=settings.zone, skew=timedelta(seconds=settings.clock_skew_seconds))
     templates = templates_dir(settings)
-    mail_templates = email_renderer(templates)
-    pages = web.environment(templates / "web", settings.zone)
-    # The Mailbox holds what the embedded capture kept: only worth a link when it is in use.
-    pages.globals["mail_captured"] = not settings.smtp_url
-    running: list[tuple[scheduler.Ticker, scheduler.Transport]] = []
+    environment = pages.environment(templates / "web", settings.zone)
+    context = WebContext(settings=settings, clock=clock, engine=engine, pages=environment,
+                         catalogue=catalogue)
+    parts: list[WebParts] = [load(p.web)(context) for p in plugins() if p.web]
 
     async def provide_db() -> AsyncIterator[AsyncSession]:
         async with sessions() as db:
@@ -75,55 +57,39 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
             raise Unauthenticated("sign in, or send an API token")
         return actor
 
-    async def on_startup() -> None:
+    async def check_database() -> None:
         await check_schema(engine)
-        if settings.scheduler:
-            transport = scheduler.transport_for(settings, engine, clock)
-            ticker = scheduler.Ticker(scheduler.jobs(engine, settings, clock, mail_templates,
-                                                     transport), engine=engine, clock=clock)
-            running.append((ticker, transport))
-            ticker.start()
 
-    async def on_shutdown() -> None:
-        for ticker, transport in running:
-            ticker.shutdown()
-            await scheduler.close(transport)
+    async def close_database() -> None:
         await engine.dispose()
 
     def handle_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-        if web.wants_html(request):
-            return web.error_page(request, exc, to_problem(exc))
+        if pages.wants_html(request):
+            return pages.error_page(request, exc, to_problem(exc))
         return problem_response(request, exc)
 
+    dependencies: dict[str, Provide] = {
+        "db": Provide(provide_db),
+        "actor": Provide(provide_actor, sync_to_thread=False),
+        "clock": Provide(lambda: clock, sync_to_thread=False),
+        "engine": Provide(lambda: engine, sync_to_thread=False),
+        "settings": Provide(lambda: settings, sync_to_thread=False),
+    }
+    state: dict[str, Any] = {"settings": settings}
+    for part in parts:
+        dependencies.update(part.dependencies)
+        state.update(part.state)
     app = Litestar(
-        route_handlers=[*api.API_CONTROLLERS, api_inventory.InventoryController,
-                        ObligationController, NotificationController,
-                        *web.WEB_CONTROLLERS, *notification_pages.WEB_CONTROLLERS,
-                        web_containment.ContainmentPages,
-                        # Evidence files may be far larger than any JSON body or form.
-                        Router(path="/", route_handlers=[api.EvidenceController,
-                                                         web_containment.EvidencePages],
-                               request_max_body_size=settings.evidence_max_bytes + 65_536),
-                        Router(path="/", route_handlers=[api_inventory.SubjectImportController],
-                               request_max_body_size=settings.import_max_bytes),
+        route_handlers=[HealthController, *(h for part in parts for h in part.route_handlers),
                         create_static_files_router(path="/static",
                                                    directories=[templates / "web" / "static"],
                                                    include_in_schema=False)],
-        dependencies={
-            "db": Provide(provide_db),
-            "actor": Provide(provide_actor, sync_to_thread=False),
-            "clock": Provide(lambda: clock, sync_to_thread=False),
-            "rules": Provide(lambda: rules, sync_to_thread=False),
-            "engine": Provide(lambda: engine, sync_to_thread=False),
-            "settings": Provide(lambda: settings, sync_to_thread=False),
-            "catalogue": Provide(lambda: runbook_catalogue, sync_to_thread=False),
-            "templates": Provide(lambda: mail_templates, sync_to_thread=False),
-        },
+        dependencies=dependencies,
         middleware=[request_id_middleware, security_headers(hsts=settings.secure_cookies),
-                    AccessMiddleware(sessions=sessions, clock=clock,
-                                     secret_key=settings.secret_key)],
+                    AccessMiddleware(sessions=sessions, clock=clock, secret_key=settings.secret_key,
+                                     credentials=accounts)],
         exception_handlers={Exception: handle_error},
-        template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(pages)),
+        template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(environment)),
         openapi_config=OpenAPIConfig(
             title="Breachdesk", version="1", path="/schema",
             render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()],
@@ -132,11 +98,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
                                          description="an API token from `breach tokens create`")}),
             security=[{"bearer": []}]),
         request_max_body_size=settings.max_body_bytes,
-        on_startup=[on_startup],
-        on_shutdown=[on_shutdown],
-        state=State({"settings": settings}),
+        on_startup=[check_database, *(f for part in parts for f in part.on_startup)],
+        on_shutdown=[*(f for part in parts for f in part.on_shutdown), close_database],
+        state=State(state),
         debug=False,
-        logging_config=None,  # the process owner configures logging (see logs.py)
+        logging_config=None,  # the process owner configures logging (see kernel/logs.py)
     )
     _refuse_unguarded_routes(app)
     return app
@@ -153,4 +119,3 @@ def _refuse_unguarded_routes(app: Litestar) -> None:
                 continue
             if handler_permission(handler) is None:
                 raise RuntimeError(f"route {route.path} has no permission guard")
-

@@ -22,12 +22,13 @@ from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from incident import accounts, auth
+from incident.accounts import service as accounts
+from incident.accounts.models import User
 from incident.app import create_app
-from incident.clock import FixedClock
-from incident.db import create_engine, session_factory, upgrade
-from incident.models import User
-from incident.settings import Settings
+from incident.kernel import auth
+from incident.kernel.clock import FixedClock
+from incident.kernel.db import create_engine, session_factory, upgrade
+from incident.kernel.settings import Settings
 from tests import pgcluster
 
 START = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)

@@ -443,7 +443,7 @@ def test_exposed_port_is_the_served_port(final: Stage) -> None:
 
 
 def test_volume_holds_the_var_dir_and_the_user_owns_it(final: Stage, monkeypatch: pytest.MonkeyPatch) -> None:
-    from incident.settings import Settings
+    from incident.kernel.settings import Settings
 
     var_dir = final.env.get("BREACH_VAR_DIR")
     assert var_dir and var_dir.startswith("/"), "the final stage sets no absolute BREACH_VAR_DIR"
@@ -473,8 +473,7 @@ def breach_dirs(final: Stage) -> dict[str, str]:
 
 def test_breach_settings_in_the_image_are_settings_the_app_reads(
         final: Stage, monkeypatch: pytest.MonkeyPatch) -> None:
-    from incident.app import templates_dir
-    from incident.settings import Settings
+    from incident.kernel.settings import Settings, templates_dir
 
     names = [k for k in final.env if k.startswith("BREACH_")]
     assert names, "the final stage sets no BREACH_* settings"
@@ -506,7 +505,7 @@ def test_runtime_stage_fills_each_directory_setting_and_copies_nothing_else(fina
 
 
 def test_shipped_folders_hold_what_the_app_loads(final: Stage) -> None:
-    from incident.runbooks import load_catalogue
+    from incident.containment.runbooks import load_catalogue
 
     sources = {c.dest: c.sources for c in final.copies if "from" not in c.flags}
     templates = sources[posixpath.normpath(final.env["BREACH_TEMPLATES_DIR"])]
@@ -542,7 +541,7 @@ def health_server() -> Iterator[tuple[int, type[_Health]]]:
 
 
 def test_healthcheck_asks_health_with_python_only(final: Stage) -> None:
-    from incident.access import PUBLIC_PATHS
+    from incident.kernel.access import PUBLIC_PATHS
 
     check = final.last("HEALTHCHECK")
     assert check is not None, "the final stage has no HEALTHCHECK"

@@ -8,10 +8,10 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
-from incident import models  # noqa: F401  (registers the tables)
-from incident.db import create_engine
-from notifications import models as notification_models  # noqa: F401  (and these)
+from incident.kernel.db import create_engine
+from incident.kernel.plugins import import_models
 
+import_models()  # every plugin's tables, for autogenerate
 target_metadata = SQLModel.metadata
 
 

@@ -12,12 +12,12 @@ from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
-from incident import accounts
-from incident.access import handler_permission, is_public
-from incident.auth import Permission, Role, secret_digest
-from incident.clock import FixedClock
-from incident.db import session_factory
-from incident.models import ApiToken
+from incident.accounts import service as accounts
+from incident.accounts.models import ApiToken
+from incident.kernel.access import handler_permission, is_public
+from incident.kernel.auth import Permission, Role, secret_digest
+from incident.kernel.clock import FixedClock
+from incident.kernel.db import session_factory
 from tests.conftest import CONSOLE, Person, incident_body, make_person
 
 P = Permission
@@ -145,7 +145,7 @@ def test_every_route_has_the_intended_guard(app: Litestar) -> None:
 
 
 def test_roles_grant_the_intended_permissions() -> None:
-    from incident.auth import PERMISSIONS
+    from incident.kernel.auth import PERMISSIONS
 
     assert {role: set(perms) for role, perms in PERMISSIONS.items()} == ROLE_CAN
 

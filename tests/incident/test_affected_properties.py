@@ -22,13 +22,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import select
 
-from incident import affected, services, subjects
-from incident.clock import FixedClock
-from incident.db import create_engine, session_factory
-from incident.inventory import CATEGORY_BITS, Format, categories_mask, category_names, epoch, overlaps
-from incident.lifecycle import DataCategory
-from incident.models import AffectedSubject
-from incident.schemas import IncidentCreate, Scope
+from incident.affected import service as affected
+from incident.affected.models import AffectedSubject
+from incident.affected.schemas import Scope
+from incident.inventory import service as subjects
+from incident.inventory.rules import CATEGORY_BITS, Format, categories_mask, category_names, epoch, overlaps
+from incident.kernel.clock import FixedClock
+from incident.kernel.db import create_engine, session_factory
+from incident.kernel.vocabulary import DataCategory
+from incident.lifecycle import service as incident_service
+from incident.lifecycle.schemas import IncidentCreate
 from tests import pgcluster
 from tests.conftest import CONSOLE, START
 
@@ -155,9 +158,9 @@ async def scenario(url: str, rows: list[Holding], scope: Scope) -> None:
                 await subjects.import_subjects(db, clock=clock, actor=CONSOLE, fmt=Format.CSV,
                                                stream=io.BytesIO(csv_file(rows)), strict=True)
         async with sessions() as db:
-            incident = await services.create_incident(
+            incident = await incident_service.create_incident(
                 db, clock=clock, actor=CONSOLE,
-                rules=services.Rules(zone=ZoneInfo("UTC"), skew=timedelta(minutes=5)),
+                rules=incident_service.Rules(zone=ZoneInfo("UTC"), skew=timedelta(minutes=5)),
                 data=IncidentCreate(title="t", kind="other", detected_at=START, aware_at=START))
         async with sessions() as db:
             await affected.set_scope(db, clock=clock, actor=CONSOLE, key=incident.id, scope=scope)

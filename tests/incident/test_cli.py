@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from incident.db import head_revision
+from incident.kernel.db import head_revision
 
 BREACH = str(Path(sys.executable).with_name("breach"))
 Run = Callable[..., subprocess.CompletedProcess[str]]

@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from incident.app import REPOSITORY
-from incident.runbooks import load_runbook, runbook_digest
-from incident.schemas import ChecklistPublic, EvidencePublic, OverdueStepPublic, StepPublic
+from incident.containment.runbooks import load_runbook, runbook_digest
+from incident.containment.schemas import ChecklistPublic, EvidencePublic, OverdueStepPublic, StepPublic
+from incident.kernel.settings import REPOSITORY
 from tests.incident.test_cli import BREACH, environment, one_line_error
 
 ZONE = ZoneInfo("Europe/Warsaw")  # as `environment` sets BREACH_TIMEZONE

@@ -13,10 +13,10 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from incident.app import REPOSITORY, create_app
-from incident.clock import FixedClock
-from incident.runbooks import load_catalogue
-from incident.settings import Settings
+from incident.app import create_app
+from incident.containment.runbooks import load_catalogue
+from incident.kernel.clock import FixedClock
+from incident.kernel.settings import REPOSITORY, Settings
 from tests.conftest import Person, client_for, incident_body
 
 AWARE = "2026-03-10T09:30:00Z"

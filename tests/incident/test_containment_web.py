@@ -15,11 +15,11 @@ import pytest
 from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from incident import auth
 from incident.app import create_app
-from incident.auth import Permission, Role
-from incident.clock import FixedClock
-from incident.settings import Settings
+from incident.kernel import auth
+from incident.kernel.auth import Permission, Role
+from incident.kernel.clock import FixedClock
+from incident.kernel.settings import Settings
 from tests.conftest import Person, client_for, incident_body
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

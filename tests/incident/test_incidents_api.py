@@ -11,9 +11,10 @@ from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
-from incident.clock import FixedClock
-from incident.db import session_factory
-from incident.models import Incident, TimelineEvent
+from incident.kernel.clock import FixedClock
+from incident.kernel.db import session_factory
+from incident.lifecycle.models import Incident
+from incident.timeline.models import TimelineEvent
 from tests.conftest import Person, incident_body
 
 Client = httpx.AsyncClient

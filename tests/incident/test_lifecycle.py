@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from incident.lifecycle import (
+from incident.lifecycle.rules import (
     TRANSITIONS,
     ReasonRequired,
     Status,

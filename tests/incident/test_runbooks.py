@@ -15,8 +15,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from incident.lifecycle import Kind
-from incident.runbooks import (
+from incident.containment.runbooks import (
     DECIDE_NOTIFIABLE,
     LEGAL_CLOCK,
     MAX_DUE,
@@ -36,6 +35,7 @@ from incident.runbooks import (
     step_due_at,
     suggest_runbooks,
 )
+from incident.lifecycle.rules import Kind
 
 SHIPPED = Path(__file__).resolve().parents[2] / "runbooks"
 SHIPPED_FILES = sorted(SHIPPED.glob("*.yaml"))

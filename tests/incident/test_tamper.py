@@ -10,7 +10,7 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from incident.db import is_postgresql
+from incident.kernel.db import is_postgresql
 from tests.conftest import Person, incident_body
 
 

@@ -10,14 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from incident.timeline import (
-    GENESIS,
-    Link,
-    canonical_json,
-    format_instant,
-    next_link,
-    verify_chain,
-)
+from incident.timeline.rules import GENESIS, Link, canonical_json, format_instant, next_link, verify_chain
 
 T0 = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
 

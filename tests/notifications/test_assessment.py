@@ -9,8 +9,8 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from incident.lifecycle import DataCategory
-from notifications.assessment import (
+from incident.kernel.vocabulary import DataCategory
+from notifications.obligations.assessment import (
     Assessment,
     AssessmentInput,
     Availability,

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
-from notifications.deadlines import (
+from notifications.obligations.deadlines import (
     AfterYearEndRule,
     BusinessDaysRule,
     CalendarDaysRule,

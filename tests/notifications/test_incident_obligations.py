@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from incident.clock import FixedClock
+from incident.kernel.clock import FixedClock
 from tests.conftest import Person, incident_body
 
 PROFILE = {"name": "Example GmbH", "country": "DE", "timezone": "Europe/Berlin",

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from notifications.mailer import (
+from notifications.delivery.mailer import (
     Outcome,
     RateLimiter,
     SmtpPool,

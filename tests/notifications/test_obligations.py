@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from notifications.obligations import (
+from notifications.obligations.engine import (
     Facts,
     FactsError,
     ObligationResult,
@@ -17,7 +17,7 @@ from notifications.obligations import (
     facts_from_json,
     results_to_json,
 )
-from notifications.regimes import Catalogue, load_regimes
+from notifications.obligations.regimes import Catalogue, load_regimes
 
 REGIMES: Catalogue = load_regimes()
 

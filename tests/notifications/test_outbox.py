@@ -10,12 +10,12 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
-from incident.app import REPOSITORY
-from incident.clock import FixedClock
-from incident.db import session_factory
-from notifications.models import CapturedMessage
-from notifications.outbox import CaptureTransport, Dispatcher
-from notifications.render import renderer
+from incident.kernel.clock import FixedClock
+from incident.kernel.db import session_factory
+from incident.kernel.settings import REPOSITORY
+from notifications.delivery.models import CapturedMessage
+from notifications.delivery.outbox import CaptureTransport, Dispatcher
+from notifications.drafting.render import renderer
 from tests.conftest import Person, incident_body, make_person
 from tests.notifications.test_incident_obligations import PROFILE
 

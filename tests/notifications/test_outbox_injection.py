@@ -6,11 +6,11 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from incident.app import REPOSITORY
-from incident.clock import FixedClock
-from notifications.mailer import pool_from_url
-from notifications.outbox import Dispatcher
-from notifications.render import renderer
+from incident.kernel.clock import FixedClock
+from incident.kernel.settings import REPOSITORY
+from notifications.delivery.mailer import pool_from_url
+from notifications.delivery.outbox import Dispatcher
+from notifications.drafting.render import renderer
 from tests.conftest import Person, incident_body
 from tests.notifications.test_incident_obligations import PROFILE
 from tests.smtp_server import SmtpServer, smtp_server_fixture  # noqa: F401  (fixture)

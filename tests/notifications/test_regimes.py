@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from notifications.deadlines import BusinessDaysRule, UndueDelayRule
-from notifications.regimes import (
+from notifications.obligations.deadlines import BusinessDaysRule, UndueDelayRule
+from notifications.obligations.regimes import (
     REGIMES_DIR,
     MetTrigger,
     RegimeError,

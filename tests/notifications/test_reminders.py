@@ -17,15 +17,19 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
-from incident.app import REPOSITORY
-from incident.clock import FixedClock
-from incident.db import create_engine, session_factory
-from notifications import reminders
-from notifications.mailer import pool_from_url
-from notifications.models import CapturedMessage, Delivery, Reminder, SchedulerLease
-from notifications.outbox import CaptureTransport, Dispatcher
-from notifications.render import renderer
-from notifications.scheduler import Ticker
+from incident.kernel.clock import FixedClock
+from incident.kernel.db import create_engine, session_factory
+from incident.kernel.settings import REPOSITORY
+from notifications.delivery.mailer import pool_from_url
+from notifications.delivery.models import CapturedMessage
+from notifications.delivery.outbox import CaptureTransport, Dispatcher
+from notifications.drafting.models import Delivery
+from notifications.drafting.render import renderer
+from notifications.reminders import service as reminders
+from notifications.reminders.models import Reminder
+from notifications.scheduler import ticker as ticker
+from notifications.scheduler.models import SchedulerLease
+from notifications.scheduler.ticker import Ticker
 from tests.conftest import START, Person, incident_body
 from tests.notifications.test_incident_obligations import PROFILE
 from tests.smtp_server import SmtpServer, smtp_server_fixture  # noqa: F401  (fixture)
@@ -128,7 +132,7 @@ async def test_met_obligations_and_unknown_kinds_never_fire(
     assert parked.state == "parked" and "unknown kind" in (parked.note or "")
     authority = [r for r in rows.values() if r.detail.get("ref") == "gdpr/authority"]
     assert authority and {r.state for r in authority} == {"obsolete"}
-    upcoming = await reminders.upcoming(engine, clock)
+    upcoming = await ticker.upcoming(engine, clock)
     assert upcoming["parked"][0]["key"] == "old|renamed_kind|1"
 
 
@@ -147,12 +151,12 @@ async def test_overdue_steps_are_reminded(client: httpx.AsyncClient, people: dic
 async def test_on_sqlite_one_process_ticks_and_another_says_so(
         engine: AsyncEngine, clock: FixedClock) -> None:
     ttl = timedelta(seconds=90)
-    assert await reminders.hold_ticker(engine, clock, "host:1", ttl) is None
-    assert await reminders.hold_ticker(engine, clock, "host:2", ttl) == "host:1"
-    assert (await reminders.upcoming(engine, clock))["sqlite_ticker"]["holder"] == "host:1"
-    assert await reminders.hold_ticker(engine, clock, "host:1", ttl) is None
+    assert await ticker.hold_ticker(engine, clock, "host:1", ttl) is None
+    assert await ticker.hold_ticker(engine, clock, "host:2", ttl) == "host:1"
+    assert (await ticker.upcoming(engine, clock))["sqlite_ticker"]["holder"] == "host:1"
+    assert await ticker.hold_ticker(engine, clock, "host:1", ttl) is None
     clock.advance(timedelta(seconds=91))  # the first one died
-    assert await reminders.hold_ticker(engine, clock, "host:2", ttl) is None
+    assert await ticker.hold_ticker(engine, clock, "host:2", ttl) is None
 
 
 @pytest.mark.parametrize("lane", ["postgresql"])

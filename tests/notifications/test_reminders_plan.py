@@ -6,8 +6,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from notifications.models import IncidentObligation
-from notifications.reminders import obligation_reminders
+from notifications.obligations.models import IncidentObligation
+from notifications.reminders.service import obligation_reminders
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

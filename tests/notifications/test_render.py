@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from jinja2.exceptions import SecurityError
 
-from notifications.render import (
+from notifications.drafting.render import (
     SUBJECT_LIMIT,
     Rendered,
     Renderer,

@@ -15,12 +15,12 @@ from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
-from incident.clock import FixedClock
-from incident.db import session_factory, transaction
-from notifications import reminders
-from notifications.agenda import describe, lateness_words
-from notifications.models import Reminder
-from notifications.web import SANDBOX_POLICY, edited_fields
+from incident.kernel.clock import FixedClock
+from incident.kernel.db import session_factory, transaction
+from notifications.drafting.pages import SANDBOX_POLICY, edited_fields
+from notifications.reminders import service as reminders
+from notifications.reminders.models import Reminder
+from notifications.scheduler.agenda import describe, lateness_words
 from tests.conftest import Person, make_person
 from tests.incident.test_containment_web import Browser, signed_in
 from tests.notifications.test_outbox import affected_incident as outbox_incident

@@ -27,9 +27,9 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
 
-from incident.auth import Role
-from incident.clock import FixedClock
-from incident.db import create_engine
+from incident.kernel.auth import Role
+from incident.kernel.clock import FixedClock
+from incident.kernel.db import create_engine
 from tests.conftest import Person, make_person
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from incident.auth import PERMISSIONS, Permission, Role
-from incident.web import filesize
+from incident.kernel.auth import PERMISSIONS, Permission, Role
+from incident.kernel.pages import filesize
 from tests.conftest import Person
 from tests.web.conftest import CHROMIUM, Console, Server
 

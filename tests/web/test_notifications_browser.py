@@ -15,8 +15,8 @@ from email.message import EmailMessage
 import pytest
 from playwright.sync_api import Dialog, Page, expect
 
-from incident.db import create_engine, session_factory, transaction
-from notifications.models import CapturedMessage
+from incident.kernel.db import create_engine, session_factory, transaction
+from notifications.delivery.models import CapturedMessage
 from tests.conftest import Person
 from tests.web.conftest import CHROMIUM, Console, Server
 from tests.web.test_containment_browser import incident_aware_hours_ago, sign_in, unlabelled_controls

@@ -1,0 +1,45 @@
+"""incident.accounts.api (split; docstring to write)."""
+
+from __future__ import annotations
+
+from litestar import Controller, delete, get, post
+from litestar.params import FromPath, JSONBody
+from litestar.status_codes import HTTP_201_CREATED
+
+from incident.accounts import service as accounts
+from incident.accounts.schemas import TokenCreate, TokenCreated, TokenPublic, UserPublic
+from incident.kernel.access import requires
+from incident.kernel.auth import Permission
+from incident.kernel.injected import Db, Now, Who
+
+
+class AccountController(Controller):
+    path = "/api/v1"
+    tags = ["accounts"]
+
+    @get("/me", guards=[requires(Permission.SELF_SERVICE)])
+    async def me(self, db: Db, actor: Who) -> UserPublic:
+        user = await accounts.user_by_email(db, actor.label)
+        return UserPublic.model_validate(user)
+
+    @get("/users", guards=[requires(Permission.MANAGE_USERS)])
+    async def list_users(self, db: Db, actor: Who) -> list[UserPublic]:
+        return [UserPublic.model_validate(u) for u in await accounts.list_users(db, actor=actor)]
+
+    @get("/tokens", guards=[requires(Permission.SELF_SERVICE)])
+    async def list_tokens(self, db: Db, actor: Who) -> list[TokenPublic]:
+        tokens = await accounts.list_tokens(db, actor=actor)
+        return [TokenPublic.model_validate(t) for t in tokens]
+
+    @post("/tokens", guards=[requires(Permission.SELF_SERVICE)], status_code=HTTP_201_CREATED)
+    async def create_token(self, db: Db, clock: Now, actor: Who,
+                           data: JSONBody[TokenCreate]) -> TokenCreated:
+        token, secret = await accounts.create_token(db, clock=clock, actor=actor, email=None,
+                                                    name=data.name)
+        return TokenCreated(**TokenPublic.model_validate(token).model_dump(), token=secret)
+
+    @delete("/tokens/{token_id:int}", guards=[requires(Permission.SELF_SERVICE)], status_code=200)
+    async def revoke_token(self, db: Db, clock: Now, actor: Who,
+                           token_id: FromPath[int]) -> TokenPublic:
+        token = await accounts.revoke_token(db, clock=clock, actor=actor, token_id=token_id)
+        return TokenPublic.model_validate(token)

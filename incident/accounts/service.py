@@ -1,0 +1,284 @@
+"""Use cases for people and their credentials: users, API tokens, sign-in and sessions.
+
+Changes land on the organisation's timeline chain, like incident changes on
+theirs. Secrets are returned once to the caller and only their hashes stored.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, update
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from incident.accounts.models import ApiToken, LoginThrottle, User, WebSession
+from incident.kernel import auth
+from incident.kernel.auth import Actor, Permission, Role
+from incident.kernel.clock import Clock
+from incident.kernel.db import transaction
+from incident.kernel.errors import Conflict, Invalid, NotFound, TooManyAttempts, Unauthenticated
+from incident.timeline.models import ORGANISATION_CHAIN
+from incident.timeline.service import append_event
+
+FREE_FAILURES = 5
+"""Failed sign-ins allowed before each further one blocks the address for a while."""
+MAX_BLOCK = timedelta(minutes=15)
+
+
+def user_actor(user: User, via: str) -> Actor:
+    assert user.id is not None
+    return Actor(label=user.email, role=Role(user.role), user_id=user.id, via=via)
+
+
+def _valid_email(email: str) -> str:
+    email = auth.normalise_email(email)
+    local, _, domain = email.partition("@")
+    if not local or not domain or " " in email or len(email) > 254 or "\n" in email:
+        raise Invalid.fields([("email", "is not an e-mail address")])
+    return email
+
+
+async def create_user(db: AsyncSession, *, clock: Clock, actor: Actor, email: str, role: str,
+                      name: str = "") -> tuple[User, str]:
+    """Create a user with a one-time password, returned once; they must change it at sign-in."""
+    auth.require(actor, Permission.MANAGE_USERS)
+    email = _valid_email(email)
+    try:
+        chosen = Role(role)
+    except ValueError:
+        raise Invalid.fields([("role", f"must be one of {', '.join(r.value for r in Role)}")]
+                             ) from None
+    password = auth.generate_password()
+    now = clock.now()
+    async with transaction(db):
+        if await _user_by_email(db, email) is not None:
+            raise Conflict(f"a user with the e-mail {email} already exists")
+        user = User(email=email, name=name.strip()[:200], role=chosen.value,
+                    password_hash=auth.hash_password(password), must_change_password=True,
+                    created_at=now)
+        db.add(user)
+        await db.flush()
+        await append_event(db, chain=ORGANISATION_CHAIN, at=now, actor=actor, kind="user_created",
+                           payload={"user_id": user.id, "role": chosen.value})
+    return user, password
+
+
+async def list_users(db: AsyncSession, *, actor: Actor) -> list[User]:
+    auth.require(actor, Permission.MANAGE_USERS)
+    return list((await db.exec(select(User).order_by(User.id))).all())  # type: ignore[arg-type]
+
+
+async def set_active(db: AsyncSession, *, clock: Clock, actor: Actor, email: str,
+                     active: bool) -> User:
+    """Disable or re-enable a user; disabling also ends their sessions (tokens stop working)."""
+    auth.require(actor, Permission.MANAGE_USERS)
+    now = clock.now()
+    async with transaction(db):
+        user = await _user_by_email(db, auth.normalise_email(email))
+        if user is None:
+            raise NotFound(f"no user with the e-mail {email}")
+        user.active = active
+        if not active:
+            await db.exec(delete(WebSession).where(WebSession.user_id == user.id))  # type: ignore[arg-type]
+        await append_event(db, chain=ORGANISATION_CHAIN, at=now, actor=actor,
+                           kind="user_enabled" if active else "user_disabled",
+                           payload={"user_id": user.id})
+    return user
+
+
+async def _user_by_email(db: AsyncSession, email: str) -> User | None:
+    query = select(User).where(User.email == email)
+    return (await db.exec(query)).one_or_none()
+
+
+async def user_by_email(db: AsyncSession, email: str) -> User | None:
+    return await _user_by_email(db, auth.normalise_email(email))
+
+
+async def change_password(db: AsyncSession, *, clock: Clock, actor: Actor, current: str,
+                          new: str) -> None:
+    problem = auth.password_problem(new)
+    if problem:
+        raise Invalid.fields([("new_password", problem)])
+    now = clock.now()
+    async with transaction(db):
+        user = await db.get(User, actor.user_id)
+        if user is None or not auth.verify_password(user.password_hash, current):
+            raise Invalid.fields([("current_password", "is not your current password")])
+        if current == new:
+            raise Invalid.fields([("new_password", "must differ from the current one")])
+        user.password_hash = auth.hash_password(new)
+        user.must_change_password = False
+        await append_event(db, chain=ORGANISATION_CHAIN, at=now, actor=actor,
+                           kind="password_changed", payload={"user_id": user.id})
+
+
+# --- API tokens -------------------------------------------------------------------------------
+
+async def create_token(db: AsyncSession, *, clock: Clock, actor: Actor, email: str | None,
+                       name: str) -> tuple[ApiToken, str]:
+    """A new API token for `email` (admins, or the console) or for the actor themself."""
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise Invalid.fields([("name", "must have 1 to 100 characters")])
+    now = clock.now()
+    secret = auth.generate_token()
+    async with transaction(db):
+        owner = await _token_owner(db, actor, email)
+        token = ApiToken(user_id=owner.id, name=name, prefix=secret[:10],  # type: ignore[arg-type]
+                         token_hash=auth.secret_digest(secret), created_at=now)
+        db.add(token)
+        await db.flush()
+        await append_event(db, chain=ORGANISATION_CHAIN, at=now, actor=actor,
+                           kind="token_created",
+                           payload={"token_id": token.id, "user_id": owner.id, "name": name})
+    return token, secret
+
+
+async def _token_owner(db: AsyncSession, actor: Actor, email: str | None) -> User:
+    if email is None or (actor.user_id is not None and email == actor.label):
+        auth.require(actor, Permission.SELF_SERVICE)
+        owner = await db.get(User, actor.user_id) if actor.user_id is not None else None
+    else:
+        auth.require(actor, Permission.MANAGE_USERS)
+        owner = await _user_by_email(db, auth.normalise_email(email))
+    if owner is None:
+        raise NotFound(f"no user with the e-mail {email}")
+    if not owner.active:
+        raise Conflict(f"the user {owner.email} is disabled")
+    return owner
+
+
+async def list_tokens(db: AsyncSession, *, actor: Actor, email: str | None = None,
+                      all_users: bool = False) -> list[ApiToken]:
+    query = select(ApiToken).order_by(ApiToken.id)  # type: ignore[arg-type]
+    if all_users or (email is not None and email != actor.label):
+        auth.require(actor, Permission.MANAGE_USERS)
+        if email is not None:
+            owner = await _user_by_email(db, auth.normalise_email(email))
+            if owner is None:
+                raise NotFound(f"no user with the e-mail {email}")
+            query = query.where(ApiToken.user_id == owner.id)
+    else:
+        auth.require(actor, Permission.SELF_SERVICE)
+        query = query.where(ApiToken.user_id == actor.user_id)
+    return list((await db.exec(query)).all())
+
+
+async def revoke_token(db: AsyncSession, *, clock: Clock, actor: Actor, token_id: int) -> ApiToken:
+    now = clock.now()
+    async with transaction(db):
+        token = await db.get(ApiToken, token_id)
+        if token is None or (token.user_id != actor.user_id and
+                             not actor.can(Permission.MANAGE_USERS)):
+            raise NotFound(f"no token {token_id}")
+        if token.user_id == actor.user_id:
+            auth.require(actor, Permission.SELF_SERVICE)
+        if token.revoked_at is None:
+            token.revoked_at = now
+            await append_event(db, chain=ORGANISATION_CHAIN, at=now, actor=actor,
+                               kind="token_revoked", payload={"token_id": token.id})
+    return token
+
+
+async def actor_for_token(db: AsyncSession, *, clock: Clock, secret: str) -> Actor | None:
+    """Who a bearer token belongs to, or None for an unknown, revoked or disabled one."""
+    if not secret.startswith(auth.TOKEN_PREFIX) or len(secret) > 200:
+        return None
+    query = (select(ApiToken, User).join(User, ApiToken.user_id == User.id)  # type: ignore[arg-type]
+             .where(ApiToken.token_hash == auth.secret_digest(secret)))
+    row = (await db.exec(query)).first()
+    if row is None:
+        return None
+    token, user = row
+    if token.revoked_at is not None or not user.active:
+        return None
+    now = clock.now()
+    # Recorded at most once a minute: a busy client should not turn every request into a write.
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+        token_id = token.id
+        await db.commit()  # end the read: SQLite cannot turn it into a write under contention
+        async with transaction(db):
+            await db.exec(update(ApiToken).where(ApiToken.id == token_id)  # type: ignore[arg-type]
+                          .values(last_used_at=now))
+    return user_actor(user, "token")
+
+
+# --- sign-in and sessions ---------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    cookie_secret: str
+    csrf_token: str
+    user: User
+
+
+async def sign_in(db: AsyncSession, *, clock: Clock, email: str, password: str,
+                  session_hours: int) -> SignedIn:
+    """Check a password under the throttle and open a session.
+
+    Unknown and known addresses take the same path and time, so sign-in does
+    not reveal who has an account.
+    """
+    email = auth.normalise_email(email)[:254]
+    now = clock.now()
+    async with transaction(db):
+        throttle = await db.get(LoginThrottle, email)
+        if throttle and throttle.blocked_until and throttle.blocked_until > now:
+            wait = int((throttle.blocked_until - now).total_seconds()) + 1
+            raise TooManyAttempts(f"too many failed sign-ins; try again in {wait} seconds",
+                                  retry_after=wait)
+        user = await _user_by_email(db, email)
+        ok = auth.verify_password(user.password_hash if user else auth.DUMMY_HASH, password)
+        if not ok or user is None or not user.active:
+            _record_failure(db, throttle, email, now)
+        else:
+            if throttle is not None:
+                await db.delete(throttle)
+            secret, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+            db.add(WebSession(id_hash=auth.secret_digest(secret), user_id=user.id,  # type: ignore[arg-type]
+                              csrf_token=csrf, created_at=now,
+                              expires_at=now + timedelta(hours=session_hours)))
+            await append_event(db, chain=ORGANISATION_CHAIN, at=now,
+                               actor=user_actor(user, "session"), kind="signed_in",
+                               payload={"user_id": user.id})
+            return SignedIn(secret, csrf, user)
+    raise Unauthenticated("the e-mail or password is wrong")
+
+
+def _record_failure(db: AsyncSession, throttle: LoginThrottle | None, email: str,
+                    now: datetime) -> None:
+    if throttle is None:
+        throttle = LoginThrottle(email=email, failures=0, last_failure_at=now)
+    throttle.failures += 1
+    throttle.last_failure_at = now
+    excess = throttle.failures - FREE_FAILURES
+    if excess >= 0:
+        throttle.blocked_until = now + min(timedelta(seconds=30 * 2**min(excess, 10)), MAX_BLOCK)
+    db.add(throttle)
+
+
+async def session_for(db: AsyncSession, *, clock: Clock, secret: str
+                      ) -> tuple[Actor, WebSession, User] | None:
+    query = (select(WebSession, User).join(User, WebSession.user_id == User.id)  # type: ignore[arg-type]
+             .where(WebSession.id_hash == auth.secret_digest(secret)))
+    row = (await db.exec(query)).first()
+    if row is None:
+        return None
+    session, user = row
+    if session.expires_at <= clock.now() or not user.active:
+        return None
+    return user_actor(user, "session"), session, user
+
+
+async def sign_out(db: AsyncSession, *, secret: str) -> None:
+    async with transaction(db):
+        await db.exec(delete(WebSession).where(
+            WebSession.id_hash == auth.secret_digest(secret)))  # type: ignore[arg-type]
+
+
+async def count_users(db: AsyncSession) -> int:
+    return int((await db.exec(select(func.count()).select_from(User))).one())

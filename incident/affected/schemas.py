@@ -1,0 +1,65 @@
+"""incident.affected.schemas (split; docstring to write)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from incident.kernel.schemas import Input, Instant, InventoryKey, ScopeEntry
+from incident.kernel.vocabulary import DataCategory
+
+
+class Scope(Input):
+    """Which holdings an incident exposed; every part left empty means "no restriction"."""
+
+    systems: list[InventoryKey] = Field(default_factory=list, max_length=1_000)
+    exposure_from: Instant | None = None
+    exposure_to: Instant | None = None
+    data_categories: list[DataCategory] = Field(default_factory=list, max_length=20)
+    include: list[ScopeEntry] = Field(default_factory=list, max_length=1_000_000,
+                                      description="external ids or e-mails affected whatever "
+                                                  "their holdings")
+    exclude: list[ScopeEntry] = Field(default_factory=list, max_length=1_000_000,
+                                      description="external ids or e-mails never affected")
+
+    def model_post_init(self, context: Any) -> None:
+        if (self.exposure_from is not None and self.exposure_to is not None
+                and self.exposure_from > self.exposure_to):
+            raise ValueError("exposure_from is after exposure_to")
+
+
+class AffectedSummary(BaseModel):
+    snapshot: int
+    total: int
+    by_jurisdiction: dict[str, int]
+    by_category: dict[str, int]
+    by_system: dict[str, int]
+    by_locale: dict[str, int]
+    by_source: dict[str, int]
+    unmatched: dict[str, int]
+    digest: str
+    computed_at: datetime
+    computed_by: str
+    scope: dict[str, Any]
+
+
+class AffectedComputed(AffectedSummary):
+    unmatched_entries: dict[str, list[str]]
+
+
+class AffectedPerson(BaseModel):
+    external_id: str
+    email: str | None
+    name: str | None
+    jurisdiction: str
+    locale: str
+    categories: list[str]
+
+
+class AffectedPage(BaseModel):
+    snapshot: int
+    total: int
+    items: list[AffectedPerson]
+    next_after: str | None

@@ -1,0 +1,83 @@
+"""Runbook steps on an incident: their states, what may follow what, progress. Pure rules."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from incident.containment.runbooks import Phase
+
+
+class StepState(StrEnum):
+    TODO = "todo"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    SKIPPED = "skipped"
+
+
+OPEN_STATES = frozenset({StepState.TODO, StepState.IN_PROGRESS})
+
+STEP_TRANSITIONS: Mapping[StepState, frozenset[StepState]] = {
+    StepState.TODO: frozenset({StepState.IN_PROGRESS, StepState.DONE, StepState.SKIPPED}),
+    StepState.IN_PROGRESS: frozenset({StepState.TODO, StepState.DONE, StepState.SKIPPED}),
+    # Reopening a finished step is allowed: the timeline keeps that it was finished before.
+    StepState.DONE: frozenset({StepState.IN_PROGRESS}),
+    StepState.SKIPPED: frozenset({StepState.TODO}),
+}
+
+
+class StepChangeRefused(Exception):
+    """A step change breaks a rule; `status` is the HTTP status it maps to."""
+
+    def __init__(self, message: str, *, status: int = 409, field: str | None = None) -> None:
+        super().__init__(message)
+        self.status, self.field = status, field
+
+
+def check_step_change(current: StepState, target: StepState, *, reason: str | None,
+                      evidence_required: bool, evidence_count: int) -> None:
+    """Raise unless the step may move from `current` to `target`.
+
+    Skipping needs a written reason, and a step that requires evidence can only
+    be done once evidence is attached to it: those are what an auditor checks.
+    """
+    if target not in STEP_TRANSITIONS[current]:
+        allowed = ", ".join(sorted(STEP_TRANSITIONS[current]))
+        raise StepChangeRefused(f"a step cannot move from {current} to {target}; allowed: {allowed}")
+    if target is StepState.SKIPPED and not (reason and reason.strip()):
+        raise StepChangeRefused("skipping a step needs a reason", status=422, field="reason")
+    if target is StepState.DONE and evidence_required and evidence_count == 0:
+        raise StepChangeRefused("this step requires evidence: attach a file to it first")
+
+
+@dataclass(frozen=True, slots=True)
+class StepView:
+    """What progress and overdue rules need of a step."""
+
+    phase: Phase
+    state: StepState
+    due_at: datetime
+
+
+def is_overdue(step: StepView, now: datetime) -> bool:
+    return step.state in OPEN_STATES and step.due_at < now
+
+
+def progress_by_phase(steps: Iterable[StepView]) -> dict[str, dict[str, int]]:
+    """For each phase, in runbook order: how many steps are in each state, and in total."""
+    table: dict[str, dict[str, int]] = {}
+    for phase in Phase:
+        table[phase.value] = {state.value: 0 for state in StepState} | {"total": 0}
+    for step in steps:
+        row = table[step.phase.value]
+        row[step.state.value] += 1
+        row["total"] += 1
+    return {phase: row for phase, row in table.items() if row["total"]}
+
+
+def containment_complete(steps: Iterable[StepView]) -> bool:
+    """True when the incident has contain-phase steps and each is done or skipped."""
+    contain = [s for s in steps if s.phase is Phase.CONTAIN]
+    return bool(contain) and all(s.state not in OPEN_STATES for s in contain)

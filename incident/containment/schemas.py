@@ -1,0 +1,85 @@
+"""incident.containment.schemas (split; docstring to write)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from incident.containment.rules import StepState
+from incident.kernel.schemas import Input
+
+
+class RunbookAttach(Input):
+    runbook: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+
+
+class StepChange(Input):
+    state: StepState
+    reason: Annotated[str, StringConstraints(max_length=5_000)] | None = None
+    version: int | None = Field(default=None, ge=1, description="the version you read; a "
+                                "mismatch is a 409 instead of a lost update")
+
+
+class StepPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    runbook_id: str
+    step_id: str
+    position: int
+    title: str
+    phase: str
+    role: str
+    due: str
+    due_at: datetime
+    evidence_required: bool
+    state: StepState
+    reason: str | None
+    changed_by: str | None
+    changed_at: datetime | None
+    version: int
+    overdue: bool = False
+    evidence: int = 0
+
+
+class AttachedRunbookPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    runbook_id: str
+    version: int
+    digest: str
+    title: str = ""
+    attached_at: datetime
+    attached_by: str
+
+
+class ChecklistPublic(BaseModel):
+    runbooks: list[AttachedRunbookPublic]
+    suggested: list[str]
+    steps: list[StepPublic]
+    progress: dict[str, dict[str, int]]
+    overdue: int
+    containment_complete: bool
+
+
+class OverdueStepPublic(BaseModel):
+    reference: str
+    incident_id: uuid.UUID
+    step: StepPublic
+
+
+class EvidencePublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    sha256: str
+    filename: str
+    content_type: str
+    size: int
+    description: str
+    step: str | None = None
+    uploaded_by: str
+    uploaded_at: datetime

@@ -1,0 +1,133 @@
+"""incident.inventory.cli (split; docstring to write)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+from pydantic import ValidationError
+from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn, TransferSpeedColumn
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from incident.inventory import service as subjects
+from incident.inventory.rules import Format
+from incident.inventory.schemas import SystemSave
+from incident.kernel.auth import Actor
+from incident.kernel.clock import SystemClock
+from incident.kernel.console import Failure, err, out, print_json, run
+from incident.kernel.settings import Settings
+from incident.kernel.vocabulary import DataCategory
+
+
+@click.group()
+def systems() -> None:
+    """Systems of the data inventory (CRM, shop, payroll…)."""
+
+
+@systems.command("add")
+@click.argument("key")
+@click.option("--name", required=True, help="a name people recognise")
+@click.option("--categories", default="", metavar="LIST",
+              help=f"comma-separated data categories it holds: {', '.join(DataCategory)}")
+def systems_add(key: str, name: str, categories: str) -> None:
+    """Register a system, or change its name and categories (KEY: lower case, digits, . _ -)."""
+    try:
+        data = SystemSave(name=name, data_categories=[c.strip() for c in categories.split(",")
+                                                      if c.strip()])
+        checked_key = _inventory_key(key)
+    except ValidationError as exc:
+        raise Failure("; ".join(f"{e['input']!r}: {e['msg']}" for e in exc.errors()[:3])) from None
+
+    async def work(settings: Settings, db: AsyncSession, actor: Actor) -> Any:
+        return await subjects.save_system(db, clock=SystemClock(), actor=actor, key=checked_key,
+                                          name=data.name,
+                                          data_categories=[c.value for c in data.data_categories])
+
+    system = run(work)
+    out.print(f"{system.key}: {system.name} ({', '.join(system.data_categories) or 'no categories'})")
+
+
+def _inventory_key(key: str) -> str:
+    import re
+
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_.-]{0,63}", key):
+        raise Failure(f"system key {key[:70]!r}: use 1 to 64 lower-case letters, digits, '.', "
+                      "'_' or '-', starting with a letter or digit")
+    return key
+
+
+@systems.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def systems_list(as_json: bool) -> None:
+    """List the systems with the number of people each holds."""
+
+    async def work(settings: Settings, db: AsyncSession, actor: Actor) -> Any:
+        return await subjects.list_systems(db, actor=actor)
+
+    found = run(work)
+    if as_json:
+        print_json([{"key": s.key, "name": s.name, "data_categories": s.data_categories,
+                      "subjects": n} for s, n in found])
+        return
+    if not found:
+        out.print("No systems yet: add one with `breach systems add KEY --name NAME`.")
+    for system, count in found:
+        out.print(f"{system.key:<20} {count:>10,} people  {system.name} "
+                  f"({', '.join(system.data_categories) or 'no categories'})")
+
+
+@click.group("subjects")
+def subjects_group() -> None:
+    """People in the data inventory."""
+
+
+@subjects_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--system", "default_system", metavar="KEY",
+              help="the system of lines that name none (files without a system column)")
+@click.option("--strict", is_flag=True, help="import nothing if any line is rejected")
+@click.option("--format", "fmt", type=click.Choice([f.value for f in Format]),
+              help="csv or jsonl; by default from the file name (.csv, .jsonl, .ndjson)")
+@click.option("--json", "as_json", is_flag=True, help="print the import report as JSON")
+def subjects_import(file: Path, default_system: str | None, strict: bool, fmt: str | None,
+                    as_json: bool) -> None:
+    """Import people and their holdings from a CSV or JSON Lines FILE (format in the README).
+
+    Existing people are updated by external id, so importing a file twice changes
+    nothing. Every rejected line is listed with its number and reason; the exit
+    status is 1 when any line was rejected.
+    """
+    chosen = Format(fmt) if fmt else Format.of_filename(file.name)
+    if chosen is None:
+        raise Failure(f"{file}: cannot tell the format from the name; give --format csv|jsonl")
+    size = file.stat().st_size
+
+    async def work(settings: Settings, db: AsyncSession, actor: Actor) -> subjects.ImportReport:
+        with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
+                      TransferSpeedColumn(), TimeRemainingColumn(), console=err,
+                      transient=True, disable=not err.is_terminal) as progress:
+            task = progress.add_task(f"importing {file.name}", total=size)
+            with file.open("rb") as stream:
+                return await subjects.import_subjects(
+                    db, clock=SystemClock(), actor=actor, stream=stream, fmt=chosen,
+                    default_system=default_system, strict=strict,
+                    progress=lambda n: progress.advance(task, n))
+
+    try:
+        report = run(work)
+    except Failure as failure:
+        raise Failure(str(failure.message)) from None
+    if as_json:
+        print_json(report.to_json())
+    else:
+        for error in report.errors:
+            err.print(f"{file}:{error.line}: {error.reason}", markup=False)
+        if report.rejected > len(report.errors):
+            err.print(f"… and {report.rejected - len(report.errors):,} more rejected lines")
+        out.print(f"{report.imported:,} of {report.rows:,} lines imported from {file.name}; "
+                  f"the inventory now holds {report.subjects_total:,} people and "
+                  f"{report.holdings_total:,} holdings (file SHA-256 {report.sha256})")
+    if report.rejected:
+        raise Failure(f"{report.rejected:,} of {report.rows:,} lines rejected (listed above); "
+                      "the others were imported")

@@ -1,0 +1,146 @@
+"""Roles, what each may do, and the secrets that prove who is asking.
+
+Passwords are hashed with argon2. API tokens and session cookies are long
+random secrets, so a plain SHA-256 of them is safe to store and fast to look up.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from incident.kernel.errors import Forbidden
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    RESPONDER = "responder"
+    APPROVER = "approver"
+    AUDITOR = "auditor"
+
+
+class Permission(StrEnum):
+    READ_INCIDENTS = "read_incidents"
+    WRITE_INCIDENTS = "write_incidents"
+    DISMISS_INCIDENTS = "dismiss_incidents"
+    VERIFY_TIMELINE = "verify_timeline"
+    READ_EVIDENCE = "read_evidence"
+    READ_PERSONAL_DATA = "read_personal_data"
+    MANAGE_INVENTORY = "manage_inventory"
+    # Override assessments, waive obligations, approve notifications: the DPO's calls.
+    APPROVE = "approve"
+    MANAGE_ORGANISATION = "manage_organisation"
+    MANAGE_USERS = "manage_users"
+    SELF_SERVICE = "self_service"
+
+
+_ALL = frozenset(Permission)
+PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
+    Role.ADMIN: _ALL,
+    Role.RESPONDER: frozenset({Permission.READ_INCIDENTS, Permission.WRITE_INCIDENTS,
+                               Permission.READ_EVIDENCE, Permission.READ_PERSONAL_DATA,
+                               Permission.VERIFY_TIMELINE, Permission.SELF_SERVICE}),
+    # Declaring that a breach is not reportable is the DPO's call, not the responder's.
+    Role.APPROVER: frozenset({Permission.READ_INCIDENTS, Permission.WRITE_INCIDENTS,
+                              Permission.DISMISS_INCIDENTS, Permission.APPROVE,
+                              Permission.READ_EVIDENCE, Permission.READ_PERSONAL_DATA,
+                              Permission.VERIFY_TIMELINE, Permission.SELF_SERVICE}),
+    # Auditors see counts and digests of affected people, never the people themselves.
+    # Auditors check evidence against the hashes on the timeline, so they may read it.
+    Role.AUDITOR: frozenset({Permission.READ_INCIDENTS, Permission.READ_EVIDENCE,
+                             Permission.VERIFY_TIMELINE, Permission.SELF_SERVICE}),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Whoever performs an action: a signed-in user, a token's owner, or the operator's CLI."""
+
+    label: str
+    role: Role
+    user_id: int | None = None
+    via: str = "session"  # session | token | cli | system
+
+    def can(self, permission: Permission) -> bool:
+        return permission in PERMISSIONS[self.role]
+
+
+SYSTEM = Actor(label="system", role=Role.ADMIN, via="system")
+"""Breachdesk itself, for what it does on its own: recomputing obligations, reminders."""
+
+
+def cli_actor(name: str) -> Actor:
+    """The operator at the console has the database itself; they act with every permission."""
+    return Actor(label=f"cli:{name}", role=Role.ADMIN, via="cli")
+
+
+def require(actor: Actor, permission: Permission) -> None:
+    if not actor.can(permission):
+        raise Forbidden(f"the role {actor.role} may not {permission.value.replace('_', ' ')}",
+                        permission=permission.value)
+
+
+_hasher = PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(stored_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(stored_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+DUMMY_HASH = _hasher.hash("not a password anyone has")
+"""Verified against when an e-mail is unknown, so timing does not tell which addresses exist."""
+
+MIN_PASSWORD_LENGTH = 12
+
+
+def password_problem(password: str) -> str | None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"a password needs at least {MIN_PASSWORD_LENGTH} characters"
+    if len(password) > 1024:
+        return "a password may have at most 1024 characters"
+    return None
+
+
+def generate_password() -> str:
+    return secrets.token_urlsafe(18)
+
+
+TOKEN_PREFIX = "bd_"  # noqa: S105  (a marker, not a secret)
+
+
+def generate_token() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def secret_digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def sign(value: str, key: str) -> str:
+    mac = hmac.new(key.encode(), value.encode(), hashlib.sha256).hexdigest()[:32]
+    return f"{value}.{mac}"
+
+
+def unsign(signed: str, key: str) -> str | None:
+    value = signed.rpartition(".")[0]
+    if not value or not hmac.compare_digest(sign(value, key), signed):
+        return None
+    return value
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()

@@ -1,0 +1,115 @@
+"""Engine, sessions, one-transaction-per-use-case, and the schema-version gate."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+MIGRATIONS = Path(__file__).parent.parent / "migrations"
+"""One Alembic history for the whole schema, shared by every plugin (incident/migrations)."""
+_WRITE = "breach_write"
+
+
+def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    """An async engine; SQLite gets WAL, foreign keys and write transactions that lock at BEGIN.
+
+    SQLite upgrades a reading transaction to a writing one only if no other
+    writer committed meanwhile, and fails at once otherwise. Taking the write
+    lock at BEGIN (IMMEDIATE) makes concurrent writers wait their turn instead.
+    """
+    if not url.startswith("sqlite"):
+        return create_async_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # let SQLAlchemy's BEGIN below decide
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        write = connection.get_execution_options().get(_WRITE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+@asynccontextmanager
+async def transaction(db: AsyncSession) -> AsyncIterator[AsyncSession]:
+    """The one write transaction of a use case: commit at the end, roll back on any error.
+
+    It must start the session's transaction itself (so SQLite takes its write
+    lock at BEGIN); reading first and then writing in the same session is a bug.
+    """
+    if db.in_transaction():
+        raise RuntimeError("transaction() must open the session's transaction; commit or "
+                           "roll back earlier reads first")
+    await db.connection(execution_options={_WRITE: True})
+    try:
+        yield db
+        await db.commit()
+    except BaseException:
+        await db.rollback()
+        raise
+
+
+def is_postgresql(db: AsyncSession | AsyncEngine) -> bool:
+    bind = db if isinstance(db, AsyncEngine) else db.get_bind()
+    return bind.dialect.name == "postgresql"
+
+
+def alembic_config(url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Bring the schema to `revision` (run in a thread of its own: env.py runs its own loop)."""
+    command.upgrade(alembic_config(url), revision)
+
+
+def head_revision() -> str:
+    heads = ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads()
+    return heads[0]
+
+
+async def current_revision(engine: AsyncEngine) -> str | None:
+    async with engine.connect() as connection:
+        return await connection.run_sync(
+            lambda sync: MigrationContext.configure(sync).get_current_revision())
+
+
+class SchemaOutOfDate(Exception):
+    pass
+
+
+async def check_schema(engine: AsyncEngine) -> None:
+    """Refuse to run on a database whose schema is not the one this code expects."""
+    current, head = await current_revision(engine), head_revision()
+    if current == head:
+        return
+    where = "has no Breachdesk tables" if current is None else f"is at revision {current}"
+    raise SchemaOutOfDate(f"the database {where}; this version needs revision {head}. "
+                          "Run `breach db upgrade` (with the same BREACH_DATABASE_URL) first.")

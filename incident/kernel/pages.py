@@ -1,0 +1,96 @@
+"""incident.kernel.pages (split; docstring to write)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from litestar import Request, Response
+from litestar.response import Redirect, Template
+
+from incident.kernel.access import CSRF_FIELD, PasswordChangeRequired, Session
+from incident.kernel.auth import Actor
+from incident.kernel.errors import Unauthenticated
+from incident.kernel.problems import Problem
+from incident.kernel.settings import Settings
+
+HTML_PREFIX_EXCLUDED = ("/api/", "/schema", "/health", "/ready", "/static/")
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def environment(directory: Path, zone: ZoneInfo) -> Environment:
+    """The pages' Jinja2 environment: autoescaped, and a missing variable is an error."""
+    env = Environment(loader=FileSystemLoader(directory), autoescape=select_autoescape(default=True),
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+
+    def local(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M %Z") -> str:
+        return "" if value is None else value.astimezone(zone).strftime(fmt)
+
+    def input_value(value: datetime | str | None) -> str:
+        """A datetime-local field's value; text that did not parse is given back as typed."""
+        if isinstance(value, str):
+            return value
+        return "" if value is None else value.astimezone(zone).strftime("%Y-%m-%dT%H:%M")
+
+    env.filters["local"] = local
+    env.filters["input_value"] = input_value
+    env.filters["filesize"] = filesize
+    env.globals["zone_name"] = str(zone)
+    return env
+
+
+def filesize(size: int) -> str:
+    """A byte count as people read it: `512 bytes`, `1.5 KiB`, `25.0 MiB`."""
+    if size < 1024:
+        return f"{size} byte{'' if size == 1 else 's'}"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KiB"
+    return f"{size / (1024 * 1024):.1f} MiB"
+
+
+def wants_html(request: Request[Any, Any, Any]) -> bool:
+    path = request.url.path
+    return not path.startswith(HTML_PREFIX_EXCLUDED) and path != "/api"
+
+
+def csrf_token(request: Request[Any, Any, Any]) -> str:
+    session = request.scope.get("auth")
+    return session.csrf_token if isinstance(session, Session) else ""
+
+
+def page_context(request: Request[Any, Any, Any], **values: Any) -> dict[str, Any]:
+    actor = request.scope.get("user")
+    return {"actor": actor if isinstance(actor, Actor) else None, "csrf_token": csrf_token(request),
+            "csrf_field": CSRF_FIELD, "path": request.url.path, **values}
+
+
+def render_page(request: Request[Any, Any, Any], name: str, status: int = 200,
+          **values: Any) -> Template:
+    return Template(template_name=name, context=page_context(request, **values), status_code=status)
+
+
+def error_page(request: Request[Any, Any, Any], exc: Exception, problem: Problem) -> Response[Any]:
+    if isinstance(exc, Unauthenticated) and request.method == "GET":
+        # The query too: a bookmarked, filtered list should come back filtered after sign-in.
+        query = request.url.query
+        here = f"{request.url.path}?{query}" if query else request.url.path
+        return Redirect(f"/login?{urlencode({'next': here})}")
+    if isinstance(exc, PasswordChangeRequired) and request.method == "GET":
+        return Redirect("/account/password")
+    if problem.status == 413:
+        settings: Settings = request.app.state["settings"]
+        problem = replace(problem, title="Too large", detail=(
+            f"What was sent is larger than this form accepts: an evidence file may be at most "
+            f"{filesize(settings.evidence_max_bytes)}, any other form "
+            f"{filesize(settings.max_body_bytes)}. Nothing was saved."))
+    template = request.app.template_engine.get_template("error.html")  # type: ignore[union-attr]
+    body = template.render(**page_context(request, problem=problem))
+    return Response(body, status_code=problem.status, media_type="text/html")

@@ -1,0 +1,12 @@
+"""incident.kernel.params (split; docstring to write)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar.params import QueryParameter
+
+Limit = Annotated[int, QueryParameter(ge=1, le=500)]
+
+
+Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000_000)]

@@ -1,0 +1,149 @@
+"""Settings from `BREACH_*` environment variables; built by the entry points, never at import."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from incident.kernel.vocabulary import normalise_locale
+
+DEFAULT_VAR_DIR = Path("var")
+
+
+class Settings(BaseSettings):
+    """Everything the service and the CLI read from the environment.
+
+    With nothing set, Breachdesk runs self-contained: an SQLite database and a
+    secret key under `./var/`, mail kept in an embedded capture.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="BREACH_", extra="ignore", frozen=True)
+
+    var_dir: Path = DEFAULT_VAR_DIR
+    database_url: str = ""
+    secret_key: str = Field(default="", repr=False)
+    timezone: str = "UTC"
+    smtp_url: str = Field(default="", repr=False)
+    mail_from: str = "Breachdesk <breachdesk@localhost>"
+    runbooks_dir: Path | None = None
+    templates_dir: Path | None = None
+    # Requests whose timestamps lie further than this in the future are refused.
+    clock_skew_seconds: int = 300
+    max_body_bytes: int = 1_048_576
+    evidence_max_bytes: int = 26_214_400
+    # Inventory files are streamed to disk and imported a chunk at a time.
+    import_max_bytes: int = 4_294_967_296
+    # The language of people whose inventory record names none.
+    default_locale: str = "en"
+    # The outbox: persistent SMTP connections, messages per second (0: no limit), how often
+    # due deliveries are claimed and how many at a time; the ticker can be switched off.
+    smtp_connections: int = Field(default=4, ge=1, le=64)
+    smtp_rate: float = Field(default=0, ge=0)
+    outbox_tick_seconds: float = Field(default=2, gt=0)
+    outbox_batch: int = Field(default=100, ge=1, le=10_000)
+    # A claimed delivery whose worker died is resent (same Message-ID) after this long.
+    outbox_lease_seconds: float = Field(default=300, gt=0)
+    scheduler: bool = True
+    # Reminders before each obligation's due time, in hours (comma-separated).
+    reminder_lead_hours: str = "48,24,6,1"
+    # Where people reach this service: links in reminders and escalations.
+    base_url: str = "http://127.0.0.1:8000"
+
+    @field_validator("reminder_lead_hours")
+    @classmethod
+    def _lead_hours(cls, value: str) -> str:
+        try:
+            hours = [float(part) for part in value.split(",") if part.strip()]
+        except ValueError:
+            raise ValueError("a comma-separated list of hours, such as 48,24,6,1") from None
+        if any(h <= 0 or h > 24 * 365 for h in hours):
+            raise ValueError("each lead time is more than 0 and at most a year, in hours")
+        return value
+
+    @property
+    def lead_hours(self) -> tuple[float, ...]:
+        return tuple(float(part) for part in self.reminder_lead_hours.split(",") if part.strip())
+    secure_cookies: bool = False
+    session_hours: int = 12
+    log_level: str = "INFO"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Berlin)") from exc
+        return value
+
+    @field_validator("default_locale")
+    @classmethod
+    def _known_locale(cls, value: str) -> str:
+        return normalise_locale(value)
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError(
+                "BREACH_DATABASE_URL must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
+            )
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def embedded_database(self) -> bool:
+        """True when no database was configured and the SQLite file under var/ is used."""
+        return not self.database_url
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.var_dir / 'breachdesk.sqlite3').resolve()}"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the environment, then fill in a generated secret key kept under var/."""
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    if settings.secret_key:
+        return settings
+    return settings.model_copy(update={"secret_key": _stored_secret(settings.var_dir)})
+
+
+def _stored_secret(var_dir: Path) -> str:
+    """The secret kept in var/secret_key, created with owner-only permissions on first use."""
+    path = var_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process created it first: use theirs
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secret + "\n")
+    return secret
+
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+"""The source checkout the packages run from: its templates/ and runbooks/ are the defaults."""
+
+
+def templates_dir(settings: Settings) -> Path:
+    """BREACH_TEMPLATES_DIR, else the templates/ folder beside the packages (a source checkout)."""
+    return settings.templates_dir or REPOSITORY / "templates"
+
+
+def runbooks_dir(settings: Settings) -> Path:
+    """BREACH_RUNBOOKS_DIR, else the runbooks/ folder beside the packages (a source checkout)."""
+    return settings.runbooks_dir or REPOSITORY / "runbooks"

@@ -1,0 +1,144 @@
+"""incident.lifecycle.cli (split; docstring to write)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import click
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from incident.kernel.auth import Actor
+from incident.kernel.clock import SystemClock
+from incident.kernel.commands import PluginGroup
+from incident.kernel.console import (
+    Failure,
+    load_settings_or_fail,
+    parse_time,
+    print_json,
+    run,
+)
+from incident.kernel.settings import Settings
+from incident.lifecycle import service as incident_service
+from incident.lifecycle.rules import Kind, Status
+from incident.lifecycle.schemas import IncidentCreate, IncidentPublic
+
+
+def _show(incident: IncidentPublic, settings: Settings) -> None:
+    zone = settings.zone
+    for name, value in incident.model_dump().items():
+        if isinstance(value, datetime):
+            value = value.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+        elif isinstance(value, list):
+            value = ", ".join(str(getattr(v, "value", v)) for v in value)
+        click.echo(f"{name:20} {getattr(value, 'value', value) if value is not None else '—'}")
+
+
+@click.group(cls=PluginGroup, registered=lambda plugin: plugin.incident_commands)
+def incidents() -> None:
+    """Record and follow incidents."""
+
+
+@incidents.command("create")
+@click.option("--title", required=True)
+@click.option("--kind", required=True, type=click.Choice([k.value for k in Kind]))
+@click.option("--description", default="")
+@click.option("--aware-at", help="ISO 8601; without an offset, in BREACH_TIMEZONE. Default: now.")
+@click.option("--detected-at", help="ISO 8601; default: the aware time.")
+@click.option("--occurred-from")
+@click.option("--occurred-to")
+@click.option("--breach-type", "breach_types", multiple=True)
+@click.option("--category", "data_categories", multiple=True)
+@click.option("--system", "systems", multiple=True)
+@click.option("--subjects", "estimated_subjects", type=int)
+@click.option("--lead", help="e-mail of the lead responder")
+@click.option("--json", "as_json", is_flag=True)
+def incidents_create(as_json: bool, **options: Any) -> None:
+    """Record a new incident; prints its reference."""
+
+    async def work(settings: Settings, db: AsyncSession, actor: Actor) -> IncidentPublic:
+        now = SystemClock().now()
+        aware = parse_time(options.pop("aware_at"), settings) or now
+        fields = {**options, "aware_at": aware,
+                  "detected_at": parse_time(options.pop("detected_at"), settings) or aware,
+                  "occurred_from": parse_time(options.pop("occurred_from"), settings),
+                  "occurred_to": parse_time(options.pop("occurred_to"), settings),
+                  "breach_types": list(options["breach_types"]),
+                  "data_categories": list(options["data_categories"]),
+                  "systems": list(options["systems"])}
+        data = IncidentCreate.model_validate(fields)
+        incident = await incident_service.create_incident(
+            db, clock=SystemClock(), rules=incident_service.Rules.from_settings(settings),
+            actor=actor, data=data)
+        return (await incident_service.public(db, [incident]))[0]
+
+    incident = run(work)
+    if as_json:
+        print_json(incident.model_dump(mode="json"))
+    else:
+        click.echo(incident.reference)
+
+
+@incidents.command("list")
+@click.option("--status", type=click.Choice([s.value for s in Status]))
+@click.option("--kind", type=click.Choice([k.value for k in Kind]))
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--json", "as_json", is_flag=True)
+def incidents_list(status: str | None, kind: str | None, limit: int, as_json: bool) -> None:
+    """List incidents, most recent awareness first."""
+
+    async def work(settings: Settings, db: AsyncSession, actor: Actor) -> list[IncidentPublic]:
+        where = incident_service.IncidentFilter(status=Status(status) if status else None,
+                                        kind=Kind(kind) if kind else None)
+        items, _ = await incident_service.list_incidents(db, actor=actor, where=where, limit=limit)
+        return await incident_service.public(db, items)
+
+    rows = run(work)
+    if as_json:
+        print_json([i.model_dump(mode="json") for i in rows])
+        return
+    zone = load_settings_or_fail().zone
+    for i in rows:
+        click.echo(f"{i.reference}\t{i.status.value:10}\t{i.kind.value:20}\t"
+                   f"{i.aware_at.astimezone(zone):%Y-%m-%d %H:%M}\t{i.title}")
+
+
+@incidents.command("show")
+@click.argument("reference")
+@click.option("--json", "as_json", is_flag=True)
+def incidents_show(reference: str, as_json: bool) -> None:
+    """Show one incident."""
+
+    async def work(settings: Settings, db: AsyncSession, actor: Actor) -> IncidentPublic:
+        incident = await incident_service.get_incident(db, actor=actor, key=reference)
+        return (await incident_service.public(db, [incident]))[0]
+
+    incident = run(work)
+    if as_json:
+        print_json(incident.model_dump(mode="json"))
+    else:
+        _show(incident, load_settings_or_fail())
+
+
+@incidents.command("status")
+@click.argument("reference")
+@click.argument("target", type=click.Choice([s.value for s in Status]))
+@click.option("--reason", help="why (required to dismiss)")
+def incidents_status(reference: str, target: str, reason: str | None) -> None:
+    """Move an incident through its lifecycle."""
+    run(lambda s, db, actor: incident_service.change_status(db, clock=SystemClock(), actor=actor,
+                                                    key=reference, target=Status(target),
+                                                    reason=reason))
+    click.echo(f"{reference.upper()} is now {target}")
+
+
+@incidents.command("note")
+@click.argument("reference")
+@click.argument("text")
+def incidents_note(reference: str, text: str) -> None:
+    """Add a note to an incident's timeline."""
+    if not text.strip():
+        raise Failure("the note is empty")
+    event = run(lambda s, db, actor: incident_service.add_note(db, clock=SystemClock(), actor=actor,
+                                                       key=reference, text=text.strip()))
+    click.echo(f"note added as event {event.seq}")

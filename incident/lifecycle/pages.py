@@ -1,0 +1,186 @@
+"""incident.lifecycle.pages (split; docstring to write)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote, urlencode
+from zoneinfo import ZoneInfo
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
+from pydantic import ValidationError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from incident.kernel import plugins
+from incident.kernel.access import requires
+from incident.kernel.auth import Actor, Permission
+from incident.kernel.clock import Clock
+from incident.kernel.errors import Invalid
+from incident.kernel.injected import Db, Now, Who
+from incident.kernel.pages import E, render_page
+from incident.kernel.vocabulary import DataCategory
+from incident.lifecycle import rules as lifecycle
+from incident.lifecycle import service as incident_service
+from incident.lifecycle.api import IncidentRules
+from incident.lifecycle.rules import BreachType, Kind, Status
+from incident.lifecycle.schemas import IncidentCreate
+from incident.timeline import service as journal
+from incident.timeline.schemas import event_public
+
+
+def _choice(enum: type[E], name: str, value: str | None) -> E | None:
+    if not value:
+        return None
+    try:
+        return enum(value)
+    except ValueError:
+        raise Invalid.fields([(name, f"must be one of {', '.join(enum)}")]) from None
+
+
+def _parse_local(value: str, zone: ZoneInfo) -> datetime | None:
+    value = value.strip()
+    if not value:
+        return None
+    parsed = datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
+
+
+class IncidentPages(Controller):
+    path = "/"
+    include_in_schema = False
+
+    @get("/", guards=[requires(Permission.READ_INCIDENTS)])
+    async def home(self) -> Redirect:
+        return Redirect("/incidents")
+
+    @get("/incidents", guards=[requires(Permission.READ_INCIDENTS)])
+    async def incidents(self, request: Request[Any, Any, Any], db: Db, actor: Who,
+                        status: FromQuery[str | None] = None, kind: FromQuery[str | None] = None,
+                        q: FromQuery[str | None] = None, page: FromQuery[int] = 1) -> Template:
+        # The filter form sends `status=&kind=` for "any": empty means no filter, not an error.
+        wanted_status, wanted_kind = _choice(Status, "status", status), _choice(Kind, "kind", kind)
+        page = min(max(page, 1), 1_000_000)
+        size = 25
+        where = incident_service.IncidentFilter(status=wanted_status, kind=wanted_kind,
+                                        text=(q or "")[:200] or None)
+        items, total = await incident_service.list_incidents(db, actor=actor, where=where, limit=size,
+                                                     offset=(page - 1) * size)
+        query = {k: v for k, v in {"status": wanted_status, "kind": wanted_kind, "q": q}.items()
+                 if v}
+        return render_page(request, "incidents.html", incidents=await incident_service.public(db, items),
+                     total=total, page=page, pages=max(1, -(-total // size)), statuses=list(Status),
+                     kinds=list(Kind), filters=query, query=urlencode(query))
+
+    @get("/incidents/new", guards=[requires(Permission.WRITE_INCIDENTS)])
+    async def new_incident(self, request: Request[Any, Any, Any], clock: Now) -> Template:
+        now = clock.now()
+        return self._form(request, {"detected_at": now, "aware_at": now}, [], 200)
+
+    def _form(self, request: Request[Any, Any, Any], values: dict[str, Any],
+              errors: list[dict[str, str]], status: int) -> Template:
+        return render_page(request, "incident_new.html", status=status, values=values, errors=errors,
+                     kinds=list(Kind), breach_types=list(BreachType),
+                     categories=list(DataCategory))
+
+    @post("/incidents", guards=[requires(Permission.WRITE_INCIDENTS)])
+    async def create_incident(self, request: Request[Any, Any, Any], db: Db,
+                              clock: Now, rules: IncidentRules, actor: Who) -> Response[Any]:
+        form = await request.form()
+        values: dict[str, Any] = {
+            "title": form.get("title", ""), "description": form.get("description", ""),
+            "kind": form.get("kind", ""), "breach_types": form.getall("breach_types", []),
+            "data_categories": form.getall("data_categories", []),
+            "systems": [s.strip() for s in str(form.get("systems", "")).split(",") if s.strip()],
+            "estimated_subjects": form.get("estimated_subjects") or None,
+        }
+        errors: list[dict[str, str]] = []
+        for name in ("occurred_from", "occurred_to", "detected_at", "aware_at"):
+            typed = str(form.get(name, ""))
+            try:
+                values[name] = _parse_local(typed, rules.zone)
+            except ValueError:
+                values[name] = typed
+                errors.append({"field": name, "message": "is not a date and time"})
+        if not errors:
+            try:
+                data = IncidentCreate.model_validate(values)
+                incident = await incident_service.create_incident(db, clock=clock, rules=rules,
+                                                          actor=actor, data=data)
+                return Redirect(f"/incidents/{incident.reference}")
+            except ValidationError as exc:
+                errors = [{"field": ".".join(str(p) for p in e["loc"]) or "form",
+                           "message": e["msg"]} for e in exc.errors()]
+            except Invalid as exc:
+                errors = exc.extensions.get("errors", [])
+        return self._form(request, values, errors, 422)
+
+    @get("/incidents/{key:str}", guards=[requires(Permission.READ_INCIDENTS)])
+    async def incident(self, request: Request[Any, Any, Any], db: Db, clock: Now, actor: Who,
+                       key: FromPath[str]) -> Template:
+        return await incident_page(request, db, actor=actor, clock=clock, key=key)
+
+    @post("/incidents/{key:str}/status", guards=[requires(Permission.WRITE_INCIDENTS)])
+    async def change_status(self, request: Request[Any, Any, Any], db: Db,
+                            clock: Now, actor: Who, key: FromPath[str]) -> Redirect:
+        form = await request.form()
+        try:
+            target = Status(str(form.get("status", "")))
+        except ValueError:
+            raise Invalid.fields([("status", "is not a status")]) from None
+        incident = await incident_service.change_status(db, clock=clock, actor=actor, key=key,
+                                                target=target,
+                                                reason=str(form.get("reason", "")) or None)
+        return Redirect(f"/incidents/{incident.reference}")
+
+    @post("/incidents/{key:str}/notes", guards=[requires(Permission.WRITE_INCIDENTS)])
+    async def add_note(self, request: Request[Any, Any, Any], db: Db, clock: Now,
+                       actor: Who, key: FromPath[str]) -> Redirect:
+        form = await request.form()
+        text = str(form.get("text", "")).strip()
+        if not text:
+            raise Invalid.fields([("text", "is empty")])
+        await incident_service.add_note(db, clock=clock, actor=actor, key=key, text=text[:20_000])
+        return Redirect(f"/incidents/{key}")
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A refused change, shown on the incident page beside the form that asked for it."""
+
+    at: str  # the id of the page part it belongs to: `runbooks`, `evidence`, `step-12`
+    message: str
+
+
+async def incident_page(request: Request[Any, Any, Any], db: AsyncSession, *, actor: Actor,
+                        clock: Clock, key: str, status: int = 200,
+                        notice: Notice | None = None) -> Template:
+    """The incident with its moves and timeline, and the sections other capabilities add to it.
+
+    Sections (containment's checklist and evidence, for one) come through the
+    `incident.page_sections` hook, so this page never imports the capabilities above it.
+    """
+    incident, events = await incident_service.timeline(db, actor=actor, key=key, limit=10_000)
+    verification = None
+    if actor.can(Permission.VERIFY_TIMELINE):
+        verification = await journal.verify(db, str(incident.id))
+    targets = [t for t in lifecycle.allowed_targets(Status(incident.status))
+               if t is not Status.DISMISSED or actor.can(Permission.DISMISS_INCIDENTS)]
+    sections: dict[str, Any] = {}
+    for section in plugins.hooks("incident.page_sections"):
+        sections.update(await section(request, db, actor=actor, clock=clock, incident=incident,
+                                      targets=targets))
+    return render_page(request, "incident.html", status=status,
+                       incident=(await incident_service.public(db, [incident]))[0],
+                       events=[event_public(e) for e in reversed(events)],
+                       verification=verification, targets=targets,
+                       can_write=actor.can(Permission.WRITE_INCIDENTS),
+                       export_base=f"/api/v1/incidents/{quote(incident.reference)}/timeline/export",
+                       notice=notice,
+                       can_approve=actor.can(Permission.APPROVE),
+                       can_manage_organisation=actor.can(Permission.MANAGE_ORGANISATION),
+                       milestones=dict(incident.milestones or {}),
+                       categories=[c.value for c in DataCategory],
+                       **sections)

@@ -1,0 +1,148 @@
+"""Incident vocabulary and lifecycle rules, as pure functions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from incident.kernel.errors import DomainError
+
+
+class Status(StrEnum):
+    OPEN = "open"
+    ASSESSING = "assessing"
+    CONTAINED = "contained"
+    NOTIFYING = "notifying"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    DISMISSED = "dismissed"
+
+
+class Kind(StrEnum):
+    RANSOMWARE = "ransomware"
+    LOST_DEVICE = "lost_device"
+    MISDIRECTED_EMAIL = "misdirected_email"
+    CREDENTIAL_STUFFING = "credential_stuffing"
+    UNAUTHORIZED_ACCESS = "unauthorized_access"
+    INSIDER = "insider"
+    VENDOR = "vendor"
+    OTHER = "other"
+
+
+class BreachType(StrEnum):
+    CONFIDENTIALITY = "confidentiality"
+    INTEGRITY = "integrity"
+    AVAILABILITY = "availability"
+
+
+
+
+TRANSITIONS: Mapping[Status, frozenset[Status]] = {
+    Status.OPEN: frozenset({Status.ASSESSING, Status.CONTAINED, Status.DISMISSED}),
+    Status.ASSESSING: frozenset({Status.CONTAINED, Status.NOTIFYING, Status.DISMISSED}),
+    Status.CONTAINED: frozenset({Status.NOTIFYING, Status.RESOLVED}),
+    Status.NOTIFYING: frozenset({Status.RESOLVED}),
+    Status.RESOLVED: frozenset({Status.CLOSED, Status.NOTIFYING}),
+    Status.CLOSED: frozenset(),
+    # A dismissal can be wrong; reopening keeps the dismissal on the timeline.
+    Status.DISMISSED: frozenset({Status.OPEN}),
+}
+"""Allowed moves. `contained -> resolved` serves breaches that need no notification."""
+
+NEEDS_REASON = frozenset({Status.DISMISSED})
+"""Targets that need a written reason: auditors must see why a breach was not reportable."""
+
+
+class LifecycleError(DomainError):
+    """A rule of the incident lifecycle was broken."""
+
+
+class TransitionNotAllowed(LifecycleError):
+    status, slug, title = 409, "transition-not-allowed", "Transition not allowed"
+
+    def __init__(self, current: Status, target: Status) -> None:
+        self.current, self.target = current, target
+        self.allowed = sorted(TRANSITIONS[current])
+        names = ", ".join(self.allowed) or "none: the incident is closed"
+        super().__init__(f"an incident cannot move from {current} to {target}; allowed: {names}",
+                         **{"from": current.value, "to": target.value,
+                            "allowed": [s.value for s in self.allowed]})
+
+
+class ReasonRequired(LifecycleError):
+    status, slug, title = 422, "invalid", "Invalid input"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, errors=[{"field": "reason", "message": detail}])
+
+
+def allowed_targets(current: Status) -> list[Status]:
+    return sorted(TRANSITIONS[current])
+
+
+def check_transition(current: Status, target: Status, *, reason: str | None) -> None:
+    """Raise unless `current -> target` is allowed and carries the reason it needs."""
+    if target not in TRANSITIONS[current]:
+        raise TransitionNotAllowed(current, target)
+    if target in NEEDS_REASON and not (reason and reason.strip()):
+        raise ReasonRequired(f"moving an incident to {target} needs a reason")
+
+
+def timestamps_on_entering(target: Status, at: datetime) -> dict[str, datetime | None]:
+    """The incident timestamps a transition sets (or clears, when reopening)."""
+    if target is Status.CONTAINED:
+        return {"contained_at": at}
+    if target is Status.CLOSED:
+        return {"closed_at": at}
+    if target is Status.OPEN:
+        return {"closed_at": None}
+    return {}
+
+
+def format_reference(year: int, number: int) -> str:
+    """`BR-2026-0007`; numbers past 9999 simply grow a digit."""
+    return f"BR-{year:04d}-{number:04d}"
+
+
+@dataclass(frozen=True, slots=True)
+class Times:
+    occurred_from: datetime | None
+    occurred_to: datetime | None
+    detected_at: datetime
+    aware_at: datetime
+    contained_at: datetime | None = None
+
+
+def check_times(times: Times, *, now: datetime, skew: timedelta) -> list[tuple[str, str]]:
+    """Every problem with an incident's timestamps, as (field, message) pairs.
+
+    Order follows how a breach unfolds: it occurs, is detected, and the
+    organisation becomes aware of it (the legal trigger). Nothing may lie in
+    the future beyond a small clock skew.
+    """
+    problems: list[tuple[str, str]] = []
+    latest = now + skew
+    fields = {
+        "occurred_from": times.occurred_from,
+        "occurred_to": times.occurred_to,
+        "detected_at": times.detected_at,
+        "aware_at": times.aware_at,
+        "contained_at": times.contained_at,
+    }
+    for name, value in fields.items():
+        if value is not None and value > latest:
+            problems.append((name, "lies in the future"))
+
+    def before(later: str, earlier: str, message: str) -> None:
+        a, b = fields[later], fields[earlier]
+        if a is not None and b is not None and a < b:
+            problems.append((later, message))
+
+    before("occurred_to", "occurred_from", "is before occurred_from")
+    before("detected_at", "occurred_from", "is before the breach began (occurred_from)")
+    before("aware_at", "occurred_from", "is before the breach began (occurred_from)")
+    before("aware_at", "detected_at", "is before detected_at: awareness follows detection")
+    before("contained_at", "occurred_from", "is before the breach began (occurred_from)")
+    return problems

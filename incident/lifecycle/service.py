@@ -1,0 +1,253 @@
+"""incident.lifecycle.service (split; docstring to write)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from incident.accounts.models import User
+from incident.kernel import auth, plugins
+from incident.kernel.auth import Actor, Permission
+from incident.kernel.clock import Clock
+from incident.kernel.db import is_postgresql, transaction
+from incident.kernel.errors import Conflict, Invalid, NotFound
+from incident.kernel.settings import Settings
+from incident.lifecycle import rules as lifecycle
+from incident.lifecycle.models import Incident, ReferenceCounter
+from incident.lifecycle.rules import Status
+from incident.lifecycle.schemas import IncidentCreate, IncidentPublic, IncidentUpdate
+from incident.timeline import service as journal
+from incident.timeline.models import TimelineEvent
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """Settings the incident rules need: where 'today' is, how much clock skew is tolerated."""
+
+    zone: ZoneInfo
+    skew: timedelta
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Rules:
+        return cls(zone=settings.zone, skew=timedelta(seconds=settings.clock_skew_seconds))
+
+
+def _times(incident: Incident | IncidentCreate) -> lifecycle.Times:
+    return lifecycle.Times(occurred_from=incident.occurred_from, occurred_to=incident.occurred_to,
+                           detected_at=incident.detected_at, aware_at=incident.aware_at,
+                           contained_at=getattr(incident, "contained_at", None))
+
+
+def _check_times(times: lifecycle.Times, *, clock: Clock, rules: Rules) -> None:
+    problems = lifecycle.check_times(times, now=clock.now(), skew=rules.skew)
+    if problems:
+        raise Invalid.fields(problems)
+
+
+async def _lead_id(db: AsyncSession, email: str | None) -> int | None:
+    if not email:
+        return None
+    query = select(User).where(User.email == auth.normalise_email(email))
+    user = (await db.exec(query)).one_or_none()
+    if user is None or not user.active:
+        raise Invalid.fields([("lead", f"no active user has the e-mail {email}")])
+    return user.id
+
+
+async def _next_reference(db: AsyncSession, year: int) -> str:
+    """The next BR-YYYY-NNNN, by an atomic upsert on the year's counter row.
+
+    The upsert takes the row lock, so concurrent creators queue and each gets
+    its own number; the unique index on `reference` is the backstop.
+    """
+    insert = pg_insert if is_postgresql(db) else sqlite_insert
+    table = ReferenceCounter.__table__  # type: ignore[attr-defined]
+    statement = (insert(table).values(year=year, last=1)
+                 .on_conflict_do_update(index_elements=["year"], set_={"last": table.c.last + 1})
+                 .returning(table.c.last))
+    number = (await db.exec(statement)).scalar_one()
+    return lifecycle.format_reference(year, number)
+
+
+def _facts(data: IncidentCreate | IncidentUpdate, fields: Sequence[str]) -> dict[str, Any]:
+    dumped = data.model_dump(mode="json")
+    return {name: dumped[name] for name in fields}
+
+
+async def create_incident(db: AsyncSession, *, clock: Clock, rules: Rules, actor: Actor,
+                          data: IncidentCreate) -> Incident:
+    auth.require(actor, Permission.WRITE_INCIDENTS)
+    _check_times(_times(data), clock=clock, rules=rules)
+    now = clock.now()
+    async with transaction(db):
+        lead_id = await _lead_id(db, data.lead)
+        reference = await _next_reference(db, now.astimezone(rules.zone).year)
+        fields = data.model_dump(exclude={"lead"})
+        incident = Incident(**fields, reference=reference, status=Status.OPEN.value,
+                            lead_id=lead_id, created_by=actor.label, created_at=now,
+                            updated_at=now)
+        db.add(incident)
+        await db.flush()
+        await journal.append_event(
+            db, chain=str(incident.id), at=now, actor=actor, kind="incident_created",
+            payload={"reference": reference, "status": Status.OPEN.value, "lead_id": lead_id,
+                     **_facts(data, list(IncidentCreate.model_fields.keys() - {"lead"}))})
+    return incident
+
+
+async def get_incident(db: AsyncSession, *, actor: Actor, key: str | uuid.UUID,
+                       for_update: bool = False) -> Incident:
+    """An incident by id or by reference (`BR-2026-0007`, any letter case)."""
+    auth.require(actor, Permission.READ_INCIDENTS)
+    query = select(Incident)
+    try:
+        ident = key if isinstance(key, uuid.UUID) else uuid.UUID(str(key))
+        query = query.where(Incident.id == ident)
+    except ValueError:
+        query = query.where(Incident.reference == str(key).strip().upper())
+    if for_update and is_postgresql(db):
+        query = query.with_for_update()
+    incident = (await db.exec(query)).one_or_none()
+    if incident is None:
+        raise NotFound(f"no incident {key}")
+    return incident
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentFilter:
+    status: Status | None = None
+    kind: lifecycle.Kind | None = None
+    aware_from: datetime | None = None
+    aware_to: datetime | None = None
+    text: str | None = None
+
+
+async def list_incidents(db: AsyncSession, *, actor: Actor, where: IncidentFilter,
+                         limit: int = 50, offset: int = 0) -> tuple[list[Incident], int]:
+    auth.require(actor, Permission.READ_INCIDENTS)
+    query = select(Incident)
+    if where.status is not None:
+        query = query.where(Incident.status == where.status.value)
+    if where.kind is not None:
+        query = query.where(Incident.kind == where.kind.value)
+    if where.aware_from is not None:
+        query = query.where(Incident.aware_at >= where.aware_from)
+    if where.aware_to is not None:
+        query = query.where(Incident.aware_at < where.aware_to)
+    if where.text:
+        pattern = f"%{where.text.strip().lower()}%"
+        query = query.where(func.lower(Incident.title).like(pattern)
+                            | func.lower(Incident.reference).like(pattern))
+    total = (await db.exec(select(func.count()).select_from(query.subquery()))).one()
+    page = query.order_by(Incident.aware_at.desc(), Incident.reference.desc())  # type: ignore[attr-defined]
+    items = list((await db.exec(page.limit(limit).offset(offset))).all())
+    return items, int(total)
+
+
+async def public(db: AsyncSession, incidents: Sequence[Incident]) -> list[IncidentPublic]:
+    """Response shapes, with each lead's e-mail fetched in one query."""
+    lead_ids = {i.lead_id for i in incidents if i.lead_id is not None}
+    emails: dict[int, str] = {}
+    if lead_ids:
+        rows = await db.exec(select(User.id, User.email).where(User.id.in_(lead_ids)))  # type: ignore[union-attr]
+        emails = {row[0]: row[1] for row in rows if row[0] is not None}
+    return [IncidentPublic.model_validate(incident).model_copy(update={
+        "lead": emails.get(incident.lead_id) if incident.lead_id else None,
+        "allowed_transitions": lifecycle.allowed_targets(Status(incident.status)),
+    }) for incident in incidents]
+
+
+async def update_incident(db: AsyncSession, *, clock: Clock, rules: Rules, actor: Actor,
+                          key: str | uuid.UUID, data: IncidentUpdate) -> Incident:
+    """Change the given fields; the event records each field's old and new value."""
+    auth.require(actor, Permission.WRITE_INCIDENTS)
+    given = data.model_fields_set
+    now = clock.now()
+    async with transaction(db):
+        incident = await get_incident(db, actor=actor, key=key, for_update=True)
+        if Status(incident.status) is Status.CLOSED:
+            raise Conflict("a closed incident can no longer be changed")
+        before = IncidentPublic.model_validate(incident).model_dump(mode="json")
+        changes: dict[str, dict[str, Any]] = {}
+        if "lead" in given:
+            lead_id = await _lead_id(db, data.lead)
+            if lead_id != incident.lead_id:
+                changes["lead_id"] = {"from": incident.lead_id, "to": lead_id}
+                incident.lead_id = lead_id
+        new_values = data.model_dump(include=given - {"lead"})
+        required = {"title", "kind", "detected_at", "aware_at", "description", "breach_types",
+                    "data_categories", "systems"}
+        nulls = [(name, "may not be null") for name, v in new_values.items()
+                 if v is None and name in required]
+        if nulls:
+            raise Invalid.fields(nulls)
+        after_json = data.model_dump(mode="json", include=given - {"lead"})
+        for name, value in new_values.items():
+            if getattr(incident, name) != value:
+                changes[name] = {"from": before[name], "to": after_json[name]}
+                setattr(incident, name, value)
+        _check_times(_times(incident), clock=clock, rules=rules)
+        if "aware_at" in changes:
+            for follow in plugins.hooks("incident.aware_at_changed"):
+                await follow(db, incident)
+        if changes:
+            incident.updated_at = now
+            await journal.append_event(db, chain=str(incident.id), at=now, actor=actor,
+                                       kind="incident_updated", payload={"changes": changes})
+    return incident
+
+
+async def change_status(db: AsyncSession, *, clock: Clock, actor: Actor, key: str | uuid.UUID,
+                        target: Status, reason: str | None = None) -> Incident:
+    """Move an incident to `target`, recording who, when and why."""
+    auth.require(actor, Permission.WRITE_INCIDENTS)
+    if target is Status.DISMISSED:
+        auth.require(actor, Permission.DISMISS_INCIDENTS)
+    now = clock.now()
+    async with transaction(db):
+        incident = await get_incident(db, actor=actor, key=key, for_update=True)
+        current = Status(incident.status)
+        lifecycle.check_transition(current, target, reason=reason)
+        incident.status = target.value
+        for name, value in lifecycle.timestamps_on_entering(target, now).items():
+            setattr(incident, name, value)
+        incident.updated_at = now
+        await journal.append_event(db, chain=str(incident.id), at=now, actor=actor,
+                                   kind="status_changed",
+                                   payload={"from": current.value, "to": target.value,
+                                            "reason": (reason or "").strip() or None})
+    return incident
+
+
+async def add_note(db: AsyncSession, *, clock: Clock, actor: Actor, key: str | uuid.UUID,
+                   text: str) -> TimelineEvent:
+    auth.require(actor, Permission.WRITE_INCIDENTS)
+    now = clock.now()
+    async with transaction(db):
+        incident = await get_incident(db, actor=actor, key=key, for_update=True)
+        incident.updated_at = now
+        event = await journal.append_event(db, chain=str(incident.id), at=now, actor=actor,
+                                           kind="note", payload={"text": text})
+    return event
+
+
+async def timeline(db: AsyncSession, *, actor: Actor, key: str | uuid.UUID, after_seq: int = 0,
+                   limit: int = 500) -> tuple[Incident, list[TimelineEvent]]:
+    incident = await get_incident(db, actor=actor, key=key)
+    return incident, await journal.events(db, str(incident.id), after_seq=after_seq, limit=limit)
+
+
+async def timeline_stream(db: AsyncSession, *, actor: Actor, key: str | uuid.UUID
+                          ) -> tuple[Incident, AsyncIterator[TimelineEvent]]:
+    incident = await get_incident(db, actor=actor, key=key)
+    return incident, journal.stream_events(db, str(incident.id))

@@ -1,0 +1,278 @@
+"""The outbox: deliveries handed out by the database, sent, and every outcome kept at once.
+
+A dispatcher claims due deliveries with a lease (one UPDATE under FOR UPDATE SKIP
+LOCKED on PostgreSQL; SQLite's single writer makes the same statement exclusive),
+sends each through the transport, and commits its outcome before anything else:
+sent; retry at a backed-off time (honouring the server's hint); failed with the
+server's verbatim reply; or in doubt when the connection died after the message
+was handed over. A delivery whose lease expired (its dispatcher crashed) is in
+doubt too, and is resent with the same Message-ID: duplicates are bounded by the
+deliveries in flight at a crash, never more. When every delivery of a notification
+has ended, the notification is done and its obligation met (or late).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email import message_from_bytes, policy
+from typing import Any, Protocol
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from incident.kernel.auth import SYSTEM
+from incident.kernel.clock import Clock
+from incident.kernel.db import session_factory, transaction
+from incident.kernel.settings import Settings
+from incident.lifecycle.models import Incident
+from incident.timeline import service as journal
+from notifications.delivery.mailer import Outcome, Status, build_message, pool_from_url
+from notifications.delivery.models import CapturedMessage
+from notifications.drafting.letters import Letter, letter_for
+from notifications.drafting.models import Delivery, DeliveryAttempt, Notification
+from notifications.drafting.render import Renderer
+from notifications.drafting.sending import state_counts
+from notifications.obligations.engine import iso
+from notifications.obligations.models import IncidentObligation
+from notifications.obligations.service import reconcile
+
+OPEN_STATES = ("pending", "sending", "retry", "in_doubt")
+DUE_STATES = ("pending", "retry", "in_doubt")
+
+
+class Transport(Protocol):
+    async def send(self, sender: str, recipient: str, message: bytes) -> Outcome: ...
+
+
+class CaptureTransport:
+    """The embedded mail capture used when no BREACH_SMTP_URL is set: messages are kept
+    in the database and shown in the Mailbox, so a newcomer sees the whole flow."""
+
+    def __init__(self, engine: AsyncEngine, clock: Clock) -> None:
+        self.sessions = session_factory(engine)
+        self.clock = clock
+
+    async def send(self, sender: str, recipient: str, message: bytes) -> Outcome:
+        parsed = message_from_bytes(message, policy=policy.default)
+        async with self.sessions() as db, transaction(db):
+            db.add(CapturedMessage(message_id=str(parsed["Message-ID"] or ""), sender=sender,
+                                   recipient=recipient, subject=str(parsed["Subject"] or "")[:1000],
+                                   raw=message, received_at=self.clock.now()))
+        return Outcome(Status.SENT, 250, "kept by the embedded mail capture", "message")
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How hard the outbox tries: lease length, backoff, and when it gives up."""
+
+    batch: int = 100
+    lease: timedelta = timedelta(minutes=5)
+    first_retry: timedelta = timedelta(minutes=1)
+    longest_retry: timedelta = timedelta(hours=1)
+    give_up_without_deadline: timedelta = timedelta(hours=72)
+
+
+def next_attempt(attempts: int, now: datetime, hint_seconds: float | None, policy: Policy) -> datetime:
+    """Exponential backoff from the first retry, capped, never sooner than the server asked."""
+    wait: timedelta = min(policy.first_retry * int(2 ** max(attempts - 1, 0)), policy.longest_retry)
+    if hint_seconds is not None:
+        wait = max(wait, timedelta(seconds=hint_seconds))
+    return now + wait
+
+
+# --- what a message says ---------------------------------------------------------------------
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+# --- the dispatcher ----------------------------------------------------------------------------
+
+
+class Dispatcher:
+    """Works through due deliveries; several may run against one database (one per process)."""
+
+    def __init__(self, engine: AsyncEngine, transport: Transport, renderer: Renderer, *,
+                 clock: Clock, sender: str, worker: str, policy: Policy | None = None) -> None:
+        self.sessions = session_factory(engine)
+        self.transport = transport
+        self.renderer = renderer
+        self.clock = clock
+        self.sender = sender
+        self.worker = worker
+        self.policy = policy or Policy()
+
+    async def run_once(self) -> int:
+        """Reclaim expired leases, claim one batch, send it; returns how many were claimed."""
+        await self.reclaim()
+        claimed = await self.claim()
+        if not claimed:
+            return 0
+        letters: dict[int, Letter] = {}
+        async with self.sessions() as db:
+            for notification_id in {d.notification_id for d in claimed}:
+                notification = await db.get(Notification, notification_id)
+                assert notification is not None
+                letters[notification_id] = await letter_for(db, notification)
+        await asyncio.gather(*(self._deliver(d, letters[d.notification_id]) for d in claimed))
+        for notification_id in letters:
+            await self.finish_if_done(notification_id)
+        return len(claimed)
+
+    async def reclaim(self) -> int:
+        """A lease that ran out means its dispatcher died mid-send: the delivery is in doubt."""
+        now = self.clock.now()
+        async with self.sessions() as db, transaction(db):
+            expired = (await db.exec(select(Delivery).where(
+                Delivery.state == "sending", col(Delivery.lease_until) < now).with_for_update(
+                skip_locked=True))).all()
+            for delivery in expired:
+                db.add(DeliveryAttempt(delivery_id=delivery.id or 0, at=now, outcome="in_doubt",
+                                       reply=f"lease held by {delivery.leased_by} expired",
+                                       worker=self.worker))
+                delivery.state, delivery.lease_until, delivery.next_attempt_at = "in_doubt", None, now
+                db.add(delivery)
+        return len(expired)
+
+    async def claim(self) -> list[Delivery]:
+        now = self.clock.now()
+        async with self.sessions() as db, transaction(db):
+            due = (await db.exec(
+                select(Delivery).join(Notification, col(Notification.id) == col(Delivery.notification_id))
+                .where(col(Delivery.state).in_(DUE_STATES), col(Delivery.next_attempt_at) <= now,
+                       Notification.status == "sending")
+                .order_by(col(Delivery.next_attempt_at), col(Delivery.id))
+                .limit(self.policy.batch)
+                .with_for_update(of=Delivery, skip_locked=True))).all()
+            for delivery in due:
+                delivery.state, delivery.attempts = "sending", delivery.attempts + 1
+                delivery.lease_until, delivery.leased_by = now + self.policy.lease, self.worker
+                db.add(delivery)
+        return list(due)
+
+    async def _deliver(self, delivery: Delivery, letter: Letter) -> None:
+        try:
+            rendered = self.renderer.render(letter.notification.kind, delivery.locale,
+                                            letter.context_for(delivery), zone=letter.zone)
+            message = build_message(sender=self.sender, to=delivery.address or "",
+                                    to_name=delivery.name or None, subject=rendered.subject,
+                                    text=rendered.text, html=rendered.html,
+                                    message_id=delivery.message_id, date=self.clock.now())
+        except ValueError as error:  # a recipient or text the message cannot carry
+            outcome = Outcome(Status.FAILED, None, f"message not built: {error}", "message")
+        else:
+            outcome = await self.transport.send(self.sender, delivery.address or "", message)
+        await self.record(delivery, outcome, letter)
+
+    async def record(self, delivery: Delivery, outcome: Outcome, letter: Letter) -> None:
+        """Commit one outcome at once, only while this dispatcher still holds the lease."""
+        now = self.clock.now()
+        values: dict[str, Any] = {"state": outcome.status.value, "lease_until": None,
+                                  "last_reply": outcome.reply}
+        if outcome.status is Status.SENT:
+            values.update(sent_at=now, ended_at=now)
+        elif outcome.status is Status.FAILED:
+            values.update(ended_at=now)
+        else:
+            at = next_attempt(delivery.attempts, now, outcome.retry_after, self.policy)
+            if outcome.status is Status.IN_DOUBT:
+                at = now
+            give_up = letter.give_up_at(now, first_retry=self.policy.first_retry,
+                                           without_deadline=self.policy.give_up_without_deadline)
+            if at > give_up:
+                values.update(state="failed", ended_at=now,
+                              last_reply=f"gave up at {iso(give_up)}: {outcome.reply}")
+            values["next_attempt_at"] = at
+        async with self.sessions() as db, transaction(db):
+            conn = await db.connection()
+            changed = await conn.execute(update(Delivery).where(
+                col(Delivery.id) == delivery.id, col(Delivery.state) == "sending",
+                col(Delivery.leased_by) == self.worker).values(**values))
+            if changed.rowcount == 1:
+                db.add(DeliveryAttempt(delivery_id=delivery.id or 0, at=now,
+                                       outcome=values["state"], reply=values["last_reply"],
+                                       worker=self.worker))
+
+    async def finish_if_done(self, notification_id: int) -> bool:
+        """When no delivery is open any more: the notification is done, its obligation met."""
+        now = self.clock.now()
+        async with self.sessions() as db, transaction(db):
+            notification = (await db.exec(select(Notification).where(
+                Notification.id == notification_id).with_for_update())).one()
+            if notification.status not in ("sending", "paused"):
+                return False
+            counts = await state_counts(db, notification_id)
+            if any(counts.get(state, 0) for state in OPEN_STATES):
+                return False
+            incident = await db.get(Incident, notification.incident_id)
+            assert incident is not None
+            last_sent = (await db.exec(select(func.max(Delivery.sent_at)).where(
+                Delivery.notification_id == notification_id))).one()
+            notification.status, notification.finished_at = "done", now
+            db.add(notification)
+            await journal.append_event(db, chain=str(incident.id), at=now, actor=SYSTEM,
+                                       kind="notification_finished",
+                                       payload={"notification": notification_id, **counts})
+            await _meet(db, incident, notification, last_sent or now, counts, now)
+        return True
+
+
+async def _meet(db: AsyncSession, incident: Incident, notification: Notification, at: datetime,
+                counts: Mapping[str, int], now: datetime) -> None:
+    """The obligation is met by the notification: late, with the facts, after its due time."""
+    row = (await db.exec(select(IncidentObligation).where(
+        IncidentObligation.incident_id == incident.id,
+        IncidentObligation.ref == notification.ref).with_for_update())).first()
+    if row is None or row.status != "pending" or not counts.get("sent"):
+        return
+    late = row.due_at is not None and at > row.due_at
+    row.status, row.met_at = ("late" if late else "met"), at
+    row.how = (f"notification {notification.id}: {counts.get('sent', 0)} sent, "
+               f"{counts.get('failed', 0)} failed (see its delivery log)")
+    row.late_reason = ("the last delivery ended after the due time; the reasons for the delay "
+                       "remain to be recorded") if late else None
+    row.status_by, row.status_at = SYSTEM.label, now
+    db.add(row)
+    await journal.append_event(db, chain=str(incident.id), at=now, actor=SYSTEM,
+                               kind="obligation_late" if late else "obligation_met",
+                               payload={"ref": row.ref, "met_at": iso(at), "how": row.how,
+                                        "late_reason": row.late_reason})
+    await reconcile(db, incident, now=now, cause=f"notification {notification.id} finished")
+
+
+# --- reading and steering -----------------------------------------------------------------------
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def transport_for(settings: Settings, engine: AsyncEngine, clock: Clock) -> Transport:
+    """The real SMTP server when BREACH_SMTP_URL is set, else the embedded capture."""
+    if settings.smtp_url:
+        return pool_from_url(settings.smtp_url, size=settings.smtp_connections,
+                             rate=settings.smtp_rate or None)
+    return CaptureTransport(engine, clock)
+
+
+async def close(transport: Transport) -> None:
+    """Close the SMTP connections, if the transport holds any."""
+    closing = getattr(transport, "close", None)
+    if closing is not None:
+        await closing()

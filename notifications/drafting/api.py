@@ -1,0 +1,129 @@
+"""notifications.drafting.api (split; docstring to write)."""
+
+from __future__ import annotations
+
+from typing import Annotated, TypeAlias
+
+from litestar import Controller, get, patch, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.status_codes import HTTP_201_CREATED
+
+from incident.kernel.access import requires
+from incident.kernel.auth import Permission
+from incident.kernel.injected import Config, Db, Now, Who
+from notifications.drafting import letters as letters
+from notifications.drafting import sending as sending
+from notifications.drafting import service as drafts
+from notifications.drafting.render import Renderer
+from notifications.drafting.schemas import (
+    Approval,
+    AttemptPublic,
+    DeliveryPublic,
+    DraftCreate,
+    DraftEdit,
+    NotificationPublic,
+    PreviewPublic,
+    SendOrder,
+    notification_public,
+)
+from notifications.drafting.sending import message_domain
+
+Templates: TypeAlias = NamedDependency[Renderer]
+
+
+LOCALE_PATTERN = r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*$"
+
+
+class NotificationController(Controller):
+    path = "/api/v1/incidents/{key:str}/notifications"
+    tags = ["notifications"]
+
+    @post("/", guards=[requires(Permission.WRITE_INCIDENTS)], status_code=HTTP_201_CREATED)
+    async def create(self, db: Db, clock: Now, actor: Who, key: FromPath[str],
+                     data: JSONBody[DraftCreate]) -> NotificationPublic:
+        created = await drafts.create_draft(db, clock=clock, actor=actor, key=key,
+                                            ref=data.obligation)
+        return await notification_public(db, created)
+
+    @get("/", guards=[requires(Permission.READ_INCIDENTS)])
+    async def list_notifications(self, db: Db, actor: Who,
+                                 key: FromPath[str]) -> list[NotificationPublic]:
+        return [await notification_public(db, n)
+                for n in await drafts.notifications_of(db, actor=actor, key=key)]
+
+    @get("/{notification_id:int}", guards=[requires(Permission.READ_INCIDENTS)])
+    async def show(self, db: Db, actor: Who, key: FromPath[str],
+                   notification_id: FromPath[int]) -> NotificationPublic:
+        _, found = await drafts.get_notification(db, actor=actor, key=key,
+                                                 notification_id=notification_id)
+        return await notification_public(db, found)
+
+    @patch("/{notification_id:int}", guards=[requires(Permission.WRITE_INCIDENTS)])
+    async def edit(self, db: Db, clock: Now, actor: Who, key: FromPath[str],
+                   notification_id: FromPath[int], data: JSONBody[DraftEdit]) -> NotificationPublic:
+        edited = await drafts.edit_draft(db, clock=clock, actor=actor, key=key,
+                                         notification_id=notification_id, fields=data.fields,
+                                         expected_version=data.version)
+        return await notification_public(db, edited)
+
+    @get("/{notification_id:int}/preview", guards=[requires(Permission.READ_INCIDENTS)])
+    async def preview(self, db: Db, clock: Now, actor: Who, templates: Templates, key: FromPath[str],
+                      notification_id: FromPath[int],
+                      locale: Annotated[str, QueryParameter(pattern=LOCALE_PATTERN)] = "en"
+                      ) -> PreviewPublic:
+        used, subject, text, html = await letters.preview(
+            db, actor=actor, key=key, notification_id=notification_id, locale=locale,
+            renderer=templates, now=clock.now())
+        return PreviewPublic(locale=used, subject=subject, text=text, html=html)
+
+    @post("/{notification_id:int}/approve", guards=[requires(Permission.APPROVE)], status_code=200)
+    async def approve(self, db: Db, clock: Now, actor: Who, key: FromPath[str],
+                      notification_id: FromPath[int], data: JSONBody[Approval]) -> NotificationPublic:
+        approved = await drafts.approve(db, clock=clock, actor=actor, key=key,
+                                        notification_id=notification_id,
+                                        approved_hash=data.content_hash)
+        return await notification_public(db, approved)
+
+    @post("/{notification_id:int}/send", guards=[requires(Permission.WRITE_INCIDENTS)],
+          status_code=202)
+    async def send(self, db: Db, clock: Now, actor: Who, settings: Config, key: FromPath[str],
+                   notification_id: FromPath[int],
+                   data: JSONBody[SendOrder | None] = None) -> NotificationPublic:
+        """Body (optional): `{"at": instant}` to schedule the send."""
+        sent = await sending.send(db, clock=clock, actor=actor, key=key,
+                                 notification_id=notification_id,
+                                 message_domain=message_domain(settings.mail_from),
+                                 not_before=data.at if data else None)
+        return await notification_public(db, sent)
+
+    @post("/{notification_id:int}/pause", guards=[requires(Permission.WRITE_INCIDENTS)],
+          status_code=200)
+    async def pause(self, db: Db, clock: Now, actor: Who, key: FromPath[str],
+                    notification_id: FromPath[int]) -> NotificationPublic:
+        return await notification_public(db, await sending.set_paused(
+            db, clock=clock, actor=actor, key=key, notification_id=notification_id, paused=True))
+
+    @post("/{notification_id:int}/resume", guards=[requires(Permission.WRITE_INCIDENTS)],
+          status_code=200)
+    async def resume(self, db: Db, clock: Now, actor: Who, key: FromPath[str],
+                     notification_id: FromPath[int]) -> NotificationPublic:
+        return await notification_public(db, await sending.set_paused(
+            db, clock=clock, actor=actor, key=key, notification_id=notification_id, paused=False))
+
+    @get("/{notification_id:int}/deliveries", guards=[requires(Permission.READ_PERSONAL_DATA)])
+    async def deliveries(self, db: Db, actor: Who, key: FromPath[str],
+                         notification_id: FromPath[int],
+                         after: Annotated[int, QueryParameter(ge=0)] = 0,
+                         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100
+                         ) -> list[DeliveryPublic]:
+        """The delivery log: per recipient, every attempt and the server's replies."""
+        found = await sending.delivery_log(db, actor=actor, key=key,
+                                          notification_id=notification_id, after_id=after,
+                                          limit=limit)
+        return [DeliveryPublic(
+            id=d.id or 0, recipient=d.recipient_key, address=d.address, locale=d.locale,
+            message_id=d.message_id, state=d.state, attempts=d.attempts,
+            next_attempt_at=d.next_attempt_at, sent_at=d.sent_at, last_reply=d.last_reply,
+            log=[AttemptPublic(at=a.at, outcome=a.outcome, reply=a.reply, worker=a.worker)
+                 for a in attempts]) for d, attempts in found]

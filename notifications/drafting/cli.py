@@ -1,0 +1,92 @@
+"""notifications.drafting.cli (split; docstring to write)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from incident.kernel.auth import Actor
+from incident.kernel.console import (
+    err,
+    out,
+    print_json,
+    run,
+)
+from incident.kernel.settings import Settings
+from notifications.drafting import sending as sending
+from notifications.drafting import service as drafts
+from notifications.drafting.schemas import notification_public
+
+
+@click.group("notifications")
+def notifications_group() -> None:
+    """Notifications of an incident and their deliveries."""
+
+
+@notifications_group.command("list")
+@click.argument("reference")
+@click.option("--json", "as_json", is_flag=True)
+def notifications_list(reference: str, as_json: bool) -> None:
+    """Every notification of the incident with its state and delivery counts."""
+
+    async def work(settings: Settings, db: AsyncSession, actor: Actor) -> Any:
+        return [await notification_public(db, n)
+                for n in await drafts.notifications_of(db, actor=actor, key=reference)]
+
+    found = run(work)
+    if as_json:
+        print_json([n.model_dump(mode="json") for n in found])
+        return
+    if not found:
+        out.print(f"{reference}: no notifications yet")
+    for n in found:
+        counts = ", ".join(f"{state} {count}" for state, count in sorted(n.deliveries.items()))
+        out.print(f"{n.id:>4}  {n.ref:24} {n.kind:17} {n.status:9} v{n.version}  {counts or '-'}",
+                  markup=False)
+
+
+@notifications_group.command("status")
+@click.argument("reference")
+@click.argument("notification_id", type=int)
+@click.option("--watch", is_flag=True, help="follow the sending with a progress bar until it ends")
+@click.option("--json", "as_json", is_flag=True)
+def notifications_status(reference: str, notification_id: int, watch: bool, as_json: bool) -> None:
+    """Counts of a notification's deliveries by state (sent, retry, failed, in doubt…)."""
+
+    async def read(db: AsyncSession, actor: Actor) -> tuple[Any, dict[str, int]]:
+        notification, counts = await sending.progress(db, actor=actor, key=reference,
+                                                     notification_id=notification_id)
+        await db.commit()
+        return notification, counts
+
+    async def work(settings: Settings, db: AsyncSession, actor: Actor) -> tuple[Any, dict[str, int]]:
+        notification, counts = await read(db, actor)
+        if not watch or notification.status not in ("sending", "paused"):
+            return notification, counts
+        total = max(notification.recipients, 1)
+        with Progress("[progress.description]{task.description}", BarColumn(),
+                      MofNCompleteColumn(), TimeRemainingColumn(), console=err) as bar:
+            task = bar.add_task(f"notification {notification_id}", total=total)
+            while True:
+                ended = counts.get("sent", 0) + counts.get("failed", 0)
+                bar.update(task, completed=ended, description=_states(counts))
+                if notification.status not in ("sending", "paused") or ended >= total:
+                    return notification, counts
+                await asyncio.sleep(1)
+                notification, counts = await read(db, actor)
+
+    notification, counts = run(work)
+    if as_json:
+        print_json({"notification": notification_id, "status": notification.status,
+                     "recipients": notification.recipients, "deliveries": counts})
+        return
+    out.print(f"notification {notification_id} ({notification.ref}): {notification.status}; "
+              f"{notification.recipients} recipients; {_states(counts)}", markup=False)
+
+
+def _states(counts: dict[str, int]) -> str:
+    return ", ".join(f"{state} {count}" for state, count in sorted(counts.items())) or "no deliveries"

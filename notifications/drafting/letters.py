@@ -1,0 +1,145 @@
+"""notifications/drafting/letters.py (docstring to write)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from incident.inventory.rules import categories_mask, category_names
+from incident.kernel.auth import Actor
+from incident.lifecycle.models import Incident
+from notifications.drafting.models import Delivery, Notification
+from notifications.drafting.render import Renderer
+from notifications.drafting.service import current_version, get_notification
+from notifications.obligations.models import IncidentObligation, OrganisationProfile
+from notifications.obligations.service import get_profile
+
+INTERNAL_KINDS = ("reminder", "escalation")
+
+
+def internal_context(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """A reminder's stored fields (JSON) as template values: instants and spans restored."""
+    values = {k: v for k, v in fields.items() if not k.endswith("_seconds")}
+    for name in ("due_at", "since"):
+        if isinstance(values.get(name), str):
+            values[name] = datetime.fromisoformat(values[name])
+    for name in ("time_left", "elapsed"):
+        if f"{name}_seconds" in fields:
+            values[name] = timedelta(seconds=float(fields[f"{name}_seconds"]))
+    return values
+
+
+def _lines(value: str) -> list[str]:
+    return [line.strip("-• ").strip() for line in value.splitlines() if line.strip()]
+
+
+@dataclass
+class Letter:
+    """What every message of one notification shares; `context_for` adds the person's part."""
+
+    notification: Notification
+    fields: dict[str, Any]
+    shared: dict[str, Any]
+    zone: ZoneInfo
+    deadline: datetime | None
+    """The obligation's due time: retries stop there."""
+
+    def give_up_at(self, now: datetime, *, first_retry: timedelta,
+                   without_deadline: timedelta) -> datetime:
+        """When retries stop: at the deadline (after one retry at least), else after a while."""
+        started = self.notification.sent_at or now
+        if self.deadline is not None:
+            return max(self.deadline, started + first_retry)
+        return started + without_deadline
+
+    def context_for(self, delivery: Delivery) -> dict[str, Any]:
+        if self.notification.kind in INTERNAL_KINDS:
+            return {**internal_context(self.fields), "recipient_name": delivery.name}
+        if self.notification.kind == "subject_notice":
+            return {**self.shared, "recipient_name": delivery.name,
+                    "categories": category_names(delivery.categories)}
+        return {**self.shared, "authority": delivery.name or self.shared["authority"]}
+
+
+async def letter_for(db: AsyncSession, notification: Notification) -> Letter:
+    incident = await db.get(Incident, notification.incident_id)
+    assert incident is not None
+    profile = await get_profile(db) or OrganisationProfile(
+        name="", country="", timezone="UTC", updated_at=incident.created_at, updated_by="")
+    fields = dict((await current_version(db, notification)).fields)
+    obligation = (await db.exec(select(IncidentObligation).where(
+        IncidentObligation.incident_id == incident.id,
+        IncidentObligation.ref == notification.ref))).first()
+    return Letter(notification, fields, shared_context(notification, incident, profile, fields,
+                                                        obligation, await _first_report(db, notification)),
+                  ZoneInfo(profile.timezone), obligation.due_at if obligation else None)
+
+
+async def _first_report(db: AsyncSession, notification: Notification) -> datetime | None:
+    if notification.sequence == 1:
+        return None
+    first = (await db.exec(select(Notification).where(
+        Notification.incident_id == notification.incident_id, Notification.ref == notification.ref,
+        Notification.sequence == 1))).first()
+    return first.sent_at if first else None
+
+
+def shared_context(notification: Notification, incident: Incident, profile: OrganisationProfile,
+                   fields: Mapping[str, Any], obligation: IncidentObligation | None,
+                   first_reported_at: datetime | None) -> dict[str, Any]:
+    """The template context of a notification, from its fields and the incident (pure)."""
+    base: dict[str, Any] = {
+        "incident_reference": incident.reference, "organisation": profile.name,
+        "dpo_name": profile.dpo.get("name", ""), "dpo_email": profile.dpo.get("email", ""),
+        "dpo_phone": profile.dpo.get("phone", ""), "kind": incident.kind,
+        "description": fields.get("description", ""), "occurred_from": incident.occurred_from,
+        "occurred_to": incident.occurred_to, "aware_at": incident.aware_at,
+        "consequences": fields.get("consequences", ""),
+    }
+    if notification.kind == "subject_notice":
+        return {**base, "measures": _lines(fields.get("measures", ""))}
+    summary = obligation.computed if obligation else {}
+    return {
+        **base,
+        "authority": obligation.recipient_name if obligation else "",
+        "authority_reference": fields.get("authority_reference", ""),
+        "supplement": notification.sequence - 1 or None,
+        "first_reported_at": first_reported_at, "reported_at": notification.sent_at,
+        "breach_types": list(incident.breach_types), "detected_at": incident.detected_at,
+        "contained_at": incident.contained_at, "categories": list(incident.data_categories),
+        "subjects_estimate": incident.estimated_subjects,
+        "records_estimate": incident.estimated_records,
+        "jurisdictions": [],
+        "measures_taken": _lines(fields.get("measures_taken", "")),
+        "measures_proposed": _lines(fields.get("measures_proposed", "")),
+        "delay_reason": fields.get("delay_reason", ""),
+        "due_at": obligation.due_at if obligation else None,
+        "basis": summary.get("basis"),
+    }
+
+
+async def preview(db: AsyncSession, *, actor: Actor, key: str | uuid.UUID, notification_id: int,
+                  locale: str, renderer: Renderer, now: datetime) -> tuple[str, str, str, str]:
+    """The current version as a recipient would read it: (locale used, subject, text, html).
+
+    A notice to people shows an unnamed recipient with every category the incident exposed;
+    a report not yet sent is dated now.
+    """
+    incident, notification = await get_notification(db, actor=actor, key=key,
+                                                    notification_id=notification_id)
+    letter = await letter_for(db, notification)
+    if letter.shared.get("reported_at", now) is None:
+        letter.shared["reported_at"] = now
+    sample = Delivery(notification_id=notification_id, recipient_key="preview", locale=locale,
+                      categories=categories_mask(incident.data_categories),
+                      message_id="<preview@localhost>",
+                      next_attempt_at=incident.created_at)
+    rendered = renderer.render(notification.kind, locale, letter.context_for(sample), zone=letter.zone)
+    return rendered.locale, rendered.subject, rendered.text, rendered.html

@@ -1,0 +1,97 @@
+"""notifications.drafting.models (split; docstring to write)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class Notification(SQLModel, table=True):
+    """One communication for one obligation: its drafts, the approval, then its deliveries.
+
+    status: draft → approved → sending ⇄ paused → done. An edit makes a new version and
+    voids any approval; sending needs an approval bound to the current version's hash.
+    """
+
+    __tablename__ = "notifications"
+    __table_args__ = (UniqueConstraint("incident_id", "ref", "sequence", name="uq_notification"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    incident_id: uuid.UUID = Field(foreign_key="incidents.id", index=True)
+    ref: str = Field(max_length=100)
+    kind: str = Field(max_length=40)
+    sequence: int = 1
+    status: str = Field(default="draft", max_length=20, index=True)
+    version: int = 1
+    content_hash: str = Field(max_length=64)
+    approved_hash: str | None = Field(default=None, max_length=64)
+    approved_by: str | None = Field(default=None, max_length=300)
+    approved_at: datetime | None = None
+    snapshot_id: int | None = None
+    recipients: int = 0
+    created_at: datetime
+    created_by: str = Field(max_length=300)
+    sent_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class NotificationVersion(SQLModel, table=True):
+    """Every version of a draft's editable fields, with the hash an approval binds to."""
+
+    __tablename__ = "notification_versions"
+    __table_args__ = (UniqueConstraint("notification_id", "version", name="uq_notification_version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    notification_id: int = Field(foreign_key="notifications.id", index=True)
+    version: int
+    fields: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    content_hash: str = Field(max_length=64)
+    created_at: datetime
+    created_by: str = Field(max_length=300)
+
+
+class Delivery(SQLModel, table=True):
+    """One message to one recipient, in the outbox until it ends (sent or failed).
+
+    state: pending → sending (claimed, with a lease) → sent | retry (at next_attempt_at) |
+    failed (the server's verbatim reply) | in_doubt (the connection dropped after the
+    message was handed over; resent with the same Message-ID).
+    """
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("notification_id", "recipient_key", name="uq_delivery"),
+                      Index("ix_deliveries_due", "state", "next_attempt_at"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    notification_id: int = Field(foreign_key="notifications.id", index=True)
+    recipient_key: str = Field(max_length=254)
+    address: str | None = Field(default=None, max_length=254)
+    name: str = Field(default="", max_length=200)
+    locale: str = Field(default="en", max_length=35)
+    categories: int = 0
+    message_id: str = Field(max_length=200)
+    state: str = Field(default="pending", max_length=20)
+    attempts: int = 0
+    next_attempt_at: datetime
+    lease_until: datetime | None = None
+    leased_by: str | None = Field(default=None, max_length=100)
+    last_reply: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    sent_at: datetime | None = None
+    ended_at: datetime | None = None
+
+
+class DeliveryAttempt(SQLModel, table=True):
+    """The delivery log auditors read: every attempt, its outcome and the server's reply."""
+
+    __tablename__ = "delivery_attempts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    delivery_id: int = Field(foreign_key="deliveries.id", index=True)
+    at: datetime
+    outcome: str = Field(max_length=20)
+    reply: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    worker: str = Field(max_length=100)

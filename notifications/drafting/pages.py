@@ -1,0 +1,291 @@
+"""notifications.drafting.pages (split; docstring to write)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, NamedTuple
+from urllib.parse import quote, urlencode
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, QueryParameter
+from litestar.response import Redirect, Template
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from incident.containment.pages import sentence
+from incident.kernel.access import requires
+from incident.kernel.auth import Actor, Permission
+from incident.kernel.clock import Clock
+from incident.kernel.errors import Conflict, DomainError, Invalid
+from incident.kernel.injected import Config, Db, Now, Who
+from incident.kernel.pages import render_page
+from incident.lifecycle.pages import Notice
+from notifications.drafting import letters as letters
+from notifications.drafting import sending as sending
+from notifications.drafting import service as drafts
+from notifications.drafting.api import LOCALE_PATTERN, Templates
+from notifications.drafting.models import NotificationVersion
+from notifications.drafting.render import Renderer
+from notifications.drafting.sending import message_domain
+from notifications.obligations import service as services
+
+SANDBOX_POLICY = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+
+
+"""A message's HTML runs nothing, loads nothing from anywhere, and has an opaque origin."""
+
+
+PREVIEW_LOCALES = ("en", "pl", "de", "fr")
+
+
+FIELD_LABELS = {
+    "description": "What happened", "consequences": "Likely consequences",
+    "measures": "What we did and what they should do (one per line)",
+    "measures_taken": "Measures taken (one per line)",
+    "measures_proposed": "Measures proposed (one per line)",
+    "delay_reason": "Reasons for any delay", "authority_reference": "The authority's reference",
+}
+
+
+KIND_TITLES = {"subject_notice": "Notice to the people affected",
+               "authority_report": "Report to the authority", "reminder": "Reminder",
+               "escalation": "Escalation"}
+
+
+PAGE_SIZE = 100
+
+
+LocaleQuery = Annotated[str, QueryParameter(pattern=LOCALE_PATTERN, max_length=35)]
+
+
+AfterQuery = Annotated[int, QueryParameter(ge=0)]
+
+
+def sandboxed(html: str) -> Response[str]:
+    """A document for an `<iframe sandbox>` on this site's pages, and nowhere else."""
+    return Response(html, media_type="text/html; charset=utf-8", headers={
+        "Content-Security-Policy": SANDBOX_POLICY + "; frame-ancestors 'self'",
+        "X-Frame-Options": "SAMEORIGIN"})
+
+
+def base(key: str, notification_id: int | None = None) -> str:
+    url = f"/incidents/{quote(key)}/notifications"
+    return url if notification_id is None else f"{url}/{notification_id}"
+
+
+class EditBasis(NamedTuple):
+    """What an edit is made against: the fields that may change, the draft's version and
+    status now, and the fields of the version the form was read from (None: no such version)."""
+
+    allowed: tuple[str, ...]
+    version: int
+    status: str
+    read: dict[str, Any] | None
+
+
+async def _edit_basis(db: AsyncSession, actor: Actor, key: str, notification_id: int,
+                      read: int) -> EditBasis:
+    """Read the basis of an edit, then end the reading transaction: the use case opens its own."""
+    _, notification = await drafts.get_notification(db, actor=actor, key=key,
+                                                    notification_id=notification_id)
+    before = (await db.exec(select(NotificationVersion).where(
+        NotificationVersion.notification_id == notification_id,
+        NotificationVersion.version == read))).first()
+    basis = EditBasis(drafts.EDITABLE.get(notification.kind, ()), notification.version,
+                      notification.status, dict(before.fields) if before else None)
+    await db.rollback()
+    return basis
+
+
+def edited_fields(form: dict[str, str], read: dict[str, Any], allowed: tuple[str, ...]
+                  ) -> dict[str, str]:
+    """The fields the form changed from the version its author read (pure).
+
+    Browsers send textarea line ends as CRLF; they are stored as LF, as the API stores them.
+    """
+    given = {name: form[name].replace("\r\n", "\n") for name in allowed if name in form}
+    return {name: value for name, value in given.items() if value != read.get(name, "")}
+
+
+async def list_page(request: Request[Any, Any, Any], db: AsyncSession, *, clock: Clock,
+                    actor: Actor, key: str, status: int = 200,
+                    notice: Notice | None = None) -> Template:
+    """The incident's notifications and, per obligation sent from here, a way to draft it."""
+    incident, rows, _, problems = await services.obligations_of(db, clock=clock, actor=actor,
+                                                                key=key)
+    found = [n for n in await drafts.notifications_of(db, actor=actor, key=incident.id)
+             if n.kind not in letters.INTERNAL_KINDS]
+    counts = {n.id: await sending.state_counts(db, n.id or 0) for n in found}
+    unfinished = {n.ref: n for n in found if n.status in ("draft", "approved")}
+    latest = {n.ref: n for n in found}  # found is oldest first: the last one per obligation wins
+    duties = [r for r in rows if r.applies and r.recipient in drafts.KIND_FOR_RECIPIENT]
+    return render_page(request, "notifications.html", status=status, incident=incident, kinds=KIND_TITLES,
+                 notifications=found, counts=counts, duties=duties, unfinished=unfinished,
+                 latest=latest, problems=problems, notice=notice, base=base(incident.reference),
+                 can_write=actor.can(Permission.WRITE_INCIDENTS))
+
+
+async def draft_page(request: Request[Any, Any, Any], db: AsyncSession, *, clock: Clock,
+                     actor: Actor, renderer: Renderer, key: str, notification_id: int,
+                     locale: str = "en", status: int = 200, notice: Notice | None = None,
+                     unsaved: dict[str, str] | None = None) -> Template:
+    """A draft: its fields (a form while it may change), a preview, approval, sending, progress."""
+    incident, notification = await drafts.get_notification(db, actor=actor, key=key,
+                                                           notification_id=notification_id)
+    version = await drafts.current_version(db, notification)
+    used, subject, text, _ = await letters.preview(db, now=clock.now(), actor=actor, key=incident.id,
+                                                  notification_id=notification_id, locale=locale,
+                                                  renderer=renderer)
+    counts = await sending.state_counts(db, notification_id)
+    total = notification.recipients or sum(counts.values())
+    url = base(incident.reference, notification_id)
+    editable = drafts.EDITABLE.get(notification.kind, ())
+    return render_page(request, "notification.html", status=status, incident=incident, kinds=KIND_TITLES,
+                 notification=notification, url=url, notice=notice, unsaved=unsaved or {},
+                 fields=[(name, FIELD_LABELS.get(name, name.replace("_", " ")),
+                          str(version.fields.get(name, "")))
+                         for name in editable or sorted(version.fields)],
+                 editable=bool(editable), labels=FIELD_LABELS,
+                 locales=sorted({*PREVIEW_LOCALES, *renderer.locales(notification.kind)}),
+                 locale=locale, used=used, subject=subject, text=text,
+                 preview_src=f"{url}/preview.html?{urlencode({'locale': locale})}",
+                 counts=counts, total=total,
+                 ended=counts.get("sent", 0) + counts.get("failed", 0),
+                 api=f"/api/v1/incidents/{quote(incident.reference)}/notifications/{notification_id}",
+                 can_write=actor.can(Permission.WRITE_INCIDENTS),
+                 can_approve=actor.can(Permission.APPROVE),
+                 can_read_people=actor.can(Permission.READ_PERSONAL_DATA))
+
+
+class NotificationPages(Controller):
+    """An incident's notifications: list, drafts, preview, approval, sending, delivery log."""
+
+    path = "/incidents/{key:str}/notifications"
+    include_in_schema = False
+
+    @get("/", guards=[requires(Permission.READ_INCIDENTS)])
+    async def notifications(self, request: Request[Any, Any, Any], db: Db, clock: Now,
+                            actor: Who, key: FromPath[str]) -> Template:
+        return await list_page(request, db, clock=clock, actor=actor, key=key)
+
+    @post("/", guards=[requires(Permission.WRITE_INCIDENTS)])
+    async def create(self, request: Request[Any, Any, Any], db: Db, clock: Now, actor: Who,
+                     key: FromPath[str]) -> Response[Any]:
+        ref = str((await request.form()).get("obligation", ""))
+        try:
+            created = await drafts.create_draft(db, clock=clock, actor=actor, key=key, ref=ref)
+        except DomainError as exc:
+            return await list_page(request, db, clock=clock, actor=actor, key=key,
+                                   status=exc.status, notice=Notice(ref, sentence(exc)))
+        return Redirect(base(key, created.id), status_code=303)
+
+    @get("/{notification_id:int}", guards=[requires(Permission.READ_INCIDENTS)])
+    async def draft(self, request: Request[Any, Any, Any], db: Db, clock: Now, actor: Who,
+                    templates: Templates, key: FromPath[str], notification_id: FromPath[int],
+                    locale: LocaleQuery = "en") -> Template:
+        return await draft_page(request, db, clock=clock, actor=actor, renderer=templates, key=key,
+                                notification_id=notification_id, locale=locale)
+
+    @post("/{notification_id:int}", guards=[requires(Permission.WRITE_INCIDENTS)])
+    async def edit(self, request: Request[Any, Any, Any], db: Db, clock: Now, actor: Who,
+                   templates: Templates, key: FromPath[str],
+                   notification_id: FromPath[int]) -> Response[Any]:
+        form = {name: str(value) for name, value in (await request.form()).items()}
+        try:
+            read = int(form.get("version", ""))
+        except ValueError:
+            read = 0
+        basis = await _edit_basis(db, actor, key, notification_id, read)
+        changed = edited_fields(form, basis.read or {}, basis.allowed)
+        if basis.read is not None and not changed and read == basis.version:
+            return Redirect(f"{base(key, notification_id)}#fields", status_code=303)
+        try:
+            await drafts.edit_draft(db, clock=clock, actor=actor, key=key,
+                                    notification_id=notification_id, fields=changed,
+                                    expected_version=read)
+        except (Conflict, Invalid) as exc:
+            stale = (isinstance(exc, Conflict) and read != basis.version
+                     and basis.status in ("draft", "approved"))
+            message = (f"Not saved: someone saved this draft after you opened it (you read "
+                       f"version {read}, it is now version {basis.version}). Its current text "
+                       f"is shown; your changes are kept below the form to copy back."
+                       if stale else sentence(exc))
+            return await draft_page(request, db, clock=clock, actor=actor, renderer=templates, key=key,
+                                    notification_id=notification_id, status=exc.status,
+                                    notice=Notice("fields", message),
+                                    unsaved=changed if stale else None)
+        return Redirect(f"{base(key, notification_id)}#fields", status_code=303)
+
+    @get("/{notification_id:int}/preview.html", guards=[requires(Permission.READ_INCIDENTS)])
+    async def preview(self, db: Db, clock: Now, actor: Who, templates: Templates,
+                      key: FromPath[str], notification_id: FromPath[int],
+                      locale: LocaleQuery = "en") -> Response[str]:
+        _, _, _, html = await letters.preview(db, now=clock.now(), actor=actor, key=key,
+                                             notification_id=notification_id, locale=locale,
+                                             renderer=templates)
+        return sandboxed(html)
+
+    @post("/{notification_id:int}/approve", guards=[requires(Permission.APPROVE)])
+    async def approve(self, request: Request[Any, Any, Any], db: Db, clock: Now, actor: Who,
+                      templates: Templates, key: FromPath[str],
+                      notification_id: FromPath[int]) -> Response[Any]:
+        digest = str((await request.form()).get("content_hash", ""))
+        try:
+            await drafts.approve(db, clock=clock, actor=actor, key=key,
+                                 notification_id=notification_id, approved_hash=digest)
+        except DomainError as exc:
+            return await draft_page(request, db, clock=clock, actor=actor, renderer=templates, key=key,
+                                    notification_id=notification_id, status=exc.status,
+                                    notice=Notice("approval", sentence(exc)))
+        return Redirect(f"{base(key, notification_id)}#approval", status_code=303)
+
+    @post("/{notification_id:int}/send", guards=[requires(Permission.WRITE_INCIDENTS)])
+    async def send(self, request: Request[Any, Any, Any], db: Db, clock: Now, actor: Who,
+                   settings: Config, templates: Templates, key: FromPath[str],
+                   notification_id: FromPath[int]) -> Response[Any]:
+        try:
+            await sending.send(db, clock=clock, actor=actor, key=key,
+                              notification_id=notification_id,
+                              message_domain=message_domain(settings.mail_from))
+        except DomainError as exc:
+            return await draft_page(request, db, clock=clock, actor=actor, renderer=templates, key=key,
+                                    notification_id=notification_id, status=exc.status,
+                                    notice=Notice("approval", sentence(exc)))
+        return Redirect(f"{base(key, notification_id)}#progress", status_code=303)
+
+    @post("/{notification_id:int}/pause", guards=[requires(Permission.WRITE_INCIDENTS)])
+    async def pause(self, request: Request[Any, Any, Any], db: Db, clock: Now, actor: Who,
+                    templates: Templates, key: FromPath[str],
+                    notification_id: FromPath[int]) -> Response[Any]:
+        return await self._steer(request, db, clock, actor, templates, key, notification_id, True)
+
+    @post("/{notification_id:int}/resume", guards=[requires(Permission.WRITE_INCIDENTS)])
+    async def resume(self, request: Request[Any, Any, Any], db: Db, clock: Now, actor: Who,
+                     templates: Templates, key: FromPath[str],
+                     notification_id: FromPath[int]) -> Response[Any]:
+        return await self._steer(request, db, clock, actor, templates, key, notification_id, False)
+
+    async def _steer(self, request: Request[Any, Any, Any], db: AsyncSession, clock: Clock,
+                     actor: Actor, templates: Renderer, key: str, notification_id: int,
+                     paused: bool) -> Response[Any]:
+        try:
+            await sending.set_paused(db, clock=clock, actor=actor, key=key,
+                                    notification_id=notification_id, paused=paused)
+        except Conflict as exc:
+            return await draft_page(request, db, clock=clock, actor=actor, renderer=templates, key=key,
+                                    notification_id=notification_id, status=exc.status,
+                                    notice=Notice("progress", sentence(exc)))
+        return Redirect(f"{base(key, notification_id)}#progress", status_code=303)
+
+    @get("/{notification_id:int}/deliveries", guards=[requires(Permission.READ_PERSONAL_DATA)])
+    async def deliveries(self, request: Request[Any, Any, Any], db: Db, actor: Who,
+                         key: FromPath[str], notification_id: FromPath[int],
+                         after: AfterQuery = 0) -> Template:
+        incident, notification = await drafts.get_notification(db, actor=actor, key=key,
+                                                               notification_id=notification_id)
+        log = await sending.delivery_log(db, actor=actor, key=incident.id,
+                                        notification_id=notification_id, after_id=after,
+                                        limit=PAGE_SIZE)
+        return render_page(request, "deliveries.html", incident=incident, notification=notification,
+                     url=base(incident.reference, notification_id), log=log, after=after,
+                     counts=await sending.state_counts(db, notification_id),
+                     next_after=log[-1][0].id if len(log) == PAGE_SIZE else None)

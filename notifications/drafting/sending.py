@@ -1,0 +1,176 @@
+"""notifications/drafting/sending.py (docstring to write)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, text
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlmodel import col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from incident.affected.models import AffectedSnapshot
+from incident.kernel import auth
+from incident.kernel.auth import Actor, Permission
+from incident.kernel.clock import Clock
+from incident.kernel.db import transaction
+from incident.kernel.errors import Conflict, DomainError, Invalid
+from incident.lifecycle.models import Incident
+from incident.timeline import service as journal
+from notifications.drafting.models import Delivery, DeliveryAttempt, Notification
+from notifications.drafting.service import _refuse, get_notification
+from notifications.obligations.models import OrganisationProfile
+from notifications.obligations.service import get_profile
+
+
+async def state_counts(db: AsyncSession, notification_id: int) -> dict[str, int]:
+    rows = (await db.exec(select(Delivery.state, func.count()).where(
+        Delivery.notification_id == notification_id).group_by(col(Delivery.state)))).all()
+    return {state: int(count) for state, count in rows}
+
+
+async def progress(db: AsyncSession, *, actor: Actor, key: str | uuid.UUID,
+                   notification_id: int) -> tuple[Notification, dict[str, int]]:
+    _, notification = await get_notification(db, actor=actor, key=key,
+                                             notification_id=notification_id)
+    return notification, await state_counts(db, notification_id)
+
+
+async def set_paused(db: AsyncSession, *, clock: Clock, actor: Actor, key: str | uuid.UUID,
+                     notification_id: int, paused: bool) -> Notification:
+    """Pause (deliveries stay queued, none is claimed) or resume a notification being sent."""
+    auth.require(actor, Permission.WRITE_INCIDENTS)
+    now = clock.now()
+    async with transaction(db):
+        incident, notification = await get_notification(db, actor=actor, key=key,
+                                                        notification_id=notification_id,
+                                                        for_update=True)
+        expected = "sending" if paused else "paused"
+        if notification.status != expected:
+            raise Conflict(f"notification {notification.id} is {notification.status}, not {expected}")
+        notification.status = "paused" if paused else "sending"
+        db.add(notification)
+        await journal.append_event(db, chain=str(incident.id), at=now, actor=actor,
+                                   kind="notification_paused" if paused else "notification_resumed",
+                                   payload={"notification": notification.id})
+    return notification
+
+
+async def delivery_log(db: AsyncSession, *, actor: Actor, key: str | uuid.UUID,
+                       notification_id: int, after_id: int = 0, limit: int = 100
+                       ) -> list[tuple[Delivery, list[DeliveryAttempt]]]:
+    """Per recipient: state, Message-ID, every attempt with the server's reply (personal data)."""
+    auth.require(actor, Permission.READ_PERSONAL_DATA)
+    await get_notification(db, actor=actor, key=key, notification_id=notification_id)
+    deliveries = (await db.exec(select(Delivery).where(
+        Delivery.notification_id == notification_id, col(Delivery.id) > after_id).order_by(
+        col(Delivery.id)).limit(limit))).all()
+    ids = [d.id for d in deliveries]
+    attempts = (await db.exec(select(DeliveryAttempt).where(
+        col(DeliveryAttempt.delivery_id).in_(ids)).order_by(col(DeliveryAttempt.id)))).all()
+    by_delivery: dict[int, list[DeliveryAttempt]] = {}
+    for attempt in attempts:
+        by_delivery.setdefault(attempt.delivery_id, []).append(attempt)
+    return [(d, by_delivery.get(d.id or 0, [])) for d in deliveries]
+
+
+async def set_message_ids(conn: AsyncConnection, notification_id: int, domain: str) -> None:
+    """Give every delivery of a notification its Message-ID, fixed for all its attempts."""
+    await conn.execute(text(
+        "UPDATE deliveries SET message_id = '<breachdesk.' || CAST(id AS VARCHAR(20)) || '.' || "
+        "CAST(notification_id AS VARCHAR(20)) || '@' || :domain || '>' WHERE notification_id = :n"),
+        {"n": notification_id, "domain": domain})
+
+
+async def send(db: AsyncSession, *, clock: Clock, actor: Actor, key: str | uuid.UUID,
+               notification_id: int, message_domain: str,
+               not_before: datetime | None = None) -> Notification:
+    """Queue an approved notification: one delivery per recipient, written in bulk.
+
+    With `not_before`, a scheduled send: the deliveries wait in the outbox until then.
+    """
+    auth.require(actor, Permission.WRITE_INCIDENTS)
+    now = clock.now()
+    if not_before is not None and not_before < now:
+        raise Invalid.fields([("at", "a scheduled send lies in the future")])
+    refusal: DomainError | None = None
+    async with transaction(db):
+        incident, notification = await get_notification(db, actor=actor, key=key,
+                                                        notification_id=notification_id,
+                                                        for_update=True)
+        if notification.status != "approved" or notification.approved_hash != notification.content_hash:
+            refusal = Conflict(f"notification {notification.id} is {notification.status}: only "
+                               "an approved draft, unchanged since its approval, is sent")
+        else:
+            profile = await get_profile(db)
+            recipients = await _queue(db, notification, incident, profile, not_before or now,
+                                      message_domain)
+            if isinstance(recipients, DomainError):
+                refusal = recipients
+            else:
+                notification.status, notification.sent_at = "sending", now
+                notification.recipients = recipients
+                db.add(notification)
+                await journal.append_event(
+                    db, chain=str(incident.id), at=now, actor=actor, kind="notification_sent",
+                    payload={"notification": notification.id, "ref": notification.ref,
+                             "recipients": recipients, "snapshot": notification.snapshot_id,
+                             "not_before": not_before.isoformat() if not_before else None,
+                             "content_hash": notification.content_hash})
+                return notification
+    assert refusal is not None
+    await _refuse(db, now=now, actor=actor, incident_id=incident.id,
+                  notification_id=notification_id, action="send", why=refusal.detail)
+    raise refusal
+
+
+async def _queue(db: AsyncSession, notification: Notification, incident: Incident,
+                 profile: OrganisationProfile | None, now: datetime,
+                 domain: str) -> int | DomainError:
+    """Insert the deliveries; returns their number, or why they cannot be made."""
+    conn = await db.connection()
+    params: dict[str, Any] = {"n": notification.id, "now": now, "domain": domain}
+    # Instants go through the column's own type, so they are stored as the ORM stores them.
+    at = bindparam("now", type_=Delivery.__table__.c.next_attempt_at.type)  # type: ignore[attr-defined]
+    if notification.kind == "subject_notice":
+        snapshot = (await db.exec(select(AffectedSnapshot).where(
+            AffectedSnapshot.incident_id == incident.id).order_by(
+            col(AffectedSnapshot.number).desc()).limit(1))).first()
+        if snapshot is None:
+            return Conflict(f"{incident.reference} has no affected-people snapshot: compute one")
+        notification.snapshot_id = snapshot.id
+        params["snapshot"] = snapshot.id
+        await conn.execute(text(
+            "INSERT INTO deliveries (notification_id, recipient_key, address, name, locale, "
+            "categories, message_id, state, attempts, next_attempt_at, last_reply, ended_at) "
+            "SELECT :n, a.external_id, s.email, COALESCE(s.name, ''), a.locale, a.categories, '', "
+            "CASE WHEN s.email IS NULL THEN 'failed' ELSE 'pending' END, 0, :now, "
+            "CASE WHEN s.email IS NULL THEN 'no e-mail address on record' END, "
+            "CASE WHEN s.email IS NULL THEN :now END "
+            "FROM affected_subjects a LEFT JOIN subjects s ON s.id = a.subject_id "
+            "WHERE a.snapshot_id = :snapshot").bindparams(at), params)
+    else:
+        regime = notification.ref.split("/")[0]
+        contacts = (profile.authorities if profile else {})
+        contact = contacts.get(notification.ref) or contacts.get(regime) or {}
+        if not contact.get("email"):
+            return Conflict(f"no e-mail address for {notification.ref} in the organisation profile "
+                            f"(authorities.{notification.ref}.email)")
+        params.update(address=contact["email"], name=contact.get("name", ""), key=notification.ref)
+        await conn.execute(text(
+            "INSERT INTO deliveries (notification_id, recipient_key, address, name, locale, "
+            "categories, message_id, state, attempts, next_attempt_at) "
+            "VALUES (:n, :key, :address, :name, 'en', 0, '', 'pending', 0, :now)").bindparams(at),
+            params)
+    await set_message_ids(conn, notification.id or 0, domain)
+    count = (await db.exec(select(func.count()).where(
+        col(Delivery.notification_id) == notification.id))).one()
+    return int(count)
+
+
+def message_domain(mail_from: str) -> str:
+    """The domain of Message-IDs: the sender's own."""
+    address = mail_from.rsplit("<", 1)[-1].rstrip(">").strip()
+    return address.rpartition("@")[2] or "localhost"

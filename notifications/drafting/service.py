@@ -1,0 +1,245 @@
+"""Notifications before they leave: drafts, versions, four-eyes approval, and the send order.
+
+A draft is prefilled from the incident, its assessment, its affected people and the
+measures recorded in its runbooks; people edit its fields (each edit a version with
+its content hash); an approver who wrote none of it approves one exact hash; sending
+creates one delivery row per recipient in bulk, for the outbox to work through.
+Every decision and every refusal is on the timeline.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from incident.containment.models import IncidentStep
+from incident.kernel import auth
+from incident.kernel.auth import Actor, Permission
+from incident.kernel.clock import Clock
+from incident.kernel.db import transaction
+from incident.kernel.errors import Conflict, DomainError, Invalid, NotFound
+from incident.lifecycle.models import Incident
+from incident.lifecycle.service import get_incident
+from incident.timeline import service as journal
+from notifications.drafting.models import Notification, NotificationVersion
+from notifications.obligations.models import IncidentAssessment, IncidentObligation
+from notifications.obligations.service import latest_assessment, reconcile
+
+KIND_FOR_RECIPIENT = {"individuals": "subject_notice", "authority": "authority_report",
+                      "regulator": "authority_report"}
+EDITABLE = {
+    "subject_notice": ("description", "consequences", "measures"),
+    "authority_report": ("description", "consequences", "measures_taken", "measures_proposed",
+                         "delay_reason", "authority_reference"),
+}
+"""The fields people edit. Lists (measures) are written one item per line."""
+MAX_FIELD = 20_000
+
+
+class FourEyes(DomainError):
+    status, slug, title = 403, "four-eyes", "Approval needs a second person"
+
+
+def content_hash(kind: str, ref: str, sequence: int, fields: Mapping[str, Any]) -> str:
+    """What an approval binds to: the kind, the obligation, the phase and every field."""
+    canonical = json.dumps({"kind": kind, "ref": ref, "sequence": sequence, "fields": fields},
+                           sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def default_fields(kind: str, incident: Incident, assessment: IncidentAssessment | None,
+                   measures: list[str]) -> dict[str, str]:
+    """The prefilled text of a new draft, for people to correct (pure)."""
+    reasons = assessment.result.get("reasons", []) if assessment else []
+    done = "\n".join(measures)
+    described = incident.description or incident.title
+    if kind == "subject_notice":
+        return {"description": described, "consequences": "", "measures": done}
+    return {"description": described, "consequences": "\n".join(reasons[:3]),
+            "measures_taken": done, "measures_proposed": "", "delay_reason": "",
+            "authority_reference": ""}
+
+
+async def _measures(db: AsyncSession, incident: Incident) -> list[str]:
+    steps = (await db.exec(select(IncidentStep).where(
+        IncidentStep.incident_id == incident.id, IncidentStep.state == "done",
+        col(IncidentStep.phase).in_(("contain", "eradicate", "recover"))).order_by(
+        col(IncidentStep.changed_at)))).all()
+    return [step.title for step in steps]
+
+
+async def _obligation(db: AsyncSession, incident: Incident, ref: str) -> IncidentObligation:
+    row = (await db.exec(select(IncidentObligation).where(
+        IncidentObligation.incident_id == incident.id, IncidentObligation.ref == ref))).first()
+    if row is None:
+        raise NotFound(f"{incident.reference} has no obligation {ref!r} "
+                       "(see GET /api/v1/incidents/{id}/obligations)")
+    return row
+
+
+async def create_draft(db: AsyncSession, *, clock: Clock, actor: Actor, key: str | uuid.UUID,
+                       ref: str) -> Notification:
+    """Start the notification of one obligation (a supplement when one was sent already)."""
+    auth.require(actor, Permission.WRITE_INCIDENTS)
+    now = clock.now()
+    async with transaction(db):
+        incident = await get_incident(db, actor=actor, key=key, for_update=True)
+        await reconcile(db, incident, now=now, cause="draft")
+        obligation = await _obligation(db, incident, ref)
+        if not obligation.applies:
+            raise Conflict(f"{ref} no longer applies to {incident.reference}")
+        kind = KIND_FOR_RECIPIENT.get(obligation.recipient)
+        if kind is None:
+            raise Conflict(f"{ref} goes to {obligation.recipient_name}: not something sent by "
+                           "e-mail from here; record it as met when done")
+        earlier = (await db.exec(select(Notification).where(
+            Notification.incident_id == incident.id, Notification.ref == ref).order_by(
+            col(Notification.sequence)))).all()
+        unfinished = [n for n in earlier if n.status in ("draft", "approved")]
+        if unfinished:
+            raise Conflict(f"notification {unfinished[0].id} for {ref} is still a draft: edit it")
+        if earlier and kind == "subject_notice":
+            raise Conflict(f"the people of {incident.reference} were notified already "
+                           f"(notification {earlier[-1].id})")
+        sequence = len(earlier) + 1
+        fields = default_fields(kind, incident, await latest_assessment(db, incident),
+                                await _measures(db, incident))
+        digest = content_hash(kind, ref, sequence, fields)
+        notification = Notification(incident_id=incident.id, ref=ref, kind=kind, sequence=sequence,
+                                    content_hash=digest, created_at=now, created_by=actor.label)
+        db.add(notification)
+        await db.flush()
+        assert notification.id is not None
+        db.add(NotificationVersion(notification_id=notification.id, version=1, fields=fields,
+                                   content_hash=digest, created_at=now, created_by=actor.label))
+        await journal.append_event(db, chain=str(incident.id), at=now, actor=actor,
+                                   kind="notification_drafted",
+                                   payload={"notification": notification.id, "ref": ref,
+                                            "kind": kind, "sequence": sequence, "version": 1,
+                                            "content_hash": digest})
+    return notification
+
+
+async def get_notification(db: AsyncSession, *, actor: Actor, key: str | uuid.UUID,
+                           notification_id: int, for_update: bool = False
+                           ) -> tuple[Incident, Notification]:
+    incident = await get_incident(db, actor=actor, key=key, for_update=for_update)
+    query = select(Notification).where(Notification.id == notification_id,
+                                       Notification.incident_id == incident.id)
+    found = (await db.exec(query.with_for_update() if for_update else query)).first()
+    if found is None:
+        raise NotFound(f"{incident.reference} has no notification {notification_id}")
+    return incident, found
+
+
+async def current_version(db: AsyncSession, notification: Notification) -> NotificationVersion:
+    return (await db.exec(select(NotificationVersion).where(
+        NotificationVersion.notification_id == notification.id,
+        NotificationVersion.version == notification.version))).one()
+
+
+async def notifications_of(db: AsyncSession, *, actor: Actor, key: str | uuid.UUID
+                           ) -> list[Notification]:
+    incident = await get_incident(db, actor=actor, key=key)
+    return list((await db.exec(select(Notification).where(
+        Notification.incident_id == incident.id).order_by(col(Notification.id)))).all())
+
+
+async def edit_draft(db: AsyncSession, *, clock: Clock, actor: Actor, key: str | uuid.UUID,
+                     notification_id: int, fields: Mapping[str, str],
+                     expected_version: int) -> Notification:
+    """Save a new version of the fields; any approval of an earlier version is void."""
+    auth.require(actor, Permission.WRITE_INCIDENTS)
+    now = clock.now()
+    async with transaction(db):
+        incident, notification = await get_notification(db, actor=actor, key=key,
+                                                        notification_id=notification_id,
+                                                        for_update=True)
+        if notification.status not in ("draft", "approved"):
+            raise Conflict(f"notification {notification.id} is {notification.status}: "
+                           "it can no longer change")
+        if notification.version != expected_version:
+            raise Conflict(f"notification {notification.id} changed since you read it "
+                           f"(now version {notification.version})")
+        allowed = EDITABLE[notification.kind]
+        unknown = [name for name in fields if name not in allowed]
+        too_long = [name for name, value in fields.items() if len(value) > MAX_FIELD]
+        if unknown or too_long:
+            raise Invalid.fields([(n, f"not a field of a {notification.kind}; the fields are "
+                                      f"{', '.join(allowed)}") for n in unknown]
+                                 + [(n, f"longer than {MAX_FIELD} characters") for n in too_long])
+        merged = {**(await current_version(db, notification)).fields, **fields}
+        digest = content_hash(notification.kind, notification.ref, notification.sequence, merged)
+        voided = notification.status == "approved"
+        notification.version += 1
+        notification.content_hash, notification.status = digest, "draft"
+        notification.approved_hash = notification.approved_by = notification.approved_at = None
+        db.add(notification)
+        db.add(NotificationVersion(notification_id=notification.id or 0,
+                                   version=notification.version, fields=merged,
+                                   content_hash=digest, created_at=now, created_by=actor.label))
+        await journal.append_event(db, chain=str(incident.id), at=now, actor=actor,
+                                   kind="notification_edited",
+                                   payload={"notification": notification.id,
+                                            "version": notification.version,
+                                            "content_hash": digest, "approval_voided": voided,
+                                            "fields": sorted(fields)})
+    return notification
+
+
+
+
+async def _refuse(db: AsyncSession, *, now: datetime, actor: Actor, incident_id: uuid.UUID,
+                  notification_id: int, action: str, why: str) -> None:
+    """A refused decision is recorded in a transaction of its own, then reported."""
+    async with transaction(db):
+        await journal.append_event(db, chain=str(incident_id), at=now, actor=actor,
+                                   kind="notification_refused",
+                                   payload={"notification": notification_id, "action": action,
+                                            "why": why})
+
+
+async def approve(db: AsyncSession, *, clock: Clock, actor: Actor, key: str | uuid.UUID,
+                  notification_id: int, approved_hash: str) -> Notification:
+    """Approve the exact content identified by its hash; never one's own words."""
+    auth.require(actor, Permission.APPROVE)
+    now = clock.now()
+    refusal: DomainError | None = None
+    async with transaction(db):
+        incident, notification = await get_notification(db, actor=actor, key=key,
+                                                        notification_id=notification_id,
+                                                        for_update=True)
+        authors = set((await db.exec(select(NotificationVersion.created_by).where(
+            NotificationVersion.notification_id == notification.id))).all())
+        if notification.status != "draft":
+            refusal = Conflict(f"notification {notification.id} is {notification.status}, "
+                               "not a draft awaiting approval")
+        elif actor.label in authors:
+            refusal = FourEyes("you wrote or edited this draft: another approver must approve it")
+        elif approved_hash != notification.content_hash:
+            refusal = Conflict(f"the draft changed since you read it (version "
+                               f"{notification.version}, hash {notification.content_hash})")
+        else:
+            notification.status, notification.approved_hash = "approved", approved_hash
+            notification.approved_by, notification.approved_at = actor.label, now
+            db.add(notification)
+            await journal.append_event(db, chain=str(incident.id), at=now, actor=actor,
+                                       kind="notification_approved",
+                                       payload={"notification": notification.id,
+                                                "version": notification.version,
+                                                "content_hash": approved_hash})
+            return notification
+    await _refuse(db, now=now, actor=actor, incident_id=incident.id,
+                  notification_id=notification_id, action="approve", why=refusal.detail)
+    raise refusal
+
+
+
+

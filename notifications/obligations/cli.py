@@ -1,0 +1,246 @@
+"""notifications.obligations.cli (split; docstring to write)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+from pydantic import ValidationError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from incident.kernel.auth import Actor
+from incident.kernel.clock import SystemClock
+from incident.kernel.console import (
+    Failure,
+    load_settings_or_fail,
+    out,
+    parse_time,
+    print_json,
+    read_json,
+    run,
+)
+from incident.kernel.settings import Settings
+from notifications.obligations import service as services
+from notifications.obligations.assessment import Recommendation
+from notifications.obligations.schemas import (
+    Milestones,
+    ObligationChange,
+    Override,
+    Profile,
+    assessment_public,
+    obligation_public,
+    profile_public,
+)
+
+
+@click.command()
+@click.argument("facts_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def assess(facts_file: Path) -> None:
+    """Assess a breach's severity (ENISA) and recommend who must be told; prints JSON."""
+    from notifications.obligations.assessment import InvalidAssessmentInput, assess_raw
+
+    try:
+        result = assess_raw(read_json(facts_file))
+    except InvalidAssessmentInput as exc:
+        raise Failure(f"{facts_file}: " + "; ".join(f"{f}: {m}" for f, m in exc.errors)) from None
+    click.echo(result.model_dump_json(indent=2))
+
+
+@click.command()
+@click.argument("facts_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--explain", is_flag=True, help="also list the duties that do not apply, and why")
+def obligations(facts_file: Path, explain: bool) -> None:
+    """Print, as JSON, the notification duties and deadlines for the facts in FACTS_FILE."""
+    from notifications.obligations.engine import (
+        FactsError,
+        compute_obligations,
+        facts_from_json,
+        results_to_json,
+    )
+    from notifications.obligations.regimes import RegimeError, load_regimes
+
+    try:
+        facts = facts_from_json(read_json(facts_file))
+        results = compute_obligations(facts, load_regimes(), explain=explain)
+    except FactsError as exc:
+        raise Failure(f"{facts_file}: " + "; ".join(str(p) for p in exc.problems)) from None
+    except RegimeError as exc:
+        raise Failure("; ".join(str(p) for p in exc.problems)) from None
+    print_json(results_to_json(results, explain=explain))
+
+
+def _validated(model: Any, raw: Any, source: str) -> Any:
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise Failure(f"{source}: " + "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg']}"
+            for e in exc.errors()[:5])) from None
+
+
+@click.group()
+def organisation() -> None:
+    """The organisation profile: establishment, time zone, flags, targets, contacts."""
+
+
+@organisation.command("show")
+@click.option("--json", "as_json", is_flag=True)
+def organisation_show(as_json: bool) -> None:
+    """Print the organisation profile."""
+
+    async def work(settings: Settings, db: AsyncSession, actor: Actor) -> Any:
+        return await services.get_profile(db)
+
+    found = run(work)
+    if found is None:
+        raise Failure("no organisation profile yet: set one with `breach organisation set FILE.json`")
+    data = profile_public(found).model_dump(mode="json")
+    if as_json:
+        print_json(data)
+        return
+    for name, value in data.items():
+        out.print(f"{name:12} {value}", markup=False)
+
+
+@organisation.command("set")
+@click.argument("profile_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def organisation_set(profile_file: Path) -> None:
+    """Replace the organisation profile with PROFILE_FILE (JSON; format in the README)."""
+    data = _validated(Profile, read_json(profile_file), str(profile_file))
+
+    async def work(settings: Settings, db: AsyncSession, actor: Actor) -> Any:
+        return await services.save_profile(db, clock=SystemClock(), actor=actor, data=data)
+
+    saved = run(work)
+    out.print(f"organisation profile saved: {saved.name}, {saved.country}, {saved.timezone}; "
+              "obligations of open incidents recomputed")
+
+
+@click.command("assess")
+@click.argument("reference")
+@click.argument("facts_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True)
+def incidents_assess(reference: str, facts_file: Path, as_json: bool) -> None:
+    """Record a risk assessment of the incident from FACTS_FILE (the `breach assess` input)."""
+    raw = read_json(facts_file)
+
+    async def work(settings: Settings, db: AsyncSession, actor: Actor) -> Any:
+        return await services.assess_incident(db, clock=SystemClock(), actor=actor, key=reference,
+                                              raw=raw)
+
+    row = run(work)
+    if as_json:
+        print_json(assessment_public(row).model_dump(mode="json"))
+        return
+    out.print(f"assessment {row.number}: {row.result['severity']} (score {row.result['score']}), "
+              f"recommendation {row.recommendation}", markup=False)
+    for reason in row.result.get("reasons", []):
+        out.print(f"  - {reason}", markup=False)
+
+
+@click.command("override")
+@click.argument("reference")
+@click.argument("recommendation", type=click.Choice([r.value for r in Recommendation]))
+@click.option("--justification", required=True, help="why the recommendation is replaced")
+def incidents_override(reference: str, recommendation: str, justification: str) -> None:
+    """Replace the latest assessment's recommendation (approvers), with a justification."""
+    data = _validated(Override, {"recommendation": recommendation,
+                                 "justification": justification}, "override")
+
+    async def work(settings: Settings, db: AsyncSession, actor: Actor) -> Any:
+        return await services.override_assessment(db, clock=SystemClock(), actor=actor,
+                                                  key=reference, data=data)
+
+    row = run(work)
+    out.print(f"assessment {row.number}: {row.recommendation} overridden by {row.override}")
+
+
+@click.command("milestones")
+@click.argument("reference")
+@click.option("--breach-determined-at", help="ISO 8601; without an offset, in BREACH_TIMEZONE")
+@click.option("--classified-major-at")
+@click.option("--materiality-determined-at")
+def incidents_milestones(reference: str, **given: str | None) -> None:
+    """Record instants that start some legal clocks (SEC materiality, DORA major, …)."""
+    settings = load_settings_or_fail()
+    values = {name: parse_time(value, settings) for name, value in given.items() if value}
+    if not values:
+        raise Failure("give at least one milestone (see --help)")
+    data = _validated(Milestones, values, "milestones")
+
+    async def work(settings: Settings, db: AsyncSession, actor: Actor) -> Any:
+        return await services.set_milestones(db, clock=SystemClock(), actor=actor, key=reference,
+                                             data=data)
+
+    incident = run(work)
+    out.print(f"{incident.reference}: " + ", ".join(f"{k} {v}" for k, v in
+                                                     (incident.milestones or {}).items()))
+
+
+@click.command("obligations")
+@click.argument("reference")
+@click.option("--json", "as_json", is_flag=True)
+def incidents_obligations(reference: str, as_json: bool) -> None:
+    """The incident's duties to notify, soonest due first, with their status."""
+    clock = SystemClock()
+
+    async def work(settings: Settings, db: AsyncSession, actor: Actor) -> Any:
+        return await services.obligations_of(db, clock=clock, actor=actor, key=reference)
+
+    _, rows, assumptions, problems = run(work)
+    now = clock.now()
+    public = [obligation_public(r, now) for r in rows]
+    if as_json:
+        print_json({"assumptions": assumptions, "problems": problems,
+                     "obligations": [p.model_dump(mode="json") for p in public]})
+        return
+    zone = load_settings_or_fail().zone
+    for line in problems + assumptions:
+        out.print(f"note: {line}", markup=False)
+    for item in public:
+        if not item.applies:
+            continue
+        due = _due_text(item, zone)
+        state = item.status.upper() if item.status != "pending" else (
+            "OVERDUE" if item.overdue else "pending")
+        out.print(f"{item.ref:28} {state:8} {due:28} {item.recipient_name}", markup=False)
+    gone = [i.ref for i in public if not i.applies]
+    if gone:
+        out.print(f"no longer apply: {', '.join(gone)}", markup=False)
+
+
+def _due_text(item: Any, zone: Any) -> str:
+    """The due time; else the target of a duty without a fixed time; else what it waits for."""
+    if item.due_at is not None:
+        return str(item.due_at.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z"))
+    waiting = (item.trigger or {}).get("waiting_for")
+    if waiting:
+        return f"waits for {waiting}"
+    if item.target_at is not None:
+        return f"no fixed time; target {item.target_at.astimezone(zone):%Y-%m-%d %H:%M %Z}"
+    return "without undue delay"
+
+
+@click.command("obligation")
+@click.argument("reference")
+@click.argument("ref", metavar="REGIME/OBLIGATION")
+@click.argument("status", type=click.Choice(["met", "waived", "pending"]))
+@click.option("--at", "at_text", help="when it was met (ISO 8601; default now)")
+@click.option("--how", default="", help="how it was met: portal receipt, letter, e-mail…")
+@click.option("--reason", default="", help="reasons for a delay; a waiver's justification; "
+                                            "why a record is reopened")
+def incidents_obligation(reference: str, ref: str, status: str, at_text: str | None, how: str,
+                         reason: str) -> None:
+    """Record that an obligation was met (late: with --reason), waived, or reopened (pending)."""
+    at = parse_time(at_text, load_settings_or_fail())
+    change = _validated(ObligationChange, {"status": status, "at": at, "how": how,
+                                           "reason": reason}, "obligation")
+
+    async def work(settings: Settings, db: AsyncSession, actor: Actor) -> Any:
+        return await services.record_obligation(db, clock=SystemClock(), actor=actor,
+                                                key=reference, ref=ref, change=change,
+                                                skew_seconds=settings.clock_skew_seconds)
+
+    row = run(work)
+    out.print(f"{row.ref}: {row.status}", markup=False)

@@ -1,0 +1,144 @@
+"""notifications.obligations.schemas (split; docstring to write)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from incident.kernel.schemas import Email, Input, Instant, Justification, Line
+from notifications.obligations import service as services
+from notifications.obligations.assessment import Recommendation
+from notifications.obligations.models import IncidentAssessment, IncidentObligation, OrganisationProfile
+from notifications.obligations.regimes import Flag, ObligationRef, TimeZoneName
+
+
+class Contact(Input):
+    name: Line = ""
+    email: Email | None = None
+    phone: Line = ""
+    address: Annotated[str, StringConstraints(max_length=1_000)] = ""
+
+
+class Profile(Input):
+    """The organisation profile: the facts about the notifier that decide which laws apply.
+
+    `targets` are internal targets in hours after the trigger, keyed "regime/obligation";
+    `authorities` are the addresses reports go to, keyed "regime/obligation" or a regime id.
+    """
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+    timezone: TimeZoneName
+    flags: list[Flag] = Field(default_factory=list, max_length=20)
+    entity_type: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,64}$")] | None = None
+    targets: dict[ObligationRef, Annotated[float, Field(gt=0, le=24 * 366)]] = Field(
+        default_factory=dict, max_length=200)
+    dpo: Contact = Contact()
+    authorities: dict[Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]+(/[a-z0-9-]+)?$")],
+                      Contact] = Field(default_factory=dict, max_length=200)
+
+
+class ProfilePublic(Profile):
+    model_config = ConfigDict(extra="ignore")
+
+    updated_at: datetime
+    updated_by: str
+
+
+class Override(Input):
+    recommendation: Recommendation
+    justification: Justification
+
+
+class AssessmentPublic(BaseModel):
+    number: int
+    facts: dict[str, Any]
+    result: dict[str, Any]
+    recommendation: str
+    override: str | None
+    override_justification: str | None
+    decided: str
+    assessed_at: datetime
+    assessed_by: str
+    overridden_at: datetime | None
+    overridden_by: str | None
+
+
+class Milestones(Input):
+    """Instants, as they happen, that start the clocks of some regimes."""
+
+    breach_determined_at: Instant | None = None
+    classified_major_at: Instant | None = None
+    materiality_determined_at: Instant | None = None
+
+
+class ObligationChange(Input):
+    """What people record about an obligation.
+
+    met: fulfilled at `at` (default now) — `how` says how (portal and its receipt number,
+    letter, e-mail); after the due time it is recorded as late and `reason` (the reasons
+    for the delay, GDPR Art. 33(1)) is required. waived: `reason` justifies why the duty
+    does not arise after all. pending: reopens a mistaken record (`reason` required).
+    """
+
+    status: Literal["met", "waived", "pending"]
+    at: Instant | None = None
+    how: Annotated[str, StringConstraints(strip_whitespace=True, max_length=5_000)] = ""
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=10_000)] = ""
+
+
+class ObligationPublic(BaseModel):
+    ref: str
+    regime: str
+    obligation: str
+    recipient: str
+    recipient_name: str
+    phase: str | None
+    applies: bool
+    due_at: datetime | None
+    target_at: datetime | None
+    overdue: bool
+    seconds_left: int | None
+    status: str
+    met_at: datetime | None
+    how: str | None
+    late_reason: str | None
+    waiver: str | None
+    status_by: str | None
+    status_at: datetime | None
+    trigger: dict[str, Any] | None
+    rule: dict[str, Any]
+    basis: dict[str, Any] | None
+    why: list[str]
+    content: list[str]
+
+
+class ObligationsPublic(BaseModel):
+    computed_at: datetime | None
+    assumptions: list[str]
+    problems: list[str]
+    obligations: list[ObligationPublic]
+
+
+def profile_public(profile: OrganisationProfile) -> ProfilePublic:
+    return ProfilePublic.model_validate(profile.model_dump())
+
+
+def assessment_public(row: IncidentAssessment) -> AssessmentPublic:
+    return AssessmentPublic.model_validate({**row.model_dump(), "decided": row.decided})
+
+
+def obligation_public(row: IncidentObligation, now: datetime) -> ObligationPublic:
+    computed = row.computed
+    return ObligationPublic(
+        ref=row.ref, regime=row.regime, obligation=row.obligation, recipient=row.recipient,
+        recipient_name=row.recipient_name, phase=row.phase, applies=row.applies,
+        due_at=row.due_at, target_at=row.target_at,
+        overdue=bool(services.overdue([row], now)), seconds_left=services.seconds_left(row, now),
+        status=row.status, met_at=row.met_at, how=row.how, late_reason=row.late_reason,
+        waiver=row.waiver, status_by=row.status_by, status_at=row.status_at,
+        trigger=computed.get("trigger"), rule=computed.get("rule") or {},
+        basis=computed.get("basis"), why=list(computed.get("why") or []),
+        content=list(computed.get("content") or []))

@@ -1,0 +1,264 @@
+"""Reminders and escalations that fire exactly once, survive restarts and scale out.
+
+`plan` derives every reminder the current state calls for — before each obligation's
+due time at the configured lead times, when an obligation is overdue, when a runbook
+step is overdue, when a notification's deliveries keep failing — and inserts the ones
+not yet known (the unique key makes that idempotent across processes). `fire` claims
+due reminders (FOR UPDATE SKIP LOCKED on PostgreSQL), and in the same transaction
+marks each fired with its lateness and queues its e-mails in the outbox, to the
+incident's lead, the approvers and the admins. A crash loses nothing (the claim rolls
+back) and doubles nothing (a fired reminder is never claimed again). After downtime,
+whatever fell due fires at the next tick, once, with how late it was.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from incident.accounts.models import User
+from incident.containment.models import IncidentStep
+from incident.kernel.auth import SYSTEM
+from incident.kernel.clock import Clock
+from incident.kernel.db import is_postgresql, session_factory, transaction
+from incident.lifecycle.models import Incident
+from incident.timeline import service as journal
+from notifications.drafting.models import Delivery, Notification, NotificationVersion
+from notifications.drafting.sending import set_message_ids
+from notifications.drafting.service import content_hash
+from notifications.obligations.engine import iso
+from notifications.obligations.models import IncidentObligation
+from notifications.obligations.service import CLOSED
+from notifications.reminders.models import Reminder
+
+log = logging.getLogger("breachdesk.reminders")
+
+DEFAULT_LEADS_HOURS = (48.0, 24.0, 6.0, 1.0)
+FAILING_AFTER_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class Planned:
+    key: str
+    kind: str
+    subject: str
+    incident_id: uuid.UUID
+    due_at: datetime
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+# --- what the state calls for (pure) -------------------------------------------------------------
+
+
+def obligation_reminders(obligation: IncidentObligation, leads_hours: Sequence[float]
+                         ) -> list[Planned]:
+    """Reminders before a pending obligation's due time, and the escalation at it."""
+    if obligation.due_at is None or obligation.status != "pending" or not obligation.applies:
+        return []
+    due, subject = obligation.due_at, f"obligation:{obligation.id}"
+    found = [Planned(f"{subject}|reminder-{hours:g}h|{iso(due)}", "obligation_due", subject,
+                     obligation.incident_id, due - timedelta(hours=hours),
+                     {"ref": obligation.ref, "due_at": iso(due), "lead_hours": hours})
+             for hours in leads_hours]
+    found.append(Planned(f"{subject}|overdue|{iso(due)}", "obligation_overdue", subject,
+                         obligation.incident_id, due, {"ref": obligation.ref, "due_at": iso(due)}))
+    return found
+
+
+def step_reminder(step: IncidentStep) -> Planned:
+    subject = f"step:{step.id}"
+    return Planned(f"{subject}|overdue|{iso(step.due_at)}", "step_overdue", subject,
+                   step.incident_id, step.due_at,
+                   {"step": step.step_id, "title": step.title, "due_at": iso(step.due_at)})
+
+
+def failing_reminder(notification: Notification, now: datetime, failing: int, total: int,
+                     last_error: str) -> Planned:
+    """At most one escalation per failing notification per day."""
+    subject = f"notification:{notification.id}"
+    return Planned(f"{subject}|failing|{now.date().isoformat()}", "delivery_failing", subject,
+                   notification.incident_id, now,
+                   {"ref": notification.ref, "failing": failing, "total": total,
+                    "last_error": last_error[:500]})
+
+
+# --- planning --------------------------------------------------------------------------------
+
+
+async def plan(engine: AsyncEngine, clock: Clock,
+               leads_hours: Sequence[float] = DEFAULT_LEADS_HOURS) -> int:
+    """Insert the reminders the current state calls for; returns how many were new."""
+    now = clock.now()
+    async with session_factory(engine)() as db:
+        open_ids = select(Incident.id).where(col(Incident.status).not_in(CLOSED))
+        obligations = (await db.exec(select(IncidentObligation).where(
+            col(IncidentObligation.incident_id).in_(open_ids),
+            IncidentObligation.status == "pending"))).all()
+        steps = (await db.exec(select(IncidentStep).where(
+            col(IncidentStep.incident_id).in_(open_ids),
+            col(IncidentStep.state).in_(("todo", "in_progress")),
+            col(IncidentStep.due_at) <= now))).all()
+        planned = [p for o in obligations for p in obligation_reminders(o, leads_hours)]
+        planned += [step_reminder(s) for s in steps]
+        planned += await _failing(db, now)
+        if not planned:
+            return 0
+        rows = [{"key": p.key, "kind": p.kind, "subject": p.subject, "incident_id": p.incident_id,
+                 "due_at": p.due_at, "state": "due", "detail": p.detail} for p in planned]
+        insert = pg_insert if is_postgresql(db) else sqlite_insert
+        await db.rollback()  # end the reading transaction; the write takes its own
+        async with transaction(db):
+            conn = await db.connection()
+            result = await conn.execute(insert(Reminder).values(rows).on_conflict_do_nothing(
+                index_elements=["key"]))
+        return max(int(result.rowcount or 0), 0)
+
+
+async def _failing(db: AsyncSession, now: datetime) -> list[Planned]:
+    """Notifications being sent whose deliveries keep failing: one grouped query for all."""
+    rows = (await db.exec(
+        select(Notification, func.count(), func.max(Delivery.last_reply))
+        .join(Delivery, col(Delivery.notification_id) == col(Notification.id))
+        .where(col(Notification.status).in_(("sending", "paused")),
+               col(Notification.kind).in_(("subject_notice", "authority_report")),
+               col(Delivery.state).in_(("retry", "failed")),
+               col(Delivery.attempts) >= FAILING_AFTER_ATTEMPTS)
+        .group_by(col(Notification.id)))).all()
+    return [failing_reminder(notification, now, int(stuck), notification.recipients,
+                             str(last or "")) for notification, stuck, last in rows]
+
+
+# --- firing ----------------------------------------------------------------------------------
+
+
+KNOWN_KINDS = frozenset({"obligation_due", "obligation_overdue", "step_overdue",
+                         "delivery_failing"})
+
+
+async def fire(engine: AsyncEngine, clock: Clock, *, worker: str, message_domain: str,
+               base_url: str, batch: int = 50) -> int:
+    """Fire the due reminders (one batch, one transaction); returns how many fired."""
+    now = clock.now()
+    async with session_factory(engine)() as db, transaction(db):
+        due = (await db.exec(select(Reminder).where(
+            Reminder.state == "due", col(Reminder.due_at) <= now).order_by(
+            col(Reminder.due_at), col(Reminder.id)).limit(batch).with_for_update(
+            skip_locked=True))).all()
+        fired = 0
+        for reminder in due:
+            fired += await _fire_one(db, reminder, now, worker, message_domain, base_url)
+        return fired
+
+
+async def _fire_one(db: AsyncSession, reminder: Reminder, now: datetime, worker: str,
+                    domain: str, base_url: str) -> int:
+    if reminder.kind not in KNOWN_KINDS:
+        reminder.state, reminder.note = "parked", f"unknown kind {reminder.kind!r}: kept, not fired"
+        db.add(reminder)
+        log.error("reminder %s parked: unknown kind %r (left by another version?)",
+                  reminder.key, reminder.kind)
+        return 0
+    incident = await db.get(Incident, reminder.incident_id)
+    assert incident is not None
+    still = await _still_called_for(db, reminder, incident)
+    if still is not None:
+        reminder.state, reminder.note = "obsolete", still
+        db.add(reminder)
+        return 0
+    lateness = max((now - reminder.due_at).total_seconds(), 0.0)
+    recipients = await _recipients(db, incident)
+    template = "reminder" if reminder.kind == "obligation_due" else "escalation"
+    fields = page_context(reminder, incident, now, base_url)
+    notification = Notification(incident_id=incident.id, ref=f"reminder:{reminder.id}",
+                                kind=template, status="sending", sent_at=now,
+                                content_hash=content_hash(template, reminder.key, 1, fields),
+                                recipients=len(recipients), created_at=now, created_by=SYSTEM.label)
+    db.add(notification)
+    await db.flush()
+    assert notification.id is not None
+    db.add(NotificationVersion(notification_id=notification.id, version=1, fields=fields,
+                               content_hash=notification.content_hash, created_at=now,
+                               created_by=SYSTEM.label))
+    for user in recipients:
+        db.add(Delivery(notification_id=notification.id, recipient_key=user.email,
+                        address=user.email, name=user.name, locale="en", message_id="",
+                        next_attempt_at=now))
+    await db.flush()
+    await set_message_ids(await db.connection(), notification.id, domain)
+    reminder.state, reminder.fired_at, reminder.fired_by = "fired", now, worker
+    reminder.lateness_seconds, reminder.notification_id = lateness, notification.id
+    db.add(reminder)
+    await journal.append_event(db, chain=str(incident.id), at=now, actor=SYSTEM,
+                               kind="reminder_fired",
+                               payload={"reminder": reminder.key, "kind": reminder.kind,
+                                        "due_at": iso(reminder.due_at),
+                                        "late_seconds": round(lateness),
+                                        "recipients": len(recipients)})
+    return 1
+
+
+async def _still_called_for(db: AsyncSession, reminder: Reminder, incident: Incident) -> str | None:
+    """Why a due reminder no longer applies, or None when it does."""
+    if incident.status in CLOSED:
+        return f"the incident is {incident.status}"
+    what, _, ident = reminder.subject.partition(":")
+    if what == "obligation":
+        row = await db.get(IncidentObligation, int(ident))
+        if row is None or row.status != "pending" or not row.applies:
+            return "the obligation is no longer pending"
+        if iso(row.due_at) != reminder.detail.get("due_at"):
+            return f"the obligation's due time moved to {iso(row.due_at)}"
+    elif what == "step":
+        step = await db.get(IncidentStep, int(ident))
+        if step is None or step.state not in ("todo", "in_progress"):
+            return "the step is no longer open"
+        if iso(step.due_at) != reminder.detail.get("due_at"):
+            return f"the step's due time moved to {iso(step.due_at)}"
+    return None
+
+
+async def _recipients(db: AsyncSession, incident: Incident) -> list[User]:
+    """The incident's lead, the approvers and the admins: whoever can act on it."""
+    users = (await db.exec(select(User).where(
+        User.active == True, col(User.role).in_(("admin", "approver"))  # noqa: E712
+        | (col(User.id) == incident.lead_id)).order_by(col(User.id)))).all()
+    return list(users)
+
+
+def page_context(reminder: Reminder, incident: Incident, now: datetime, base_url: str) -> dict[str, Any]:
+    """The stored fields of a reminder's message (JSON: instants as ISO 8601, spans in seconds)."""
+    detail = reminder.detail
+    due = detail.get("due_at") or iso(reminder.due_at)
+    base = {"incident_reference": incident.reference, "incident_title": incident.title,
+            "incident_url": f"{base_url.rstrip('/')}/incidents/{incident.reference}",
+            "obligation": detail.get("ref") or detail.get("title") or reminder.kind,
+            "regime": str(detail.get("ref", "runbook")).split("/")[0].upper(),
+            "obligation_recipient": detail.get("ref", ""), "due_at": due}
+    if reminder.kind == "obligation_due":
+        return {**base, "time_left_seconds": max(
+            (datetime.fromisoformat(str(due)) - now).total_seconds(), 0)}
+    issue = "delivery_failing" if reminder.kind == "delivery_failing" else "obligation_overdue"
+    context = {**base, "issue": issue, "since": iso(reminder.due_at),
+               "elapsed_seconds": max((now - reminder.due_at).total_seconds(), 0)}
+    if issue == "delivery_failing":
+        context.update(deliveries_failed=detail.get("failing", 0),
+                       deliveries_total=detail.get("total", 0),
+                       last_error=detail.get("last_error", ""))
+    return context
+
+
+# --- who ticks (SQLite) ------------------------------------------------------------------------
+
+
+
+

@@ -1,0 +1,142 @@
+"""The reminders dashboard: what the ticker will do next and what it has done.
+
+Built on `reminders.upcoming` (due reminders, parked ones, the outbox's queue) with the
+incidents they are about, and the reminders fired most recently with how late each was.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from incident.kernel import auth
+from incident.kernel.auth import Actor, Permission
+from incident.kernel.clock import Clock
+from incident.lifecycle.models import Incident
+from notifications.reminders.models import Reminder
+from notifications.scheduler.ticker import upcoming
+
+KIND_NAMES = {"obligation_due": "reminder before the due time",
+              "obligation_overdue": "obligation overdue", "step_overdue": "runbook step overdue",
+              "delivery_failing": "deliveries failing"}
+
+
+@dataclass(frozen=True, slots=True)
+class About:
+    """The incident a reminder is about, as the dashboard names it."""
+
+    reference: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    key: str
+    kind: str
+    what: str
+    about: About | None
+    due_at: datetime | None
+    note: str | None = None
+    fired_at: datetime | None = None
+    fired_by: str | None = None
+    lateness_seconds: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Agenda:
+    due: list[Entry]
+    due_now: int
+    fired: list[Entry]
+    parked: list[Entry]
+    deliveries_queued: int
+    next_delivery_at: datetime | None
+
+
+def describe(kind: str, detail: dict[str, Any]) -> str:
+    """What a reminder is about, in a few words, from its stored detail (pure)."""
+    ref = str(detail.get("ref") or "")
+    if kind == "obligation_due" and "lead_hours" in detail:
+        return f"{ref}, {float(detail['lead_hours']):g} h before it is due"
+    if kind == "step_overdue":
+        return str(detail.get("title") or detail.get("step") or "")
+    if kind == "delivery_failing":
+        return f"{ref}: {detail.get('failing', 0)} of {detail.get('total', 0)} deliveries failing"
+    return ref
+
+
+def lateness_words(seconds: float | None) -> str:
+    """How late a reminder fired, as people say it: `on time`, `3 min late`, `2 d 4 h late`.
+
+    Under a minute counts as on time: the ticker runs every half minute.
+    """
+    if seconds is None or seconds < 60:
+        return "on time"
+    minutes = int(seconds // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        words = f"{days} d {hours} h" if hours else f"{days} d"
+    elif hours:
+        words = f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    else:
+        words = f"{minutes} min"
+    return f"{words} late"
+
+
+async def agenda(db: AsyncSession, engine: AsyncEngine, *, clock: Clock, actor: Actor,
+                 due_limit: int = 20, fired_limit: int = 50) -> Agenda:
+    """Due reminders (soonest first), the latest fired ones, parked ones, and the outbox queue."""
+    auth.require(actor, Permission.READ_INCIDENTS)
+    ahead: dict[str, Any] = await upcoming(engine, clock, limit=due_limit)
+    fired = (await db.exec(select(Reminder).where(Reminder.state == "fired").order_by(
+        col(Reminder.fired_at).desc(), col(Reminder.id).desc()).limit(fired_limit))).all()
+    keys = [r["key"] for r in ahead["reminders"]] + [r["key"] for r in ahead["parked"]]
+    known = {r.key: r for r in (await db.exec(select(Reminder).where(
+        col(Reminder.key).in_(keys)))).all()} if keys else {}
+    incidents = await _incidents(db, {r.incident_id for r in [*fired, *known.values()]})
+
+    def about(key: str) -> About | None:
+        row = known.get(key)
+        return incidents.get(row.incident_id) if row else None
+
+    def what(key: str, kind: str) -> str:
+        row = known.get(key)
+        return describe(kind, row.detail) if row else ""
+
+    return Agenda(
+        due=[Entry(r["key"], r["kind"], what(r["key"], r["kind"]), about(r["key"]),
+                   datetime.fromisoformat(r["due_at"])) for r in ahead["reminders"]],
+        due_now=int(ahead["reminders_due_now"]),
+        fired=[Entry(r.key, r.kind, describe(r.kind, r.detail), incidents.get(r.incident_id),
+                     r.due_at, r.note, r.fired_at, r.fired_by, r.lateness_seconds) for r in fired],
+        parked=[Entry(r["key"], r["kind"], what(r["key"], r["kind"]), about(r["key"]),
+                      known[r["key"]].due_at if r["key"] in known else None, r["note"])
+                for r in ahead["parked"]],
+        deliveries_queued=int(ahead["deliveries_queued"]),
+        next_delivery_at=_instant(ahead["next_delivery_at"]))
+
+
+def _instant(value: str | None) -> datetime | None:
+    """`upcoming` gives the next delivery time as the database printed it: naive on SQLite
+    (stored in UTC), with an offset on PostgreSQL."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+async def _incidents(db: AsyncSession, ids: set[uuid.UUID]) -> dict[uuid.UUID, About]:
+    if not ids:
+        return {}
+    rows = (await db.exec(select(Incident.id, Incident.reference, Incident.title).where(
+        col(Incident.id).in_(ids)))).all()
+    return {ident: About(reference, title) for ident, reference, title in rows}
