@@ -43,7 +43,7 @@ def web_parts(context: WebContext) -> WebParts:
 
     from incident.kernel.plugins import WebParts
     from incident.kernel.settings import templates_dir
-    from notifications.delivery import outbox as outbox
+    from notifications.delivery import outbox
     from notifications.delivery import pages as delivery_pages
     from notifications.drafting import api as drafting_api
     from notifications.drafting import pages as drafting_pages
@@ -56,7 +56,7 @@ def web_parts(context: WebContext) -> WebParts:
     mail_templates = renderer(templates_dir(settings))
     # The Mailbox holds what the embedded capture kept: only worth a link when it is in use.
     context.pages.globals["mail_captured"] = not settings.smtp_url
-    running: list[tuple[scheduler.Ticker, scheduler.Transport]] = []
+    running: list[tuple[scheduler.Ticker, outbox.Transport]] = []
 
     async def start_scheduler() -> None:
         if settings.scheduler:

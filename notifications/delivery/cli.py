@@ -28,7 +28,7 @@ def outbox_group() -> None:
 def outbox_run(once: bool) -> None:
     """Send due deliveries until stopped (Ctrl-C), like the service's own ticker does."""
     from incident.kernel.settings import templates_dir
-    from notifications.delivery import outbox as outbox
+    from notifications.delivery import outbox
     from notifications.drafting.render import renderer
 
     settings = load_settings_or_fail()

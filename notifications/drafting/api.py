@@ -12,8 +12,7 @@ from litestar.status_codes import HTTP_201_CREATED
 from incident.kernel.access import requires
 from incident.kernel.auth import Permission
 from incident.kernel.injected import Config, Db, Now, Who
-from notifications.drafting import letters as letters
-from notifications.drafting import sending as sending
+from notifications.drafting import letters, sending
 from notifications.drafting import service as drafts
 from notifications.drafting.render import Renderer
 from notifications.drafting.schemas import (

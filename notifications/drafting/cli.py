@@ -17,7 +17,7 @@ from incident.kernel.console import (
     run,
 )
 from incident.kernel.settings import Settings
-from notifications.drafting import sending as sending
+from notifications.drafting import sending
 from notifications.drafting import service as drafts
 from notifications.drafting.schemas import notification_public
 

@@ -19,8 +19,7 @@ from incident.kernel.errors import Conflict, DomainError, Invalid
 from incident.kernel.injected import Config, Db, Now, Who
 from incident.kernel.pages import render_page
 from incident.lifecycle.pages import Notice
-from notifications.drafting import letters as letters
-from notifications.drafting import sending as sending
+from notifications.drafting import letters, sending
 from notifications.drafting import service as drafts
 from notifications.drafting.api import LOCALE_PATTERN, Templates
 from notifications.drafting.models import NotificationVersion

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from incident.kernel.schemas import Input, Instant
-from notifications.drafting import sending as sending
+from notifications.drafting import sending
 from notifications.drafting import service as drafts
 from notifications.drafting.models import Notification
 

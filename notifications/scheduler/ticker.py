@@ -28,7 +28,6 @@ from notifications.obligations.engine import iso
 from notifications.obligations.service import CLOSED, get_profile, reconcile
 from notifications.reminders import service as reminders
 from notifications.reminders.models import Reminder
-from notifications.scheduler import ticker as ticker
 from notifications.scheduler.models import SchedulerLease
 
 __all__ = ["Job", "Ticker", "jobs"]
@@ -133,7 +132,7 @@ class Ticker:
         now = clock.now()
         if self.held_until is not None and now < self.held_until - SQLITE_TICKER_LEASE / 2:
             return True  # renewed recently: nobody else can have taken it since
-        holder = await ticker.hold_ticker(engine, clock, worker, SQLITE_TICKER_LEASE)
+        holder = await hold_ticker(engine, clock, worker, SQLITE_TICKER_LEASE)
         self.held_until = now + SQLITE_TICKER_LEASE if holder is None else None
         if holder is not None and self.told != holder:
             log.warning("another process (%s) runs the scheduler on this SQLite database; this "

@@ -27,7 +27,7 @@ from notifications.drafting.models import Delivery
 from notifications.drafting.render import renderer
 from notifications.reminders import service as reminders
 from notifications.reminders.models import Reminder
-from notifications.scheduler import ticker as ticker
+from notifications.scheduler import ticker
 from notifications.scheduler.models import SchedulerLease
 from notifications.scheduler.ticker import Ticker
 from tests.conftest import START, Person, incident_body
