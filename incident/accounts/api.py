@@ -1,4 +1,4 @@
-"""incident.accounts.api (split; docstring to write)."""
+"""The JSON API of accounts: who am I, users, and API tokens."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""incident.accounts.cli (split; docstring to write)."""
+"""`breach users` and `breach tokens`: people, roles and API tokens from the command line."""
 
 from __future__ import annotations
 

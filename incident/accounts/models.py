@@ -1,4 +1,4 @@
-"""incident.accounts.models (split; docstring to write)."""
+"""Accounts' tables: users, API tokens and web sessions (stored as hashes), sign-in throttling."""
 
 from __future__ import annotations
 

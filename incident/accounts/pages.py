@@ -1,4 +1,4 @@
-"""incident.accounts.pages (split; docstring to write)."""
+"""Sign-in, sign-out and the password pages."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""incident.accounts.schemas (split; docstring to write)."""
+"""Users and API tokens as the API returns them; a token's secret is shown only once."""
 
 from __future__ import annotations
 

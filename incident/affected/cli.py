@@ -1,4 +1,4 @@
-"""incident.affected.cli (split; docstring to write)."""
+"""`breach affected`: an incident's scope, computing snapshots, their counts and the people."""
 
 from __future__ import annotations
 

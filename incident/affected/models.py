@@ -1,4 +1,4 @@
-"""incident.affected.models (split; docstring to write)."""
+"""Frozen snapshots of who an incident affected, one row per person, sealed by a digest."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""incident.affected.schemas (split; docstring to write)."""
+"""Request and response shapes of an incident's scope and affected-people snapshots."""
 
 from __future__ import annotations
 

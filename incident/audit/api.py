@@ -1,4 +1,4 @@
-"""incident.audit.api (split; docstring to write)."""
+"""The JSON API of the audit: every chain verified, and an incident's timeline read, verified, exported."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""incident.audit.cli (split; docstring to write)."""
+"""`breach audit`: verify every timeline chain, export an incident's timeline."""
 
 from __future__ import annotations
 

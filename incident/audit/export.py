@@ -1,4 +1,4 @@
-"""incident.audit.export (split; docstring to write)."""
+"""An incident's timeline as JSON Lines or CSV, streamed event by event exactly as stored."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""incident.audit.service (split; docstring to write)."""
+"""Audit use cases: verifying one incident's timeline or every chain, including chains whose
+events were all removed, and naming chains by their incident's reference."""
 
 from __future__ import annotations
 

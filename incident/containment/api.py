@@ -1,4 +1,4 @@
-"""incident.containment.api (split; docstring to write)."""
+"""The JSON API of containment: runbooks, attached checklists, step changes and evidence files."""
 
 from __future__ import annotations
 

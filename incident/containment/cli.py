@@ -1,4 +1,5 @@
-"""incident.containment.cli (split; docstring to write)."""
+"""`breach runbooks`, `breach steps`, `breach evidence` and `breach incidents runbook`:
+containment from the command line."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""incident.containment.models (split; docstring to write)."""
+"""Containment's tables: runbooks pinned to incidents, their steps' states, and evidence
+stored once per SHA-256."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""incident.containment.schemas (split; docstring to write)."""
+"""Request and response shapes of runbooks on incidents, their steps and evidence."""
 
 from __future__ import annotations
 

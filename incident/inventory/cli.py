@@ -1,4 +1,4 @@
-"""incident.inventory.cli (split; docstring to write)."""
+"""`breach systems` and `breach subjects`: the data inventory from the command line."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""incident.inventory.models (split; docstring to write)."""
+"""The data inventory's tables: systems, subjects (the people), and who is held in which system."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""incident.inventory.schemas (split; docstring to write)."""
+"""Request and response shapes of the data inventory's systems."""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""incident.kernel.console (split; docstring to write)."""
+"""What every `breach` command shares: settings, running one use case against the database,
+printing, reading JSON files, and parsing times in BREACH_TIMEZONE.
+
+Errors end as one line on stderr and a non-zero exit status; nothing is half-written,
+because every use case commits once or not at all."""
 
 from __future__ import annotations
 

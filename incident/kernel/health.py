@@ -1,4 +1,4 @@
-"""incident.kernel.health (split; docstring to write)."""
+"""`/health` (the process is up) and `/ready` (the database answers and its schema is current)."""
 
 from __future__ import annotations
 

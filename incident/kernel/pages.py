@@ -1,4 +1,5 @@
-"""incident.kernel.pages (split; docstring to write)."""
+"""The web pages' common parts: the one Jinja2 environment for pages, rendering with the
+session's CSRF token, and the error page that any refused request gets in a browser."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""incident.kernel.params (split; docstring to write)."""
+"""Query parameters shared by the JSON API's list routes, with their bounds."""
 
 from __future__ import annotations
 

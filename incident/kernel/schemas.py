@@ -1,4 +1,6 @@
-"""incident.kernel.schemas (split; docstring to write)."""
+"""Input types shared by every capability's request shapes, and the paged list response.
+
+Request models forbid unknown fields; text fields carry their limits here, once."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""incident.lifecycle.api (split; docstring to write)."""
+"""The JSON API of incidents: list, create, read, edit, move, and add notes."""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""incident.lifecycle.cli (split; docstring to write)."""
+"""`breach incidents`: record incidents, list and show them, move them, add notes.
+
+Other capabilities add their own `breach incidents` commands through their plugin."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""incident.lifecycle.models (split; docstring to write)."""
+"""The incidents table, and the per-year counter their references are numbered from."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""incident.lifecycle.pages (split; docstring to write)."""
+"""The incident list, the new-incident form and the incident page, with its moves and notes."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""incident.lifecycle.schemas (split; docstring to write)."""
+"""Request and response shapes of incidents (never table models)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""incident.lifecycle.service (split; docstring to write)."""
+"""Incident use cases: one function per user action, each owning its transaction.
+
+Each checks the actor's permission, applies the pure rule, changes the rows and appends
+the timeline event, then commits once. Web, API and CLI call these."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""incident.timeline.models (split; docstring to write)."""
+"""The timeline's tables: append-only, hash-linked events per chain, and each chain's head."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""incident.timeline.schemas (split; docstring to write)."""
+"""Timeline events and chain verifications as the API and pages return them."""
 
 from __future__ import annotations
 

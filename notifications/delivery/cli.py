@@ -1,4 +1,4 @@
-"""notifications.delivery.cli (split; docstring to write)."""
+"""`breach outbox run`: a process that sends due deliveries (`breach serve` runs one too)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""notifications.delivery.models (split; docstring to write)."""
+"""Messages the embedded mail capture kept (used when no BREACH_SMTP_URL is set)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""notifications.delivery.pages (split; docstring to write)."""
+"""The Mailbox page: what the embedded mail capture kept, HTML only in a sandboxed frame."""
 
 from __future__ import annotations
 

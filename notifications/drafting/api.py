@@ -1,4 +1,4 @@
-"""notifications.drafting.api (split; docstring to write)."""
+"""The JSON API of notifications: drafts, versions, preview, approval, sending and the log."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""notifications.drafting.cli (split; docstring to write)."""
+"""`breach notifications`: an incident's notifications and the progress of their sending."""
 
 from __future__ import annotations
 

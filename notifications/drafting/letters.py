@@ -1,4 +1,5 @@
-"""notifications/drafting/letters.py (docstring to write)."""
+"""What a notification says to each recipient: the template context shared by every message
+of one notification, the person's own part, and the preview a reviewer sees."""
 
 from __future__ import annotations
 

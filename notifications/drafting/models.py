@@ -1,4 +1,5 @@
-"""notifications.drafting.models (split; docstring to write)."""
+"""Notifications' tables: each notification, its versions (with content hashes), and one
+delivery per recipient with every attempt."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""notifications.drafting.pages (split; docstring to write)."""
+"""The notification pages: list, draft editing, preview, approval, sending and the delivery log."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""notifications.drafting.schemas (split; docstring to write)."""
+"""Request and response shapes of notifications, their preview and their deliveries."""
 
 from __future__ import annotations
 

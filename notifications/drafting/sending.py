@@ -1,4 +1,5 @@
-"""notifications/drafting/sending.py (docstring to write)."""
+"""Sending an approved notification, and following it: one delivery row per recipient queued in
+bulk with a fixed Message-ID each, progress counts, pausing, and the per-recipient log."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""notifications.obligations.api (split; docstring to write)."""
+"""The JSON API of the organisation profile, incident assessments and obligations."""
 
 from __future__ import annotations
 

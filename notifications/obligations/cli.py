@@ -1,4 +1,5 @@
-"""notifications.obligations.cli (split; docstring to write)."""
+"""`breach assess`, `breach obligations`, `breach organisation` and the assessment and
+obligation commands under `breach incidents`."""
 
 from __future__ import annotations
 

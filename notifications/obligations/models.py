@@ -1,4 +1,5 @@
-"""notifications.obligations.models (split; docstring to write)."""
+"""Obligations' tables: the organisation profile, recorded assessments, and each incident's
+duties to notify with their status."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""notifications.obligations.schemas (split; docstring to write)."""
+"""Request and response shapes of the organisation profile, assessments and obligations."""
 
 from __future__ import annotations
 

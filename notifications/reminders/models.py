@@ -1,4 +1,4 @@
-"""notifications.reminders.models (split; docstring to write)."""
+"""The reminders table: each reminder or escalation, keyed so that it fires exactly once."""
 
 from __future__ import annotations
 

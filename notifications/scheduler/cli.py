@@ -1,4 +1,4 @@
-"""notifications.scheduler.cli (split; docstring to write)."""
+"""`breach scheduler`: the declared jobs, what falls due next, and a process that ticks."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""notifications.scheduler.models (split; docstring to write)."""
+"""The lease that decides which process ticks on an SQLite database."""
 
 from __future__ import annotations
 

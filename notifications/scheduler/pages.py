@@ -1,4 +1,4 @@
-"""notifications.scheduler.pages (split; docstring to write)."""
+"""The reminders dashboard page."""
 
 from __future__ import annotations
 

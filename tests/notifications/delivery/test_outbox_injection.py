@@ -12,7 +12,7 @@ from notifications.delivery.mailer import pool_from_url
 from notifications.delivery.outbox import Dispatcher
 from notifications.drafting.render import renderer
 from tests.conftest import Person, incident_body
-from tests.notifications.test_incident_obligations import PROFILE
+from tests.notifications.obligations.test_service import PROFILE
 from tests.smtp_server import SmtpServer, smtp_server_fixture  # noqa: F401  (fixture)
 
 CORPUS = [

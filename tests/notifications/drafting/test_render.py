@@ -25,7 +25,7 @@ from notifications.drafting.render import (
     sample_context,
 )
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+TEMPLATES = Path(__file__).resolve().parents[3] / "templates"
 BERLIN = ZoneInfo("Europe/Berlin")
 SHIPPED_KINDS = {"subject_notice", "authority_report", "reminder", "escalation"}
 REQUIRED_LOCALES = {"en", "pl", "de", "fr"}

@@ -25,7 +25,7 @@ from notifications.delivery.outbox import Dispatcher
 from notifications.drafting.models import Delivery
 from notifications.drafting.render import renderer
 from tests.conftest import Person, incident_body
-from tests.notifications.test_incident_obligations import PROFILE
+from tests.notifications.obligations.test_service import PROFILE
 from tests.smtp_server import SmtpServer, smtp_server_fixture  # noqa: F401  (fixture)
 
 HEADER = "external_id,email,name,locale,country,region,system,categories,first_seen,last_seen\n"

@@ -37,7 +37,7 @@ from incident.containment.runbooks import (
 )
 from incident.lifecycle.rules import Kind
 
-SHIPPED = Path(__file__).resolve().parents[2] / "runbooks"
+SHIPPED = Path(__file__).resolve().parents[3] / "runbooks"
 SHIPPED_FILES = sorted(SHIPPED.glob("*.yaml"))
 LONDON = ZoneInfo("Europe/London")
 

@@ -17,7 +17,7 @@ from notifications.delivery.models import CapturedMessage
 from notifications.delivery.outbox import CaptureTransport, Dispatcher
 from notifications.drafting.render import renderer
 from tests.conftest import Person, incident_body, make_person
-from tests.notifications.test_incident_obligations import PROFILE
+from tests.notifications.obligations.test_service import PROFILE
 
 PEOPLE = ("external_id,email,name,locale,country,region,system,categories,first_seen,last_seen\n"
           "c-1,anna@example.com,Anna Nowak,pl,PL,,crm,contact;financial,,\n"

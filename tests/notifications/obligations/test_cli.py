@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.incident.test_cli import Run, breach, one_line_error  # noqa: F401  (fixture)
-from tests.notifications.test_incident_obligations import LOW_RISK, PROFILE
+from tests.notifications.obligations.test_service import LOW_RISK, PROFILE
 
 
 # The same use cases run on PostgreSQL through the API tests; one lane is enough here.
