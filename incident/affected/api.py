@@ -26,7 +26,7 @@ PageSize = Annotated[int, QueryParameter(ge=1, le=1_000)]
 
 class AffectedController(Controller):
     path = "/api/v1"
-    tags = ["affected"]
+    tags = ["inventory"]  # the same group in the API documentation as before the split
 
     @put("/incidents/{key:str}/scope", guards=[requires(Permission.WRITE_INCIDENTS)])
     async def set_scope(self, db: Db, clock: Now, actor: Who, key: FromPath[str],
