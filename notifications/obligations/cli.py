@@ -39,7 +39,8 @@ from notifications.obligations.schemas import (
 @click.argument("facts_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def assess(facts_file: Path) -> None:
     """Assess a breach's severity (ENISA) and recommend who must be told; prints JSON."""
-    from notifications.obligations.assessment import InvalidAssessmentInput, assess_raw
+    from notifications.obligations.assessment import assess_raw
+    from notifications.obligations.assessment_input import InvalidAssessmentInput
 
     try:
         result = assess_raw(read_json(facts_file))

@@ -30,12 +30,8 @@ from incident.kernel.errors import Conflict, Invalid, NotFound
 from incident.lifecycle.models import Incident
 from incident.lifecycle.service import get_incident
 from incident.timeline import service as journal
-from notifications.obligations.assessment import (
-    InvalidAssessmentInput,
-    Recommendation,
-    assess,
-    parse_assessment_input,
-)
+from notifications.obligations.assessment import Recommendation, assess
+from notifications.obligations.assessment_input import InvalidAssessmentInput, parse_assessment_input
 from notifications.obligations.engine import (
     FactsError,
     compute_obligations,

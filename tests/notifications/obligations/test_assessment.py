@@ -1,4 +1,4 @@
-"""The ENISA score and the EDPB-aligned recommendation, on the sources' own examples."""
+"""The EDPB-aligned recommendation on the ENISA score, on the sources' own examples."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from incident.kernel.vocabulary import DataCategory
-from notifications.obligations.assessment import (
-    Assessment,
+from notifications.obligations.assessment import Assessment, Recommendation, assess, assess_raw
+from notifications.obligations.assessment_input import (
     AssessmentInput,
     Availability,
     Confidentiality,
@@ -20,189 +20,21 @@ from notifications.obligations.assessment import (
     Identifiability,
     Integrity,
     InvalidAssessmentInput,
-    Recommendation,
-    Severity,
-    assess,
-    assess_raw,
     parse_assessment_input,
-    severity_for,
 )
+from notifications.obligations.enisa import Severity, severity_for
+from tests.notifications.obligations.test_assessment_input import SAFE_KEY, facts
 
 DOC = Recommendation.DOCUMENT
 SA = Recommendation.NOTIFY_AUTHORITY
 BOTH = Recommendation.NOTIFY_AUTHORITY_AND_SUBJECTS
-SAFE_KEY = {"state_of_the_art": True, "key_compromised": False}
-
-
-def facts(**overrides: Any) -> dict[str, Any]:
-    """Raw facts of a small, accidental, contained breach of contact data."""
-    raw: dict[str, Any] = {
-        "data_categories": ["contact"],
-        "subjects": 10,
-        "vulnerable_subjects": False,
-        "identifiability": "maximum",
-        "confidentiality": "none",
-        "integrity": "none",
-        "availability": "none",
-        "malicious": False,
-    }
-    return raw | overrides
 
 
 def rank(rec: Recommendation) -> int:
     return list(Recommendation).index(rec)
 
 
-# --- ENISA's figures --------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("identifiability", "ei"),
-    [("negligible", 0.25), ("limited", 0.5), ("significant", 0.75), ("maximum", 1.0)],
-)
-def test_ease_of_identification_scores(identifiability: str, ei: float) -> None:
-    assert assess_raw(facts(identifiability=identifiability)).ei == ei
-
-
-@pytest.mark.parametrize(
-    ("field", "value", "points"),
-    [
-        ("confidentiality", "none", 0),
-        ("confidentiality", "at_risk", 0),
-        ("confidentiality", "known_recipients", 0.25),
-        ("confidentiality", "unknown_recipients", 0.5),
-        ("integrity", "none", 0),
-        ("integrity", "altered_no_misuse", 0),
-        ("integrity", "recoverable", 0.25),
-        ("integrity", "unrecoverable", 0.5),
-        ("availability", "none", 0),
-        ("availability", "recoverable", 0),
-        ("availability", "temporary", 0.25),
-        ("availability", "permanent", 0.5),
-        ("malicious", False, 0),
-        ("malicious", True, 0.5),
-    ],
-)
-def test_circumstances_of_the_breach_scores(field: str, value: Any, points: float) -> None:
-    result = assess_raw(facts(**{field: value}))
-    assert result.cb_parts[field] == points
-    assert result.cb == points
-
-
-@pytest.mark.parametrize(
-    ("category", "dpc"),
-    [
-        ("contact", 1),
-        ("identity", 1),
-        ("credentials", 1),
-        ("children", 2),
-        ("official_id", 2),
-        ("location", 2),
-        ("behavioural", 2),
-        ("financial", 3),
-        ("health", 4),
-        ("special", 4),
-    ],
-)
-def test_basic_dpc_per_category(category: str, dpc: int) -> None:
-    # children: simple data (1) raised one step because the subjects are minors.
-    assert assess_raw(facts(data_categories=[category])).dpc == dpc
-
-
-# The paper's Annex examples of DPC scoring, as reproduced in public summaries of the
-# paper (the PDF itself was not checked): each example with the context that produces it.
-ENISA_DPC_EXAMPLES = [
-    pytest.param(["contact"], {}, 1, id="ENISA Annex: customer list of a supermarket -> 1"),
-    pytest.param(
-        ["contact"], {"profiling": True}, 2, id="ENISA Annex: customer list of a luxury-goods seller -> 2"
-    ),
-    pytest.param(
-        ["contact"],
-        {"sensitive_inference": True},
-        3,
-        id="ENISA Annex: delivery addresses of an adult bookshop -> 3",
-    ),
-    pytest.param(
-        ["identity"], {"safety_critical": True}, 4, id="ENISA Annex: list of undercover officers -> 4"
-    ),
-    pytest.param(
-        ["behavioural"],
-        {"insight": "negligible"},
-        1,
-        id="ENISA Annex: incoming calls to an ISP helpdesk -> 1",
-    ),
-    pytest.param(["behavioural"], {}, 2, id="ENISA Annex: one week of call records -> 2"),
-    pytest.param(["behavioural"], {"profiling": True}, 3, id="ENISA Annex: one year of call records -> 3"),
-    pytest.param(
-        ["behavioural"],
-        {"sensitive_inference": True},
-        4,
-        id="ENISA Annex: calls to a psychological support line -> 4",
-    ),
-    pytest.param(
-        ["financial"],
-        {"insight": "negligible"},
-        1,
-        id="ENISA Annex: letter showing one is a bank's customer -> 1",
-    ),
-    pytest.param(
-        ["financial"], {"insight": "partial"}, 2, id="ENISA Annex: bank account number without details -> 2"
-    ),
-    pytest.param(
-        ["financial"], {"profiling": True}, 4, id="ENISA Annex: full credit card details enabling fraud -> 4"
-    ),
-    pytest.param(["health"], {"insight": "negligible"}, 1, id="ENISA Annex: 'took general blood tests' -> 1"),
-    pytest.param(["health"], {"insight": "partial"}, 3, id="ENISA Annex: tested for a specific disease -> 3"),
-    pytest.param(["health"], {}, 4, id="ENISA Annex: the test results themselves -> 4"),
-]
-
-
-@pytest.mark.parametrize(("categories", "context", "dpc"), ENISA_DPC_EXAMPLES)
-def test_enisa_dpc_examples(categories: list[str], context: dict[str, Any], dpc: int) -> None:
-    assert assess_raw(facts(data_categories=categories, context=context)).dpc == dpc
-
-
-def test_dpc_is_the_highest_category_and_stays_within_one_to_four() -> None:
-    result = assess_raw(
-        facts(
-            data_categories=["contact", "financial", "location"],
-            vulnerable_subjects=True,
-            context={"profiling": True},
-        )
-    )
-    assert result.dpc_by_category == {
-        DataCategory.CONTACT: 3,
-        DataCategory.FINANCIAL: 4,
-        DataCategory.LOCATION: 4,
-    }
-    assert result.dpc == 4
-    lowered = assess_raw(
-        facts(
-            data_categories=["contact"],
-            context={"publicly_available": True, "outdated": True, "insight": "partial"},
-        )
-    )
-    assert lowered.dpc == 1
-
-
-# --- band boundaries --------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("score", "severity"),
-    [
-        (0.25, Severity.LOW),
-        (1.75, Severity.LOW),
-        (2.0, Severity.MEDIUM),
-        (2.75, Severity.MEDIUM),
-        (3.0, Severity.HIGH),
-        (3.75, Severity.HIGH),
-        (4.0, Severity.VERY_HIGH),
-        (6.0, Severity.VERY_HIGH),
-    ],
-)
-def test_severity_bands(score: float, severity: Severity) -> None:
-    assert severity_for(score) is severity
+# --- the recommendation on the band boundaries ------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -614,64 +446,6 @@ def test_assessment_serialises_to_json() -> None:
     assert data["severity"] == "very_high"
     assert data["dpc_by_category"] == {"health": 4}
     assert Assessment.model_validate(data) == result
-
-
-# --- bad input --------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("raw", "field", "fragment"),
-    [
-        (facts(subjects=-1), "subjects", "greater than or equal to 0"),
-        (facts(subjects="12"), "subjects", "valid integer"),
-        (facts(subjects=True), "subjects", "valid integer"),
-        (facts(malicious="yes"), "malicious", "valid boolean"),
-        (facts(data_categories=[]), "data_categories", "at least 1"),
-        (facts(data_categories=["contact", "email"]), "data_categories[1]", "'contact'"),
-        (facts(identifiability="high"), "identifiability", "'negligible'"),
-        (facts(colour="red"), "colour", "Extra inputs are not permitted"),
-        (facts(encrypted={"state_of_the_art": True}), "encrypted.key_compromised", "Field required"),
-        (facts(encrypted={**SAFE_KEY, "algo": "aes"}), "encrypted.algo", "not permitted"),
-        (facts(context={"volume": True}), "context.volume", "not permitted"),
-        (
-            facts(confidentiality="none", exfiltration="suspected"),
-            "exfiltration",
-            "confidentiality is 'none'",
-        ),
-        (
-            facts(confidentiality="at_risk", exfiltration="confirmed"),
-            "exfiltration",
-            "known_recipients or unknown_recipients",
-        ),
-        (
-            facts(confidentiality="unknown_recipients", recipient_trusted=True),
-            "recipient_trusted",
-            "not 'unknown_recipients'",
-        ),
-        ({k: v for k, v in facts().items() if k != "integrity"}, "integrity", "Field required"),
-        (["contact"], "facts", "valid dictionary"),
-    ],
-)
-def test_bad_input_names_the_field(raw: Any, field: str, fragment: str) -> None:
-    with pytest.raises(InvalidAssessmentInput) as caught:
-        parse_assessment_input(raw)
-    assert caught.value.field == field
-    assert fragment in caught.value.message
-    assert str(caught.value).startswith(f"{field}: ")
-
-
-def test_every_bad_field_is_reported() -> None:
-    with pytest.raises(InvalidAssessmentInput) as caught:
-        assess_raw(facts(subjects=-5, availability="gone"))
-    assert [name for name, _ in caught.value.errors] == ["subjects", "availability"]
-
-
-def test_consistent_optional_facts_are_accepted() -> None:
-    parsed = parse_assessment_input(
-        facts(confidentiality="known_recipients", recipient_trusted=False, exfiltration="ruled_out")
-    )
-    assert parsed.exfiltration is Exfiltration.RULED_OUT
-    assert parsed.encrypted is None
 
 
 # --- properties -------------------------------------------------------------------------
