@@ -60,7 +60,7 @@ def obligations(facts_file: Path, explain: bool) -> None:
         facts_from_json,
         results_to_json,
     )
-    from notifications.obligations.regimes import RegimeError, load_regimes
+    from notifications.obligations.regime_loader import RegimeError, load_regimes
 
     try:
         facts = facts_from_json(read_json(facts_file))

@@ -45,7 +45,8 @@ from notifications.obligations.models import (
     IncidentObligation,
     OrganisationProfile,
 )
-from notifications.obligations.regimes import Catalogue, load_regimes
+from notifications.obligations.regime_loader import load_regimes
+from notifications.obligations.regimes import Catalogue
 from notifications.obligations.schemas import Milestones, ObligationChange, Override, Profile
 
 RISK_OF: dict[str, str] = {

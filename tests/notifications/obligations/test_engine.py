@@ -17,7 +17,8 @@ from notifications.obligations.engine import (
     facts_from_json,
     results_to_json,
 )
-from notifications.obligations.regimes import Catalogue, load_regimes
+from notifications.obligations.regime_loader import load_regimes
+from notifications.obligations.regimes import Catalogue
 
 REGIMES: Catalogue = load_regimes()
 

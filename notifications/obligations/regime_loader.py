@@ -1,0 +1,202 @@
+"""Loading regime files: every problem of every file, with its file and field.
+
+`load_regimes()` reads the shipped `regimes/*.yaml` (or another folder), validates
+each file against the schema in `regimes.py`, checks that follow-ups (`met:`
+triggers) name loaded obligations without loops, and raises one `RegimeError`
+listing every problem found, so one run shows them all. Duplicate YAML keys, which
+YAML would silently overwrite, are problems too. Nothing is read at import time;
+call `load_regimes()` once where the catalogue is needed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from notifications.obligations.regimes import Catalogue, MetTrigger, Regime
+
+REGIMES_DIR = Path(__file__).parent / "regimes"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with one regime file."""
+
+    path: str
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.field}: {self.message}"
+
+
+class RegimeError(ValueError):
+    """Regime files are invalid; `problems` lists every problem found, not just the first."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = tuple(problems)
+        lines = "\n".join(f"  {p}" for p in self.problems)
+        super().__init__(f"{len(self.problems)} problem(s) in regime files:\n{lines}")
+
+
+_UNION_TAGS = {
+    ("deadline", tag)
+    for tag in (
+        "hours",
+        "calendar_days",
+        "business_days",
+        "months",
+        "after_year_end_days",
+        "without_undue_delay",
+    )
+}
+
+
+def field_path(loc: tuple[int | str, ...], data: Any = None) -> str:
+    """A readable field name for a pydantic error location.
+
+    List indexes of obligations become their ids ("obligations[authority].deadline"),
+    and the tag pydantic inserts for the kind of deadline rule is dropped.
+    """
+    parts: list[str] = []
+    node = data
+    for position, item in enumerate(loc):
+        if isinstance(item, int):
+            label = str(item)
+            if isinstance(node, list) and item < len(node):
+                node = node[item]
+                if isinstance(node, dict) and isinstance(node.get("id"), str):
+                    label = node["id"]
+            parts[-1:] = [f"{parts[-1]}[{label}]"] if parts else [f"[{label}]"]
+            continue
+        previous = loc[position - 1] if position else None
+        is_tag = (previous, item) in _UNION_TAGS or (previous, item) == ("trigger", "name")
+        # {met: ...} is both the tag and the field: drop only the tag copy.
+        is_tag |= (previous, item) == ("trigger", "met") and position + 1 < len(loc)
+        if is_tag:
+            continue
+        parts.append(str(item))
+        node = node.get(item) if isinstance(node, dict) else None
+    return ".".join(parts) or "(file)"
+
+
+_SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C one when built
+
+
+def _duplicate_key_loader() -> Any:
+    """A safe loader that rejects duplicate keys, which YAML would silently overwrite."""
+
+    class Loader(_SAFE_LOADER):  # type: ignore[misc]
+        pass
+
+    def construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+        keys: set[Any] = set()
+        for key_node, _ in node.value:
+            key = loader.construct_object(key_node)
+            if key in keys:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                )
+            keys.add(key)
+        return dict(loader.construct_pairs(node))
+
+    Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, construct_mapping)
+    return Loader
+
+
+def parse_regime(text: str, path: str) -> tuple[Regime | None, list[Problem]]:
+    """Parse one regime file's text; return the regime or the problems found."""
+    try:
+        data = yaml.load(text, Loader=_duplicate_key_loader())  # noqa: S506 (a SafeLoader)
+    except yaml.YAMLError as exc:
+        return None, [Problem(path, "(file)", f"not valid YAML: {exc}")]
+    if not isinstance(data, dict):
+        return None, [Problem(path, "(file)", "a regime file must be a mapping")]
+    try:
+        regime = Regime.model_validate(data)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        locs = [tuple(err["loc"]) for err in errors]
+        return None, [
+            Problem(path, field_path(tuple(err["loc"]), data), err["msg"])
+            for err in errors
+            # A list whose only item is invalid is also reported as too short: noise.
+            if not (err["type"] == "too_short" and any(_under(err["loc"], loc) for loc in locs))
+        ]
+    expected = Path(path).stem
+    if regime.id != expected:
+        return None, [Problem(path, "id", f"{regime.id!r} must match the file name {expected!r}")]
+    return regime, []
+
+
+def _under(parent: tuple[int | str, ...], loc: tuple[int | str, ...]) -> bool:
+    return len(loc) > len(parent) and loc[: len(parent)] == parent
+
+
+def check_references(regimes: tuple[Regime, ...], paths: Mapping[str, str]) -> list[Problem]:
+    """Every `met:` trigger must name an obligation in the catalogue, without cycles."""
+    catalogue = Catalogue(regimes)
+    problems: list[Problem] = []
+    for regime in regimes:
+        for obligation in regime.obligations:
+            triggers = [obligation.trigger]
+            if obligation.outer_limit:
+                triggers.append(obligation.outer_limit.trigger)
+            for trigger in triggers:
+                if isinstance(trigger, MetTrigger) and catalogue.obligation(trigger.met) is None:
+                    problems.append(
+                        Problem(
+                            paths[regime.id],
+                            f"obligations[{obligation.id}].trigger.met",
+                            f"{trigger.met!r} is not an obligation of any loaded regime",
+                        )
+                    )
+            seen = {f"{regime.id}/{obligation.id}"}
+            trigger = obligation.trigger
+            while isinstance(trigger, MetTrigger) and (found := catalogue.obligation(trigger.met)):
+                if trigger.met in seen:
+                    problems.append(
+                        Problem(
+                            paths[regime.id],
+                            f"obligations[{obligation.id}].trigger.met",
+                            f"follow-up chain loops back to {trigger.met!r}",
+                        )
+                    )
+                    break
+                seen.add(trigger.met)
+                trigger = found[1].trigger
+    return problems
+
+
+def load_regimes(directory: Path | None = None) -> Catalogue:
+    """Load and validate every `*.yaml` regime in `directory` (default: the shipped ones).
+
+    Raises RegimeError listing every problem in every file, so one run shows them all.
+    """
+    folder = REGIMES_DIR if directory is None else directory
+    regimes: list[Regime] = []
+    problems: list[Problem] = []
+    paths: dict[str, str] = {}
+    files = sorted(folder.glob("*.yaml"))
+    if not files:
+        raise RegimeError([Problem(str(folder), "(folder)", "no *.yaml regime files found")])
+    for file in files:
+        regime, found = parse_regime(file.read_text(encoding="utf-8"), str(file))
+        problems.extend(found)
+        if regime is None:
+            continue
+        if regime.id in paths:
+            other = paths[regime.id]
+            problems.append(Problem(str(file), "id", f"{regime.id!r} is also used by {other}"))
+            continue
+        paths[regime.id] = str(file)
+        regimes.append(regime)
+    problems.extend(check_references(tuple(regimes), paths))
+    if problems:
+        raise RegimeError(problems)
+    return Catalogue(tuple(regimes))

@@ -1,0 +1,234 @@
+"""Loading regime files: the shipped folder loads, and broken files are reported clearly."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from notifications.obligations.regime_loader import REGIMES_DIR, RegimeError, load_regimes
+
+CATALOGUE = {
+    "gdpr": ["authority", "data-subjects"],
+    "uk-gdpr": ["authority", "data-subjects"],
+    "nis2": ["early-warning", "notification", "final-report"],
+    "dora": ["initial", "intermediate", "final"],
+    "hipaa": ["individuals", "hhs", "media"],
+    "sec-8k": ["form-8k"],
+    **{
+        state: ["individuals", "attorney-general"]
+        for state in ("us-ca", "us-tx", "us-ny", "us-fl", "us-co", "us-wa", "us-ma")
+    },
+    "ca-pipeda": ["commissioner", "individuals"],
+    "au-ndb": ["assessment", "commissioner", "individuals"],
+    "br-lgpd": ["anpd", "data-subjects"],
+    "sg-pdpa": ["assessment", "commission", "individuals"],
+    "jp-appi": ["preliminary", "final"],
+    "kr-pipa": ["data-subjects", "commission"],
+    "in-dpdp": ["board", "board-detailed", "data-principals"],
+    "ch-fadp": ["fdpic", "data-subjects"],
+    "us-nydfs": ["superintendent"],
+    "us-bank": ["regulator"],
+    "us-ftc": ["ftc"],
+    "cn": ["cac"],
+}
+
+GOOD = """\
+id: demo
+name: Demo regime
+jurisdiction: DE
+sources: [https://example.org/law]
+applies:
+  affected_in: [DE]
+confidence: low
+reviewed: 2026-11-24
+obligations:
+  - id: authority
+    recipient: authority
+    recipient_name: The authority
+    trigger: aware_at
+    deadline: {hours: 72}
+    content: [what happened]
+    citation: Demo Act s. 1
+    source: https://example.org/law#s1
+"""
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def problems_of(folder: Path) -> list[str]:
+    with pytest.raises(RegimeError) as caught:
+        load_regimes(folder)
+    return [str(p) for p in caught.value.problems]
+
+
+def test_every_shipped_regime_file_loads_with_the_expected_ids() -> None:
+    catalogue = load_regimes()
+    assert {r.id: [o.id for o in r.obligations] for r in catalogue} == CATALOGUE
+    assert sorted(p.stem for p in REGIMES_DIR.glob("*.yaml")) == sorted(CATALOGUE)
+
+
+
+def test_loading_is_fast() -> None:
+    load_regimes()
+    start = time.perf_counter()
+    load_regimes()
+    assert time.perf_counter() - start < 1.0
+
+
+def test_a_good_file_loads(tmp_path: Path) -> None:
+    write(tmp_path, "demo.yaml", GOOD)
+    catalogue = load_regimes(tmp_path)
+    assert [r.id for r in catalogue] == ["demo"]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field", "message"),
+    [
+        (
+            "    deadline: {hours: 72}",
+            "    deadline: {hourz: 72}",
+            "obligations[authority].deadline",
+            "a deadline rule needs one of",
+        ),
+        (
+            "    deadline: {hours: 72}",
+            "    deadline: {hours: -1}",
+            "obligations[authority].deadline.hours",
+            "greater than 0",
+        ),
+        (
+            "    deadline: {hours: 72}",
+            "    deadline: {business_days: 3, calendar: XX}",
+            "obligations[authority].deadline.calendar",
+            "no public-holiday calendar",
+        ),
+        (
+            "    deadline: {hours: 72}",
+            "    deadline: {calendar_days: 3, ends_at: 17:30}",
+            "obligations[authority].deadline.ends_at",
+            "quoted string",
+        ),
+        (
+            "    trigger: aware_at",
+            "    trigger: noticed_at",
+            "obligations[authority].trigger",
+            "Input should be 'aware_at'",
+        ),
+        (
+            "    trigger: aware_at",
+            "    trigger: {met: not a ref}",
+            "obligations[authority].trigger.met",
+            "not an obligation reference",
+        ),
+        ("  affected_in: [DE]", "  affected_in: [Germany]", "applies.affected_in[0]", "not a territory"),
+        ("jurisdiction: DE", "jurisdiction: DE\ntimezone: Europe/Atlantis", "timezone", "unknown time zone"),
+        (
+            "    recipient: authority",
+            "    recipient: regulators",
+            "obligations[authority].recipient",
+            "Input should be",
+        ),
+        (
+            "    content: [what happened]",
+            "    content: []",
+            "obligations[authority].content",
+            "at least 1 item",
+        ),
+        (
+            "    source: https://example.org/law#s1",
+            "    source: example.org",
+            "obligations[authority].source",
+            "not an http(s) link",
+        ),
+        ("confidence: low", "confidence: low\nsurprise: 1", "surprise", "Extra inputs are not permitted"),
+        (
+            "  affected_in: [DE]",
+            "  affected_in: [DE]\n  min_rsk: high",
+            "applies.min_rsk",
+            "Extra inputs are not permitted",
+        ),
+        (
+            "  affected_in: [DE]",
+            "  count_in: [DE]",
+            "applies",
+            "count_in and per_territory only make sense with min_affected",
+        ),
+        ("    citation: Demo Act s. 1\n", "", "obligations[authority].citation", "Field required"),
+    ],
+)
+def test_a_broken_file_names_path_field_and_problem(
+    tmp_path: Path, old: str, new: str, field: str, message: str
+) -> None:
+    assert old in GOOD
+    path = write(tmp_path, "demo.yaml", GOOD.replace(old, new))
+    problems = problems_of(tmp_path)
+    assert any(p.startswith(f"{path}: {field}: ") and message in p for p in problems), problems
+
+
+def test_all_problems_of_all_files_are_collected(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "demo.yaml",
+        GOOD.replace("{hours: 72}", "{hours: 0}").replace("confidence: low", "confidence: sure"),
+    )
+    write(
+        tmp_path,
+        "other.yaml",
+        GOOD.replace("id: demo", "id: other").replace("recipient: authority", "recipient: nobody"),
+    )
+    problems = problems_of(tmp_path)
+    assert len(problems) == 3
+    assert sum("demo.yaml" in p for p in problems) == 2
+    assert sum("other.yaml" in p for p in problems) == 1
+
+
+def test_yaml_syntax_errors_and_duplicate_keys(tmp_path: Path) -> None:
+    write(tmp_path, "demo.yaml", GOOD + "  - [unclosed\n")
+    write(tmp_path, "dupe.yaml", GOOD.replace("id: demo", "id: dupe") + "name: Again\n")
+    problems = problems_of(tmp_path)
+    assert any("demo.yaml: (file): not valid YAML" in p for p in problems)
+    assert any("dupe.yaml: (file): not valid YAML: duplicate key 'name'" in p for p in problems)
+
+
+def test_file_name_must_match_id(tmp_path: Path) -> None:
+    write(tmp_path, "elsewhere.yaml", GOOD)
+    assert problems_of(tmp_path) == [
+        f"{tmp_path / 'elsewhere.yaml'}: id: 'demo' must match the file name 'elsewhere'"
+    ]
+
+
+def test_follow_up_must_name_a_loaded_obligation(tmp_path: Path) -> None:
+    write(tmp_path, "demo.yaml", GOOD.replace("trigger: aware_at", "trigger: {met: demo/nothing}"))
+    (problem,) = problems_of(tmp_path)
+    assert problem.endswith(
+        "obligations[authority].trigger.met: 'demo/nothing' is not an obligation of any loaded regime"
+    )
+
+
+def test_follow_up_loops_are_refused(tmp_path: Path) -> None:
+    write(tmp_path, "demo.yaml", GOOD.replace("trigger: aware_at", "trigger: {met: demo/authority}"))
+    (problem,) = problems_of(tmp_path)
+    assert "loops back to 'demo/authority'" in problem
+
+
+def test_duplicate_obligation_ids(tmp_path: Path) -> None:
+    obligation = GOOD[GOOD.index("  - id: authority") :]
+    write(tmp_path, "demo.yaml", GOOD + obligation)
+    (problem,) = problems_of(tmp_path)
+    assert "obligations: Value error, obligation id 'authority' appears twice" in problem
+
+
+def test_an_empty_folder_is_an_error(tmp_path: Path) -> None:
+    assert problems_of(tmp_path) == [f"{tmp_path}: (folder): no *.yaml regime files found"]
+
+
+def test_error_message_lists_every_problem(tmp_path: Path) -> None:
+    write(tmp_path, "demo.yaml", GOOD.replace("confidence: low", "confidence: sure"))
+    with pytest.raises(RegimeError, match=r"1 problem\(s\) in regime files:\n  .*demo.yaml: confidence"):
+        load_regimes(tmp_path)
