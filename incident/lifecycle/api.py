@@ -16,7 +16,7 @@ from incident.kernel.injected import Db, Now, Who
 from incident.kernel.params import Limit, Offset
 from incident.kernel.schemas import Page
 from incident.lifecycle import service as incident_service
-from incident.lifecycle.rules import Kind, Status
+from incident.lifecycle.rules import SEARCH_LIMIT, Kind, Status
 from incident.lifecycle.schemas import (
     IncidentCreate,
     IncidentPublic,
@@ -40,12 +40,14 @@ class IncidentController(Controller):
                              kind: FromQuery[Kind | None] = None,
                              aware_from: FromQuery[datetime | None] = None,
                              aware_to: FromQuery[datetime | None] = None,
-                             q: Annotated[str | None, QueryParameter(max_length=200)] = None,
+                             q: Annotated[str | None, QueryParameter(
+                                 description=f"title or reference contains; at most "
+                                             f"{SEARCH_LIMIT} characters")] = None,
                              limit: Limit = 50, offset: Offset = 0) -> Page[IncidentPublic]:
         where = incident_service.IncidentFilter(status=status, kind=kind, aware_from=aware_from,
-                                        aware_to=aware_to, text=q)
-        items, total = await incident_service.list_incidents(db, actor=actor, where=where, limit=limit,
-                                                     offset=offset)
+                                                aware_to=aware_to, text=q)
+        items, total = await incident_service.list_incidents(db, actor=actor, where=where,
+                                                             limit=limit, offset=offset)
         return Page(items=await incident_service.public(db, items), total=total, limit=limit,
                     offset=offset)
 

@@ -18,7 +18,7 @@ from incident.kernel import plugins
 from incident.kernel.access import requires
 from incident.kernel.auth import Actor, Permission
 from incident.kernel.clock import Clock
-from incident.kernel.errors import Invalid
+from incident.kernel.errors import DomainError, Invalid
 from incident.kernel.injected import Db, Now, Who
 from incident.kernel.pages import E, render_page
 from incident.kernel.vocabulary import DataCategory
@@ -65,14 +65,22 @@ class IncidentPages(Controller):
         page = min(max(page, 1), 1_000_000)
         size = 25
         where = incident_service.IncidentFilter(status=wanted_status, kind=wanted_kind,
-                                        text=(q or "")[:200] or None)
-        items, total = await incident_service.list_incidents(db, actor=actor, where=where, limit=size,
-                                                     offset=(page - 1) * size)
+                                                text=q or None)
         query = {k: v for k, v in {"status": wanted_status, "kind": wanted_kind, "q": q}.items()
                  if v}
+        try:
+            items, total = await incident_service.list_incidents(
+                db, actor=actor, where=where, limit=size, offset=(page - 1) * size)
+        except Invalid as exc:  # a search too long: say so, keep what was typed in the box
+            return render_page(request, "incidents.html", status=exc.status, incidents=[], total=0,
+                               page=1, pages=1, statuses=list(Status), kinds=list(Kind),
+                               filters=query, query=urlencode(query),
+                               search_limit=lifecycle.SEARCH_LIMIT,
+                               notice=Notice.refusing("q", exc))
         return render_page(request, "incidents.html", incidents=await incident_service.public(db, items),
                      total=total, page=page, pages=max(1, -(-total // size)), statuses=list(Status),
-                     kinds=list(Kind), filters=query, query=urlencode(query))
+                     kinds=list(Kind), filters=query, query=urlencode(query),
+                     search_limit=lifecycle.SEARCH_LIMIT, notice=None)
 
     @get("/incidents/new", guards=[requires(Permission.WRITE_INCIDENTS)])
     async def new_incident(self, request: Request[Any, Any, Any], clock: Now) -> Template:
@@ -124,25 +132,32 @@ class IncidentPages(Controller):
 
     @post("/incidents/{key:str}/status", guards=[requires(Permission.WRITE_INCIDENTS)])
     async def change_status(self, request: Request[Any, Any, Any], db: Db,
-                            clock: Now, actor: Who, key: FromPath[str]) -> Redirect:
+                            clock: Now, actor: Who, key: FromPath[str]) -> Response[Any]:
         form = await request.form()
         try:
             target = Status(str(form.get("status", "")))
         except ValueError:
             raise Invalid.fields([("status", "is not a status")]) from None
-        incident = await incident_service.change_status(db, clock=clock, actor=actor, key=key,
-                                                target=target,
-                                                reason=str(form.get("reason", "")) or None)
+        reason = str(form.get("reason", ""))
+        try:
+            incident = await incident_service.change_status(db, clock=clock, actor=actor, key=key,
+                                                            target=target, reason=reason or None)
+        except (Invalid, lifecycle.LifecycleError) as exc:  # refused: say why, keep the reason
+            return await incident_page(request, db, actor=actor, clock=clock, key=key,
+                                       status=exc.status, notice=Notice.refusing("move", exc),
+                                       typed={"reason": reason})
         return Redirect(f"/incidents/{incident.reference}")
 
     @post("/incidents/{key:str}/notes", guards=[requires(Permission.WRITE_INCIDENTS)])
     async def add_note(self, request: Request[Any, Any, Any], db: Db, clock: Now,
-                       actor: Who, key: FromPath[str]) -> Redirect:
-        form = await request.form()
-        text = str(form.get("text", "")).strip()
-        if not text:
-            raise Invalid.fields([("text", "is empty")])
-        await incident_service.add_note(db, clock=clock, actor=actor, key=key, text=text[:20_000])
+                       actor: Who, key: FromPath[str]) -> Response[Any]:
+        text = str((await request.form()).get("text", ""))
+        try:
+            await incident_service.add_note(db, clock=clock, actor=actor, key=key, text=text)
+        except Invalid as exc:  # empty or too long: say so beside the form, keep the text
+            return await incident_page(request, db, actor=actor, clock=clock, key=key,
+                                       status=exc.status, notice=Notice.refusing("note", exc),
+                                       typed={"note": text})
         return Redirect(f"/incidents/{key}")
 
 
@@ -153,11 +168,23 @@ class Notice:
     at: str  # the id of the page part it belongs to: `runbooks`, `evidence`, `step-12`
     message: str
 
+    @classmethod
+    def refusing(cls, at: str, exc: DomainError) -> Notice:
+        """The refusal as one sentence for the page, naming each field it is about."""
+        errors = exc.extensions.get("errors") or []
+        text = "; ".join(f"The {e['field']} {e['message']}" if e["message"].startswith("is ")
+                         else f"{e['field'].capitalize()}: {e['message']}" for e in errors)
+        text = text or exc.detail[:1].upper() + exc.detail[1:]
+        return cls(at, text if text.endswith(".") else text + ".")
+
 
 async def incident_page(request: Request[Any, Any, Any], db: AsyncSession, *, actor: Actor,
                         clock: Clock, key: str, status: int = 200,
-                        notice: Notice | None = None) -> Template:
+                        notice: Notice | None = None,
+                        typed: dict[str, str] | None = None) -> Template:
     """The incident with its moves and timeline, and the sections other capabilities add to it.
+
+    `typed` gives back what a refused form held (`note`, `reason`), so nothing typed is lost.
 
     Sections (containment's checklist and evidence, for one) come through the
     `incident.page_sections` hook, so this page never imports the capabilities above it.
@@ -178,7 +205,8 @@ async def incident_page(request: Request[Any, Any, Any], db: AsyncSession, *, ac
                        verification=verification, targets=targets,
                        can_write=actor.can(Permission.WRITE_INCIDENTS),
                        export_base=f"/api/v1/incidents/{quote(incident.reference)}/timeline/export",
-                       notice=notice,
+                       notice=notice, typed=typed or {}, note_limit=lifecycle.NOTE_LIMIT,
+                       reason_limit=lifecycle.REASON_LIMIT,
                        can_approve=actor.can(Permission.APPROVE),
                        can_manage_organisation=actor.can(Permission.MANAGE_ORGANISATION),
                        milestones=dict(incident.milestones or {}),

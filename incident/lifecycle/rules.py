@@ -1,4 +1,5 @@
-"""Incident vocabulary and lifecycle rules, as pure functions."""
+"""Incident vocabulary and lifecycle rules, as pure functions: statuses and their moves, who
+sees which incidents, and the limits of the free text people write on them."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from incident.kernel.auth import PERMISSIONS, Permission, Role
 from incident.kernel.errors import DomainError
+from incident.kernel.schemas import bounded_text
 
 
 class Status(StrEnum):
@@ -37,8 +40,6 @@ class BreachType(StrEnum):
     AVAILABILITY = "availability"
 
 
-
-
 TRANSITIONS: Mapping[Status, frozenset[Status]] = {
     Status.OPEN: frozenset({Status.ASSESSING, Status.CONTAINED, Status.DISMISSED}),
     Status.ASSESSING: frozenset({Status.CONTAINED, Status.NOTIFYING, Status.DISMISSED}),
@@ -53,6 +54,18 @@ TRANSITIONS: Mapping[Status, frozenset[Status]] = {
 
 NEEDS_REASON = frozenset({Status.DISMISSED})
 """Targets that need a written reason: auditors must see why a breach was not reportable."""
+
+FINISHED = frozenset({Status.CLOSED, Status.DISMISSED})
+"""Statuses in which nothing more is owed: no obligation is recomputed, no reminder fires."""
+
+NOTE_LIMIT = 20_000
+"""The longest note, in characters, however it is added (API, page or CLI)."""
+
+REASON_LIMIT = 5_000
+"""The longest reason given for a move, in characters."""
+
+SEARCH_LIMIT = 200
+"""The longest text an incident search looks for."""
 
 
 class LifecycleError(DomainError):
@@ -82,12 +95,43 @@ def allowed_targets(current: Status) -> list[Status]:
     return sorted(TRANSITIONS[current])
 
 
+def is_finished(status: Status) -> bool:
+    return status in FINISHED
+
+
 def check_transition(current: Status, target: Status, *, reason: str | None) -> None:
     """Raise unless `current -> target` is allowed and carries the reason it needs."""
     if target not in TRANSITIONS[current]:
         raise TransitionNotAllowed(current, target)
     if target in NEEDS_REASON and not (reason and reason.strip()):
         raise ReasonRequired(f"moving an incident to {target} needs a reason")
+    reason_text(reason)
+
+
+def reason_text(reason: str | None) -> str | None:
+    """The reason for a move as it is recorded (trimmed; None when blank), or Invalid if too long."""
+    return bounded_text("reason", reason, limit=REASON_LIMIT) or None
+
+
+def note_text(text: str) -> str:
+    """A note as it is recorded (trimmed), or Invalid when it is empty or too long."""
+    return bounded_text("text", text, limit=NOTE_LIMIT, at_least=1)
+
+
+def visible_statuses(role: Role) -> frozenset[Status]:
+    """The statuses of the incidents a role sees: in every list, and when opening one.
+
+    One rule for both, so a list never offers an incident that opening then refuses.
+    Today every role that may read incidents sees all of them, dismissed ones included:
+    the register keeps dismissals so that auditors and responders can see why.
+    """
+    if Permission.READ_INCIDENTS not in PERMISSIONS[role]:
+        return frozenset()
+    return frozenset(Status)
+
+
+def is_visible(role: Role, status: Status) -> bool:
+    return status in visible_statuses(role)
 
 
 def timestamps_on_entering(target: Status, at: datetime) -> dict[str, datetime | None]:

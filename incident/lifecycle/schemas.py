@@ -1,15 +1,20 @@
-"""Request and response shapes of incidents (never table models)."""
+"""Request and response shapes of incidents (never table models), and the converter from rows."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
+from incident.accounts.models import User
 from incident.kernel.schemas import Count, Input, Instant, LongText, SystemKey, Title
 from incident.kernel.vocabulary import DataCategory
+from incident.lifecycle import rules as lifecycle
+from incident.lifecycle.models import Incident
 from incident.lifecycle.rules import BreachType, Kind, Status
 
 
@@ -48,12 +53,17 @@ class IncidentUpdate(Input):
 
 
 class StatusChange(Input):
+    """A move; `reason` (required to dismiss) is limited by the service, to REASON_LIMIT."""
+
     status: Status
-    reason: Annotated[str, StringConstraints(max_length=5_000)] | None = None
+    reason: str | None = Field(default=None,
+                               json_schema_extra={"maxLength": lifecycle.REASON_LIMIT})
 
 
 class NoteCreate(Input):
-    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
+    """A note; the service refuses an empty one or one over NOTE_LIMIT characters (422)."""
+
+    text: str = Field(json_schema_extra={"maxLength": lifecycle.NOTE_LIMIT})
 
 
 class IncidentPublic(BaseModel):
@@ -82,3 +92,16 @@ class IncidentPublic(BaseModel):
     created_by: str
     created_at: datetime
     updated_at: datetime
+
+
+async def public(db: AsyncSession, incidents: Sequence[Incident]) -> list[IncidentPublic]:
+    """Response shapes, with each lead's e-mail fetched in one query."""
+    lead_ids = {i.lead_id for i in incidents if i.lead_id is not None}
+    emails: dict[int, str] = {}
+    if lead_ids:
+        rows = await db.exec(select(User.id, User.email).where(col(User.id).in_(lead_ids)))
+        emails = {row[0]: row[1] for row in rows if row[0] is not None}
+    return [IncidentPublic.model_validate(incident).model_copy(update={
+        "lead": emails.get(incident.lead_id) if incident.lead_id else None,
+        "allowed_transitions": lifecycle.allowed_targets(Status(incident.status)),
+    }) for incident in incidents]

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from incident.accounts.models import User
@@ -24,11 +24,13 @@ from incident.kernel.auth import Actor, Permission
 from incident.kernel.clock import Clock
 from incident.kernel.db import is_postgresql, transaction
 from incident.kernel.errors import Conflict, Invalid, NotFound
+from incident.kernel.schemas import bounded_text
 from incident.kernel.settings import Settings
 from incident.lifecycle import rules as lifecycle
 from incident.lifecycle.models import Incident, ReferenceCounter
 from incident.lifecycle.rules import Status
 from incident.lifecycle.schemas import IncidentCreate, IncidentPublic, IncidentUpdate
+from incident.lifecycle.schemas import public as public  # the converter; kept here for callers
 from incident.timeline import service as journal
 from incident.timeline.models import TimelineEvent
 
@@ -121,7 +123,9 @@ async def get_incident(db: AsyncSession, *, actor: Actor, key: str | uuid.UUID,
     if for_update and is_postgresql(db):
         query = query.with_for_update()
     incident = (await db.exec(query)).one_or_none()
-    if incident is None:
+    # An incident the role may not see is as absent as one that does not exist: the list
+    # applies the same rule, so it never offers what this refuses.
+    if incident is None or not lifecycle.is_visible(actor.role, Status(incident.status)):
         raise NotFound(f"no incident {key}")
     return incident
 
@@ -138,7 +142,9 @@ class IncidentFilter:
 async def list_incidents(db: AsyncSession, *, actor: Actor, where: IncidentFilter,
                          limit: int = 50, offset: int = 0) -> tuple[list[Incident], int]:
     auth.require(actor, Permission.READ_INCIDENTS)
-    query = select(Incident)
+    text = bounded_text("q", where.text, limit=lifecycle.SEARCH_LIMIT)
+    visible = sorted(lifecycle.visible_statuses(actor.role))
+    query = select(Incident).where(col(Incident.status).in_([s.value for s in visible]))
     if where.status is not None:
         query = query.where(Incident.status == where.status.value)
     if where.kind is not None:
@@ -147,27 +153,14 @@ async def list_incidents(db: AsyncSession, *, actor: Actor, where: IncidentFilte
         query = query.where(Incident.aware_at >= where.aware_from)
     if where.aware_to is not None:
         query = query.where(Incident.aware_at < where.aware_to)
-    if where.text:
-        pattern = f"%{where.text.strip().lower()}%"
+    if text:
+        pattern = f"%{text.lower()}%"
         query = query.where(func.lower(Incident.title).like(pattern)
                             | func.lower(Incident.reference).like(pattern))
     total = (await db.exec(select(func.count()).select_from(query.subquery()))).one()
     page = query.order_by(Incident.aware_at.desc(), Incident.reference.desc())  # type: ignore[attr-defined]
     items = list((await db.exec(page.limit(limit).offset(offset))).all())
     return items, int(total)
-
-
-async def public(db: AsyncSession, incidents: Sequence[Incident]) -> list[IncidentPublic]:
-    """Response shapes, with each lead's e-mail fetched in one query."""
-    lead_ids = {i.lead_id for i in incidents if i.lead_id is not None}
-    emails: dict[int, str] = {}
-    if lead_ids:
-        rows = await db.exec(select(User.id, User.email).where(User.id.in_(lead_ids)))  # type: ignore[union-attr]
-        emails = {row[0]: row[1] for row in rows if row[0] is not None}
-    return [IncidentPublic.model_validate(incident).model_copy(update={
-        "lead": emails.get(incident.lead_id) if incident.lead_id else None,
-        "allowed_transitions": lifecycle.allowed_targets(Status(incident.status)),
-    }) for incident in incidents]
 
 
 async def update_incident(db: AsyncSession, *, clock: Clock, rules: Rules, actor: Actor,
@@ -216,6 +209,7 @@ async def change_status(db: AsyncSession, *, clock: Clock, actor: Actor, key: st
     auth.require(actor, Permission.WRITE_INCIDENTS)
     if target is Status.DISMISSED:
         auth.require(actor, Permission.DISMISS_INCIDENTS)
+    reason = lifecycle.reason_text(reason)
     now = clock.now()
     async with transaction(db):
         incident = await get_incident(db, actor=actor, key=key, for_update=True)
@@ -228,13 +222,19 @@ async def change_status(db: AsyncSession, *, clock: Clock, actor: Actor, key: st
         await journal.append_event(db, chain=str(incident.id), at=now, actor=actor,
                                    kind="status_changed",
                                    payload={"from": current.value, "to": target.value,
-                                            "reason": (reason or "").strip() or None})
+                                            "reason": reason})
     return incident
 
 
 async def add_note(db: AsyncSession, *, clock: Clock, actor: Actor, key: str | uuid.UUID,
                    text: str) -> TimelineEvent:
+    """Add a note to the incident's timeline: trimmed, never empty, never cut short.
+
+    A note over `NOTE_LIMIT` characters is refused whole (422 over the API, a message on
+    the page with the text kept, one line from the CLI), never silently truncated.
+    """
     auth.require(actor, Permission.WRITE_INCIDENTS)
+    text = lifecycle.note_text(text)
     now = clock.now()
     async with transaction(db):
         incident = await get_incident(db, actor=actor, key=key, for_update=True)

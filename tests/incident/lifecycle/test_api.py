@@ -197,7 +197,7 @@ async def test_notes_are_timeline_events(client: Client, people: dict[str, Perso
     assert response.json()["seq"] == 2
     assert response.json()["kind"] == "note"
     empty = await client.post(url, json={"text": "   "}, headers=people["responder"].headers)
-    assert empty.status_code == 400
+    assert empty.status_code == 422  # the service's rule, as on the page and in the CLI
     by_auditor = await client.post(url, json={"text": "I am read-only"},
                                    headers=people["auditor"].headers)
     assert by_auditor.status_code == 403
