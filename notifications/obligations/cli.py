@@ -54,12 +54,8 @@ def assess(facts_file: Path) -> None:
 @click.option("--explain", is_flag=True, help="also list the duties that do not apply, and why")
 def obligations(facts_file: Path, explain: bool) -> None:
     """Print, as JSON, the notification duties and deadlines for the facts in FACTS_FILE."""
-    from notifications.obligations.engine import (
-        FactsError,
-        compute_obligations,
-        facts_from_json,
-        results_to_json,
-    )
+    from notifications.obligations.engine import compute_obligations, results_to_json
+    from notifications.obligations.facts import FactsError, facts_from_json
     from notifications.obligations.regime_loader import RegimeError, load_regimes
 
     try:

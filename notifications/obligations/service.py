@@ -32,13 +32,8 @@ from incident.lifecycle.service import get_incident
 from incident.timeline import service as journal
 from notifications.obligations.assessment import Recommendation, assess
 from notifications.obligations.assessment_input import InvalidAssessmentInput, parse_assessment_input
-from notifications.obligations.engine import (
-    FactsError,
-    compute_obligations,
-    facts_from_json,
-    iso,
-    result_to_json,
-)
+from notifications.obligations.engine import compute_obligations, iso, result_to_json
+from notifications.obligations.facts import FactsError, facts_from_json
 from notifications.obligations.models import (
     PROFILE_ID,
     IncidentAssessment,

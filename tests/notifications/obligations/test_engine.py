@@ -9,38 +9,13 @@ from typing import Any
 
 import pytest
 
-from notifications.obligations.engine import (
-    Facts,
-    FactsError,
-    ObligationResult,
-    compute_obligations,
-    facts_from_json,
-    results_to_json,
-)
+from notifications.obligations.engine import ObligationResult, compute_obligations, results_to_json
+from notifications.obligations.facts import FactsError, facts_from_json
 from notifications.obligations.regime_loader import load_regimes
 from notifications.obligations.regimes import Catalogue
+from tests.notifications.obligations.test_facts import facts_data
 
 REGIMES: Catalogue = load_regimes()
-
-
-def facts_data(**changes: Any) -> dict[str, Any]:
-    """Valid FACTS: a Berlin SaaS company, aware on Friday 27 March 2026, 10:00 local."""
-    data: dict[str, Any] = {
-        "organisation": {"country": "DE", "timezone": "Europe/Berlin", "flags": []},
-        "incident": {
-            "aware_at": "2026-03-27T10:00:00+01:00",
-            "risk": "risk",
-            "data_categories": ["contact"],
-        },
-        "affected": {"DE": 1200, "FR": 40},
-    }
-    for path, value in changes.items():
-        section, _, key = path.partition("__")
-        if key:
-            data[section][key] = value
-        else:
-            data[section] = value
-    return data
 
 
 def run(explain: bool = False, **changes: Any) -> dict[str, ObligationResult]:
@@ -334,62 +309,13 @@ def test_json_output_is_plain_data_with_utc_instants() -> None:
     assert any(item["applies"] is False for item in explained)
 
 
-# ------------------------------------------------------------------ bad FACTS
-
-
-@pytest.mark.parametrize(
-    ("changes", "field", "message"),
-    [
-        ({"incident__aware_at": "2026-03-27T10:00:00"}, "incident.aware_at", "timezone"),
-        ({"incident__aware_at": "yesterday"}, "incident.aware_at", "datetime"),
-        ({"incident__risk": "medium"}, "incident.risk", "'none', 'risk' or 'high'"),
-        ({"incident__data_categories": ["blood type"]}, "incident.data_categories", "contact"),
-        ({"incident__severity": 3}, "incident.severity", "Extra inputs are not permitted"),
-        ({"organisation__flags": ["hipaa"]}, "organisation.flags", "hipaa_covered_entity"),
-        ({"organisation__country": "Germany"}, "organisation.country", "ISO 3166-1 alpha-2"),
-        ({"organisation__timezone": "Berlin"}, "organisation.timezone", "unknown time zone"),
-        ({"affected": {"California": 3}}, "affected.California", "not a jurisdiction"),
-        ({"affected": {"DE": -1}}, "affected.DE", "greater than or equal to 0"),
-        (
-            {"incident__met": {"gdpr": "2026-03-28T10:00:00+01:00"}},
-            "incident.met.gdpr",
-            "not an obligation reference",
-        ),
-        (
-            {"organisation__targets": {"gdpr/authority": 0}},
-            "organisation.targets.gdpr/authority",
-            "greater than 0",
-        ),
-    ],
-)
-def test_bad_facts_name_the_field(changes: dict[str, Any], field: str, message: str) -> None:
-    with pytest.raises(FactsError) as caught:
-        facts_from_json(facts_data(**changes))
-    assert any(p.field.startswith(field) and message in p.message for p in caught.value.problems), [
-        str(p) for p in caught.value.problems
-    ]
-
-
-def test_missing_sections_and_fields_are_named() -> None:
-    data = facts_data()
-    del data["incident"]["aware_at"]
-    del data["organisation"]
-    with pytest.raises(FactsError) as caught:
-        facts_from_json(data)
-    fields = {p.field for p in caught.value.problems}
-    assert fields == {"organisation", "incident.aware_at"}
-    assert "incident.aware_at: Field required" in str(caught.value)
+# ------------------------------------------------------- FACTS and the catalogue
 
 
 def test_unknown_obligations_in_facts_are_refused() -> None:
     facts = facts_from_json(facts_data(incident__met={"gdpr/authorty": "2026-03-28T10:00:00+01:00"}))
     with pytest.raises(FactsError, match=r"incident\.met\.gdpr/authorty: unknown obligation"):
         compute_obligations(facts, REGIMES)
-
-
-def test_lower_case_jurisdiction_codes_are_accepted() -> None:
-    facts: Facts = facts_from_json(facts_data(affected={"us-ca": 3}))
-    assert facts.affected == {"US-CA": 3}
 
 
 def test_facts_are_not_mutated() -> None:

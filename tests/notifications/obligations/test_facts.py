@@ -1,0 +1,78 @@
+"""FACTS: valid input is read as given, and every wrong field is named."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from notifications.obligations.facts import Facts, FactsError, facts_from_json
+
+
+def facts_data(**changes: Any) -> dict[str, Any]:
+    """Valid FACTS: a Berlin SaaS company, aware on Friday 27 March 2026, 10:00 local."""
+    data: dict[str, Any] = {
+        "organisation": {"country": "DE", "timezone": "Europe/Berlin", "flags": []},
+        "incident": {
+            "aware_at": "2026-03-27T10:00:00+01:00",
+            "risk": "risk",
+            "data_categories": ["contact"],
+        },
+        "affected": {"DE": 1200, "FR": 40},
+    }
+    for path, value in changes.items():
+        section, _, key = path.partition("__")
+        if key:
+            data[section][key] = value
+        else:
+            data[section] = value
+    return data
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"incident__aware_at": "2026-03-27T10:00:00"}, "incident.aware_at", "timezone"),
+        ({"incident__aware_at": "yesterday"}, "incident.aware_at", "datetime"),
+        ({"incident__risk": "medium"}, "incident.risk", "'none', 'risk' or 'high'"),
+        ({"incident__data_categories": ["blood type"]}, "incident.data_categories", "contact"),
+        ({"incident__severity": 3}, "incident.severity", "Extra inputs are not permitted"),
+        ({"organisation__flags": ["hipaa"]}, "organisation.flags", "hipaa_covered_entity"),
+        ({"organisation__country": "Germany"}, "organisation.country", "ISO 3166-1 alpha-2"),
+        ({"organisation__timezone": "Berlin"}, "organisation.timezone", "unknown time zone"),
+        ({"affected": {"California": 3}}, "affected.California", "not a jurisdiction"),
+        ({"affected": {"DE": -1}}, "affected.DE", "greater than or equal to 0"),
+        (
+            {"incident__met": {"gdpr": "2026-03-28T10:00:00+01:00"}},
+            "incident.met.gdpr",
+            "not an obligation reference",
+        ),
+        (
+            {"organisation__targets": {"gdpr/authority": 0}},
+            "organisation.targets.gdpr/authority",
+            "greater than 0",
+        ),
+    ],
+)
+def test_bad_facts_name_the_field(changes: dict[str, Any], field: str, message: str) -> None:
+    with pytest.raises(FactsError) as caught:
+        facts_from_json(facts_data(**changes))
+    assert any(p.field.startswith(field) and message in p.message for p in caught.value.problems), [
+        str(p) for p in caught.value.problems
+    ]
+
+
+def test_missing_sections_and_fields_are_named() -> None:
+    data = facts_data()
+    del data["incident"]["aware_at"]
+    del data["organisation"]
+    with pytest.raises(FactsError) as caught:
+        facts_from_json(data)
+    fields = {p.field for p in caught.value.problems}
+    assert fields == {"organisation", "incident.aware_at"}
+    assert "incident.aware_at: Field required" in str(caught.value)
+
+
+def test_lower_case_jurisdiction_codes_are_accepted() -> None:
+    facts: Facts = facts_from_json(facts_data(affected={"us-ca": 3}))
+    assert facts.affected == {"US-CA": 3}
