@@ -12,18 +12,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from jinja2.exceptions import SecurityError
 
-from notifications.drafting.render import (
-    SUBJECT_LIMIT,
-    Rendered,
-    Renderer,
-    RenderError,
-    contain_bidi,
-    environment,
-    locale_chain,
-    one_line,
-    renderer,
-    sample_context,
-)
+from notifications.drafting.contexts import sample_context
+from notifications.drafting.environment import SUBJECT_LIMIT, RenderError
+from notifications.drafting.render import Rendered, Renderer, renderer
 
 TEMPLATES = Path(__file__).resolve().parents[3] / "templates"
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -146,12 +137,6 @@ def test_a_locale_falls_back_to_its_language_then_english(asked: str, used: str)
     assert render("reminder", asked).locale == used
 
 
-def test_the_locale_chain() -> None:
-    assert locale_chain("de-AT") == ["de_AT", "de", "en"]
-    assert locale_chain("zh_Hant_TW") == ["zh_Hant_TW", "zh_Hant", "zh", "en"]
-    assert locale_chain("en") == ["en"]
-
-
 def test_a_regional_locale_formats_in_its_own_variant() -> None:
     january = datetime(2027, 1, 15, 12, 5, tzinfo=UTC)
     assert "15. Jänner 2027, 13:05 MEZ" in render("reminder", "de_AT", due_at=january).text
@@ -272,19 +257,6 @@ def test_typed_text_stays_data(kind: str, locale: str, payload: str) -> None:
         assert "Jan Bcc: victim@example.com body" in rendered.subject
 
 
-def test_one_line_flattens_every_line_break_and_control() -> None:
-    assert one_line(" a\r\nb\u2028c\x00d\x85e\tf \n") == "a b c d e f"
-    assert one_line("x" * 500) == "x" * (SUBJECT_LIMIT - 1) + "…"
-    assert one_line("word " * 100, limit=12) == "word word w…"
-
-
-def test_direction_controls_are_balanced_within_each_value() -> None:
-    assert contain_bidi("plain text") == "plain text"
-    assert contain_bidi("\u202eabc") == "\u202eabc\u202c"
-    assert contain_bidi("abc\u202c\u2069") == "abc"
-    assert contain_bidi("\u2067x\u202ey\u2069z") == "\u2067x\u202ey\u202c\u2069z"
-    assert contain_bidi("\u202bok\u202c") == "\u202bok\u202c"
-
 
 # ------------------------------------------------------------------------ wrong values
 
@@ -317,29 +289,6 @@ def test_an_unknown_kind_is_an_error() -> None:
 # ------------------------------------------------------------------------- sandbox
 
 
-def test_the_environment_escapes_html_and_strings_but_not_text(tmp_path: Path) -> None:
-    env = environment(tmp_path)
-    (tmp_path / "a.txt").write_text("{{ v }}")
-    (tmp_path / "a.html").write_text("{{ v }}")
-
-    assert env.get_template("a.txt").render(v="<b>") == "<b>"
-    assert env.get_template("a.html").render(v="<b>") == "&lt;b&gt;"
-    assert env.from_string("{{ v }}").render(v="<b>") == "&lt;b&gt;"
-
-
-@pytest.mark.parametrize("source", [
-    "{{ ''.__class__.__mro__ }}",
-    "{{ ''.__class__.__mro__[1].__subclasses__() }}",
-    "{{ cycler.__init__.__globals__ }}",
-    "{{ invalid.__globals__ }}",
-    "{{ (1).__class__.__base__.__subclasses__() }}",
-    "{% set items = [] %}{{ items.append(1) }}",
-    "{{ {}.update(a=1) }}",
-])
-def test_the_sandbox_refuses_to_reach_python_internals(tmp_path: Path, source: str) -> None:
-    with pytest.raises(SecurityError):
-        environment(tmp_path).from_string(source).render()
-
 
 def test_a_template_that_tries_the_sandbox_fails_to_render(tmp_path: Path) -> None:
     root = copy_templates(tmp_path)
@@ -353,10 +302,6 @@ def test_a_template_that_tries_the_sandbox_fails_to_render(tmp_path: Path) -> No
         renderer(root).render("evil", "en", {}, zone=BERLIN)
     assert isinstance(caught.value.__cause__, SecurityError)
 
-
-def test_localised_filters_need_the_renderer(tmp_path: Path) -> None:
-    with pytest.raises(RenderError, match=r"Renderer\.render"):
-        environment(tmp_path).from_string("{{ d | datetime }}").render(d=WINTER)
 
 
 # ----------------------------------------------------------------- the template set

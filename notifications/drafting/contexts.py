@@ -1,0 +1,107 @@
+"""What each kind of message is given to render: its context keys, and example values.
+
+Every key must be present; "may be empty" means "" or [], "or None" means None is
+allowed; times are aware datetimes, durations timedeltas. `sample_context(kind)` gives
+realistic values for every key, for tests and previews. The templates and this list
+change together: a template that needs a new key adds it here first.
+
+`subject_notice`, the notice to an affected person (GDPR Art. 34(2)):
+    organisation, incident_reference, recipient_name (may be empty), kind (an incident
+    kind), description (may be empty: what happened, in the organisation's words),
+    occurred_from and occurred_to (or None), aware_at, categories (this person's exposed
+    data categories), consequences (may be empty: more on likely consequences), measures
+    (what the organisation did; may be empty), dpo_name, dpo_email, dpo_phone (may be empty).
+
+`authority_report`, the report to a supervisory authority (GDPR Art. 33(3), phased per 33(4)):
+    authority, organisation, incident_reference, authority_reference (may be empty: the
+    authority's case number), supplement (0 for the initial report, n for the n-th
+    supplement), first_reported_at (or None for the initial report), reported_at, kind,
+    breach_types, description, occurred_from and occurred_to (or None), detected_at,
+    aware_at, contained_at (or None), categories, subjects_estimate and records_estimate
+    (numbers, or None when not yet known), jurisdictions (a list of {code, subjects}, code
+    ISO 3166-1 or 3166-2), consequences, measures_taken and measures_proposed (may be
+    empty), dpo_name, dpo_email, dpo_phone (may be empty), delay_reason (may be empty: set
+    when the report is late, Art. 33(1)), due_at (the deadline, shown when late).
+
+`reminder`, an internal reminder that an obligation falls due:
+    recipient_name (may be empty), incident_reference, incident_title, incident_url,
+    obligation, regime, obligation_recipient, due_at, time_left.
+
+`escalation`, an internal escalation that an obligation is overdue or its deliveries fail:
+    recipient_name (may be empty), issue (`obligation_overdue` or `delivery_failing`),
+    incident_reference, incident_title, incident_url, obligation, regime,
+    obligation_recipient, due_at, since (when the problem began), elapsed (how long it has
+    lasted); for `delivery_failing` also deliveries_failed, deliveries_total and
+    last_error (may be empty: the server's last reply, verbatim).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from notifications.drafting.environment import RenderError
+
+
+def sample_context(kind: str) -> dict[str, Any]:
+    """Realistic example values for every key `kind` expects, for tests and previews."""
+    aware = datetime(2026, 11, 24, 8, 30, tzinfo=UTC)
+    incident = {"incident_reference": "BR-2026-0007"}
+    dpo = {"dpo_name": "Anna Nowak", "dpo_email": "dpo@smartcp.example", "dpo_phone": "+48 34 000 12 34"}
+    internal = {**incident, "recipient_name": "Marek Zieliński",
+                "incident_title": "Customer CRM export found on a public file share",
+                "incident_url": "https://breachdesk.example/incidents/BR-2026-0007",
+                "obligation": "Notify the supervisory authority", "regime": "GDPR",
+                "obligation_recipient": "Prezes Urzędu Ochrony Danych Osobowych (UODO)",
+                "due_at": aware + timedelta(hours=72)}
+    samples: dict[str, dict[str, Any]] = {
+        "subject_notice": {
+            **incident, **dpo, "organisation": "SmartCP (SmartAction.io Sp. z o.o.)",
+            "recipient_name": "Jan Kowalski", "kind": "unauthorized_access",
+            "description": "An export of our customer database was stored on a file share that "
+                           "could be reached from the internet without a password.",
+            "occurred_from": datetime(2026, 11, 20, 23, 10, tzinfo=UTC),
+            "occurred_to": datetime(2026, 11, 24, 9, 5, tzinfo=UTC), "aware_at": aware,
+            "categories": ["contact", "credentials", "financial"],
+            "consequences": "",
+            "measures": ["We removed the file from the share and closed public access to it.",
+                         "We reset the passwords of all affected accounts.",
+                         "We reported the incident to the data protection authority."],
+        },
+        "authority_report": {
+            **incident, **dpo, "authority": "Prezes Urzędu Ochrony Danych Osobowych (UODO)",
+            "organisation": "SmartCP (SmartAction.io Sp. z o.o.)", "authority_reference": "DKN.5131.88.2026",
+            "supplement": 2, "first_reported_at": datetime(2026, 11, 25, 14, 0, tzinfo=UTC),
+            "reported_at": datetime(2026, 12, 3, 10, 15, tzinfo=UTC), "kind": "unauthorized_access",
+            "breach_types": ["confidentiality", "integrity"],
+            "description": "A CRM export was reachable on a public file share; access logs show "
+                           "two downloads from unknown addresses.",
+            "occurred_from": datetime(2026, 11, 20, 23, 10, tzinfo=UTC),
+            "occurred_to": datetime(2026, 11, 24, 9, 5, tzinfo=UTC),
+            "detected_at": datetime(2026, 11, 24, 7, 45, tzinfo=UTC), "aware_at": aware,
+            "contained_at": datetime(2026, 11, 24, 9, 5, tzinfo=UTC),
+            "categories": ["contact", "credentials", "financial"],
+            "subjects_estimate": 12480, "records_estimate": 1250000,
+            "jurisdictions": [{"code": "PL", "subjects": 9120}, {"code": "DE", "subjects": 2310},
+                              {"code": "US-CA", "subjects": 1050}],
+            "consequences": "Phishing aimed at the people concerned; attempts to sign in with "
+                            "the exposed password hashes; payment fraud with the last four card digits.",
+            "measures_taken": ["Public access to the file share removed",
+                               "Passwords of affected accounts reset",
+                               "Access logs preserved as evidence"],
+            "measures_proposed": ["Notify the affected people by email",
+                                  "Scan all file shares for public exposure weekly"],
+            "delay_reason": "The exported file had to be restored from backup to establish which "
+                            "people it named; this took longer than 72 hours.",
+            "due_at": aware + timedelta(hours=72),
+        },
+        "reminder": {**internal, "time_left": timedelta(hours=19, minutes=40)},
+        "escalation": {**internal, "issue": "delivery_failing",
+                       "since": datetime(2026, 11, 26, 7, 0, tzinfo=UTC),
+                       "elapsed": timedelta(hours=3, minutes=25),
+                       "deliveries_failed": 1312, "deliveries_total": 12480,
+                       "last_error": "451 4.7.1 Greylisted, please try again later"},
+    }
+    if kind not in samples:
+        raise RenderError(f"no sample context for {kind!r}; there are: {', '.join(samples)}")
+    return samples[kind]

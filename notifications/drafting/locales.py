@@ -1,0 +1,91 @@
+"""Locales: the words each language's messages use, and the fallback from one locale to another.
+
+The words the templates need for each data category, incident kind and breach type
+live in `<templates_dir>/email/terms/<locale>.yaml`, beside the templates; `load_terms`
+reads one file and checks that it covers every category, kind and breach type, no
+more and no less. `locale_chain` says where a requested locale falls back to: its
+parents, then `en` (`de_AT` -> `de` -> `en`).
+
+Separate from the Jinja2 environment and from the Renderer because it changes when a
+language is added or the vocabulary grows, not when rendering does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from babel import Locale, UnknownLocaleError
+
+from incident.kernel.vocabulary import DataCategory
+from incident.lifecycle.rules import BreachType, Kind
+
+DEFAULT_LOCALE = "en"
+
+
+class TermsError(ValueError):
+    """A terms file is unreadable or does not cover the vocabulary; the message names the file."""
+
+
+@dataclass(frozen=True)
+class Terms:
+    """The words for one locale that templates take from `email/terms/<locale>.yaml`."""
+
+    categories: Mapping[str, str]
+    consequences: Mapping[str, str]
+    advice: Mapping[str, str]
+    kinds: Mapping[str, str]
+    happened: Mapping[str, str]
+    breach_types: Mapping[str, str]
+
+
+TERM_KEYS: Mapping[str, frozenset[str]] = {
+    "categories": frozenset(DataCategory), "consequences": frozenset(DataCategory),
+    "advice": frozenset(DataCategory), "kinds": frozenset(Kind), "happened": frozenset(Kind),
+    "breach_types": frozenset(BreachType),
+}
+
+
+def locale_chain(locale: str) -> list[str]:
+    """`locale` and its parents, ending with `en`: `de-AT` -> [`de_AT`, `de`, `en`]."""
+    name = locale.strip().replace("-", "_")
+    found = babel_locale(name)
+    name = str(found) if found else name
+    parts = name.split("_")
+    chain = ["_".join(parts[:i]) for i in range(len(parts), 0, -1)]
+    return [*chain, DEFAULT_LOCALE] if DEFAULT_LOCALE not in chain else chain
+
+
+def babel_locale(name: str) -> Locale | None:
+    """babel's Locale for `name` (`de_AT`, `pt-BR`), or None when babel knows no such locale."""
+    try:
+        return Locale.parse(name)
+    except (UnknownLocaleError, ValueError, TypeError):
+        return None
+
+
+def load_terms(path: Path) -> Terms:
+    """The words in one `email/terms/<locale>.yaml`, covering exactly our vocabulary.
+
+    Raises TermsError naming the file and every missing, unknown or non-text entry.
+    """
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise TermsError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise TermsError(f"{path}: expected a mapping of {', '.join(TERM_KEYS)}")
+    problems = [f"unknown group {group!r}" for group in data if group not in TERM_KEYS]
+    for group, keys in TERM_KEYS.items():
+        words = data.get(group)
+        if not isinstance(words, dict):
+            problems.append(f"{group}: missing")
+            continue
+        problems += [f"{group}: {key} is missing" for key in sorted(keys - words.keys())]
+        problems += [f"{group}: {key} is unknown" for key in sorted(words.keys() - keys)]
+        problems += [f"{group}: {k} is not text" for k, v in words.items() if not isinstance(v, str)]
+    if problems:
+        raise TermsError(f"{path}: " + "; ".join(problems))
+    return Terms(**{group: dict(data[group]) for group in TERM_KEYS})
