@@ -206,7 +206,7 @@ async def incident_page(request: Request[Any, Any, Any], db: AsyncSession, *, ac
                        can_write=actor.can(Permission.WRITE_INCIDENTS),
                        export_base=f"/api/v1/incidents/{quote(incident.reference)}/timeline/export",
                        notice=notice, typed=typed or {}, note_limit=lifecycle.NOTE_LIMIT,
-                       reason_limit=lifecycle.REASON_LIMIT,
+                       reason_limit=lifecycle.REASON_LIMIT, dismissed=Status.DISMISSED,
                        can_approve=actor.can(Permission.APPROVE),
                        can_manage_organisation=actor.can(Permission.MANAGE_ORGANISATION),
                        milestones=dict(incident.milestones or {}),

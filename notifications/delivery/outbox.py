@@ -17,8 +17,7 @@ import asyncio
 import os
 import socket
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from email import message_from_bytes, policy
 from typing import Any, Protocol
 
@@ -35,16 +34,21 @@ from incident.lifecycle.models import Incident
 from incident.timeline import service as journal
 from notifications.delivery.mailer import Outcome, Status, build_message, pool_from_url
 from notifications.delivery.models import CapturedMessage
+from notifications.delivery.rules import Policy, after_attempt
+from notifications.drafting import rules as drafting
 from notifications.drafting.letters import Letter, letter_for
 from notifications.drafting.models import Delivery, DeliveryAttempt, Notification
 from notifications.drafting.render import Renderer
+from notifications.drafting.rules import DeliveryState, NotificationStatus
 from notifications.drafting.sending import state_counts
+from notifications.obligations import rules as obligations
 from notifications.obligations.engine import iso
 from notifications.obligations.models import IncidentObligation
+from notifications.obligations.rules import ObligationStatus
 from notifications.obligations.service import reconcile
 
-OPEN_STATES = ("pending", "sending", "retry", "in_doubt")
-DUE_STATES = ("pending", "retry", "in_doubt")
+__all__ = ["CaptureTransport", "Dispatcher", "Policy", "Transport", "close", "transport_for",
+           "worker_name"]
 
 
 class Transport(Protocol):
@@ -66,40 +70,6 @@ class CaptureTransport:
                                    recipient=recipient, subject=str(parsed["Subject"] or "")[:1000],
                                    raw=message, received_at=self.clock.now()))
         return Outcome(Status.SENT, 250, "kept by the embedded mail capture", "message")
-
-
-@dataclass(frozen=True)
-class Policy:
-    """How hard the outbox tries: lease length, backoff, and when it gives up."""
-
-    batch: int = 100
-    lease: timedelta = timedelta(minutes=5)
-    first_retry: timedelta = timedelta(minutes=1)
-    longest_retry: timedelta = timedelta(hours=1)
-    give_up_without_deadline: timedelta = timedelta(hours=72)
-
-
-def next_attempt(attempts: int, now: datetime, hint_seconds: float | None, policy: Policy) -> datetime:
-    """Exponential backoff from the first retry, capped, never sooner than the server asked."""
-    wait: timedelta = min(policy.first_retry * int(2 ** max(attempts - 1, 0)), policy.longest_retry)
-    if hint_seconds is not None:
-        wait = max(wait, timedelta(seconds=hint_seconds))
-    return now + wait
-
-
-# --- what a message says ---------------------------------------------------------------------
-
-
-
-
-
-
-
-
-
-
-
-
 
 
 # --- the dispatcher ----------------------------------------------------------------------------
@@ -140,13 +110,15 @@ class Dispatcher:
         now = self.clock.now()
         async with self.sessions() as db, transaction(db):
             expired = (await db.exec(select(Delivery).where(
-                Delivery.state == "sending", col(Delivery.lease_until) < now).with_for_update(
-                skip_locked=True))).all()
+                Delivery.state == DeliveryState.SENDING.value,
+                col(Delivery.lease_until) < now).with_for_update(skip_locked=True))).all()
             for delivery in expired:
-                db.add(DeliveryAttempt(delivery_id=delivery.id or 0, at=now, outcome="in_doubt",
+                db.add(DeliveryAttempt(delivery_id=delivery.id or 0, at=now,
+                                       outcome=DeliveryState.IN_DOUBT.value,
                                        reply=f"lease held by {delivery.leased_by} expired",
                                        worker=self.worker))
-                delivery.state, delivery.lease_until, delivery.next_attempt_at = "in_doubt", None, now
+                delivery.state, delivery.lease_until = DeliveryState.IN_DOUBT.value, None
+                delivery.next_attempt_at = now
                 db.add(delivery)
         return len(expired)
 
@@ -155,13 +127,14 @@ class Dispatcher:
         async with self.sessions() as db, transaction(db):
             due = (await db.exec(
                 select(Delivery).join(Notification, col(Notification.id) == col(Delivery.notification_id))
-                .where(col(Delivery.state).in_(DUE_STATES), col(Delivery.next_attempt_at) <= now,
-                       Notification.status == "sending")
+                .where(col(Delivery.state).in_([s.value for s in drafting.DUE]),
+                       col(Delivery.next_attempt_at) <= now,
+                       Notification.status == NotificationStatus.SENDING.value)
                 .order_by(col(Delivery.next_attempt_at), col(Delivery.id))
                 .limit(self.policy.batch)
                 .with_for_update(of=Delivery, skip_locked=True))).all()
             for delivery in due:
-                delivery.state, delivery.attempts = "sending", delivery.attempts + 1
+                delivery.state, delivery.attempts = DeliveryState.SENDING.value, delivery.attempts + 1
                 delivery.lease_until, delivery.leased_by = now + self.policy.lease, self.worker
                 db.add(delivery)
         return list(due)
@@ -183,26 +156,24 @@ class Dispatcher:
     async def record(self, delivery: Delivery, outcome: Outcome, letter: Letter) -> None:
         """Commit one outcome at once, only while this dispatcher still holds the lease."""
         now = self.clock.now()
-        values: dict[str, Any] = {"state": outcome.status.value, "lease_until": None,
-                                  "last_reply": outcome.reply}
-        if outcome.status is Status.SENT:
-            values.update(sent_at=now, ended_at=now)
-        elif outcome.status is Status.FAILED:
+        step = after_attempt(
+            DeliveryState(outcome.status.value), reply=outcome.reply, attempts=delivery.attempts,
+            now=now, hint_seconds=outcome.retry_after, policy=self.policy,
+            give_up_at=letter.give_up_at(now, first_retry=self.policy.first_retry,
+                                         without_deadline=self.policy.give_up_without_deadline))
+        values: dict[str, Any] = {"state": step.state.value, "lease_until": None,
+                                  "last_reply": step.reply}
+        if step.state is DeliveryState.SENT:
+            values.update(sent_at=now)
+        if step.ended:
             values.update(ended_at=now)
-        else:
-            at = next_attempt(delivery.attempts, now, outcome.retry_after, self.policy)
-            if outcome.status is Status.IN_DOUBT:
-                at = now
-            give_up = letter.give_up_at(now, first_retry=self.policy.first_retry,
-                                           without_deadline=self.policy.give_up_without_deadline)
-            if at > give_up:
-                values.update(state="failed", ended_at=now,
-                              last_reply=f"gave up at {iso(give_up)}: {outcome.reply}")
-            values["next_attempt_at"] = at
+        if step.next_attempt_at is not None:
+            values.update(next_attempt_at=step.next_attempt_at)
         async with self.sessions() as db, transaction(db):
             conn = await db.connection()
             changed = await conn.execute(update(Delivery).where(
-                col(Delivery.id) == delivery.id, col(Delivery.state) == "sending",
+                col(Delivery.id) == delivery.id,
+                col(Delivery.state) == DeliveryState.SENDING.value,
                 col(Delivery.leased_by) == self.worker).values(**values))
             if changed.rowcount == 1:
                 db.add(DeliveryAttempt(delivery_id=delivery.id or 0, at=now,
@@ -215,16 +186,16 @@ class Dispatcher:
         async with self.sessions() as db, transaction(db):
             notification = (await db.exec(select(Notification).where(
                 Notification.id == notification_id).with_for_update())).one()
-            if notification.status not in ("sending", "paused"):
+            if notification.status not in drafting.IN_FLIGHT:
                 return False
             counts = await state_counts(db, notification_id)
-            if any(counts.get(state, 0) for state in OPEN_STATES):
+            if not drafting.all_ended(counts):
                 return False
             incident = await db.get(Incident, notification.incident_id)
             assert incident is not None
             last_sent = (await db.exec(select(func.max(Delivery.sent_at)).where(
                 Delivery.notification_id == notification_id))).one()
-            notification.status, notification.finished_at = "done", now
+            notification.status, notification.finished_at = NotificationStatus.DONE.value, now
             db.add(notification)
             await journal.append_event(db, chain=str(incident.id), at=now, actor=SYSTEM,
                                        kind="notification_finished",
@@ -239,12 +210,14 @@ async def _meet(db: AsyncSession, incident: Incident, notification: Notification
     row = (await db.exec(select(IncidentObligation).where(
         IncidentObligation.incident_id == incident.id,
         IncidentObligation.ref == notification.ref).with_for_update())).first()
-    if row is None or row.status != "pending" or not counts.get("sent"):
+    if (row is None or row.status != ObligationStatus.PENDING
+            or not counts.get(DeliveryState.SENT)):
         return
-    late = row.due_at is not None and at > row.due_at
-    row.status, row.met_at = ("late" if late else "met"), at
-    row.how = (f"notification {notification.id}: {counts.get('sent', 0)} sent, "
-               f"{counts.get('failed', 0)} failed (see its delivery log)")
+    status = obligations.status_when_met(row.due_at, at)
+    late = status is ObligationStatus.LATE
+    row.status, row.met_at = status.value, at
+    row.how = (f"notification {notification.id}: {counts.get(DeliveryState.SENT, 0)} sent, "
+               f"{counts.get(DeliveryState.FAILED, 0)} failed (see its delivery log)")
     row.late_reason = ("the last delivery ended after the due time; the reasons for the delay "
                        "remain to be recorded") if late else None
     row.status_by, row.status_at = SYSTEM.label, now

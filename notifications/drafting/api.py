@@ -17,14 +17,15 @@ from notifications.drafting import service as drafts
 from notifications.drafting.render import Renderer
 from notifications.drafting.schemas import (
     Approval,
-    AttemptPublic,
     DeliveryPublic,
     DraftCreate,
     DraftEdit,
     NotificationPublic,
     PreviewPublic,
     SendOrder,
+    delivery_public,
     notification_public,
+    notifications_public,
 )
 from notifications.drafting.sending import message_domain
 
@@ -48,8 +49,8 @@ class NotificationController(Controller):
     @get("/", guards=[requires(Permission.READ_INCIDENTS)])
     async def list_notifications(self, db: Db, actor: Who,
                                  key: FromPath[str]) -> list[NotificationPublic]:
-        return [await notification_public(db, n)
-                for n in await drafts.notifications_of(db, actor=actor, key=key)]
+        return await notifications_public(db, await drafts.notifications_of(db, actor=actor,
+                                                                            key=key))
 
     @get("/{notification_id:int}", guards=[requires(Permission.READ_INCIDENTS)])
     async def show(self, db: Db, actor: Who, key: FromPath[str],
@@ -120,9 +121,4 @@ class NotificationController(Controller):
         found = await sending.delivery_log(db, actor=actor, key=key,
                                           notification_id=notification_id, after_id=after,
                                           limit=limit)
-        return [DeliveryPublic(
-            id=d.id or 0, recipient=d.recipient_key, address=d.address, locale=d.locale,
-            message_id=d.message_id, state=d.state, attempts=d.attempts,
-            next_attempt_at=d.next_attempt_at, sent_at=d.sent_at, last_reply=d.last_reply,
-            log=[AttemptPublic(at=a.at, outcome=a.outcome, reply=a.reply, worker=a.worker)
-                 for a in attempts]) for d, attempts in found]
+        return [delivery_public(d, attempts) for d, attempts in found]

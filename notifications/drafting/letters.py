@@ -16,13 +16,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from incident.inventory.rules import categories_mask, category_names
 from incident.kernel.auth import Actor
 from incident.lifecycle.models import Incident
+from notifications.drafting.environment import RenderError
 from notifications.drafting.models import Delivery, Notification
 from notifications.drafting.render import Renderer
+from notifications.drafting.rules import CannotRender, NotificationKind
 from notifications.drafting.service import current_version, get_notification
 from notifications.obligations.models import IncidentObligation, OrganisationProfile
 from notifications.obligations.service import get_profile
 
-INTERNAL_KINDS = ("reminder", "escalation")
+INTERNAL_KINDS = frozenset({NotificationKind.REMINDER, NotificationKind.ESCALATION})
+"""Messages to the people who must act, not to those a breach is reported to."""
 
 
 def internal_context(fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -63,7 +66,7 @@ class Letter:
     def context_for(self, delivery: Delivery) -> dict[str, Any]:
         if self.notification.kind in INTERNAL_KINDS:
             return {**internal_context(self.fields), "recipient_name": delivery.name}
-        if self.notification.kind == "subject_notice":
+        if self.notification.kind == NotificationKind.SUBJECT_NOTICE:
             return {**self.shared, "recipient_name": delivery.name,
                     "categories": category_names(delivery.categories)}
         return {**self.shared, "authority": delivery.name or self.shared["authority"]}
@@ -104,7 +107,7 @@ def shared_context(notification: Notification, incident: Incident, profile: Orga
         "occurred_to": incident.occurred_to, "aware_at": incident.aware_at,
         "consequences": fields.get("consequences", ""),
     }
-    if notification.kind == "subject_notice":
+    if notification.kind == NotificationKind.SUBJECT_NOTICE:
         return {**base, "measures": _lines(fields.get("measures", ""))}
     summary = obligation.computed if obligation else {}
     return {
@@ -142,5 +145,10 @@ async def preview(db: AsyncSession, *, actor: Actor, key: str | uuid.UUID, notif
                       categories=categories_mask(incident.data_categories),
                       message_id="<preview@localhost>",
                       next_attempt_at=incident.created_at)
-    rendered = renderer.render(notification.kind, locale, letter.context_for(sample), zone=letter.zone)
+    try:
+        rendered = renderer.render(notification.kind, locale, letter.context_for(sample),
+                                   zone=letter.zone)
+    except RenderError as exc:  # what the draft or the incident holds, not a fault of the server
+        raise CannotRender(f"notification {notification_id} cannot be shown as a message: "
+                           f"{exc}") from exc
     return rendered.locale, rendered.subject, rendered.text, rendered.html

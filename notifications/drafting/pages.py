@@ -19,11 +19,12 @@ from incident.kernel.errors import Conflict, DomainError, Invalid
 from incident.kernel.injected import Config, Db, Now, Who
 from incident.kernel.pages import render_page
 from incident.lifecycle.pages import Notice
-from notifications.drafting import letters, sending
+from notifications.drafting import letters, rules, sending
 from notifications.drafting import service as drafts
 from notifications.drafting.api import LOCALE_PATTERN, Templates
 from notifications.drafting.models import NotificationVersion
 from notifications.drafting.render import Renderer
+from notifications.drafting.rules import NotificationKind, NotificationStatus
 from notifications.drafting.sending import message_domain
 from notifications.obligations import service as services
 
@@ -89,7 +90,7 @@ async def _edit_basis(db: AsyncSession, actor: Actor, key: str, notification_id:
     before = (await db.exec(select(NotificationVersion).where(
         NotificationVersion.notification_id == notification_id,
         NotificationVersion.version == read))).first()
-    basis = EditBasis(drafts.EDITABLE.get(notification.kind, ()), notification.version,
+    basis = EditBasis(rules.EDITABLE.get(notification.kind, ()), notification.version,
                       notification.status, dict(before.fields) if before else None)
     await db.rollback()
     return basis
@@ -113,13 +114,14 @@ async def list_page(request: Request[Any, Any, Any], db: AsyncSession, *, clock:
                                                                 key=key)
     found = [n for n in await drafts.notifications_of(db, actor=actor, key=incident.id)
              if n.kind not in letters.INTERNAL_KINDS]
-    counts = {n.id: await sending.state_counts(db, n.id or 0) for n in found}
-    unfinished = {n.ref: n for n in found if n.status in ("draft", "approved")}
+    counts = await sending.state_counts_of(db, [n.id or 0 for n in found])
+    unfinished = {n.ref: n for n in found if n.status in rules.UNSENT}
     latest = {n.ref: n for n in found}  # found is oldest first: the last one per obligation wins
-    duties = [r for r in rows if r.applies and r.recipient in drafts.KIND_FOR_RECIPIENT]
+    duties = [r for r in rows if r.applies and r.recipient in rules.KIND_FOR_RECIPIENT]
     return render_page(request, "notifications.html", status=status, incident=incident, kinds=KIND_TITLES,
                  notifications=found, counts=counts, duties=duties, unfinished=unfinished,
                  latest=latest, problems=problems, notice=notice, base=base(incident.reference),
+                 Kind=NotificationKind,
                  can_write=actor.can(Permission.WRITE_INCIDENTS))
 
 
@@ -137,7 +139,8 @@ async def draft_page(request: Request[Any, Any, Any], db: AsyncSession, *, clock
     counts = await sending.state_counts(db, notification_id)
     total = notification.recipients or sum(counts.values())
     url = base(incident.reference, notification_id)
-    editable = drafts.EDITABLE.get(notification.kind, ())
+    editable = rules.EDITABLE.get(notification.kind, ())
+    stage = NotificationStatus(notification.status)
     return render_page(request, "notification.html", status=status, incident=incident, kinds=KIND_TITLES,
                  notification=notification, url=url, notice=notice, unsaved=unsaved or {},
                  fields=[(name, FIELD_LABELS.get(name, name.replace("_", " ")),
@@ -147,8 +150,8 @@ async def draft_page(request: Request[Any, Any, Any], db: AsyncSession, *, clock
                  locales=sorted({*PREVIEW_LOCALES, *renderer.locales(notification.kind)}),
                  locale=locale, used=used, subject=subject, text=text,
                  preview_src=f"{url}/preview.html?{urlencode({'locale': locale})}",
-                 counts=counts, total=total,
-                 ended=counts.get("sent", 0) + counts.get("failed", 0),
+                 counts=counts, total=total, ended=rules.ended_count(counts),
+                 unsent=stage in rules.UNSENT, live=stage in rules.LIVE, Status=NotificationStatus,
                  api=f"/api/v1/incidents/{quote(incident.reference)}/notifications/{notification_id}",
                  can_write=actor.can(Permission.WRITE_INCIDENTS),
                  can_approve=actor.can(Permission.APPROVE),
@@ -203,7 +206,7 @@ class NotificationPages(Controller):
                                     expected_version=read)
         except (Conflict, Invalid) as exc:
             stale = (isinstance(exc, Conflict) and read != basis.version
-                     and basis.status in ("draft", "approved"))
+                     and basis.status in rules.UNSENT)
             message = (f"Not saved: someone saved this draft after you opened it (you read "
                        f"version {read}, it is now version {basis.version}). Its current text "
                        f"is shown; your changes are kept below the form to copy back."

@@ -1,17 +1,20 @@
-"""Request and response shapes of notifications, their preview and their deliveries."""
+"""Request and response shapes of notifications, their preview and their deliveries, and the
+converters from their rows."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, StringConstraints
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from incident.kernel.schemas import Input, Instant
-from notifications.drafting import sending
-from notifications.drafting import service as drafts
-from notifications.drafting.models import Notification
+from notifications.drafting import rules, sending
+from notifications.drafting.models import Delivery, DeliveryAttempt, Notification, NotificationVersion
+from notifications.drafting.rules import DeliveryState, NotificationStatus
 
 
 class DraftCreate(Input):
@@ -19,8 +22,11 @@ class DraftCreate(Input):
 
 
 class DraftEdit(Input):
+    """New text for some fields; the service refuses unknown fields and any over FIELD_LIMIT."""
+
     fields: dict[Annotated[str, StringConstraints(max_length=40)],
-                 Annotated[str, StringConstraints(max_length=20_000)]] = Field(max_length=20)
+                 Annotated[str, Field(json_schema_extra={"maxLength": rules.FIELD_LIMIT})]
+                 ] = Field(max_length=20)
     version: Annotated[int, Field(ge=1)]
 
 
@@ -38,7 +44,7 @@ class NotificationPublic(BaseModel):
     ref: str
     kind: str
     sequence: int
-    status: str
+    status: NotificationStatus
     version: int
     content_hash: str
     fields: dict[str, Any]
@@ -60,11 +66,27 @@ class PreviewPublic(BaseModel):
     html: str
 
 
+async def notifications_public(db: AsyncSession, notifications: Sequence[Notification]
+                               ) -> list[NotificationPublic]:
+    """Response shapes, with every current version and every delivery count fetched in two
+    queries, however many notifications there are."""
+    ids = [n.id or 0 for n in notifications]
+    versions: dict[tuple[int, int], dict[str, Any]] = {}
+    if ids:
+        current = select(NotificationVersion).join(Notification, (
+            col(Notification.id) == col(NotificationVersion.notification_id))
+            & (col(Notification.version) == col(NotificationVersion.version))).where(
+            col(Notification.id).in_(ids))
+        versions = {(v.notification_id, v.version): v.fields
+                    for v in (await db.exec(current)).all()}
+    counts = await sending.state_counts_of(db, ids)
+    return [NotificationPublic.model_validate({
+        **n.model_dump(), "fields": versions[(n.id or 0, n.version)],
+        "deliveries": counts[n.id or 0]}) for n in notifications]
+
+
 async def notification_public(db: AsyncSession, notification: Notification) -> NotificationPublic:
-    version = await drafts.current_version(db, notification)
-    return NotificationPublic.model_validate({
-        **notification.model_dump(), "fields": version.fields,
-        "deliveries": await sending.state_counts(db, notification.id or 0)})
+    return (await notifications_public(db, [notification]))[0]
 
 
 class AttemptPublic(BaseModel):
@@ -80,9 +102,20 @@ class DeliveryPublic(BaseModel):
     address: str | None
     locale: str
     message_id: str
-    state: str
+    state: DeliveryState
     attempts: int
     next_attempt_at: datetime
     sent_at: datetime | None
     last_reply: str | None
     log: list[AttemptPublic]
+
+
+def delivery_public(delivery: Delivery, attempts: Sequence[DeliveryAttempt]) -> DeliveryPublic:
+    """One recipient's line of the delivery log, with every attempt."""
+    return DeliveryPublic(
+        id=delivery.id or 0, recipient=delivery.recipient_key, address=delivery.address,
+        locale=delivery.locale, message_id=delivery.message_id, state=DeliveryState(delivery.state),
+        attempts=delivery.attempts, next_attempt_at=delivery.next_attempt_at,
+        sent_at=delivery.sent_at, last_reply=delivery.last_reply,
+        log=[AttemptPublic(at=a.at, outcome=a.outcome, reply=a.reply, worker=a.worker)
+             for a in attempts])

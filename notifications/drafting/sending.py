@@ -4,10 +4,11 @@ bulk with a fixed Message-ID each, progress counts, pausing, and the per-recipie
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import String, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -20,16 +21,35 @@ from incident.kernel.db import transaction
 from incident.kernel.errors import Conflict, DomainError, Invalid
 from incident.lifecycle.models import Incident
 from incident.timeline import service as journal
+from notifications.drafting import rules
 from notifications.drafting.models import Delivery, DeliveryAttempt, Notification
+from notifications.drafting.rules import DeliveryState, NotificationKind, NotificationStatus
 from notifications.drafting.service import _refuse, get_notification
 from notifications.obligations.models import OrganisationProfile
 from notifications.obligations.service import get_profile
 
 
+async def state_counts_of(db: AsyncSession, notification_ids: Collection[int]
+                          ) -> dict[int, dict[str, int]]:
+    """How many deliveries each notification has in each state, in one grouped query.
+
+    Every id asked about is in the answer; one with no delivery maps to `{}`.
+    """
+    counts: dict[int, dict[str, int]] = {n: {} for n in notification_ids}
+    if not counts:
+        return counts
+    rows = (await db.exec(
+        select(Delivery.notification_id, Delivery.state, func.count())
+        .where(col(Delivery.notification_id).in_(counts))
+        .group_by(col(Delivery.notification_id), col(Delivery.state)))).all()
+    for notification_id, state, count in rows:
+        counts[notification_id][state] = int(count)
+    return counts
+
+
 async def state_counts(db: AsyncSession, notification_id: int) -> dict[str, int]:
-    rows = (await db.exec(select(Delivery.state, func.count()).where(
-        Delivery.notification_id == notification_id).group_by(col(Delivery.state)))).all()
-    return {state: int(count) for state, count in rows}
+    """How many of the notification's deliveries are in each state."""
+    return (await state_counts_of(db, [notification_id]))[notification_id]
 
 
 async def progress(db: AsyncSession, *, actor: Actor, key: str | uuid.UUID,
@@ -48,10 +68,9 @@ async def set_paused(db: AsyncSession, *, clock: Clock, actor: Actor, key: str |
         incident, notification = await get_notification(db, actor=actor, key=key,
                                                         notification_id=notification_id,
                                                         for_update=True)
-        expected = "sending" if paused else "paused"
-        if notification.status != expected:
-            raise Conflict(f"notification {notification.id} is {notification.status}, not {expected}")
-        notification.status = "paused" if paused else "sending"
+        notification.status = rules.steered(notification.id,
+                                            NotificationStatus(notification.status),
+                                            paused=paused).value
         db.add(notification)
         await journal.append_event(db, chain=str(incident.id), at=now, actor=actor,
                                    kind="notification_paused" if paused else "notification_resumed",
@@ -101,17 +120,17 @@ async def send(db: AsyncSession, *, clock: Clock, actor: Actor, key: str | uuid.
         incident, notification = await get_notification(db, actor=actor, key=key,
                                                         notification_id=notification_id,
                                                         for_update=True)
-        if notification.status != "approved" or notification.approved_hash != notification.content_hash:
-            refusal = Conflict(f"notification {notification.id} is {notification.status}: only "
-                               "an approved draft, unchanged since its approval, is sent")
-        else:
+        refusal = rules.send_refusal(notification.id, NotificationStatus(notification.status),
+                                     approved_hash=notification.approved_hash,
+                                     content_hash=notification.content_hash)
+        if refusal is None:
             profile = await get_profile(db)
             recipients = await _queue(db, notification, incident, profile, not_before or now,
                                       message_domain)
             if isinstance(recipients, DomainError):
                 refusal = recipients
             else:
-                notification.status, notification.sent_at = "sending", now
+                notification.status, notification.sent_at = NotificationStatus.SENDING.value, now
                 notification.recipients = recipients
                 db.add(notification)
                 await journal.append_event(
@@ -132,10 +151,14 @@ async def _queue(db: AsyncSession, notification: Notification, incident: Inciden
                  domain: str) -> int | DomainError:
     """Insert the deliveries; returns their number, or why they cannot be made."""
     conn = await db.connection()
-    params: dict[str, Any] = {"n": notification.id, "now": now, "domain": domain}
-    # Instants go through the column's own type, so they are stored as the ORM stores them.
+    params: dict[str, Any] = {"n": notification.id, "now": now, "domain": domain,
+                              "pending": DeliveryState.PENDING.value,
+                              "failed": DeliveryState.FAILED.value}
+    # Instants go through the column's own type, so they are stored as the ORM stores them;
+    # states are typed, so PostgreSQL knows what the CASE gives.
     at = bindparam("now", type_=Delivery.__table__.c.next_attempt_at.type)  # type: ignore[attr-defined]
-    if notification.kind == "subject_notice":
+    states = (bindparam("pending", type_=String), bindparam("failed", type_=String))
+    if notification.kind == NotificationKind.SUBJECT_NOTICE:
         snapshot = (await db.exec(select(AffectedSnapshot).where(
             AffectedSnapshot.incident_id == incident.id).order_by(
             col(AffectedSnapshot.number).desc()).limit(1))).first()
@@ -147,11 +170,11 @@ async def _queue(db: AsyncSession, notification: Notification, incident: Inciden
             "INSERT INTO deliveries (notification_id, recipient_key, address, name, locale, "
             "categories, message_id, state, attempts, next_attempt_at, last_reply, ended_at) "
             "SELECT :n, a.external_id, s.email, COALESCE(s.name, ''), a.locale, a.categories, '', "
-            "CASE WHEN s.email IS NULL THEN 'failed' ELSE 'pending' END, 0, :now, "
+            "CASE WHEN s.email IS NULL THEN :failed ELSE :pending END, 0, :now, "
             "CASE WHEN s.email IS NULL THEN 'no e-mail address on record' END, "
             "CASE WHEN s.email IS NULL THEN :now END "
             "FROM affected_subjects a LEFT JOIN subjects s ON s.id = a.subject_id "
-            "WHERE a.snapshot_id = :snapshot").bindparams(at), params)
+            "WHERE a.snapshot_id = :snapshot").bindparams(at, *states), params)
     else:
         regime = notification.ref.split("/")[0]
         contacts = (profile.authorities if profile else {})
@@ -163,8 +186,8 @@ async def _queue(db: AsyncSession, notification: Notification, incident: Inciden
         await conn.execute(text(
             "INSERT INTO deliveries (notification_id, recipient_key, address, name, locale, "
             "categories, message_id, state, attempts, next_attempt_at) "
-            "VALUES (:n, :key, :address, :name, 'en', 0, '', 'pending', 0, :now)").bindparams(at),
-            params)
+            "VALUES (:n, :key, :address, :name, 'en', 0, '', :pending, 0, :now)").bindparams(
+                at, states[0]), params)
     await set_message_ids(conn, notification.id or 0, domain)
     count = (await db.exec(select(func.count()).where(
         col(Delivery.notification_id) == notification.id))).one()

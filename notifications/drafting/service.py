@@ -9,49 +9,28 @@ Every decision and every refusal is on the timeline.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from incident.containment.models import IncidentStep
+from incident.containment.rules import StepState
 from incident.kernel import auth
 from incident.kernel.auth import Actor, Permission
 from incident.kernel.clock import Clock
 from incident.kernel.db import transaction
-from incident.kernel.errors import Conflict, DomainError, Invalid, NotFound
+from incident.kernel.errors import Conflict, DomainError, NotFound
 from incident.lifecycle.models import Incident
 from incident.lifecycle.service import get_incident
 from incident.timeline import service as journal
+from notifications.drafting import rules
 from notifications.drafting.models import Notification, NotificationVersion
+from notifications.drafting.rules import NotificationKind, NotificationStatus, content_hash
 from notifications.obligations.models import IncidentAssessment, IncidentObligation
 from notifications.obligations.service import latest_assessment, reconcile
-
-KIND_FOR_RECIPIENT = {"individuals": "subject_notice", "authority": "authority_report",
-                      "regulator": "authority_report"}
-EDITABLE = {
-    "subject_notice": ("description", "consequences", "measures"),
-    "authority_report": ("description", "consequences", "measures_taken", "measures_proposed",
-                         "delay_reason", "authority_reference"),
-}
-"""The fields people edit. Lists (measures) are written one item per line."""
-MAX_FIELD = 20_000
-
-
-class FourEyes(DomainError):
-    status, slug, title = 403, "four-eyes", "Approval needs a second person"
-
-
-def content_hash(kind: str, ref: str, sequence: int, fields: Mapping[str, Any]) -> str:
-    """What an approval binds to: the kind, the obligation, the phase and every field."""
-    canonical = json.dumps({"kind": kind, "ref": ref, "sequence": sequence, "fields": fields},
-                           sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def default_fields(kind: str, incident: Incident, assessment: IncidentAssessment | None,
@@ -60,7 +39,7 @@ def default_fields(kind: str, incident: Incident, assessment: IncidentAssessment
     reasons = assessment.result.get("reasons", []) if assessment else []
     done = "\n".join(measures)
     described = incident.description or incident.title
-    if kind == "subject_notice":
+    if kind == NotificationKind.SUBJECT_NOTICE:
         return {"description": described, "consequences": "", "measures": done}
     return {"description": described, "consequences": "\n".join(reasons[:3]),
             "measures_taken": done, "measures_proposed": "", "delay_reason": "",
@@ -69,7 +48,7 @@ def default_fields(kind: str, incident: Incident, assessment: IncidentAssessment
 
 async def _measures(db: AsyncSession, incident: Incident) -> list[str]:
     steps = (await db.exec(select(IncidentStep).where(
-        IncidentStep.incident_id == incident.id, IncidentStep.state == "done",
+        IncidentStep.incident_id == incident.id, IncidentStep.state == StepState.DONE.value,
         col(IncidentStep.phase).in_(("contain", "eradicate", "recover"))).order_by(
         col(IncidentStep.changed_at)))).all()
     return [step.title for step in steps]
@@ -95,20 +74,20 @@ async def create_draft(db: AsyncSession, *, clock: Clock, actor: Actor, key: str
         obligation = await _obligation(db, incident, ref)
         if not obligation.applies:
             raise Conflict(f"{ref} no longer applies to {incident.reference}")
-        kind = KIND_FOR_RECIPIENT.get(obligation.recipient)
-        if kind is None:
+        chosen = rules.KIND_FOR_RECIPIENT.get(obligation.recipient)
+        if chosen is None:
             raise Conflict(f"{ref} goes to {obligation.recipient_name}: not something sent by "
                            "e-mail from here; record it as met when done")
         earlier = (await db.exec(select(Notification).where(
             Notification.incident_id == incident.id, Notification.ref == ref).order_by(
             col(Notification.sequence)))).all()
-        unfinished = [n for n in earlier if n.status in ("draft", "approved")]
+        unfinished = [n for n in earlier if n.status in rules.UNSENT]
         if unfinished:
             raise Conflict(f"notification {unfinished[0].id} for {ref} is still a draft: edit it")
-        if earlier and kind == "subject_notice":
+        if earlier and chosen is NotificationKind.SUBJECT_NOTICE:
             raise Conflict(f"the people of {incident.reference} were notified already "
                            f"(notification {earlier[-1].id})")
-        sequence = len(earlier) + 1
+        sequence, kind = len(earlier) + 1, chosen.value
         fields = default_fields(kind, incident, await latest_assessment(db, incident),
                                 await _measures(db, incident))
         digest = content_hash(kind, ref, sequence, fields)
@@ -162,24 +141,16 @@ async def edit_draft(db: AsyncSession, *, clock: Clock, actor: Actor, key: str |
         incident, notification = await get_notification(db, actor=actor, key=key,
                                                         notification_id=notification_id,
                                                         for_update=True)
-        if notification.status not in ("draft", "approved"):
-            raise Conflict(f"notification {notification.id} is {notification.status}: "
-                           "it can no longer change")
+        rules.check_editable(notification.id, NotificationStatus(notification.status))
         if notification.version != expected_version:
             raise Conflict(f"notification {notification.id} changed since you read it "
                            f"(now version {notification.version})")
-        allowed = EDITABLE[notification.kind]
-        unknown = [name for name in fields if name not in allowed]
-        too_long = [name for name, value in fields.items() if len(value) > MAX_FIELD]
-        if unknown or too_long:
-            raise Invalid.fields([(n, f"not a field of a {notification.kind}; the fields are "
-                                      f"{', '.join(allowed)}") for n in unknown]
-                                 + [(n, f"longer than {MAX_FIELD} characters") for n in too_long])
+        rules.check_fields(notification.kind, fields)
         merged = {**(await current_version(db, notification)).fields, **fields}
         digest = content_hash(notification.kind, notification.ref, notification.sequence, merged)
-        voided = notification.status == "approved"
+        voided = notification.status == NotificationStatus.APPROVED
         notification.version += 1
-        notification.content_hash, notification.status = digest, "draft"
+        notification.content_hash, notification.status = digest, NotificationStatus.DRAFT.value
         notification.approved_hash = notification.approved_by = notification.approved_at = None
         db.add(notification)
         db.add(NotificationVersion(notification_id=notification.id or 0,
@@ -218,16 +189,13 @@ async def approve(db: AsyncSession, *, clock: Clock, actor: Actor, key: str | uu
                                                         for_update=True)
         authors = set((await db.exec(select(NotificationVersion.created_by).where(
             NotificationVersion.notification_id == notification.id))).all())
-        if notification.status != "draft":
-            refusal = Conflict(f"notification {notification.id} is {notification.status}, "
-                               "not a draft awaiting approval")
-        elif actor.label in authors:
-            refusal = FourEyes("you wrote or edited this draft: another approver must approve it")
-        elif approved_hash != notification.content_hash:
-            refusal = Conflict(f"the draft changed since you read it (version "
-                               f"{notification.version}, hash {notification.content_hash})")
-        else:
-            notification.status, notification.approved_hash = "approved", approved_hash
+        refusal = rules.approval_refusal(
+            notification.id, NotificationStatus(notification.status), approver=actor.label,
+            authors=authors, approved_hash=approved_hash,
+            content_hash=notification.content_hash, version=notification.version)
+        if refusal is None:
+            notification.status = NotificationStatus.APPROVED.value
+            notification.approved_hash = approved_hash
             notification.approved_by, notification.approved_at = actor.label, now
             db.add(notification)
             await journal.append_event(db, chain=str(incident.id), at=now, actor=actor,
@@ -236,6 +204,7 @@ async def approve(db: AsyncSession, *, clock: Clock, actor: Actor, key: str | uu
                                                 "version": notification.version,
                                                 "content_hash": approved_hash})
             return notification
+    assert refusal is not None
     await _refuse(db, now=now, actor=actor, incident_id=incident.id,
                   notification_id=notification_id, action="approve", why=refusal.detail)
     raise refusal

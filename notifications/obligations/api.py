@@ -24,6 +24,7 @@ from notifications.obligations.schemas import (
     ProfilePublic,
     assessment_public,
     obligation_public,
+    obligations_public,
     profile_public,
 )
 
@@ -75,11 +76,7 @@ class ObligationController(Controller):
                           key: FromPath[str]) -> ObligationsPublic:
         _, rows, assumptions, problems = await services.obligations_of(db, clock=clock,
                                                                        actor=actor, key=key)
-        now = clock.now()
-        return ObligationsPublic(
-            computed_at=max((r.computed_at for r in rows), default=None),
-            assumptions=assumptions, problems=problems,
-            obligations=[obligation_public(r, now) for r in rows])
+        return obligations_public(rows, assumptions, problems, clock.now())
 
     @post("/incidents/{key:str}/obligations/{regime:str}/{obligation:str}",
           guards=[requires(Permission.WRITE_INCIDENTS)], status_code=200)

@@ -1,14 +1,16 @@
-"""Request and response shapes of the organisation profile, assessments and obligations."""
+"""Request and response shapes of the organisation profile, assessments and obligations, and
+the converters from their rows."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from incident.kernel.schemas import Email, Input, Instant, Justification, Line
-from notifications.obligations import service as services
+from incident.kernel.schemas import Email, Input, Instant, Line
+from notifications.obligations import rules
 from notifications.obligations.assessment import Recommendation
 from notifications.obligations.models import IncidentAssessment, IncidentObligation, OrganisationProfile
 from notifications.obligations.regimes import Flag, ObligationRef, TimeZoneName
@@ -48,8 +50,12 @@ class ProfilePublic(Profile):
 
 
 class Override(Input):
+    """An approver's recommendation in place of the computed one; the service checks the
+    justification (JUSTIFICATION_MINIMUM to REASON_LIMIT characters)."""
+
     recommendation: Recommendation
-    justification: Justification
+    justification: str = Field(json_schema_extra={"minLength": rules.JUSTIFICATION_MINIMUM,
+                                                  "maxLength": rules.REASON_LIMIT})
 
 
 class AssessmentPublic(BaseModel):
@@ -83,10 +89,11 @@ class ObligationChange(Input):
     does not arise after all. pending: reopens a mistaken record (`reason` required).
     """
 
-    status: Literal["met", "waived", "pending"]
+    status: Literal[rules.ObligationStatus.MET, rules.ObligationStatus.WAIVED,
+                    rules.ObligationStatus.PENDING]
     at: Instant | None = None
-    how: Annotated[str, StringConstraints(strip_whitespace=True, max_length=5_000)] = ""
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=10_000)] = ""
+    how: str = Field(default="", json_schema_extra={"maxLength": rules.HOW_LIMIT})
+    reason: str = Field(default="", json_schema_extra={"maxLength": rules.REASON_LIMIT})
 
 
 class ObligationPublic(BaseModel):
@@ -101,7 +108,7 @@ class ObligationPublic(BaseModel):
     target_at: datetime | None
     overdue: bool
     seconds_left: int | None
-    status: str
+    status: rules.ObligationStatus
     met_at: datetime | None
     how: str | None
     late_reason: str | None
@@ -131,14 +138,23 @@ def assessment_public(row: IncidentAssessment) -> AssessmentPublic:
 
 
 def obligation_public(row: IncidentObligation, now: datetime) -> ObligationPublic:
-    computed = row.computed
+    computed, status = row.computed, rules.ObligationStatus(row.status)
     return ObligationPublic(
         ref=row.ref, regime=row.regime, obligation=row.obligation, recipient=row.recipient,
         recipient_name=row.recipient_name, phase=row.phase, applies=row.applies,
         due_at=row.due_at, target_at=row.target_at,
-        overdue=bool(services.overdue([row], now)), seconds_left=services.seconds_left(row, now),
-        status=row.status, met_at=row.met_at, how=row.how, late_reason=row.late_reason,
+        overdue=rules.is_overdue(status, applies=row.applies, due_at=row.due_at, now=now),
+        seconds_left=rules.seconds_left(status, row.due_at, now),
+        status=status, met_at=row.met_at, how=row.how, late_reason=row.late_reason,
         waiver=row.waiver, status_by=row.status_by, status_at=row.status_at,
         trigger=computed.get("trigger"), rule=computed.get("rule") or {},
         basis=computed.get("basis"), why=list(computed.get("why") or []),
         content=list(computed.get("content") or []))
+
+
+def obligations_public(rows: Sequence[IncidentObligation], assumptions: list[str],
+                       problems: list[str], now: datetime) -> ObligationsPublic:
+    """An incident's obligations as the API and the page's script read them."""
+    return ObligationsPublic(computed_at=max((r.computed_at for r in rows), default=None),
+                             assumptions=assumptions, problems=problems,
+                             obligations=[obligation_public(r, now) for r in rows])

@@ -27,10 +27,12 @@ from incident.kernel.auth import SYSTEM, Actor, Permission
 from incident.kernel.clock import Clock
 from incident.kernel.db import transaction
 from incident.kernel.errors import Conflict, Invalid, NotFound
+from incident.lifecycle import rules as lifecycle
 from incident.lifecycle.models import Incident
 from incident.lifecycle.service import get_incident
 from incident.timeline import service as journal
-from notifications.obligations.assessment import Recommendation, assess
+from notifications.obligations import rules
+from notifications.obligations.assessment import assess
 from notifications.obligations.assessment_input import InvalidAssessmentInput, parse_assessment_input
 from notifications.obligations.engine import compute_obligations, iso, result_to_json
 from notifications.obligations.facts import FactsError, facts_from_json
@@ -42,14 +44,11 @@ from notifications.obligations.models import (
 )
 from notifications.obligations.regime_loader import load_regimes
 from notifications.obligations.regimes import Catalogue
+from notifications.obligations.rules import ObligationStatus
 from notifications.obligations.schemas import Milestones, ObligationChange, Override, Profile
 
-RISK_OF: dict[str, str] = {
-    Recommendation.DOCUMENT: "none",
-    Recommendation.NOTIFY_AUTHORITY: "risk",
-    Recommendation.NOTIFY_AUTHORITY_AND_SUBJECTS: "high",
-}
-CLOSED = frozenset({"closed", "dismissed"})
+UNFINISHED = [status.value for status in lifecycle.Status if not lifecycle.is_finished(status)]
+"""Incident statuses whose obligations are still computed, as stored."""
 
 
 @lru_cache(maxsize=1)
@@ -89,7 +88,7 @@ async def save_profile(db: AsyncSession, *, clock: Clock, actor: Actor, data: Pr
                                    kind="organisation_profile_saved",
                                    payload={k: v for k, v in values.items() if k != "dpo"})
         open_incidents = (await db.exec(select(Incident).where(
-            col(Incident.status).not_in(CLOSED)))).all()
+            col(Incident.status).in_(UNFINISHED)))).all()
         for incident in open_incidents:
             await reconcile(db, incident, profile=profile, now=now, cause="organisation profile",
                             regimes=catalogue)
@@ -145,6 +144,7 @@ async def override_assessment(db: AsyncSession, *, clock: Clock, actor: Actor,
                               key: str | uuid.UUID, data: Override) -> IncidentAssessment:
     """An approver replaces the recommendation, with a written justification; both stay."""
     auth.require(actor, Permission.APPROVE)
+    justification = rules.justification_text(data.justification)
     now = clock.now()
     async with transaction(db):
         incident = await get_incident(db, actor=actor, key=key, for_update=True)
@@ -152,13 +152,13 @@ async def override_assessment(db: AsyncSession, *, clock: Clock, actor: Actor,
         if row is None:
             raise Conflict(f"{incident.reference} has no assessment to override yet")
         previous = row.decided
-        row.override, row.override_justification = data.recommendation.value, data.justification
+        row.override, row.override_justification = data.recommendation.value, justification
         row.overridden_at, row.overridden_by = now, actor.label
         db.add(row)
         await journal.append_event(
             db, chain=str(incident.id), at=now, actor=actor, kind="assessment_overridden",
             payload={"number": row.number, "recommended": row.recommendation, "was": previous,
-                     "now": row.override, "justification": data.justification})
+                     "now": row.override, "justification": justification})
         await reconcile(db, incident, now=now, cause=f"assessment {row.number} overridden")
     return row
 
@@ -196,7 +196,7 @@ def build_facts(profile: OrganisationProfile, incident: Incident,
         risk = "high"
         assumptions.append("no risk assessment yet: high risk assumed, so no duty is missed")
     else:
-        risk = RISK_OF[assessment.decided]
+        risk = rules.RISK_OF[assessment.decided]
     categories = set(incident.data_categories)
     if assessment is not None:
         categories |= set(assessment.facts.get("data_categories", []))
@@ -251,7 +251,7 @@ async def reconcile(db: AsyncSession, incident: Incident, *, now: datetime, caus
         return []
     rows = await _rows(db, incident)
     met = {ref: row.met_at for ref, row in rows.items()
-           if row.status in ("met", "late") and row.met_at is not None}
+           if row.status in rules.FULFILLED and row.met_at is not None}
     facts_json, assumptions = build_facts(profile, incident, await latest_assessment(db, incident),
                                           await _latest_snapshot(db, incident), met)
     try:
@@ -318,7 +318,8 @@ async def record_obligation(db: AsyncSession, *, clock: Clock, actor: Actor, key
                             skew_seconds: int = 300) -> IncidentObligation:
     """Record that an obligation was met (late: with the reasons), waived, or reopened."""
     auth.require(actor, Permission.WRITE_INCIDENTS)
-    if change.status in ("waived", "pending"):
+    target = ObligationStatus(change.status)
+    if target is not ObligationStatus.MET:
         auth.require(actor, Permission.APPROVE)
     now = clock.now()
     async with transaction(db):
@@ -326,22 +327,23 @@ async def record_obligation(db: AsyncSession, *, clock: Clock, actor: Actor, key
         row = (await _rows(db, incident)).get(ref)
         if row is None:
             raise NotFound(f"{incident.reference} has no obligation {ref!r}")
+        current = ObligationStatus(row.status)
         payload: dict[str, Any] = {"ref": ref}
-        if change.status == "met":
+        if target is ObligationStatus.MET:
             kind = _record_met(row, change, now, skew_seconds)
             payload.update(met_at=iso(row.met_at), how=row.how, late_reason=row.late_reason)
-        elif change.status == "waived":
-            if len(change.reason) < 10:
-                raise Invalid.fields([("reason", "a waiver needs a justification (10 characters "
-                                                 "or more)")])
-            row.status, row.waiver, row.met_at = "waived", change.reason, None
-            kind, payload["justification"] = "obligation_waived", change.reason
+        elif target is ObligationStatus.WAIVED:
+            rules.check_change(current, target, ref=ref)
+            waiver = rules.justification_text(change.reason, field="reason", what="a waiver")
+            row.status, row.waiver, row.met_at = target.value, waiver, None
+            kind, payload["justification"] = "obligation_waived", waiver
         else:
-            if not change.reason:
-                raise Invalid.fields([("reason", "say why the record is reopened")])
-            payload.update(was=row.status, reason=change.reason)
+            rules.check_change(current, target, ref=ref)
+            reason = rules.reason_text(change.reason, at_least=1,
+                                       needed="say why the record is reopened")
+            payload.update(was=row.status, reason=reason)
             row.status, row.met_at, row.how, row.late_reason, row.waiver = (
-                "pending", None, None, None, None)
+                target.value, None, None, None, None)
             kind = "obligation_reopened"
         row.status_by, row.status_at = actor.label, now
         db.add(row)
@@ -354,30 +356,29 @@ async def record_obligation(db: AsyncSession, *, clock: Clock, actor: Actor, key
 
 def _record_met(row: IncidentObligation, change: ObligationChange, now: datetime,
                 skew_seconds: int) -> str:
-    if row.status in ("met", "late", "waived"):
-        raise Conflict(f"{row.ref} is already {row.status}; reopen it first")
+    """Mark `row` met at `change.at` (default now): late, with the reasons, after its due time."""
+    at = change.at or now
+    status = rules.status_when_met(row.due_at, at)
+    rules.check_change(ObligationStatus(row.status), status, ref=row.ref)
     if not row.applies:
         raise Conflict(f"{row.ref} no longer applies to this incident")
-    at = change.at or now
     if (at - now).total_seconds() > skew_seconds:
         raise Invalid.fields([("at", "lies in the future")])
-    if not change.how:
-        raise Invalid.fields([("how", "say how it was done (portal receipt, letter, e-mail…)")])
-    late = row.due_at is not None and at > row.due_at
-    if late and not change.reason:
-        raise Invalid.fields([("reason", f"met after its due time {iso(row.due_at)}: the reasons "
-                                         "for the delay are required (GDPR Art. 33(1))")])
-    row.status = "late" if late else "met"
-    row.met_at, row.how, row.late_reason = at, change.how, change.reason if late else None
+    how = rules.how_text(change.how)
+    late = status is ObligationStatus.LATE
+    reason = rules.reason_text(change.reason, at_least=1 if late else 0, needed=(
+        f"met after its due time {iso(row.due_at)}: the reasons for the delay are required "
+        "(GDPR Art. 33(1))"))
+    row.status, row.met_at, row.how = status.value, at, how
+    row.late_reason = reason if late else None
     return "obligation_late" if late else "obligation_met"
 
 
 def seconds_left(row: IncidentObligation, now: datetime) -> int | None:
-    if row.due_at is None or row.status != "pending":
-        return None
-    return int((row.due_at - now).total_seconds())
+    return rules.seconds_left(ObligationStatus(row.status), row.due_at, now)
 
 
 def overdue(rows: Sequence[IncidentObligation], now: datetime) -> list[IncidentObligation]:
-    return [r for r in rows if r.applies and r.status == "pending" and r.due_at is not None
-            and r.due_at < now]
+    """The rows that apply, are pending and are late by now (`rules.is_late`)."""
+    return [r for r in rows if rules.is_overdue(ObligationStatus(r.status), applies=r.applies,
+                                                 due_at=r.due_at, now=now)]

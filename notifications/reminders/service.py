@@ -28,18 +28,28 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from incident.accounts.models import User
 from incident.containment.models import IncidentStep
+from incident.containment.rules import OPEN_STATES as OPEN_STEPS
 from incident.kernel.auth import SYSTEM
 from incident.kernel.clock import Clock
 from incident.kernel.db import is_postgresql, session_factory, transaction
+from incident.lifecycle import rules as lifecycle
 from incident.lifecycle.models import Incident
 from incident.timeline import service as journal
+from notifications.drafting import rules as drafting
 from notifications.drafting.models import Delivery, Notification, NotificationVersion
+from notifications.drafting.rules import (
+    DeliveryState,
+    NotificationKind,
+    NotificationStatus,
+    content_hash,
+)
 from notifications.drafting.sending import set_message_ids
-from notifications.drafting.service import content_hash
 from notifications.obligations.engine import iso
 from notifications.obligations.models import IncidentObligation
-from notifications.obligations.service import CLOSED
+from notifications.obligations.rules import ObligationStatus
+from notifications.obligations.service import UNFINISHED
 from notifications.reminders.models import Reminder
+from notifications.reminders.rules import ReminderState
 
 log = logging.getLogger("breachdesk.reminders")
 
@@ -63,7 +73,8 @@ class Planned:
 def obligation_reminders(obligation: IncidentObligation, leads_hours: Sequence[float]
                          ) -> list[Planned]:
     """Reminders before a pending obligation's due time, and the escalation at it."""
-    if obligation.due_at is None or obligation.status != "pending" or not obligation.applies:
+    if (obligation.due_at is None or obligation.status != ObligationStatus.PENDING
+            or not obligation.applies):
         return []
     due, subject = obligation.due_at, f"obligation:{obligation.id}"
     found = [Planned(f"{subject}|reminder-{hours:g}h|{iso(due)}", "obligation_due", subject,
@@ -100,13 +111,13 @@ async def plan(engine: AsyncEngine, clock: Clock,
     """Insert the reminders the current state calls for; returns how many were new."""
     now = clock.now()
     async with session_factory(engine)() as db:
-        open_ids = select(Incident.id).where(col(Incident.status).not_in(CLOSED))
+        open_ids = select(Incident.id).where(col(Incident.status).in_(UNFINISHED))
         obligations = (await db.exec(select(IncidentObligation).where(
             col(IncidentObligation.incident_id).in_(open_ids),
-            IncidentObligation.status == "pending"))).all()
+            IncidentObligation.status == ObligationStatus.PENDING.value))).all()
         steps = (await db.exec(select(IncidentStep).where(
             col(IncidentStep.incident_id).in_(open_ids),
-            col(IncidentStep.state).in_(("todo", "in_progress")),
+            col(IncidentStep.state).in_([s.value for s in OPEN_STEPS]),
             col(IncidentStep.due_at) <= now))).all()
         planned = [p for o in obligations for p in obligation_reminders(o, leads_hours)]
         planned += [step_reminder(s) for s in steps]
@@ -114,7 +125,8 @@ async def plan(engine: AsyncEngine, clock: Clock,
         if not planned:
             return 0
         rows = [{"key": p.key, "kind": p.kind, "subject": p.subject, "incident_id": p.incident_id,
-                 "due_at": p.due_at, "state": "due", "detail": p.detail} for p in planned]
+                 "due_at": p.due_at, "state": ReminderState.DUE.value, "detail": p.detail}
+                for p in planned]
         insert = pg_insert if is_postgresql(db) else sqlite_insert
         await db.rollback()  # end the reading transaction; the write takes its own
         async with transaction(db):
@@ -129,9 +141,10 @@ async def _failing(db: AsyncSession, now: datetime) -> list[Planned]:
     rows = (await db.exec(
         select(Notification, func.count(), func.max(Delivery.last_reply))
         .join(Delivery, col(Delivery.notification_id) == col(Notification.id))
-        .where(col(Notification.status).in_(("sending", "paused")),
-               col(Notification.kind).in_(("subject_notice", "authority_report")),
-               col(Delivery.state).in_(("retry", "failed")),
+        .where(col(Notification.status).in_([s.value for s in drafting.IN_FLIGHT]),
+               col(Notification.kind).in_((NotificationKind.SUBJECT_NOTICE.value,
+                                           NotificationKind.AUTHORITY_REPORT.value)),
+               col(Delivery.state).in_((DeliveryState.RETRY.value, DeliveryState.FAILED.value)),
                col(Delivery.attempts) >= FAILING_AFTER_ATTEMPTS)
         .group_by(col(Notification.id)))).all()
     return [failing_reminder(notification, now, int(stuck), notification.recipients,
@@ -151,7 +164,7 @@ async def fire(engine: AsyncEngine, clock: Clock, *, worker: str, message_domain
     now = clock.now()
     async with session_factory(engine)() as db, transaction(db):
         due = (await db.exec(select(Reminder).where(
-            Reminder.state == "due", col(Reminder.due_at) <= now).order_by(
+            Reminder.state == ReminderState.DUE.value, col(Reminder.due_at) <= now).order_by(
             col(Reminder.due_at), col(Reminder.id)).limit(batch).with_for_update(
             skip_locked=True))).all()
         fired = 0
@@ -163,7 +176,8 @@ async def fire(engine: AsyncEngine, clock: Clock, *, worker: str, message_domain
 async def _fire_one(db: AsyncSession, reminder: Reminder, now: datetime, worker: str,
                     domain: str, base_url: str) -> int:
     if reminder.kind not in KNOWN_KINDS:
-        reminder.state, reminder.note = "parked", f"unknown kind {reminder.kind!r}: kept, not fired"
+        reminder.state = ReminderState.PARKED.value
+        reminder.note = f"unknown kind {reminder.kind!r}: kept, not fired"
         db.add(reminder)
         log.error("reminder %s parked: unknown kind %r (left by another version?)",
                   reminder.key, reminder.kind)
@@ -172,15 +186,16 @@ async def _fire_one(db: AsyncSession, reminder: Reminder, now: datetime, worker:
     assert incident is not None
     still = await _still_called_for(db, reminder, incident)
     if still is not None:
-        reminder.state, reminder.note = "obsolete", still
+        reminder.state, reminder.note = ReminderState.OBSOLETE.value, still
         db.add(reminder)
         return 0
     lateness = max((now - reminder.due_at).total_seconds(), 0.0)
     recipients = await _recipients(db, incident)
-    template = "reminder" if reminder.kind == "obligation_due" else "escalation"
+    template = (NotificationKind.REMINDER if reminder.kind == "obligation_due"
+                else NotificationKind.ESCALATION).value
     fields = page_context(reminder, incident, now, base_url)
     notification = Notification(incident_id=incident.id, ref=f"reminder:{reminder.id}",
-                                kind=template, status="sending", sent_at=now,
+                                kind=template, status=NotificationStatus.SENDING.value, sent_at=now,
                                 content_hash=content_hash(template, reminder.key, 1, fields),
                                 recipients=len(recipients), created_at=now, created_by=SYSTEM.label)
     db.add(notification)
@@ -195,7 +210,7 @@ async def _fire_one(db: AsyncSession, reminder: Reminder, now: datetime, worker:
                         next_attempt_at=now))
     await db.flush()
     await set_message_ids(await db.connection(), notification.id, domain)
-    reminder.state, reminder.fired_at, reminder.fired_by = "fired", now, worker
+    reminder.state, reminder.fired_at, reminder.fired_by = ReminderState.FIRED.value, now, worker
     reminder.lateness_seconds, reminder.notification_id = lateness, notification.id
     db.add(reminder)
     await journal.append_event(db, chain=str(incident.id), at=now, actor=SYSTEM,
@@ -209,18 +224,18 @@ async def _fire_one(db: AsyncSession, reminder: Reminder, now: datetime, worker:
 
 async def _still_called_for(db: AsyncSession, reminder: Reminder, incident: Incident) -> str | None:
     """Why a due reminder no longer applies, or None when it does."""
-    if incident.status in CLOSED:
+    if lifecycle.is_finished(lifecycle.Status(incident.status)):
         return f"the incident is {incident.status}"
     what, _, ident = reminder.subject.partition(":")
     if what == "obligation":
         row = await db.get(IncidentObligation, int(ident))
-        if row is None or row.status != "pending" or not row.applies:
+        if row is None or row.status != ObligationStatus.PENDING or not row.applies:
             return "the obligation is no longer pending"
         if iso(row.due_at) != reminder.detail.get("due_at"):
             return f"the obligation's due time moved to {iso(row.due_at)}"
     elif what == "step":
         step = await db.get(IncidentStep, int(ident))
-        if step is None or step.state not in ("todo", "in_progress"):
+        if step is None or step.state not in OPEN_STEPS:
             return "the step is no longer open"
         if iso(step.due_at) != reminder.detail.get("due_at"):
             return f"the step's due time moved to {iso(step.due_at)}"

@@ -20,6 +20,7 @@ from incident.kernel.auth import Actor, Permission
 from incident.kernel.clock import Clock
 from incident.lifecycle.models import Incident
 from notifications.reminders.models import Reminder
+from notifications.reminders.rules import ReminderState
 from notifications.scheduler.ticker import upcoming
 
 KIND_NAMES = {"obligation_due": "reminder before the due time",
@@ -94,7 +95,8 @@ async def agenda(db: AsyncSession, engine: AsyncEngine, *, clock: Clock, actor: 
     """Due reminders (soonest first), the latest fired ones, parked ones, and the outbox queue."""
     auth.require(actor, Permission.READ_INCIDENTS)
     ahead: dict[str, Any] = await upcoming(engine, clock, limit=due_limit)
-    fired = (await db.exec(select(Reminder).where(Reminder.state == "fired").order_by(
+    fired = (await db.exec(select(Reminder).where(
+        Reminder.state == ReminderState.FIRED.value).order_by(
         col(Reminder.fired_at).desc(), col(Reminder.id).desc()).limit(fired_limit))).all()
     keys = [r["key"] for r in ahead["reminders"]] + [r["key"] for r in ahead["parked"]]
     known = {r.key: r for r in (await db.exec(select(Reminder).where(

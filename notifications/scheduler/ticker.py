@@ -20,14 +20,17 @@ from incident.kernel.clock import Clock
 from incident.kernel.db import session_factory, transaction
 from incident.kernel.settings import Settings
 from incident.lifecycle.models import Incident
-from notifications.delivery.outbox import Dispatcher, Policy, Transport, worker_name
+from notifications.delivery.outbox import Dispatcher, Transport, worker_name
+from notifications.delivery.rules import Policy
+from notifications.drafting import rules as drafting
 from notifications.drafting.models import Delivery
 from notifications.drafting.render import Renderer
 from notifications.drafting.sending import message_domain
 from notifications.obligations.engine import iso
-from notifications.obligations.service import CLOSED, get_profile, reconcile
+from notifications.obligations.service import UNFINISHED, get_profile, reconcile
 from notifications.reminders import service as reminders
 from notifications.reminders.models import Reminder
+from notifications.reminders.rules import ReminderState
 from notifications.scheduler.models import SchedulerLease
 
 __all__ = ["Job", "Ticker", "jobs"]
@@ -55,7 +58,7 @@ async def recompute_open_obligations(engine: AsyncEngine, clock: Clock) -> int:
         if await get_profile(db) is None:
             return 0
         ids = (await db.exec(select(Incident.id).where(
-            col(Incident.status).not_in(CLOSED)))).all()
+            col(Incident.status).in_(UNFINISHED)))).all()
     for incident_id in ids:
         async with sessions() as db, transaction(db):
             incident = (await db.exec(select(Incident).where(
@@ -167,13 +170,15 @@ async def upcoming(engine: AsyncEngine, clock: Clock, limit: int = 20) -> dict[s
     """What the ticker will do next: due reminders, parked ones, and the outbox's queue."""
     now = clock.now()
     async with session_factory(engine)() as db:
-        reminders = (await db.exec(select(Reminder).where(Reminder.state == "due").order_by(
+        reminders = (await db.exec(select(Reminder).where(
+            Reminder.state == ReminderState.DUE.value).order_by(
             col(Reminder.due_at)).limit(limit))).all()
-        parked = (await db.exec(select(Reminder).where(Reminder.state == "parked"))).all()
+        parked = (await db.exec(select(Reminder).where(
+            Reminder.state == ReminderState.PARKED.value))).all()
         queue = (await db.exec(select(func.count(), func.min(Delivery.next_attempt_at)).where(
-            col(Delivery.state).in_(("pending", "retry", "in_doubt"))))).one()
+            col(Delivery.state).in_([s.value for s in drafting.DUE])))).one()
         late = (await db.exec(select(func.count()).where(
-            Reminder.state == "due", col(Reminder.due_at) <= now))).one()
+            Reminder.state == ReminderState.DUE.value, col(Reminder.due_at) <= now))).one()
         lease = await db.get(SchedulerLease, "ticker")
     ticker = None
     if lease is not None and lease.expires_at > now:

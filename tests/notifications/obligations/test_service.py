@@ -70,7 +70,7 @@ async def test_obligations_follow_profile_assessment_override_and_records(
                               headers=responder.headers)).status_code == 403
     short = await client.post(f"/api/v1/incidents/{reference}/assessment/override",
                               json={**override, "justification": "no"}, headers=approver.headers)
-    assert short.status_code == 400
+    assert short.status_code == 422  # the service's rule, as for a waiver
     done = await client.post(f"/api/v1/incidents/{reference}/assessment/override", json=override,
                              headers=approver.headers)
     assert done.status_code == 200 and done.json()["decided"] == "notify_authority"
