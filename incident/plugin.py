@@ -49,7 +49,7 @@ def web_parts(context: WebContext) -> WebParts:
     from incident.audit import api as audit_api
     from incident.containment import api as containment_api
     from incident.containment import pages as containment_pages
-    from incident.containment.runbooks import load_catalogue
+    from incident.containment.runbook_loader import load_catalogue
     from incident.inventory import api as inventory_api
     from incident.kernel.plugins import WebParts
     from incident.kernel.settings import runbooks_dir

@@ -505,7 +505,7 @@ def test_runtime_stage_fills_each_directory_setting_and_copies_nothing_else(fina
 
 
 def test_shipped_folders_hold_what_the_app_loads(final: Stage) -> None:
-    from incident.containment.runbooks import load_catalogue
+    from incident.containment.runbook_loader import load_catalogue
 
     sources = {c.dest: c.sources for c in final.copies if "from" not in c.flags}
     templates = sources[posixpath.normpath(final.env["BREACH_TEMPLATES_DIR"])]

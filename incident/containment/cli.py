@@ -350,7 +350,7 @@ def evidence_get(reference: str, evidence_id: int, output: Path | None) -> None:
 
 
 def runbook_catalogue() -> Any:
-    from incident.containment.runbooks import RunbookError, load_catalogue
+    from incident.containment.runbook_loader import RunbookError, load_catalogue
     from incident.kernel.settings import runbooks_dir
 
     folder = runbooks_dir(load_settings_or_fail())

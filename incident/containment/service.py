@@ -18,6 +18,7 @@ from sqlalchemy import func
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from incident.containment.due_offsets import parse_due, step_due_at
 from incident.containment.models import Evidence, EvidenceBlob, IncidentRunbook, IncidentStep
 from incident.containment.rules import (
     StepChangeRefused,
@@ -32,10 +33,8 @@ from incident.containment.runbooks import (
     Catalogue,
     Phase,
     Runbook,
-    parse_due,
     runbook_digest,
     runbook_to_dict,
-    step_due_at,
     suggest_runbooks,
 )
 from incident.containment.schemas import (

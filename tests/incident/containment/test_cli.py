@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from incident.containment.runbooks import load_runbook, runbook_digest
+from incident.containment.runbook_loader import load_runbook
+from incident.containment.runbooks import runbook_digest
 from incident.containment.schemas import ChecklistPublic, EvidencePublic, OverdueStepPublic, StepPublic
 from incident.kernel.settings import REPOSITORY
 from tests.incident.test_cli import BREACH, environment, one_line_error

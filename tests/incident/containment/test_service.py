@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from incident.app import create_app
-from incident.containment.runbooks import load_catalogue
+from incident.containment.runbook_loader import load_catalogue
 from incident.kernel.clock import FixedClock
 from incident.kernel.settings import REPOSITORY, Settings
 from tests.conftest import Person, client_for, incident_body
