@@ -36,7 +36,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import aiosmtplib
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from notifications.delivery.mailer import SmtpPool, Status, build_message, new_message_id
+from notifications.delivery.mailer import SmtpPool
+from notifications.delivery.message import build_message, new_message_id
+from notifications.delivery.outcomes import Status
 
 SENDER = "breachdesk@breach.example"
 TEXT = ("Dear {name},\n\nOn 3 March 2026 we found that an attacker had copied part of our customer "

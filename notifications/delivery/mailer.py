@@ -1,13 +1,16 @@
 """The SMTP edge: sending one message over a pool of persistent connections.
 
-(Messages are built by `notifications.message.build_message`, re-exported here.)
-`SmtpPool.send` delivers one message to one recipient and says what became of it
-(`Outcome`): sent, retry later (4xx, or nothing was accepted), failed for good
-(5xx, with the server's words), or in doubt (the connection died after the end of
-the message was handed to the network and before the server answered: the server may
-have accepted it). aiosmtplib's `sendmail` reports both kinds of lost connection
-alike, so the pool drives MAIL, RCPT and DATA itself and watches the transport's
-write buffer to know whether the final "." left this process.
+`SmtpPool.send` delivers one message (built by `message.build_message`) to one
+recipient and says what became of it as an `outcomes.Outcome`: sent, retry later,
+failed for good, or in doubt (the connection died after the end of the message was
+handed to the network and before the server answered: the server may have accepted
+it). aiosmtplib's `sendmail` reports both kinds of lost connection alike, so the pool
+drives MAIL, RCPT and DATA itself and watches the transport's write buffer to know
+whether the final "." left this process. `pool_from_url` builds a pool from
+BREACH_SMTP_URL.
+
+What a reply means lives in `outcomes.py`, the pace in `rate_limit.py`: this module
+owns connections, the SMTP transaction and the URL that configures them.
 """
 
 from __future__ import annotations
@@ -21,9 +24,8 @@ import socket
 import ssl
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from types import TracebackType
-from typing import Final, Literal, cast
+from typing import Final, cast
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
@@ -37,112 +39,12 @@ from aiosmtplib import (
 )
 from aiosmtplib.protocol import SMTPProtocol
 
-from notifications.delivery.message import build_message, new_message_id, normalise_address, parse_mailbox
-
-__all__ = ["Outcome", "RateLimiter", "SmtpPool", "Status", "Tls", "build_message",
-           "new_message_id", "normalise_address", "parse_mailbox", "pool_from_url", "retry_hint"]
+from notifications.delivery.message import normalise_address, parse_mailbox
+from notifications.delivery.outcomes import Outcome, Stage, Status, from_reply, retry_hint, without_reply
+from notifications.delivery.rate_limit import RateLimiter
 
 log = logging.getLogger(__name__)
 
-
-
-# --------------------------------------------------------------------------- outcomes
-
-class Status(enum.StrEnum):
-    """What became of one message to one recipient; the names of the outbox states."""
-
-    SENT = "sent"
-    RETRY = "retry"
-    FAILED = "failed"
-    IN_DOUBT = "in_doubt"
-
-
-Stage = Literal["connect", "mail", "rcpt", "data", "message"]
-_RETRY_HINT = re.compile(
-    r"\b(?:in|after|for|wait)\s+(\d{1,7})\s*(seconds?|secs?|s|minutes?|mins?|m|hours?|hrs?|h)\b", re.I)
-_UNIT_SECONDS: Final = {"s": 1, "m": 60, "h": 3600}
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """The result of `SmtpPool.send`.
-
-    `code` and `text` are the server's reply as received (`code` is None when no
-    reply was read, and `text` then says what happened instead); `stage` is the step
-    that decided: connect, mail, rcpt, data (the DATA command) or message (the end of
-    the message). `retry_after` is the wait in seconds a 4xx reply asked for, if any.
-    """
-
-    status: Status
-    code: int | None
-    text: str
-    stage: Stage
-    retry_after: float | None = None
-
-    @property
-    def reply(self) -> str:
-        """The reply verbatim: code and text, as recorded in the delivery log."""
-        return self.text if self.code is None else f"{self.code} {self.text}"
-
-
-def retry_hint(text: str) -> float | None:
-    """Seconds to wait when a reply says so ("try again in 120 seconds"), else None."""
-    match = _RETRY_HINT.search(text)
-    if match is None:
-        return None
-    return float(int(match[1]) * _UNIT_SECONDS[match[2][0].lower()])
-
-
-# 5xx replies about the session (authentication or TLS required, credentials refused),
-# not the message: the operator can fix them, so the message waits instead of failing.
-_SESSION_CODES: Final = frozenset({530, 534, 535, 538})
-
-
-def _reply(code: int, text: str, stage: Stage) -> Outcome:
-    """A reply that ends the transaction: 2xx sent, 5xx failed, anything else retried."""
-    if 200 <= code < 300:
-        return Outcome(Status.SENT, code, text, stage)
-    if 500 <= code < 600 and code not in _SESSION_CODES:
-        return Outcome(Status.FAILED, code, text, stage)
-    return Outcome(Status.RETRY, code, text, stage, retry_hint(text))
-
-
-def _no_reply(status: Status, error: BaseException | str, stage: Stage) -> Outcome:
-    text = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
-    return Outcome(status, None, text, stage)
-
-
-# --------------------------------------------------------------------------- rate
-
-class RateLimiter:
-    """At most `rate` messages per second on average, in bursts of up to `burst`.
-
-    The cell-rate form of a token bucket: each caller reserves the next free instant
-    and sleeps until then, so callers go in arrival order and nobody re-checks the
-    clock in a loop. The clock (monotonic seconds) and the sleep are parameters so
-    tests can move time.
-    """
-
-    def __init__(self, rate: float, *, burst: int = 1, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
-        if rate <= 0 or burst < 1:
-            raise ValueError("the rate must be positive and the burst at least 1")
-        self.rate, self.burst = rate, burst
-        self._clock, self._sleep = clock, sleep
-        self._interval = 1.0 / rate
-        self._tolerance = (burst - 1) * self._interval
-        self._next = -float("inf")  # the instant the next message is due, were there no burst
-
-    async def acquire(self) -> None:
-        now = self._clock()
-        due = max(self._next, now)
-        self._next = due + self._interval
-        wait = due - self._tolerance - now
-        if wait > 0:
-            await self._sleep(wait)
-
-
-# --------------------------------------------------------------------------- transport
 
 class Tls(enum.StrEnum):
     """How the connection is secured: implicit TLS, STARTTLS when offered or always, none."""
@@ -273,7 +175,7 @@ class SmtpPool:
         try:
             envelope_to = normalise_address(recipient, what="recipient address")
         except ValueError as exc:
-            return _no_reply(Status.FAILED, str(exc), "rcpt")
+            return without_reply(Status.FAILED, str(exc), "rcpt")
         wire = _WIRE_LINE_BREAK.sub(b"\r\n", message)
         if not wire.endswith(b"\r\n"):
             wire += b"\r\n"
@@ -350,7 +252,7 @@ class SmtpPool:
             return Outcome(Status.RETRY, exc.code, exc.message, "connect", retry_hint(exc.message))
         except (SMTPException, OSError) as exc:
             smtp.close()
-            return _no_reply(Status.RETRY, exc, "connect")
+            return without_reply(Status.RETRY, exc, "connect")
         transport, protocol = smtp.transport, smtp.protocol
         assert transport is not None and protocol is not None
         watch = _WriteWatch(protocol)
@@ -371,13 +273,13 @@ class SmtpPool:
             await smtp.mail(sender, options=options)
         except SMTPSenderRefused as exc:
             if exc.code == 421:  # the server is closing this connection
-                raise _Lost(_reply(exc.code, exc.message, "mail")) from exc
+                raise _Lost(from_reply(exc.code, exc.message, "mail")) from exc
             return await self._refused(connection, exc.code, exc.message, "mail")
         except _TRANSPORT_ERRORS as exc:
-            raise _Lost(_no_reply(Status.RETRY, exc, "mail")) from exc
+            raise _Lost(without_reply(Status.RETRY, exc, "mail")) from exc
         except SMTPResponseException as exc:
             connection.discard()
-            return _no_reply(Status.RETRY, exc, "mail")
+            return without_reply(Status.RETRY, exc, "mail")
         stage: Stage = "rcpt"
         try:
             await smtp.rcpt(recipient)
@@ -387,7 +289,7 @@ class SmtpPool:
             return await self._refused(connection, exc.code, exc.message, "rcpt")
         except (*_TRANSPORT_ERRORS, SMTPResponseException) as exc:
             connection.discard()
-            return _no_reply(Status.RETRY, exc, stage)
+            return without_reply(Status.RETRY, exc, stage)
         if start.code != 354:
             return await self._refused(connection, start.code, start.message, "data")
         protocol, written = smtp.protocol, False
@@ -401,13 +303,13 @@ class SmtpPool:
         except (*_TRANSPORT_ERRORS, SMTPResponseException) as exc:
             connection.discard()  # from here on no unsent byte can still leave
             if not written or watch.unsent:
-                return _no_reply(Status.RETRY, "connection lost before the end of the message was sent "
+                return without_reply(Status.RETRY, "connection lost before the end of the message was "
+                                     f"sent ({type(exc).__name__}: {exc})", "message")
+            return without_reply(Status.IN_DOUBT, "no reply after the end of the message was sent "
                                  f"({type(exc).__name__}: {exc})", "message")
-            return _no_reply(Status.IN_DOUBT, "no reply after the end of the message was sent "
-                             f"({type(exc).__name__}: {exc})", "message")
         if reply.code == 421:
             connection.discard()
-        return _reply(reply.code, reply.message, "message")
+        return from_reply(reply.code, reply.message, "message")
 
     async def _refused(self, connection: _Connection, code: int, text: str, stage: Stage) -> Outcome:
         """A refusal inside the transaction: reset the envelope so the connection can be reused."""
@@ -419,7 +321,7 @@ class SmtpPool:
                     connection.discard()
             except (SMTPException, OSError):
                 connection.discard()
-        return _reply(code, text, stage)
+        return from_reply(code, text, stage)
 
 
 # --------------------------------------------------------------------------- configuration

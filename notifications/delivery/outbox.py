@@ -32,8 +32,10 @@ from incident.kernel.db import session_factory, transaction
 from incident.kernel.settings import Settings
 from incident.lifecycle.models import Incident
 from incident.timeline import service as journal
-from notifications.delivery.mailer import Outcome, Status, build_message, pool_from_url
+from notifications.delivery.mailer import pool_from_url
+from notifications.delivery.message import build_message
 from notifications.delivery.models import CapturedMessage
+from notifications.delivery.outcomes import Outcome, Status
 from notifications.delivery.rules import Policy, after_attempt
 from notifications.drafting import rules as drafting
 from notifications.drafting.letters import Letter, letter_for

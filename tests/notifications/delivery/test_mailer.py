@@ -1,30 +1,18 @@
-"""The SMTP edge: messages built right, and every answer or failure of a real server classified."""
+"""The SMTP pool: its URL, and every answer or failure of a real server classified."""
 
 from __future__ import annotations
 
 import asyncio
 import re
-from datetime import UTC, datetime, timedelta, timezone
-from email import policy
-from email.message import EmailMessage
-from email.parser import BytesParser
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from notifications.delivery.mailer import (
-    Outcome,
-    RateLimiter,
-    SmtpPool,
-    Status,
-    Tls,
-    build_message,
-    new_message_id,
-    pool_from_url,
-    retry_hint,
-)
+from notifications.delivery.mailer import SmtpPool, Tls, pool_from_url
+from notifications.delivery.outcomes import Outcome, Status
+from tests.notifications.delivery.test_message import HTML, SENDER, SUBJECT, TEXT, lines, message
+from tests.notifications.delivery.test_rate_limit import FakeClock
 from tests.smtp_server import (  # noqa: F401
     Certificate,
     DropStage,
@@ -34,160 +22,11 @@ from tests.smtp_server import (  # noqa: F401
     unused_port,
 )
 
-SENDER = "Breachdesk <breachdesk@breach.example>"
 ENVELOPE_FROM = "breachdesk@breach.example"
-WHEN = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
-SUBJECT = "Naruszenie ochrony danych — zgłoszenie nr 7 🔒"
-TEXT = "Dzień dobry Pani Anno,\n\nzgłaszamy naruszenie ochrony Pani danych (e-mail, adres).\n"
-HTML = "<p>Dzień dobry Pani Anno,</p>\n<p>zgłaszamy naruszenie &mdash; szczegóły poniżej.</p>\n"
-
-
-def message(to: str = "anna@example.com", *, key: str = "d-1", subject: str = SUBJECT, text: str = TEXT,
-            html: str | None = HTML, to_name: str | None = "Anna Kowalska") -> bytes:
-    return build_message(sender=SENDER, to=to, to_name=to_name, subject=subject, text=text, html=html,
-                         message_id=new_message_id("breach.example", key), date=WHEN)
-
-
-def parse(data: bytes) -> EmailMessage:
-    return BytesParser(policy=policy.default).parsebytes(data)
-
-
-def lines(text: str) -> str:
-    return text.replace("\r\n", "\n")
 
 
 def pool(server: SmtpServer, **options: Any) -> SmtpPool:
     return SmtpPool(server.host, server.port, timeout=5.0, local_hostname="client.test", **options)
-
-
-class FakeClock:
-    """Monotonic seconds that move only when someone sleeps: to the latest instant a sleeper asked for."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        until = self.now + seconds
-        await asyncio.sleep(0)
-        self.now = max(self.now, until)
-
-
-# --------------------------------------------------------------------------- building messages
-
-
-def test_message_id_is_fixed_by_the_delivery_key_and_always_one_safe_token() -> None:
-    assert new_message_id("breach.example", "d-1") == "<d-1@breach.example>"
-    assert new_message_id("breach.example", "d-1") == new_message_id("breach.example", "d-1")
-    hostile = ["a b", "a>b", "<x@y>", "a\r\nBcc: x@y", "a.b", "a=2Eb", "zgłoszenie", "x" * 500]
-    ids = [new_message_id("breach.example", key) for key in hostile]
-    assert len(set(ids)) == len(ids)
-    for message_id in ids:
-        assert re.fullmatch(r"<[A-Za-z0-9_=.-]+@breach\.example>", message_id), message_id
-        assert len(message_id) < 100
-    assert new_message_id("bücher.example", "k") == "<k@xn--bcher-kva.example>"
-    with pytest.raises(ValueError):
-        new_message_id("bad domain", "k")
-    with pytest.raises(ValueError):
-        new_message_id("breach.example", "")
-
-
-def test_a_message_has_every_header_and_both_parts() -> None:
-    raw = message()
-    parsed = parse(raw)
-    assert parsed["From"] == "Breachdesk <breachdesk@breach.example>"
-    assert parsed["To"] == "Anna Kowalska <anna@example.com>"
-    assert parsed["Subject"] == SUBJECT
-    assert parsed["Message-ID"] == "<d-1@breach.example>"
-    assert parsedate_to_datetime(parsed["Date"]) == WHEN
-    assert parsed["MIME-Version"] == "1.0"
-    assert parsed.get_content_type() == "multipart/alternative"
-    text, html = parsed.iter_parts()
-    assert (text.get_content_type(), html.get_content_type()) == ("text/plain", "text/html")
-    assert lines(text.get_content()) == TEXT
-    assert lines(html.get_content()) == HTML
-    assert raw.isascii()
-    assert all(len(line) <= 78 for line in raw.split(b"\r\n"))
-
-
-@pytest.mark.parametrize(("text", "encoding"), [
-    ("Plain ASCII, short lines.\n", "7bit"),
-    ("Informujemy, że w systemie doszło do naruszenia ochrony danych osobowych.\n", "quoted-printable"),
-    ("Zażółć gęślą jaźń.\n", "base64"),
-    ("Παραβίαση προσωπικών δεδομένων: τι συνέβη και τι κάνουμε.\n", "base64"),
-    ("x" * 2000 + "\n", "quoted-printable"),
-    ("trailing blank \n", "quoted-printable"),
-])
-def test_each_body_gets_the_encoding_that_suits_it(text: str, encoding: str) -> None:
-    parsed = parse(message(text=text, html=None))
-    assert parsed.get_content_type() == "text/plain"
-    assert parsed["Content-Transfer-Encoding"] == encoding
-    assert lines(parsed.get_content()) == text
-
-
-def test_long_subjects_and_lines_are_folded_and_come_back_whole() -> None:
-    subject = "Important notice about your account " * 8 + "https://breach.example/" + "q" * 120
-    text = "start " + "ż" * 3000 + " end\n" + "a" * 5000 + "\n"
-    raw = message(subject=subject, text=text, html="<p>" + "b" * 4000 + "</p>\n")
-    assert max(len(line) for line in raw.split(b"\r\n")) <= 78
-    parsed = parse(raw)
-    assert parsed["Subject"] == subject
-    assert lines(next(parsed.iter_parts()).get_content()) == text
-
-
-@pytest.mark.parametrize("bad", ["\r", "\n", "\r\n", "\u2028", "\x00"])
-def test_line_breaks_in_subject_or_addresses_are_refused(bad: str) -> None:
-    with pytest.raises(ValueError, match="subject"):
-        message(subject=f"Notice{bad}Bcc: evil@example.net")
-    with pytest.raises(ValueError, match="recipient"):
-        message(to=f"anna@example.com{bad}Bcc: evil@example.net")
-    with pytest.raises(ValueError, match="sender"):
-        build_message(sender=f"Breachdesk{bad}Bcc: evil@example.net <b@breach.example>", to="a@example.com",
-                      subject="s", text="t", html=None, message_id="<m@breach.example>")
-    with pytest.raises(ValueError, match="X-Ref"):
-        build_message(sender=SENDER, to="a@example.com", subject="s", text="t", html=None,
-                      message_id="<m@breach.example>", headers={"X-Ref": f"1{bad}Bcc: evil@example.net"})
-
-
-@pytest.mark.parametrize("to", ["Anna <anna@example.com>", "anna@example.com, evil@example.net", "anna",
-                                "anna@", "an na@example.com", "anna@exa mple.com", "anna@-example.com"])
-def test_a_recipient_is_one_plain_address(to: str) -> None:
-    with pytest.raises(ValueError, match="recipient address"):
-        message(to=to)
-
-
-def test_extra_headers_cannot_replace_the_structural_ones() -> None:
-    for name in ["Bcc", "To", "content-type", "Message-ID", "Bad Name", "X:Y"]:
-        with pytest.raises(ValueError, match="header name"):
-            build_message(sender=SENDER, to="a@example.com", subject="s", text="t", html=None,
-                          message_id="<m@breach.example>", headers={name: "v"})
-    with pytest.raises(ValueError, match="message_id"):
-        build_message(sender=SENDER, to="a@example.com", subject="s", text="t", html=None, message_id="m")
-    with pytest.raises(ValueError, match="UTC offset"):
-        build_message(sender=SENDER, to="a@example.com", subject="s", text="t", html=None,
-                      message_id="<m@breach.example>", date=datetime(2026, 3, 10, 12, 0))
-
-
-def test_a_date_keeps_its_offset() -> None:
-    warsaw = datetime(2026, 3, 10, 13, 0, tzinfo=timezone(timedelta(hours=1)))
-    raw = build_message(sender=SENDER, to="a@example.com", subject="s", text="t\n", html=None,
-                        message_id="<m@breach.example>", date=warsaw)
-    assert b"\r\nDate: Tue, 10 Mar 2026 13:00:00 +0100\r\n" in b"\r\n" + raw
-
-
-@pytest.mark.parametrize(("text", "seconds"), [
-    ("4.7.1 Greylisted, try again in 120 seconds", 120.0),
-    ("4.3.2 Busy; please retry after 5 minutes", 300.0),
-    ("4.7.0 Rate limited, wait 30s", 30.0),
-    ("4.4.5 Try again in 2 hours", 7200.0),
-    ("4.3.0 Temporary failure, try again later", None),
-])
-def test_retry_hints_are_read_from_the_reply(text: str, seconds: float | None) -> None:
-    assert retry_hint(text) == seconds
 
 
 # --------------------------------------------------------------------------- configuration
@@ -221,20 +60,6 @@ def test_bad_smtp_urls_are_explained_without_the_password(url: str, complaint: s
     with pytest.raises(ValueError, match=re.escape(complaint)) as caught:
         pool_from_url(url)
     assert "hunter2" not in str(caught.value) and "ter2" not in str(caught.value)
-
-
-async def test_the_rate_limiter_spaces_acquisitions_by_the_moved_clock() -> None:
-    clock = FakeClock()
-    limiter = RateLimiter(10, burst=3, clock=clock, sleep=clock.sleep)
-    times = []
-    for _ in range(8):
-        await limiter.acquire()
-        times.append(round(clock.now, 6))
-    assert times == [0.0, 0.0, 0.0, 0.1, 0.2, 0.3, 0.4, 0.5]
-    clock.now += 10  # idle: the bucket refills to its burst, no more
-    for _ in range(4):
-        await limiter.acquire()
-    assert round(clock.now, 6) == 10.6
 
 
 # --------------------------------------------------------------------------- against the server
