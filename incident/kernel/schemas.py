@@ -49,9 +49,6 @@ InventoryKey = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]{0
 ScopeEntry = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=254)]
 
 
-Justification = Annotated[str, StringConstraints(strip_whitespace=True, min_length=10, max_length=10_000)]
-
-
 Line = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)]
 
 
