@@ -1,16 +1,20 @@
-"""The affected-set computation against a brute-force computation in Python, on random inventories.
+"""Filling a snapshot against a brute-force computation in Python, on random inventories.
 
 Hypothesis draws systems, people, holdings (with or without first/last seen),
 and a scope (systems, window, categories, include and exclude lists); the
-engine's snapshot must equal what a plain loop over the same data decides.
+snapshot's rows, its digest and its counts must equal what a plain loop over the
+same data decides. Each example runs through the use cases that set the scope and
+compute the snapshot, on both database lanes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import io
 import shutil
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -176,6 +180,14 @@ async def scenario(url: str, rows: list[Holding], scope: Scope) -> None:
             {k: (v[0], v[1], category_names(v[2])) for k, v in got.items()},
             {k: (v[0], v[1], category_names(v[2])) for k, v in expected.items()})
         assert snapshot.total == len(expected)
+        lines = "".join(f"{external_id}\t{where}\t{locale}\t{';'.join(category_names(mask))}\n"
+                        for external_id, (where, locale, mask) in sorted(expected.items()))
+        assert snapshot.digest == hashlib.sha256(lines.encode()).hexdigest()
+        people = expected.values()
+        assert snapshot.summary["by_jurisdiction"] == Counter(where for where, _, _ in people)
+        assert snapshot.summary["by_locale"] == Counter(locale for _, locale, _ in people)
+        assert snapshot.summary["by_category"] == Counter(
+            name for _, _, mask in people for name in category_names(mask))
     finally:
         await engine.dispose()
 
