@@ -1,63 +1,93 @@
 """The `breach` command: the composition root of the command line.
 
-It owns only `serve` and `db`; every other command comes from a registered plugin
-(incident/plugin.py, notifications/plugin.py) and is imported when it is run or listed.
-Errors end with one line on stderr and a non-zero exit status.
+The root group puts a `Runtime` (settings, clock, who acts) in click's context and names
+who acts (`--as EMAIL`, BREACH_USER, BREACH_TOKEN). It owns only `serve` and `db`; every
+other command comes from a registered plugin (incident/plugin.py, notifications/plugin.py)
+and is imported when it is run or listed. Errors end with one line on stderr and a
+non-zero exit status, in the console script and under click's test runner alike.
 """
 
 from __future__ import annotations
 
-import asyncio
+import os
 import sys
+from typing import Any
 
 import click
 
 from incident.kernel.commands import PluginGroup
+from incident.kernel.console import Runtime, pass_runtime
 
 
-@click.group(cls=PluginGroup, registered=lambda plugin: plugin.commands,
+class Root(PluginGroup):
+    """The `breach` group: its `main` turns every error into one line, whoever calls it."""
+
+    def main(self, args: Any = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True,
+             **extra: Any) -> Any:
+        try:
+            return super().main(args=args, prog_name="breach", complete_var=complete_var,
+                                standalone_mode=False, **extra)
+        except click.UsageError as exc:
+            hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
+            click.echo(f"breach: error: {exc.format_message()}{hint}", err=True)
+            sys.exit(2)
+        except click.ClickException as exc:
+            click.echo(f"breach: error: {exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("breach: error: aborted", err=True)
+            sys.exit(130)
+
+
+@click.group("breach", cls=Root, registered=lambda plugin: plugin.commands,
              context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--as", "user", metavar="EMAIL", envvar="BREACH_USER", show_envvar=True,
+              help="The Breachdesk user you act as; their role decides what you may do. "
+                   "BREACH_TOKEN (one of your API tokens) names you too.")
 @click.version_option(package_name="breachdesk")
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context, user: str | None) -> None:
     """Breachdesk: breach incident response and notification.
 
     Configuration comes from BREACH_* environment variables (see the README).
     """
+    runtime = ctx.ensure_object(Runtime)
+    if user:
+        runtime.user = user
+    if runtime.token is None:
+        runtime.token = os.environ.get("BREACH_TOKEN") or None
+    if runtime.identify is None:
+        from incident.accounts.cli import who_acts
+
+        runtime.identify = who_acts
 
 
 def main(args: list[str] | None = None) -> None:
-    """The console script: every error is one line on stderr and a non-zero exit status."""
-    try:
-        cli.main(args=args, prog_name="breach", standalone_mode=False)
-    except click.UsageError as exc:
-        hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
-        click.echo(f"breach: error: {exc.format_message()}{hint}", err=True)
-        sys.exit(2)
-    except click.ClickException as exc:
-        click.echo(f"breach: error: {exc.format_message()}", err=True)
-        sys.exit(exc.exit_code)
-    except click.Abort:
-        click.echo("breach: error: aborted", err=True)
-        sys.exit(130)
+    """The console script."""
+    cli.main(args=args)
 
 
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-def serve(host: str, port: int) -> None:
+@pass_runtime
+def serve(runtime: Runtime, host: str, port: int) -> None:
     """Run the web service: API, web pages and scheduler."""
+    import asyncio
+
     import uvicorn
 
     from incident.accounts import service as accounts
     from incident.app import create_app
     from incident.containment.cli import runbook_catalogue
-    from incident.kernel.console import Failure, ensure_database, err, load_settings_or_fail
+    from incident.kernel.console import Failure, ensure_database, err
     from incident.kernel.db import SchemaOutOfDate, create_engine, session_factory
     from incident.kernel.logs import configure_logging
 
-    settings = load_settings_or_fail()
+    settings = runtime.settings
+    runbook_catalogue(settings)  # a broken runbook stops the start, with every problem listed
     configure_logging(settings.log_level)
-    runbook_catalogue()  # a broken runbook stops the start, with every problem listed
 
     async def prepare() -> int:
         engine = create_engine(settings.effective_database_url)
@@ -73,11 +103,11 @@ def serve(host: str, port: int) -> None:
     except (SchemaOutOfDate, OSError) as exc:
         raise Failure(str(exc)) from None
     if users == 0:
-        err.print("No users yet. Create the first one with:\n"
-                  "  breach users create you@example.com --role admin")
+        err().print("No users yet. Create the first one with:\n"
+                    "  breach users create you@example.com --role admin")
     where = f"embedded, under {settings.var_dir}" if settings.embedded_database else "configured"
-    err.print(f"Breachdesk on http://{host}:{port}/  (database: {where})")
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None,
+    err().print(f"Breachdesk on http://{host}:{port}/  (database: {where})")
+    uvicorn.run(create_app(settings, clock=runtime.clock), host=host, port=port, log_config=None,
                 proxy_headers=False, server_header=False)
 
 
@@ -87,12 +117,13 @@ def db() -> None:
 
 
 @db.command("upgrade")
-def db_upgrade() -> None:
+@pass_runtime
+def db_upgrade(runtime: Runtime) -> None:
     """Apply every pending migration."""
-    from incident.kernel.console import Failure, load_settings_or_fail
+    from incident.kernel.console import Failure
     from incident.kernel.db import head_revision, upgrade
 
-    settings = load_settings_or_fail()
+    settings = runtime.settings
     if settings.embedded_database:
         settings.var_dir.mkdir(parents=True, exist_ok=True)
     try:
@@ -103,12 +134,14 @@ def db_upgrade() -> None:
 
 
 @db.command("current")
-def db_current() -> None:
+@pass_runtime
+def db_current(runtime: Runtime) -> None:
     """Print the database's schema revision and the one this version needs."""
-    from incident.kernel.console import load_settings_or_fail
+    import asyncio
+
     from incident.kernel.db import create_engine, current_revision, head_revision
 
-    settings = load_settings_or_fail()
+    settings = runtime.settings
 
     async def work() -> str | None:
         engine = create_engine(settings.effective_database_url)

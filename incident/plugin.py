@@ -23,7 +23,7 @@ PLUGIN = Plugin(
         "incidents": "incident.lifecycle.cli:incidents",
         "runbooks": "incident.containment.cli:runbooks",
         "steps": "incident.containment.cli:steps",
-        "evidence": "incident.containment.cli:evidence",
+        "evidence": "incident.containment.evidence_cli:evidence",
         "systems": "incident.inventory.cli:systems",
         "subjects": "incident.inventory.cli:subjects_group",
         "affected": "incident.affected.cli:affected_group",

@@ -1,17 +1,52 @@
-"""`breach users` and `breach tokens`: people, roles and API tokens from the command line."""
+"""`breach users` and `breach tokens`: people, roles and API tokens from the command line;
+and who acts at the command line (`breach --as EMAIL`, BREACH_USER, BREACH_TOKEN)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from sqlmodel.ext.asyncio.session import AsyncSession
 
-from incident.accounts import service as accounts
-from incident.kernel.auth import Actor, Role
-from incident.kernel.clock import SystemClock
-from incident.kernel.console import print_json, run
-from incident.kernel.settings import Settings
+from incident.kernel.console import NO_USER, Failure, Runtime, pass_runtime, print_json
+
+if TYPE_CHECKING:
+    from sqlmodel.ext.asyncio.session import AsyncSession
+
+    from incident.kernel.auth import Actor
+    from incident.kernel.settings import Settings
+
+ROLES = ("admin", "responder", "approver", "auditor")
+"""incident.kernel.auth.Role's values, written out so `--help` need not import auth (argon2);
+tests/incident/accounts/test_cli.py keeps them equal."""
+
+
+def bootstrap_label() -> str:
+    """`bootstrap:<os user>`: whoever created the first admin, as the timeline names them."""
+    import getpass
+    import os
+
+    try:
+        name = getpass.getuser()
+    except (KeyError, OSError):  # a uid without a passwd entry (containers)
+        name = f"uid{os.getuid()}"
+    return f"bootstrap:{name}"
+
+
+async def who_acts(db: AsyncSession, runtime: Runtime, bootstrap: bool) -> Actor:
+    """The user named for this run, checked as the API checks them (disabled: refused).
+
+    Naming nobody is allowed only to bootstrap an empty database: the first admin's
+    creation, recorded as `bootstrap:<os user>`.
+    """
+    from incident.accounts import service as accounts
+    from incident.kernel.auth import Actor, Role
+
+    if runtime.user is None and runtime.token is None:
+        if bootstrap and await accounts.count_users(db) == 0:
+            return Actor(label=bootstrap_label(), role=Role.ADMIN, via="cli")
+        raise Failure(NO_USER)
+    return await accounts.actor_for_cli(db, clock=runtime.clock, email=runtime.user,
+                                        token=runtime.token)
 
 
 @click.group()
@@ -21,30 +56,37 @@ def users() -> None:
 
 @users.command("create")
 @click.argument("email")
-@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--role", required=True, type=click.Choice(ROLES))
 @click.option("--name", default="")
-def users_create(email: str, role: str, name: str) -> None:
-    """Create a user; prints a one-time password on the last line."""
+@pass_runtime
+def users_create(runtime: Runtime, email: str, role: str, name: str) -> None:
+    """Create a user; prints a one-time password on the last line.
+
+    On a database with no user yet, the first one (an admin) needs nobody to act as.
+    """
+    from incident.accounts import service as accounts
 
     async def work(settings: Settings, db: AsyncSession, actor: Actor) -> str:
-        user, password = await accounts.create_user(db, clock=SystemClock(), actor=actor,
+        user, password = await accounts.create_user(db, clock=runtime.clock, actor=actor,
                                                     email=email, role=role, name=name)
         click.echo(f"created {user.email} ({user.role}); one-time password "
                    "(to be changed at first sign-in):")
         return password
 
-    click.echo(run(work))
+    click.echo(runtime.run(work, bootstrap=True))
 
 
 @users.command("list")
 @click.option("--json", "as_json", is_flag=True)
-def users_list(as_json: bool) -> None:
+@pass_runtime
+def users_list(runtime: Runtime, as_json: bool) -> None:
     """List users."""
+    from incident.accounts import service as accounts
 
     async def work(settings: Settings, db: AsyncSession, actor: Actor) -> list[Any]:
         return await accounts.list_users(db, actor=actor)
 
-    rows = run(work)
+    rows = runtime.run(work)
     if as_json:
         print_json([{"email": u.email, "role": u.role, "active": u.active} for u in rows])
         return
@@ -54,10 +96,13 @@ def users_list(as_json: bool) -> None:
 
 @users.command("disable")
 @click.argument("email")
-def users_disable(email: str) -> None:
+@pass_runtime
+def users_disable(runtime: Runtime, email: str) -> None:
     """Disable a user: their sessions end and their tokens stop working."""
-    run(lambda s, db, actor: accounts.set_active(db, clock=SystemClock(), actor=actor,
-                                                 email=email, active=False))
+    from incident.accounts import service as accounts
+
+    runtime.run(lambda s, db, actor: accounts.set_active(db, clock=runtime.clock, actor=actor,
+                                                         email=email, active=False))
     click.echo(f"disabled {email}")
 
 
@@ -69,28 +114,32 @@ def tokens() -> None:
 @tokens.command("create")
 @click.argument("email")
 @click.option("--name", default="cli", show_default=True)
-def tokens_create(email: str, name: str) -> None:
+@pass_runtime
+def tokens_create(runtime: Runtime, email: str, name: str) -> None:
     """Create an API token for a user; prints the token on the last line."""
+    from incident.accounts import service as accounts
 
     async def work(settings: Settings, db: AsyncSession, actor: Actor) -> str:
-        token, secret = await accounts.create_token(db, clock=SystemClock(), actor=actor,
+        token, secret = await accounts.create_token(db, clock=runtime.clock, actor=actor,
                                                     email=email, name=name)
         click.echo(f"token {token.id} ({token.name}) for {email}; shown only now:")
         return secret
 
-    click.echo(run(work))
+    click.echo(runtime.run(work))
 
 
 @tokens.command("list")
 @click.argument("email", required=False)
 @click.option("--json", "as_json", is_flag=True)
-def tokens_list(email: str | None, as_json: bool) -> None:
+@pass_runtime
+def tokens_list(runtime: Runtime, email: str | None, as_json: bool) -> None:
     """List tokens (of one user, or everyone's)."""
+    from incident.accounts import service as accounts
 
     async def work(settings: Settings, db: AsyncSession, actor: Actor) -> list[Any]:
         return await accounts.list_tokens(db, actor=actor, email=email, all_users=email is None)
 
-    rows = run(work)
+    rows = runtime.run(work)
     data = [{"id": t.id, "user_id": t.user_id, "name": t.name, "prefix": t.prefix,
              "created_at": t.created_at, "last_used_at": t.last_used_at,
              "revoked_at": t.revoked_at} for t in rows]
@@ -104,8 +153,11 @@ def tokens_list(email: str | None, as_json: bool) -> None:
 
 @tokens.command("revoke")
 @click.argument("token_id", type=int)
-def tokens_revoke(token_id: int) -> None:
+@pass_runtime
+def tokens_revoke(runtime: Runtime, token_id: int) -> None:
     """Revoke a token by its id."""
-    run(lambda s, db, actor: accounts.revoke_token(db, clock=SystemClock(), actor=actor,
-                                                   token_id=token_id))
+    from incident.accounts import service as accounts
+
+    runtime.run(lambda s, db, actor: accounts.revoke_token(db, clock=runtime.clock, actor=actor,
+                                                           token_id=token_id))
     click.echo(f"revoked token {token_id}")

@@ -282,3 +282,23 @@ async def sign_out(db: AsyncSession, *, secret: str) -> None:
 
 async def count_users(db: AsyncSession) -> int:
     return int((await db.exec(select(func.count()).select_from(User))).one())
+
+
+async def actor_for_cli(db: AsyncSession, *, clock: Clock, email: str | None,
+                        token: str | None) -> Actor:
+    """Who acts at the command line: the active user named by an API token (checked exactly as
+    a bearer token is) or by e-mail, as the API would name them, with via="cli"."""
+    if token is not None:
+        actor = await actor_for_token(db, clock=clock, secret=token)
+        if actor is None:
+            raise Unauthenticated("BREACH_TOKEN is not a valid API token (unknown, revoked, or "
+                                  "its user is disabled)")
+        if email is not None and auth.normalise_email(email) != actor.label:
+            raise Unauthenticated(f"BREACH_TOKEN belongs to {actor.label}, not to {email}")
+        return Actor(label=actor.label, role=actor.role, user_id=actor.user_id, via="cli")
+    user = await user_by_email(db, email or "")
+    if user is None:
+        raise Unauthenticated(f"no user with the e-mail {email}")
+    if not user.active:
+        raise Unauthenticated(f"the user {user.email} is disabled")
+    return user_actor(user, "cli")

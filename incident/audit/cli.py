@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.progress import Progress
-from sqlmodel.ext.asyncio.session import AsyncSession
 
-from incident.audit import service as audit_service
-from incident.audit.export import export_csv, export_jsonl
-from incident.kernel.auth import Actor
-from incident.kernel.console import Failure, err, print_json, run
-from incident.kernel.settings import Settings
-from incident.lifecycle import service as incident_service
-from incident.timeline import service as journal
+from incident.kernel.console import Failure, Runtime, err, pass_runtime, print_json
+
+if TYPE_CHECKING:
+    from sqlmodel.ext.asyncio.session import AsyncSession
+
+    from incident.kernel.auth import Actor
+    from incident.kernel.settings import Settings
 
 
 @click.group()
@@ -27,8 +25,13 @@ def audit() -> None:
 @audit.command("verify")
 @click.option("--incident", "reference", help="one incident (default: every chain)")
 @click.option("--json", "as_json", is_flag=True)
-def audit_verify(reference: str | None, as_json: bool) -> None:
+@pass_runtime
+def audit_verify(runtime: Runtime, reference: str | None, as_json: bool) -> None:
     """Recompute hash chains; exit 1 and name the first bad event if any chain is broken."""
+    from rich.progress import Progress
+
+    from incident.audit import service as audit_service
+    from incident.timeline import service as journal
 
     async def work(settings: Settings, db: AsyncSession, actor: Actor) -> list[dict[str, Any]]:
         names = await audit_service.references_by_chain(db)
@@ -38,14 +41,15 @@ def audit_verify(reference: str | None, as_json: bool) -> None:
         else:
             chains = await audit_service.chain_names(db)
             results = []
-            with Progress(console=err, transient=True, disable=not err.is_terminal) as bar:
+            errors = err()
+            with Progress(console=errors, transient=True, disable=not errors.is_terminal) as bar:
                 task = bar.add_task("verifying", total=len(chains))
                 for chain in chains:
                     results.append(await journal.verify(db, chain))
                     bar.advance(task)
         return [{**r.as_dict(), "name": names.get(r.chain, r.chain)} for r in results]
 
-    results = run(work)
+    results = runtime.run(work)
     if as_json:
         print_json(results)
     else:
@@ -64,8 +68,11 @@ def audit_verify(reference: str | None, as_json: bool) -> None:
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl",
               show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path))
-def audit_export(reference: str, fmt: str, output: Path | None) -> None:
+@pass_runtime
+def audit_export(runtime: Runtime, reference: str, fmt: str, output: Path | None) -> None:
     """Export an incident's timeline, exactly as stored, to stdout or a file."""
+    from incident.audit.export import export_csv, export_jsonl
+    from incident.lifecycle import service as incident_service
 
     async def work(settings: Settings, db: AsyncSession, actor: Actor) -> int:
         _, events = await incident_service.timeline_stream(db, actor=actor, key=reference)
@@ -81,4 +88,4 @@ def audit_export(reference: str, fmt: str, output: Path | None) -> None:
                 handle.close()
         return count
 
-    run(work)
+    runtime.run(work)

@@ -1,52 +1,129 @@
-"""What every `breach` command shares: settings, running one use case against the database,
-printing, reading JSON files, and parsing times in BREACH_TIMEZONE.
+"""What every `breach` command shares: the runtime (settings, clock, who acts), running one use
+case against the database, printing, reading JSON files, and parsing times in BREACH_TIMEZONE.
 
 Errors end as one line on stderr and a non-zero exit status; nothing is half-written,
-because every use case commits once or not at all."""
+because every use case commits once or not at all.
+
+`breach --help` imports every command module, and each of them imports this one: nothing
+heavy is imported here at module level (no SQLAlchemy, pydantic, rich…), only inside the
+functions that need it, so listing commands stays fast (bench/cli.py measures it).
+"""
 
 from __future__ import annotations
 
-import asyncio
-import getpass
 import json
 from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from pydantic import ValidationError
-from rich.console import Console
-from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel.ext.asyncio.session import AsyncSession
 
-from incident.kernel.auth import Actor, cli_actor
-from incident.kernel.db import (
-    SchemaOutOfDate,
-    check_schema,
-    create_engine,
-    current_revision,
-    session_factory,
-    upgrade,
-)
-from incident.kernel.errors import DomainError
-from incident.kernel.settings import Settings, load_settings
+from incident.kernel.clock import Clock, SystemClock
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
+    from rich.console import Console
+    from sqlalchemy.ext.asyncio import AsyncEngine
+    from sqlmodel.ext.asyncio.session import AsyncSession
+
+    from incident.kernel.auth import Actor
+    from incident.kernel.settings import Settings
 
 T = TypeVar("T")
 
+Work = Callable[["Settings", "AsyncSession", "Actor"], Coroutine[Any, Any, T]]
+"""One use case: given the settings, a session and who acts, do it and return what to print."""
 
-out = Console(highlight=False, soft_wrap=True)
+Identify = Callable[["AsyncSession", "Runtime", bool], Coroutine[Any, Any, "Actor"]]
+"""Who acts, read from the database: `(db, runtime, bootstrap) -> Actor`. The root group
+(incident/cli.py) supplies it, since the kernel cannot import the accounts capability."""
 
-
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+NO_USER = ("name the Breachdesk user you act as: `breach --as EMAIL …`, or set BREACH_USER=EMAIL "
+           "(or BREACH_TOKEN to one of your API tokens)")
 
 
 class Failure(click.ClickException):
     """Printed by `main` as one line, `breach: error: …`, with exit status 1."""
 
 
+class Runtime:
+    """What every `breach` command runs with: settings, clock, and who acts.
+
+    The root group puts one in click's context (`ctx.obj`) unless the caller gave one, so a
+    test runs a command in-process with its own settings and a moved clock:
+    `CliRunner().invoke(cli, [...], obj=Runtime(settings=..., clock=FixedClock(...)))`.
+    Settings are read from the environment only when a command first needs them, so
+    `--help` never reads (or fails on) them.
+    """
+
+    def __init__(self, *, settings: Settings | None = None, clock: Clock | None = None,
+                 user: str | None = None, token: str | None = None,
+                 identify: Identify | None = None) -> None:
+        self._settings = settings
+        self.clock: Clock = clock or SystemClock()
+        self.user = user
+        """The e-mail of the user who acts (`--as`, BREACH_USER)."""
+        self.token = token
+        """An API token of the user who acts (BREACH_TOKEN)."""
+        self.identify = identify
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings_or_fail()
+        return self._settings
+
+    def run(self, work: Work[T], *, bootstrap: bool = False) -> T:
+        """Run one use case against the configured database as the user named for this run.
+
+        With `bootstrap`, and no user named, it runs as `bootstrap:<os user>` while the
+        database has no user at all (the first admin's creation); otherwise naming no
+        user is refused before the database is opened.
+        """
+        import asyncio
+
+        if not bootstrap and self.user is None and self.token is None:
+            raise Failure(NO_USER)
+        identify = self.identify
+        if identify is None:
+            raise RuntimeError("Runtime.identify is unset: run commands through the `breach` group")
+        settings = self.settings
+        from pydantic import ValidationError
+
+        from incident.kernel.db import SchemaOutOfDate, create_engine, session_factory
+        from incident.kernel.errors import DomainError
+
+        async def main() -> T:
+            engine = create_engine(settings.effective_database_url)
+            try:
+                await ensure_database(settings, engine)
+                sessions = session_factory(engine)
+                async with sessions() as db:
+                    actor = await identify(db, self, bootstrap)
+                async with sessions() as db:
+                    return await work(settings, db, actor)
+            finally:
+                await engine.dispose()
+
+        try:
+            return asyncio.run(main())
+        except (DomainError, SchemaOutOfDate, ValidationError) as exc:
+            raise Failure(describe_error(exc)) from None
+        except OSError as exc:
+            raise Failure(f"cannot reach the database: {exc}") from None
+
+
+pass_runtime = click.make_pass_decorator(Runtime, ensure=True)
+"""Gives a command the `Runtime` of this invocation as its first argument."""
+
+
 def load_settings_or_fail() -> Settings:
+    from pydantic import ValidationError
+
+    from incident.kernel.settings import load_settings
+
     try:
         return load_settings()
     except ValidationError as exc:
@@ -56,6 +133,8 @@ def load_settings_or_fail() -> Settings:
 
 
 def describe_error(exc: Exception) -> str:
+    from pydantic import ValidationError
+
     if isinstance(exc, ValidationError):
         return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'input'}: {e['msg']}"
                          for e in exc.errors()[:5])
@@ -64,31 +143,28 @@ def describe_error(exc: Exception) -> str:
 
 async def ensure_database(settings: Settings, engine: AsyncEngine) -> None:
     """Create the embedded database on first use; refuse any database that is out of date."""
+    import asyncio
+
+    from incident.kernel.db import check_schema, current_revision, upgrade
+
     if settings.embedded_database and await current_revision(engine) is None:
         settings.var_dir.mkdir(parents=True, exist_ok=True)
         await asyncio.to_thread(upgrade, settings.effective_database_url)
     await check_schema(engine)
 
 
-def run(work: Callable[[Settings, AsyncSession, Actor], Coroutine[Any, Any, T]]) -> T:
-    """Run one use case against the configured database as the console operator."""
-    settings = load_settings_or_fail()
+def out() -> Console:
+    """Standard output as rich prints it (plain text: no highlighting, no wrapping)."""
+    from rich.console import Console
 
-    async def main() -> T:
-        engine = create_engine(settings.effective_database_url)
-        try:
-            await ensure_database(settings, engine)
-            async with session_factory(engine)() as db:
-                return await work(settings, db, cli_actor(getpass.getuser()))
-        finally:
-            await engine.dispose()
+    return Console(highlight=False, soft_wrap=True)
 
-    try:
-        return asyncio.run(main())
-    except (DomainError, SchemaOutOfDate, ValidationError) as exc:
-        raise Failure(describe_error(exc)) from None
-    except OSError as exc:
-        raise Failure(f"cannot reach the database: {exc}") from None
+
+def err() -> Console:
+    """Standard error as rich prints it; progress bars go here, only on a terminal."""
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def print_json(value: Any) -> None:

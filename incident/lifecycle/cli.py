@@ -5,25 +5,26 @@ Other capabilities add their own `breach incidents` commands through their plugi
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from sqlmodel.ext.asyncio.session import AsyncSession
 
-from incident.kernel.auth import Actor
-from incident.kernel.clock import SystemClock
 from incident.kernel.commands import PluginGroup
-from incident.kernel.console import (
-    Failure,
-    load_settings_or_fail,
-    parse_time,
-    print_json,
-    run,
-)
-from incident.kernel.settings import Settings
-from incident.lifecycle import service as incident_service
-from incident.lifecycle.rules import Kind, Status
-from incident.lifecycle.schemas import IncidentCreate, IncidentPublic
+from incident.kernel.console import Failure, Runtime, parse_time, pass_runtime, print_json
+
+if TYPE_CHECKING:
+    from sqlmodel.ext.asyncio.session import AsyncSession
+
+    from incident.kernel.auth import Actor
+    from incident.kernel.settings import Settings
+    from incident.lifecycle.schemas import IncidentPublic
+
+KINDS = ("ransomware", "lost_device", "misdirected_email", "credential_stuffing",
+         "unauthorized_access", "insider", "vendor", "other")
+"""incident.lifecycle.rules.Kind's values, written out so `--help` imports nothing heavy;
+tests/incident/test_cli_startup.py keeps them equal."""
+STATUSES = ("open", "assessing", "contained", "notifying", "resolved", "closed", "dismissed")
+"""incident.lifecycle.rules.Status's values (kept equal by the same test)."""
 
 
 def _show(incident: IncidentPublic, settings: Settings) -> None:
@@ -43,7 +44,7 @@ def incidents() -> None:
 
 @incidents.command("create")
 @click.option("--title", required=True)
-@click.option("--kind", required=True, type=click.Choice([k.value for k in Kind]))
+@click.option("--kind", required=True, type=click.Choice(KINDS))
 @click.option("--description", default="")
 @click.option("--aware-at", help="ISO 8601; without an offset, in BREACH_TIMEZONE. Default: now.")
 @click.option("--detected-at", help="ISO 8601; default: the aware time.")
@@ -55,12 +56,14 @@ def incidents() -> None:
 @click.option("--subjects", "estimated_subjects", type=int)
 @click.option("--lead", help="e-mail of the lead responder")
 @click.option("--json", "as_json", is_flag=True)
-def incidents_create(as_json: bool, **options: Any) -> None:
+@pass_runtime
+def incidents_create(runtime: Runtime, /, as_json: bool, **options: Any) -> None:
     """Record a new incident; prints its reference."""
+    from incident.lifecycle import service as incident_service
+    from incident.lifecycle.schemas import IncidentCreate, public
 
     async def work(settings: Settings, db: AsyncSession, actor: Actor) -> IncidentPublic:
-        now = SystemClock().now()
-        aware = parse_time(options.pop("aware_at"), settings) or now
+        aware = parse_time(options.pop("aware_at"), settings) or runtime.clock.now()
         fields = {**options, "aware_at": aware,
                   "detected_at": parse_time(options.pop("detected_at"), settings) or aware,
                   "occurred_from": parse_time(options.pop("occurred_from"), settings),
@@ -70,11 +73,11 @@ def incidents_create(as_json: bool, **options: Any) -> None:
                   "systems": list(options["systems"])}
         data = IncidentCreate.model_validate(fields)
         incident = await incident_service.create_incident(
-            db, clock=SystemClock(), rules=incident_service.Rules.from_settings(settings),
+            db, clock=runtime.clock, rules=incident_service.Rules.from_settings(settings),
             actor=actor, data=data)
-        return (await incident_service.public(db, [incident]))[0]
+        return (await public(db, [incident]))[0]
 
-    incident = run(work)
+    incident = runtime.run(work)
     if as_json:
         print_json(incident.model_dump(mode="json"))
     else:
@@ -82,24 +85,29 @@ def incidents_create(as_json: bool, **options: Any) -> None:
 
 
 @incidents.command("list")
-@click.option("--status", type=click.Choice([s.value for s in Status]))
-@click.option("--kind", type=click.Choice([k.value for k in Kind]))
+@click.option("--status", type=click.Choice(STATUSES))
+@click.option("--kind", type=click.Choice(KINDS))
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000))
 @click.option("--json", "as_json", is_flag=True)
-def incidents_list(status: str | None, kind: str | None, limit: int, as_json: bool) -> None:
+@pass_runtime
+def incidents_list(runtime: Runtime, status: str | None, kind: str | None, limit: int,
+                   as_json: bool) -> None:
     """List incidents, most recent awareness first."""
+    from incident.lifecycle import service as incident_service
+    from incident.lifecycle.rules import Kind, Status
+    from incident.lifecycle.schemas import public
 
     async def work(settings: Settings, db: AsyncSession, actor: Actor) -> list[IncidentPublic]:
         where = incident_service.IncidentFilter(status=Status(status) if status else None,
-                                        kind=Kind(kind) if kind else None)
+                                                kind=Kind(kind) if kind else None)
         items, _ = await incident_service.list_incidents(db, actor=actor, where=where, limit=limit)
-        return await incident_service.public(db, items)
+        return await public(db, items)
 
-    rows = run(work)
+    rows = runtime.run(work)
     if as_json:
         print_json([i.model_dump(mode="json") for i in rows])
         return
-    zone = load_settings_or_fail().zone
+    zone = runtime.settings.zone
     for i in rows:
         click.echo(f"{i.reference}\t{i.status.value:10}\t{i.kind.value:20}\t"
                    f"{i.aware_at.astimezone(zone):%Y-%m-%d %H:%M}\t{i.title}")
@@ -108,39 +116,48 @@ def incidents_list(status: str | None, kind: str | None, limit: int, as_json: bo
 @incidents.command("show")
 @click.argument("reference")
 @click.option("--json", "as_json", is_flag=True)
-def incidents_show(reference: str, as_json: bool) -> None:
+@pass_runtime
+def incidents_show(runtime: Runtime, reference: str, as_json: bool) -> None:
     """Show one incident."""
+    from incident.lifecycle import service as incident_service
+    from incident.lifecycle.schemas import public
 
     async def work(settings: Settings, db: AsyncSession, actor: Actor) -> IncidentPublic:
         incident = await incident_service.get_incident(db, actor=actor, key=reference)
-        return (await incident_service.public(db, [incident]))[0]
+        return (await public(db, [incident]))[0]
 
-    incident = run(work)
+    incident = runtime.run(work)
     if as_json:
         print_json(incident.model_dump(mode="json"))
     else:
-        _show(incident, load_settings_or_fail())
+        _show(incident, runtime.settings)
 
 
 @incidents.command("status")
 @click.argument("reference")
-@click.argument("target", type=click.Choice([s.value for s in Status]))
+@click.argument("target", type=click.Choice(STATUSES))
 @click.option("--reason", help="why (required to dismiss)")
-def incidents_status(reference: str, target: str, reason: str | None) -> None:
+@pass_runtime
+def incidents_status(runtime: Runtime, reference: str, target: str, reason: str | None) -> None:
     """Move an incident through its lifecycle."""
-    run(lambda s, db, actor: incident_service.change_status(db, clock=SystemClock(), actor=actor,
-                                                    key=reference, target=Status(target),
-                                                    reason=reason))
+    from incident.lifecycle import service as incident_service
+    from incident.lifecycle.rules import Status
+
+    runtime.run(lambda s, db, actor: incident_service.change_status(
+        db, clock=runtime.clock, actor=actor, key=reference, target=Status(target), reason=reason))
     click.echo(f"{reference.upper()} is now {target}")
 
 
 @incidents.command("note")
 @click.argument("reference")
 @click.argument("text")
-def incidents_note(reference: str, text: str) -> None:
+@pass_runtime
+def incidents_note(runtime: Runtime, reference: str, text: str) -> None:
     """Add a note to an incident's timeline."""
+    from incident.lifecycle import service as incident_service
+
     if not text.strip():
         raise Failure("the note is empty")
-    event = run(lambda s, db, actor: incident_service.add_note(db, clock=SystemClock(), actor=actor,
-                                                       key=reference, text=text.strip()))
+    event = runtime.run(lambda s, db, actor: incident_service.add_note(
+        db, clock=runtime.clock, actor=actor, key=reference, text=text.strip()))
     click.echo(f"note added as event {event.seq}")

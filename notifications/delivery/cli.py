@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 import click
 
-from incident.kernel.clock import SystemClock
-from incident.kernel.console import (
-    Failure,
-    load_settings_or_fail,
-    out,
-)
-from incident.kernel.db import SchemaOutOfDate, check_schema, create_engine
-from incident.kernel.errors import DomainError
-from notifications.delivery.outbox import Dispatcher, Policy
+from incident.kernel.console import Failure, Runtime, out, pass_runtime
 
 
 @click.group("outbox")
@@ -25,17 +16,22 @@ def outbox_group() -> None:
 
 @outbox_group.command("run")
 @click.option("--once", is_flag=True, help="send one batch of due deliveries and stop")
-def outbox_run(once: bool) -> None:
+@pass_runtime
+def outbox_run(runtime: Runtime, once: bool) -> None:
     """Send due deliveries until stopped (Ctrl-C), like the service's own ticker does."""
+    import asyncio
+
+    from incident.kernel.db import SchemaOutOfDate, check_schema, create_engine
+    from incident.kernel.errors import DomainError
     from incident.kernel.settings import templates_dir
     from notifications.delivery import outbox
+    from notifications.delivery.outbox import Dispatcher, Policy
     from notifications.drafting.render import renderer
 
-    settings = load_settings_or_fail()
+    settings, clock = runtime.settings, runtime.clock
 
     async def main() -> int:
         engine = create_engine(settings.effective_database_url)
-        clock = SystemClock()
         transport = outbox.transport_for(settings, engine, clock)
         dispatcher = Dispatcher(engine, transport, renderer(templates_dir(settings)), clock=clock,
                                 sender=settings.mail_from, worker=outbox.worker_name(),
@@ -61,4 +57,4 @@ def outbox_run(once: bool) -> None:
         return
     except (DomainError, SchemaOutOfDate) as exc:
         raise Failure(str(exc)) from None
-    out.print(f"{handled} deliveries handled")
+    out().print(f"{handled} deliveries handled")

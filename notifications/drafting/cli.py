@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-from sqlmodel.ext.asyncio.session import AsyncSession
 
-from incident.kernel.auth import Actor
-from incident.kernel.console import (
-    err,
-    out,
-    print_json,
-    run,
-)
-from incident.kernel.settings import Settings
-from notifications.drafting import sending
-from notifications.drafting import service as drafts
-from notifications.drafting.schemas import notification_public
+from incident.kernel.console import Runtime, err, out, pass_runtime, print_json
+
+if TYPE_CHECKING:
+    from sqlmodel.ext.asyncio.session import AsyncSession
+
+    from incident.kernel.auth import Actor
+    from incident.kernel.settings import Settings
 
 
 @click.group("notifications")
@@ -30,23 +23,27 @@ def notifications_group() -> None:
 @notifications_group.command("list")
 @click.argument("reference")
 @click.option("--json", "as_json", is_flag=True)
-def notifications_list(reference: str, as_json: bool) -> None:
+@pass_runtime
+def notifications_list(runtime: Runtime, reference: str, as_json: bool) -> None:
     """Every notification of the incident with its state and delivery counts."""
+    from notifications.drafting import service as drafts
+    from notifications.drafting.schemas import notification_public
 
     async def work(settings: Settings, db: AsyncSession, actor: Actor) -> Any:
         return [await notification_public(db, n)
                 for n in await drafts.notifications_of(db, actor=actor, key=reference)]
 
-    found = run(work)
+    found = runtime.run(work)
     if as_json:
         print_json([n.model_dump(mode="json") for n in found])
         return
+    console = out()
     if not found:
-        out.print(f"{reference}: no notifications yet")
+        console.print(f"{reference}: no notifications yet")
     for n in found:
         counts = ", ".join(f"{state} {count}" for state, count in sorted(n.deliveries.items()))
-        out.print(f"{n.id:>4}  {n.ref:24} {n.kind:17} {n.status:9} v{n.version}  {counts or '-'}",
-                  markup=False)
+        console.print(f"{n.id:>4}  {n.ref:24} {n.kind:17} {n.status:9} v{n.version}  "
+                      f"{counts or '-'}", markup=False)
 
 
 @notifications_group.command("status")
@@ -54,8 +51,15 @@ def notifications_list(reference: str, as_json: bool) -> None:
 @click.argument("notification_id", type=int)
 @click.option("--watch", is_flag=True, help="follow the sending with a progress bar until it ends")
 @click.option("--json", "as_json", is_flag=True)
-def notifications_status(reference: str, notification_id: int, watch: bool, as_json: bool) -> None:
+@pass_runtime
+def notifications_status(runtime: Runtime, reference: str, notification_id: int, watch: bool,
+                         as_json: bool) -> None:
     """Counts of a notification's deliveries by state (sent, retry, failed, in doubt…)."""
+    import asyncio
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from notifications.drafting import sending
 
     async def read(db: AsyncSession, actor: Actor) -> tuple[Any, dict[str, int]]:
         notification, counts = await sending.progress(db, actor=actor, key=reference,
@@ -69,7 +73,7 @@ def notifications_status(reference: str, notification_id: int, watch: bool, as_j
             return notification, counts
         total = max(notification.recipients, 1)
         with Progress("[progress.description]{task.description}", BarColumn(),
-                      MofNCompleteColumn(), TimeRemainingColumn(), console=err) as bar:
+                      MofNCompleteColumn(), TimeRemainingColumn(), console=err()) as bar:
             task = bar.add_task(f"notification {notification_id}", total=total)
             while True:
                 ended = counts.get("sent", 0) + counts.get("failed", 0)
@@ -79,13 +83,13 @@ def notifications_status(reference: str, notification_id: int, watch: bool, as_j
                 await asyncio.sleep(1)
                 notification, counts = await read(db, actor)
 
-    notification, counts = run(work)
+    notification, counts = runtime.run(work)
     if as_json:
         print_json({"notification": notification_id, "status": notification.status,
                      "recipients": notification.recipients, "deliveries": counts})
         return
-    out.print(f"notification {notification_id} ({notification.ref}): {notification.status}; "
-              f"{notification.recipients} recipients; {_states(counts)}", markup=False)
+    out().print(f"notification {notification_id} ({notification.ref}): {notification.status}; "
+                f"{notification.recipients} recipients; {_states(counts)}", markup=False)
 
 
 def _states(counts: dict[str, int]) -> str:

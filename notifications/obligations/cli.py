@@ -4,35 +4,29 @@ obligation commands under `breach incidents`."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from pydantic import ValidationError
-from sqlmodel.ext.asyncio.session import AsyncSession
 
-from incident.kernel.auth import Actor
-from incident.kernel.clock import SystemClock
 from incident.kernel.console import (
     Failure,
-    load_settings_or_fail,
+    Runtime,
     out,
     parse_time,
+    pass_runtime,
     print_json,
     read_json,
-    run,
 )
-from incident.kernel.settings import Settings
-from notifications.obligations import service as services
-from notifications.obligations.assessment import Recommendation
-from notifications.obligations.schemas import (
-    Milestones,
-    ObligationChange,
-    Override,
-    Profile,
-    assessment_public,
-    obligation_public,
-    profile_public,
-)
+
+if TYPE_CHECKING:
+    from sqlmodel.ext.asyncio.session import AsyncSession
+
+    from incident.kernel.auth import Actor
+    from incident.kernel.settings import Settings
+
+RECOMMENDATIONS = ("document", "notify_authority", "notify_authority_and_subjects")
+"""notifications.obligations.assessment.Recommendation's values, written out so `--help`
+imports nothing heavy; tests/notifications/obligations/test_cli.py keeps them equal."""
 
 
 @click.command()
@@ -69,6 +63,8 @@ def obligations(facts_file: Path, explain: bool) -> None:
 
 
 def _validated(model: Any, raw: Any, source: str) -> Any:
+    from pydantic import ValidationError
+
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
@@ -84,13 +80,16 @@ def organisation() -> None:
 
 @organisation.command("show")
 @click.option("--json", "as_json", is_flag=True)
-def organisation_show(as_json: bool) -> None:
+@pass_runtime
+def organisation_show(runtime: Runtime, as_json: bool) -> None:
     """Print the organisation profile."""
+    from notifications.obligations import service as services
+    from notifications.obligations.schemas import profile_public
 
     async def work(settings: Settings, db: AsyncSession, actor: Actor) -> Any:
         return await services.get_profile(db)
 
-    found = run(work)
+    found = runtime.run(work)
     if found is None:
         raise Failure("no organisation profile yet: set one with `breach organisation set FILE.json`")
     data = profile_public(found).model_dump(mode="json")
@@ -98,60 +97,73 @@ def organisation_show(as_json: bool) -> None:
         print_json(data)
         return
     for name, value in data.items():
-        out.print(f"{name:12} {value}", markup=False)
+        out().print(f"{name:12} {value}", markup=False)
 
 
 @organisation.command("set")
 @click.argument("profile_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def organisation_set(profile_file: Path) -> None:
+@pass_runtime
+def organisation_set(runtime: Runtime, profile_file: Path) -> None:
     """Replace the organisation profile with PROFILE_FILE (JSON; format in the README)."""
+    from notifications.obligations import service as services
+    from notifications.obligations.schemas import Profile
+
     data = _validated(Profile, read_json(profile_file), str(profile_file))
 
     async def work(settings: Settings, db: AsyncSession, actor: Actor) -> Any:
-        return await services.save_profile(db, clock=SystemClock(), actor=actor, data=data)
+        return await services.save_profile(db, clock=runtime.clock, actor=actor, data=data)
 
-    saved = run(work)
-    out.print(f"organisation profile saved: {saved.name}, {saved.country}, {saved.timezone}; "
-              "obligations of open incidents recomputed")
+    saved = runtime.run(work)
+    out().print(f"organisation profile saved: {saved.name}, {saved.country}, {saved.timezone}; "
+                "obligations of open incidents recomputed")
 
 
 @click.command("assess")
 @click.argument("reference")
 @click.argument("facts_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True)
-def incidents_assess(reference: str, facts_file: Path, as_json: bool) -> None:
+@pass_runtime
+def incidents_assess(runtime: Runtime, reference: str, facts_file: Path, as_json: bool) -> None:
     """Record a risk assessment of the incident from FACTS_FILE (the `breach assess` input)."""
+    from notifications.obligations import service as services
+    from notifications.obligations.schemas import assessment_public
+
     raw = read_json(facts_file)
 
     async def work(settings: Settings, db: AsyncSession, actor: Actor) -> Any:
-        return await services.assess_incident(db, clock=SystemClock(), actor=actor, key=reference,
+        return await services.assess_incident(db, clock=runtime.clock, actor=actor, key=reference,
                                               raw=raw)
 
-    row = run(work)
+    row = runtime.run(work)
     if as_json:
         print_json(assessment_public(row).model_dump(mode="json"))
         return
-    out.print(f"assessment {row.number}: {row.result['severity']} (score {row.result['score']}), "
-              f"recommendation {row.recommendation}", markup=False)
+    out().print(f"assessment {row.number}: {row.result['severity']} (score {row.result['score']}), "
+                f"recommendation {row.recommendation}", markup=False)
     for reason in row.result.get("reasons", []):
-        out.print(f"  - {reason}", markup=False)
+        out().print(f"  - {reason}", markup=False)
 
 
 @click.command("override")
 @click.argument("reference")
-@click.argument("recommendation", type=click.Choice([r.value for r in Recommendation]))
+@click.argument("recommendation", type=click.Choice(RECOMMENDATIONS))
 @click.option("--justification", required=True, help="why the recommendation is replaced")
-def incidents_override(reference: str, recommendation: str, justification: str) -> None:
+@pass_runtime
+def incidents_override(runtime: Runtime, reference: str, recommendation: str,
+                       justification: str) -> None:
     """Replace the latest assessment's recommendation (approvers), with a justification."""
+    from notifications.obligations import service as services
+    from notifications.obligations.schemas import Override
+
     data = _validated(Override, {"recommendation": recommendation,
                                  "justification": justification}, "override")
 
     async def work(settings: Settings, db: AsyncSession, actor: Actor) -> Any:
-        return await services.override_assessment(db, clock=SystemClock(), actor=actor,
+        return await services.override_assessment(db, clock=runtime.clock, actor=actor,
                                                   key=reference, data=data)
 
-    row = run(work)
-    out.print(f"assessment {row.number}: {row.recommendation} overridden by {row.override}")
+    row = runtime.run(work)
+    out().print(f"assessment {row.number}: {row.recommendation} overridden by {row.override}")
 
 
 @click.command("milestones")
@@ -159,53 +171,62 @@ def incidents_override(reference: str, recommendation: str, justification: str) 
 @click.option("--breach-determined-at", help="ISO 8601; without an offset, in BREACH_TIMEZONE")
 @click.option("--classified-major-at")
 @click.option("--materiality-determined-at")
-def incidents_milestones(reference: str, **given: str | None) -> None:
+@pass_runtime
+def incidents_milestones(runtime: Runtime, /, reference: str, **given: str | None) -> None:
     """Record instants that start some legal clocks (SEC materiality, DORA major, …)."""
-    settings = load_settings_or_fail()
+    from notifications.obligations import service as services
+    from notifications.obligations.schemas import Milestones
+
+    settings = runtime.settings
     values = {name: parse_time(value, settings) for name, value in given.items() if value}
     if not values:
         raise Failure("give at least one milestone (see --help)")
     data = _validated(Milestones, values, "milestones")
 
     async def work(settings: Settings, db: AsyncSession, actor: Actor) -> Any:
-        return await services.set_milestones(db, clock=SystemClock(), actor=actor, key=reference,
+        return await services.set_milestones(db, clock=runtime.clock, actor=actor, key=reference,
                                              data=data)
 
-    incident = run(work)
-    out.print(f"{incident.reference}: " + ", ".join(f"{k} {v}" for k, v in
+    incident = runtime.run(work)
+    out().print(f"{incident.reference}: " + ", ".join(f"{k} {v}" for k, v in
                                                      (incident.milestones or {}).items()))
 
 
 @click.command("obligations")
 @click.argument("reference")
 @click.option("--json", "as_json", is_flag=True)
-def incidents_obligations(reference: str, as_json: bool) -> None:
+@pass_runtime
+def incidents_obligations(runtime: Runtime, reference: str, as_json: bool) -> None:
     """The incident's duties to notify, soonest due first, with their status."""
-    clock = SystemClock()
+    from notifications.obligations import service as services
+    from notifications.obligations.schemas import obligation_public
+
+    clock = runtime.clock
 
     async def work(settings: Settings, db: AsyncSession, actor: Actor) -> Any:
         return await services.obligations_of(db, clock=clock, actor=actor, key=reference)
 
-    _, rows, assumptions, problems = run(work)
+    _, rows, assumptions, problems = runtime.run(work)
     now = clock.now()
     public = [obligation_public(r, now) for r in rows]
     if as_json:
         print_json({"assumptions": assumptions, "problems": problems,
                      "obligations": [p.model_dump(mode="json") for p in public]})
         return
-    zone = load_settings_or_fail().zone
+    zone = runtime.settings.zone
+    console = out()
     for line in problems + assumptions:
-        out.print(f"note: {line}", markup=False)
+        console.print(f"note: {line}", markup=False)
     for item in public:
         if not item.applies:
             continue
         due = _due_text(item, zone)
         state = item.status.upper() if item.status != "pending" else (
             "OVERDUE" if item.overdue else "pending")
-        out.print(f"{item.ref:28} {state:8} {due:28} {item.recipient_name}", markup=False)
+        console.print(f"{item.ref:28} {state:8} {due:28} {item.recipient_name}", markup=False)
     gone = [i.ref for i in public if not i.applies]
     if gone:
-        out.print(f"no longer apply: {', '.join(gone)}", markup=False)
+        console.print(f"no longer apply: {', '.join(gone)}", markup=False)
 
 
 def _due_text(item: Any, zone: Any) -> str:
@@ -228,17 +249,21 @@ def _due_text(item: Any, zone: Any) -> str:
 @click.option("--how", default="", help="how it was met: portal receipt, letter, e-mail…")
 @click.option("--reason", default="", help="reasons for a delay; a waiver's justification; "
                                             "why a record is reopened")
-def incidents_obligation(reference: str, ref: str, status: str, at_text: str | None, how: str,
-                         reason: str) -> None:
+@pass_runtime
+def incidents_obligation(runtime: Runtime, reference: str, ref: str, status: str,
+                         at_text: str | None, how: str, reason: str) -> None:
     """Record that an obligation was met (late: with --reason), waived, or reopened (pending)."""
-    at = parse_time(at_text, load_settings_or_fail())
+    from notifications.obligations import service as services
+    from notifications.obligations.schemas import ObligationChange
+
+    at = parse_time(at_text, runtime.settings)
     change = _validated(ObligationChange, {"status": status, "at": at, "how": how,
                                            "reason": reason}, "obligation")
 
     async def work(settings: Settings, db: AsyncSession, actor: Actor) -> Any:
-        return await services.record_obligation(db, clock=SystemClock(), actor=actor,
+        return await services.record_obligation(db, clock=runtime.clock, actor=actor,
                                                 key=reference, ref=ref, change=change,
                                                 skew_seconds=settings.clock_skew_seconds)
 
-    row = run(work)
-    out.print(f"{row.ref}: {row.status}", markup=False)
+    row = runtime.run(work)
+    out().print(f"{row.ref}: {row.status}", markup=False)

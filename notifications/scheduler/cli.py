@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from incident.kernel.clock import SystemClock
-from incident.kernel.console import (
-    Failure,
-    load_settings_or_fail,
-    out,
-    print_json,
-)
-from incident.kernel.db import SchemaOutOfDate, check_schema, create_engine
-from incident.kernel.errors import DomainError
-from incident.kernel.settings import Settings
+from incident.kernel.console import Failure, Runtime, out, pass_runtime, print_json
+
+if TYPE_CHECKING:
+    from incident.kernel.clock import Clock
+    from incident.kernel.settings import Settings
 
 
 @click.group("scheduler")
@@ -24,14 +18,14 @@ def scheduler_group() -> None:
     """The ticker: its jobs, what is due next, and a process that runs only the ticker."""
 
 
-def _ticker_parts(settings: Settings) -> tuple[Any, Any, Any]:
+def _ticker_parts(settings: Settings, clock: Clock) -> tuple[Any, Any, Any]:
+    from incident.kernel.db import create_engine
     from incident.kernel.settings import templates_dir
     from notifications.delivery import outbox
     from notifications.drafting.render import renderer
     from notifications.scheduler import ticker as scheduler
 
     engine = create_engine(settings.effective_database_url)
-    clock = SystemClock()
     transport = outbox.transport_for(settings, engine, clock)
     declared = scheduler.jobs(engine, settings, clock, renderer(templates_dir(settings)), transport)
     return engine, transport, declared
@@ -39,18 +33,23 @@ def _ticker_parts(settings: Settings) -> tuple[Any, Any, Any]:
 
 @scheduler_group.command("list")
 @click.option("--json", "as_json", is_flag=True)
-def scheduler_list(as_json: bool) -> None:
+@pass_runtime
+def scheduler_list(runtime: Runtime, as_json: bool) -> None:
     """The declared jobs, then the reminders and deliveries that fall due next."""
+    import asyncio
+
+    from incident.kernel.db import SchemaOutOfDate, check_schema
+    from incident.kernel.errors import DomainError
     from notifications.delivery import outbox
     from notifications.scheduler import ticker
 
-    settings = load_settings_or_fail()
+    settings, clock = runtime.settings, runtime.clock
 
     async def main() -> tuple[list[Any], dict[str, Any]]:
-        engine, transport, declared = _ticker_parts(settings)
+        engine, transport, declared = _ticker_parts(settings, clock)
         try:
             await check_schema(engine)
-            return declared, await ticker.upcoming(engine, SystemClock())
+            return declared, await ticker.upcoming(engine, clock)
         finally:
             await outbox.close(transport)
             await engine.dispose()
@@ -63,40 +62,48 @@ def scheduler_list(as_json: bool) -> None:
         print_json({"jobs": [{"name": j.name, "every_seconds": j.every_seconds,
                                "description": j.description} for j in declared], **upcoming})
         return
+    console = out()
     if upcoming.get("sqlite_ticker"):
         holder = upcoming["sqlite_ticker"]
-        out.print(f"ticking on this SQLite database: {holder['holder']} (lease until "
-                  f"{holder['until']}); another process would only serve requests", markup=False)
-    out.print("jobs:")
+        console.print(f"ticking on this SQLite database: {holder['holder']} (lease until "
+                      f"{holder['until']}); another process would only serve requests",
+                      markup=False)
+    console.print("jobs:")
     for job in declared:
-        out.print(f"  {job.name:12} every {job.every_seconds:g} s  {job.description}", markup=False)
-    out.print(f"reminders due now: {upcoming['reminders_due_now']}; next:")
+        console.print(f"  {job.name:12} every {job.every_seconds:g} s  {job.description}",
+                      markup=False)
+    console.print(f"reminders due now: {upcoming['reminders_due_now']}; next:")
     for item in upcoming["reminders"]:
-        out.print(f"  {item['due_at']}  {item['kind']:20} {item['key']}", markup=False)
+        console.print(f"  {item['due_at']}  {item['kind']:20} {item['key']}", markup=False)
     for item in upcoming["parked"]:
-        out.print(f"  PARKED {item['key']}: {item['note']}", markup=False)
-    out.print(f"deliveries queued: {upcoming['deliveries_queued']}"
-              + (f", next at {upcoming['next_delivery_at']}" if upcoming["next_delivery_at"] else ""))
+        console.print(f"  PARKED {item['key']}: {item['note']}", markup=False)
+    console.print(f"deliveries queued: {upcoming['deliveries_queued']}"
+                  + (f", next at {upcoming['next_delivery_at']}" if upcoming["next_delivery_at"] else ""))
 
 
 @scheduler_group.command("run")
 @click.option("--once", is_flag=True, help="run every job once and stop")
-def scheduler_run(once: bool) -> None:
+@pass_runtime
+def scheduler_run(runtime: Runtime, once: bool) -> None:
     """Run the ticker in this process (as `breach serve` does), until stopped."""
+    import asyncio
+
+    from incident.kernel.db import SchemaOutOfDate, check_schema
+    from incident.kernel.errors import DomainError
     from notifications.delivery import outbox
     from notifications.scheduler import ticker as scheduler
 
-    settings = load_settings_or_fail()
+    settings, clock = runtime.settings, runtime.clock
 
     async def main() -> None:
-        engine, transport, declared = _ticker_parts(settings)
+        engine, transport, declared = _ticker_parts(settings, clock)
         try:
             await check_schema(engine)
             if once:
                 for job in declared:
                     await job.run()
                 return
-            ticker = scheduler.Ticker(declared, engine=engine, clock=SystemClock())
+            ticker = scheduler.Ticker(declared, engine=engine, clock=clock)
             ticker.start()
             try:
                 await asyncio.Event().wait()

@@ -1,61 +1,34 @@
-"""The `breach` command as an operator uses it: real processes, real databases."""
+"""The `breach` command as an operator uses it: in-process on both lanes, plus a few real
+processes (the console script, `serve`, migrations, settings from the environment)."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
 
 from incident.kernel.db import head_revision
+from incident.kernel.settings import Settings
+from tests.cli_support import Breach, breach, one_line_error  # noqa: F401  (fixture)
 
 BREACH = str(Path(sys.executable).with_name("breach"))
-Run = Callable[..., subprocess.CompletedProcess[str]]
 
 
-def environment(var_dir: Path, database_url: str | None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BREACH_")}
-    env.update(BREACH_VAR_DIR=str(var_dir), BREACH_TIMEZONE="Europe/Warsaw")
-    if database_url:
-        env["BREACH_DATABASE_URL"] = database_url
-    return env
-
-
-@pytest.fixture
-def breach(tmp_path: Path, lane: str, database_url: str) -> Run:
-    """Runs `breach …`; on the SQLite lane with no BREACH_DATABASE_URL (the embedded default)."""
-    env = environment(tmp_path / "var", database_url if lane == "postgresql" else None)
-
-    def run(*args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run([BREACH, *args], env=env, cwd=tmp_path, capture_output=True,
-                              text=True, timeout=60, stdin=subprocess.DEVNULL)
-        if ok:
-            assert done.returncode == 0, done.stderr
-        return done
-
-    return run
-
-
-def one_line_error(done: subprocess.CompletedProcess[str]) -> str:
-    assert done.returncode != 0
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1, done.stderr
-    return lines[0]
-
-
-def test_users_tokens_and_incidents(breach: Run) -> None:
+def test_users_tokens_and_incidents(breach: Breach) -> None:  # noqa: F811
     created = breach("users", "create", "Dana@Example.com", "--role", "responder")
     password = created.stdout.strip().splitlines()[-1]
     assert len(password) >= 20 and " " not in password
-    assert "already exists" in one_line_error(
-        breach("users", "create", "dana@example.com", "--role", "auditor", ok=False))
-    usage = one_line_error(breach("users", "create", "x@example.com", "--role", "king", ok=False))
+    assert "already exists" in breach.error("users", "create", "dana@example.com",
+                                            "--role", "auditor")
+    usage = breach.error("users", "create", "x@example.com", "--role", "king")
     assert "'king' is not one of 'admin'" in usage and "breach users create --help" in usage
     token = breach("tokens", "create", "dana@example.com", "--name", "ci").stdout.splitlines()[-1]
     assert token.startswith("bd_")
@@ -71,14 +44,13 @@ def test_users_tokens_and_incidents(breach: Run) -> None:
     assert "09:00 CET" in shown  # entered and shown in BREACH_TIMEZONE
     assert "dana@example.com" in shown
     breach("incidents", "status", reference, "assessing")
-    error = one_line_error(breach("incidents", "status", reference, "closed", ok=False))
+    error = breach.error("incidents", "status", reference, "closed")
     assert error.startswith("breach: error:") and "allowed: contained, dismissed, notifying" in error
-    assert "needs a reason" in one_line_error(
-        breach("incidents", "status", reference, "dismissed", ok=False))
+    assert "needs a reason" in breach.error("incidents", "status", reference, "dismissed")
     breach("incidents", "note", reference, "Recipient confirmed deletion by phone.")
     assert reference in breach("incidents", "list", "--status", "assessing").stdout
     assert breach("incidents", "list", "--status", "closed").stdout == ""
-    assert "no incident" in one_line_error(breach("incidents", "show", "BR-1999-0001", ok=False))
+    assert "no incident" in breach.error("incidents", "show", "BR-1999-0001")
 
     verified = breach("audit", "verify")
     assert f"ok      {reference}: 3 events" in verified.stdout
@@ -86,33 +58,65 @@ def test_users_tokens_and_incidents(breach: Run) -> None:
     assert exported[0] == "seq,at,actor,kind,payload,prev_hash,hash" and len(exported) == 4
 
 
-def test_bad_input_is_one_line(breach: Run) -> None:
+def test_bad_input_is_one_line(breach: Breach) -> None:  # noqa: F811
     for args in (["incidents", "create", "--title", "t", "--kind", "other", "--aware-at", "soon"],
                  ["incidents", "create", "--title", " ", "--kind", "other"],
                  ["incidents", "create", "--title", "t", "--kind", "other",
                   "--aware-at", "2099-01-01T00:00:00Z"],
+                 ["incidents", "note", "BR-2026-0001", "  "],
                  ["tokens", "create", "ghost@example.com"],
                  ["users", "create", "not-an-address", "--role", "auditor"]):
-        assert one_line_error(breach(*args, ok=False)).startswith("breach: error:"), args
+        assert breach.error(*args).startswith("breach: error:"), args
     assert breach("incidents", "list").stdout == ""  # nothing was half-written
 
 
-def test_audit_verify_names_the_broken_event(breach: Run, lane: str, tmp_path: Path) -> None:
+def test_audit_verify_names_the_broken_event(breach: Breach, lane: str,  # noqa: F811
+                                             settings: Settings) -> None:
     if lane != "sqlite":
         pytest.skip("tampering by raw SQL is covered on both lanes in test_tamper.py")
-    breach("incidents", "create", "--title", "t", "--kind", "other")
-    breach("incidents", "note", "BR-2026-0001", "first")  # the clock decides the year
-    import sqlite3
-
-    database = sqlite3.connect(tmp_path / "var" / "breachdesk.sqlite3")
+    reference = breach("incidents", "create", "--title", "t", "--kind", "other").stdout.strip()
+    assert reference == "BR-2026-0001"  # the clock decides the year
+    breach("incidents", "note", reference, "first")
+    database = sqlite3.connect(settings.database_url.removeprefix("sqlite+aiosqlite:///"))
     with database:
         database.execute("DROP TRIGGER timeline_events_no_update")
         database.execute("UPDATE timeline_events SET payload = '{\"text\":\"changed\"}' "
                          "WHERE kind = 'note'")
     database.close()
     done = breach("audit", "verify", ok=False)
-    assert "BROKEN  BR-" in done.stdout and "event 2" in done.stdout
-    assert done.stderr.strip() == "breach: error: 1 of 1 timelines are broken"
+    assert f"BROKEN  {reference}: event 2" in done.stdout
+    assert done.stderr.strip() == "breach: error: 1 of 2 timelines are broken"
+    assert json.loads(breach("audit", "verify", "--incident", reference, "--json",
+                             ok=False).stdout)[0]["first_bad_seq"] == 2
+
+
+# --- the console script itself, in real processes ----------------------------------------------
+
+def environment(var_dir: Path, database_url: str | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BREACH_")}
+    env.update(BREACH_VAR_DIR=str(var_dir), BREACH_TIMEZONE="Europe/Warsaw")
+    if database_url:
+        env["BREACH_DATABASE_URL"] = database_url
+    return env
+
+
+def script(*args: str, env: dict[str, str], cwd: Path | None = None
+           ) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([BREACH, *args], env=env, cwd=cwd, capture_output=True, text=True,
+                          timeout=60, stdin=subprocess.DEVNULL)
+
+
+def test_help_and_version_need_no_settings(tmp_path: Path) -> None:
+    env = environment(tmp_path / "var")
+    env["BREACH_TIMEZONE"] = "Mars/Olympus"  # never read: nothing here touches the settings
+    shown = script("--help", env=env)
+    assert shown.returncode == 0 and "--as EMAIL" in shown.stdout and "incidents" in shown.stdout
+    assert "BREACH_USER" in shown.stdout
+    version = script("--version", env=env)
+    assert version.returncode == 0 and version.stdout.startswith("breach, version ")
+    listed = script("incidents", "--help", env=env).stdout.splitlines()
+    assert [line.split()[0] for line in listed if line.startswith("  runbook ")] == ["runbook"]
+    assert not (tmp_path / "var").exists()
 
 
 def free_port() -> int:
@@ -121,11 +125,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_serve_creates_the_embedded_database_and_answers(tmp_path: Path, lane: str) -> None:
-    if lane != "sqlite":
-        pytest.skip("the embedded database is SQLite")
+def test_serve_creates_the_embedded_database_and_answers(tmp_path: Path) -> None:
     port = free_port()
-    env = environment(tmp_path / "var", None)
+    env = environment(tmp_path / "var")
     server = subprocess.Popen([BREACH, "serve", "--port", str(port)], env=env, cwd=tmp_path,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -156,33 +158,45 @@ def test_serve_refuses_an_unmigrated_database(tmp_path: Path, lane: str,
     if lane == "postgresql":
         # An empty database on the same cluster.
         url = database_url.rsplit("/", 1)[0] + "/postgres"
-    env = environment(tmp_path / "var", url)
-    done = subprocess.run([BREACH, "serve", "--port", str(free_port())], env=env, cwd=tmp_path,
-                          capture_output=True, text=True, timeout=60)
-    assert done.returncode != 0
+    done = script("serve", "--port", str(free_port()), env=environment(tmp_path / "var", url))
+    assert done.returncode == 1  # after the start's own log lines, one error line
+    assert done.stderr.strip().splitlines()[-1].startswith("breach: error: the database has no "
+                                                           "Breachdesk tables")
     assert "Run `breach db upgrade`" in done.stderr
-    assert "has no Breachdesk tables" in done.stderr
 
 
-def test_db_upgrade_then_current(tmp_path: Path, lane: str) -> None:
-    if lane != "sqlite":
-        pytest.skip("migrations run on PostgreSQL in every PostgreSQL-lane test")
+def test_commands_refuse_an_unmigrated_database(breach: Breach, tmp_path: Path,  # noqa: F811
+                                                settings: Settings) -> None:
+    empty = settings.model_copy(update={
+        "database_url": f"sqlite+aiosqlite:///{tmp_path / 'elsewhere.sqlite3'}"})
+    assert "has no Breachdesk tables" in breach.error("incidents", "list", settings=empty)
+
+
+def test_db_upgrade_then_current(tmp_path: Path) -> None:
     env = environment(tmp_path / "var", f"sqlite+aiosqlite:///{tmp_path / 'fresh.sqlite3'}")
-    before = subprocess.run([BREACH, "db", "current"], env=env, capture_output=True, text=True)
-    assert "database: empty" in before.stdout
-    upgraded = subprocess.run([BREACH, "db", "upgrade"], env=env, capture_output=True, text=True)
+    assert "database: empty" in script("db", "current", env=env).stdout
+    upgraded = script("db", "upgrade", env=env)
     assert upgraded.returncode == 0, upgraded.stderr
-    after = subprocess.run([BREACH, "db", "current"], env=env, capture_output=True, text=True)
     head = head_revision()
-    assert f"database: {head}; needed: {head}" in after.stdout
+    assert f"database: {head}; needed: {head}" in script("db", "current", env=env).stdout
 
 
 def test_bad_settings_are_one_line(tmp_path: Path) -> None:
-    env = environment(tmp_path / "var", None)
+    env = environment(tmp_path / "var")
     env["BREACH_TIMEZONE"] = "Mars/Olympus"
-    done = subprocess.run([BREACH, "incidents", "list"], env=env, capture_output=True, text=True)
-    assert one_line_error(done).startswith("breach: error: BREACH_TIMEZONE")
+    done = script("--as", "dana@example.com", "incidents", "list", env=env)
+    assert done.returncode == 1
+    assert one_line_error_of(done).startswith("breach: error: BREACH_TIMEZONE")
     env["BREACH_TIMEZONE"] = "UTC"
     env["BREACH_DATABASE_URL"] = "mysql://root@localhost/db"
-    done = subprocess.run([BREACH, "incidents", "list"], env=env, capture_output=True, text=True)
-    assert "BREACH_DATABASE_URL" in one_line_error(done)
+    done = script("--as", "dana@example.com", "incidents", "list", env=env)
+    assert "BREACH_DATABASE_URL" in one_line_error_of(done)
+    usage = script("incidents", "list", "--limit", "0", env=env)
+    assert usage.returncode == 2 and "breach incidents list --help" in one_line_error_of(usage)
+
+
+def one_line_error_of(done: subprocess.CompletedProcess[str]) -> str:
+    assert done.returncode != 0
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    return lines[0]

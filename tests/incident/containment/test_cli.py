@@ -1,67 +1,35 @@
-"""`breach incidents runbook`, `breach steps …` and `breach evidence …`: real processes, real
-databases, the checklist and evidence of one incident from attaching to downloading."""
+"""`breach incidents runbook`, `breach steps …` and `breach evidence …`: in-process on both
+lanes at a moved clock, the checklist and evidence of one incident from attaching to
+downloading."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import os
-import subprocess
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
-
-import pytest
 
 from incident.containment.runbook_loader import load_runbook
 from incident.containment.runbooks import runbook_digest
 from incident.containment.schemas import ChecklistPublic, EvidencePublic, OverdueStepPublic, StepPublic
-from incident.kernel.settings import REPOSITORY
-from tests.incident.test_cli import BREACH, environment, one_line_error
+from incident.kernel.settings import REPOSITORY, Settings
+from tests.cli_support import ADMIN, Breach, breach  # noqa: F401  (fixture)
 
-ZONE = ZoneInfo("Europe/Warsaw")  # as `environment` sets BREACH_TIMEZONE
 UNKNOWN = "BR-1999-0001"
-
-
-class Breach:
-    """Runs `breach …` against the test's database; `env` adds BREACH_* settings to one call."""
-
-    def __init__(self, tmp_path: Path, database_url: str | None) -> None:
-        self.cwd, self.env = tmp_path, environment(tmp_path / "var", database_url)
-
-    def __call__(self, *args: str, ok: bool = True, env: dict[str, str] | None = None
-                 ) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run([BREACH, *args], env={**self.env, **(env or {})}, cwd=self.cwd,
-                              capture_output=True, text=True, timeout=60,
-                              stdin=subprocess.DEVNULL)
-        if ok:
-            assert done.returncode == 0, done.stderr
-        return done
-
-    def json(self, *args: str) -> Any:
-        return json.loads(self(*args, "--json").stdout)
-
-    def error(self, *args: str) -> str:
-        return one_line_error(self(*args, ok=False))
-
-
-@pytest.fixture
-def breach(tmp_path: Path, lane: str, database_url: str) -> Breach:
-    """On the SQLite lane with no BREACH_DATABASE_URL (the embedded default)."""
-    return Breach(tmp_path, database_url if lane == "postgresql" else None)
 
 
 def by_step(checklist: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {s["step_id"]: s for s in checklist["steps"]}
 
 
-def local(at: str) -> str:
-    return f"{datetime.fromisoformat(at).astimezone(ZONE):%Y-%m-%d %H:%M %Z}"
+def local(at: str, settings: Settings) -> str:
+    return f"{datetime.fromisoformat(at).astimezone(settings.zone):%Y-%m-%d %H:%M %Z}"
 
 
-def test_attach_list_change_and_overdue_steps(breach: Breach) -> None:
-    aware = (datetime.now(ZONE) - timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
+def test_attach_list_change_and_overdue_steps(breach: Breach, settings: Settings) -> None:  # noqa: F811
+    aware = (breach.clock.now() - timedelta(days=3)).isoformat()
     ref = breach("incidents", "create", "--title", "Stolen laptop", "--kind", "lost_device",
                  "--aware-at", aware).stdout.strip()
     attached = breach("incidents", "runbook", ref, "lost-device").stdout
@@ -82,7 +50,7 @@ def test_attach_list_change_and_overdue_steps(breach: Breach) -> None:
     wipe = steps["remote-lock-wipe"]
     assert "contain: 0 of 3 finished (0 done, 0 skipped, 0 in progress, 3 to do)" in text
     assert (f"  {wipe['id']}\tlost-device/remote-lock-wipe\tLock or wipe the device remotely\t"
-            f"admin\tdue {local(wipe['due_at'])}\ttodo OVERDUE\tv1\t—") in text
+            f"admin\tdue {local(wipe['due_at'], settings)}\ttodo OVERDUE\tv1\t—") in text
     assert f"{len(late)} overdue; containment not complete" in text
 
     only_late = breach.json("steps", "list", ref, "--overdue")
@@ -106,8 +74,9 @@ def test_attach_list_change_and_overdue_steps(breach: Breach) -> None:
     assert "cannot move from done to todo; allowed: in_progress" in breach.error(
         "steps", "set", ref, "close-asset", "todo")
     skip = breach("steps", "set", ref, "notify-individuals", "skipped", ok=False)
-    assert skip.returncode == 2
-    assert "skipping a step needs a reason" in one_line_error(skip)
+    assert skip.exit_code == 2
+    assert "skipping a step needs a reason" in breach.error("steps", "set", ref,
+                                                            "notify-individuals", "skipped")
     breach("steps", "set", ref, "notify-individuals", "skipped", "--reason", "Disk encrypted")
     assert "requires evidence" in breach.error("steps", "set", ref, "remote-lock-wipe", "done")
 
@@ -115,7 +84,7 @@ def test_attach_list_change_and_overdue_steps(breach: Breach) -> None:
     assert (after["close-asset"]["state"], after["close-asset"]["version"]) == ("done", 3)
     skipped = after["notify-individuals"]
     assert (skipped["state"], skipped["reason"]) == ("skipped", "Disk encrypted")
-    assert skipped["changed_by"].startswith("cli:") and not skipped["overdue"]
+    assert skipped["changed_by"] == ADMIN and not skipped["overdue"]
     assert after["remote-lock-wipe"]["version"] == 1
 
     for args, message in [
@@ -129,7 +98,8 @@ def test_attach_list_change_and_overdue_steps(breach: Breach) -> None:
         assert error.startswith("breach: error:") and message in error, (args, error)
 
 
-def test_evidence_round_trip_on_the_timeline(breach: Breach, tmp_path: Path) -> None:
+def test_evidence_round_trip_on_the_timeline(breach: Breach, tmp_path: Path,  # noqa: F811
+                                             settings: Settings) -> None:
     ref = breach("incidents", "create", "--title", "Stolen phone",
                  "--kind", "lost_device").stdout.strip()
     breach("incidents", "runbook", ref, "lost-device")
@@ -160,9 +130,9 @@ def test_evidence_round_trip_on_the_timeline(breach: Breach, tmp_path: Path) -> 
     breach("steps", "set", ref, "remote-lock-wipe", "done")  # its evidence is attached now
 
     (files / "big.bin").write_bytes(b"x" * 1001)
-    oversize = breach("evidence", "add", ref, "files/big.bin", ok=False,
-                      env={"BREACH_EVIDENCE_MAX_BYTES": "1000"})
-    assert "larger than the evidence limit of 1000 bytes" in one_line_error(oversize)
+    small = settings.model_copy(update={"evidence_max_bytes": 1000})
+    assert "larger than the evidence limit of 1000 bytes" in breach.error(
+        "evidence", "add", ref, "files/big.bin", settings=small)
     for args, message in [
         (("evidence", "add", ref, "files/missing.bin"), "does not exist"),
         (("evidence", "add", UNKNOWN, "files/big.bin"), f"no incident {UNKNOWN}"),

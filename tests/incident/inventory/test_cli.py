@@ -1,4 +1,4 @@
-"""`breach systems|subjects|affected` as an operator uses them: real processes, real databases."""
+"""`breach systems|subjects|affected` as an operator uses them: in-process, on both lanes."""
 
 from __future__ import annotations
 
@@ -8,9 +8,7 @@ import io
 import json
 from pathlib import Path
 
-import pytest
-
-from tests.incident.test_cli import Run, breach, one_line_error  # noqa: F401  (fixture)
+from tests.cli_support import Breach, breach  # noqa: F401  (fixture)
 
 PEOPLE = (
     "external_id,email,name,locale,country,region,system,categories,first_seen,last_seen\n"
@@ -20,20 +18,17 @@ PEOPLE = (
 )
 
 
-# The PostgreSQL paths of import and compute are exercised through the API; one lane is enough
-# for the command line.
-@pytest.mark.parametrize("lane", ["sqlite"])
-def test_inventory_import_scope_compute_summary_and_export(breach: Run, tmp_path: Path) -> None:  # noqa: F811
+def test_inventory_import_scope_compute_summary_and_export(breach: Breach,  # noqa: F811
+                                                           tmp_path: Path) -> None:
     breach("systems", "add", "crm", "--name", "Customer CRM", "--categories", "contact,identity")
     breach("systems", "add", "shop", "--name", "Shop", "--categories", "contact,financial")
-    assert "lower-case" in one_line_error(breach("systems", "add", "Bad Key", "--name", "x",
-                                                 ok=False))
-    assert "gossip" in one_line_error(breach("systems", "add", "x", "--name", "x",
-                                             "--categories", "gossip", ok=False))
+    assert "lower-case" in breach.error("systems", "add", "Bad Key", "--name", "x")
+    assert "gossip" in breach.error("systems", "add", "x", "--name", "x",
+                                    "--categories", "gossip")
 
     (tmp_path / "people.csv").write_text(PEOPLE)
     partial = breach("subjects", "import", "people.csv", ok=False)
-    assert partial.returncode == 1
+    assert partial.exit_code == 1
     assert "people.csv:4: invalid email 'bad-address'" in partial.stderr
     assert partial.stderr.strip().splitlines()[-1].startswith("breach: error: 1 of 3 lines rejected")
     assert "2 of 3 lines imported" in partial.stdout
@@ -48,24 +43,21 @@ def test_inventory_import_scope_compute_summary_and_export(breach: Run, tmp_path
         {"external_id": "c-4", "email": "dana@example.com", "country": "DE"}) + "\n")
     assert "1 of 1 lines imported" in breach("subjects", "import", "more.jsonl",
                                              "--system", "crm").stdout
-    assert "unknown system 'ghost'" in one_line_error(
-        breach("subjects", "import", "people.csv", "--format", "csv", "--system", "ghost",
-               ok=False))
+    assert "unknown system 'ghost'" in breach.error("subjects", "import", "people.csv",
+                                                    "--format", "csv", "--system", "ghost")
     (tmp_path / "people.txt").write_text(PEOPLE)
-    assert "cannot tell the format" in one_line_error(
-        breach("subjects", "import", "people.txt", ok=False))
+    assert "cannot tell the format" in breach.error("subjects", "import", "people.txt")
 
     reference = breach("incidents", "create", "--title", "Shop database copied",
                        "--kind", "unauthorized_access", "--aware-at", "2026-01-01T10:00:00Z",
                        "--detected-at", "2026-01-01T09:00:00Z").stdout.split()[0]
-    assert "no scope" in one_line_error(breach("affected", "compute", reference, ok=False))
+    assert "no scope" in breach.error("affected", "compute", reference)
     (tmp_path / "scope.json").write_text(json.dumps({
         "systems": ["crm", "shop"], "exposure_from": "2025-06-01T00:00:00Z",
         "include": ["ben@example.com", "nobody@example.com"], "exclude": ["c-4"]}))
     breach("affected", "scope", reference, "scope.json")
     (tmp_path / "bad-scope.json").write_text(json.dumps({"systems": ["crm"], "colour": "red"}))
-    assert "colour" in one_line_error(breach("affected", "scope", reference, "bad-scope.json",
-                                             ok=False))
+    assert "colour" in breach.error("affected", "scope", reference, "bad-scope.json")
 
     computed = breach("affected", "compute", reference)
     assert "2 people affected" in computed.stdout
@@ -82,10 +74,8 @@ def test_inventory_import_scope_compute_summary_and_export(breach: Run, tmp_path
     assert hashlib.sha256(lines.encode()).hexdigest() == summary["digest"]
     breach("affected", "export", reference, "-o", "affected.csv")
     assert (tmp_path / "affected.csv").read_text() == exported
-    assert "exists" in one_line_error(breach("affected", "export", reference, "-o", "affected.csv",
-                                             ok=False))
-    assert "number 7" in one_line_error(breach("affected", "summary", reference, "--snapshot", "7",
-                                               ok=False))
+    assert "exists" in breach.error("affected", "export", reference, "-o", "affected.csv")
+    assert "number 7" in breach.error("affected", "summary", reference, "--snapshot", "7")
     events = [json.loads(line) for line in breach("audit", "export", reference).stdout.splitlines()]
     kinds = [e["kind"] for e in events]
     assert kinds.count("affected_exported") == 2 and "affected_computed" in kinds
