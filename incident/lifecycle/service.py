@@ -141,6 +141,8 @@ class IncidentFilter:
 
 async def list_incidents(db: AsyncSession, *, actor: Actor, where: IncidentFilter,
                          limit: int = 50, offset: int = 0) -> tuple[list[Incident], int]:
+    """A page of the incidents the actor may open (`visible_statuses`, as `get_incident`), and
+    how many match; a search longer than SEARCH_LIMIT is refused, not cut short."""
     auth.require(actor, Permission.READ_INCIDENTS)
     text = bounded_text("q", where.text, limit=lifecycle.SEARCH_LIMIT)
     visible = sorted(lifecycle.visible_statuses(actor.role))

@@ -46,9 +46,9 @@ FIELD_LABELS = {
 }
 
 
-KIND_TITLES = {"subject_notice": "Notice to the people affected",
-               "authority_report": "Report to the authority", "reminder": "Reminder",
-               "escalation": "Escalation"}
+KIND_TITLES = {NotificationKind.SUBJECT_NOTICE: "Notice to the people affected",
+               NotificationKind.AUTHORITY_REPORT: "Report to the authority",
+               NotificationKind.REMINDER: "Reminder", NotificationKind.ESCALATION: "Escalation"}
 
 
 PAGE_SIZE = 100

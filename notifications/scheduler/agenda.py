@@ -16,8 +16,9 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from incident.kernel import auth
-from incident.kernel.auth import Actor, Permission
+from incident.kernel.auth import Actor, Permission, Role
 from incident.kernel.clock import Clock
+from incident.lifecycle import rules as lifecycle
 from incident.lifecycle.models import Incident
 from notifications.reminders.models import Reminder
 from notifications.reminders.rules import ReminderState
@@ -101,7 +102,8 @@ async def agenda(db: AsyncSession, engine: AsyncEngine, *, clock: Clock, actor: 
     keys = [r["key"] for r in ahead["reminders"]] + [r["key"] for r in ahead["parked"]]
     known = {r.key: r for r in (await db.exec(select(Reminder).where(
         col(Reminder.key).in_(keys)))).all()} if keys else {}
-    incidents = await _incidents(db, {r.incident_id for r in [*fired, *known.values()]})
+    incidents = await _incidents(db, {r.incident_id for r in [*fired, *known.values()]},
+                                 role=actor.role)
 
     def about(key: str) -> About | None:
         row = known.get(key)
@@ -136,9 +138,12 @@ def _instant(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-async def _incidents(db: AsyncSession, ids: set[uuid.UUID]) -> dict[uuid.UUID, About]:
+async def _incidents(db: AsyncSession, ids: set[uuid.UUID], *, role: Role
+                     ) -> dict[uuid.UUID, About]:
+    """The incidents named on the dashboard: only those the role may open (the lists' rule)."""
     if not ids:
         return {}
+    visible = [status.value for status in lifecycle.visible_statuses(role)]
     rows = (await db.exec(select(Incident.id, Incident.reference, Incident.title).where(
-        col(Incident.id).in_(ids)))).all()
+        col(Incident.id).in_(ids), col(Incident.status).in_(visible)))).all()
     return {ident: About(reference, title) for ident, reference, title in rows}
