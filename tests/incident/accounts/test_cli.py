@@ -13,7 +13,6 @@ from incident.kernel.settings import Settings
 from incident.timeline import service as journal
 from incident.timeline.models import ORGANISATION_CHAIN, TimelineEvent
 from tests.cli_support import ADMIN, Breach, breach  # noqa: F401  (fixture)
-from tests.conftest import START
 
 NAME_SOMEONE = ("breach: error: name the Breachdesk user you act as: `breach --as EMAIL …`, or "
                 "set BREACH_USER=EMAIL (or BREACH_TOKEN to one of your API tokens)")
@@ -40,7 +39,7 @@ def test_the_first_admin_needs_nobody_and_says_so_on_the_timeline(settings: Sett
     assert created.stdout.startswith(f"created {ADMIN} (admin)")
     (event,) = organisation_events(settings)
     assert (event.kind, event.actor, event.at) == ("user_created", f"bootstrap:{getpass.getuser()}",
-                                                   START)
+                                                   clock.now())
 
     # From now on someone must be named, even to create users.
     assert cli.error("users", "create", "dana@example.com", "--role", "responder") == NAME_SOMEONE
