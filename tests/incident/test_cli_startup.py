@@ -57,3 +57,14 @@ def test_listed_choices_are_the_enums() -> None:
     for listed, enum in ((ROLES, Role), (STEP_STATES, StepState), (FORMATS, Format),
                          (DATA_CATEGORIES, DataCategory), (KINDS, Kind), (STATUSES, Status)):
         assert listed == tuple(e.value for e in enum), enum.__name__
+
+
+def test_no_command_acts_as_an_all_powerful_console() -> None:
+    """Commands act as a named user; `auth.cli_actor` is left only for test fixtures."""
+    from incident.kernel.settings import REPOSITORY
+
+    users = [path.relative_to(REPOSITORY).as_posix()
+             for package in ("incident", "notifications")
+             for path in sorted((REPOSITORY / package).rglob("*.py"))
+             if "cli_actor(" in path.read_text(encoding="utf-8")]
+    assert users == ["incident/kernel/auth.py"]
