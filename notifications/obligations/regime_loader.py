@@ -20,7 +20,8 @@ from pydantic import ValidationError
 
 from notifications.obligations.regimes import Catalogue, MetTrigger, Regime
 
-REGIMES_DIR = Path(__file__).parent / "regimes"
+REGIMES_DIR = Path(__file__).parent.parent / "regimes"
+"""The shipped catalogue: notifications/regimes/<id>.yaml, one regime per file."""
 
 
 @dataclass(frozen=True)
