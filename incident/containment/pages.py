@@ -154,7 +154,7 @@ class EvidencePages(Controller):
                 db, clock=clock, actor=actor, key=key, filename=data.file.filename,
                 content_type=data.file.content_type, content=content,
                 max_bytes=settings.evidence_max_bytes, step_row_id=step,
-                description=data.description[:2000])
+                description=data.description)
         except (Invalid, Conflict) as exc:
             return await parts.refused(exc, "evidence")
         finally:

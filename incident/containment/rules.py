@@ -9,6 +9,11 @@ from enum import StrEnum
 
 from incident.containment.runbooks import Phase
 
+EVIDENCE_DESCRIPTION_LIMIT = 2_000
+"""Characters in what an evidence file shows; longer is refused, never cut short."""
+STEP_REASON_LIMIT = 5_000
+"""Characters in why a step was skipped or changed."""
+
 
 class StepState(StrEnum):
     TODO = "todo"

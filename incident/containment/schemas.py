@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from incident.containment.rules import StepState
+from incident.containment.rules import STEP_REASON_LIMIT, StepState
 from incident.kernel.schemas import Input
 
 
@@ -18,7 +18,7 @@ class RunbookAttach(Input):
 
 class StepChange(Input):
     state: StepState
-    reason: Annotated[str, StringConstraints(max_length=5_000)] | None = None
+    reason: str | None = Field(default=None, json_schema_extra={"maxLength": STEP_REASON_LIMIT})
     version: int | None = Field(default=None, ge=1, description="the version you read; a "
                                 "mismatch is a 409 instead of a lost update")
 

@@ -21,6 +21,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from incident.containment.due_offsets import parse_due, step_due_at
 from incident.containment.models import Evidence, EvidenceBlob, IncidentRunbook, IncidentStep
 from incident.containment.rules import (
+    EVIDENCE_DESCRIPTION_LIMIT,
+    STEP_REASON_LIMIT,
     StepChangeRefused,
     StepState,
     StepView,
@@ -49,12 +51,13 @@ from incident.kernel.auth import Actor, Permission
 from incident.kernel.clock import Clock
 from incident.kernel.db import is_postgresql, transaction
 from incident.kernel.errors import Conflict, Invalid, NotFound
+from incident.kernel.schemas import bounded_text
+from incident.lifecycle import rules as lifecycle_rules
 from incident.lifecycle.models import Incident
-from incident.lifecycle.rules import Status
 from incident.lifecycle.service import get_incident
 from incident.timeline import service as journal
 
-FINISHED = frozenset({Status.CLOSED.value, Status.DISMISSED.value})
+FINISHED = frozenset(status.value for status in lifecycle_rules.FINISHED)
 
 
 def _refuse_if_finished(incident: Incident) -> None:
@@ -138,6 +141,7 @@ async def change_step(db: AsyncSession, *, clock: Clock, actor: Actor, key: str 
     version it read gets a 409 instead of overwriting a change it has not seen.
     """
     auth.require(actor, Permission.WRITE_INCIDENTS)
+    reason = bounded_text("reason", reason, limit=STEP_REASON_LIMIT) or None
     now = clock.now()
     async with transaction(db):
         incident = await get_incident(db, actor=actor, key=key)
@@ -227,6 +231,7 @@ async def add_evidence(db: AsyncSession, *, clock: Clock, actor: Actor, key: str
     if len(content) > max_bytes:
         raise Invalid.fields([("file", f"is larger than the limit of {max_bytes} bytes")])
     digest = hashlib.sha256(content).hexdigest()
+    description = bounded_text("description", description, limit=EVIDENCE_DESCRIPTION_LIMIT)
     now = clock.now()
     async with transaction(db):
         incident = await get_incident(db, actor=actor, key=key, for_update=True)
@@ -242,7 +247,7 @@ async def add_evidence(db: AsyncSession, *, clock: Clock, actor: Actor, key: str
         evidence = Evidence(incident_id=incident.id, step_row_id=step_row_id, sha256=digest,
                             filename=safe_filename(filename),
                             content_type=(content_type or "application/octet-stream")[:255],
-                            size=len(content), description=description.strip()[:2000],
+                            size=len(content), description=description,
                             uploaded_by=actor.label, uploaded_at=now)
         db.add(evidence)
         await db.flush()
