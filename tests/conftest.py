@@ -1,20 +1,25 @@
 """Shared fixtures: real databases (SQLite and a throwaway PostgreSQL), a moved clock, the app.
 
-Every database test runs in two lanes, `sqlite` and `postgresql` (select one
-with `-k sqlite` or `-k postgresql`). Each test gets a fresh database copied
-from one migrated template, so migrations run once per lane per worker.
+Every database test runs in two lanes, `sqlite` and `postgresql` (select one with
+`-k sqlite` or `-k postgresql`); the PostgreSQL cluster starts only when a test of its
+lane runs. Each test gets a fresh database: a copy of one migrated template, so
+migrations run once per lane per worker.
+
+Building the web app costs far more than a fresh database (every route's signature is
+inspected, runbooks and message templates are read), so each worker builds one app per
+lane and keeps it; the app's database is renewed under the same URL before every test
+and its clock set back to START. Whatever a test changes is in that database, which
+the next test never sees.
 """
 
 from __future__ import annotations
 
-import functools
+import os
 import shutil
-import uuid
-from collections.abc import AsyncIterator, Iterator
+import tempfile
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -22,21 +27,35 @@ from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from incident.accounts import service as accounts
-from incident.accounts.models import User
 from incident.app import create_app
-from incident.kernel import auth
+from incident.containment.runbook_loader import load_catalogue
+from incident.containment.runbooks import Catalogue
 from incident.kernel.clock import FixedClock
 from incident.kernel.db import create_engine, session_factory, upgrade
-from incident.kernel.settings import Settings
+from incident.kernel.settings import REPOSITORY, Settings
 from tests import pgcluster
+from tests.factories import (  # noqa: F401  (imported from here by older test modules)
+    CONSOLE,
+    PASSWORD,
+    START,
+    Person,
+    client_for,
+    incident_body,
+    make_person,
+    one_per_role,
+    password_hash,
+)
 
-START = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 LANES = ["sqlite", "postgresql"]
+SECRET_KEY = "test-secret-key"
+TIMEZONE = "Europe/Berlin"
 
+
+# --- the PostgreSQL cluster and the templates ----------------------------------------------------
 
 @pytest.fixture(scope="session")
 def pg() -> Iterator[pgcluster.Cluster | None]:
+    """The throwaway cluster, or None where PostgreSQL's tools are missing."""
     if pgcluster.unavailable_reason():
         yield None
         return
@@ -55,12 +74,88 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def pg_template(pg: pgcluster.Cluster | None) -> str | None:
+def pg_template(request: pytest.FixtureRequest) -> str | None:
+    """A migrated database to copy from; the cluster is asked for only here, when needed."""
+    pg: pgcluster.Cluster | None = request.getfixturevalue("pg")
     if pg is None:
         return None
     pg.psql("CREATE DATABASE breach_template")
     upgrade(pg.url("breach_template"))
     return "breach_template"
+
+
+# --- one database URL, engine and app per lane and worker ----------------------------------------
+
+@dataclass
+class Lane:
+    """What a worker keeps for one lane: the database URL and what is built on it."""
+
+    name: str
+    url: str
+    renew: Callable[[], None]
+    """Give `url` a fresh copy of the migrated template (nothing may be connected)."""
+    settings: Settings
+    engine: AsyncEngine
+    app: Litestar
+
+
+@pytest.fixture(scope="session")
+def shared_clock() -> FixedClock:
+    """The clock every kept app reads; the `clock` fixture sets it back to START per test."""
+    return FixedClock(START)
+
+
+@pytest.fixture(scope="session")
+def catalogue() -> Catalogue:
+    """The repository's runbooks, read once (an app built without them reads the folder)."""
+    return load_catalogue(REPOSITORY / "runbooks")
+
+
+def _lane(name: str, url: str, renew: Callable[[], None], var_dir: Path, clock: FixedClock,
+          catalogue: Catalogue) -> Lane:
+    settings = Settings(database_url=url, secret_key=SECRET_KEY, var_dir=var_dir,
+                        timezone=TIMEZONE)
+    engine = create_engine(url)
+    app = create_app(settings, clock=clock, engine=engine, catalogue=catalogue)
+    return Lane(name, url, renew, settings, engine, app)
+
+
+@pytest.fixture(scope="session")
+def sqlite_lane(tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path,
+                shared_clock: FixedClock, catalogue: Catalogue) -> Lane:
+    directory = tmp_path_factory.mktemp("sqlite-lane")
+    path = directory / "breach.sqlite3"
+
+    def renew() -> None:
+        # WAL mode: a -wal file left beside the new copy would be replayed into it.
+        for stale in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            stale.unlink(missing_ok=True)
+        # A new file (not an overwrite): a connection someone forgot keeps the old one.
+        handle, copy = tempfile.mkstemp(dir=directory, suffix=".sqlite3")
+        os.close(handle)
+        shutil.copyfile(sqlite_template, copy)
+        os.replace(copy, path)
+
+    return _lane("sqlite", f"sqlite+aiosqlite:///{path}", renew, directory / "var", shared_clock,
+                 catalogue)
+
+
+@pytest.fixture(scope="session")
+def postgresql_lane(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+                    shared_clock: FixedClock, catalogue: Catalogue) -> Lane:
+    pg: pgcluster.Cluster | None = request.getfixturevalue("pg")
+    template: str | None = request.getfixturevalue("pg_template")
+    if pg is None or template is None:
+        pytest.skip(f"PostgreSQL lane: {pgcluster.unavailable_reason()}")
+    name = "breach_test"
+
+    def renew() -> None:
+        # FORCE: a connection a test or a killed process left open must not keep the old one.
+        pg.psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)",
+                f"CREATE DATABASE {name} TEMPLATE {template} STRATEGY FILE_COPY")
+
+    return _lane("postgresql", pg.url(name), renew,
+                 tmp_path_factory.mktemp("postgresql-lane") / "var", shared_clock, catalogue)
 
 
 @pytest.fixture(params=LANES)
@@ -69,37 +164,37 @@ def lane(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def database_url(lane: str, tmp_path: Path, sqlite_template: Path,
-                 pg: pgcluster.Cluster | None, pg_template: str | None) -> Iterator[str]:
-    if lane == "sqlite":
-        path = tmp_path / "breach.sqlite3"
-        shutil.copy(sqlite_template, path)
-        yield f"sqlite+aiosqlite:///{path}"
-        return
-    if pg is None or pg_template is None:
-        pytest.skip(f"PostgreSQL lane: {pgcluster.unavailable_reason()}")
-    name = f"t_{uuid.uuid4().hex[:16]}"
-    pg.psql(f"CREATE DATABASE {name} TEMPLATE {pg_template}")
-    yield pg.url(name)
-    pg.psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+def this_lane(lane: str, request: pytest.FixtureRequest) -> Lane:
+    """This test's lane, its database renewed: only the lane the test runs in is started."""
+    kept: Lane = request.getfixturevalue(f"{lane}_lane")
+    kept.renew()
+    return kept
 
 
 @pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock(START)
+def database_url(this_lane: Lane) -> str:
+    """A fresh, migrated database for this test (the same URL each time in a worker)."""
+    return this_lane.url
 
 
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path) -> Settings:
-    return Settings(database_url=database_url, secret_key="test-secret-key", var_dir=tmp_path,
-                    timezone="Europe/Berlin")
+def clock(shared_clock: FixedClock) -> FixedClock:
+    shared_clock.set(START)
+    return shared_clock
 
 
 @pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(database_url)
-    yield engine
-    await engine.dispose()
+def settings(this_lane: Lane, tmp_path: Path) -> Settings:
+    """The lane's settings, with this test's own var_dir."""
+    return this_lane.settings.model_copy(update={"var_dir": tmp_path})
+
+
+@pytest.fixture
+async def engine(this_lane: Lane) -> AsyncIterator[AsyncEngine]:
+    """The lane's engine; its pooled connections are closed after the test, before the next
+    test's database replaces this one."""
+    yield this_lane.engine
+    await this_lane.engine.dispose()
 
 
 @pytest.fixture
@@ -109,8 +204,9 @@ async def db(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
 
 
 @pytest.fixture
-def app(settings: Settings, clock: FixedClock, engine: AsyncEngine) -> Litestar:
-    return create_app(settings, clock=clock, engine=engine)
+def app(this_lane: Lane, clock: FixedClock, engine: AsyncEngine) -> Litestar:
+    """The lane's app, on this test's fresh database, its clock at START."""
+    return this_lane.app
 
 
 @pytest.fixture
@@ -125,71 +221,7 @@ async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
-def client_for(app: Litestar) -> httpx.AsyncClient:
-    """An HTTP client that calls `app` in-process."""
-    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
-    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
-
-
-@dataclass
-class Person:
-    email: str
-    role: str
-    password: str
-    token: str
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
-
-
-CONSOLE = auth.cli_actor("tests")
-
-
-PASSWORD = "correct horse battery"
-
-
-@functools.cache
-def password_hash(password: str) -> str:
-    """argon2 is slow by design; hash each test password once per session."""
-    return auth.hash_password(password)
-
-
-async def make_person(engine: AsyncEngine, clock: FixedClock, role: str,
-                      email: str | None = None, password: str = PASSWORD) -> Person:
-    """A user who has already chosen their password, with an API token.
-
-    Inserted directly (the sign-up path itself is tested in test_accounts.py).
-    """
-    email = email or f"{role}-{uuid.uuid4().hex[:6]}@example.com"
-    sessions = session_factory(engine)
-    async with sessions() as db:
-        db.add(User(email=email, role=role, password_hash=password_hash(password),
-                    must_change_password=False, created_at=clock.now()))
-        await db.commit()
-    async with sessions() as db:
-        _, token = await accounts.create_token(db, clock=clock, actor=CONSOLE, email=email,
-                                               name="tests")
-    return Person(email=email, role=role, password=password, token=token)
-
-
 @pytest.fixture
 async def people(engine: AsyncEngine, clock: FixedClock) -> dict[str, Person]:
     """One person per role, keyed by role."""
-    return {role.value: await make_person(engine, clock, role.value) for role in auth.Role}
-
-
-def incident_body(**overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "title": "Stolen laptop with customer export",
-        "kind": "lost_device",
-        "breach_types": ["confidentiality"],
-        "data_categories": ["contact", "financial"],
-        "systems": ["crm"],
-        "occurred_from": "2026-03-09T18:00:00Z",
-        "detected_at": "2026-03-10T08:00:00Z",
-        "aware_at": "2026-03-10T09:30:00Z",
-        "estimated_subjects": 1200,
-    }
-    body.update(overrides)
-    return body
+    return await one_per_role(engine, clock)

@@ -24,10 +24,12 @@ class Cluster:
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+asyncpg://{self.user}@127.0.0.1:{self.port}/{database}"
 
-    def psql(self, sql: str, database: str = "postgres") -> str:
+    def psql(self, *statements: str, database: str = "postgres") -> str:
+        """Run each statement on its own (CREATE DATABASE refuses a transaction), in one psql."""
+        commands = [part for sql in statements for part in ("-c", sql)]
         done = subprocess.run(
             ["psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user, "-d", database,
-             "-v", "ON_ERROR_STOP=1", "-Atc", sql],
+             "-v", "ON_ERROR_STOP=1", "-At", *commands],
             check=True, capture_output=True, text=True)
         return done.stdout
 

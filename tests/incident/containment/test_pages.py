@@ -16,45 +16,12 @@ from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from incident.app import create_app
-from incident.kernel import auth
-from incident.kernel.auth import Permission, Role
+from incident.containment.runbooks import Catalogue
+from incident.kernel.auth import PERMISSIONS, Permission, Role
 from incident.kernel.clock import FixedClock
 from incident.kernel.settings import Settings
-from tests.conftest import Person, client_for, incident_body
-
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-class Browser:
-    """A signed-in web session: its cookie lives in the client, its CSRF token here."""
-
-    def __init__(self, client: httpx.AsyncClient, csrf: str) -> None:
-        self.client, self.csrf = client, csrf
-
-    async def page(self, reference: str) -> httpx.Response:
-        response = await self.client.get(f"/incidents/{reference}")
-        assert response.status_code == 200, response.text
-        return response
-
-    async def post(self, path: str, data: dict[str, str] | None = None,
-                   files: dict[str, Any] | None = None) -> httpx.Response:
-        return await self.client.post(path, data={"csrf_token": self.csrf, **(data or {})},
-                                      files=files, follow_redirects=False)
-
-
-async def signed_in(app: Litestar, person: Person) -> AsyncIterator[Browser]:
-    async with client_for(app) as client:
-        form = await client.get("/login")
-        token = CSRF.search(form.text)
-        assert token is not None
-        signed = await client.post("/login", data={
-            "email": person.email, "password": person.password, "csrf_token": token.group(1),
-            "next": "/incidents"}, follow_redirects=False)
-        assert signed.status_code in (302, 303), signed.text
-        listed = await client.get("/incidents")
-        csrf = CSRF.search(listed.text)
-        assert csrf is not None
-        yield Browser(client, csrf.group(1))
+from tests.factories import Person, client_for, incident_body
+from tests.sessions import Browser, signed_in
 
 
 @pytest.fixture
@@ -240,9 +207,9 @@ async def test_other_refused_changes_are_explained_on_the_page(
 
 async def test_an_oversize_upload_gets_a_clear_page_and_stores_nothing(
         engine: AsyncEngine, clock: FixedClock, people: dict[str, Person],
-        settings: Settings) -> None:
+        settings: Settings, catalogue: Catalogue) -> None:
     small = create_app(settings.model_copy(update={"evidence_max_bytes": 1000}), clock=clock,
-                       engine=engine)
+                       engine=engine, catalogue=catalogue)
     api = people["responder"]
     async with client_for(small) as client:
         reference = await new_incident(client, api)
@@ -294,17 +261,23 @@ async def test_an_auditor_reads_the_checklist_but_every_form_is_refused(
     assert len(listed) == 1
 
 
-async def test_without_the_evidence_permission_the_list_has_no_links(
-        client: httpx.AsyncClient, people: dict[str, Person], auditor: Browser,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_the_evidence_list_links_files_exactly_for_roles_that_may_read_them(
+        client: httpx.AsyncClient, people: dict[str, Person]) -> None:
+    """Every role that reads incidents sees each file's name and digest; only a role with
+    READ_EVIDENCE gets a link to the file, and that link serves it."""
     api = people["responder"]
     reference = await new_incident(client, api)
     await client.post(f"/api/v1/incidents/{reference}/evidence", headers=api.headers,
                       files={"file": ("log.txt", b"confidential", "text/plain")})
-    monkeypatch.setitem(auth.PERMISSIONS, Role.AUDITOR,
-                        auth.PERMISSIONS[Role.AUDITOR] - {Permission.READ_EVIDENCE})
-    page = await auditor.page(reference)
-    row = re.search(r'<tr id="evidence-\d+">(.*?)</tr>', page.text, re.S)
-    assert row is not None
-    assert "log.txt" in row.group(1) and hashlib.sha256(b"confidential").hexdigest() in row.group(1)
-    assert "<a " not in row.group(1)
+    for role in Role:
+        person = people[role.value]
+        page = await client.get(f"/incidents/{reference}", headers=person.headers)
+        assert page.status_code == 200, page.text
+        row = re.search(r'<tr id="evidence-\d+">(.*?)</tr>', page.text, re.S)
+        assert row is not None, role
+        assert "log.txt" in row.group(1) and hashlib.sha256(b"confidential").hexdigest() in row.group(1)
+        link = re.search(r'<a href="([^"]+)" download>log.txt</a>', row.group(1))
+        assert (link is not None) == (Permission.READ_EVIDENCE in PERMISSIONS[role]), role
+        if link is not None:
+            served = await client.get(link.group(1), headers=person.headers)
+            assert served.status_code == 200 and served.content == b"confidential", role

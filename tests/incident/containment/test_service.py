@@ -15,9 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from incident.app import create_app
 from incident.containment.runbook_loader import load_catalogue
+from incident.containment.runbooks import Catalogue
 from incident.kernel.clock import FixedClock
 from incident.kernel.settings import REPOSITORY, Settings
-from tests.conftest import Person, client_for, incident_body
+from tests.factories import Person, client_for, incident_body
 
 AWARE = "2026-03-10T09:30:00Z"
 
@@ -272,9 +273,10 @@ async def test_evidence_hash_on_the_timeline_matches_the_file(client: httpx.Asyn
 
 async def test_evidence_over_the_limit_is_refused(client: httpx.AsyncClient, engine: AsyncEngine,
                                                   clock: FixedClock, people: dict[str, Person],
-                                                  settings: Settings) -> None:
+                                                  settings: Settings, catalogue: Catalogue) -> None:
     small = settings.model_copy(update={"evidence_max_bytes": 1000})
-    async with client_for(create_app(small, clock=clock, engine=engine)) as limited:
+    async with client_for(create_app(small, clock=clock, engine=engine,
+                                     catalogue=catalogue)) as limited:
         reference = await new_incident(limited, people["responder"])
         over = await limited.post(f"/api/v1/incidents/{reference}/evidence",
                                   headers=people["responder"].headers,

@@ -15,10 +15,10 @@ from sqlmodel import select
 from incident.accounts import service as accounts
 from incident.accounts.models import ApiToken
 from incident.kernel.access import handler_permission, is_public
-from incident.kernel.auth import Permission, Role, secret_digest
+from incident.kernel.auth import PERMISSIONS, Permission, Role, secret_digest
 from incident.kernel.clock import FixedClock
 from incident.kernel.db import session_factory
-from tests.conftest import CONSOLE, Person, incident_body, make_person
+from tests.factories import CONSOLE, Person, incident_body, make_person
 
 P = Permission
 EXPECTED: dict[tuple[str, str], Permission | None] = {
@@ -145,8 +145,6 @@ def test_every_route_has_the_intended_guard(app: Litestar) -> None:
 
 
 def test_roles_grant_the_intended_permissions() -> None:
-    from incident.kernel.auth import PERMISSIONS
-
     assert {role: set(perms) for role, perms in PERMISSIONS.items()} == ROLE_CAN
 
 

@@ -13,7 +13,7 @@ from sqlmodel import select
 from incident.kernel.db import session_factory
 from incident.lifecycle.models import Incident
 from incident.timeline.models import TimelineEvent
-from tests.conftest import Person, incident_body
+from tests.factories import Person, incident_body
 
 
 async def rows(engine: AsyncEngine) -> tuple[int, int]:

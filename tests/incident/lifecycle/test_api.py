@@ -15,7 +15,7 @@ from incident.kernel.clock import FixedClock
 from incident.kernel.db import session_factory
 from incident.lifecycle.models import Incident
 from incident.timeline.models import TimelineEvent
-from tests.conftest import Person, incident_body
+from tests.factories import Person, incident_body
 
 Client = httpx.AsyncClient
 

@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from incident.kernel.db import is_postgresql
-from tests.conftest import Person, incident_body
+from tests.factories import Person, incident_body
 
 
 async def incident_with_notes(client: httpx.AsyncClient, person: Person, notes: int = 4) -> str:

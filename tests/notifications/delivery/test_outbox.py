@@ -12,44 +12,15 @@ from sqlmodel import select
 
 from incident.kernel.clock import FixedClock
 from incident.kernel.db import session_factory
-from incident.kernel.settings import REPOSITORY
 from notifications.delivery.models import CapturedMessage
-from notifications.delivery.outbox import CaptureTransport, Dispatcher
-from notifications.drafting.render import renderer
-from tests.conftest import Person, incident_body, make_person
-from tests.notifications.obligations.test_service import PROFILE
-
-PEOPLE = ("external_id,email,name,locale,country,region,system,categories,first_seen,last_seen\n"
-          "c-1,anna@example.com,Anna Nowak,pl,PL,,crm,contact;financial,,\n"
-          "c-2,bernd@example.com,Bernd Müller,de,DE,,crm,contact,,\n"
-          "c-3,,Carla Ruiz,es,ES,,crm,contact,,\n")
-
-
-async def affected_incident(client: httpx.AsyncClient, people: dict[str, Person],
-                            **incident: Any) -> str:
-    """An incident (`incident` overrides its fields) with three affected people, one without
-    an address, and its obligations computed."""
-    admin, responder = people["admin"], people["responder"]
-    assert (await client.put("/api/v1/organisation", json=PROFILE, headers=admin.headers)
-            ).status_code == 200
-    await client.put("/api/v1/systems/crm", json={"name": "CRM"}, headers=admin.headers)
-    imported = await client.post("/api/v1/subjects/import", content=PEOPLE.encode(),
-                                 headers={**admin.headers, "content-type": "text/csv"})
-    assert imported.json()["imported"] == 3, imported.text
-    created = await client.post("/api/v1/incidents", json=incident_body(**incident),
-                                headers=responder.headers)
-    assert created.status_code == 201, created.text
-    reference = str(created.json()["reference"])
-    await client.put(f"/api/v1/incidents/{reference}/scope", json={}, headers=responder.headers)
-    assert (await client.post(f"/api/v1/incidents/{reference}/affected",
-                              headers=responder.headers)).status_code == 201
-    await client.get(f"/api/v1/incidents/{reference}/obligations", headers=responder.headers)
-    return reference
-
-
-def dispatcher(engine: AsyncEngine, clock: FixedClock) -> Dispatcher:
-    return Dispatcher(engine, CaptureTransport(engine, clock), renderer(REPOSITORY / "templates"),
-                      clock=clock, sender="Example GmbH <privacy@example.com>", worker="test")
+from tests.factories import (
+    PROFILE,
+    Person,
+    affected_incident,
+    dispatcher,
+    incident_body,
+    make_person,
+)
 
 
 async def test_draft_approve_send_deliver_and_meet_the_obligation(

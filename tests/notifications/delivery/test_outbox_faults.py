@@ -24,37 +24,10 @@ from notifications.delivery.mailer import pool_from_url
 from notifications.delivery.outbox import Dispatcher
 from notifications.drafting.models import Delivery
 from notifications.drafting.render import renderer
-from tests.conftest import Person, incident_body
-from tests.notifications.obligations.test_service import PROFILE
+from tests.factories import Person, sending
 from tests.smtp_server import SmtpServer, smtp_server_fixture  # noqa: F401  (fixture)
 
-HEADER = "external_id,email,name,locale,country,region,system,categories,first_seen,last_seen\n"
 BREACH = str(Path(sys.executable).with_name("breach"))
-
-
-async def sending(client: httpx.AsyncClient, people: dict[str, Person], addresses: list[str]) -> str:
-    """An incident whose notice to the people is approved and sent: deliveries are queued."""
-    admin, responder, approver = people["admin"], people["responder"], people["approver"]
-    await client.put("/api/v1/organisation", json=PROFILE, headers=admin.headers)
-    await client.put("/api/v1/systems/crm", json={"name": "CRM"}, headers=admin.headers)
-    rows = "".join(f"p-{n:04d},{address},Person {n},en,DE,,crm,contact,,\n"
-                   for n, address in enumerate(addresses))
-    imported = await client.post("/api/v1/subjects/import", content=(HEADER + rows).encode(),
-                                 headers={**admin.headers, "content-type": "text/csv"})
-    assert imported.json()["imported"] == len(addresses), imported.text
-    reference = str((await client.post("/api/v1/incidents", json=incident_body(),
-                                       headers=responder.headers)).json()["reference"])
-    await client.put(f"/api/v1/incidents/{reference}/scope", json={}, headers=responder.headers)
-    await client.post(f"/api/v1/incidents/{reference}/affected", headers=responder.headers)
-    await client.get(f"/api/v1/incidents/{reference}/obligations", headers=responder.headers)
-    base = f"/api/v1/incidents/{reference}/notifications"
-    draft = (await client.post(base, json={"obligation": "gdpr/data-subjects"},
-                               headers=responder.headers)).json()
-    await client.post(f"{base}/{draft['id']}/approve", json={"content_hash": draft["content_hash"]},
-                      headers=approver.headers)
-    sent = await client.post(f"{base}/{draft['id']}/send", headers=responder.headers)
-    assert sent.status_code == 202, sent.text
-    return reference
 
 
 async def deliveries(engine: AsyncEngine) -> dict[str, Delivery]:

@@ -11,8 +11,7 @@ from incident.kernel.settings import REPOSITORY
 from notifications.delivery.mailer import pool_from_url
 from notifications.delivery.outbox import Dispatcher
 from notifications.drafting.render import renderer
-from tests.conftest import Person, incident_body
-from tests.notifications.obligations.test_service import PROFILE
+from tests.factories import PROFILE, Person, incident_body
 from tests.smtp_server import SmtpServer, smtp_server_fixture  # noqa: F401  (fixture)
 
 CORPUS = [

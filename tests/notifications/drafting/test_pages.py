@@ -21,10 +21,9 @@ from notifications.drafting.pages import SANDBOX_POLICY, edited_fields
 from notifications.reminders import service as reminders
 from notifications.reminders.models import Reminder
 from notifications.scheduler.agenda import describe, lateness_words
-from tests.conftest import Person, make_person
-from tests.incident.containment.test_pages import Browser, signed_in
-from tests.notifications.delivery.test_outbox import affected_incident as outbox_incident
-from tests.notifications.delivery.test_outbox import dispatcher
+from tests.factories import Person, dispatcher, make_person
+from tests.factories import affected_incident as outbox_incident
+from tests.sessions import Browser, signed_in
 
 SCRIPT = "<script>alert(1)</script>"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"

@@ -8,15 +8,7 @@ from typing import Any
 import httpx
 
 from incident.kernel.clock import FixedClock
-from tests.conftest import Person, incident_body
-
-PROFILE = {"name": "Example GmbH", "country": "DE", "timezone": "Europe/Berlin",
-           "dpo": {"name": "Dana Privacy", "email": "dpo@example.com", "phone": "+49 30 1234"},
-           "authorities": {"gdpr/authority": {"name": "BlnBDI", "email": "mailbox@datenschutz-berlin.de"}}}
-LOW_RISK = {"data_categories": ["contact"], "subjects": 100, "vulnerable_subjects": False,
-            "identifiability": "limited", "confidentiality": "at_risk", "integrity": "none",
-            "availability": "none", "malicious": False,
-            "encrypted": {"state_of_the_art": True, "key_compromised": False}}
+from tests.factories import LOW_RISK, PROFILE, Person, incident_body
 
 
 async def obligations(client: httpx.AsyncClient, person: Person, reference: str) -> dict[str, Any]:

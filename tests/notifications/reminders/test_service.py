@@ -30,8 +30,7 @@ from notifications.reminders.models import Reminder
 from notifications.scheduler import ticker
 from notifications.scheduler.models import SchedulerLease
 from notifications.scheduler.ticker import Ticker
-from tests.conftest import START, Person, incident_body
-from tests.notifications.obligations.test_service import PROFILE
+from tests.factories import PROFILE, START, Person, incident_body, sending
 from tests.smtp_server import SmtpServer, smtp_server_fixture  # noqa: F401  (fixture)
 
 DUE = START - timedelta(hours=2, minutes=30) + timedelta(hours=72)  # gdpr/authority
@@ -164,8 +163,6 @@ async def test_two_processes_share_the_work_on_postgresql(
         client: httpx.AsyncClient, people: dict[str, Person], engine: AsyncEngine,
         database_url: str, tmp_path: Path, smtp_server: SmtpServer) -> None:
     """Two `breach scheduler run` processes on one database: nothing fired or sent twice."""
-    from tests.notifications.delivery.test_outbox_faults import sending
-
     await sending(client, people, [f"p{n}@example.com" for n in range(60)])
     for n in range(4):  # more incidents whose reminders are all due (aware long ago)
         created = await client.post("/api/v1/incidents", headers=people["responder"].headers,
@@ -259,8 +256,6 @@ async def test_killed_during_a_tick_nothing_is_lost_or_doubled(
 async def test_a_notification_whose_deliveries_keep_failing_is_escalated_once_a_day(
         client: httpx.AsyncClient, people: dict[str, Person], engine: AsyncEngine,
         clock: FixedClock) -> None:
-    from tests.notifications.delivery.test_outbox_faults import sending
-
     await sending(client, people, ["a@example.com", "b@example.com", "c@example.com"])
     async with session_factory(engine)() as db:
         stuck = (await db.exec(select(Delivery).where(Delivery.address == "b@example.com"))).one()

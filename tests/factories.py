@@ -1,0 +1,172 @@
+"""Small factories with valid defaults, shared by the test modules: people, incidents, profiles,
+and the few API scenarios several capabilities start from.
+
+A plain module (not a conftest, not a test module) so that any test can import from it.
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from litestar import Litestar
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from incident.accounts import service as accounts
+from incident.accounts.models import User
+from incident.kernel import auth
+from incident.kernel.clock import FixedClock
+from incident.kernel.db import session_factory
+from incident.kernel.settings import REPOSITORY
+from notifications.delivery.outbox import CaptureTransport, Dispatcher
+from notifications.drafting.render import renderer
+
+START = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+"""Where every test's clock starts: two and a half hours after `incident_body()`'s aware_at."""
+
+CONSOLE = auth.cli_actor("tests")
+PASSWORD = "correct horse battery"
+
+PROFILE: dict[str, Any] = {
+    "name": "Example GmbH", "country": "DE", "timezone": "Europe/Berlin",
+    "dpo": {"name": "Dana Privacy", "email": "dpo@example.com", "phone": "+49 30 1234"},
+    "authorities": {"gdpr/authority": {"name": "BlnBDI", "email": "mailbox@datenschutz-berlin.de"}}}
+"""An organisation profile under the GDPR with an authority to write to."""
+
+LOW_RISK: dict[str, Any] = {
+    "data_categories": ["contact"], "subjects": 100, "vulnerable_subjects": False,
+    "identifiability": "limited", "confidentiality": "at_risk", "integrity": "none",
+    "availability": "none", "malicious": False,
+    "encrypted": {"state_of_the_art": True, "key_compromised": False}}
+"""Assessment facts that lead to 'document only'."""
+
+SUBJECTS_HEADER = ("external_id,email,name,locale,country,region,system,categories,first_seen,"
+                   "last_seen\n")
+THREE_PEOPLE = (SUBJECTS_HEADER
+                + "c-1,anna@example.com,Anna Nowak,pl,PL,,crm,contact;financial,,\n"
+                  "c-2,bernd@example.com,Bernd Müller,de,DE,,crm,contact,,\n"
+                  "c-3,,Carla Ruiz,es,ES,,crm,contact,,\n")
+"""Three people in the CRM, the third without an e-mail address."""
+
+
+@dataclass
+class Person:
+    email: str
+    role: str
+    password: str
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+@functools.cache
+def password_hash(password: str) -> str:
+    """argon2 is slow by design; hash each test password once per process."""
+    return auth.hash_password(password)
+
+
+async def make_person(engine: AsyncEngine, clock: FixedClock, role: str,
+                      email: str | None = None, password: str = PASSWORD) -> Person:
+    """A user who has already chosen their password, with an API token.
+
+    Inserted directly (the sign-up path itself is tested in tests/incident/kernel/test_access.py).
+    """
+    email = email or f"{role}-{uuid.uuid4().hex[:6]}@example.com"
+    sessions = session_factory(engine)
+    async with sessions() as db:
+        db.add(User(email=email, role=role, password_hash=password_hash(password),
+                    must_change_password=False, created_at=clock.now()))
+        await db.commit()
+        _, token = await accounts.create_token(db, clock=clock, actor=CONSOLE, email=email,
+                                               name="tests")
+    return Person(email=email, role=role, password=password, token=token)
+
+
+async def one_per_role(engine: AsyncEngine, clock: FixedClock) -> dict[str, Person]:
+    """One person per role, keyed by role."""
+    return {role.value: await make_person(engine, clock, role.value) for role in auth.Role}
+
+
+def incident_body(**overrides: Any) -> dict[str, Any]:
+    """The JSON of a valid new incident (a stolen laptop, aware at 09:30 UTC on START's day)."""
+    body: dict[str, Any] = {
+        "title": "Stolen laptop with customer export",
+        "kind": "lost_device",
+        "breach_types": ["confidentiality"],
+        "data_categories": ["contact", "financial"],
+        "systems": ["crm"],
+        "occurred_from": "2026-03-09T18:00:00Z",
+        "detected_at": "2026-03-10T08:00:00Z",
+        "aware_at": "2026-03-10T09:30:00Z",
+        "estimated_subjects": 1200,
+    }
+    body.update(overrides)
+    return body
+
+
+def client_for(app: Litestar) -> httpx.AsyncClient:
+    """An HTTP client that calls `app` in-process, on the caller's event loop."""
+    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
+# --- scenarios over the API ----------------------------------------------------------------------
+
+async def affected_incident(client: httpx.AsyncClient, people: dict[str, Person],
+                            **incident: Any) -> str:
+    """An incident (`incident` overrides its fields) with THREE_PEOPLE affected, and its
+    obligations computed under PROFILE."""
+    admin, responder = people["admin"], people["responder"]
+    assert (await client.put("/api/v1/organisation", json=PROFILE, headers=admin.headers)
+            ).status_code == 200
+    await client.put("/api/v1/systems/crm", json={"name": "CRM"}, headers=admin.headers)
+    imported = await client.post("/api/v1/subjects/import", content=THREE_PEOPLE.encode(),
+                                 headers={**admin.headers, "content-type": "text/csv"})
+    assert imported.json()["imported"] == 3, imported.text
+    created = await client.post("/api/v1/incidents", json=incident_body(**incident),
+                                headers=responder.headers)
+    assert created.status_code == 201, created.text
+    reference = str(created.json()["reference"])
+    await client.put(f"/api/v1/incidents/{reference}/scope", json={}, headers=responder.headers)
+    assert (await client.post(f"/api/v1/incidents/{reference}/affected",
+                              headers=responder.headers)).status_code == 201
+    await client.get(f"/api/v1/incidents/{reference}/obligations", headers=responder.headers)
+    return reference
+
+
+async def sending(client: httpx.AsyncClient, people: dict[str, Person], addresses: list[str]) -> str:
+    """An incident whose notice to the people at `addresses` is approved and sent: its
+    deliveries wait in the outbox."""
+    admin, responder, approver = people["admin"], people["responder"], people["approver"]
+    await client.put("/api/v1/organisation", json=PROFILE, headers=admin.headers)
+    await client.put("/api/v1/systems/crm", json={"name": "CRM"}, headers=admin.headers)
+    rows = "".join(f"p-{n:04d},{address},Person {n},en,DE,,crm,contact,,\n"
+                   for n, address in enumerate(addresses))
+    imported = await client.post("/api/v1/subjects/import", content=(SUBJECTS_HEADER + rows).encode(),
+                                 headers={**admin.headers, "content-type": "text/csv"})
+    assert imported.json()["imported"] == len(addresses), imported.text
+    reference = str((await client.post("/api/v1/incidents", json=incident_body(),
+                                       headers=responder.headers)).json()["reference"])
+    await client.put(f"/api/v1/incidents/{reference}/scope", json={}, headers=responder.headers)
+    await client.post(f"/api/v1/incidents/{reference}/affected", headers=responder.headers)
+    await client.get(f"/api/v1/incidents/{reference}/obligations", headers=responder.headers)
+    base = f"/api/v1/incidents/{reference}/notifications"
+    draft = (await client.post(base, json={"obligation": "gdpr/data-subjects"},
+                               headers=responder.headers)).json()
+    await client.post(f"{base}/{draft['id']}/approve", json={"content_hash": draft["content_hash"]},
+                      headers=approver.headers)
+    sent = await client.post(f"{base}/{draft['id']}/send", headers=responder.headers)
+    assert sent.status_code == 202, sent.text
+    return reference
+
+
+def dispatcher(engine: AsyncEngine, clock: FixedClock) -> Dispatcher:
+    """An outbox dispatcher whose messages the database's mail capture keeps."""
+    return Dispatcher(engine, CaptureTransport(engine, clock), renderer(REPOSITORY / "templates"),
+                      clock=clock, sender="Example GmbH <privacy@example.com>", worker="test")
