@@ -1,4 +1,4 @@
-"""Regimes as data: the schema of `notifications/obligations/regimes/<id>.yaml`.
+"""Regimes as data: the schema of `notifications/regimes/<id>.yaml`.
 
 A regime is one law's breach-notification duties: whom it protects (territory of the
 affected people, place of establishment, organisation flags), and its obligations,
