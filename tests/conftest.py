@@ -45,6 +45,7 @@ from tests.factories import (  # noqa: F401  (imported from here by older test m
     one_per_role,
     password_hash,
 )
+from tests.smtp_server import smtp_server_fixture, tls_certificate_fixture  # noqa: F401  (fixtures)
 
 LANES = ["sqlite", "postgresql"]
 SECRET_KEY = "test-secret-key"

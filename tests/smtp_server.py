@@ -13,9 +13,10 @@ connections clients open and the most transactions in progress at once.
         smtp_server.faults.reply("rcpt", "451 4.7.1 try again in 120 seconds", to="a@x.test", times=1)
         ...  # connect to smtp_server.host, smtp_server.port from this or any other process
 
-The fixtures `smtp_server` and `tls_certificate` are defined under other names so that
-importing them does not clash with the test arguments that use them:
-`from tests.smtp_server import smtp_server_fixture, tls_certificate_fixture  # noqa: F401`.
+The fixtures `smtp_server` and `tls_certificate` are defined here and offered to every test
+by tests/conftest.py (under other function names, so the import does not clash with the test
+arguments that use them). A test waits for what a sending process delivers with
+`await smtp_server.received_while_running(count, process)`, not with a sleep.
 """
 
 from __future__ import annotations
@@ -298,6 +299,7 @@ class SmtpServer:
         self._certificate = certificate
         self._auth = auth
         self._lock = threading.Lock()
+        self._arrived = threading.Condition(self._lock)
         self._messages: list[Received] = []
         self._open: set[_Smtpd] = set()
         self._connections = 0
@@ -329,6 +331,36 @@ class SmtpServer:
     def url(self) -> str:
         scheme = "smtps" if self.tls == "smtps" else "smtp"
         return f"{scheme}://{self.host}:{self.port}"
+
+    def wait_for_messages(self, count: int, timeout: float,
+                          give_up: threading.Event | None = None) -> bool:
+        """Block until `count` messages have arrived (True), or `timeout` seconds pass or
+        `give_up` is set (False)."""
+        with self._arrived:
+            self._arrived.wait_for(lambda: len(self._messages) >= count
+                                   or (give_up is not None and give_up.is_set()), timeout)
+            return len(self._messages) >= count
+
+    async def received_while_running(self, count: int, process: asyncio.subprocess.Process,
+                                     within: float = 60) -> None:
+        """Wait until `count` messages have arrived, sent by `process`; fail as soon as the
+        process exits before that, or after `within` seconds."""
+        give_up = threading.Event()
+        arrived = asyncio.ensure_future(
+            asyncio.to_thread(self.wait_for_messages, count, within, give_up))
+        exited = asyncio.ensure_future(process.wait())
+        try:
+            await asyncio.wait({arrived, exited}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            exited.cancel()
+            give_up.set()
+            with self._arrived:
+                self._arrived.notify_all()
+        if await arrived:
+            return
+        assert process.returncode is None, (
+            f"the process exited with {process.returncode} after {len(self.messages)} messages")
+        raise AssertionError(f"{len(self.messages)} of {count} messages after {within} s")
 
     def reset(self) -> None:
         """Forget messages, counters and faults."""
@@ -413,6 +445,7 @@ class SmtpServer:
                             acknowledged)
         with self._lock:
             self._messages.append(received)
+            self._arrived.notify_all()
             return len(self._messages)
 
     async def _abort_all(self) -> None:

@@ -13,52 +13,30 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
-from incident.kernel.auth import Role
 from incident.kernel.clock import FixedClock
 from incident.kernel.db import create_engine
-from tests.conftest import Person, make_person
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
-BREACH = str(Path(sys.executable).with_name("breach"))
-SERVER_ZONE = "Europe/Berlin"
-BROWSER_ZONE = "America/New_York"
-"""The browser's own zone differs from the server's, so a test notices if the form's times
-were read in the browser's zone instead of BREACH_TIMEZONE."""
-
-
-@dataclass
-class Server:
-    url: str
-    env: dict[str, str]
-    zone: ZoneInfo
-    database_url: str
-    log: Path
-
-    def breach(self, *args: str) -> str:
-        """Run `breach …` against the server's database; return its stdout."""
-        done = subprocess.run([BREACH, *args], env=self.env, capture_output=True, text=True,
-                              timeout=60, stdin=subprocess.DEVNULL)
-        assert done.returncode == 0, done.stderr
-        return done.stdout
-
-    def api(self, person: Person) -> httpx.Client:
-        return httpx.Client(base_url=self.url, headers=person.headers, timeout=10)
+from tests.factories import Person, one_per_role
+from tests.web.chromium import (  # noqa: F401  (Console, form_values: imported from here before)
+    BREACH,
+    BROWSER_ZONE,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    SERVER_ZONE,
+    Console,
+    Server,
+    form_values,
+)
 
 
 def _free_port() -> int:
@@ -68,6 +46,8 @@ def _free_port() -> int:
 
 
 def _wait_until_ready(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
+    """Probe /ready until it answers 200; between probes, wait on the process itself, so
+    a server that exits is reported at once rather than after the deadline."""
     deadline = time.monotonic() + 30
     while True:
         try:
@@ -75,11 +55,13 @@ def _wait_until_ready(process: subprocess.Popen[bytes], url: str, log: Path) -> 
                 return
         except httpx.TransportError:
             pass
-        if process.poll() is not None:
-            pytest.fail(f"`breach serve` exited with {process.returncode}:\n{log.read_text()}")
         if time.monotonic() > deadline:
             pytest.fail(f"`breach serve` did not become ready:\n{log.read_text()}")
-        time.sleep(0.1)
+        try:
+            process.wait(timeout=0.05)
+        except subprocess.TimeoutExpired:
+            continue
+        pytest.fail(f"`breach serve` exited with {process.returncode}:\n{log.read_text()}")
 
 
 @pytest.fixture(scope="module", params=["sqlite"])
@@ -102,7 +84,9 @@ def server(lane: str, tmp_path_factory: pytest.TempPathFactory,
     env = {k: v for k, v in os.environ.items() if not k.startswith("BREACH_")}
     env.update(BREACH_DATABASE_URL=f"sqlite+aiosqlite:///{database}",
                BREACH_VAR_DIR=str(directory / "var"), BREACH_SECRET_KEY="browser-test-secret",
-               BREACH_TIMEZONE=SERVER_ZONE)
+               BREACH_TIMEZONE=SERVER_ZONE,
+               # The server's own ticker sends what a page queued: soon after, not 2 s later.
+               BREACH_OUTBOX_TICK_SECONDS="0.2")
     log = directory / "serve.log"
     with log.open("wb") as sink:
         process = subprocess.Popen([BREACH, "serve", "--port", str(port)], env=env,
@@ -130,8 +114,7 @@ def staff(server: Server) -> dict[str, Person]:
     async def create() -> dict[str, Person]:
         engine = create_engine(server.database_url)
         try:
-            clock = FixedClock(datetime.now(UTC))
-            return {role.value: await make_person(engine, clock, role.value) for role in Role}
+            return await one_per_role(engine, FixedClock(datetime.now(UTC)))
         finally:
             await engine.dispose()
 
@@ -147,21 +130,6 @@ def browser(server: Server) -> Iterator[Browser]:
                                               headless=True)
         yield chromium
         chromium.close()
-
-
-@dataclass
-class Console:
-    """What the page reported: console errors and uncaught exceptions (CSP violations land here)."""
-
-    errors: list[str] = field(default_factory=list)
-
-    def record(self, message: ConsoleMessage) -> None:
-        if message.type == "error":
-            self.errors.append(message.text)
-
-    def unexpected(self) -> list[str]:
-        """Errors other than Chromium's note on an HTTP error status some tests provoke."""
-        return [e for e in self.errors if not e.startswith("Failed to load resource")]
 
 
 @pytest.fixture
@@ -185,10 +153,3 @@ def page(context: BrowserContext, console: Console) -> Iterator[Page]:
     page.on("pageerror", lambda error: console.errors.append(f"page error: {error}"))
     yield page
     assert not console.unexpected(), console.errors
-
-
-def form_values(page: Page, selector: str) -> dict[str, Any]:
-    """The named controls of a form, as the browser would submit them."""
-    values: dict[str, Any] = page.eval_on_selector(
-        selector, "f => Object.fromEntries(new FormData(f).entries())")
-    return values

@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from tests.conftest import Person
-from tests.web.conftest import CHROMIUM, Console, Server, form_values
+from tests.factories import Person
+from tests.web.chromium import CHROMIUM, Console, Server, form_values, shown, unlabelled_controls
 
 pytestmark = [
     pytest.mark.browser,
@@ -33,11 +33,6 @@ LIFECYCLE = ["assessing", "contained", "notifying", "resolved", "closed"]
 def local_input(at: datetime, zone: ZoneInfo) -> str:
     """The value a person types into a datetime-local field, in the organisation's zone."""
     return at.astimezone(zone).strftime("%Y-%m-%dT%H:%M")
-
-
-def shown(at: datetime, zone: ZoneInfo) -> str:
-    """How the pages show an instant (to the minute, in the organisation's zone)."""
-    return at.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
 
 
 def sign_in(page: Page, person: Person | tuple[str, str], path: str = "/login") -> None:
@@ -69,14 +64,6 @@ def count_titled(server: Server, person: Person, title: str) -> int:
 
 def csrf_token(page: Page) -> str:
     return page.locator("input[name=csrf_token]").first.input_value()
-
-
-def unlabelled_controls(page: Page) -> list[str]:
-    """Visible form controls that no <label> names."""
-    found: list[str] = page.eval_on_selector_all(
-        "input:not([type=hidden]), select, textarea",
-        "els => els.filter(e => !e.labels || e.labels.length === 0).map(e => e.outerHTML)")
-    return found
 
 
 def check_landmarks(page: Page) -> None:

@@ -8,18 +8,25 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from incident.kernel.auth import PERMISSIONS, Permission, Role
 from incident.kernel.pages import filesize
-from tests.conftest import Person
-from tests.web.conftest import CHROMIUM, Console, Server
+from tests.factories import Person
+from tests.web.chromium import (
+    CHROMIUM,
+    Console,
+    Server,
+    incident_aware_hours_ago,
+    shown,
+    sign_in,
+    unlabelled_controls,
+)
 
 pytestmark = [
     pytest.mark.browser,
@@ -34,39 +41,8 @@ RECORD = "Record what was lost, where and when"  # identify, due 2h
 ASSET = "Update the asset register and replace the device"  # recover, due 7d, no evidence
 
 
-def shown(at: datetime, zone: ZoneInfo) -> str:
-    return at.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
-
-
-def sign_in(page: Page, person: Person, path: str) -> None:
-    page.goto(f"/login?next={path}")
-    page.get_by_label("E-mail").fill(person.email)
-    page.get_by_label("Password").fill(person.password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(re.compile(re.escape(path) + "$"))
-
-
-def incident_aware_hours_ago(server: Server, person: Person, hours: float,
-                             title: str) -> tuple[str, datetime]:
-    aware = datetime.now(UTC) - timedelta(hours=hours)
-    body = {"title": title, "kind": "lost_device", "breach_types": ["confidentiality"],
-            "data_categories": ["contact"], "detected_at": (aware - timedelta(hours=1)).isoformat(),
-            "aware_at": aware.isoformat()}
-    with server.api(person) as api:
-        created = api.post("/api/v1/incidents", json=body)
-    assert created.status_code == 201, created.text
-    return str(created.json()["reference"]), aware
-
-
 def step(page: Page, title: str) -> Locator:
     return page.locator("li.step", has_text=title)
-
-
-def unlabelled_controls(page: Page) -> list[str]:
-    found: list[str] = page.eval_on_selector_all(
-        "input:not([type=hidden]), select, textarea",
-        "els => els.filter(e => !e.labels || e.labels.length === 0).map(e => e.outerHTML)")
-    return found
 
 
 def steps_by_title(server: Server, person: Person, reference: str) -> dict[str, dict[str, Any]]:

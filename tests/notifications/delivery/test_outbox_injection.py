@@ -12,7 +12,7 @@ from notifications.delivery.mailer import pool_from_url
 from notifications.delivery.outbox import Dispatcher
 from notifications.drafting.render import renderer
 from tests.factories import PROFILE, Person, incident_body
-from tests.smtp_server import SmtpServer, smtp_server_fixture  # noqa: F401  (fixture)
+from tests.smtp_server import SmtpServer
 
 CORPUS = [
     "Eve\r\nBcc: victim@evil.example",

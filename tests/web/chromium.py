@@ -1,0 +1,106 @@
+"""What the browser tests share: the `breach serve` process they drive, the console they watch,
+and the few steps every page test takes (sign in, create an incident, look for unlabelled
+controls). A plain module: test modules import from here, never from one another."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+from playwright.sync_api import ConsoleMessage, Page, expect
+
+from tests.factories import Person
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+BREACH = str(Path(sys.executable).with_name("breach"))
+SERVER_ZONE = "Europe/Berlin"
+BROWSER_ZONE = "America/New_York"
+"""The browser's own zone differs from the server's, so a test notices if the form's times
+were read in the browser's zone instead of BREACH_TIMEZONE."""
+
+
+@dataclass
+class Server:
+    """A running `breach serve`: its address, environment, zone, database and log."""
+
+    url: str
+    env: dict[str, str]
+    zone: ZoneInfo
+    database_url: str
+    log: Path
+
+    def breach(self, *args: str) -> str:
+        """Run `breach …` against the server's database; return its stdout."""
+        done = subprocess.run([BREACH, *args], env=self.env, capture_output=True, text=True,
+                              timeout=60, stdin=subprocess.DEVNULL)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    def api(self, person: Person) -> httpx.Client:
+        return httpx.Client(base_url=self.url, headers=person.headers, timeout=10)
+
+
+@dataclass
+class Console:
+    """What the page reported: console errors and uncaught exceptions (CSP violations land here)."""
+
+    errors: list[str] = field(default_factory=list)
+
+    def record(self, message: ConsoleMessage) -> None:
+        if message.type == "error":
+            self.errors.append(message.text)
+
+    def unexpected(self) -> list[str]:
+        """Errors other than Chromium's note on an HTTP error status some tests provoke."""
+        return [e for e in self.errors if not e.startswith("Failed to load resource")]
+
+
+def shown(at: datetime, zone: ZoneInfo) -> str:
+    """How the pages show an instant (to the minute, in the organisation's zone)."""
+    return at.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def sign_in(page: Page, person: Person, path: str) -> None:
+    """Sign in through the login form and land on `path`."""
+    page.goto(f"/login?next={path}")
+    page.get_by_label("E-mail").fill(person.email)
+    page.get_by_label("Password").fill(person.password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(re.compile(re.escape(path) + "$"))
+
+
+def incident_aware_hours_ago(server: Server, person: Person, hours: float,
+                             title: str) -> tuple[str, datetime]:
+    """A lost-device incident whose team became aware `hours` ago (the server's clock is real)."""
+    aware = datetime.now(UTC) - timedelta(hours=hours)
+    body = {"title": title, "kind": "lost_device", "breach_types": ["confidentiality"],
+            "data_categories": ["contact"], "detected_at": (aware - timedelta(hours=1)).isoformat(),
+            "aware_at": aware.isoformat()}
+    with server.api(person) as api:
+        created = api.post("/api/v1/incidents", json=body)
+    assert created.status_code == 201, created.text
+    return str(created.json()["reference"]), aware
+
+
+def unlabelled_controls(page: Page) -> list[str]:
+    """Visible form controls that no <label> names."""
+    found: list[str] = page.eval_on_selector_all(
+        "input:not([type=hidden]), select, textarea",
+        "els => els.filter(e => !e.labels || e.labels.length === 0).map(e => e.outerHTML)")
+    return found
+
+
+def form_values(page: Page, selector: str) -> dict[str, Any]:
+    """The named controls of a form, as the browser would submit them."""
+    values: dict[str, Any] = page.eval_on_selector(
+        selector, "f => Object.fromEntries(new FormData(f).entries())")
+    return values
