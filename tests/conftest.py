@@ -153,7 +153,7 @@ def postgresql_lane(request: pytest.FixtureRequest, tmp_path_factory: pytest.Tem
     def renew() -> None:
         # FORCE: a connection a test or a killed process left open must not keep the old one.
         pg.psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)",
-                f"CREATE DATABASE {name} TEMPLATE {template} STRATEGY FILE_COPY")
+                f"CREATE DATABASE {name} TEMPLATE {template}")
 
     return _lane("postgresql", pg.url(name), renew,
                  tmp_path_factory.mktemp("postgresql-lane") / "var", shared_clock, catalogue)
