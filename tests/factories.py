@@ -110,6 +110,14 @@ def incident_body(**overrides: Any) -> dict[str, Any]:
     return body
 
 
+async def new_incident(client: httpx.AsyncClient, person: Person, **overrides: Any) -> str:
+    """Record `incident_body(**overrides)` through the API as `person`; returns its reference."""
+    created = await client.post("/api/v1/incidents", json=incident_body(**overrides),
+                                headers=person.headers)
+    assert created.status_code == 201, created.text
+    return str(created.json()["reference"])
+
+
 def client_for(app: Litestar) -> httpx.AsyncClient:
     """An HTTP client that calls `app` in-process, on the caller's event loop."""
     transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]

@@ -20,7 +20,7 @@ from incident.containment.runbooks import Catalogue
 from incident.kernel.auth import PERMISSIONS, Permission, Role
 from incident.kernel.clock import FixedClock
 from incident.kernel.settings import Settings
-from tests.factories import Person, client_for, incident_body
+from tests.factories import Person, client_for, new_incident
 from tests.sessions import Browser, signed_in
 
 
@@ -34,12 +34,6 @@ async def responder(app: Litestar, people: dict[str, Person]) -> AsyncIterator[B
 async def auditor(app: Litestar, people: dict[str, Person]) -> AsyncIterator[Browser]:
     async for browser in signed_in(app, people["auditor"]):
         yield browser
-
-
-async def new_incident(client: httpx.AsyncClient, person: Person) -> str:
-    created = await client.post("/api/v1/incidents", json=incident_body(), headers=person.headers)
-    assert created.status_code == 201, created.text
-    return str(created.json()["reference"])
 
 
 async def checklist(client: httpx.AsyncClient, person: Person, reference: str) -> dict[str, Any]:

@@ -18,16 +18,9 @@ from incident.containment.runbook_loader import load_catalogue
 from incident.containment.runbooks import Catalogue
 from incident.kernel.clock import FixedClock
 from incident.kernel.settings import REPOSITORY, Settings
-from tests.factories import Person, client_for, incident_body
+from tests.factories import Person, client_for, new_incident
 
 AWARE = "2026-03-10T09:30:00Z"
-
-
-async def new_incident(client: httpx.AsyncClient, person: Person, **overrides: Any) -> str:
-    response = await client.post("/api/v1/incidents", json=incident_body(**overrides),
-                                 headers=person.headers)
-    assert response.status_code == 201, response.text
-    return str(response.json()["reference"])
 
 
 async def attach(client: httpx.AsyncClient, person: Person, reference: str,
