@@ -37,7 +37,7 @@ from incident.kernel.vocabulary import DataCategory
 from incident.lifecycle import service as incident_service
 from incident.lifecycle.schemas import IncidentCreate
 from tests import pgcluster
-from tests.conftest import CONSOLE, START
+from tests.factories import CONSOLE, START
 
 DAY0 = datetime(2026, 1, 1, tzinfo=UTC)
 SYSTEMS = ["crm", "shop", "hr"]

@@ -20,7 +20,7 @@ from incident.containment.due_offsets import (
 )
 from incident.containment.runbook_loader import load_runbook
 from incident.containment.runbooks import Phase, Step, StepRole
-from tests.incident.containment.test_runbooks import SHIPPED_FILES
+from tests.incident.containment.samples import SHIPPED_FILES
 
 LONDON = ZoneInfo("Europe/London")
 

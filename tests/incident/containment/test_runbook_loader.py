@@ -11,7 +11,7 @@ import yaml
 from incident.containment.due_offsets import DECIDE_NOTIFIABLE, NOTIFY_AUTHORITY
 from incident.containment.runbook_loader import Problem, RunbookError, load_catalogue, load_runbook
 from incident.containment.runbooks import Phase
-from tests.incident.containment.test_runbooks import a_runbook, a_step, write
+from tests.incident.containment.samples import a_runbook, a_step, write
 
 
 def problems_of(path: Path) -> tuple[Problem, ...]:

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.conftest import Person, incident_body
+from tests.factories import Person, incident_body
 
 CSV_HEADER = "external_id,email,name,locale,country,region,system,categories,first_seen,last_seen\n"
 PEOPLE_CSV = CSV_HEADER + (

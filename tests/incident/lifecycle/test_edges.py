@@ -20,8 +20,8 @@ from incident.kernel.db import session_factory
 from incident.kernel.errors import Invalid
 from incident.lifecycle import service as incident_service
 from incident.lifecycle.rules import NOTE_LIMIT, REASON_LIMIT, SEARCH_LIMIT, Status
-from tests.conftest import Person
-from tests.incident.containment.test_pages import Browser, new_incident, signed_in
+from tests.factories import Person, new_incident
+from tests.sessions import Browser, signed_in
 
 NOTE = re.compile(r'<textarea id="note"[^>]*>(.*?)</textarea>', re.DOTALL)
 REASON = re.compile(r'<input id="reason-dismissed"[^>]*value="([^"]*)"')

@@ -11,8 +11,7 @@ import pytest
 
 from notifications.delivery.mailer import SmtpPool, Tls, pool_from_url
 from notifications.delivery.outcomes import Outcome, Status
-from tests.notifications.delivery.test_message import HTML, SENDER, SUBJECT, TEXT, lines, message
-from tests.notifications.delivery.test_rate_limit import FakeClock
+from tests.notifications.delivery.samples import HTML, SENDER, SUBJECT, TEXT, FakeClock, lines, message
 from tests.smtp_server import (  # noqa: F401
     Certificate,
     DropStage,

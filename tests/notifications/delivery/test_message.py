@@ -3,35 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta, timezone
-from email import policy
-from email.message import EmailMessage
-from email.parser import BytesParser
+from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 
 import pytest
 
 from notifications.delivery.message import build_message, new_message_id, normalise_address, parse_mailbox
-
-SENDER = "Breachdesk <breachdesk@breach.example>"
-WHEN = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
-SUBJECT = "Naruszenie ochrony danych — zgłoszenie nr 7 🔒"
-TEXT = "Dzień dobry Pani Anno,\n\nzgłaszamy naruszenie ochrony Pani danych (e-mail, adres).\n"
-HTML = "<p>Dzień dobry Pani Anno,</p>\n<p>zgłaszamy naruszenie &mdash; szczegóły poniżej.</p>\n"
-
-
-def message(to: str = "anna@example.com", *, key: str = "d-1", subject: str = SUBJECT, text: str = TEXT,
-            html: str | None = HTML, to_name: str | None = "Anna Kowalska") -> bytes:
-    return build_message(sender=SENDER, to=to, to_name=to_name, subject=subject, text=text, html=html,
-                         message_id=new_message_id("breach.example", key), date=WHEN)
-
-
-def parse(data: bytes) -> EmailMessage:
-    return BytesParser(policy=policy.default).parsebytes(data)
-
-
-def lines(text: str) -> str:
-    return text.replace("\r\n", "\n")
+from tests.notifications.delivery.samples import HTML, SENDER, SUBJECT, TEXT, WHEN, lines, message, parse
 
 
 def test_message_id_is_fixed_by_the_delivery_key_and_always_one_safe_token() -> None:

@@ -2,26 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from notifications.delivery.rate_limit import RateLimiter
-
-
-class FakeClock:
-    """Monotonic seconds that move only when someone sleeps: to the latest instant a sleeper asked for."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        until = self.now + seconds
-        await asyncio.sleep(0)
-        self.now = max(self.now, until)
+from tests.notifications.delivery.samples import FakeClock
 
 
 async def test_the_rate_limiter_spaces_acquisitions_by_the_moved_clock() -> None:

@@ -19,8 +19,8 @@ from incident.kernel.clock import FixedClock
 from incident.kernel.db import session_factory, transaction
 from notifications.drafting.models import Delivery, Notification, NotificationVersion
 from notifications.drafting.rules import DeliveryState, NotificationStatus, content_hash
-from tests.conftest import Person
-from tests.incident.containment.test_pages import Browser, new_incident, signed_in
+from tests.factories import Person, new_incident
+from tests.sessions import Browser, signed_in
 
 STATES = [DeliveryState.SENT, DeliveryState.FAILED, DeliveryState.RETRY]
 

@@ -7,7 +7,7 @@ from typing import Any
 from notifications.obligations.applicability import check, obligation_applies
 from notifications.obligations.facts import Facts, facts_from_json
 from notifications.obligations.regimes import Condition, Regime
-from tests.notifications.obligations.test_facts import facts_data
+from tests.notifications.obligations.samples import facts_data
 
 
 def facts(**changes: Any) -> Facts:

@@ -23,7 +23,7 @@ from notifications.obligations.assessment_input import (
     parse_assessment_input,
 )
 from notifications.obligations.enisa import Severity, severity_for
-from tests.notifications.obligations.test_assessment_input import SAFE_KEY, facts
+from tests.notifications.obligations.samples import SAFE_KEY, facts
 
 DOC = Recommendation.DOCUMENT
 SA = Recommendation.NOTIFY_AUTHORITY

@@ -11,24 +11,7 @@ from notifications.obligations.assessment_input import (
     InvalidAssessmentInput,
     parse_assessment_input,
 )
-
-SAFE_KEY = {"state_of_the_art": True, "key_compromised": False}
-
-
-def facts(**overrides: Any) -> dict[str, Any]:
-    """Raw facts of a small, accidental, contained breach of contact data."""
-    raw: dict[str, Any] = {
-        "data_categories": ["contact"],
-        "subjects": 10,
-        "vulnerable_subjects": False,
-        "identifiability": "maximum",
-        "confidentiality": "none",
-        "integrity": "none",
-        "availability": "none",
-        "malicious": False,
-    }
-    return raw | overrides
-
+from tests.notifications.obligations.samples import SAFE_KEY, facts
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from tests.cli_support import Breach, breach  # noqa: F401  (fixture)
-from tests.notifications.obligations.test_service import LOW_RISK, PROFILE
+from tests.factories import LOW_RISK, PROFILE
 
 
 def test_profile_assessment_override_and_records(breach: Breach, tmp_path: Path) -> None:  # noqa: F811

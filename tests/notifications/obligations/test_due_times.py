@@ -8,7 +8,7 @@ from typing import Any
 from notifications.obligations.due_times import DueTimes, due_times
 from notifications.obligations.facts import facts_from_json
 from notifications.obligations.regimes import Regime
-from tests.notifications.obligations.test_facts import facts_data
+from tests.notifications.obligations.samples import facts_data
 
 
 def at(text: str) -> datetime:

@@ -13,7 +13,7 @@ from notifications.obligations.engine import ObligationResult, compute_obligatio
 from notifications.obligations.facts import FactsError, facts_from_json
 from notifications.obligations.regime_loader import load_regimes
 from notifications.obligations.regimes import Catalogue
-from tests.notifications.obligations.test_facts import facts_data
+from tests.notifications.obligations.samples import facts_data
 
 REGIMES: Catalogue = load_regimes()
 

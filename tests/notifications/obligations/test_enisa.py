@@ -9,7 +9,7 @@ import pytest
 from incident.kernel.vocabulary import DataCategory
 from notifications.obligations.assessment_input import parse_assessment_input
 from notifications.obligations.enisa import Score, Severity, score, severity_for
-from tests.notifications.obligations.test_assessment_input import facts
+from tests.notifications.obligations.samples import facts
 
 
 def scored(raw: dict[str, Any]) -> Score:

@@ -7,26 +7,7 @@ from typing import Any
 import pytest
 
 from notifications.obligations.facts import Facts, FactsError, facts_from_json
-
-
-def facts_data(**changes: Any) -> dict[str, Any]:
-    """Valid FACTS: a Berlin SaaS company, aware on Friday 27 March 2026, 10:00 local."""
-    data: dict[str, Any] = {
-        "organisation": {"country": "DE", "timezone": "Europe/Berlin", "flags": []},
-        "incident": {
-            "aware_at": "2026-03-27T10:00:00+01:00",
-            "risk": "risk",
-            "data_categories": ["contact"],
-        },
-        "affected": {"DE": 1200, "FR": 40},
-    }
-    for path, value in changes.items():
-        section, _, key = path.partition("__")
-        if key:
-            data[section][key] = value
-        else:
-            data[section] = value
-    return data
+from tests.notifications.obligations.samples import facts_data
 
 
 @pytest.mark.parametrize(
