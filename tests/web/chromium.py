@@ -56,7 +56,9 @@ class Console:
     errors: list[str] = field(default_factory=list)
 
     def record(self, message: ConsoleMessage) -> None:
-        if message.type == "error":
+        # Chromium asks for /favicon.ico on its own, whenever it gets round to it; no page does.
+        if message.type == "error" and not message.location.get("url", "").endswith(
+                "/favicon.ico"):
             self.errors.append(message.text)
 
     def unexpected(self) -> list[str]:

@@ -84,9 +84,7 @@ def server(lane: str, tmp_path_factory: pytest.TempPathFactory,
     env = {k: v for k, v in os.environ.items() if not k.startswith("BREACH_")}
     env.update(BREACH_DATABASE_URL=f"sqlite+aiosqlite:///{database}",
                BREACH_VAR_DIR=str(directory / "var"), BREACH_SECRET_KEY="browser-test-secret",
-               BREACH_TIMEZONE=SERVER_ZONE,
-               # The server's own ticker sends what a page queued: soon after, not 2 s later.
-               BREACH_OUTBOX_TICK_SECONDS="0.2")
+               BREACH_TIMEZONE=SERVER_ZONE)
     log = directory / "serve.log"
     with log.open("wb") as sink:
         process = subprocess.Popen([BREACH, "serve", "--port", str(port)], env=env,
