@@ -531,7 +531,9 @@ class _Health(http.server.BaseHTTPRequestHandler):
 def health_server() -> Iterator[tuple[int, type[_Health]]]:
     handler = type("Health", (_Health,), {"status": 200})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # shutdown() waits for the serving loop to look again: every 50 ms, not the default 0.5 s.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
     thread.start()
     try:
         yield server.server_address[1], handler
