@@ -94,7 +94,7 @@ class Lane:
     name: str
     url: str
     renew: Callable[[], None]
-    """Give `url` a fresh copy of the migrated template (nothing may be connected)."""
+    """Give `url` a fresh copy of the migrated template (after the test closed its pool)."""
     settings: Settings
     engine: AsyncEngine
     app: Litestar
