@@ -34,16 +34,11 @@ from incident.kernel.clock import FixedClock
 from incident.kernel.db import create_engine, session_factory, upgrade
 from incident.kernel.settings import REPOSITORY, Settings
 from tests import pgcluster
-from tests.factories import (  # noqa: F401  (imported from here by older test modules)
-    CONSOLE,
-    PASSWORD,
+from tests.factories import (
     START,
     Person,
     client_for,
-    incident_body,
-    make_person,
     one_per_role,
-    password_hash,
 )
 from tests.smtp_server import smtp_server_fixture, tls_certificate_fixture  # noqa: F401  (fixtures)
 

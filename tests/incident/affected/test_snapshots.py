@@ -193,10 +193,16 @@ async def scenario(url: str, rows: list[Holding], scope: Scope) -> None:
 
 
 @pytest.fixture
-def fresh_databases(lane: str, tmp_path: Path, sqlite_template: Path,
-                    pg: pgcluster.Cluster | None, pg_template: str | None
-                    ) -> Iterator[Callable[[], str]]:
-    """A new migrated database per call: each Hypothesis example starts from nothing."""
+def fresh_databases(request: pytest.FixtureRequest, lane: str, tmp_path: Path,
+                    sqlite_template: Path) -> Iterator[Callable[[], str]]:
+    """A new migrated database per call: each Hypothesis example starts from nothing.
+
+    The PostgreSQL cluster is asked for only in its own lane, so `-k sqlite` never starts it.
+    """
+    pg: pgcluster.Cluster | None = None
+    pg_template: str | None = None
+    if lane == "postgresql":
+        pg, pg_template = request.getfixturevalue("pg"), request.getfixturevalue("pg_template")
     if lane == "postgresql" and (pg is None or pg_template is None):
         pytest.skip(f"PostgreSQL lane: {pgcluster.unavailable_reason()}")
     made: list[str] = []
