@@ -40,6 +40,7 @@ from tests.factories import (
     client_for,
     one_per_role,
 )
+from tests.sessions import Browser, signed_in
 from tests.smtp_server import smtp_server_fixture, tls_certificate_fixture  # noqa: F401  (fixtures)
 
 LANES = ["sqlite", "postgresql"]
@@ -221,3 +222,26 @@ async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
 async def people(engine: AsyncEngine, clock: FixedClock) -> dict[str, Person]:
     """One person per role, keyed by role."""
     return await one_per_role(engine, clock)
+
+
+# --- signed-in page sessions (HTTP, in-process): one per role that works the pages ---------------
+
+@pytest.fixture
+async def responder(app: Litestar, people: dict[str, Person]) -> AsyncIterator[Browser]:
+    """A responder signed in to the pages, with the session's CSRF token at hand."""
+    async for browser in signed_in(app, people["responder"]):
+        yield browser
+
+
+@pytest.fixture
+async def approver(app: Litestar, people: dict[str, Person]) -> AsyncIterator[Browser]:
+    """An approver signed in to the pages."""
+    async for browser in signed_in(app, people["approver"]):
+        yield browser
+
+
+@pytest.fixture
+async def auditor(app: Litestar, people: dict[str, Person]) -> AsyncIterator[Browser]:
+    """An auditor signed in to the pages."""
+    async for browser in signed_in(app, people["auditor"]):
+        yield browser

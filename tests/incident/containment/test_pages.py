@@ -7,12 +7,10 @@ from __future__ import annotations
 import hashlib
 import html
 import re
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from incident.app import create_app
@@ -22,18 +20,6 @@ from incident.kernel.clock import FixedClock
 from incident.kernel.settings import Settings
 from tests.factories import Person, client_for, new_incident
 from tests.sessions import Browser, signed_in
-
-
-@pytest.fixture
-async def responder(app: Litestar, people: dict[str, Person]) -> AsyncIterator[Browser]:
-    async for browser in signed_in(app, people["responder"]):
-        yield browser
-
-
-@pytest.fixture
-async def auditor(app: Litestar, people: dict[str, Person]) -> AsyncIterator[Browser]:
-    async for browser in signed_in(app, people["auditor"]):
-        yield browser
 
 
 async def checklist(client: httpx.AsyncClient, person: Person, reference: str) -> dict[str, Any]:

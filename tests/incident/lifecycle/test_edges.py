@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from incident.kernel.auth import Actor, Role
@@ -21,24 +19,12 @@ from incident.kernel.errors import Invalid
 from incident.lifecycle import service as incident_service
 from incident.lifecycle.rules import NOTE_LIMIT, REASON_LIMIT, SEARCH_LIMIT, Status
 from tests.factories import Person, new_incident
-from tests.sessions import Browser, signed_in
+from tests.sessions import Browser
 
 NOTE = re.compile(r'<textarea id="note"[^>]*>(.*?)</textarea>', re.DOTALL)
 REASON = re.compile(r'<input id="reason-dismissed"[^>]*value="([^"]*)"')
 SEARCH = re.compile(r'<input id="q" name="q" value="([^"]*)"')
 ALERT = re.compile(r'<p class="alert" role="alert" id="notice">([^<]*)</p>')
-
-
-@pytest.fixture
-async def responder(app: Litestar, people: dict[str, Person]) -> AsyncIterator[Browser]:
-    async for browser in signed_in(app, people["responder"]):
-        yield browser
-
-
-@pytest.fixture
-async def approver(app: Litestar, people: dict[str, Person]) -> AsyncIterator[Browser]:
-    async for browser in signed_in(app, people["approver"]):
-        yield browser
 
 
 async def timeline_kinds(client: httpx.AsyncClient, person: Person, reference: str) -> list[str]:

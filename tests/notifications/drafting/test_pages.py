@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import httpx
-import pytest
 from litestar import Litestar
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
@@ -59,24 +57,6 @@ def sandboxed(response: httpx.Response) -> None:
 async def affected_incident(client: httpx.AsyncClient, people: dict[str, Person]) -> str:
     """The outbox tests' incident, its title and description carrying markup and template code."""
     return await outbox_incident(client, people, title=TITLE, description=DESCRIPTION)
-
-
-@pytest.fixture
-async def responder(app: Litestar, people: dict[str, Person]) -> AsyncIterator[Browser]:
-    async for browser in signed_in(app, people["responder"]):
-        yield browser
-
-
-@pytest.fixture
-async def approver(app: Litestar, people: dict[str, Person]) -> AsyncIterator[Browser]:
-    async for browser in signed_in(app, people["approver"]):
-        yield browser
-
-
-@pytest.fixture
-async def auditor(app: Litestar, people: dict[str, Person]) -> AsyncIterator[Browser]:
-    async for browser in signed_in(app, people["auditor"]):
-        yield browser
 
 
 async def page(browser: Browser, path: str, status: int = 200) -> httpx.Response:

@@ -5,13 +5,11 @@ notification."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import httpx
-import pytest
-from litestar import Litestar
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -20,15 +18,9 @@ from incident.kernel.db import session_factory, transaction
 from notifications.drafting.models import Delivery, Notification, NotificationVersion
 from notifications.drafting.rules import DeliveryState, NotificationStatus, content_hash
 from tests.factories import Person, new_incident
-from tests.sessions import Browser, signed_in
+from tests.sessions import Browser
 
 STATES = [DeliveryState.SENT, DeliveryState.FAILED, DeliveryState.RETRY]
-
-
-@pytest.fixture
-async def responder(app: Litestar, people: dict[str, Person]) -> AsyncIterator[Browser]:
-    async for browser in signed_in(app, people["responder"]):
-        yield browser
 
 
 @contextmanager
