@@ -68,7 +68,7 @@ class SignInController(Controller):
                status: int) -> Template:
         token = secrets.token_urlsafe(24)
         page = render_page(request, "login.html", status=status, next=target, login_csrf=token,
-                     error=error)
+                           error=error)
         page.cookies.append(_login_cookie(token))
         return page
 
@@ -105,7 +105,7 @@ class AccountPages(Controller):
         new, again = str(form.get("new_password", "")), str(form.get("new_password_again", ""))
         if new != again:
             return render_page(request, "password.html", status=422, done=False,
-                         error="The two new passwords differ.")
+                               error="The two new passwords differ.")
         try:
             await accounts.change_password(db, clock=clock, actor=actor,
                                            current=str(form.get("current_password", "")), new=new)

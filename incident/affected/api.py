@@ -51,7 +51,7 @@ class AffectedController(Controller):
     @get("/incidents/{key:str}/affected/snapshots", guards=[requires(Permission.READ_INCIDENTS)])
     async def snapshots(self, db: Db, actor: Who, key: FromPath[str]) -> list[AffectedSummary]:
         return [affected.summary_of(s) for s in await affected.list_snapshots(db, actor=actor,
-                                                                             key=key)]
+                                                                              key=key)]
 
     @get("/incidents/{key:str}/affected", guards=[requires(Permission.READ_PERSONAL_DATA)])
     async def people(self, db: Db, clock: Now, actor: Who, key: FromPath[str],

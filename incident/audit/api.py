@@ -41,7 +41,7 @@ class IncidentTimelineController(Controller):
     async def timeline(self, db: Db, actor: Who, key: FromPath[str], after_seq: Offset = 0,
                        limit: Limit = 500) -> list[TimelineEventPublic]:
         _, events = await incident_service.timeline(db, actor=actor, key=key, after_seq=after_seq,
-                                            limit=limit)
+                                                    limit=limit)
         return [event_public(e) for e in events]
 
     @get("/{key:str}/timeline/verify", guards=[requires(Permission.VERIFY_TIMELINE)])

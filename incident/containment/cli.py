@@ -65,7 +65,7 @@ async def find_step(db: AsyncSession, actor: Actor, reference: str, step: str) -
     row = found[0]
     assert row.id is not None
     result = StepRef(reference=incident.reference, row_id=row.id, version=row.version,
-                      label=f"{row.runbook_id}/{row.step_id}")
+                     label=f"{row.runbook_id}/{row.step_id}")
     await db.commit()  # end the read: the change opens its own write transaction
     return result
 

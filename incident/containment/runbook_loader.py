@@ -50,7 +50,7 @@ class RunbookError(Exception):
 
     def __init__(self, problems: Iterable[Problem]) -> None:
         self.problems = tuple(sorted(problems, key=lambda p: (str(p.path), p.line or 0,
-                                                               p.field)))
+                                                              p.field)))
         super().__init__(str(self))
 
     def __str__(self) -> str:

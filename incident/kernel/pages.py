@@ -74,7 +74,7 @@ def page_context(request: Request[Any, Any, Any], **values: Any) -> dict[str, An
 
 
 def render_page(request: Request[Any, Any, Any], name: str, status: int = 200,
-          **values: Any) -> Template:
+                **values: Any) -> Template:
     return Template(template_name=name, context=page_context(request, **values), status_code=status)
 
 

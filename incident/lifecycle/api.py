@@ -55,7 +55,7 @@ class IncidentController(Controller):
     async def create_incident(self, db: Db, clock: Now, rules: IncidentRules,
                               actor: Who, data: JSONBody[IncidentCreate]) -> IncidentPublic:
         incident = await incident_service.create_incident(db, clock=clock, rules=rules, actor=actor,
-                                                  data=data)
+                                                          data=data)
         return (await incident_service.public(db, [incident]))[0]
 
     @get("/{key:str}", guards=[requires(Permission.READ_INCIDENTS)])
@@ -68,14 +68,14 @@ class IncidentController(Controller):
                               actor: Who, key: FromPath[str],
                               data: JSONBody[IncidentUpdate]) -> IncidentPublic:
         incident = await incident_service.update_incident(db, clock=clock, rules=rules, actor=actor,
-                                                  key=key, data=data)
+                                                          key=key, data=data)
         return (await incident_service.public(db, [incident]))[0]
 
     @post("/{key:str}/status", guards=[requires(Permission.WRITE_INCIDENTS)], status_code=200)
     async def change_status(self, db: Db, clock: Now, actor: Who, key: FromPath[str],
                             data: JSONBody[StatusChange]) -> IncidentPublic:
         incident = await incident_service.change_status(db, clock=clock, actor=actor, key=key,
-                                                target=data.status, reason=data.reason)
+                                                        target=data.status, reason=data.reason)
         return (await incident_service.public(db, [incident]))[0]
 
     @post("/{key:str}/notes", guards=[requires(Permission.WRITE_INCIDENTS)],

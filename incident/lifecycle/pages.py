@@ -78,9 +78,9 @@ class IncidentPages(Controller):
                                search_limit=lifecycle.SEARCH_LIMIT,
                                notice=Notice.refusing("q", exc))
         return render_page(request, "incidents.html", incidents=await incident_service.public(db, items),
-                     total=total, page=page, pages=max(1, -(-total // size)), statuses=list(Status),
-                     kinds=list(Kind), filters=query, query=urlencode(query),
-                     search_limit=lifecycle.SEARCH_LIMIT, notice=None)
+                           total=total, page=page, pages=max(1, -(-total // size)), statuses=list(Status),
+                           kinds=list(Kind), filters=query, query=urlencode(query),
+                           search_limit=lifecycle.SEARCH_LIMIT, notice=None)
 
     @get("/incidents/new", guards=[requires(Permission.WRITE_INCIDENTS)])
     async def new_incident(self, request: Request[Any, Any, Any], clock: Now) -> Template:
@@ -90,8 +90,8 @@ class IncidentPages(Controller):
     def _form(self, request: Request[Any, Any, Any], values: dict[str, Any],
               errors: list[dict[str, str]], status: int) -> Template:
         return render_page(request, "incident_new.html", status=status, values=values, errors=errors,
-                     kinds=list(Kind), breach_types=list(BreachType),
-                     categories=list(DataCategory))
+                           kinds=list(Kind), breach_types=list(BreachType),
+                           categories=list(DataCategory))
 
     @post("/incidents", guards=[requires(Permission.WRITE_INCIDENTS)])
     async def create_incident(self, request: Request[Any, Any, Any], db: Db,
@@ -116,7 +116,7 @@ class IncidentPages(Controller):
             try:
                 data = IncidentCreate.model_validate(values)
                 incident = await incident_service.create_incident(db, clock=clock, rules=rules,
-                                                          actor=actor, data=data)
+                                                                  actor=actor, data=data)
                 return Redirect(f"/incidents/{incident.reference}")
             except ValidationError as exc:
                 errors = [{"field": ".".join(str(p) for p in e["loc"]) or "form",

@@ -29,8 +29,8 @@ class MailboxPages(Controller):
                        before: Annotated[int | None, QueryParameter(ge=1)] = None) -> Template:
         found = await mailbox.messages(db, actor=actor, before=before, limit=PAGE_SIZE)
         return render_page(request, "mailbox.html", messages=found, before=before,
-                     older=found[-1].id if len(found) == PAGE_SIZE else None,
-                     relayed=bool(settings.smtp_url))
+                           older=found[-1].id if len(found) == PAGE_SIZE else None,
+                           relayed=bool(settings.smtp_url))
 
     @get("/{message_id:int}")
     async def message(self, request: Request[Any, Any, Any], db: Db, actor: Who,

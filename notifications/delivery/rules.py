@@ -60,7 +60,7 @@ def after_attempt(outcome: DeliveryState, *, reply: str | None, attempts: int, n
     if outcome not in (DeliveryState.RETRY, DeliveryState.IN_DOUBT):
         raise ValueError(f"{outcome} is not the outcome of an attempt")
     at = now if outcome is DeliveryState.IN_DOUBT else next_attempt(attempts, now, hint_seconds,
-                                                                   policy)
+                                                                    policy)
     if at > give_up_at:
         return AfterAttempt(DeliveryState.FAILED, f"gave up at {iso(give_up_at)}: {reply}",
                             at)

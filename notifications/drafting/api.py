@@ -92,9 +92,9 @@ class NotificationController(Controller):
                    data: JSONBody[SendOrder | None] = None) -> NotificationPublic:
         """Body (optional): `{"at": instant}` to schedule the send."""
         sent = await sending.send(db, clock=clock, actor=actor, key=key,
-                                 notification_id=notification_id,
-                                 message_domain=message_domain(settings.mail_from),
-                                 not_before=data.at if data else None)
+                                  notification_id=notification_id,
+                                  message_domain=message_domain(settings.mail_from),
+                                  not_before=data.at if data else None)
         return await notification_public(db, sent)
 
     @post("/{notification_id:int}/pause", guards=[requires(Permission.WRITE_INCIDENTS)],
@@ -119,6 +119,6 @@ class NotificationController(Controller):
                          ) -> list[DeliveryPublic]:
         """The delivery log: per recipient, every attempt and the server's replies."""
         found = await sending.delivery_log(db, actor=actor, key=key,
-                                          notification_id=notification_id, after_id=after,
-                                          limit=limit)
+                                           notification_id=notification_id, after_id=after,
+                                           limit=limit)
         return [delivery_public(d, attempts) for d, attempts in found]

@@ -63,7 +63,7 @@ def notifications_status(runtime: Runtime, reference: str, notification_id: int,
 
     async def read(db: AsyncSession, actor: Actor) -> tuple[Any, dict[str, int]]:
         notification, counts = await sending.progress(db, actor=actor, key=reference,
-                                                     notification_id=notification_id)
+                                                      notification_id=notification_id)
         await db.commit()
         return notification, counts
 

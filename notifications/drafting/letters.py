@@ -82,7 +82,7 @@ async def letter_for(db: AsyncSession, notification: Notification) -> Letter:
         IncidentObligation.incident_id == incident.id,
         IncidentObligation.ref == notification.ref))).first()
     return Letter(notification, fields, shared_context(notification, incident, profile, fields,
-                                                        obligation, await _first_report(db, notification)),
+                                                       obligation, await _first_report(db, notification)),
                   ZoneInfo(profile.timezone), obligation.due_at if obligation else None)
 
 

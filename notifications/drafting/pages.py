@@ -119,10 +119,10 @@ async def list_page(request: Request[Any, Any, Any], db: AsyncSession, *, clock:
     latest = {n.ref: n for n in found}  # found is oldest first: the last one per obligation wins
     duties = [r for r in rows if r.applies and r.recipient in rules.KIND_FOR_RECIPIENT]
     return render_page(request, "notifications.html", status=status, incident=incident, kinds=KIND_TITLES,
-                 notifications=found, counts=counts, duties=duties, unfinished=unfinished,
-                 latest=latest, problems=problems, notice=notice, base=base(incident.reference),
-                 Kind=NotificationKind,
-                 can_write=actor.can(Permission.WRITE_INCIDENTS))
+                       notifications=found, counts=counts, duties=duties, unfinished=unfinished,
+                       latest=latest, problems=problems, notice=notice, base=base(incident.reference),
+                       Kind=NotificationKind,
+                       can_write=actor.can(Permission.WRITE_INCIDENTS))
 
 
 async def draft_page(request: Request[Any, Any, Any], db: AsyncSession, *, clock: Clock,
@@ -134,28 +134,28 @@ async def draft_page(request: Request[Any, Any, Any], db: AsyncSession, *, clock
                                                            notification_id=notification_id)
     version = await drafts.current_version(db, notification)
     used, subject, text, _ = await letters.preview(db, now=clock.now(), actor=actor, key=incident.id,
-                                                  notification_id=notification_id, locale=locale,
-                                                  renderer=renderer)
+                                                   notification_id=notification_id, locale=locale,
+                                                   renderer=renderer)
     counts = await sending.state_counts(db, notification_id)
     total = notification.recipients or sum(counts.values())
     url = base(incident.reference, notification_id)
     editable = rules.EDITABLE.get(notification.kind, ())
     stage = NotificationStatus(notification.status)
     return render_page(request, "notification.html", status=status, incident=incident, kinds=KIND_TITLES,
-                 notification=notification, url=url, notice=notice, unsaved=unsaved or {},
-                 fields=[(name, FIELD_LABELS.get(name, name.replace("_", " ")),
+                       notification=notification, url=url, notice=notice, unsaved=unsaved or {},
+                       fields=[(name, FIELD_LABELS.get(name, name.replace("_", " ")),
                           str(version.fields.get(name, "")))
                          for name in editable or sorted(version.fields)],
-                 editable=bool(editable), labels=FIELD_LABELS,
-                 locales=sorted({*PREVIEW_LOCALES, *renderer.locales(notification.kind)}),
-                 locale=locale, used=used, subject=subject, text=text,
-                 preview_src=f"{url}/preview.html?{urlencode({'locale': locale})}",
-                 counts=counts, total=total, ended=rules.ended_count(counts),
-                 unsent=stage in rules.UNSENT, live=stage in rules.LIVE, Status=NotificationStatus,
-                 api=f"/api/v1/incidents/{quote(incident.reference)}/notifications/{notification_id}",
-                 can_write=actor.can(Permission.WRITE_INCIDENTS),
-                 can_approve=actor.can(Permission.APPROVE),
-                 can_read_people=actor.can(Permission.READ_PERSONAL_DATA))
+                       editable=bool(editable), labels=FIELD_LABELS,
+                       locales=sorted({*PREVIEW_LOCALES, *renderer.locales(notification.kind)}),
+                       locale=locale, used=used, subject=subject, text=text,
+                       preview_src=f"{url}/preview.html?{urlencode({'locale': locale})}",
+                       counts=counts, total=total, ended=rules.ended_count(counts),
+                       unsent=stage in rules.UNSENT, live=stage in rules.LIVE, Status=NotificationStatus,
+                       api=f"/api/v1/incidents/{quote(incident.reference)}/notifications/{notification_id}",
+                       can_write=actor.can(Permission.WRITE_INCIDENTS),
+                       can_approve=actor.can(Permission.APPROVE),
+                       can_read_people=actor.can(Permission.READ_PERSONAL_DATA))
 
 
 class NotificationPages(Controller):
@@ -222,8 +222,8 @@ class NotificationPages(Controller):
                       key: FromPath[str], notification_id: FromPath[int],
                       locale: LocaleQuery = "en") -> Response[str]:
         _, _, _, html = await letters.preview(db, now=clock.now(), actor=actor, key=key,
-                                             notification_id=notification_id, locale=locale,
-                                             renderer=templates)
+                                              notification_id=notification_id, locale=locale,
+                                              renderer=templates)
         return sandboxed(html)
 
     @post("/{notification_id:int}/approve", guards=[requires(Permission.APPROVE)])
@@ -246,8 +246,8 @@ class NotificationPages(Controller):
                    notification_id: FromPath[int]) -> Response[Any]:
         try:
             await sending.send(db, clock=clock, actor=actor, key=key,
-                              notification_id=notification_id,
-                              message_domain=message_domain(settings.mail_from))
+                               notification_id=notification_id,
+                               message_domain=message_domain(settings.mail_from))
         except DomainError as exc:
             return await draft_page(request, db, clock=clock, actor=actor, renderer=templates, key=key,
                                     notification_id=notification_id, status=exc.status,
@@ -271,7 +271,7 @@ class NotificationPages(Controller):
                      paused: bool) -> Response[Any]:
         try:
             await sending.set_paused(db, clock=clock, actor=actor, key=key,
-                                    notification_id=notification_id, paused=paused)
+                                     notification_id=notification_id, paused=paused)
         except Conflict as exc:
             return await draft_page(request, db, clock=clock, actor=actor, renderer=templates, key=key,
                                     notification_id=notification_id, status=exc.status,
@@ -285,9 +285,9 @@ class NotificationPages(Controller):
         incident, notification = await drafts.get_notification(db, actor=actor, key=key,
                                                                notification_id=notification_id)
         log = await sending.delivery_log(db, actor=actor, key=incident.id,
-                                        notification_id=notification_id, after_id=after,
-                                        limit=PAGE_SIZE)
+                                         notification_id=notification_id, after_id=after,
+                                         limit=PAGE_SIZE)
         return render_page(request, "deliveries.html", incident=incident, notification=notification,
-                     url=base(incident.reference, notification_id), log=log, after=after,
-                     counts=await sending.state_counts(db, notification_id),
-                     next_after=log[-1][0].id if len(log) == PAGE_SIZE else None)
+                           url=base(incident.reference, notification_id), log=log, after=after,
+                           counts=await sending.state_counts(db, notification_id),
+                           next_after=log[-1][0].id if len(log) == PAGE_SIZE else None)

@@ -381,4 +381,4 @@ def seconds_left(row: IncidentObligation, now: datetime) -> int | None:
 def overdue(rows: Sequence[IncidentObligation], now: datetime) -> list[IncidentObligation]:
     """The rows that apply, are pending and are late by now (`rules.is_late`)."""
     return [r for r in rows if rules.is_overdue(ObligationStatus(r.status), applies=r.applies,
-                                                 due_at=r.due_at, now=now)]
+                                                due_at=r.due_at, now=now)]

@@ -23,4 +23,4 @@ class ReminderPages(Controller):
                         clock: Now, actor: Who) -> Template:
         found = await agenda.agenda(db, engine, clock=clock, actor=actor)
         return render_page(request, "reminders.html", agenda=found, kinds=agenda.KIND_NAMES,
-                     lateness=agenda.lateness_words, now=clock.now())
+                           lateness=agenda.lateness_words, now=clock.now())

@@ -94,7 +94,7 @@ async def test_editing_a_runbook_file_does_not_rewrite_history(
         later = await new_incident(http, responder)
         fresh = await attach(http, responder, later)
         still = (await http.get(f"/api/v1/incidents/{first}/steps",
-                                  headers=responder.headers)).json()
+                                headers=responder.headers)).json()
     assert fresh["runbooks"][0]["version"] == 2
     assert fresh["runbooks"][0]["digest"] != pinned["runbooks"][0]["digest"]
     assert still["runbooks"] == pinned["runbooks"]
