@@ -1,9 +1,9 @@
-"""Who may do what: every route against every role and no credentials; sign-in, CSRF, throttling."""
+"""Who may do what: every route against every role and no credentials; bad credentials, CSRF,
+safe sign-in redirects and security headers."""
 
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -19,6 +19,7 @@ from incident.kernel.auth import PERMISSIONS, Permission, Role, secret_digest
 from incident.kernel.clock import FixedClock
 from incident.kernel.db import session_factory
 from tests.factories import CONSOLE, Person, incident_body, make_person
+from tests.incident.accounts.samples import csrf_of, sign_in
 
 P = Permission
 EXPECTED: dict[tuple[str, str], Permission | None] = {
@@ -228,55 +229,6 @@ async def test_bad_credentials_are_401(client: httpx.AsyncClient, engine: AsyncE
     assert "revoked" in revoked.json()["detail"]
 
 
-async def test_a_disabled_users_token_stops_working(client: httpx.AsyncClient, engine: AsyncEngine,
-                                                    clock: FixedClock,
-                                                    people: dict[str, Person]) -> None:
-    person = people["approver"]
-    assert (await client.get("/api/v1/incidents", headers=person.headers)).status_code == 200
-    async with session_factory(engine)() as db:
-        await accounts.set_active(db, clock=clock, actor=CONSOLE, email=person.email, active=False)
-    assert (await client.get("/api/v1/incidents", headers=person.headers)).status_code == 401
-
-
-async def test_tokens_are_shown_once_and_stored_as_hashes(
-        client: httpx.AsyncClient, engine: AsyncEngine, people: dict[str, Person]) -> None:
-    person = people["auditor"]
-    created = await client.post("/api/v1/tokens", json={"name": "laptop"}, headers=person.headers)
-    assert created.status_code == 201
-    secret = created.json()["token"]
-    listed = (await client.get("/api/v1/tokens", headers=person.headers)).json()
-    assert {t["name"] for t in listed} == {"tests", "laptop"}
-    assert all("token" not in t for t in listed)
-    async with session_factory(engine)() as db:
-        stored = (await db.exec(select(ApiToken.token_hash))).all()
-    assert secret not in stored and all(secret not in h for h in stored)
-    new = {"Authorization": f"Bearer {secret}"}
-    assert (await client.get("/api/v1/me", headers=new)).json()["email"] == person.email
-    token_id = created.json()["id"]
-    other = people["responder"]
-    assert (await client.delete(f"/api/v1/tokens/{token_id}", headers=other.headers)
-            ).status_code == 404
-    assert (await client.delete(f"/api/v1/tokens/{token_id}", headers=person.headers)
-            ).status_code == 200
-    assert (await client.get("/api/v1/me", headers=new)).status_code == 401
-
-
-async def sign_in(client: httpx.AsyncClient, email: str, password: str,
-                  next_path: str = "/incidents") -> httpx.Response:
-    form = await client.get(f"/login?next={next_path}")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
-    assert token is not None
-    return await client.post("/login", data={"email": email, "password": password,
-                                             "csrf_token": token.group(1), "next": next_path},
-                             follow_redirects=False)
-
-
-def csrf_of(page: httpx.Response) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert found is not None
-    return found.group(1)
-
-
 async def test_cookie_session_needs_csrf_for_changes(client: httpx.AsyncClient,
                                                      people: dict[str, Person]) -> None:
     person = people["responder"]
@@ -316,44 +268,6 @@ async def test_login_form_needs_its_own_csrf_token(client: httpx.AsyncClient,
                                                  "csrf_token": "guess"})
     assert response.status_code == 403
     assert "breach_session" not in response.cookies
-
-
-async def test_repeated_failures_are_throttled(client: httpx.AsyncClient, clock: FixedClock,
-                                               people: dict[str, Person]) -> None:
-    person = people["approver"]
-    for _ in range(accounts.FREE_FAILURES - 1):
-        assert (await sign_in(client, person.email, "wrong password!")).status_code == 401
-    blocked = await sign_in(client, person.email, "wrong password!")
-    assert blocked.status_code == 401
-    assert (await sign_in(client, person.email, person.password)).status_code == 429
-    unknown = [await sign_in(client, "nobody@example.com", "x") for _ in range(6)]
-    assert [r.status_code for r in unknown][-1] == 429  # unknown addresses are throttled alike
-    clock.advance(timedelta(seconds=31))
-    assert (await sign_in(client, person.email, person.password)).status_code in (302, 303)
-
-
-async def test_one_time_password_must_be_changed_first(client: httpx.AsyncClient,
-                                                       engine: AsyncEngine,
-                                                       clock: FixedClock) -> None:
-    async with session_factory(engine)() as db:
-        _, one_time = await accounts.create_user(db, clock=clock, actor=CONSOLE,
-                                                 email="new@example.com", role="responder")
-    signed = await sign_in(client, "new@example.com", one_time)
-    assert signed.headers["location"] == "/account/password"
-    api = await client.get("/api/v1/incidents")
-    assert api.status_code == 403
-    assert api.json()["type"].endswith(":password-change-required")
-    page = await client.get("/account/password")
-    short = await client.post("/account/password", data={
-        "csrf_token": csrf_of(page), "current_password": one_time, "new_password": "short",
-        "new_password_again": "short"})
-    assert short.status_code == 422
-    done = await client.post("/account/password", data={
-        "csrf_token": csrf_of(page), "current_password": one_time,
-        "new_password": "a much longer passphrase", "new_password_again": "a much longer passphrase"},
-        follow_redirects=False)
-    assert done.status_code in (302, 303)
-    assert (await client.get("/api/v1/incidents")).status_code == 200
 
 
 @pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example", "/\\evil"])

@@ -1,171 +1,129 @@
-"""Notifications end to end over the API: drafts, four-eyes approval, bulk send, the outbox."""
+"""The outbox against a real SMTP server that misbehaves, and a dispatcher killed mid-batch."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from email import message_from_bytes, policy
-from typing import Any
+import asyncio
+import collections
+import os
+import signal
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
+import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
 from incident.kernel.clock import FixedClock
 from incident.kernel.db import session_factory
-from notifications.delivery.models import CapturedMessage
-from tests.factories import (
-    PROFILE,
-    Person,
-    affected_incident,
-    dispatcher,
-    incident_body,
-    make_person,
-)
+from incident.kernel.settings import REPOSITORY
+from notifications.delivery.mailer import pool_from_url
+from notifications.delivery.outbox import Dispatcher
+from notifications.drafting.models import Delivery
+from notifications.drafting.render import renderer
+from tests.factories import Person, sending
+from tests.smtp_server import SmtpServer
+
+BREACH = str(Path(sys.executable).with_name("breach"))
 
 
-async def test_draft_approve_send_deliver_and_meet_the_obligation(
-        client: httpx.AsyncClient, people: dict[str, Person], engine: AsyncEngine,
-        clock: FixedClock) -> None:
-    responder, approver = people["responder"], people["approver"]
-    reference = await affected_incident(client, people)
-    base = f"/api/v1/incidents/{reference}/notifications"
-
-    media = await client.post(base, json={"obligation": "gdpr/nothing"}, headers=responder.headers)
-    assert media.status_code == 404
-    created = await client.post(base, json={"obligation": "gdpr/data-subjects"},
-                                headers=responder.headers)
-    assert created.status_code == 201, created.text
-    draft: dict[str, Any] = created.json()
-    url = f"{base}/{draft['id']}"
-    assert draft["kind"] == "subject_notice" and draft["status"] == "draft"
-    assert draft["fields"]["description"] == incident_body()["title"]
-
-    edited = await client.patch(url, headers=responder.headers, json={
-        "version": 1, "fields": {"consequences": "Phishing e-mails that use your name.",
-                                 "measures": "We locked the stolen laptop remotely.\n"
-                                             "We changed all passwords it held."}})
-    assert edited.status_code == 200 and edited.json()["version"] == 2
-    stale = await client.patch(url, json={"version": 1, "fields": {"consequences": "x"}},
-                               headers=responder.headers)
-    assert stale.status_code == 409
-    unknown = await client.patch(url, json={"version": 2, "fields": {"subject": "x"}},
-                                 headers=responder.headers)
-    assert unknown.status_code == 422
-
-    preview = (await client.get(f"{url}/preview", params={"locale": "de"},
-                                headers=responder.headers)).json()
-    assert preview["locale"] == "de" and "gestohlenen" not in preview["subject"]
-    assert "We locked the stolen laptop remotely." in preview["text"]
-    assert "<script" not in preview["html"]
-
-    unapproved = await client.post(f"{url}/send", headers=responder.headers)
-    assert unapproved.status_code == 409
-    assert (await client.post(f"{url}/approve", json={"content_hash": edited.json()["content_hash"]},
-                              headers=responder.headers)).status_code == 403
-    wrong = await client.post(f"{url}/approve", json={"content_hash": "0" * 64},
-                              headers=approver.headers)
-    assert wrong.status_code == 409
-    approved = await client.post(f"{url}/approve", json={"content_hash": edited.json()["content_hash"]},
-                                 headers=approver.headers)
-    assert approved.status_code == 200 and approved.json()["status"] == "approved"
-
-    # An edit after the approval voids it; the approver who then edits cannot approve.
-    again = await client.patch(url, json={"version": 2, "fields": {"consequences": "Phishing."}},
-                               headers=approver.headers)
-    assert again.json()["status"] == "draft" and again.json()["approved_hash"] is None
-    own = await client.post(f"{url}/approve", json={"content_hash": again.json()["content_hash"]},
-                            headers=approver.headers)
-    assert own.status_code == 403 and "another approver" in own.json()["detail"]
-    second = await make_person(engine, clock, "approver")
-    assert (await client.post(f"{url}/approve", json={"content_hash": again.json()["content_hash"]},
-                              headers=second.headers)).status_code == 200
-
-    sent = await client.post(f"{url}/send", headers=responder.headers)
-    assert sent.status_code == 202, sent.text
-    assert sent.json()["recipients"] == 3
-    assert sent.json()["deliveries"] == {"pending": 2, "failed": 1}
-
-    claimed = await dispatcher(engine, clock).run_once()
-    assert claimed == 2
-    done = (await client.get(url, headers=responder.headers)).json()
-    assert done["status"] == "done" and done["deliveries"] == {"sent": 2, "failed": 1}
-
-    log = (await client.get(f"{url}/deliveries", headers=responder.headers)).json()
-    by_recipient = {d["recipient"]: d for d in log}
-    assert by_recipient["c-3"]["last_reply"] == "no e-mail address on record"
-    assert by_recipient["c-1"]["state"] == "sent" and by_recipient["c-1"]["log"][0]["outcome"] == "sent"
-    assert (await client.get(f"{url}/deliveries", headers=people["auditor"].headers)).status_code == 403
-
+async def deliveries(engine: AsyncEngine) -> dict[str, Delivery]:
     async with session_factory(engine)() as db:
-        captured = (await db.exec(select(CapturedMessage))).all()
-    assert sorted(m.recipient for m in captured) == ["anna@example.com", "bernd@example.com"]
-    for message in captured:
-        parsed = message_from_bytes(message.raw, policy=policy.default)
-        assert parsed["Message-ID"] == by_recipient[
-            "c-1" if message.recipient.startswith("anna") else "c-2"]["message_id"]
-    polish = next(m for m in captured if m.recipient.startswith("anna"))
-    body = message_from_bytes(polish.raw, policy=policy.default).get_body(("plain",))
-    assert body is not None and "Anna Nowak" in body.get_content()
-
-    obligations = (await client.get(f"/api/v1/incidents/{reference}/obligations",
-                                    headers=responder.headers)).json()["obligations"]
-    subjects = next(o for o in obligations if o["ref"] == "gdpr/data-subjects")
-    assert subjects["status"] == "met" and "2 sent, 1 failed" in subjects["how"]
-    kinds = [e["kind"] for e in (await client.get(f"/api/v1/incidents/{reference}/timeline",
-                                                  headers=responder.headers)).json()]
-    for kind in ("notification_drafted", "notification_edited", "notification_refused",
-                 "notification_approved", "notification_sent", "notification_finished",
-                 "obligation_met"):
-        assert kind in kinds, kind
-    assert kinds.count("notification_refused") == 3  # send unapproved, stale hash, own draft
+        return {d.address or "": d for d in (await db.exec(select(Delivery))).all()}
 
 
-async def test_authority_report_needs_an_address_and_can_be_paused(
+async def test_retry_failure_and_doubt_each_handled_without_poisoning_the_batch(
         client: httpx.AsyncClient, people: dict[str, Person], engine: AsyncEngine,
-        clock: FixedClock) -> None:
-    responder, approver, admin = people["responder"], people["approver"], people["admin"]
-    reference = await affected_incident(client, people)
-    base = f"/api/v1/incidents/{reference}/notifications"
-    draft = (await client.post(base, json={"obligation": "gdpr/authority"},
-                               headers=responder.headers)).json()
-    url = f"{base}/{draft['id']}"
-    assert draft["kind"] == "authority_report"
-    await client.post(f"{url}/approve", json={"content_hash": draft["content_hash"]},
-                      headers=approver.headers)
-    await client.put("/api/v1/organisation", headers=admin.headers,
-                     json={**PROFILE, "authorities": {}})
-    missing = await client.post(f"{url}/send", headers=responder.headers)
-    assert missing.status_code == 409 and "no e-mail address for gdpr/authority" in missing.text
-    await client.put("/api/v1/organisation", json=PROFILE, headers=admin.headers)
-    assert (await client.post(f"{url}/send", headers=responder.headers)).status_code == 202
-    assert (await client.post(f"{url}/pause", headers=responder.headers)).json()["status"] == "paused"
-    assert await dispatcher(engine, clock).run_once() == 0
-    assert (await client.post(f"{url}/resume", headers=responder.headers)).json()["status"] == "sending"
-    assert await dispatcher(engine, clock).run_once() == 1
-    async with session_factory(engine)() as db:
-        captured = (await db.exec(select(CapturedMessage))).all()
-    assert [m.recipient for m in captured] == ["mailbox@datenschutz-berlin.de"]
-    report = message_from_bytes(captured[0].raw, policy=policy.default).get_body(("plain",))
-    assert report is not None and reference in report.get_content()
+        clock: FixedClock, smtp_server: SmtpServer) -> None:
+    addresses = [f"p{n}@example.com" for n in range(6)]
+    await sending(client, people, addresses)
+    smtp_server.faults.reply("rcpt", "451 4.7.1 Greylisted, try again in 120 seconds",
+                             to="p1@example.com", times=1)
+    smtp_server.faults.reply("rcpt", "550 5.1.1 <p2@example.com>: Recipient address rejected",
+                             to="p2@example.com")
+    smtp_server.faults.drop("after_data", to="p3@example.com", times=1)
+    smtp_server.faults.drop("before_data", to="p4@example.com", times=1)
+    pool = pool_from_url(smtp_server.url, size=2, timeout=5)
+    dispatcher = Dispatcher(engine, pool, renderer(REPOSITORY / "templates"), clock=clock,
+                            sender="Example GmbH <privacy@example.com>", worker="w1")
+    try:
+        assert await dispatcher.run_once() == 6
+        first = await deliveries(engine)
+        assert first["p0@example.com"].state == "sent" and first["p5@example.com"].state == "sent"
+        greylisted = first["p1@example.com"]
+        assert greylisted.state == "retry" and (greylisted.last_reply or "").startswith("451 4.7.1")
+        assert greylisted.next_attempt_at >= clock.now() + timedelta(seconds=120)
+        rejected = first["p2@example.com"]
+        assert rejected.state == "failed"
+        assert rejected.last_reply == "550 5.1.1 <p2@example.com>: Recipient address rejected"
+        assert first["p3@example.com"].state == "in_doubt"
+        assert first["p4@example.com"].state == "retry"
+
+        # The in-doubt message is resent at once, the others when their time comes.
+        assert await dispatcher.run_once() == 1
+        clock.advance(timedelta(minutes=3))
+        assert await dispatcher.run_once() == 2
+        final = await deliveries(engine)
+        assert {a: d.state for a, d in final.items()} == {
+            **{a: "sent" for a in addresses}, "p2@example.com": "failed"}
+        assert final["p1@example.com"].attempts == 2
+    finally:
+        await pool.close()
+    received = collections.Counter(m.message_id for m in smtp_server.messages if m.acknowledged)
+    doubted = [m for m in smtp_server.messages if m.rcpt_tos == ("p3@example.com",)]
+    assert len(doubted) == 2 and doubted[0].message_id == doubted[1].message_id
+    assert doubted[0].message_id == final["p3@example.com"].message_id
+    assert received[final["p0@example.com"].message_id] == 1
+    notification = (await client.get("/api/v1/incidents/BR-2026-0001/notifications/1",
+                                     headers=people["responder"].headers)).json()
+    assert notification["status"] == "done"
+    assert notification["deliveries"] == {"sent": 5, "failed": 1}
 
 
-async def test_a_scheduled_send_waits_for_its_time(
+@pytest.mark.parametrize("lane", ["sqlite"])
+async def test_killed_mid_batch_every_recipient_gets_the_notice_and_duplicates_are_bounded(
         client: httpx.AsyncClient, people: dict[str, Person], engine: AsyncEngine,
-        clock: FixedClock) -> None:
-    responder, approver = people["responder"], people["approver"]
-    reference = await affected_incident(client, people)
-    base = f"/api/v1/incidents/{reference}/notifications"
-    draft = (await client.post(base, json={"obligation": "gdpr/authority"},
-                               headers=responder.headers)).json()
-    url = f"{base}/{draft['id']}"
-    await client.post(f"{url}/approve", json={"content_hash": draft["content_hash"]},
-                      headers=approver.headers)
-    past = await client.post(f"{url}/send", json={"at": "2026-03-10T11:00:00Z"},
-                             headers=responder.headers)
-    assert past.status_code == 422
-    later = await client.post(f"{url}/send", json={"at": "2026-03-10T13:00:00Z"},
-                              headers=responder.headers)
-    assert later.status_code == 202 and later.json()["deliveries"] == {"pending": 1}
-    assert await dispatcher(engine, clock).run_once() == 0
-    clock.advance(timedelta(hours=1))
-    assert await dispatcher(engine, clock).run_once() == 1
+        database_url: str, tmp_path: Path, smtp_server: SmtpServer) -> None:
+    addresses = [f"p{n}@example.com" for n in range(120)]
+    await sending(client, people, addresses)
+    smtp_server.faults.delay = 0.02  # a slow server, so the kill lands mid-batch
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BREACH_")}
+    env.update(BREACH_DATABASE_URL=database_url, BREACH_SMTP_URL=smtp_server.url,
+               BREACH_VAR_DIR=str(tmp_path / "var"), BREACH_OUTBOX_BATCH="50",
+               BREACH_SMTP_CONNECTIONS="4", BREACH_MAIL_FROM="Example GmbH <privacy@example.com>")
+    worker = await asyncio.create_subprocess_exec(BREACH, "outbox", "run", env=env,
+                                                  stdout=subprocess.DEVNULL,
+                                                  stderr=subprocess.DEVNULL)
+    try:
+        await smtp_server.received_while_running(30, worker)
+    finally:
+        worker.send_signal(signal.SIGKILL)
+        await worker.wait()
+    at_kill = await deliveries(engine)
+    in_flight = sum(1 for d in at_kill.values() if d.state == "sending")
+    assert 0 < in_flight <= 50
+    assert sum(1 for d in at_kill.values() if d.state == "sent") < len(addresses)
+
+    # A new dispatcher, once the dead one's leases have run out, finishes the job.
+    later = FixedClock(datetime.now(UTC) + timedelta(minutes=6))
+    pool = pool_from_url(smtp_server.url, size=4, timeout=5)
+    smtp_server.faults.delay = 0
+    dispatcher = Dispatcher(engine, pool, renderer(REPOSITORY / "templates"), clock=later,
+                            sender="Example GmbH <privacy@example.com>", worker="w2")
+    try:
+        while await dispatcher.run_once():
+            pass
+    finally:
+        await pool.close()
+    final = await deliveries(engine)
+    assert {d.state for d in final.values()} == {"sent"}
+    by_recipient = collections.defaultdict(list)
+    for message in smtp_server.messages:
+        by_recipient[message.rcpt_tos[0]].append(message.message_id)
+    assert set(by_recipient) == set(addresses)  # nobody missed
+    duplicates = sum(len(ids) - 1 for ids in by_recipient.values())
+    assert duplicates <= in_flight
+    for address, ids in by_recipient.items():
+        assert set(ids) == {final[address].message_id}  # a resend carries the same Message-ID
