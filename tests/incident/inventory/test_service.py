@@ -1,57 +1,22 @@
-"""The data inventory over the API: systems, streamed imports, scopes and affected snapshots."""
+"""The data inventory over the API: systems, streamed imports, and who may import and read."""
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
-from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.factories import Person, incident_body
-
-CSV_HEADER = "external_id,email,name,locale,country,region,system,categories,first_seen,last_seen\n"
-PEOPLE_CSV = CSV_HEADER + (
-    "c-1,anna@example.com,Anna Nowak,pl,PL,,crm,contact;financial,2025-01-01,\n"
-    "c-1,anna@example.com,Anna Nowak,pl,PL,,shop,contact,2025-06-01,2025-12-31\n"
-    "c-2,Ben@Example.COM,Ben Smith,en-US,US,US-CA,crm,contact,2024-01-01,2024-12-31\n"
-    "c-3,clara@example.com,Clara Weiss,de,DE,,shop,contact;health,2026-01-01T08:00:00+01:00,\n"
-    "c-4,,Dana Roy,,FR,,crm,,2026-02-01,\n"
+from tests.factories import Person
+from tests.incident.inventory.samples import (
+    CSV_HEADER,
+    PEOPLE_CSV,
+    import_csv,
+    inventory,
+    make_system,
+    new_incident,
 )
-
-
-async def make_system(client: httpx.AsyncClient, admin: Person, key: str,
-                      categories: list[str]) -> dict[str, Any]:
-    response = await client.put(f"/api/v1/systems/{key}", headers=admin.headers,
-                                json={"name": key.upper(), "data_categories": categories})
-    assert response.status_code == 200, response.text
-    return dict(response.json())
-
-
-async def import_csv(client: httpx.AsyncClient, admin: Person, body: str,
-                     **params: Any) -> httpx.Response:
-    return await client.post("/api/v1/subjects/import", params=params, content=body.encode(),
-                             headers={**admin.headers, "content-type": "text/csv"})
-
-
-async def inventory(client: httpx.AsyncClient, admin: Person) -> None:
-    await make_system(client, admin, "crm", ["contact", "identity"])
-    await make_system(client, admin, "shop", ["contact", "financial"])
-    response = await import_csv(client, admin, PEOPLE_CSV)
-    assert response.status_code == 200, response.text
-    assert response.json()["imported"] == 5
-
-
-async def new_incident(client: httpx.AsyncClient, person: Person) -> str:
-    response = await client.post("/api/v1/incidents", json=incident_body(), headers=person.headers)
-    assert response.status_code == 201, response.text
-    return str(response.json()["reference"])
 
 
 async def test_import_reports_every_bad_row_and_keeps_the_good_ones(
@@ -183,103 +148,3 @@ async def test_only_admins_import_and_only_need_to_know_roles_read_people(
                                  headers=auditor)).status_code == 403
         assert (await client.get(f"/api/v1/incidents/{reference}/{path}",
                                  headers=people["approver"].headers)).status_code == 200
-
-
-async def test_scope_compute_summary_listing_export_and_the_timeline(
-        client: httpx.AsyncClient, people: dict[str, Person]) -> None:
-    admin, responder = people["admin"], people["responder"]
-    await inventory(client, admin)
-    reference = await new_incident(client, responder)
-    url = f"/api/v1/incidents/{reference}"
-    no_scope = await client.post(f"{url}/affected", headers=responder.headers)
-    assert no_scope.status_code == 409 and "no scope" in no_scope.json()["detail"]
-    bad = await client.put(f"{url}/scope", headers=responder.headers,
-                           json={"systems": ["crm", "ghost"]})
-    assert bad.status_code == 422 and "ghost" in bad.text
-    backwards = await client.put(f"{url}/scope", headers=responder.headers, json={
-        "exposure_from": "2026-02-01T00:00:00Z", "exposure_to": "2026-01-01T00:00:00Z"})
-    assert backwards.status_code == 400 or backwards.status_code == 422
-
-    scope = {"systems": ["crm", "shop"], "exposure_from": "2025-07-01T00:00:00Z",
-             "exposure_to": "2026-01-15T00:00:00Z", "data_categories": ["contact", "health"],
-             "include": ["ben@example.com", "nobody@example.com"], "exclude": ["c-4"]}
-    assert (await client.put(f"{url}/scope", json=scope, headers=responder.headers)).status_code == 200
-    computed = await client.post(f"{url}/affected", headers=responder.headers)
-    assert computed.status_code == 201, computed.text
-    first = computed.json()
-    # c-1: crm holding open-ended (contact) and shop holding overlapping (contact) → contact only.
-    # c-2: outside the window but included by e-mail → its crm categories within the scope.
-    # c-3: shop from 2026-01-01 07:00 UTC, inside the window → contact and health.
-    # c-4: excluded.
-    assert first["snapshot"] == 1 and first["total"] == 3, first
-    assert first["by_jurisdiction"] == {"DE": 1, "PL": 1, "US-CA": 1}
-    assert first["by_category"] == {"contact": 3, "health": 1}
-    assert first["by_locale"] == {"de": 1, "en_US": 1, "pl": 1}
-    assert first["by_system"] == {"shop": 2, "crm": 1}
-    assert first["by_source"] == {"scope": 2, "include": 1}
-    assert first["unmatched"] == {"include": 1, "exclude": 0}
-    assert first["unmatched_entries"] == {"include": ["nobody@example.com"], "exclude": []}
-    assert first["scope"]["include"] == 2
-    expected_lines = ("c-1\tPL\tpl\tcontact\n" "c-2\tUS-CA\ten_US\tcontact\n"
-                      "c-3\tDE\tde\tcontact;health\n")
-    assert first["digest"] == hashlib.sha256(expected_lines.encode()).hexdigest()
-
-    page = (await client.get(f"{url}/affected", params={"limit": 2},
-                             headers=responder.headers)).json()
-    assert [p["external_id"] for p in page["items"]] == ["c-1", "c-2"]
-    assert page["items"][1]["email"] == "ben@example.com"
-    rest = (await client.get(f"{url}/affected", params={"after": page["next_after"]},
-                             headers=responder.headers)).json()
-    assert [p["external_id"] for p in rest["items"]] == ["c-3"] and rest["next_after"] is None
-
-    export = await client.get(f"{url}/affected.csv", headers=responder.headers)
-    assert export.status_code == 200 and export.headers["x-snapshot-sha256"] == first["digest"]
-    exported = list(csv.DictReader(io.StringIO(export.text)))
-    recomputed = "".join(f"{r['external_id']}\t{r['jurisdiction']}\t{r['locale']}\t{r['categories']}\n"
-                         for r in exported)
-    assert hashlib.sha256(recomputed.encode()).hexdigest() == first["digest"]
-
-    # A wider scope makes a second snapshot; the first stays as it was.
-    assert (await client.put(f"{url}/scope", json={"systems": []},
-                             headers=responder.headers)).status_code == 200
-    second = (await client.post(f"{url}/affected", headers=responder.headers)).json()
-    assert second["snapshot"] == 2 and second["total"] == 4
-    again = (await client.get(f"{url}/affected/summary", params={"snapshot": 1},
-                              headers=responder.headers)).json()
-    assert again["total"] == 3 and again["digest"] == first["digest"]
-    latest = (await client.get(f"{url}/affected/summary", headers=responder.headers)).json()
-    assert latest["snapshot"] == 2
-
-    events = (await client.get(f"{url}/timeline", headers=responder.headers)).json()
-    kinds = [e["kind"] for e in events]
-    assert kinds.count("scope_set") == 2 and kinds.count("affected_computed") == 2
-    assert kinds.count("affected_read") == 2 and kinds.count("affected_exported") == 1
-    computed_event = next(e for e in events if e["kind"] == "affected_computed")
-    assert computed_event["payload"]["sha256"] == first["digest"]
-    assert "ben@example.com" not in json.dumps(events)
-    verified = (await client.get(f"{url}/timeline/verify", headers=responder.headers)).json()
-    assert verified["ok"] is True
-
-
-@pytest.mark.parametrize("statement", [
-    "UPDATE affected_subjects SET jurisdiction = 'XX'",
-    "DELETE FROM affected_subjects",
-    "UPDATE affected_snapshots SET total = 0",
-    "DELETE FROM affected_snapshots",
-])
-async def test_sealed_snapshots_cannot_be_changed_even_in_sql(
-        client: httpx.AsyncClient, people: dict[str, Person], engine: AsyncEngine,
-        statement: str) -> None:
-    admin = people["admin"]
-    await inventory(client, admin)
-    reference = await new_incident(client, admin)
-    await client.put(f"/api/v1/incidents/{reference}/scope", json={}, headers=admin.headers)
-    assert (await client.post(f"/api/v1/incidents/{reference}/affected",
-                              headers=admin.headers)).status_code == 201
-    with pytest.raises(DBAPIError, match="frozen"):
-        async with engine.begin() as conn:
-            await conn.execute(text(statement))
-    async with engine.connect() as conn:
-        rows = (await conn.execute(text("SELECT COUNT(*) FROM affected_subjects "
-                                        "WHERE jurisdiction <> 'XX'"))).scalar_one()
-    assert rows == 4
