@@ -30,11 +30,12 @@ def row(ref: str = "gdpr/authority", **changes: Any) -> IncidentObligation:
 
 def test_the_profile_accepts_the_factories_own_and_names_what_it_refuses() -> None:
     assert Profile.model_validate(PROFILE).dpo.email == "dpo@example.com"
-    for change, field in [({"country": "de"}, "country"), ({"timezone": "Mars/Olympus"}, "timezone"),
-                          ({"targets": {"GDPR authority": 24}}, "targets"),
-                          ({"targets": {"gdpr/authority": 0}}, "targets"),
-                          ({"flags": ["not_a_flag"]}, "flags"), ({"name": "  "}, "name"),
-                          ({"fax": "+49 30 1"}, "fax")]:
+    refusals: list[tuple[dict[str, Any], str]] = [
+        ({"country": "de"}, "country"), ({"timezone": "Mars/Olympus"}, "timezone"),
+        ({"targets": {"GDPR authority": 24}}, "targets"),
+        ({"targets": {"gdpr/authority": 0}}, "targets"), ({"flags": ["not_a_flag"]}, "flags"),
+        ({"name": "  "}, "name"), ({"fax": "+49 30 1"}, "fax")]
+    for change, field in refusals:
         with pytest.raises(ValidationError) as refused:
             Profile.model_validate({**PROFILE, **change})
         assert {str(error["loc"][0]) for error in refused.value.errors()} == {field}, change
