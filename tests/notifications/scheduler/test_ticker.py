@@ -1,5 +1,6 @@
-"""The ticker: one process ticks on SQLite (a lease it renews now and then, not on every job),
-processes share the work on PostgreSQL, and a process killed mid-tick loses or doubles nothing."""
+"""The ticker: its jobs (the obligations job brings open incidents up to date), one process
+ticking on SQLite (a lease it renews now and then, not on every job), processes sharing the work
+on PostgreSQL, and a process killed mid-tick losing or doubling nothing."""
 
 from __future__ import annotations
 
@@ -19,11 +20,12 @@ from sqlmodel import select
 
 from incident.kernel.clock import FixedClock
 from incident.kernel.db import session_factory
-from incident.kernel.settings import REPOSITORY
+from incident.kernel.settings import REPOSITORY, Settings
 from notifications.delivery.mailer import pool_from_url
-from notifications.delivery.outbox import Dispatcher
+from notifications.delivery.outbox import CaptureTransport, Dispatcher
 from notifications.drafting.models import Delivery
 from notifications.drafting.render import renderer
+from notifications.obligations.models import IncidentObligation
 from notifications.reminders.models import Reminder
 from notifications.scheduler import ticker
 from notifications.scheduler.models import SchedulerLease
@@ -162,3 +164,22 @@ async def test_tickers_renew_their_lease_now_and_then_not_on_every_job(
     assert await first.may_tick()  # past half its lease: renewed
     clock.advance(timedelta(seconds=100))  # the first process died
     assert await second.may_tick() and not await first.may_tick()
+
+
+async def test_the_obligations_job_brings_every_open_incident_up_to_date(
+        client: httpx.AsyncClient, people: dict[str, Person], engine: AsyncEngine,
+        settings: Settings, clock: FixedClock) -> None:
+    declared = ticker.jobs(engine, settings, clock, renderer(REPOSITORY / "templates"),
+                           CaptureTransport(engine, clock), worker="w")
+    assert [(job.name, job.every_seconds) for job in declared] == [
+        ("obligations", 60), ("reminders", 30), ("outbox", settings.outbox_tick_seconds)]
+    for _ in range(2):  # incidents whose obligations nobody has asked for yet
+        await client.post("/api/v1/incidents", json=incident_body(),
+                          headers=people["responder"].headers)
+    assert await declared[0].run() == 0  # no organisation profile: nothing can be derived
+    await client.put("/api/v1/organisation", json=PROFILE, headers=people["admin"].headers)
+    assert await declared[0].run() == 2
+    async with session_factory(engine)() as db:
+        computed = (await db.exec(select(IncidentObligation).where(
+            IncidentObligation.ref == "gdpr/authority"))).all()
+    assert len(computed) == 2 and {o.computed_at for o in computed} == {clock.now()}
