@@ -73,7 +73,7 @@ def test_bad_input_is_one_line(breach: Breach) -> None:  # noqa: F811
 def test_audit_verify_names_the_broken_event(breach: Breach, lane: str,  # noqa: F811
                                              settings: Settings) -> None:
     if lane != "sqlite":
-        pytest.skip("tampering by raw SQL is covered on both lanes in test_tamper.py")
+        pytest.skip("tampering by raw SQL is covered on both lanes in timeline/test_service.py")
     reference = breach("incidents", "create", "--title", "t", "--kind", "other").stdout.strip()
     assert reference == "BR-2026-0001"  # the clock decides the year
     breach("incidents", "note", reference, "first")
