@@ -20,6 +20,10 @@ ROLES = ("admin", "responder", "approver", "auditor")
 tests/incident/accounts/test_cli.py keeps them equal."""
 
 
+BOOTSTRAP = "bootstrap:"
+"""How the timeline names the console that created the first user, before any user existed."""
+
+
 def bootstrap_label() -> str:
     """`bootstrap:<os user>`: whoever created the first admin, as the timeline names them."""
     import getpass
@@ -29,7 +33,7 @@ def bootstrap_label() -> str:
         name = getpass.getuser()
     except (KeyError, OSError):  # a uid without a passwd entry (containers)
         name = f"uid{os.getuid()}"
-    return f"bootstrap:{name}"
+    return f"{BOOTSTRAP}{name}"
 
 
 async def who_acts(db: AsyncSession, runtime: Runtime, bootstrap: bool) -> Actor:
@@ -67,6 +71,9 @@ def users_create(runtime: Runtime, email: str, role: str, name: str) -> None:
     from incident.accounts import service as accounts
 
     async def work(settings: Settings, db: AsyncSession, actor: Actor) -> str:
+        if actor.label.startswith(BOOTSTRAP) and role != "admin":
+            # Someone must be able to create the others: the first user is an admin.
+            raise Failure("the first user must be an admin: add `--role admin`")
         user, password = await accounts.create_user(db, clock=runtime.clock, actor=actor,
                                                     email=email, role=role, name=name)
         click.echo(f"created {user.email} ({user.role}); one-time password "

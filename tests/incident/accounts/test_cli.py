@@ -35,6 +35,10 @@ def organisation_events(settings: Settings) -> list[TimelineEvent]:
 def test_the_first_admin_needs_nobody_and_says_so_on_the_timeline(settings: Settings,
                                                                   clock: FixedClock) -> None:
     cli = Breach(settings, clock, user=None)
+    # Someone must be able to create the others: the first user can only be an admin.
+    assert cli.error("users", "create", ADMIN, "--role", "responder") == (
+        "breach: error: the first user must be an admin: add `--role admin`")
+    assert organisation_events(settings) == []
     created = cli("users", "create", ADMIN, "--role", "admin")
     assert created.stdout.startswith(f"created {ADMIN} (admin)")
     (event,) = organisation_events(settings)
