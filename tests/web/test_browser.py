@@ -75,9 +75,10 @@ def check_landmarks(page: Page) -> None:
 # --- 1. first sign-in ---------------------------------------------------------------------------
 
 def test_a_new_user_signs_in_with_a_one_time_password_and_must_choose_their_own(
-        server: Server, page: Page, console: Console) -> None:
+        server: Server, staff: dict[str, Person], page: Page, console: Console) -> None:
     email = f"newcomer-{uuid.uuid4().hex[:6]}@example.com"
-    one_time = server.breach("users", "create", email, "--role", "responder").strip().splitlines()[-1]
+    one_time = server.breach("--as", staff["admin"].email, "users", "create", email,
+                             "--role", "responder").strip().splitlines()[-1]
 
     page.goto("/")
     expect(page).to_have_url(re.compile(r"/login\?next=%2F$"))
