@@ -26,6 +26,7 @@ from incident.kernel.access import requires
 from incident.kernel.auth import Permission
 from incident.kernel.errors import NotFound
 from incident.kernel.injected import Config, Db, Now, Who
+from incident.kernel.params import RowId
 
 Runbooks: TypeAlias = NamedDependency[Catalogue]
 """The runbook catalogue the app loaded at start."""
@@ -68,7 +69,7 @@ class ContainmentController(Controller):
     @patch("/incidents/{key:str}/steps/{step_row_id:int}",
            guards=[requires(Permission.WRITE_INCIDENTS)])
     async def change_step(self, db: Db, clock: Now, actor: Who, key: FromPath[str],
-                          step_row_id: FromPath[int], data: JSONBody[StepChange]) -> StepPublic:
+                          step_row_id: RowId, data: JSONBody[StepChange]) -> StepPublic:
         step = await containment.change_step(db, clock=clock, actor=actor, key=key,
                                              step_row_id=step_row_id, target=data.state,
                                              reason=data.reason, expected_version=data.version)
@@ -82,7 +83,7 @@ class ContainmentController(Controller):
     @get("/incidents/{key:str}/evidence/{evidence_id:int}",
          guards=[requires(Permission.READ_EVIDENCE)])
     async def download(self, db: Db, clock: Now, actor: Who, key: FromPath[str],
-                       evidence_id: FromPath[int]) -> Response[bytes]:
+                       evidence_id: RowId) -> Response[bytes]:
         evidence, content = await containment.download_evidence(
             db, clock=clock, actor=actor, key=key, evidence_id=evidence_id)
         # Served as an attachment of a neutral type: an uploaded page must never run here.

@@ -29,6 +29,7 @@ from incident.kernel.auth import Actor, Permission
 from incident.kernel.clock import Clock
 from incident.kernel.errors import Conflict, DomainError, Invalid
 from incident.kernel.injected import Config, Db, Now, Who
+from incident.kernel.params import RowId
 from incident.lifecycle.models import Incident
 from incident.lifecycle.pages import Notice, incident_page
 from incident.lifecycle.rules import Status
@@ -99,7 +100,7 @@ class ContainmentPages(Controller):
           guards=[requires(Permission.WRITE_INCIDENTS)])
     async def change_step(self, request: Request[Any, Any, Any], db: Db, clock: Now, actor: Who,
                           catalogue: Runbooks, key: FromPath[str],
-                          step_row_id: FromPath[int]) -> Response[Any]:
+                          step_row_id: RowId) -> Response[Any]:
         form = await request.form()
         parts, at = PageParts(request, db, actor, clock, catalogue, key), f"step-{step_row_id}"
         try:

@@ -51,6 +51,7 @@ from incident.kernel.auth import Actor, Permission
 from incident.kernel.clock import Clock
 from incident.kernel.db import is_postgresql, transaction
 from incident.kernel.errors import Conflict, Invalid, NotFound
+from incident.kernel.params import ROW_ID_MAX
 from incident.kernel.schemas import bounded_text
 from incident.lifecycle import rules as lifecycle_rules
 from incident.lifecycle.models import Incident
@@ -237,8 +238,10 @@ async def add_evidence(db: AsyncSession, *, clock: Clock, actor: Actor, key: str
         incident = await get_incident(db, actor=actor, key=key, for_update=True)
         step: IncidentStep | None = None
         if step_row_id is not None:
-            step = (await db.exec(select(IncidentStep).where(
-                IncidentStep.id == step_row_id, IncidentStep.incident_id == incident.id))).first()
+            # A number no id column can hold names no step (and would fail in the driver).
+            step = None if not 1 <= step_row_id <= ROW_ID_MAX else (await db.exec(
+                select(IncidentStep).where(IncidentStep.id == step_row_id,
+                                           IncidentStep.incident_id == incident.id))).first()
             if step is None:
                 raise Invalid.fields([("step", f"no step {step_row_id} on {incident.reference}")])
         if await db.get(EvidenceBlob, digest) is None:

@@ -1,10 +1,23 @@
-"""Query parameters shared by the JSON API's list routes, with their bounds."""
+"""Path and query parameters shared by the API and the pages, with their bounds.
+
+Every row id lives in a 32-bit INTEGER column (see the migrations): a larger number can name
+no row, and would make the database driver fail, so the edge refuses it as a malformed request.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from litestar.params import QueryParameter
+from litestar.params import PathParameter, QueryParameter
+
+ROW_ID_MAX = 2**31 - 1
+"""The largest value a row id column (SQL INTEGER) can hold."""
+
+RowId = Annotated[int, PathParameter(ge=1, le=ROW_ID_MAX)]
+"""A row id in a path (`/{x_id:int}`): 1 … 2**31-1, otherwise 400."""
+
+RowIdQuery = Annotated[int | None, QueryParameter(ge=1, le=ROW_ID_MAX)]
+"""An optional row id in a query string (a cursor such as `?before=`)."""
 
 Limit = Annotated[int, QueryParameter(ge=1, le=500)]
 

@@ -12,6 +12,7 @@ from litestar.status_codes import HTTP_201_CREATED
 from incident.kernel.access import requires
 from incident.kernel.auth import Permission
 from incident.kernel.injected import Config, Db, Now, Who
+from incident.kernel.params import ROW_ID_MAX, RowId
 from notifications.drafting import letters, sending
 from notifications.drafting import service as drafts
 from notifications.drafting.render import Renderer
@@ -54,14 +55,14 @@ class NotificationController(Controller):
 
     @get("/{notification_id:int}", guards=[requires(Permission.READ_INCIDENTS)])
     async def show(self, db: Db, actor: Who, key: FromPath[str],
-                   notification_id: FromPath[int]) -> NotificationPublic:
+                   notification_id: RowId) -> NotificationPublic:
         _, found = await drafts.get_notification(db, actor=actor, key=key,
                                                  notification_id=notification_id)
         return await notification_public(db, found)
 
     @patch("/{notification_id:int}", guards=[requires(Permission.WRITE_INCIDENTS)])
     async def edit(self, db: Db, clock: Now, actor: Who, key: FromPath[str],
-                   notification_id: FromPath[int], data: JSONBody[DraftEdit]) -> NotificationPublic:
+                   notification_id: RowId, data: JSONBody[DraftEdit]) -> NotificationPublic:
         edited = await drafts.edit_draft(db, clock=clock, actor=actor, key=key,
                                          notification_id=notification_id, fields=data.fields,
                                          expected_version=data.version)
@@ -69,7 +70,7 @@ class NotificationController(Controller):
 
     @get("/{notification_id:int}/preview", guards=[requires(Permission.READ_INCIDENTS)])
     async def preview(self, db: Db, clock: Now, actor: Who, templates: Templates, key: FromPath[str],
-                      notification_id: FromPath[int],
+                      notification_id: RowId,
                       locale: Annotated[str, QueryParameter(pattern=LOCALE_PATTERN)] = "en"
                       ) -> PreviewPublic:
         used, subject, text, html = await letters.preview(
@@ -79,7 +80,7 @@ class NotificationController(Controller):
 
     @post("/{notification_id:int}/approve", guards=[requires(Permission.APPROVE)], status_code=200)
     async def approve(self, db: Db, clock: Now, actor: Who, key: FromPath[str],
-                      notification_id: FromPath[int], data: JSONBody[Approval]) -> NotificationPublic:
+                      notification_id: RowId, data: JSONBody[Approval]) -> NotificationPublic:
         approved = await drafts.approve(db, clock=clock, actor=actor, key=key,
                                         notification_id=notification_id,
                                         approved_hash=data.content_hash)
@@ -88,7 +89,7 @@ class NotificationController(Controller):
     @post("/{notification_id:int}/send", guards=[requires(Permission.WRITE_INCIDENTS)],
           status_code=202)
     async def send(self, db: Db, clock: Now, actor: Who, settings: Config, key: FromPath[str],
-                   notification_id: FromPath[int],
+                   notification_id: RowId,
                    data: JSONBody[SendOrder | None] = None) -> NotificationPublic:
         """Body (optional): `{"at": instant}` to schedule the send."""
         sent = await sending.send(db, clock=clock, actor=actor, key=key,
@@ -100,21 +101,21 @@ class NotificationController(Controller):
     @post("/{notification_id:int}/pause", guards=[requires(Permission.WRITE_INCIDENTS)],
           status_code=200)
     async def pause(self, db: Db, clock: Now, actor: Who, key: FromPath[str],
-                    notification_id: FromPath[int]) -> NotificationPublic:
+                    notification_id: RowId) -> NotificationPublic:
         return await notification_public(db, await sending.set_paused(
             db, clock=clock, actor=actor, key=key, notification_id=notification_id, paused=True))
 
     @post("/{notification_id:int}/resume", guards=[requires(Permission.WRITE_INCIDENTS)],
           status_code=200)
     async def resume(self, db: Db, clock: Now, actor: Who, key: FromPath[str],
-                     notification_id: FromPath[int]) -> NotificationPublic:
+                     notification_id: RowId) -> NotificationPublic:
         return await notification_public(db, await sending.set_paused(
             db, clock=clock, actor=actor, key=key, notification_id=notification_id, paused=False))
 
     @get("/{notification_id:int}/deliveries", guards=[requires(Permission.READ_PERSONAL_DATA)])
     async def deliveries(self, db: Db, actor: Who, key: FromPath[str],
-                         notification_id: FromPath[int],
-                         after: Annotated[int, QueryParameter(ge=0)] = 0,
+                         notification_id: RowId,
+                         after: Annotated[int, QueryParameter(ge=0, le=ROW_ID_MAX)] = 0,
                          limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100
                          ) -> list[DeliveryPublic]:
         """The delivery log: per recipient, every attempt and the server's replies."""

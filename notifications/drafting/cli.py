@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from incident.kernel.console import Runtime, err, out, pass_runtime, print_json
+from incident.kernel.params import ROW_ID_MAX
 
 if TYPE_CHECKING:
     from sqlmodel.ext.asyncio.session import AsyncSession
@@ -48,7 +49,7 @@ def notifications_list(runtime: Runtime, reference: str, as_json: bool) -> None:
 
 @notifications_group.command("status")
 @click.argument("reference")
-@click.argument("notification_id", type=int)
+@click.argument("notification_id", type=click.IntRange(1, ROW_ID_MAX))
 @click.option("--watch", is_flag=True, help="follow the sending with a progress bar until it ends")
 @click.option("--json", "as_json", is_flag=True)
 @pass_runtime

@@ -18,6 +18,7 @@ from incident.kernel.clock import Clock
 from incident.kernel.errors import Conflict, DomainError, Invalid
 from incident.kernel.injected import Config, Db, Now, Who
 from incident.kernel.pages import render_page
+from incident.kernel.params import ROW_ID_MAX, RowId
 from incident.lifecycle.pages import Notice
 from notifications.drafting import letters, rules, sending
 from notifications.drafting import service as drafts
@@ -57,7 +58,7 @@ PAGE_SIZE = 100
 LocaleQuery = Annotated[str, QueryParameter(pattern=LOCALE_PATTERN, max_length=35)]
 
 
-AfterQuery = Annotated[int, QueryParameter(ge=0)]
+AfterQuery = Annotated[int, QueryParameter(ge=0, le=ROW_ID_MAX)]
 
 
 def sandboxed(html: str) -> Response[str]:
@@ -182,7 +183,7 @@ class NotificationPages(Controller):
 
     @get("/{notification_id:int}", guards=[requires(Permission.READ_INCIDENTS)])
     async def draft(self, request: Request[Any, Any, Any], db: Db, clock: Now, actor: Who,
-                    templates: Templates, key: FromPath[str], notification_id: FromPath[int],
+                    templates: Templates, key: FromPath[str], notification_id: RowId,
                     locale: LocaleQuery = "en") -> Template:
         return await draft_page(request, db, clock=clock, actor=actor, renderer=templates, key=key,
                                 notification_id=notification_id, locale=locale)
@@ -190,7 +191,7 @@ class NotificationPages(Controller):
     @post("/{notification_id:int}", guards=[requires(Permission.WRITE_INCIDENTS)])
     async def edit(self, request: Request[Any, Any, Any], db: Db, clock: Now, actor: Who,
                    templates: Templates, key: FromPath[str],
-                   notification_id: FromPath[int]) -> Response[Any]:
+                   notification_id: RowId) -> Response[Any]:
         form = {name: str(value) for name, value in (await request.form()).items()}
         try:
             read = int(form.get("version", ""))
@@ -219,7 +220,7 @@ class NotificationPages(Controller):
 
     @get("/{notification_id:int}/preview.html", guards=[requires(Permission.READ_INCIDENTS)])
     async def preview(self, db: Db, clock: Now, actor: Who, templates: Templates,
-                      key: FromPath[str], notification_id: FromPath[int],
+                      key: FromPath[str], notification_id: RowId,
                       locale: LocaleQuery = "en") -> Response[str]:
         _, _, _, html = await letters.preview(db, now=clock.now(), actor=actor, key=key,
                                               notification_id=notification_id, locale=locale,
@@ -229,7 +230,7 @@ class NotificationPages(Controller):
     @post("/{notification_id:int}/approve", guards=[requires(Permission.APPROVE)])
     async def approve(self, request: Request[Any, Any, Any], db: Db, clock: Now, actor: Who,
                       templates: Templates, key: FromPath[str],
-                      notification_id: FromPath[int]) -> Response[Any]:
+                      notification_id: RowId) -> Response[Any]:
         digest = str((await request.form()).get("content_hash", ""))
         try:
             await drafts.approve(db, clock=clock, actor=actor, key=key,
@@ -243,7 +244,7 @@ class NotificationPages(Controller):
     @post("/{notification_id:int}/send", guards=[requires(Permission.WRITE_INCIDENTS)])
     async def send(self, request: Request[Any, Any, Any], db: Db, clock: Now, actor: Who,
                    settings: Config, templates: Templates, key: FromPath[str],
-                   notification_id: FromPath[int]) -> Response[Any]:
+                   notification_id: RowId) -> Response[Any]:
         try:
             await sending.send(db, clock=clock, actor=actor, key=key,
                                notification_id=notification_id,
@@ -257,13 +258,13 @@ class NotificationPages(Controller):
     @post("/{notification_id:int}/pause", guards=[requires(Permission.WRITE_INCIDENTS)])
     async def pause(self, request: Request[Any, Any, Any], db: Db, clock: Now, actor: Who,
                     templates: Templates, key: FromPath[str],
-                    notification_id: FromPath[int]) -> Response[Any]:
+                    notification_id: RowId) -> Response[Any]:
         return await self._steer(request, db, clock, actor, templates, key, notification_id, True)
 
     @post("/{notification_id:int}/resume", guards=[requires(Permission.WRITE_INCIDENTS)])
     async def resume(self, request: Request[Any, Any, Any], db: Db, clock: Now, actor: Who,
                      templates: Templates, key: FromPath[str],
-                     notification_id: FromPath[int]) -> Response[Any]:
+                     notification_id: RowId) -> Response[Any]:
         return await self._steer(request, db, clock, actor, templates, key, notification_id, False)
 
     async def _steer(self, request: Request[Any, Any, Any], db: AsyncSession, clock: Clock,
@@ -280,7 +281,7 @@ class NotificationPages(Controller):
 
     @get("/{notification_id:int}/deliveries", guards=[requires(Permission.READ_PERSONAL_DATA)])
     async def deliveries(self, request: Request[Any, Any, Any], db: Db, actor: Who,
-                         key: FromPath[str], notification_id: FromPath[int],
+                         key: FromPath[str], notification_id: RowId,
                          after: AfterQuery = 0) -> Template:
         incident, notification = await drafts.get_notification(db, actor=actor, key=key,
                                                                notification_id=notification_id)

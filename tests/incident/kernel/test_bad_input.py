@@ -13,6 +13,7 @@ from sqlmodel import select
 from incident.kernel.db import session_factory
 from incident.lifecycle.models import Incident
 from incident.timeline.models import TimelineEvent
+from tests.cli_support import Breach, breach  # noqa: F401  (fixture)
 from tests.factories import Person, incident_body
 
 
@@ -167,3 +168,64 @@ async def test_internal_errors_reveal_nothing(client: httpx.AsyncClient,
                                 headers=people["auditor"].headers)
     assert response.status_code in (400, 422)
     assert "Traceback" not in response.text
+
+
+HUGE_ID = "99999999999999999999"
+ID_PATHS = [
+    ("GET", "/api/v1/incidents/BR-2026-0001/evidence/{id}"),
+    ("GET", "/api/v1/incidents/BR-2026-0001/notifications/{id}"),
+    ("GET", "/api/v1/incidents/BR-2026-0001/notifications/{id}/preview"),
+    ("POST", "/api/v1/incidents/BR-2026-0001/notifications/{id}/send"),
+    ("PATCH", "/api/v1/incidents/BR-2026-0001/steps/{id}"),
+]
+
+
+@pytest.mark.parametrize("row_id", [HUGE_ID, str(2**31), str(2**63), "0", "-1"])
+@pytest.mark.parametrize(("method", "template"), ID_PATHS)
+async def test_ids_beyond_the_integer_column_are_refused(
+        client: httpx.AsyncClient, people: dict[str, Person], method: str, template: str,
+        row_id: str) -> None:
+    response = await client.request(method, template.format(id=row_id), json={},
+                                     headers=people["admin"].headers)
+    assert response.status_code in (400, 404), response.text
+    assert_problem(response, response.status_code)
+
+
+async def test_the_largest_id_is_a_plain_404(client: httpx.AsyncClient,
+                                             people: dict[str, Person]) -> None:
+    reference = (await client.post("/api/v1/incidents", json=incident_body(),
+                                   headers=people["responder"].headers)).json()["reference"]
+    response = await client.get(f"/api/v1/incidents/{reference}/notifications/{2**31 - 1}",
+                                headers=people["admin"].headers)
+    assert_problem(response, 404)
+
+
+@pytest.mark.parametrize("path", [f"/incidents/BR-2026-0001/notifications/{HUGE_ID}",
+                                  f"/incidents/BR-2026-0001/notifications/{HUGE_ID}/preview.html",
+                                  f"/mailbox/{HUGE_ID}", f"/mailbox?before={HUGE_ID}"])
+async def test_pages_refuse_huge_ids_without_a_trace(client: httpx.AsyncClient,
+                                                     people: dict[str, Person], path: str) -> None:
+    response = await client.get(path, headers=people["admin"].headers)
+    assert response.status_code in (400, 404), response.text
+    assert "Traceback" not in response.text
+
+
+@pytest.mark.parametrize("step", [HUGE_ID, str(2**31), "0"])
+async def test_evidence_for_a_step_id_no_column_holds_names_the_field(
+        client: httpx.AsyncClient, people: dict[str, Person], step: str) -> None:
+    headers = people["responder"].headers
+    reference = (await client.post("/api/v1/incidents", json=incident_body(),
+                                   headers=headers)).json()["reference"]
+    upload = await client.post(f"/api/v1/incidents/{reference}/evidence", headers=headers,
+                               data={"step": step},
+                               files={"file": ("log.txt", b"log", "text/plain")})
+    assert upload.status_code in (400, 422), upload.text
+    assert "step" in assert_problem(upload, upload.status_code)["detail"]
+
+
+def test_cli_refuses_a_notification_id_no_column_holds(breach: Breach) -> None:  # noqa: F811
+    ref = breach("incidents", "create", "--title", "Lost laptop", "--kind", "lost_device"
+                 ).stdout.strip()
+    done = breach("notifications", "status", ref, HUGE_ID, ok=False)
+    assert done.exit_code == 2 and "Traceback" not in done.stderr
+    assert "NOTIFICATION_ID" in done.stderr and "2147483647" in done.stderr
