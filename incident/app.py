@@ -9,6 +9,7 @@ from typing import Any
 from litestar import Litestar, Request, Response
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.exceptions import ValidationException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
@@ -22,6 +23,7 @@ from incident.accounts import service as accounts
 from incident.kernel import pages
 from incident.kernel.access import AccessMiddleware, handler_permission, is_public, security_headers
 from incident.kernel.auth import Actor
+from incident.kernel.bodies import too_deep
 from incident.kernel.clock import Clock, SystemClock
 from incident.kernel.db import check_schema, create_engine, session_factory
 from incident.kernel.errors import Unauthenticated
@@ -98,6 +100,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
                                          description="an API token from `breach tokens create`")}),
             security=[{"bearer": []}]),
         request_max_body_size=settings.max_body_bytes,
+        before_request=refuse_deep_json,
         on_startup=[check_database, *(f for part in parts for f in part.on_startup)],
         on_shutdown=[*(f for part in parts for f in part.on_shutdown), close_database],
         state=State(state),
@@ -106,6 +109,22 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
     )
     _refuse_unguarded_routes(app)
     return app
+
+
+NOT_JSON = ("multipart/form-data", "application/x-www-form-urlencoded")
+
+
+async def refuse_deep_json(request: Request[Any, Any, Any]) -> None:
+    """Before any handler parses a body: 400 for JSON nested deeper than the parser can take.
+
+    Every body but forms is measured: a JSON body is parsed whatever its content type says.
+    """
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() in NOT_JSON:
+        return
+    if reason := too_deep(await request.body()):
+        raise ValidationException(detail=reason, extra=[{"key": "body", "message": reason}])
 
 
 def _refuse_unguarded_routes(app: Litestar) -> None:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from incident.kernel.bodies import too_deep
 from incident.kernel.console import Failure, Runtime, err, out, pass_runtime, print_json, read_json
 
 if TYPE_CHECKING:
@@ -56,8 +57,11 @@ def affected_scope(runtime: Runtime, reference: str, scope_file: Path) -> None:
 def _stdin_json() -> Any:
     import json
 
+    text = sys.stdin.read()
+    if reason := too_deep(text):
+        raise Failure(f"standard input: {reason}")
     try:
-        return json.loads(sys.stdin.read())
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise Failure(f"standard input: not valid JSON: {exc.msg} at line {exc.lineno}") from None
 

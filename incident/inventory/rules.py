@@ -25,6 +25,7 @@ from typing import IO, Any, NamedTuple
 
 import pycountry
 
+from incident.kernel.bodies import MAX_JSON_DEPTH, too_deep
 from incident.kernel.vocabulary import DataCategory, normalise_locale
 
 COLUMNS = ("external_id", "email", "name", "locale", "country", "region", "system",
@@ -311,6 +312,9 @@ def _csv_records(text: IO[str], default_system: str | None) -> Iterator[Record |
 def _jsonl_records(text: IO[str]) -> Iterator[Record | RowError]:
     for number, line in enumerate(text, start=1):
         if not line.strip():
+            continue
+        if too_deep(line):
+            yield RowError(number, f"not a JSON object (nested deeper than {MAX_JSON_DEPTH} levels)")
             continue
         try:
             value = json.loads(line)

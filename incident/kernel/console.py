@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from incident.kernel.bodies import too_deep
 from incident.kernel.clock import Clock, SystemClock
 
 if TYPE_CHECKING:
@@ -196,7 +197,13 @@ def span_text(delta: timedelta) -> str:
 
 def read_json(path: Path) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise Failure(f"{path}: not UTF-8 text") from None
+    if reason := too_deep(text):
+        raise Failure(f"{path}: {reason}")
+    try:
+        return json.loads(text)
     except UnicodeDecodeError:
         raise Failure(f"{path}: not UTF-8 text") from None
     except json.JSONDecodeError as exc:

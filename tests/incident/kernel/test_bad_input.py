@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -10,10 +12,12 @@ from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
+from incident.inventory.rules import Format, RowError, read_records
+from incident.kernel.bodies import MAX_JSON_DEPTH, json_depth
 from incident.kernel.db import session_factory
 from incident.lifecycle.models import Incident
 from incident.timeline.models import TimelineEvent
-from tests.cli_support import Breach, breach  # noqa: F401  (fixture)
+from tests.cli_support import Breach, breach, one_line_error  # noqa: F401  (fixture)
 from tests.factories import Person, incident_body
 
 
@@ -229,3 +233,71 @@ def test_cli_refuses_a_notification_id_no_column_holds(breach: Breach) -> None: 
     done = breach("notifications", "status", ref, HUGE_ID, ok=False)
     assert done.exit_code == 2 and "Traceback" not in done.stderr
     assert "NOTIFICATION_ID" in done.stderr and "2147483647" in done.stderr
+
+
+def nested(depth: int) -> bytes:
+    """A JSON value `depth` arrays deep inside an object field."""
+    return b"[" * depth + b"]" * depth
+
+
+DEEP_BODIES = [
+    ("POST", "/api/v1/incidents", b'{"title": "x", "systems": %s}'),
+    ("POST", "/api/v1/incidents", b'{"title": %s}'),
+    ("PUT", "/api/v1/incidents/BR-2026-0001/scope", b'{"systems": %s}'),
+    ("POST", "/api/v1/incidents/BR-2026-0001/assessment", b'{"categories": %s}'),
+    ("PUT", "/api/v1/organisation", b'{"targets": %s}'),
+    ("PATCH", "/api/v1/incidents/BR-2026-0001/steps/1", b'{"state": %s}'),
+]
+
+
+@pytest.mark.parametrize("depth", [1_000, 100_000])
+@pytest.mark.parametrize(("method", "path", "shape"), DEEP_BODIES)
+async def test_deeply_nested_json_is_a_clean_400(
+        client: httpx.AsyncClient, engine: AsyncEngine, people: dict[str, Person],
+        method: str, path: str, shape: bytes, depth: int) -> None:
+    before = await rows(engine)
+    response = await client.request(method, path, content=shape % nested(depth), headers={
+        **people["admin"].headers, "content-type": "application/json"})
+    assert_problem(response, 400)
+    assert await rows(engine) == before
+
+
+async def test_deep_json_is_refused_whatever_the_content_type(
+        client: httpx.AsyncClient, people: dict[str, Person]) -> None:
+    for content_type in ("text/plain", "application/merge-patch+json"):
+        response = await client.post("/api/v1/incidents", content=nested(5_000), headers={
+            **people["admin"].headers, "content-type": content_type})
+        assert response.status_code in (400, 415), response.text
+        assert "Traceback" not in response.text
+
+
+def test_json_depth_ignores_brackets_in_strings() -> None:
+    assert json_depth(b"") == 0 and json_depth(b"7") == 0 and json_depth(b"{}") == 1
+    assert json_depth(b'{"a": [1, {"b": "[[[[\\"[ {"}]}') == 3
+    assert json_depth(nested(MAX_JSON_DEPTH)) == MAX_JSON_DEPTH
+
+
+async def test_nesting_at_the_limit_reaches_the_parser(client: httpx.AsyncClient,
+                                                       people: dict[str, Person]) -> None:
+    body = b'{"title": "x", "systems": %s}' % nested(MAX_JSON_DEPTH - 1)
+    response = await client.post("/api/v1/incidents", content=body, headers={
+        **people["admin"].headers, "content-type": "application/json"})
+    problem = assert_problem(response, 400)
+    assert "nested deeper" not in problem["detail"] and "systems" in problem["detail"]
+
+
+def test_cli_refuses_deep_json_in_one_line(breach: Breach, tmp_path: Path) -> None:  # noqa: F811
+    ref = breach("incidents", "create", "--title", "Lost laptop", "--kind", "lost_device"
+                 ).stdout.strip()
+    deep = tmp_path / "scope.json"
+    deep.write_bytes(b'{"systems": %s}' % nested(100_000))
+    for args, given in (((str(deep),), None), (("-",), deep.read_text())):
+        done = breach("affected", "scope", ref, *args, ok=False, input=given)
+        assert done.exit_code == 1, done.stderr
+        assert one_line_error(done).endswith(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+
+
+def test_a_deep_jsonl_line_is_a_row_error() -> None:
+    body = b'{"subject": "a@example.com"}\n' + nested(100_000) + b"\n"
+    errors = [r for r in read_records(io.BytesIO(body), Format.JSONL) if isinstance(r, RowError)]
+    assert [e.line for e in errors if "nested deeper" in e.reason] == [2]
