@@ -27,19 +27,20 @@ class AccountController(Controller):
         return [UserPublic.model_validate(u) for u in await accounts.list_users(db, actor=actor)]
 
     @get("/tokens", guards=[requires(Permission.SELF_SERVICE)])
-    async def list_tokens(self, db: Db, actor: Who) -> list[TokenPublic]:
-        tokens = await accounts.list_tokens(db, actor=actor)
-        return [TokenPublic.model_validate(t) for t in tokens]
+    async def list_tokens(self, db: Db, clock: Now, actor: Who) -> list[TokenPublic]:
+        listed = await accounts.list_tokens(db, clock=clock, actor=actor)
+        return [TokenPublic.of(t.token, t.state) for t in listed]
 
     @post("/tokens", guards=[requires(Permission.SELF_SERVICE)], status_code=HTTP_201_CREATED)
     async def create_token(self, db: Db, clock: Now, actor: Who,
                            data: JSONBody[TokenCreate]) -> TokenCreated:
         token, secret = await accounts.create_token(db, clock=clock, actor=actor, email=None,
-                                                    name=data.name)
-        return TokenCreated(**TokenPublic.model_validate(token).model_dump(), token=secret)
+                                                    name=data.name, scope=data.scope,
+                                                    expires_at=data.expires_at)
+        return TokenCreated(**TokenPublic.of(token, "active").model_dump(), token=secret)
 
     @delete("/tokens/{token_id:int}", guards=[requires(Permission.SELF_SERVICE)], status_code=200)
     async def revoke_token(self, db: Db, clock: Now, actor: Who,
                            token_id: FromPath[int]) -> TokenPublic:
         token = await accounts.revoke_token(db, clock=clock, actor=actor, token_id=token_id)
-        return TokenPublic.model_validate(token)
+        return TokenPublic.of(token, "revoked")

@@ -3,11 +3,19 @@ and who acts at the command line (`breach --as EMAIL`, BREACH_USER, BREACH_TOKEN
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from incident.kernel.console import NO_USER, Failure, Runtime, pass_runtime, print_json
+from incident.kernel.console import (
+    NO_USER,
+    Failure,
+    Runtime,
+    parse_time,
+    pass_runtime,
+    print_json,
+)
 
 if TYPE_CHECKING:
     from sqlmodel.ext.asyncio.session import AsyncSession
@@ -121,15 +129,30 @@ def tokens() -> None:
 @tokens.command("create")
 @click.argument("email")
 @click.option("--name", default="cli", show_default=True)
+@click.option("--scope", type=click.Choice(("read", "write")), default=None,
+              help="what the token may do [default: read for auditors, write for others]")
+@click.option("--expires-in", "expires_in", type=click.IntRange(1, 3650), default=None,
+              metavar="DAYS", help="the token fails after this many days")
+@click.option("--expires-at", "expires_at", default=None,
+              help="ISO 8601; without an offset, in BREACH_TIMEZONE: the token fails after it")
 @pass_runtime
-def tokens_create(runtime: Runtime, email: str, name: str) -> None:
+def tokens_create(runtime: Runtime, email: str, name: str, scope: str | None,
+                  expires_in: int | None, expires_at: str | None) -> None:
     """Create an API token for a user; prints the token on the last line."""
     from incident.accounts import service as accounts
 
+    if expires_in is not None and expires_at is not None:
+        raise click.UsageError("give --expires-in or --expires-at, not both")
+
     async def work(settings: Settings, db: AsyncSession, actor: Actor) -> str:
+        until = (runtime.clock.now() + timedelta(days=expires_in) if expires_in is not None
+                 else parse_time(expires_at, settings))
         token, secret = await accounts.create_token(db, clock=runtime.clock, actor=actor,
-                                                    email=email, name=name)
-        click.echo(f"token {token.id} ({token.name}) for {email}; shown only now:")
+                                                    email=email, name=name, scope=scope,
+                                                    expires_at=until)
+        expiry = f", expires {token.expires_at:%Y-%m-%d %H:%M} UTC" if token.expires_at else ""
+        click.echo(f"token {token.id} ({token.name}, {token.scope}{expiry}) for {email}; "
+                   "shown only now:")
         return secret
 
     click.echo(runtime.run(work))
@@ -140,22 +163,26 @@ def tokens_create(runtime: Runtime, email: str, name: str) -> None:
 @click.option("--json", "as_json", is_flag=True)
 @pass_runtime
 def tokens_list(runtime: Runtime, email: str | None, as_json: bool) -> None:
-    """List tokens (of one user, or everyone's)."""
+    """List tokens (of one user, or everyone's) with their effective state:
+    active, revoked, expired or user disabled."""
     from incident.accounts import service as accounts
 
     async def work(settings: Settings, db: AsyncSession, actor: Actor) -> list[Any]:
-        return await accounts.list_tokens(db, actor=actor, email=email, all_users=email is None)
+        return await accounts.list_tokens(db, clock=runtime.clock, actor=actor, email=email,
+                                          all_users=email is None)
 
     rows = runtime.run(work)
-    data = [{"id": t.id, "user_id": t.user_id, "name": t.name, "prefix": t.prefix,
-             "created_at": t.created_at, "last_used_at": t.last_used_at,
-             "revoked_at": t.revoked_at} for t in rows]
+    data = [{"id": t.token.id, "user_id": t.token.user_id, "name": t.token.name,
+             "prefix": t.token.prefix, "scope": t.token.scope, "state": t.state,
+             "created_at": t.token.created_at, "expires_at": t.token.expires_at,
+             "last_used_at": t.token.last_used_at, "revoked_at": t.token.revoked_at}
+            for t in rows]
     if as_json:
         print_json(data)
         return
     for t in data:
-        state = "revoked" if t["revoked_at"] else "active"
-        click.echo(f"{t['id']}\tuser {t['user_id']}\t{t['name']}\t{t['prefix']}…\t{state}")
+        click.echo(f"{t['id']}\tuser {t['user_id']}\t{t['name']}\t{t['prefix']}…\t"
+                   f"{t['scope']}\t{t['state']}")
 
 
 @tokens.command("revoke")

@@ -28,7 +28,10 @@ class ApiToken(SQLModel, table=True):
     name: str = Field(max_length=100)
     prefix: str = Field(max_length=16)
     token_hash: str = Field(max_length=64, unique=True, index=True)
+    scope: str = Field(default="read", max_length=10)
+    """incident.kernel.auth.Scope: read tokens keep only the role's read permissions."""
     created_at: datetime
+    expires_at: datetime | None = None
     last_used_at: datetime | None = None
     revoked_at: datetime | None = None
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from incident.kernel.auth import Role
-from incident.kernel.schemas import Input
+from incident.kernel.auth import Role, Scope
+from incident.kernel.schemas import Input, Instant
 
 
 class UserPublic(BaseModel):
@@ -25,6 +25,9 @@ class UserPublic(BaseModel):
 
 class TokenCreate(Input):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    scope: Scope | None = Field(default=None, description="read or write; by default read for "
+                                "auditors, write for others")
+    expires_at: Instant | None = Field(default=None, description="after this the token fails")
 
 
 class TokenPublic(BaseModel):
@@ -34,9 +37,20 @@ class TokenPublic(BaseModel):
     user_id: int
     name: str
     prefix: str
+    scope: Scope
     created_at: datetime
+    expires_at: datetime | None
     last_used_at: datetime | None
     revoked_at: datetime | None
+    state: str = Field(description="active, revoked, expired or user disabled")
+    active: bool = Field(description="whether a request with the token would be let in")
+
+    @classmethod
+    def of(cls, token: Any, state: str) -> TokenPublic:
+        """A token row with its effective state (the accounts service decides it)."""
+        fields = {name: getattr(token, name) for name in cls.model_fields
+                  if name not in ("state", "active", "token")}
+        return cls(**fields, state=state, active=state == "active")
 
 
 class TokenCreated(TokenPublic):

@@ -7,8 +7,9 @@ theirs. Secrets are returned once to the caller and only their hashes stored.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Literal
 
 from sqlalchemy import delete, func, update
 from sqlmodel import select
@@ -19,13 +20,22 @@ from incident.kernel import auth
 from incident.kernel.auth import Actor, Permission, Role
 from incident.kernel.clock import Clock
 from incident.kernel.db import transaction
-from incident.kernel.errors import Conflict, Invalid, NotFound, TooManyAttempts, Unauthenticated
+from incident.kernel.errors import (
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotFound,
+    TooManyAttempts,
+    Unauthenticated,
+)
 from incident.timeline.models import ORGANISATION_CHAIN
 from incident.timeline.service import append_event
 
 FREE_FAILURES = 5
 """Failed sign-ins allowed before each further one blocks the address for a while."""
 MAX_BLOCK = timedelta(minutes=15)
+
+TokenState = Literal["active", "revoked", "expired", "user disabled"]
 
 
 def user_actor(user: User, via: str) -> Actor:
@@ -119,22 +129,46 @@ async def change_password(db: AsyncSession, *, clock: Clock, actor: Actor, curre
 # --- API tokens -------------------------------------------------------------------------------
 
 async def create_token(db: AsyncSession, *, clock: Clock, actor: Actor, email: str | None,
-                       name: str) -> tuple[ApiToken, str]:
-    """A new API token for `email` (admins, or the console) or for the actor themself."""
+                       name: str, scope: str | None = None,
+                       expires_at: datetime | None = None) -> tuple[ApiToken, str]:
+    """A new API token for `email` (admins, or the console) or for the actor themself.
+
+    Without a scope it gets its owner's default (read for auditors, write for others), or
+    read when asked for with a read token; auditors may hold only read tokens, and a read
+    token may create only read tokens. An expiry, if given, must lie in the future.
+    """
     name = name.strip()
     if not name or len(name) > 100:
         raise Invalid.fields([("name", "must have 1 to 100 characters")])
+    if scope is not None and scope not in set(auth.Scope):
+        raise Invalid.fields([("scope", "must be read or write")])
     now = clock.now()
+    if expires_at is not None and (expires_at.tzinfo is None or expires_at <= now):
+        raise Invalid.fields([("expires_at", "must be a time zone-aware time in the future")])
     secret = auth.generate_token()
     async with transaction(db):
         owner = await _token_owner(db, actor, email)
+        role = Role(owner.role)
+        chosen = (auth.Scope(scope) if scope is not None
+                  else auth.Scope.READ if actor.scope is auth.Scope.READ
+                  else auth.default_scope(role))
+        if chosen not in auth.allowed_scopes(role):
+            raise Forbidden(f"a user with the role {role} may hold only read-scoped tokens; "
+                            "ask for scope read", permission="write_scope")
+        if actor.scope is auth.Scope.READ and chosen is not auth.Scope.READ:
+            # A token never mints a wider one: a leaked read token stays read-only.
+            raise Forbidden("a read-scoped API token may create only read-scoped tokens",
+                            permission="write_scope")
         token = ApiToken(user_id=owner.id, name=name, prefix=secret[:10],  # type: ignore[arg-type]
-                         token_hash=auth.secret_digest(secret), created_at=now)
+                         token_hash=auth.secret_digest(secret), scope=chosen.value,
+                         created_at=now, expires_at=expires_at)
         db.add(token)
         await db.flush()
         await append_event(db, chain=ORGANISATION_CHAIN, at=now, actor=actor,
                            kind="token_created",
-                           payload={"token_id": token.id, "user_id": owner.id, "name": name})
+                           payload={"token_id": token.id, "user_id": owner.id, "name": name,
+                                    "scope": chosen.value,
+                                    "expires_at": expires_at.isoformat() if expires_at else None})
     return token, secret
 
 
@@ -152,9 +186,29 @@ async def _token_owner(db: AsyncSession, actor: Actor, email: str | None) -> Use
     return owner
 
 
-async def list_tokens(db: AsyncSession, *, actor: Actor, email: str | None = None,
-                      all_users: bool = False) -> list[ApiToken]:
-    query = select(ApiToken).order_by(ApiToken.id)  # type: ignore[arg-type]
+@dataclass(frozen=True, slots=True)
+class TokenListing:
+    """A token as listed: its row and its effective state (what a request with it would meet)."""
+
+    token: ApiToken
+    state: TokenState
+
+
+def token_state(token: ApiToken, *, user_active: bool, now: datetime) -> TokenState:
+    """active, or why not: revoked first, then a disabled owner, then expiry."""
+    if token.revoked_at is not None:
+        return "revoked"
+    if not user_active:
+        return "user disabled"
+    if token.expires_at is not None and token.expires_at <= now:
+        return "expired"
+    return "active"
+
+
+async def list_tokens(db: AsyncSession, *, clock: Clock, actor: Actor, email: str | None = None,
+                      all_users: bool = False) -> list[TokenListing]:
+    query = (select(ApiToken, User.active).join(User, ApiToken.user_id == User.id)  # type: ignore[arg-type]
+             .order_by(ApiToken.id))  # type: ignore[arg-type]
     if all_users or (email is not None and email != actor.label):
         auth.require(actor, Permission.MANAGE_USERS)
         if email is not None:
@@ -165,7 +219,9 @@ async def list_tokens(db: AsyncSession, *, actor: Actor, email: str | None = Non
     else:
         auth.require(actor, Permission.SELF_SERVICE)
         query = query.where(ApiToken.user_id == actor.user_id)
-    return list((await db.exec(query)).all())
+    now = clock.now()
+    return [TokenListing(token, token_state(token, user_active=active, now=now))
+            for token, active in (await db.exec(query)).all()]
 
 
 async def revoke_token(db: AsyncSession, *, clock: Clock, actor: Actor, token_id: int) -> ApiToken:
@@ -185,7 +241,10 @@ async def revoke_token(db: AsyncSession, *, clock: Clock, actor: Actor, token_id
 
 
 async def actor_for_token(db: AsyncSession, *, clock: Clock, secret: str) -> Actor | None:
-    """Who a bearer token belongs to, or None for an unknown, revoked or disabled one."""
+    """Who a bearer token belongs to, or None for an unknown, revoked, expired or disabled one.
+
+    The actor carries the token's effective scope (narrowed by its owner's role) and id.
+    """
     if not secret.startswith(auth.TOKEN_PREFIX) or len(secret) > 200:
         return None
     query = (select(ApiToken, User).join(User, ApiToken.user_id == User.id)  # type: ignore[arg-type]
@@ -194,9 +253,9 @@ async def actor_for_token(db: AsyncSession, *, clock: Clock, secret: str) -> Act
     if row is None:
         return None
     token, user = row
-    if token.revoked_at is not None or not user.active:
-        return None
     now = clock.now()
+    if token_state(token, user_active=user.active, now=now) != "active":
+        return None
     # Recorded at most once a minute: a busy client should not turn every request into a write.
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
         token_id = token.id
@@ -204,7 +263,10 @@ async def actor_for_token(db: AsyncSession, *, clock: Clock, secret: str) -> Act
         async with transaction(db):
             await db.exec(update(ApiToken).where(ApiToken.id == token_id)  # type: ignore[arg-type]
                           .values(last_used_at=now))
-    return user_actor(user, "token")
+    assert user.id is not None
+    role = Role(user.role)
+    return Actor(label=user.email, role=role, user_id=user.id, via="token",
+                 scope=auth.effective_scope(role, auth.Scope(token.scope)), token_id=token.id)
 
 
 # --- sign-in and sessions ---------------------------------------------------------------------
@@ -291,11 +353,11 @@ async def actor_for_cli(db: AsyncSession, *, clock: Clock, email: str | None,
     if token is not None:
         actor = await actor_for_token(db, clock=clock, secret=token)
         if actor is None:
-            raise Unauthenticated("BREACH_TOKEN is not a valid API token (unknown, revoked, or "
-                                  "its user is disabled)")
+            raise Unauthenticated("BREACH_TOKEN is not a valid API token (unknown, revoked, "
+                                  "expired, or its user is disabled)")
         if email is not None and auth.normalise_email(email) != actor.label:
             raise Unauthenticated(f"BREACH_TOKEN belongs to {actor.label}, not to {email}")
-        return Actor(label=actor.label, role=actor.role, user_id=actor.user_id, via="cli")
+        return replace(actor, via="cli")
     user = await user_by_email(db, email or "")
     if user is None:
         raise Unauthenticated(f"no user with the e-mail {email}")

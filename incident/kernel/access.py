@@ -7,6 +7,7 @@ refuses to start if a non-public route has no permission guard.
 from __future__ import annotations
 
 import hmac
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -33,6 +34,10 @@ PUBLIC_PREFIXES = ("/static/", "/schema")
 """Paths anyone may reach. Everything else needs credentials and a permission."""
 PASSWORD_PATHS = ("/account/password", "/logout")
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+token_log = logging.getLogger("breachdesk.tokens")
+"""One line per request authenticated by an API token: the token's id and owner, never its
+secret (the request id ties it to the access line of the same request)."""
 
 
 def is_public(path: str) -> bool:
@@ -104,7 +109,13 @@ class AccessMiddleware(ASGIMiddleware):
                     raise Unauthenticated("use `Authorization: Bearer <token>`")
                 actor = await self.credentials.actor_for_token(db, clock=self.clock, secret=secret.strip())
                 if actor is None:
-                    raise Unauthenticated("the API token is unknown or revoked")
+                    raise Unauthenticated("the API token is unknown, revoked or expired, "
+                                          "or its user is disabled")
+                token_log.info("token %s used by user %s", actor.token_id, actor.user_id,
+                               extra={"fields": {"token_id": actor.token_id,
+                                                 "user_id": actor.user_id,
+                                                 "scope": actor.scope, "method": request.method,
+                                                 "path": request.url.path}})
                 return actor, None
             signed = request.cookies.get(SESSION_COOKIE)
             cookie_secret = auth.unsign(signed, self.secret_key) if signed else None

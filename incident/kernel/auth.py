@@ -59,17 +59,64 @@ PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
 }
 
 
+class Scope(StrEnum):
+    """How much of its owner's role an API token carries."""
+
+    READ = "read"
+    WRITE = "write"
+
+
+READ_PERMISSIONS = frozenset({Permission.READ_INCIDENTS, Permission.READ_EVIDENCE,
+                              Permission.READ_PERSONAL_DATA, Permission.VERIFY_TIMELINE,
+                              Permission.SELF_SERVICE})
+"""What a read-scoped token keeps of its owner's role: looking, never changing.
+
+SELF_SERVICE stays so a read token can answer "who am I" and list or revoke its owner's
+tokens; the accounts service lets it create only read tokens (never a wider one)."""
+SCOPE_PERMISSIONS: Mapping[Scope, frozenset[Permission]] = {
+    Scope.READ: READ_PERMISSIONS,
+    Scope.WRITE: _ALL,
+}
+
+
+def default_scope(role: Role) -> Scope:
+    """The scope a new token gets when none is asked for: read for auditors, write otherwise."""
+    return Scope.READ if role is Role.AUDITOR else Scope.WRITE
+
+
+def allowed_scopes(role: Role) -> frozenset[Scope]:
+    """Auditors look, never change: their tokens are read-only."""
+    return frozenset({Scope.READ}) if role is Role.AUDITOR else frozenset(Scope)
+
+
+def effective_scope(role: Role, stored: Scope) -> Scope:
+    """The scope a token acts with: its own, but never wider than its owner's role allows
+    (an auditor's token acts read-only even if it was stored as write)."""
+    return stored if stored in allowed_scopes(role) else Scope.READ
+
+
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """Whoever performs an action: a signed-in user, a token's owner, or the operator's CLI."""
+    """Whoever performs an action: a signed-in user, a token's owner, or the operator's CLI.
+
+    `scope` is set only for a token's owner: their permissions are the role's within it.
+    """
 
     label: str
     role: Role
     user_id: int | None = None
     via: str = "session"  # session | token | cli | system
+    scope: Scope | None = None
+    token_id: int | None = None
+
+    @property
+    def permissions(self) -> frozenset[Permission]:
+        """The role's permissions, narrowed to the token's scope when acting by token."""
+        granted = PERMISSIONS[self.role]
+        return granted if self.scope is None else granted & SCOPE_PERMISSIONS[self.scope]
 
     def can(self, permission: Permission) -> bool:
-        return permission in PERMISSIONS[self.role]
+        return permission in self.permissions
 
 
 SYSTEM = Actor(label="system", role=Role.ADMIN, via="system")
@@ -83,8 +130,11 @@ def cli_actor(name: str) -> Actor:
 
 def require(actor: Actor, permission: Permission) -> None:
     if not actor.can(permission):
-        raise Forbidden(f"the role {actor.role} may not {permission.value.replace('_', ' ')}",
-                        permission=permission.value)
+        what = permission.value.replace('_', ' ')
+        if permission in PERMISSIONS[actor.role]:
+            raise Forbidden(f"a {actor.scope}-scoped API token may not {what}",
+                            permission=permission.value)
+        raise Forbidden(f"the role {actor.role} may not {what}", permission=permission.value)
 
 
 _hasher = PasswordHasher()

@@ -84,7 +84,7 @@ def test_as_breach_user_and_breach_token_name_the_actor_on_the_timeline(
 
     assert breach.error("incidents", "list", user=None, env={"BREACH_TOKEN": "bd_not-a-token"}
                         ) == ("breach: error: BREACH_TOKEN is not a valid API token (unknown, "
-                              "revoked, or its user is disabled)")
+                              "revoked, expired, or its user is disabled)")
     assert breach.error("--as", ADMIN, "incidents", "list", user=None,
                         env={"BREACH_TOKEN": token}) == (
         f"breach: error: BREACH_TOKEN belongs to {dana}, not to {ADMIN}")
