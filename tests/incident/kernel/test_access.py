@@ -15,7 +15,7 @@ from sqlmodel import select
 from incident.accounts import service as accounts
 from incident.accounts.models import ApiToken
 from incident.kernel.access import handler_permission, is_public
-from incident.kernel.auth import PERMISSIONS, Permission, Role, secret_digest
+from incident.kernel.auth import PERMISSIONS, READ_PERMISSIONS, Permission, Role, secret_digest
 from incident.kernel.clock import FixedClock
 from incident.kernel.db import session_factory
 from tests.factories import CONSOLE, Person, incident_body, make_person
@@ -289,3 +289,27 @@ async def test_security_headers_on_pages_and_api(client: httpx.AsyncClient,
         assert response.headers["x-content-type-options"] == "nosniff"
         assert response.headers["cache-control"] == "no-store"
         assert re.fullmatch(r"[0-9a-f]{16}", response.headers["x-request-id"])
+
+
+async def test_a_read_token_keeps_only_the_read_permissions_on_every_api_route(
+        client: httpx.AsyncClient, engine: AsyncEngine, clock: FixedClock,
+        people: dict[str, Person]) -> None:
+    values = await _fixtures(client, engine, clock, people)
+    admin = people["admin"]
+    async with session_factory(engine)() as db:
+        _, secret = await accounts.create_token(db, clock=clock, actor=CONSOLE, email=admin.email,
+                                                name="read", scope="read")
+    read_only = {"Authorization": f"Bearer {secret}"}
+    failures: list[str] = []
+    for (method, path), permission in sorted(EXPECTED.items()):
+        if permission is None or not path.startswith("/api/"):
+            continue
+        url = _url(path, values)
+        body: Any = {} if method in ("POST", "PATCH") else None
+        response = await client.request(method, url, json=body, headers=read_only)
+        kept = permission in READ_PERMISSIONS
+        if kept and response.status_code in (401, 403):
+            failures.append(f"read {method} {url} refused: {response.status_code}")
+        if not kept and response.status_code != 403:
+            failures.append(f"read {method} {url} not refused: {response.status_code}")
+    assert failures == []
