@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from litestar import Controller, delete, get, post
-from litestar.params import FromPath, JSONBody
+from litestar.params import JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
 from incident.accounts import service as accounts
@@ -11,6 +11,7 @@ from incident.accounts.schemas import TokenCreate, TokenCreated, TokenPublic, Us
 from incident.kernel.access import requires
 from incident.kernel.auth import Permission
 from incident.kernel.injected import Db, Now, Who
+from incident.kernel.params import RowId
 
 
 class AccountController(Controller):
@@ -41,6 +42,6 @@ class AccountController(Controller):
 
     @delete("/tokens/{token_id:int}", guards=[requires(Permission.SELF_SERVICE)], status_code=200)
     async def revoke_token(self, db: Db, clock: Now, actor: Who,
-                           token_id: FromPath[int]) -> TokenPublic:
+                           token_id: RowId) -> TokenPublic:
         token = await accounts.revoke_token(db, clock=clock, actor=actor, token_id=token_id)
         return TokenPublic.of(token, "revoked")

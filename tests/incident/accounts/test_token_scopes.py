@@ -232,3 +232,11 @@ def test_tokens_made_before_scopes_become_write_tokens_without_expiry(
         assert pg.psql(f"COPY ({select}) TO STDOUT", database=name).strip() == "write\t\\N"
     finally:
         pg.psql(f"DROP DATABASE {name} WITH (FORCE)")
+
+
+@pytest.mark.parametrize("token_id", ["99999999999999999999", str(2**63), "0", "-1"])
+async def test_revoking_a_token_id_no_column_holds_is_a_clean_refusal(
+        client: httpx.AsyncClient, people: dict[str, Person], token_id: str) -> None:
+    response = await client.delete(f"/api/v1/tokens/{token_id}", headers=people["admin"].headers)
+    assert response.status_code in (400, 404), response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
