@@ -48,10 +48,10 @@ from incident.containment.schemas import (
 )
 from incident.kernel import auth
 from incident.kernel.auth import Actor, Permission
+from incident.kernel.bounds import ROW_ID_MAX
 from incident.kernel.clock import Clock
 from incident.kernel.db import is_postgresql, transaction
 from incident.kernel.errors import Conflict, Invalid, NotFound
-from incident.kernel.params import ROW_ID_MAX
 from incident.kernel.schemas import bounded_text
 from incident.lifecycle import rules as lifecycle_rules
 from incident.lifecycle.models import Incident

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from incident.kernel.bodies import too_deep
+from incident.kernel.bounds import instant_in_range
 from incident.kernel.clock import Clock, SystemClock
 
 if TYPE_CHECKING:
@@ -179,7 +180,10 @@ def parse_time(value: str | None, settings: Settings) -> datetime | None:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         raise Failure(f"{value!r} is not an ISO 8601 date and time") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=settings.zone)
+    try:  # the same range as the API's Instant
+        return instant_in_range(parsed if parsed.tzinfo else parsed.replace(tzinfo=settings.zone))
+    except (ValueError, OverflowError) as exc:
+        raise Failure(f"{value!r} {exc}") from None
 
 
 def local_text(at: datetime | None, zone: ZoneInfo) -> str:

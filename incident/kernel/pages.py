@@ -39,7 +39,8 @@ def environment(directory: Path, zone: ZoneInfo) -> Environment:
         """A datetime-local field's value; text that did not parse is given back as typed."""
         if isinstance(value, str):
             return value
-        return "" if value is None else value.astimezone(zone).strftime("%Y-%m-%dT%H:%M")
+        # isoformat, not strftime: %Y drops the leading zeros of a year such as 0001.
+        return "" if value is None else value.astimezone(zone).isoformat(timespec="minutes")[:16]
 
     env.filters["local"] = local
     env.filters["input_value"] = input_value

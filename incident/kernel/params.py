@@ -10,8 +10,7 @@ from typing import Annotated
 
 from litestar.params import PathParameter, QueryParameter
 
-ROW_ID_MAX = 2**31 - 1
-"""The largest value a row id column (SQL INTEGER) can hold."""
+from incident.kernel.bounds import ROW_ID_MAX
 
 RowId = Annotated[int, PathParameter(ge=1, le=ROW_ID_MAX)]
 """A row id in a path (`/{x_id:int}`): 1 … 2**31-1, otherwise 400."""
@@ -23,3 +22,8 @@ Limit = Annotated[int, QueryParameter(ge=1, le=500)]
 
 
 Offset = Annotated[int, QueryParameter(ge=0, le=1_000_000_000)]
+
+
+InstantQuery = Annotated[str | None, QueryParameter(
+    max_length=40, description="a date and time with an offset (RFC 3339), 1970 … 9998")]
+"""An instant in a list filter, parsed by `schemas.parse_instant` (which names the parameter)."""

@@ -4,11 +4,21 @@ Request models forbid unknown fields; text fields carry their limits here, once.
 
 from __future__ import annotations
 
-from datetime import UTC
-from typing import Annotated, Generic, TypeVar
+import re
+from datetime import datetime
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
 
+from incident.kernel.bounds import INSTANT_FORMAT, instant_in_range
 from incident.kernel.errors import Invalid
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -23,10 +33,32 @@ SystemKey = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1
 Count = Annotated[int, Field(ge=0, le=10_000_000_000)]
 
 
-Instant = Annotated[AwareDatetime, AfterValidator(lambda at: at.astimezone(UTC))]
+RFC_3339 = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:[Zz]|[+-]\d{2}:\d{2})")
+"""A date and time with an offset (seconds optional, as datetime-local fields send them)."""
+
+def instant_text(value: Any) -> Any:
+    """Only RFC 3339 text (or a datetime, from code) is an instant: no numbers, no bare dates."""
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not RFC_3339.fullmatch(value.strip()):
+        raise ValueError(INSTANT_FORMAT)
+    return value.strip()
 
 
-"""A time-zone-aware instant, kept in UTC whatever offset it was sent with."""
+Instant = Annotated[AwareDatetime, BeforeValidator(instant_text), AfterValidator(instant_in_range)]
+"""A time-zone-aware instant between 1970 and 9998, kept in UTC whatever offset it was sent with."""
+
+
+def parse_instant(field: str, value: str | None) -> datetime | None:
+    """A query parameter's instant (None when absent), or `Invalid` naming `field`."""
+    if value is None or not value.strip():
+        return None
+    try:
+        return instant_in_range(datetime.fromisoformat(instant_text(value).upper()))
+    except ValueError as exc:
+        message = str(exc) if str(exc).startswith("must") else INSTANT_FORMAT
+        raise Invalid.fields([(field, message)]) from None
 
 
 class Input(BaseModel):

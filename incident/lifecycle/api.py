@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, TypeAlias
 
 from litestar import Controller, get, patch, post
@@ -13,8 +12,8 @@ from litestar.status_codes import HTTP_201_CREATED
 from incident.kernel.access import requires
 from incident.kernel.auth import Permission
 from incident.kernel.injected import Db, Now, Who
-from incident.kernel.params import Limit, Offset
-from incident.kernel.schemas import Page
+from incident.kernel.params import InstantQuery, Limit, Offset
+from incident.kernel.schemas import Page, parse_instant
 from incident.lifecycle import service as incident_service
 from incident.lifecycle.rules import SEARCH_LIMIT, Kind, Status
 from incident.lifecycle.schemas import (
@@ -38,14 +37,15 @@ class IncidentController(Controller):
     @get("/", guards=[requires(Permission.READ_INCIDENTS)])
     async def list_incidents(self, db: Db, actor: Who, status: FromQuery[Status | None] = None,
                              kind: FromQuery[Kind | None] = None,
-                             aware_from: FromQuery[datetime | None] = None,
-                             aware_to: FromQuery[datetime | None] = None,
+                             aware_from: InstantQuery = None,
+                             aware_to: InstantQuery = None,
                              q: Annotated[str | None, QueryParameter(
                                  description=f"title or reference contains; at most "
                                              f"{SEARCH_LIMIT} characters")] = None,
                              limit: Limit = 50, offset: Offset = 0) -> Page[IncidentPublic]:
-        where = incident_service.IncidentFilter(status=status, kind=kind, aware_from=aware_from,
-                                                aware_to=aware_to, text=q)
+        where = incident_service.IncidentFilter(
+            status=status, kind=kind, aware_from=parse_instant("aware_from", aware_from),
+            aware_to=parse_instant("aware_to", aware_to), text=q)
         items, total = await incident_service.list_incidents(db, actor=actor, where=where,
                                                              limit=limit, offset=offset)
         return Page(items=await incident_service.public(db, items), total=total, limit=limit,

@@ -11,8 +11,9 @@ from litestar.status_codes import HTTP_201_CREATED
 
 from incident.kernel.access import requires
 from incident.kernel.auth import Permission
+from incident.kernel.bounds import ROW_ID_MAX
 from incident.kernel.injected import Config, Db, Now, Who
-from incident.kernel.params import ROW_ID_MAX, RowId
+from incident.kernel.params import RowId
 from notifications.drafting import letters, sending
 from notifications.drafting import service as drafts
 from notifications.drafting.render import Renderer

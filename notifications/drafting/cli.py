@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from incident.kernel.bounds import ROW_ID_MAX
 from incident.kernel.console import Runtime, err, out, pass_runtime, print_json
-from incident.kernel.params import ROW_ID_MAX
 
 if TYPE_CHECKING:
     from sqlmodel.ext.asyncio.session import AsyncSession

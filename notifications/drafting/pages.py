@@ -14,11 +14,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from incident.containment.pages import sentence
 from incident.kernel.access import requires
 from incident.kernel.auth import Actor, Permission
+from incident.kernel.bounds import ROW_ID_MAX
 from incident.kernel.clock import Clock
 from incident.kernel.errors import Conflict, DomainError, Invalid
 from incident.kernel.injected import Config, Db, Now, Who
 from incident.kernel.pages import render_page
-from incident.kernel.params import ROW_ID_MAX, RowId
+from incident.kernel.params import RowId
 from incident.lifecycle.pages import Notice
 from notifications.drafting import letters, rules, sending
 from notifications.drafting import service as drafts

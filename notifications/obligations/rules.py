@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
 
-from incident.kernel.errors import Conflict
+from incident.kernel.errors import Conflict, Invalid
 from incident.kernel.schemas import bounded_text
 from notifications.obligations.assessment import Recommendation
 
@@ -71,6 +71,16 @@ def is_late(due_at: datetime | None, *, met_at: datetime | None, now: datetime) 
 def status_when_met(due_at: datetime | None, at: datetime) -> ObligationStatus:
     """The status a duty met at `at` is recorded with."""
     return ObligationStatus.LATE if is_late(due_at, met_at=at, now=at) else ObligationStatus.MET
+
+
+def check_met_at(at: datetime, *, aware_at: datetime, now: datetime, skew_seconds: int) -> None:
+    """A duty is met between the moment the controller became aware and now (with the clock
+    skew allowed): nothing can be notified about a breach before anyone knew of it."""
+    if (at - now).total_seconds() > skew_seconds:
+        raise Invalid.fields([("at", "lies in the future")])
+    if at < aware_at:
+        raise Invalid.fields([("at", f"lies before the incident's awareness time "
+                                     f"{aware_at.isoformat()}")])
 
 
 def is_overdue(status: ObligationStatus, *, applies: bool, due_at: datetime | None,

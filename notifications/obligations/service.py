@@ -330,7 +330,7 @@ async def record_obligation(db: AsyncSession, *, clock: Clock, actor: Actor, key
         current = ObligationStatus(row.status)
         payload: dict[str, Any] = {"ref": ref}
         if target is ObligationStatus.MET:
-            kind = _record_met(row, change, now, skew_seconds)
+            kind = _record_met(row, change, now, skew_seconds, aware_at=incident.aware_at)
             payload.update(met_at=iso(row.met_at), how=row.how, late_reason=row.late_reason)
         elif target is ObligationStatus.WAIVED:
             rules.check_change(current, target, ref=ref)
@@ -355,15 +355,14 @@ async def record_obligation(db: AsyncSession, *, clock: Clock, actor: Actor, key
 
 
 def _record_met(row: IncidentObligation, change: ObligationChange, now: datetime,
-                skew_seconds: int) -> str:
+                skew_seconds: int, *, aware_at: datetime) -> str:
     """Mark `row` met at `change.at` (default now): late, with the reasons, after its due time."""
     at = change.at or now
     status = rules.status_when_met(row.due_at, at)
     rules.check_change(ObligationStatus(row.status), status, ref=row.ref)
     if not row.applies:
         raise Conflict(f"{row.ref} no longer applies to this incident")
-    if (at - now).total_seconds() > skew_seconds:
-        raise Invalid.fields([("at", "lies in the future")])
+    rules.check_met_at(at, aware_at=aware_at, now=now, skew_seconds=skew_seconds)
     how = rules.how_text(change.how)
     late = status is ObligationStatus.LATE
     reason = rules.reason_text(change.reason, at_least=1 if late else 0, needed=(

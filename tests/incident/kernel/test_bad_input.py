@@ -18,7 +18,8 @@ from incident.kernel.db import session_factory
 from incident.lifecycle.models import Incident
 from incident.timeline.models import TimelineEvent
 from tests.cli_support import Breach, breach, one_line_error  # noqa: F401  (fixture)
-from tests.factories import Person, incident_body
+from tests.factories import PROFILE, Person, incident_body
+from tests.sessions import Browser
 
 
 async def rows(engine: AsyncEngine) -> tuple[int, int]:
@@ -301,3 +302,88 @@ def test_a_deep_jsonl_line_is_a_row_error() -> None:
     body = b'{"subject": "a@example.com"}\n' + nested(100_000) + b"\n"
     errors = [r for r in read_records(io.BytesIO(body), Format.JSONL) if isinstance(r, RowError)]
     assert [e.line for e in errors if "nested deeper" in e.reason] == [2]
+
+
+BAD_INSTANTS: list[Any] = [
+    "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "0001-01-01T00:00:00Z",
+    "1969-12-31T23:59:59Z", "1970-01-01T00:30:00+01:00", 0, "0", -1, 1e12, "1e12",
+    "2026-03-10", "2026-03-10T09:30:00+0100", True,
+]
+
+
+@pytest.mark.parametrize("value", BAD_INSTANTS)
+async def test_instants_are_rfc_3339_text_within_range(
+        client: httpx.AsyncClient, engine: AsyncEngine, people: dict[str, Person],
+        value: Any) -> None:
+    headers = people["responder"].headers
+    before = await rows(engine)
+    response = await client.post("/api/v1/incidents", json=incident_body(aware_at=value),
+                                 headers=headers)
+    assert "aware_at" in assert_problem(response, 400)["detail"]
+    assert await rows(engine) == before
+    reference = (await client.post("/api/v1/incidents", json=incident_body(),
+                                   headers=headers)).json()["reference"]
+    for path, body, field in (
+            (f"/api/v1/incidents/{reference}", {"occurred_from": value}, "occurred_from"),
+            (f"/api/v1/incidents/{reference}/scope", {"exposure_from": value}, "exposure_from"),
+            (f"/api/v1/incidents/{reference}/milestones", {"breach_determined_at": value},
+             "breach_determined_at")):
+        method = "PATCH" if path.endswith(reference) else "PUT"
+        refused = await client.request(method, path, json=body, headers=headers)
+        assert refused.status_code in (400, 422), (path, refused.text)
+        assert field in assert_problem(refused, refused.status_code)["detail"]
+
+
+@pytest.mark.parametrize("value", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00",
+                                   "0", "2026-03-10", "yesterday"])
+async def test_list_filters_refuse_bad_instants_naming_the_parameter(
+        client: httpx.AsyncClient, people: dict[str, Person], value: str) -> None:
+    for name in ("aware_from", "aware_to"):
+        response = await client.get("/api/v1/incidents", params={name: value},
+                                    headers=people["auditor"].headers)
+        assert response.status_code in (400, 422), response.text
+        assert name in assert_problem(response, response.status_code)["detail"]
+
+
+async def test_list_filters_take_any_offset(client: httpx.AsyncClient,
+                                            people: dict[str, Person]) -> None:
+    await client.post("/api/v1/incidents", json=incident_body(),
+                      headers=people["responder"].headers)  # aware 2026-03-10T09:30Z
+    found = await client.get("/api/v1/incidents", headers=people["auditor"].headers, params={
+        "aware_from": "2026-03-10T10:29:00+01:00", "aware_to": "2026-03-10t09:31:00z"})
+    assert found.status_code == 200 and found.json()["total"] == 1
+
+
+def test_cli_refuses_times_out_of_range(breach: Breach) -> None:  # noqa: F811
+    for value in ("0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "1969-12-31T12:00"):
+        done = breach("incidents", "create", "--title", "Lost laptop", "--kind", "lost_device",
+                      "--aware-at", value, ok=False)
+        assert done.exit_code == 1 and "must be between 1970-01-01" in one_line_error(done)
+
+
+async def test_the_incident_form_refuses_year_one_inline(responder: Browser) -> None:
+    form = {"title": "Lost laptop", "kind": "lost_device", "breach_types": "confidentiality",
+            "detected_at": "2026-03-10T08:00", "aware_at": "0001-01-01T00:00"}
+    response = await responder.post("/incidents", form)
+    assert response.status_code == 422 and "Traceback" not in response.text
+    assert "must be between 1970-01-01" in response.text
+    assert 'value="Lost laptop"' in response.text and 'value="0001-01-01T00:00"' in response.text
+
+
+async def test_an_obligation_is_not_met_before_awareness(
+        client: httpx.AsyncClient, people: dict[str, Person]) -> None:
+    admin, responder = people["admin"], people["responder"]
+    assert (await client.put("/api/v1/organisation", json=PROFILE, headers=admin.headers)
+            ).status_code == 200
+    reference = (await client.post("/api/v1/incidents", json=incident_body(),
+                                   headers=responder.headers)).json()["reference"]
+    listed = await client.get(f"/api/v1/incidents/{reference}/obligations",
+                              headers=responder.headers)  # computes the duties
+    assert listed.status_code == 200
+    url = f"/api/v1/incidents/{reference}/obligations/gdpr/authority"
+    early = await client.post(url, headers=responder.headers, json={
+        "status": "met", "how": "portal", "at": "2026-03-10T09:29:59Z"})  # aware at 09:30Z
+    assert "awareness" in assert_problem(early, 422)["detail"]
+    on_time = await client.post(url, headers=responder.headers, json={
+        "status": "met", "how": "portal", "at": "2026-03-10T09:30:00Z"})
+    assert on_time.status_code == 200, on_time.text
