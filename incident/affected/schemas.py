@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
-from incident.kernel.schemas import Input, Instant, InventoryKey, ScopeEntry
+from incident.kernel.schemas import Input, Instant, InventoryKey, ScopeEntry, Unique
 from incident.kernel.vocabulary import DataCategory
 
 
 class Scope(Input):
     """Which holdings an incident exposed; every part left empty means "no restriction"."""
 
-    systems: list[InventoryKey] = Field(default_factory=list, max_length=1_000)
+    systems: Annotated[list[InventoryKey], Unique] = Field(default_factory=list, max_length=1_000)
     exposure_from: Instant | None = None
     exposure_to: Instant | None = None
-    data_categories: list[DataCategory] = Field(default_factory=list, max_length=20)
+    data_categories: Annotated[list[DataCategory], Unique] = Field(default_factory=list, max_length=20)
     include: list[ScopeEntry] = Field(default_factory=list, max_length=1_000_000,
                                       description="external ids or e-mails affected whatever "
                                                   "their holdings")

@@ -7,6 +7,9 @@ from datetime import UTC, datetime
 ROW_ID_MAX = 2**31 - 1
 """The largest value a row id column (SQL INTEGER, 32-bit in PostgreSQL) can hold."""
 
+COUNT_MAX = 10_000_000_000
+"""More people or records than any breach can hold (the world's population, rounded up)."""
+
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 """No breach, deadline or token predates the Unix epoch: earlier is a typo or a number."""
 

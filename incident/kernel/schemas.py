@@ -15,10 +15,11 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictInt,
     StringConstraints,
 )
 
-from incident.kernel.bounds import INSTANT_FORMAT, instant_in_range
+from incident.kernel.bounds import COUNT_MAX, INSTANT_FORMAT, instant_in_range
 from incident.kernel.errors import Invalid
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -30,7 +31,35 @@ LongText = Annotated[str, StringConstraints(max_length=20_000)]
 SystemKey = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 
 
-Count = Annotated[int, Field(ge=0, le=10_000_000_000)]
+def whole_number(value: Any) -> Any:
+    """Only an integer is a count: not "7", not true, not 7.0.
+
+    A validator rather than StrictInt alone: Litestar validates bodies with `strict=False`,
+    which overrides a field's own strictness.
+    """
+    if type(value) is not int:
+        raise ValueError("must be a whole number (a JSON integer, not text or true/false)")
+    return value
+
+
+Count = Annotated[StrictInt, BeforeValidator(whole_number), Field(ge=0, le=COUNT_MAX)]
+"""A number of people or records: a JSON integer, 0 … COUNT_MAX."""
+
+E = TypeVar("E")
+
+
+def unique(values: list[E]) -> list[E]:
+    """A list naming each value once: a repeat is refused rather than stored twice."""
+    seen: set[Any] = set()
+    for value in values:
+        if value in seen:
+            raise ValueError(f"lists {str(value)!r} more than once")
+        seen.add(value)
+    return values
+
+
+Unique = AfterValidator(unique)
+"""Put on a list type (`Annotated[list[X], Unique]`) whose items must not repeat."""
 
 
 RFC_3339 = re.compile(

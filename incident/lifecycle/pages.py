@@ -40,6 +40,15 @@ def _choice(enum: type[E], name: str, value: str | None) -> E | None:
         raise Invalid.fields([(name, f"must be one of {', '.join(enum)}")]) from None
 
 
+def _whole_number(typed: str) -> int | str | None:
+    """A form's number as an int for the strict Count type; other text is kept as typed, for the
+    schema to refuse it and the form to show it back."""
+    text = typed.strip()
+    if not text:
+        return None
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 20 else typed
+
+
 def _parse_local(value: str, zone: ZoneInfo) -> datetime | None:
     value = value.strip()
     if not value:
@@ -102,7 +111,7 @@ class IncidentPages(Controller):
             "kind": form.get("kind", ""), "breach_types": form.getall("breach_types", []),
             "data_categories": form.getall("data_categories", []),
             "systems": [s.strip() for s in str(form.get("systems", "")).split(",") if s.strip()],
-            "estimated_subjects": form.get("estimated_subjects") or None,
+            "estimated_subjects": _whole_number(str(form.get("estimated_subjects", ""))),
         }
         errors: list[dict[str, str]] = []
         for name in ("occurred_from", "occurred_to", "detected_at", "aware_at"):

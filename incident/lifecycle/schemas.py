@@ -5,13 +5,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from incident.accounts.models import User
-from incident.kernel.schemas import Count, Input, Instant, LongText, SystemKey, Title
+from incident.kernel.schemas import Count, Input, Instant, LongText, SystemKey, Title, Unique
 from incident.kernel.vocabulary import DataCategory
 from incident.lifecycle import rules as lifecycle
 from incident.lifecycle.models import Incident
@@ -22,9 +23,9 @@ class IncidentCreate(Input):
     title: Title
     description: LongText = ""
     kind: Kind
-    breach_types: list[BreachType] = Field(default_factory=list, max_length=3)
-    data_categories: list[DataCategory] = Field(default_factory=list, max_length=20)
-    systems: list[SystemKey] = Field(default_factory=list, max_length=200)
+    breach_types: Annotated[list[BreachType], Unique] = Field(default_factory=list, max_length=3)
+    data_categories: Annotated[list[DataCategory], Unique] = Field(default_factory=list, max_length=20)
+    systems: Annotated[list[SystemKey], Unique] = Field(default_factory=list, max_length=200)
     occurred_from: Instant | None = None
     occurred_to: Instant | None = None
     detected_at: Instant
@@ -40,9 +41,9 @@ class IncidentUpdate(Input):
     title: Title | None = None
     description: LongText | None = None
     kind: Kind | None = None
-    breach_types: list[BreachType] | None = Field(default=None, max_length=3)
-    data_categories: list[DataCategory] | None = Field(default=None, max_length=20)
-    systems: list[SystemKey] | None = Field(default=None, max_length=200)
+    breach_types: Annotated[list[BreachType], Unique] | None = Field(default=None, max_length=3)
+    data_categories: Annotated[list[DataCategory], Unique] | None = Field(default=None, max_length=20)
+    systems: Annotated[list[SystemKey], Unique] | None = Field(default=None, max_length=200)
     occurred_from: Instant | None = None
     occurred_to: Instant | None = None
     detected_at: Instant | None = None

@@ -28,6 +28,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from incident.kernel.bounds import COUNT_MAX
+from incident.kernel.schemas import Unique
 from incident.kernel.vocabulary import DataCategory
 
 
@@ -120,8 +122,8 @@ class DpcContext(_Facts):
 class AssessmentInput(_Facts):
     """The facts of a breach, as the API, the CLI and the incident record give them."""
 
-    data_categories: Annotated[list[DataCategory], Field(min_length=1)]
-    subjects: Annotated[StrictInt, Field(ge=0)]
+    data_categories: Annotated[list[DataCategory], Field(min_length=1), Unique]
+    subjects: Annotated[StrictInt, Field(ge=0, le=COUNT_MAX)]
     vulnerable_subjects: StrictBool
     identifiability: Identifiability
     confidentiality: Confidentiality

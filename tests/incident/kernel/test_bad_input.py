@@ -18,7 +18,7 @@ from incident.kernel.db import session_factory
 from incident.lifecycle.models import Incident
 from incident.timeline.models import TimelineEvent
 from tests.cli_support import Breach, breach, one_line_error  # noqa: F401  (fixture)
-from tests.factories import PROFILE, Person, incident_body
+from tests.factories import LOW_RISK, PROFILE, Person, incident_body
 from tests.sessions import Browser
 
 
@@ -387,3 +387,89 @@ async def test_an_obligation_is_not_met_before_awareness(
     on_time = await client.post(url, headers=responder.headers, json={
         "status": "met", "how": "portal", "at": "2026-03-10T09:30:00Z"})
     assert on_time.status_code == 200, on_time.text
+
+
+STRICT_FIELDS: list[tuple[dict[str, Any], str]] = [
+    ({"estimated_subjects": "7"}, "estimated_subjects"),
+    ({"estimated_subjects": True}, "estimated_subjects"),
+    ({"estimated_records": "7"}, "estimated_records"),
+    ({"estimated_subjects": 99999999999999999999}, "estimated_subjects"),
+    ({"estimated_records": 10_000_000_001}, "estimated_records"),
+    ({"data_categories": ["contact", "financial", "contact"]}, "data_categories"),
+    ({"breach_types": ["confidentiality", "confidentiality"]}, "breach_types"),
+    ({"systems": ["crm", " crm "]}, "systems"),
+]
+
+
+@pytest.mark.parametrize(("overrides", "field"), STRICT_FIELDS)
+async def test_counts_are_strict_and_lists_name_each_value_once(
+        client: httpx.AsyncClient, engine: AsyncEngine, people: dict[str, Person],
+        overrides: dict[str, Any], field: str) -> None:
+    headers = people["responder"].headers
+    before = await rows(engine)
+    created = await client.post("/api/v1/incidents", json=incident_body(**overrides),
+                                headers=headers)
+    assert field in assert_problem(created, 400)["detail"]
+    assert await rows(engine) == before
+    reference = (await client.post("/api/v1/incidents", json=incident_body(),
+                                   headers=headers)).json()["reference"]
+    patched = await client.patch(f"/api/v1/incidents/{reference}", json=overrides,
+                                 headers=headers)
+    assert field in assert_problem(patched, 400)["detail"]
+
+
+@pytest.mark.parametrize(("overrides", "field"), [
+    ({"subjects": "7"}, "subjects"), ({"subjects": True}, "subjects"),
+    ({"subjects": 99999999999999999999}, "subjects"),
+    ({"data_categories": ["contact", "contact"]}, "data_categories")])
+async def test_assessment_facts_are_strict(client: httpx.AsyncClient, people: dict[str, Person],
+                                           overrides: dict[str, Any], field: str) -> None:
+    headers = people["responder"].headers
+    reference = (await client.post("/api/v1/incidents", json=incident_body(),
+                                   headers=headers)).json()["reference"]
+    response = await client.post(f"/api/v1/incidents/{reference}/assessment",
+                                 json={**LOW_RISK, **overrides}, headers=headers)
+    assert field in assert_problem(response, 422)["detail"]
+    assert (await client.post(f"/api/v1/incidents/{reference}/assessment",
+                              json={**LOW_RISK, "subjects": 10_000_000_000},
+                              headers=headers)).status_code == 201
+
+
+async def test_scope_lists_name_each_value_once(client: httpx.AsyncClient,
+                                                people: dict[str, Person]) -> None:
+    headers = people["responder"].headers
+    reference = (await client.post("/api/v1/incidents", json=incident_body(),
+                                   headers=headers)).json()["reference"]
+    for body, field in (({"systems": ["crm", "crm"]}, "systems"),
+                        ({"data_categories": ["contact", "contact"]}, "data_categories")):
+        response = await client.put(f"/api/v1/incidents/{reference}/scope", json=body,
+                                    headers=headers)
+        assert field in assert_problem(response, 400)["detail"]
+
+
+@pytest.mark.parametrize(("typed", "message"), [("many", "must be a whole number"),
+                                                ("99999999999999999999", "less than or equal")])
+async def test_the_incident_form_keeps_a_bad_count_inline(responder: Browser, typed: str,
+                                                          message: str) -> None:
+    form = {"title": "Lost laptop", "kind": "lost_device", "breach_types": "confidentiality",
+            "detected_at": "2026-03-10T08:00", "aware_at": "2026-03-10T09:30",
+            "estimated_subjects": typed}
+    response = await responder.post("/incidents", form)
+    assert response.status_code == 422 and message in response.text
+    assert f'value="{typed}"' in response.text
+
+
+async def test_the_incident_form_takes_a_count(responder: Browser) -> None:
+    form = {"title": "Lost laptop", "kind": "lost_device", "breach_types": "confidentiality",
+            "detected_at": "2026-03-10T08:00", "aware_at": "2026-03-10T09:30",
+            "estimated_subjects": " 1200 "}
+    response = await responder.post("/incidents", form)
+    assert response.status_code in (302, 303), response.text
+    page = await responder.client.get(response.headers["location"])
+    assert "1,200" in page.text or "1200" in page.text
+
+
+def test_cli_refuses_a_count_beyond_the_bound(breach: Breach) -> None:  # noqa: F811
+    done = breach("incidents", "create", "--title", "Lost laptop", "--kind", "lost_device",
+                  "--subjects", "99999999999999999999", ok=False)
+    assert done.exit_code == 1 and "estimated_subjects" in one_line_error(done)
