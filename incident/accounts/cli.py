@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from incident.kernel.bounds import ROW_ID_MAX
 from incident.kernel.console import (
     NO_USER,
     Failure,
@@ -186,7 +187,7 @@ def tokens_list(runtime: Runtime, email: str | None, as_json: bool) -> None:
 
 
 @tokens.command("revoke")
-@click.argument("token_id", type=int)
+@click.argument("token_id", type=click.IntRange(1, ROW_ID_MAX))
 @pass_runtime
 def tokens_revoke(runtime: Runtime, token_id: int) -> None:
     """Revoke a token by its id."""

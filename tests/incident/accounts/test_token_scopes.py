@@ -240,3 +240,8 @@ async def test_revoking_a_token_id_no_column_holds_is_a_clean_refusal(
     response = await client.delete(f"/api/v1/tokens/{token_id}", headers=people["admin"].headers)
     assert response.status_code in (400, 404), response.text
     assert response.headers["content-type"].startswith("application/problem+json")
+
+
+def test_the_cli_refuses_a_token_id_no_column_holds(breach: Breach) -> None:  # noqa: F811
+    done = breach("tokens", "revoke", "99999999999999999999", ok=False)
+    assert done.exit_code == 2 and "99999999999999999999" in done.stderr
