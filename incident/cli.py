@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from incident.kernel.commands import PluginGroup
-from incident.kernel.console import Runtime, pass_runtime
+from incident.kernel.console import Runtime, echo, pass_runtime
 
 
 class Root(PluginGroup):
@@ -30,13 +30,13 @@ class Root(PluginGroup):
                                 standalone_mode=False, **extra)
         except click.UsageError as exc:
             hint = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
-            click.echo(f"breach: error: {exc.format_message()}{hint}", err=True)
+            echo(f"breach: error: {exc.format_message()}{hint}", err=True)
             sys.exit(2)
         except click.ClickException as exc:
-            click.echo(f"breach: error: {exc.format_message()}", err=True)
+            echo(f"breach: error: {exc.format_message()}", err=True)
             sys.exit(exc.exit_code)
         except click.Abort:
-            click.echo("breach: error: aborted", err=True)
+            echo("breach: error: aborted", err=True)
             sys.exit(130)
 
 
@@ -130,7 +130,7 @@ def db_upgrade(runtime: Runtime) -> None:
         upgrade(settings.effective_database_url)
     except OSError as exc:
         raise Failure(f"cannot reach the database: {exc}") from None
-    click.echo(f"database at revision {head_revision()}")
+    echo(f"database at revision {head_revision()}")
 
 
 @db.command("current")
@@ -150,4 +150,4 @@ def db_current(runtime: Runtime) -> None:
         finally:
             await engine.dispose()
 
-    click.echo(f"database: {asyncio.run(work()) or 'empty'}; needed: {head_revision()}")
+    echo(f"database: {asyncio.run(work()) or 'empty'}; needed: {head_revision()}")

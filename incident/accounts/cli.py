@@ -13,6 +13,7 @@ from incident.kernel.console import (
     NO_USER,
     Failure,
     Runtime,
+    echo,
     parse_time,
     pass_runtime,
     print_json,
@@ -85,11 +86,11 @@ def users_create(runtime: Runtime, email: str, role: str, name: str) -> None:
             raise Failure("the first user must be an admin: add `--role admin`")
         user, password = await accounts.create_user(db, clock=runtime.clock, actor=actor,
                                                     email=email, role=role, name=name)
-        click.echo(f"created {user.email} ({user.role}); one-time password "
+        echo(f"created {user.email} ({user.role}); one-time password "
                    "(to be changed at first sign-in):")
         return password
 
-    click.echo(runtime.run(work, bootstrap=True))
+    echo(runtime.run(work, bootstrap=True))
 
 
 @users.command("list")
@@ -107,7 +108,7 @@ def users_list(runtime: Runtime, as_json: bool) -> None:
         print_json([{"email": u.email, "role": u.role, "active": u.active} for u in rows])
         return
     for user in rows:
-        click.echo(f"{user.email}\t{user.role}\t{'active' if user.active else 'disabled'}")
+        echo(f"{user.email}\t{user.role}\t{'active' if user.active else 'disabled'}")
 
 
 @users.command("disable")
@@ -119,7 +120,7 @@ def users_disable(runtime: Runtime, email: str) -> None:
 
     runtime.run(lambda s, db, actor: accounts.set_active(db, clock=runtime.clock, actor=actor,
                                                          email=email, active=False))
-    click.echo(f"disabled {email}")
+    echo(f"disabled {email}")
 
 
 @click.group()
@@ -152,11 +153,11 @@ def tokens_create(runtime: Runtime, email: str, name: str, scope: str | None,
                                                     email=email, name=name, scope=scope,
                                                     expires_at=until)
         expiry = f", expires {token.expires_at:%Y-%m-%d %H:%M} UTC" if token.expires_at else ""
-        click.echo(f"token {token.id} ({token.name}, {token.scope}{expiry}) for {email}; "
+        echo(f"token {token.id} ({token.name}, {token.scope}{expiry}) for {email}; "
                    "shown only now:")
         return secret
 
-    click.echo(runtime.run(work))
+    echo(runtime.run(work))
 
 
 @tokens.command("list")
@@ -182,7 +183,7 @@ def tokens_list(runtime: Runtime, email: str | None, as_json: bool) -> None:
         print_json(data)
         return
     for t in data:
-        click.echo(f"{t['id']}\tuser {t['user_id']}\t{t['name']}\t{t['prefix']}…\t"
+        echo(f"{t['id']}\tuser {t['user_id']}\t{t['name']}\t{t['prefix']}…\t"
                    f"{t['scope']}\t{t['state']}")
 
 
@@ -195,4 +196,4 @@ def tokens_revoke(runtime: Runtime, token_id: int) -> None:
 
     runtime.run(lambda s, db, actor: accounts.revoke_token(db, clock=runtime.clock, actor=actor,
                                                            token_id=token_id))
-    click.echo(f"revoked token {token_id}")
+    echo(f"revoked token {token_id}")

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 
 from incident.kernel.auth import Role, Scope
-from incident.kernel.schemas import Input, Instant
+from incident.kernel.schemas import Input, Instant, Name
 
 
 class UserPublic(BaseModel):
@@ -24,7 +24,7 @@ class UserPublic(BaseModel):
 
 
 class TokenCreate(Input):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    name: Name
     scope: Scope | None = Field(default=None, description="read or write; by default read for "
                                 "auditors, write for others")
     expires_at: Instant | None = Field(default=None, description="after this the token fails")

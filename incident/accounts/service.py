@@ -28,6 +28,7 @@ from incident.kernel.errors import (
     TooManyAttempts,
     Unauthenticated,
 )
+from incident.kernel.text import single_line_problem
 from incident.timeline.models import ORGANISATION_CHAIN
 from incident.timeline.service import append_event
 
@@ -56,6 +57,8 @@ async def create_user(db: AsyncSession, *, clock: Clock, actor: Actor, email: st
     """Create a user with a one-time password, returned once; they must change it at sign-in."""
     auth.require(actor, Permission.MANAGE_USERS)
     email = _valid_email(email)
+    if problem := single_line_problem(name):
+        raise Invalid.fields([("name", problem)])
     try:
         chosen = Role(role)
     except ValueError:
@@ -140,6 +143,8 @@ async def create_token(db: AsyncSession, *, clock: Clock, actor: Actor, email: s
     name = name.strip()
     if not name or len(name) > 100:
         raise Invalid.fields([("name", "must have 1 to 100 characters")])
+    if problem := single_line_problem(name):
+        raise Invalid.fields([("name", problem)])
     if scope is not None and scope not in set(auth.Scope):
         raise Invalid.fields([("scope", "must be read or write")])
     now = clock.now()

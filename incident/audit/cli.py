@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from incident.kernel.console import Failure, Runtime, err, pass_runtime, print_json
+from incident.kernel.console import Failure, Runtime, echo, err, pass_runtime, print_json
 
 if TYPE_CHECKING:
     from sqlmodel.ext.asyncio.session import AsyncSession
@@ -55,9 +55,9 @@ def audit_verify(runtime: Runtime, reference: str | None, as_json: bool) -> None
     else:
         for r in results:
             if r["ok"]:
-                click.echo(f"ok      {r['name']}: {r['events']} events")
+                echo(f"ok      {r['name']}: {r['events']} events")
             else:
-                click.echo(f"BROKEN  {r['name']}: event {r['first_bad_seq']}: {r['problem']}")
+                echo(f"BROKEN  {r['name']}: event {r['first_bad_seq']}: {r['problem']}")
     broken = [r for r in results if not r["ok"]]
     if broken:
         raise Failure(f"{len(broken)} of {len(results)} timelines are broken")

@@ -11,6 +11,7 @@ import click
 from incident.kernel.console import (
     Failure,
     Runtime,
+    echo,
     local_text,
     pass_runtime,
     print_json,
@@ -85,24 +86,24 @@ def _step_line(step: StepPublic, zone: ZoneInfo) -> str:
 def _print_checklist(reference: str, checklist: ChecklistPublic, zone: ZoneInfo) -> None:
     if not checklist.runbooks:
         suggested = f"; suggested: {', '.join(checklist.suggested)}" if checklist.suggested else ""
-        click.echo(f"{reference}: no runbook attached{suggested} "
+        echo(f"{reference}: no runbook attached{suggested} "
                    f"(attach one with `breach incidents runbook {reference} RUNBOOK_ID`)")
         return
     for runbook in checklist.runbooks:
-        click.echo(f"runbook {runbook.runbook_id} version {runbook.version} ({runbook.title}), "
+        echo(f"runbook {runbook.runbook_id} version {runbook.version} ({runbook.title}), "
                    f"attached {local_text(runbook.attached_at, zone)} by {runbook.attached_by}, "
                    f"sha256 {runbook.digest}")
     for phase, count in checklist.progress.items():
         steps = [s for s in checklist.steps if s.phase == phase]
         if not steps:
             continue
-        click.echo(f"{phase}: {count['done'] + count['skipped']} of {count['total']} finished "
+        echo(f"{phase}: {count['done'] + count['skipped']} of {count['total']} finished "
                    f"({count['done']} done, {count['skipped']} skipped, "
                    f"{count['in_progress']} in progress, {count['todo']} to do)")
         for step in steps:
-            click.echo(_step_line(step, zone))
+            echo(_step_line(step, zone))
     complete = "complete" if checklist.containment_complete else "not complete"
-    click.echo(f"{checklist.overdue} overdue; containment {complete}")
+    echo(f"{checklist.overdue} overdue; containment {complete}")
 
 
 @click.command("runbook")
@@ -138,7 +139,7 @@ def incidents_runbook(runtime: Runtime, reference: str, runbook_id: str, as_json
     if as_json:
         print_json(checklist.model_dump(mode="json"))
     else:
-        click.echo(summary)
+        echo(summary)
 
 
 @click.group()
@@ -198,7 +199,7 @@ def steps_overdue(runtime: Runtime, as_json: bool) -> None:
     zone = runtime.settings.zone
     for row in rows:
         step = row.step
-        click.echo(f"{row.reference}\t{step.id}\t{step.runbook_id}/{step.step_id}\t{step.title}\t"
+        echo(f"{row.reference}\t{step.id}\t{step.runbook_id}/{step.step_id}\t{step.title}\t"
                    f"{step.role}\tdue {local_text(step.due_at, zone)}\t"
                    f"{span_text(now - step.due_at)} late\t{step.state.value}")
 
@@ -240,7 +241,7 @@ def steps_set(runtime: Runtime, reference: str, step: str, state: str, reason: s
     if as_json:
         print_json(changed.model_dump(mode="json"))
     else:
-        click.echo(f"{name} step {changed.id} {changed.runbook_id}/{changed.step_id} is now "
+        echo(f"{name} step {changed.id} {changed.runbook_id}/{changed.step_id} is now "
                    f"{changed.state.value} (version {changed.version})")
 
 
@@ -253,7 +254,7 @@ def runbook_catalogue(settings: Settings) -> Any:
     try:
         return load_catalogue(folder)
     except RunbookError as exc:
-        click.echo(str(exc))
+        echo(str(exc))
         raise Failure(f"{len(exc.problems)} problem(s) in the runbooks under {folder}") from None
 
 
@@ -267,7 +268,7 @@ def runbooks() -> None:
 def runbooks_check(runtime: Runtime) -> None:
     """Validate every runbook file; print each problem with its file, line and field."""
     catalogue = runbook_catalogue(runtime.settings)
-    click.echo(f"{len(catalogue)} runbooks, all valid")
+    echo(f"{len(catalogue)} runbooks, all valid")
 
 
 @runbooks.command("list")
@@ -282,7 +283,7 @@ def runbooks_list(runtime: Runtime, as_json: bool) -> None:
         print_json(rows)
         return
     for row in rows:
-        click.echo(f"{row['id']}\tv{row['version']}\t{row['steps']} steps\t"
+        echo(f"{row['id']}\tv{row['version']}\t{row['steps']} steps\t"
                    f"{', '.join(row['applies_to'])}\t{row['title']}")
 
 
@@ -300,8 +301,8 @@ def runbooks_show(runtime: Runtime, runbook_id: str, as_json: bool) -> None:
     if as_json:
         print_json({**runbook_to_dict(runbook), "digest": runbook_digest(runbook)})
         return
-    click.echo(f"{runbook.title} ({runbook.id}, version {runbook.version})")
+    echo(f"{runbook.title} ({runbook.id}, version {runbook.version})")
     for step in runbook.steps:
         evidence = ", evidence" if step.evidence_required else ""
-        click.echo(f"  +{step.due:>6}  {step.phase.value:9} {step.role.value:9} "
+        echo(f"  +{step.due:>6}  {step.phase.value:9} {step.role.value:9} "
                    f"{step.title}{evidence}")

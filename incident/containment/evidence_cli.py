@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import click
 
 from incident.containment.cli import find_step
-from incident.kernel.console import Failure, Runtime, local_text, pass_runtime, print_json
+from incident.kernel.console import Failure, Runtime, echo, local_text, pass_runtime, print_json
 
 if TYPE_CHECKING:
     from sqlmodel.ext.asyncio.session import AsyncSession
@@ -78,7 +78,7 @@ def evidence_add(runtime: Runtime, reference: str, file: Path, step: str | None,
         print_json(added.model_dump(mode="json"))
         return
     to = f" for step {added.step}" if added.step else ""
-    click.echo(f"evidence {added.id} on {reference.upper()}{to}: {added.filename}, "
+    echo(f"evidence {added.id} on {reference.upper()}{to}: {added.filename}, "
                f"{added.size} bytes, sha256 {added.sha256}")
 
 
@@ -97,7 +97,7 @@ def evidence_list(runtime: Runtime, reference: str, as_json: bool) -> None:
         return
     zone = runtime.settings.zone
     for e in rows:
-        click.echo(f"{e.id}\t{local_text(e.uploaded_at, zone)}\t{e.uploaded_by}\t{e.step or '—'}\t"
+        echo(f"{e.id}\t{local_text(e.uploaded_at, zone)}\t{e.uploaded_by}\t{e.step or '—'}\t"
                    f"{e.size} bytes\tsha256 {e.sha256}\t{e.filename}")
 
 
@@ -159,4 +159,4 @@ def evidence_get(runtime: Runtime, reference: str, evidence_id: int, output: Pat
         _write_new_file(target, content)
     except OSError as exc:
         raise Failure(f"cannot write {target}: {exc.strerror}") from None
-    click.echo(f"wrote {target}: {item.size} bytes, sha256 {item.sha256} (matches)")
+    echo(f"wrote {target}: {item.size} bytes, sha256 {item.sha256} (matches)")

@@ -12,6 +12,7 @@ functions that need it, so listing commands stays fast (bench/cli.py measures it
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Coroutine
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -22,6 +23,7 @@ import click
 from incident.kernel.bodies import too_deep
 from incident.kernel.bounds import instant_in_range
 from incident.kernel.clock import Clock, SystemClock
+from incident.kernel.text import visible
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -155,22 +157,46 @@ async def ensure_database(settings: Settings, engine: AsyncEngine) -> None:
     await check_schema(engine)
 
 
-def out() -> Console:
-    """Standard output as rich prints it (plain text: no highlighting, no wrapping)."""
+def echo(message: str, *, err: bool = False) -> None:
+    """Print the way every command prints user text: control, bidirectional and invisible
+    characters written as escapes (`\\x1b`, `\\u202e`), so a title or a note stored before
+    it was checked cannot move the cursor, recolour or reorder the terminal. Tabs and line
+    feeds stay, as the command's own layout; a one-line field goes through `visible` first."""
+    click.echo(visible(message, layout=True), err=err)
+
+
+def _console(*, stderr: bool) -> Console:
     from rich.console import Console
 
-    return Console(highlight=False, soft_wrap=True)
+    class Neutral(Console):
+        """A console whose text arguments are printed through `visible` (layout kept)."""
+
+        def print(self, *objects: Any, **options: Any) -> None:
+            super().print(*(visible(o, layout=True) if isinstance(o, str) else o
+                            for o in objects), **options)
+
+    return Neutral(stderr=stderr, highlight=False, soft_wrap=True, markup=False)
+
+
+def out() -> Console:
+    """Standard output as rich prints it (plain text: no markup, no highlighting, no wrapping), with
+    control and bidirectional characters in text written as escapes."""
+    return _console(stderr=False)
 
 
 def err() -> Console:
     """Standard error as rich prints it; progress bars go here, only on a terminal."""
-    from rich.console import Console
+    return _console(stderr=True)
 
-    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+JSON_UNSAFE = re.compile("[\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
+"""What `json.dumps(ensure_ascii=False)` leaves raw yet a terminal obeys: DEL, C1, bidi."""
 
 
 def print_json(value: Any) -> None:
-    click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+    """`value` as JSON; characters a terminal would act on are written as `\\uXXXX` escapes."""
+    text = json.dumps(value, indent=2, ensure_ascii=False, default=str)
+    click.echo(JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
 
 
 def parse_time(value: str | None, settings: Settings) -> datetime | None:

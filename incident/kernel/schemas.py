@@ -21,14 +21,42 @@ from pydantic import (
 
 from incident.kernel.bounds import COUNT_MAX, INSTANT_FORMAT, instant_in_range
 from incident.kernel.errors import Invalid
-
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-
-
-LongText = Annotated[str, StringConstraints(max_length=20_000)]
+from incident.kernel.text import multi_line_problem, single_line_problem
 
 
-SystemKey = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+def one_line(value: str) -> str:
+    """Refuse control, bidirectional-override and invisible characters in a one-line field."""
+    if problem := single_line_problem(value):
+        raise ValueError(problem)
+    return value
+
+
+def free_text(value: str) -> str:
+    """Refuse control characters (line breaks and tabs aside) and bidi overrides in free text."""
+    if problem := multi_line_problem(value):
+        raise ValueError(problem)
+    return value
+
+
+SingleLine = AfterValidator(one_line)
+"""Put on every one-line text type (`Annotated[str, ..., SingleLine]`): titles, names, keys."""
+
+MultiLine = AfterValidator(free_text)
+"""Put on every free-text type that keeps line breaks: descriptions, notes."""
+
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+                  SingleLine]
+
+
+LongText = Annotated[str, StringConstraints(max_length=20_000), MultiLine]
+
+
+SystemKey = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+                      SingleLine]
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+                 SingleLine]
+"""A person's or a token's name."""
 
 
 def whole_number(value: Any) -> Any:
@@ -107,10 +135,11 @@ class Page(BaseModel, Generic[T]):
 InventoryKey = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$")]
 
 
-ScopeEntry = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=254)]
+ScopeEntry = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=254),
+                       SingleLine]
 
 
-Line = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)]
+Line = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300), SingleLine]
 
 
 Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254,
@@ -127,6 +156,8 @@ def bounded_text(field: str, value: str | None, *, limit: int, at_least: int = 0
     refused ("say why the record is reopened"); by default an empty one "is empty".
     """
     text = (value or "").strip()
+    if problem := multi_line_problem(text):
+        raise Invalid.fields([(field, problem)])
     if len(text) > limit:
         raise Invalid.fields([(field, f"is longer than {limit:,} characters ({len(text):,} given)")])
     if len(text) < at_least:

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from incident.kernel.commands import PluginGroup
-from incident.kernel.console import Failure, Runtime, parse_time, pass_runtime, print_json
+from incident.kernel.console import Failure, Runtime, echo, parse_time, pass_runtime, print_json
+from incident.kernel.text import visible
 
 if TYPE_CHECKING:
     from sqlmodel.ext.asyncio.session import AsyncSession
@@ -34,7 +35,8 @@ def _show(incident: IncidentPublic, settings: Settings) -> None:
             value = value.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
         elif isinstance(value, list):
             value = ", ".join(str(getattr(v, "value", v)) for v in value)
-        click.echo(f"{name:20} {getattr(value, 'value', value) if value is not None else '—'}")
+        text = str(getattr(value, "value", value)) if value is not None else "—"
+        echo(f"{name:20} {text if name == 'description' else visible(text)}")
 
 
 @click.group(cls=PluginGroup, registered=lambda plugin: plugin.incident_commands)
@@ -81,7 +83,7 @@ def incidents_create(runtime: Runtime, /, as_json: bool, **options: Any) -> None
     if as_json:
         print_json(incident.model_dump(mode="json"))
     else:
-        click.echo(incident.reference)
+        echo(incident.reference)
 
 
 @incidents.command("list")
@@ -109,8 +111,8 @@ def incidents_list(runtime: Runtime, status: str | None, kind: str | None, limit
         return
     zone = runtime.settings.zone
     for i in rows:
-        click.echo(f"{i.reference}\t{i.status.value:10}\t{i.kind.value:20}\t"
-                   f"{i.aware_at.astimezone(zone):%Y-%m-%d %H:%M}\t{i.title}")
+        echo(f"{i.reference}\t{i.status.value:10}\t{i.kind.value:20}\t"
+                   f"{i.aware_at.astimezone(zone):%Y-%m-%d %H:%M}\t{visible(i.title)}")
 
 
 @incidents.command("show")
@@ -145,7 +147,7 @@ def incidents_status(runtime: Runtime, reference: str, target: str, reason: str 
 
     runtime.run(lambda s, db, actor: incident_service.change_status(
         db, clock=runtime.clock, actor=actor, key=reference, target=Status(target), reason=reason))
-    click.echo(f"{reference.upper()} is now {target}")
+    echo(f"{reference.upper()} is now {target}")
 
 
 @incidents.command("note")
@@ -160,4 +162,4 @@ def incidents_note(runtime: Runtime, reference: str, text: str) -> None:
         raise Failure("the note is empty")
     event = runtime.run(lambda s, db, actor: incident_service.add_note(
         db, clock=runtime.clock, actor=actor, key=reference, text=text.strip()))
-    click.echo(f"note added as event {event.seq}")
+    echo(f"note added as event {event.seq}")

@@ -11,6 +11,7 @@ import click
 from incident.kernel.console import (
     Failure,
     Runtime,
+    echo,
     out,
     parse_time,
     pass_runtime,
@@ -40,7 +41,7 @@ def assess(facts_file: Path) -> None:
         result = assess_raw(read_json(facts_file))
     except InvalidAssessmentInput as exc:
         raise Failure(f"{facts_file}: " + "; ".join(f"{f}: {m}" for f, m in exc.errors)) from None
-    click.echo(result.model_dump_json(indent=2))
+    echo(result.model_dump_json(indent=2))
 
 
 @click.command()

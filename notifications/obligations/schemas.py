@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from incident.kernel.schemas import Email, Input, Instant, Line
+from incident.kernel.schemas import Email, Input, Instant, Line, MultiLine, Title
 from notifications.obligations import rules
 from notifications.obligations.assessment import Recommendation
 from notifications.obligations.models import IncidentAssessment, IncidentObligation, OrganisationProfile
@@ -20,7 +20,7 @@ class Contact(Input):
     name: Line = ""
     email: Email | None = None
     phone: Line = ""
-    address: Annotated[str, StringConstraints(max_length=1_000)] = ""
+    address: Annotated[str, StringConstraints(max_length=1_000), MultiLine] = ""
 
 
 class Profile(Input):
@@ -30,7 +30,7 @@ class Profile(Input):
     `authorities` are the addresses reports go to, keyed "regime/obligation" or a regime id.
     """
 
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    name: Title
     country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
     timezone: TimeZoneName
     flags: list[Flag] = Field(default_factory=list, max_length=20)

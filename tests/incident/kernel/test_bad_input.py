@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
+import json
 from pathlib import Path
 from typing import Any
 
@@ -137,7 +139,7 @@ async def test_oversized_body_is_413(client: httpx.AsyncClient, engine: AsyncEng
 
 async def test_long_but_allowed_text_round_trips(client: httpx.AsyncClient,
                                                  people: dict[str, Person]) -> None:
-    text = "Ünïcødé ‮ <script>alert(1)</script> {{ 7*7 }}\r\nline two " + "y" * 19_000
+    text = "Ünïcødé \u05e9\u05dc\u05d5\u05dd\t<script>alert(1)</script> {{ 7*7 }}\r\nline two " + "y" * 19_000
     response = await client.post("/api/v1/incidents", json=incident_body(description=text),
                                  headers=people["responder"].headers)
     assert response.status_code == 201
@@ -473,3 +475,106 @@ def test_cli_refuses_a_count_beyond_the_bound(breach: Breach) -> None:  # noqa: 
     done = breach("incidents", "create", "--title", "Lost laptop", "--kind", "lost_device",
                   "--subjects", "99999999999999999999", ok=False)
     assert done.exit_code == 1 and "estimated_subjects" in one_line_error(done)
+
+
+HOSTILE = {"ESC": "\x1b[31m", "LF": "\n", "CR": "\r", "TAB": "\t", "NUL": "\x00", "DEL": "\x7f",
+           "C1": "\x9b", "RLO": "\u202e", "LRI": "\u2066", "ZWSP": "\u200b", "BOM": "\ufeff"}
+"""One character of each class a one-line field refuses (control, bidi override, invisible)."""
+
+
+def names_field(problem: dict[str, Any], field: str, char: str) -> bool:
+    return any(e["field"].split(".")[-1] == field and f"U+{ord(char[0]):04X}" in e["message"]
+               for e in problem["errors"])
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+async def test_one_line_fields_refuse_control_bidi_and_invisible_characters(
+        client: httpx.AsyncClient, engine: AsyncEngine, people: dict[str, Person],
+        name: str) -> None:
+    char, headers = HOSTILE[name], people["admin"].headers
+    before = await rows(engine)
+    created = await client.post("/api/v1/incidents", headers=headers,
+                                json=incident_body(title=f"Lost{char}laptop"))
+    assert names_field(assert_problem(created, 400), "title", char)
+    assert await rows(engine) == before
+    incident = (await client.post("/api/v1/incidents", json=incident_body(),
+                                  headers=headers)).json()
+    renamed = await client.patch(f"/api/v1/incidents/{incident['id']}", headers=headers,
+                                 json={"title": f"Re{char}named"})
+    assert names_field(assert_problem(renamed, 400), "title", char)
+    system = await client.put("/api/v1/systems/crm", headers=headers,
+                              json={"name": f"C{char}RM", "data_categories": ["contact"]})
+    assert names_field(assert_problem(system, 400), "name", char)
+    token = await client.post("/api/v1/tokens", headers=headers, json={"name": f"c{char}i"})
+    assert names_field(assert_problem(token, 400), "name", char)
+    shown = await client.get(f"/api/v1/incidents/{incident['id']}", headers=headers)
+    assert shown.json()["title"] == incident_body()["title"]
+
+
+@pytest.mark.parametrize("name", ["ESC", "NUL", "DEL", "C1", "RLO", "LRI"])
+async def test_notes_refuse_controls_and_bidi_but_keep_line_breaks(
+        client: httpx.AsyncClient, people: dict[str, Person], name: str) -> None:
+    headers = people["responder"].headers
+    incident = (await client.post("/api/v1/incidents", json=incident_body(),
+                                  headers=headers)).json()
+    url = f"/api/v1/incidents/{incident['id']}/notes"
+    refused = await client.post(url, headers=headers, json={"text": f"see{HOSTILE[name]}log"})
+    assert names_field(assert_problem(refused, 422), "text", HOSTILE[name])
+    kept = await client.post(url, headers=headers, json={"text": "line one\r\n\tline two"})
+    assert kept.status_code == 201, kept.text
+
+
+def test_cli_refuses_an_escape_in_a_title_in_one_line(breach: Breach) -> None:  # noqa: F811
+    done = breach("incidents", "create", "--title", "Lost \x1b[31mlaptop", "--kind",
+                  "lost_device", ok=False)
+    line = one_line_error(done)
+    assert done.exit_code == 1 and "title" in line and "U+001B" in line
+    assert "\x1b" not in done.stderr + done.stdout
+
+
+def test_cli_prints_stored_control_characters_as_escapes(breach: Breach) -> None:  # noqa: F811
+    ref = breach("incidents", "create", "--title", "Lost laptop", "--kind", "lost_device"
+                 ).stdout.strip()
+    hostile = "Lost \x1b[31mlaptop\x1b[0m\nforged line \u202eexe.pdf"
+
+    async def store() -> None:  # as a row written before the check existed
+        from sqlalchemy import text
+
+        from incident.kernel.db import create_engine
+
+        engine = create_engine(breach.settings.effective_database_url)
+        try:
+            async with engine.begin() as connection:
+                await connection.execute(text("UPDATE incidents SET title = :t WHERE reference = :r"),
+                                         {"t": hostile, "r": ref})
+        finally:
+            await engine.dispose()
+
+    asyncio.run(store())
+    listed = breach("incidents", "list").stdout
+    line = next(row for row in listed.splitlines() if row.startswith(ref))
+    assert line.endswith("Lost \\x1b[31mlaptop\\x1b[0m\\x0aforged line \\u202eexe.pdf")
+    assert len(listed.splitlines()) == 1
+    shown = breach("incidents", "show", ref).stdout
+    assert "\\x1b[31m" in shown and "\\u202e" in shown
+    as_json = breach("incidents", "show", ref, "--json").stdout
+    assert "\\u001b" in as_json and "\\u202e" in as_json
+    assert json.loads(as_json)["title"] == hostile
+    for output in (listed, shown, as_json):
+        assert "\x1b" not in output and "\u202e" not in output
+
+
+async def test_the_incident_form_refuses_an_override_inline(responder: Browser) -> None:
+    form = {"title": "Invoice \u202efdp.exe", "kind": "lost_device",
+            "breach_types": "confidentiality", "detected_at": "2026-03-10T08:00",
+            "aware_at": "2026-03-10T09:30"}
+    response = await responder.post("/incidents", form)
+    assert response.status_code == 422 and "Traceback" not in response.text
+    assert "must not contain the character U+202E" in response.text
+    assert 'value="Invoice \u202efdp.exe"' in response.text
+
+
+def test_cli_errors_echo_what_was_typed_as_escapes(breach: Breach) -> None:  # noqa: F811
+    done = breach("incidents", "show", "BR-\x1b]0;owned\x07", ok=False)
+    assert "\x1b" not in done.stderr and "\x07" not in done.stderr
+    assert "\\x1b]0;owned\\x07" in one_line_error(done)

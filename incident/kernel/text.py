@@ -1,0 +1,78 @@
+"""Which characters user text may hold, and how stored text is shown safely on a terminal.
+
+Pure functions, no imports beyond the standard library: the input types (kernel/schemas.py)
+refuse what these find, and the CLI (kernel/console.py) prints through `visible`.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+"""Embeddings, overrides and isolates: they reorder how the rest of a line reads."""
+
+INVISIBLE = frozenset("\u200b\u200c\u200d\u200e\u200f\u2060\ufeff")
+"""Zero-width spaces and joiners, direction marks, word joiner, byte-order mark."""
+
+LINE_BREAKS = frozenset("\n\r\t")
+"""What a multi-line text may keep: line breaks and tabs."""
+
+
+def _refused(char: str, *, multi_line: bool) -> bool:
+    if multi_line and char in LINE_BREAKS:
+        return False
+    if char in BIDI_CONTROLS:
+        return True
+    if not multi_line and char in INVISIBLE:
+        return True
+    return unicodedata.category(char) == "Cc"
+
+
+def _describe(char: str) -> str:
+    name = unicodedata.name(char, "")
+    return f"U+{ord(char):04X}" + (f" ({name.lower()})" if name else "")
+
+
+def single_line_problem(value: str) -> str | None:
+    """Why `value` cannot be a one-line field (a title, a name, a key), or None.
+
+    Refused: control characters (category Cc: line breaks, tab, ESC, NUL, DEL, C1),
+    bidirectional embeddings/overrides/isolates and zero-width or invisible characters.
+    """
+    for char in value:
+        if _refused(char, multi_line=False):
+            return f"must not contain the character {_describe(char)}"
+    return None
+
+
+def multi_line_problem(value: str) -> str | None:
+    """Why `value` cannot be a free text (a note, a reason), or None.
+
+    Line breaks and tabs stay; other control characters and bidirectional
+    embeddings/overrides/isolates are refused.
+    """
+    for char in value:
+        if _refused(char, multi_line=True):
+            return f"must not contain the character {_describe(char)}"
+    return None
+
+
+def _escape(char: str) -> str:
+    code = ord(char)
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def visible(text: str, *, layout: bool = False) -> str:
+    """`text` with every control, bidirectional and invisible character written as an escape
+    (`\\x1b`, `\\u202e`), so text stored before it was checked cannot drive a terminal.
+
+    With `layout`, line feeds and tabs stay: for a whole line or block the program laid out
+    itself, whose one-line fields were escaped on their own (`visible(title)`).
+    """
+    if text.isprintable() and not any(c in BIDI_CONTROLS for c in text):
+        return text
+    return "".join(
+        char if (layout and char in "\n\t")
+        or not (char in BIDI_CONTROLS or char in INVISIBLE or unicodedata.category(char) == "Cc")
+        else _escape(char)
+        for char in text)
