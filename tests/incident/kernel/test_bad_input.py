@@ -578,3 +578,19 @@ def test_cli_errors_echo_what_was_typed_as_escapes(breach: Breach) -> None:  # n
     done = breach("incidents", "show", "BR-\x1b]0;owned\x07", ok=False)
     assert "\x1b" not in done.stderr and "\x07" not in done.stderr
     assert "\\x1b]0;owned\\x07" in one_line_error(done)
+
+
+async def test_pages_isolate_a_stored_override_in_its_own_span(
+        client: httpx.AsyncClient, engine: AsyncEngine, people: dict[str, Person]) -> None:
+    from sqlalchemy import text
+
+    headers = people["responder"].headers
+    incident = (await client.post("/api/v1/incidents", json=incident_body(),
+                                  headers=headers)).json()
+    async with engine.begin() as connection:  # as a row written before the check existed
+        await connection.execute(text("UPDATE incidents SET title = :t WHERE reference = :r"),
+                                 {"t": "Invoice \u202efdp.exe", "r": incident["reference"]})
+    listing = await client.get("/incidents", headers=headers)
+    assert "<td><bdi>Invoice \u202efdp.exe</bdi></td>" in listing.text
+    page = await client.get(f"/incidents/{incident['reference']}", headers=headers)
+    assert '<bdi class="title">Invoice \u202efdp.exe</bdi></h1>' in page.text
