@@ -18,6 +18,7 @@ from incident.kernel.console import (
     pass_runtime,
     print_json,
 )
+from incident.kernel.text import visible
 
 if TYPE_CHECKING:
     from sqlmodel.ext.asyncio.session import AsyncSession
@@ -183,7 +184,7 @@ def tokens_list(runtime: Runtime, email: str | None, as_json: bool) -> None:
         print_json(data)
         return
     for t in data:
-        echo(f"{t['id']}\tuser {t['user_id']}\t{t['name']}\t{t['prefix']}…\t"
+        echo(f"{t['id']}\tuser {t['user_id']}\t{visible(t['name'])}\t{t['prefix']}…\t"
                    f"{t['scope']}\t{t['state']}")
 
 

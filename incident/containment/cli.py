@@ -17,6 +17,7 @@ from incident.kernel.console import (
     print_json,
     span_text,
 )
+from incident.kernel.text import visible
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -199,7 +200,7 @@ def steps_overdue(runtime: Runtime, as_json: bool) -> None:
     zone = runtime.settings.zone
     for row in rows:
         step = row.step
-        echo(f"{row.reference}\t{step.id}\t{step.runbook_id}/{step.step_id}\t{step.title}\t"
+        echo(f"{row.reference}\t{step.id}\t{step.runbook_id}/{step.step_id}\t{visible(step.title)}\t"
                    f"{step.role}\tdue {local_text(step.due_at, zone)}\t"
                    f"{span_text(now - step.due_at)} late\t{step.state.value}")
 

@@ -14,6 +14,7 @@ import click
 
 from incident.containment.cli import find_step
 from incident.kernel.console import Failure, Runtime, echo, local_text, pass_runtime, print_json
+from incident.kernel.text import visible
 
 if TYPE_CHECKING:
     from sqlmodel.ext.asyncio.session import AsyncSession
@@ -98,7 +99,7 @@ def evidence_list(runtime: Runtime, reference: str, as_json: bool) -> None:
     zone = runtime.settings.zone
     for e in rows:
         echo(f"{e.id}\t{local_text(e.uploaded_at, zone)}\t{e.uploaded_by}\t{e.step or '—'}\t"
-                   f"{e.size} bytes\tsha256 {e.sha256}\t{e.filename}")
+                   f"{e.size} bytes\tsha256 {e.sha256}\t{visible(e.filename)}")
 
 
 def _write_new_file(target: Path, content: bytes) -> None:

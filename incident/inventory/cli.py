@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from incident.kernel.console import Failure, Runtime, err, out, pass_runtime, print_json
+from incident.kernel.text import visible
 
 if TYPE_CHECKING:
     from sqlmodel.ext.asyncio.session import AsyncSession
@@ -56,7 +57,7 @@ def systems_add(runtime: Runtime, key: str, name: str, categories: str) -> None:
                                           data_categories=[c.value for c in data.data_categories])
 
     system = runtime.run(work)
-    out().print(f"{system.key}: {system.name} "
+    out().print(f"{system.key}: {visible(system.name)} "
                 f"({', '.join(system.data_categories) or 'no categories'})")
 
 
@@ -86,7 +87,7 @@ def systems_list(runtime: Runtime, as_json: bool) -> None:
     if not found:
         console.print("No systems yet: add one with `breach systems add KEY --name NAME`.")
     for system, count in found:
-        console.print(f"{system.key:<20} {count:>10,} people  {system.name} "
+        console.print(f"{system.key:<20} {count:>10,} people  {visible(system.name)} "
                       f"({', '.join(system.data_categories) or 'no categories'})")
 
 

@@ -532,25 +532,29 @@ def test_cli_refuses_an_escape_in_a_title_in_one_line(breach: Breach) -> None:  
     assert "\x1b" not in done.stderr + done.stdout
 
 
+def store(breach: Breach, sql: str, value: str, key: str) -> None:  # noqa: F811
+    """Write `value` by raw SQL, as a row stored before the checks existed."""
+    from sqlalchemy import text
+
+    from incident.kernel.db import create_engine
+
+    async def run() -> None:
+        engine = create_engine(breach.settings.effective_database_url)
+        try:
+            async with engine.begin() as connection:
+                await connection.execute(text(sql), {"v": value, "k": key})
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
 def test_cli_prints_stored_control_characters_as_escapes(breach: Breach) -> None:  # noqa: F811
     ref = breach("incidents", "create", "--title", "Lost laptop", "--kind", "lost_device"
                  ).stdout.strip()
     hostile = "Lost \x1b[31mlaptop\x1b[0m\nforged line \u202eexe.pdf"
 
-    async def store() -> None:  # as a row written before the check existed
-        from sqlalchemy import text
-
-        from incident.kernel.db import create_engine
-
-        engine = create_engine(breach.settings.effective_database_url)
-        try:
-            async with engine.begin() as connection:
-                await connection.execute(text("UPDATE incidents SET title = :t WHERE reference = :r"),
-                                         {"t": hostile, "r": ref})
-        finally:
-            await engine.dispose()
-
-    asyncio.run(store())
+    store(breach, "UPDATE incidents SET title = :v WHERE reference = :k", hostile, ref)
     listed = breach("incidents", "list").stdout
     line = next(row for row in listed.splitlines() if row.startswith(ref))
     assert line.endswith("Lost \\x1b[31mlaptop\\x1b[0m\\x0aforged line \\u202eexe.pdf")
@@ -594,3 +598,12 @@ async def test_pages_isolate_a_stored_override_in_its_own_span(
     assert "<td><bdi>Invoice \u202efdp.exe</bdi></td>" in listing.text
     page = await client.get(f"/incidents/{incident['reference']}", headers=headers)
     assert '<bdi class="title">Invoice \u202efdp.exe</bdi></h1>' in page.text
+
+
+def test_cli_keeps_a_stored_line_break_in_a_system_name_on_one_line(
+        breach: Breach) -> None:  # noqa: F811
+    breach("systems", "add", "crm", "--name", "CRM")
+    store(breach, "UPDATE systems SET name = :v WHERE key = :k", "CRM\n\x1b[2Jforged", "crm")
+    listed = breach("systems", "list").stdout
+    assert len(listed.strip().splitlines()) == 1, listed
+    assert "CRM\\x0a\\x1b[2Jforged" in listed and "\x1b" not in listed
