@@ -32,6 +32,7 @@ from pydantic import (
 )
 
 from incident.containment.due_offsets import parse_due
+from incident.kernel.schemas import MultiLine, SingleLine
 from incident.lifecycle.rules import Kind
 from incident.timeline.rules import canonical_json
 
@@ -59,9 +60,9 @@ class StepRole(StrEnum):
 
 Slug = Annotated[str, StringConstraints(strict=True, pattern=SLUG_PATTERN, max_length=64)]
 Text = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1,
-                                        max_length=200)]
+                                        max_length=200), SingleLine]
 LongText = Annotated[str, StringConstraints(strict=True, strip_whitespace=True, min_length=1,
-                                            max_length=2000)]
+                                            max_length=2000), MultiLine]
 
 
 class _Strict(BaseModel):

@@ -264,3 +264,15 @@ def test_non_utf8_file(tmp_path: Path) -> None:
     path = tmp_path / "rb.yaml"
     path.write_bytes(b"id: caf\xe9\n")
     assert "UTF-8" in only_problem(path).message
+
+
+def test_titles_refuse_escapes_and_guidance_refuses_overrides(tmp_path: Path) -> None:
+    title = write(tmp_path, "title.yaml", a_runbook(title="Lost \x1b[31mlaptop"))
+    problem = only_problem(title)
+    assert problem.field == "title" and "U+001B" in problem.message
+    data = a_runbook()
+    data["steps"][0]["guidance"] = "first line\nthen \u202eexe.pdf"
+    guidance = only_problem(write(tmp_path, "guidance.yaml", data))
+    assert guidance.field == "steps[0].guidance" and "U+202E" in guidance.message
+    data["steps"][0]["guidance"] = "first line\n\tthen the second"
+    assert load_runbook(write(tmp_path, "fine.yaml", data)).steps[0].guidance.startswith("first")
