@@ -26,6 +26,7 @@ from typing import IO, Any, NamedTuple
 import pycountry
 
 from incident.kernel.bodies import MAX_JSON_DEPTH, too_deep
+from incident.kernel.text import ONE_LINE_REFUSED
 from incident.kernel.vocabulary import DataCategory, normalise_locale
 
 COLUMNS = ("external_id", "email", "name", "locale", "country", "region", "system",
@@ -40,7 +41,6 @@ ALL_CATEGORIES = sum(CATEGORY_BITS.values())
 
 _EMAIL = re.compile(r"[^@\s\"(),:;<>\[\\\]]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
                     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _COUNTRIES = frozenset(c.alpha_2 for c in pycountry.countries)
 _REGIONS = frozenset(s.code for s in pycountry.subdivisions)
 
@@ -136,8 +136,9 @@ def category_names(mask: int) -> list[str]:
 def _text(value: str, field: str, limit: int) -> str:
     if len(value) > limit:
         raise _Reject(f"{field} longer than {limit} characters")
-    if _CONTROL.search(value):
-        raise _Reject(f"{field} contains a control character (line break, tab or similar)")
+    if ONE_LINE_REFUSED.search(value):
+        raise _Reject(f"{field} contains a control character (line break, tab, direction "
+                      "override, zero-width or similar)")
     return value
 
 

@@ -106,6 +106,8 @@ def test_columns_in_any_order_and_missing_ones_read_empty() -> None:
     (",,X,en,US,,crm,,,", "external_id is missing"),
     ("x,,X,en,,,crm,,,", "country is missing"),
     ("x,,\"a\tb\",en,US,,crm,,,", "name contains a control character"),
+    ("x,,a\u202eb,en,US,,crm,,,", "name contains a control character"),
+    ("x\u200b,,ab,en,US,,crm,,,", "external_id contains a control character"),
     ("x,,X,en,US,,crm", "7 fields where the header has 10"),
 ])
 def test_a_bad_line_is_an_error_naming_its_line_and_the_fault(line: str, reason: str) -> None:

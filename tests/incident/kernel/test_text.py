@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from incident.kernel.text import multi_line_problem, single_line_problem, visible
+from incident.kernel.text import ONE_LINE_REFUSED, multi_line_problem, single_line_problem, visible
 
 CONTROL = ["\x00", "\x07", "\x1b", "\x7f", "\x85", "\x9b"]
 """NUL, BEL, ESC, DEL and two C1 controls (next line, control sequence introducer)."""
@@ -48,3 +48,9 @@ def test_visible_escapes_what_would_drive_a_terminal() -> None:
 def test_visible_with_layout_keeps_the_programs_own_lines_and_columns() -> None:
     assert visible("ref\tstatus\n\x1b]0;x\x07", layout=True) == "ref\tstatus\n\\x1b]0;x\\x07"
     assert "\x1b" not in visible("\x1b" * 3, layout=True)
+
+
+def test_the_one_expression_refuses_exactly_what_the_check_refuses() -> None:
+    for code in [*range(0x250), *range(0x2000, 0x2070), 0xFEFF, 0xFFFE]:
+        char = chr(code)
+        assert bool(ONE_LINE_REFUSED.search(char)) == (single_line_problem(char) is not None), hex(code)
