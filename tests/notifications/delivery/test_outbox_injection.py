@@ -41,9 +41,14 @@ async def test_injection_corpus_yields_the_intended_recipients_headers_and_text(
             await conn.execute(text("UPDATE subjects SET name = :name WHERE external_id = :id"),
                                {"name": name[:200], "id": f"h-{n}"})
     hostile = incident_body(title="<script>alert('t')</script> {{ 7*7 }}",
-                            description="Line one\r\nBcc: all@evil.example\n<b>bold</b> {{ 7*7 }} \u202eabc")
-    reference = (await client.post("/api/v1/incidents", headers=responder.headers,
-                                   json=hostile)).json()["reference"]
+                            description="Line one\r\nBcc: all@evil.example\n<b>bold</b> {{ 7*7 }}")
+    created = await client.post("/api/v1/incidents", headers=responder.headers, json=hostile)
+    assert created.status_code == 201, created.text
+    reference = created.json()["reference"]
+    # A direction override is refused at the edge today; one stored earlier must still be data.
+    async with engine.begin() as conn:
+        await conn.execute(text("UPDATE incidents SET description = description || :rlo "
+                                "WHERE reference = :ref"), {"rlo": " \u202eabc", "ref": reference})
     await client.put(f"/api/v1/incidents/{reference}/scope", json={}, headers=responder.headers)
     await client.post(f"/api/v1/incidents/{reference}/affected", headers=responder.headers)
     await client.get(f"/api/v1/incidents/{reference}/obligations", headers=responder.headers)
