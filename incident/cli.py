@@ -44,7 +44,7 @@ class Root(PluginGroup):
              context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--as", "user", metavar="EMAIL", envvar="BREACH_USER", show_envvar=True,
               help="The Breachdesk user you act as; their role decides what you may do. "
-                   "BREACH_TOKEN (one of your API tokens) names you too.")
+              "BREACH_TOKEN (one of your API tokens) names you too.")
 @click.version_option(package_name="breachdesk")
 @click.pass_context
 def cli(ctx: click.Context, user: str | None) -> None:

@@ -48,8 +48,8 @@ SUBJECTS_HEADER = ("external_id,email,name,locale,country,region,system,categori
                    "last_seen\n")
 THREE_PEOPLE = (SUBJECTS_HEADER
                 + "c-1,anna@example.com,Anna Nowak,pl,PL,,crm,contact;financial,,\n"
-                  "c-2,bernd@example.com,Bernd Müller,de,DE,,crm,contact,,\n"
-                  "c-3,,Carla Ruiz,es,ES,,crm,contact,,\n")
+                "c-2,bernd@example.com,Bernd Müller,de,DE,,crm,contact,,\n"
+                "c-3,,Carla Ruiz,es,ES,,crm,contact,,\n")
 """Three people in the CRM, the third without an e-mail address."""
 
 

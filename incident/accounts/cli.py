@@ -88,7 +88,7 @@ def users_create(runtime: Runtime, email: str, role: str, name: str) -> None:
         user, password = await accounts.create_user(db, clock=runtime.clock, actor=actor,
                                                     email=email, role=role, name=name)
         echo(f"created {user.email} ({user.role}); one-time password "
-                   "(to be changed at first sign-in):")
+             "(to be changed at first sign-in):")
         return password
 
     echo(runtime.run(work, bootstrap=True))
@@ -155,7 +155,7 @@ def tokens_create(runtime: Runtime, email: str, name: str, scope: str | None,
                                                     expires_at=until)
         expiry = f", expires {token.expires_at:%Y-%m-%d %H:%M} UTC" if token.expires_at else ""
         echo(f"token {token.id} ({token.name}, {token.scope}{expiry}) for {email}; "
-                   "shown only now:")
+             "shown only now:")
         return secret
 
     echo(runtime.run(work))
@@ -185,7 +185,7 @@ def tokens_list(runtime: Runtime, email: str | None, as_json: bool) -> None:
         return
     for t in data:
         echo(f"{t['id']}\tuser {t['user_id']}\t{visible(t['name'])}\t{t['prefix']}…\t"
-                   f"{t['scope']}\t{t['state']}")
+             f"{t['scope']}\t{t['state']}")
 
 
 @tokens.command("revoke")

@@ -15,8 +15,7 @@ from incident.affected.schemas import AffectedComputed, AffectedPage, AffectedSu
 from incident.kernel.access import requires
 from incident.kernel.auth import Permission
 from incident.kernel.injected import Config, Db, Engine, Now, Who
-from incident.lifecycle.schemas import IncidentPublic
-from incident.lifecycle.service import public
+from incident.lifecycle.schemas import IncidentPublic, public
 
 SnapshotNumber = Annotated[int | None, QueryParameter(ge=1, le=1_000_000)]
 

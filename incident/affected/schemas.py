@@ -20,7 +20,7 @@ class Scope(Input):
     data_categories: Annotated[list[DataCategory], Unique] = Field(default_factory=list, max_length=20)
     include: list[ScopeEntry] = Field(default_factory=list, max_length=1_000_000,
                                       description="external ids or e-mails affected whatever "
-                                                  "their holdings")
+                                      "their holdings")
     exclude: list[ScopeEntry] = Field(default_factory=list, max_length=1_000_000,
                                       description="external ids or e-mails never affected")
 

@@ -88,19 +88,19 @@ def _print_checklist(reference: str, checklist: ChecklistPublic, zone: ZoneInfo)
     if not checklist.runbooks:
         suggested = f"; suggested: {', '.join(checklist.suggested)}" if checklist.suggested else ""
         echo(f"{reference}: no runbook attached{suggested} "
-                   f"(attach one with `breach incidents runbook {reference} RUNBOOK_ID`)")
+             f"(attach one with `breach incidents runbook {reference} RUNBOOK_ID`)")
         return
     for runbook in checklist.runbooks:
         echo(f"runbook {runbook.runbook_id} version {runbook.version} ({runbook.title}), "
-                   f"attached {local_text(runbook.attached_at, zone)} by {runbook.attached_by}, "
-                   f"sha256 {runbook.digest}")
+             f"attached {local_text(runbook.attached_at, zone)} by {runbook.attached_by}, "
+             f"sha256 {runbook.digest}")
     for phase, count in checklist.progress.items():
         steps = [s for s in checklist.steps if s.phase == phase]
         if not steps:
             continue
         echo(f"{phase}: {count['done'] + count['skipped']} of {count['total']} finished "
-                   f"({count['done']} done, {count['skipped']} skipped, "
-                   f"{count['in_progress']} in progress, {count['todo']} to do)")
+             f"({count['done']} done, {count['skipped']} skipped, "
+             f"{count['in_progress']} in progress, {count['todo']} to do)")
         for step in steps:
             echo(_step_line(step, zone))
     complete = "complete" if checklist.containment_complete else "not complete"
@@ -201,8 +201,8 @@ def steps_overdue(runtime: Runtime, as_json: bool) -> None:
     for row in rows:
         step = row.step
         echo(f"{row.reference}\t{step.id}\t{step.runbook_id}/{step.step_id}\t{visible(step.title)}\t"
-                   f"{step.role}\tdue {local_text(step.due_at, zone)}\t"
-                   f"{span_text(now - step.due_at)} late\t{step.state.value}")
+             f"{step.role}\tdue {local_text(step.due_at, zone)}\t"
+             f"{span_text(now - step.due_at)} late\t{step.state.value}")
 
 
 @steps.command("set")
@@ -212,8 +212,8 @@ def steps_overdue(runtime: Runtime, as_json: bool) -> None:
 @click.option("--reason", help="why (required to skip)")
 @click.option("--version", "version", type=click.IntRange(min=1),
               help="the step's version you read (`steps list` shows it as vN); if it has "
-                   "changed since, nothing is changed. Default: the version read just before "
-                   "the change, which refuses only a change made in between.")
+              "changed since, nothing is changed. Default: the version read just before "
+              "the change, which refuses only a change made in between.")
 @click.option("--json", "as_json", is_flag=True, help="the step, as the API returns it")
 @pass_runtime
 def steps_set(runtime: Runtime, reference: str, step: str, state: str, reason: str | None,
@@ -243,7 +243,7 @@ def steps_set(runtime: Runtime, reference: str, step: str, state: str, reason: s
         print_json(changed.model_dump(mode="json"))
     else:
         echo(f"{name} step {changed.id} {changed.runbook_id}/{changed.step_id} is now "
-                   f"{changed.state.value} (version {changed.version})")
+             f"{changed.state.value} (version {changed.version})")
 
 
 def runbook_catalogue(settings: Settings) -> Any:
@@ -285,7 +285,7 @@ def runbooks_list(runtime: Runtime, as_json: bool) -> None:
         return
     for row in rows:
         echo(f"{row['id']}\tv{row['version']}\t{row['steps']} steps\t"
-                   f"{', '.join(row['applies_to'])}\t{row['title']}")
+             f"{', '.join(row['applies_to'])}\t{row['title']}")
 
 
 @runbooks.command("show")
@@ -306,4 +306,4 @@ def runbooks_show(runtime: Runtime, runbook_id: str, as_json: bool) -> None:
     for step in runbook.steps:
         evidence = ", evidence" if step.evidence_required else ""
         echo(f"  +{step.due:>6}  {step.phase.value:9} {step.role.value:9} "
-                   f"{step.title}{evidence}")
+             f"{step.title}{evidence}")

@@ -80,7 +80,7 @@ def evidence_add(runtime: Runtime, reference: str, file: Path, step: str | None,
         return
     to = f" for step {added.step}" if added.step else ""
     echo(f"evidence {added.id} on {reference.upper()}{to}: {added.filename}, "
-               f"{added.size} bytes, sha256 {added.sha256}")
+         f"{added.size} bytes, sha256 {added.sha256}")
 
 
 @evidence.command("list")
@@ -99,7 +99,7 @@ def evidence_list(runtime: Runtime, reference: str, as_json: bool) -> None:
     zone = runtime.settings.zone
     for e in rows:
         echo(f"{e.id}\t{local_text(e.uploaded_at, zone)}\t{e.uploaded_by}\t{e.step or '—'}\t"
-                   f"{e.size} bytes\tsha256 {e.sha256}\t{visible(e.filename)}")
+             f"{e.size} bytes\tsha256 {e.sha256}\t{visible(e.filename)}")
 
 
 def _write_new_file(target: Path, content: bytes) -> None:
@@ -120,7 +120,7 @@ def _write_new_file(target: Path, content: bytes) -> None:
 @click.argument("evidence_id", type=int)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               help="where to write the file (`-` for standard output). Default: its stored "
-                   "name in the current folder, which must not exist yet.")
+              "name in the current folder, which must not exist yet.")
 @pass_runtime
 def evidence_get(runtime: Runtime, reference: str, evidence_id: int, output: Path | None) -> None:
     """Download an evidence file, checked against its SHA-256.

@@ -29,6 +29,7 @@ from incident.kernel.auth import Actor, Permission
 from incident.kernel.clock import Clock
 from incident.kernel.errors import Conflict, DomainError, Invalid
 from incident.kernel.injected import Config, Db, Now, Who
+from incident.kernel.pages import refusal_sentence
 from incident.kernel.params import RowId
 from incident.lifecycle.models import Incident
 from incident.lifecycle.pages import Notice, incident_page
@@ -53,13 +54,6 @@ def back(key: str, anchor: str) -> Redirect:
     return Redirect(f"/incidents/{quote(key)}#{anchor}", status_code=303)
 
 
-def sentence(exc: DomainError) -> str:
-    """A refusal as one sentence for the page, naming each field it is about."""
-    errors = exc.extensions.get("errors") or []
-    text = "; ".join(f"The {e['field']} {e['message']}" if e["message"].startswith("is ")
-                     else f"{e['field'].capitalize()}: {e['message']}" for e in errors)
-    text = text or exc.detail[:1].upper() + exc.detail[1:]
-    return text if text.endswith(".") else text + "."
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +70,7 @@ class PageParts:
     async def refused(self, exc: DomainError, at: str, message: str | None = None) -> Template:
         return await incident_page(self.request, self.db, actor=self.actor, clock=self.clock,
                                    key=self.key, status=exc.status,
-                                   notice=Notice(at=at, message=message or sentence(exc)))
+                                   notice=Notice(at=at, message=message or refusal_sentence(exc)))
 
 
 class ContainmentPages(Controller):

@@ -96,7 +96,7 @@ def load_catalogue(folder: Path | str) -> Catalogue:
         problems.extend(checked.problems)
         if checked.id is not None and checked.id in sources:
             problems.append(Problem(path, "id", f"runbook id {checked.id!r} is already used by "
-                                                f"{sources[checked.id]}", checked.id_line))
+                                    f"{sources[checked.id]}", checked.id_line))
             continue
         if checked.id is not None:
             sources[checked.id] = path
@@ -148,7 +148,7 @@ def _check_text(text: str, path: Path) -> _Checked:
         return _Checked(None, [Problem(path, "", "file is empty; expected a runbook mapping")])
     if not isinstance(data, dict):
         return _Checked(None, [Problem(path, "", "top level must be a mapping of runbook "
-                                                 f"fields, found {_type_name(data)}",
+                                       f"fields, found {_type_name(data)}",
                                        _line(node, ()))])
 
     problems = [Problem(path, _field(loc), message, line)

@@ -77,7 +77,7 @@ async def attach_runbook(db: AsyncSession, *, clock: Clock, actor: Actor, catalo
     runbook = catalogue.get(runbook_id)
     if runbook is None:
         raise Invalid.fields([("runbook", f"no runbook {runbook_id!r}; known: "
-                                          f"{', '.join(r.id for r in catalogue)}")])
+                               f"{', '.join(r.id for r in catalogue)}")])
     now = clock.now()
     async with transaction(db):
         incident = await get_incident(db, actor=actor, key=key, for_update=True)

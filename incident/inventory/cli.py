@@ -81,7 +81,7 @@ def systems_list(runtime: Runtime, as_json: bool) -> None:
     found = runtime.run(work)
     if as_json:
         print_json([{"key": s.key, "name": s.name, "data_categories": s.data_categories,
-                      "subjects": n} for s, n in found])
+                     "subjects": n} for s, n in found])
         return
     console = out()
     if not found:

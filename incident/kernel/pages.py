@@ -17,7 +17,7 @@ from litestar.response import Redirect, Template
 
 from incident.kernel.access import CSRF_FIELD, PasswordChangeRequired, Session
 from incident.kernel.auth import Actor
-from incident.kernel.errors import Unauthenticated
+from incident.kernel.errors import DomainError, Unauthenticated
 from incident.kernel.problems import Problem
 from incident.kernel.settings import Settings
 
@@ -96,3 +96,12 @@ def error_page(request: Request[Any, Any, Any], exc: Exception, problem: Problem
     template = request.app.template_engine.get_template("error.html")  # type: ignore[union-attr]
     body = template.render(**page_context(request, problem=problem))
     return Response(body, status_code=problem.status, media_type="text/html")
+
+
+def refusal_sentence(exc: DomainError) -> str:
+    """A refusal as one sentence for a page, naming each field it is about."""
+    errors = exc.extensions.get("errors") or []
+    text = "; ".join(f"The {e['field']} {e['message']}" if e["message"].startswith("is ")
+                     else f"{e['field'].capitalize()}: {e['message']}" for e in errors)
+    text = text or exc.detail[:1].upper() + exc.detail[1:]
+    return text if text.endswith(".") else text + "."

@@ -23,6 +23,7 @@ from incident.lifecycle.schemas import (
     NoteCreate,
     StatusChange,
 )
+from incident.lifecycle.schemas import public as incident_public
 from incident.lifecycle.service import Rules
 from incident.timeline.schemas import TimelineEventPublic, event_public
 
@@ -48,7 +49,7 @@ class IncidentController(Controller):
             aware_to=parse_instant("aware_to", aware_to), text=q)
         items, total = await incident_service.list_incidents(db, actor=actor, where=where,
                                                              limit=limit, offset=offset)
-        return Page(items=await incident_service.public(db, items), total=total, limit=limit,
+        return Page(items=await incident_public(db, items), total=total, limit=limit,
                     offset=offset)
 
     @post("/", guards=[requires(Permission.WRITE_INCIDENTS)], status_code=HTTP_201_CREATED)
@@ -56,12 +57,12 @@ class IncidentController(Controller):
                               actor: Who, data: JSONBody[IncidentCreate]) -> IncidentPublic:
         incident = await incident_service.create_incident(db, clock=clock, rules=rules, actor=actor,
                                                           data=data)
-        return (await incident_service.public(db, [incident]))[0]
+        return (await incident_public(db, [incident]))[0]
 
     @get("/{key:str}", guards=[requires(Permission.READ_INCIDENTS)])
     async def get_incident(self, db: Db, actor: Who, key: FromPath[str]) -> IncidentPublic:
         incident = await incident_service.get_incident(db, actor=actor, key=key)
-        return (await incident_service.public(db, [incident]))[0]
+        return (await incident_public(db, [incident]))[0]
 
     @patch("/{key:str}", guards=[requires(Permission.WRITE_INCIDENTS)])
     async def update_incident(self, db: Db, clock: Now, rules: IncidentRules,
@@ -69,14 +70,14 @@ class IncidentController(Controller):
                               data: JSONBody[IncidentUpdate]) -> IncidentPublic:
         incident = await incident_service.update_incident(db, clock=clock, rules=rules, actor=actor,
                                                           key=key, data=data)
-        return (await incident_service.public(db, [incident]))[0]
+        return (await incident_public(db, [incident]))[0]
 
     @post("/{key:str}/status", guards=[requires(Permission.WRITE_INCIDENTS)], status_code=200)
     async def change_status(self, db: Db, clock: Now, actor: Who, key: FromPath[str],
                             data: JSONBody[StatusChange]) -> IncidentPublic:
         incident = await incident_service.change_status(db, clock=clock, actor=actor, key=key,
                                                         target=data.status, reason=data.reason)
-        return (await incident_service.public(db, [incident]))[0]
+        return (await incident_public(db, [incident]))[0]
 
     @post("/{key:str}/notes", guards=[requires(Permission.WRITE_INCIDENTS)],
           status_code=HTTP_201_CREATED)

@@ -112,7 +112,7 @@ def incidents_list(runtime: Runtime, status: str | None, kind: str | None, limit
     zone = runtime.settings.zone
     for i in rows:
         echo(f"{i.reference}\t{i.status.value:10}\t{i.kind.value:20}\t"
-                   f"{i.aware_at.astimezone(zone):%Y-%m-%d %H:%M}\t{visible(i.title)}")
+             f"{i.aware_at.astimezone(zone):%Y-%m-%d %H:%M}\t{visible(i.title)}")
 
 
 @incidents.command("show")

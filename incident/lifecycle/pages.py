@@ -20,13 +20,14 @@ from incident.kernel.auth import Actor, Permission
 from incident.kernel.clock import Clock
 from incident.kernel.errors import DomainError, Invalid
 from incident.kernel.injected import Db, Now, Who
-from incident.kernel.pages import E, render_page
+from incident.kernel.pages import E, refusal_sentence, render_page
 from incident.kernel.vocabulary import DataCategory
 from incident.lifecycle import rules as lifecycle
 from incident.lifecycle import service as incident_service
 from incident.lifecycle.api import IncidentRules
 from incident.lifecycle.rules import BreachType, Kind, Status
 from incident.lifecycle.schemas import IncidentCreate
+from incident.lifecycle.schemas import public as incident_public
 from incident.timeline import service as journal
 from incident.timeline.schemas import event_public
 
@@ -86,7 +87,7 @@ class IncidentPages(Controller):
                                filters=query, query=urlencode(query),
                                search_limit=lifecycle.SEARCH_LIMIT,
                                notice=Notice.refusing("q", exc))
-        return render_page(request, "incidents.html", incidents=await incident_service.public(db, items),
+        return render_page(request, "incidents.html", incidents=await incident_public(db, items),
                            total=total, page=page, pages=max(1, -(-total // size)), statuses=list(Status),
                            kinds=list(Kind), filters=query, query=urlencode(query),
                            search_limit=lifecycle.SEARCH_LIMIT, notice=None)
@@ -179,12 +180,8 @@ class Notice:
 
     @classmethod
     def refusing(cls, at: str, exc: DomainError) -> Notice:
-        """The refusal as one sentence for the page, naming each field it is about."""
-        errors = exc.extensions.get("errors") or []
-        text = "; ".join(f"The {e['field']} {e['message']}" if e["message"].startswith("is ")
-                         else f"{e['field'].capitalize()}: {e['message']}" for e in errors)
-        text = text or exc.detail[:1].upper() + exc.detail[1:]
-        return cls(at, text if text.endswith(".") else text + ".")
+        """The refusal as one sentence for the page, beside the form that asked."""
+        return cls(at, refusal_sentence(exc))
 
 
 async def incident_page(request: Request[Any, Any, Any], db: AsyncSession, *, actor: Actor,
@@ -209,7 +206,7 @@ async def incident_page(request: Request[Any, Any, Any], db: AsyncSession, *, ac
         sections.update(await section(request, db, actor=actor, clock=clock, incident=incident,
                                       targets=targets))
     return render_page(request, "incident.html", status=status,
-                       incident=(await incident_service.public(db, [incident]))[0],
+                       incident=(await incident_public(db, [incident]))[0],
                        events=[event_public(e) for e in reversed(events)],
                        verification=verification, targets=targets,
                        can_write=actor.can(Permission.WRITE_INCIDENTS),

@@ -30,7 +30,6 @@ from incident.lifecycle import rules as lifecycle
 from incident.lifecycle.models import Incident, ReferenceCounter
 from incident.lifecycle.rules import Status
 from incident.lifecycle.schemas import IncidentCreate, IncidentPublic, IncidentUpdate
-from incident.lifecycle.schemas import public as public  # the converter; kept here for callers
 from incident.timeline import service as journal
 from incident.timeline.models import TimelineEvent
 

@@ -105,7 +105,7 @@ def verify_chain(chain: str, links: Iterable[Link], *, head_seq: int | None,
         if link.seq != expected_seq:
             if link.seq > expected_seq:
                 return broken(expected_seq, f"event {expected_seq} is missing "
-                                            f"(the next stored event is {link.seq})")
+                              f"(the next stored event is {link.seq})")
             return broken(link.seq, f"event {link.seq} is out of order or repeated")
         if link.prev_hash != prev_hash:
             return broken(link.seq, "its link to the previous event does not match")
@@ -118,7 +118,7 @@ def verify_chain(chain: str, links: Iterable[Link], *, head_seq: int | None,
         count += 1
     if head_seq is not None and head_seq != count:
         return broken(count + 1, f"the chain ends at event {count} but its recorded head is "
-                                 f"event {head_seq}: events were removed from its end")
+                      f"event {head_seq}: events were removed from its end")
     if head_hash is not None and count and head_hash != last_hash:
         return broken(count, "the last event does not match the recorded head")
     return Verification(chain=chain, ok=True, events=count, head_seq=count, head_hash=last_hash)

@@ -87,7 +87,7 @@ def notifications_status(runtime: Runtime, reference: str, notification_id: int,
     notification, counts = runtime.run(work)
     if as_json:
         print_json({"notification": notification_id, "status": notification.status,
-                     "recipients": notification.recipients, "deliveries": counts})
+                    "recipients": notification.recipients, "deliveries": counts})
         return
     out().print(f"notification {notification_id} ({notification.ref}): {notification.status}; "
                 f"{notification.recipients} recipients; {_states(counts)}", markup=False)

@@ -11,14 +11,13 @@ from litestar.response import Redirect, Template
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from incident.containment.pages import sentence
 from incident.kernel.access import requires
 from incident.kernel.auth import Actor, Permission
 from incident.kernel.bounds import ROW_ID_MAX
 from incident.kernel.clock import Clock
 from incident.kernel.errors import Conflict, DomainError, Invalid
 from incident.kernel.injected import Config, Db, Now, Who
-from incident.kernel.pages import render_page
+from incident.kernel.pages import refusal_sentence, render_page
 from incident.kernel.params import RowId
 from incident.lifecycle.pages import Notice
 from notifications.drafting import letters, rules, sending
@@ -146,7 +145,7 @@ async def draft_page(request: Request[Any, Any, Any], db: AsyncSession, *, clock
     return render_page(request, "notification.html", status=status, incident=incident, kinds=KIND_TITLES,
                        notification=notification, url=url, notice=notice, unsaved=unsaved or {},
                        fields=[(name, FIELD_LABELS.get(name, name.replace("_", " ")),
-                          str(version.fields.get(name, "")))
+                                str(version.fields.get(name, "")))
                          for name in editable or sorted(version.fields)],
                        editable=bool(editable), labels=FIELD_LABELS,
                        locales=sorted({*PREVIEW_LOCALES, *renderer.locales(notification.kind)}),
@@ -179,7 +178,7 @@ class NotificationPages(Controller):
             created = await drafts.create_draft(db, clock=clock, actor=actor, key=key, ref=ref)
         except DomainError as exc:
             return await list_page(request, db, clock=clock, actor=actor, key=key,
-                                   status=exc.status, notice=Notice(ref, sentence(exc)))
+                                   status=exc.status, notice=Notice(ref, refusal_sentence(exc)))
         return Redirect(base(key, created.id), status_code=303)
 
     @get("/{notification_id:int}", guards=[requires(Permission.READ_INCIDENTS)])
@@ -212,7 +211,7 @@ class NotificationPages(Controller):
             message = (f"Not saved: someone saved this draft after you opened it (you read "
                        f"version {read}, it is now version {basis.version}). Its current text "
                        f"is shown; your changes are kept below the form to copy back."
-                       if stale else sentence(exc))
+                       if stale else refusal_sentence(exc))
             return await draft_page(request, db, clock=clock, actor=actor, renderer=templates, key=key,
                                     notification_id=notification_id, status=exc.status,
                                     notice=Notice("fields", message),
@@ -239,7 +238,7 @@ class NotificationPages(Controller):
         except DomainError as exc:
             return await draft_page(request, db, clock=clock, actor=actor, renderer=templates, key=key,
                                     notification_id=notification_id, status=exc.status,
-                                    notice=Notice("approval", sentence(exc)))
+                                    notice=Notice("approval", refusal_sentence(exc)))
         return Redirect(f"{base(key, notification_id)}#approval", status_code=303)
 
     @post("/{notification_id:int}/send", guards=[requires(Permission.WRITE_INCIDENTS)])
@@ -253,7 +252,7 @@ class NotificationPages(Controller):
         except DomainError as exc:
             return await draft_page(request, db, clock=clock, actor=actor, renderer=templates, key=key,
                                     notification_id=notification_id, status=exc.status,
-                                    notice=Notice("approval", sentence(exc)))
+                                    notice=Notice("approval", refusal_sentence(exc)))
         return Redirect(f"{base(key, notification_id)}#progress", status_code=303)
 
     @post("/{notification_id:int}/pause", guards=[requires(Permission.WRITE_INCIDENTS)])
@@ -277,7 +276,7 @@ class NotificationPages(Controller):
         except Conflict as exc:
             return await draft_page(request, db, clock=clock, actor=actor, renderer=templates, key=key,
                                     notification_id=notification_id, status=exc.status,
-                                    notice=Notice("progress", sentence(exc)))
+                                    notice=Notice("progress", refusal_sentence(exc)))
         return Redirect(f"{base(key, notification_id)}#progress", status_code=303)
 
     @get("/{notification_id:int}/deliveries", guards=[requires(Permission.READ_PERSONAL_DATA)])

@@ -133,7 +133,7 @@ def check_fields(kind: str, fields: Mapping[str, str]) -> None:
     too_long = [name for name, value in fields.items() if len(value) > FIELD_LIMIT]
     if unknown or too_long:
         raise Invalid.fields([(n, f"not a field of a {kind}; the fields are "
-                                  f"{', '.join(allowed)}") for n in unknown]
+                               f"{', '.join(allowed)}") for n in unknown]
                              + [(n, f"is longer than {FIELD_LIMIT:,} characters")
                                 for n in too_long])
 

@@ -212,7 +212,7 @@ def incidents_obligations(runtime: Runtime, reference: str, as_json: bool) -> No
     public = [obligation_public(r, now) for r in rows]
     if as_json:
         print_json({"assumptions": assumptions, "problems": problems,
-                     "obligations": [p.model_dump(mode="json") for p in public]})
+                    "obligations": [p.model_dump(mode="json") for p in public]})
         return
     zone = runtime.settings.zone
     console = out()

@@ -80,7 +80,7 @@ def check_met_at(at: datetime, *, aware_at: datetime, now: datetime, skew_second
         raise Invalid.fields([("at", "lies in the future")])
     if at < aware_at:
         raise Invalid.fields([("at", f"lies before the incident's awareness time "
-                                     f"{aware_at.isoformat()}")])
+                               f"{aware_at.isoformat()}")])
 
 
 def is_overdue(status: ObligationStatus, *, applies: bool, due_at: datetime | None,
@@ -122,4 +122,4 @@ def justification_text(text: str, *, field: str = "justification", what: str = "
     """A waiver's or override's justification: JUSTIFICATION_MINIMUM to REASON_LIMIT characters."""
     return bounded_text(field, text, limit=REASON_LIMIT, at_least=JUSTIFICATION_MINIMUM,
                         needed=f"{what} needs a justification ({JUSTIFICATION_MINIMUM} characters "
-                               "or more)")
+                        "or more)")

@@ -216,7 +216,7 @@ def build_facts(profile: OrganisationProfile, incident: Incident,
         "incident": {
             "aware_at": iso(incident.aware_at), "discovered_at": iso(incident.detected_at),
             **{name: milestones[name] for name in ("breach_determined_at", "classified_major_at",
-                                                  "materiality_determined_at") if name in milestones},
+                                                   "materiality_determined_at") if name in milestones},
             "assessment_completed_at": iso(assessment.assessed_at) if assessment else None,
             "risk": risk, "data_categories": sorted(categories),
             "malicious": bool(assessment.facts.get("malicious")) if assessment else False,

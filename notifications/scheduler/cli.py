@@ -60,7 +60,7 @@ def scheduler_list(runtime: Runtime, as_json: bool) -> None:
         raise Failure(str(exc)) from None
     if as_json:
         print_json({"jobs": [{"name": j.name, "every_seconds": j.every_seconds,
-                               "description": j.description} for j in declared], **upcoming})
+                              "description": j.description} for j in declared], **upcoming})
         return
     console = out()
     if upcoming.get("sqlite_ticker"):

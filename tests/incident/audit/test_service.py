@@ -14,7 +14,7 @@ async def test_audit_endpoint_reports_every_chain(client: httpx.AsyncClient, eng
     good = await incident_with_notes(client, people["responder"], notes=1)
     bad = await incident_with_notes(client, people["responder"], notes=2)
     await raw(engine, "UPDATE timeline_events SET actor = 'someone else' "
-                      "WHERE chain = :c AND seq = 2", c=bad)
+              "WHERE chain = :c AND seq = 2", c=bad)
     results = (await client.get("/api/v1/audit/verify", headers=people["auditor"].headers)).json()
     by_chain = {r["chain"]: r for r in results}
     assert by_chain[good]["ok"] is True

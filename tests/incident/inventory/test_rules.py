@@ -68,7 +68,7 @@ def test_categories_are_bits_and_back() -> None:
 
 def test_a_good_line_becomes_a_row_in_utc_with_its_subject_normalised() -> None:
     [row] = checked(HEADER + "c-2,Ben@Example.COM,Ben Smith,en-US,us,us-ca,crm,"
-                             "contact;health,2024-01-01,2024-12-31T23:00:00-01:00\n")
+                    "contact;health,2024-01-01,2024-12-31T23:00:00-01:00\n")
     assert row == InventoryRow(
         external_id="c-2", system_id=1, categories=categories_mask(["contact", "health"]),
         first_seen=at("2024-01-01T00:00:00+00:00"), last_seen=at("2025-01-01T00:00:00+00:00"),
@@ -122,7 +122,7 @@ def test_a_bad_line_is_an_error_naming_its_line_and_the_fault(line: str, reason:
 
 def test_the_lines_of_one_subject_may_hold_it_in_several_systems() -> None:
     result = checked(HEADER + "c-1,a@example.com,A,pl,PL,,crm,,,\nc-1,a@example.com,A,pl,PL,,shop,,,\n"
-                              "c-1,a@example.com,A,pl,XX,,shop,,,\n")
+                     "c-1,a@example.com,A,pl,XX,,shop,,,\n")
     assert [(r.system_id, r.categories) for r in result if isinstance(r, InventoryRow)] == [
         (1, SYSTEMS["crm"].categories), (2, SYSTEMS["shop"].categories)]
     assert isinstance(result[2], RowError) and "unknown country 'XX'" in result[2].reason

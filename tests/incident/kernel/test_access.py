@@ -222,7 +222,7 @@ async def test_bad_credentials_are_401(client: httpx.AsyncClient, engine: AsyncE
     person = people["responder"]
     async with session_factory(engine)() as db:
         tokens = [t.token for t in await accounts.list_tokens(db, clock=clock, actor=CONSOLE,
-                                                               email=person.email)]
+                                                              email=person.email)]
     async with session_factory(engine)() as db:
         await accounts.revoke_token(db, clock=clock, actor=CONSOLE, token_id=tokens[0].id)  # type: ignore[arg-type]
     revoked = await client.get("/api/v1/incidents", headers=person.headers)

@@ -193,7 +193,7 @@ async def test_ids_beyond_the_integer_column_are_refused(
         client: httpx.AsyncClient, people: dict[str, Person], method: str, template: str,
         row_id: str) -> None:
     response = await client.request(method, template.format(id=row_id), json={},
-                                     headers=people["admin"].headers)
+                                    headers=people["admin"].headers)
     assert response.status_code in (400, 404), response.text
     assert_problem(response, response.status_code)
 

@@ -61,7 +61,7 @@ async def test_a_transaction_must_open_the_sessions_transaction(db: AsyncSession
 
 
 async def test_the_dialect_and_revision_of_the_lanes_database(engine: AsyncEngine,
-                                                               lane: str) -> None:
+                                                              lane: str) -> None:
     assert is_postgresql(engine) is (lane == "postgresql")
     assert await current_revision(engine) == SCHEMA_REVISION
     await check_schema(engine)  # a migrated database passes the gate

@@ -37,7 +37,7 @@ async def test_draft_approve_send_deliver_and_meet_the_obligation(
     edited = await client.patch(url, headers=responder.headers, json={
         "version": 1, "fields": {"consequences": "Phishing e-mails that use your name.",
                                  "measures": "We locked the stolen laptop remotely.\n"
-                                             "We changed all passwords it held."}})
+                                 "We changed all passwords it held."}})
     assert edited.status_code == 200 and edited.json()["version"] == 2
     stale = await client.patch(url, json={"version": 1, "fields": {"consequences": "x"}},
                                headers=responder.headers)
