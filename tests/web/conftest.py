@@ -27,7 +27,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 from incident.kernel.clock import FixedClock
 from incident.kernel.db import create_engine
 from tests.factories import Person, one_per_role
-from tests.web.chromium import (  # noqa: F401  (Console, form_values: imported from here before)
+from tests.web.chromium import (
     BREACH,
     BROWSER_ZONE,
     CHROMIUM,
@@ -35,7 +35,6 @@ from tests.web.chromium import (  # noqa: F401  (Console, form_values: imported 
     SERVER_ZONE,
     Console,
     Server,
-    form_values,
 )
 
 
