@@ -3,19 +3,21 @@ the kernel's middleware, and the routes every registered plugin contributes."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 from litestar import Litestar, Request, Response
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.enums import ScopeType
 from litestar.exceptions import ValidationException
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin, YamlRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.routes import HTTPRoute
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -29,6 +31,7 @@ from incident.kernel.db import check_schema, create_engine, session_factory
 from incident.kernel.errors import Unauthenticated
 from incident.kernel.health import HealthController
 from incident.kernel.logs import request_id_middleware
+from incident.kernel.openapi import PublishedJson, PublishedYaml
 from incident.kernel.plugins import WebContext, WebParts, load, plugins
 from incident.kernel.problems import problem_response, to_problem
 from incident.kernel.settings import Settings, templates_dir
@@ -77,6 +80,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
         "engine": Provide(lambda: engine, sync_to_thread=False),
         "settings": Provide(lambda: settings, sync_to_thread=False),
     }
+    allowed: dict[str, bytes] = {}
     state: dict[str, Any] = {"settings": settings}
     for part in parts:
         dependencies.update(part.dependencies)
@@ -88,13 +92,14 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
                                                    include_in_schema=False)],
         dependencies=dependencies,
         middleware=[request_id_middleware, security_headers(hsts=settings.secure_cookies),
+                    allow_every_method(allowed),
                     AccessMiddleware(sessions=sessions, clock=clock, secret_key=settings.secret_key,
                                      credentials=accounts)],
         exception_handlers={Exception: handle_error},
         template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(environment)),
         openapi_config=OpenAPIConfig(
             title="Breachdesk", version="1", path="/schema",
-            render_plugins=[JsonRenderPlugin(), YamlRenderPlugin()],
+            render_plugins=[PublishedJson(), PublishedYaml()],
             components=Components(security_schemes={
                 "bearer": SecurityScheme(type="http", scheme="bearer",
                                          description="an API token from `breach tokens create`")}),
@@ -108,7 +113,39 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
         logging_config=None,  # the process owner configures logging (see kernel/logs.py)
     )
     _refuse_unguarded_routes(app)
+    allowed.update({route.path_format: ", ".join(sorted(route.methods)).encode()
+                    for route in app.routes if isinstance(route, HTTPRoute)})
     return app
+
+
+def allow_every_method(allowed: Mapping[str, bytes]) -> Callable[[ASGIApp], ASGIApp]:
+    """`Allow` on an OPTIONS answer names every method of its route.
+
+    Litestar builds a route's OPTIONS handler when the route's first handler is registered,
+    and a controller registers its handlers one by one: without this, OPTIONS on a path with
+    GET and POST would name only the first. `allowed` maps each route's path template to
+    its methods (filled once the app is built).
+    """
+
+    def factory(app: ASGIApp) -> ASGIApp:
+        async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != ScopeType.HTTP or scope["method"] != "OPTIONS":
+                await app(scope, receive, send)
+                return
+            methods = allowed.get(scope.get("path_template", ""))
+
+            async def send_allow(message: Message) -> None:
+                if message["type"] == "http.response.start" and methods is not None:
+                    message["headers"] = [
+                        *(h for h in message.get("headers", []) if h[0].lower() != b"allow"),
+                        (b"allow", methods)]
+                await send(message)
+
+            await app(scope, receive, send_allow)
+
+        return middleware
+
+    return factory
 
 
 NOT_JSON = ("multipart/form-data", "application/x-www-form-urlencoded")

@@ -29,7 +29,7 @@ class ApiToken(SQLModel, table=True):
     prefix: str = Field(max_length=16)
     token_hash: str = Field(max_length=64, unique=True, index=True)
     scope: str = Field(default="read", max_length=10)
-    """incident.kernel.auth.Scope: read tokens keep only the role's read permissions."""
+    """incident.kernel.auth.TokenScope: read tokens keep only the role's read permissions."""
     created_at: datetime
     expires_at: datetime | None = None
     last_used_at: datetime | None = None

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from incident.kernel.auth import Role, Scope
+from incident.kernel.auth import Role, TokenScope
 from incident.kernel.schemas import Input, Instant, Name
 
 
@@ -25,7 +25,7 @@ class UserPublic(BaseModel):
 
 class TokenCreate(Input):
     name: Name
-    scope: Scope | None = Field(default=None, description="read or write; by default read for "
+    scope: TokenScope | None = Field(default=None, description="read or write; by default read for "
                                 "auditors, write for others")
     expires_at: Instant | None = Field(default=None, description="after this the token fails")
 
@@ -37,7 +37,7 @@ class TokenPublic(BaseModel):
     user_id: int
     name: str
     prefix: str
-    scope: Scope
+    scope: TokenScope
     created_at: datetime
     expires_at: datetime | None
     last_used_at: datetime | None

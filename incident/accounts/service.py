@@ -145,7 +145,7 @@ async def create_token(db: AsyncSession, *, clock: Clock, actor: Actor, email: s
         raise Invalid.fields([("name", "must have 1 to 100 characters")])
     if problem := single_line_problem(name):
         raise Invalid.fields([("name", problem)])
-    if scope is not None and scope not in set(auth.Scope):
+    if scope is not None and scope not in set(auth.TokenScope):
         raise Invalid.fields([("scope", "must be read or write")])
     now = clock.now()
     if expires_at is not None and (expires_at.tzinfo is None or expires_at <= now):
@@ -154,13 +154,13 @@ async def create_token(db: AsyncSession, *, clock: Clock, actor: Actor, email: s
     async with transaction(db):
         owner = await _token_owner(db, actor, email)
         role = Role(owner.role)
-        chosen = (auth.Scope(scope) if scope is not None
-                  else auth.Scope.READ if actor.scope is auth.Scope.READ
+        chosen = (auth.TokenScope(scope) if scope is not None
+                  else auth.TokenScope.READ if actor.scope is auth.TokenScope.READ
                   else auth.default_scope(role))
         if chosen not in auth.allowed_scopes(role):
             raise Forbidden(f"a user with the role {role} may hold only read-scoped tokens; "
                             "ask for scope read", permission="write_scope")
-        if actor.scope is auth.Scope.READ and chosen is not auth.Scope.READ:
+        if actor.scope is auth.TokenScope.READ and chosen is not auth.TokenScope.READ:
             # A token never mints a wider one: a leaked read token stays read-only.
             raise Forbidden("a read-scoped API token may create only read-scoped tokens",
                             permission="write_scope")
@@ -271,7 +271,7 @@ async def actor_for_token(db: AsyncSession, *, clock: Clock, secret: str) -> Act
     assert user.id is not None
     role = Role(user.role)
     return Actor(label=user.email, role=role, user_id=user.id, via="token",
-                 scope=auth.effective_scope(role, auth.Scope(token.scope)), token_id=token.id)
+                 scope=auth.effective_scope(role, auth.TokenScope(token.scope)), token_id=token.id)
 
 
 # --- sign-in and sessions ---------------------------------------------------------------------

@@ -11,10 +11,11 @@ from litestar.response import Stream
 from litestar.status_codes import HTTP_201_CREATED
 
 from incident.affected import service as affected
-from incident.affected.schemas import AffectedComputed, AffectedPage, AffectedSummary, Scope
+from incident.affected.schemas import AffectedComputed, AffectedPage, AffectedScope, AffectedSummary
 from incident.kernel.access import requires
 from incident.kernel.auth import Permission
 from incident.kernel.injected import Config, Db, Engine, Now, Who
+from incident.kernel.openapi import answers_in
 from incident.lifecycle.schemas import IncidentPublic, public
 
 SnapshotNumber = Annotated[int | None, QueryParameter(ge=1, le=1_000_000)]
@@ -29,7 +30,7 @@ class AffectedController(Controller):
 
     @put("/incidents/{key:str}/scope", guards=[requires(Permission.WRITE_INCIDENTS)])
     async def set_scope(self, db: Db, clock: Now, actor: Who, key: FromPath[str],
-                        data: JSONBody[Scope]) -> IncidentPublic:
+                        data: JSONBody[AffectedScope]) -> IncidentPublic:
         incident = await affected.set_scope(db, clock=clock, actor=actor, key=key, scope=data)
         return (await public(db, [incident]))[0]
 
@@ -60,13 +61,14 @@ class AffectedController(Controller):
         return await affected.read_affected(db, clock=clock, actor=actor, key=key, number=snapshot,
                                             after=after, limit=limit)
 
-    @get("/incidents/{key:str}/affected.csv", guards=[requires(Permission.READ_PERSONAL_DATA)])
+    @get("/incidents/{key:str}/affected.csv", guards=[requires(Permission.READ_PERSONAL_DATA)],
+         opt=answers_in("text/csv; charset=utf-8"))
     async def export(self, db: Db, clock: Now, actor: Who, engine: Engine, key: FromPath[str],
                      snapshot: SnapshotNumber = None) -> Stream:
         incident, found = await affected.start_export(db, clock=clock, actor=actor, key=key,
                                                       number=snapshot)
         name = f"{incident.reference}-affected-{found.number}.csv"
         assert found.id is not None
-        return Stream(affected.export_csv(engine, found.id), media_type="text/csv; charset=utf-8",
+        return Stream(affected.export_csv(engine, found.id), media_type="text/csv",
                       headers={"content-disposition": f"attachment; filename*=UTF-8''{quote(name)}",
                                "x-snapshot-sha256": found.digest})

@@ -34,11 +34,11 @@ def affected_scope(runtime: Runtime, reference: str, scope_file: Path) -> None:
     from pydantic import ValidationError
 
     from incident.affected import service as affected
-    from incident.affected.schemas import Scope
+    from incident.affected.schemas import AffectedScope
 
     raw = read_json(scope_file) if str(scope_file) != "-" else _stdin_json()
     try:
-        scope = Scope.model_validate(raw)
+        scope = AffectedScope.model_validate(raw)
     except ValidationError as exc:
         raise Failure(f"{scope_file}: " + "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or 'scope'}: {e['msg']}"

@@ -11,7 +11,7 @@ from incident.kernel.schemas import Input, Instant, InventoryKey, ScopeEntry, Un
 from incident.kernel.vocabulary import DataCategory
 
 
-class Scope(Input):
+class AffectedScope(Input):
     """Which holdings an incident exposed; every part left empty means "no restriction"."""
 
     systems: Annotated[list[InventoryKey], Unique] = Field(default_factory=list, max_length=1_000)

@@ -23,7 +23,13 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from incident.affected.models import AffectedSnapshot, AffectedSubject
-from incident.affected.schemas import AffectedComputed, AffectedPage, AffectedPerson, AffectedSummary, Scope
+from incident.affected.schemas import (
+    AffectedComputed,
+    AffectedPage,
+    AffectedPerson,
+    AffectedScope,
+    AffectedSummary,
+)
 from incident.affected.snapshots import READ_BATCH, fill_snapshot
 from incident.inventory.models import Subject, System
 from incident.inventory.rules import category_names
@@ -42,13 +48,13 @@ EXPORT_COLUMNS = ("external_id", "email", "name", "jurisdiction", "locale", "cat
 # --- scope -----------------------------------------------------------------------------------
 
 
-def _lists_digest(scope: Scope) -> str:
+def _lists_digest(scope: AffectedScope) -> str:
     joined = "\n".join(["include", *scope.include, "exclude", *scope.exclude])
     return hashlib.sha256(joined.encode()).hexdigest()
 
 
 async def set_scope(db: AsyncSession, *, clock: Clock, actor: Actor, key: str | uuid.UUID,
-                    scope: Scope) -> Incident:
+                    scope: AffectedScope) -> Incident:
     """Record what the incident exposed. The include/exclude lists stay off the timeline
     (they are personal data); their counts and digest go on it."""
     auth.require(actor, Permission.WRITE_INCIDENTS)
@@ -67,7 +73,7 @@ async def set_scope(db: AsyncSession, *, clock: Clock, actor: Actor, key: str | 
     return incident
 
 
-def _scope_summary(scope: Scope) -> dict[str, Any]:
+def _scope_summary(scope: AffectedScope) -> dict[str, Any]:
     data = scope.model_dump(mode="json", exclude={"include", "exclude"})
     data.update(include=len(scope.include), exclude=len(scope.exclude),
                 lists_sha256=_lists_digest(scope))
@@ -90,7 +96,7 @@ async def compute_affected(db: AsyncSession, *, clock: Clock, actor: Actor, key:
         if incident.scope is None:
             raise Conflict(f"{incident.reference} has no scope yet: set it first "
                            "(PUT /api/v1/incidents/{id}/scope)")
-        scope = Scope.model_validate(incident.scope)
+        scope = AffectedScope.model_validate(incident.scope)
         systems = dict((await db.exec(select(System.key, System.id))).all())
         missing = [name for name in scope.systems if name not in systems]
         if missing:

@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from incident.affected.schemas import Scope
+from incident.affected.schemas import AffectedScope
 from incident.inventory.rules import ALL_CATEGORIES, CATEGORY_BITS, categories_mask, category_names, epoch
 
 READ_BATCH = 20_000
@@ -43,7 +43,7 @@ class Filled:
     unmatched: dict[str, list[str]]
 
 
-async def fill_snapshot(conn: AsyncConnection, *, snapshot_id: int, scope: Scope,
+async def fill_snapshot(conn: AsyncConnection, *, snapshot_id: int, scope: AffectedScope,
                         systems: dict[str, int | None], postgresql: bool,
                         default_locale: str) -> Filled:
     """Insert the people `scope` exposes into snapshot `snapshot_id`, then seal and count them.
@@ -79,7 +79,7 @@ def _bit_or(expression: str, postgresql: bool) -> str:
 class _Plan:
     """The SQL filters of one scope, with their parameters."""
 
-    def __init__(self, scope: Scope, system_ids: list[int], all_ids: list[int],
+    def __init__(self, scope: AffectedScope, system_ids: list[int], all_ids: list[int],
                  postgresql: bool) -> None:
         self.postgresql = postgresql
         # Which systems held each person's exposed data, as one bit per system id, when the
@@ -109,7 +109,7 @@ class _Plan:
         self.holding_filter = " AND ".join([self.systems, *window])
 
 
-async def _resolve_entries(conn: AsyncConnection, scope: Scope) -> dict[str, list[str]]:
+async def _resolve_entries(conn: AsyncConnection, scope: AffectedScope) -> dict[str, list[str]]:
     """Match include/exclude entries (external ids or e-mails) to subjects in a temporary table."""
     if not scope.include and not scope.exclude:
         return {"include": [], "exclude": []}

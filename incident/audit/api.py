@@ -15,6 +15,7 @@ from incident.kernel.access import requires
 from incident.kernel.auth import Permission
 from incident.kernel.db import session_factory
 from incident.kernel.injected import Db, Engine, Who
+from incident.kernel.openapi import answers_in
 from incident.kernel.params import Limit, Offset
 from incident.lifecycle import service as incident_service
 from incident.timeline import service as journal
@@ -49,7 +50,8 @@ class IncidentTimelineController(Controller):
         _, result = await audit_service.verify_incident(db, actor=actor, key=key)
         return VerificationPublic(**result.as_dict())
 
-    @get("/{key:str}/timeline/export", guards=[requires(Permission.READ_INCIDENTS)])
+    @get("/{key:str}/timeline/export", guards=[requires(Permission.READ_INCIDENTS)],
+         opt=answers_in("application/x-ndjson", "text/csv; charset=utf-8"))
     async def export(self, db: Db, engine: Engine, actor: Who, key: FromPath[str],
                      format: FromQuery[Literal["jsonl", "csv"]] = "jsonl") -> Stream:
         incident = await incident_service.get_incident(db, actor=actor, key=key)
@@ -61,7 +63,7 @@ class IncidentTimelineController(Controller):
                 async for chunk in writer(journal.stream_events(stream_db, chain)):
                     yield chunk
 
-        media = "application/x-ndjson" if format == "jsonl" else "text/csv; charset=utf-8"
+        media = "application/x-ndjson" if format == "jsonl" else "text/csv"
         name = f"{incident.reference}-timeline.{format}"
         return Stream(body(), media_type=media,
                       headers={"content-disposition": f'attachment; filename="{name}"'})

@@ -26,6 +26,7 @@ from incident.kernel.access import requires
 from incident.kernel.auth import Permission
 from incident.kernel.errors import NotFound
 from incident.kernel.injected import Config, Db, Now, Who
+from incident.kernel.openapi import answers_in
 from incident.kernel.params import RowId
 
 Runbooks: TypeAlias = NamedDependency[Catalogue]
@@ -81,7 +82,7 @@ class ContainmentController(Controller):
                 for o in await containment.overdue_steps(db, actor=actor, now=clock.now())]
 
     @get("/incidents/{key:str}/evidence/{evidence_id:int}",
-         guards=[requires(Permission.READ_EVIDENCE)])
+         guards=[requires(Permission.READ_EVIDENCE)], opt=answers_in("application/octet-stream"))
     async def download(self, db: Db, clock: Now, actor: Who, key: FromPath[str],
                        evidence_id: RowId) -> Response[bytes]:
         evidence, content = await containment.download_evidence(

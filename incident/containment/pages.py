@@ -29,7 +29,7 @@ from incident.kernel.auth import Actor, Permission
 from incident.kernel.clock import Clock
 from incident.kernel.errors import Conflict, DomainError, Invalid
 from incident.kernel.injected import Config, Db, Now, Who
-from incident.kernel.pages import refusal_sentence
+from incident.kernel.pages import form_number, refusal_sentence
 from incident.kernel.params import RowId
 from incident.lifecycle.models import Incident
 from incident.lifecycle.pages import Notice, incident_page
@@ -100,7 +100,7 @@ class ContainmentPages(Controller):
         try:
             change = StepChange.model_validate({
                 "state": form.get("state", ""), "reason": form.get("reason") or None,
-                "version": form.get("version") or None})
+                "version": form_number(str(form.get("version", "")))})
         except ValidationError as exc:
             refused = Invalid.fields([(".".join(str(p) for p in e["loc"]), e["msg"])
                                       for e in exc.errors()])

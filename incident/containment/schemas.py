@@ -9,17 +9,18 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from incident.containment.rules import STEP_REASON_LIMIT, StepState
-from incident.kernel.schemas import Input
+from incident.kernel.schemas import Input, SingleLine, Version
 
 
 class RunbookAttach(Input):
-    runbook: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    runbook: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
+                       SingleLine]
 
 
 class StepChange(Input):
     state: StepState
     reason: str | None = Field(default=None, json_schema_extra={"maxLength": STEP_REASON_LIMIT})
-    version: int | None = Field(default=None, ge=1, description="the version you read; a "
+    version: Version | None = Field(default=None, description="the version you read; a "
                                 "mismatch is a 409 instead of a lost update")
 
 

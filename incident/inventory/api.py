@@ -15,6 +15,7 @@ from incident.kernel.access import requires
 from incident.kernel.auth import Permission
 from incident.kernel.errors import Invalid
 from incident.kernel.injected import Config, Db, Now, Who
+from incident.kernel.openapi import uploaded_body
 from incident.kernel.schemas import InventoryKey
 
 SPOOL_IN_MEMORY = 8 * 1024 * 1024
@@ -48,7 +49,8 @@ class SubjectImportController(Controller):
     path = "/api/v1"
     tags = ["inventory"]
 
-    @post("/subjects/import", guards=[requires(Permission.MANAGE_INVENTORY)], status_code=200)
+    @post("/subjects/import", guards=[requires(Permission.MANAGE_INVENTORY)], status_code=200,
+          opt=uploaded_body("text/csv", "application/x-ndjson"))
     async def import_subjects(self, request: Request[Any, Any, Any], db: Db, clock: Now,
                               actor: Who, settings: Config,
                               system: FromQuery[InventoryKey | None] = None,

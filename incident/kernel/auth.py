@@ -59,7 +59,7 @@ PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
 }
 
 
-class Scope(StrEnum):
+class TokenScope(StrEnum):
     """How much of its owner's role an API token carries."""
 
     READ = "read"
@@ -73,26 +73,26 @@ READ_PERMISSIONS = frozenset({Permission.READ_INCIDENTS, Permission.READ_EVIDENC
 
 SELF_SERVICE stays so a read token can answer "who am I" and list or revoke its owner's
 tokens; the accounts service lets it create only read tokens (never a wider one)."""
-SCOPE_PERMISSIONS: Mapping[Scope, frozenset[Permission]] = {
-    Scope.READ: READ_PERMISSIONS,
-    Scope.WRITE: _ALL,
+SCOPE_PERMISSIONS: Mapping[TokenScope, frozenset[Permission]] = {
+    TokenScope.READ: READ_PERMISSIONS,
+    TokenScope.WRITE: _ALL,
 }
 
 
-def default_scope(role: Role) -> Scope:
+def default_scope(role: Role) -> TokenScope:
     """The scope a new token gets when none is asked for: read for auditors, write otherwise."""
-    return Scope.READ if role is Role.AUDITOR else Scope.WRITE
+    return TokenScope.READ if role is Role.AUDITOR else TokenScope.WRITE
 
 
-def allowed_scopes(role: Role) -> frozenset[Scope]:
+def allowed_scopes(role: Role) -> frozenset[TokenScope]:
     """Auditors look, never change: their tokens are read-only."""
-    return frozenset({Scope.READ}) if role is Role.AUDITOR else frozenset(Scope)
+    return frozenset({TokenScope.READ}) if role is Role.AUDITOR else frozenset(TokenScope)
 
 
-def effective_scope(role: Role, stored: Scope) -> Scope:
+def effective_scope(role: Role, stored: TokenScope) -> TokenScope:
     """The scope a token acts with: its own, but never wider than its owner's role allows
     (an auditor's token acts read-only even if it was stored as write)."""
-    return stored if stored in allowed_scopes(role) else Scope.READ
+    return stored if stored in allowed_scopes(role) else TokenScope.READ
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +106,7 @@ class Actor:
     role: Role
     user_id: int | None = None
     via: str = "session"  # session | token | cli | system
-    scope: Scope | None = None
+    scope: TokenScope | None = None
     token_id: int | None = None
 
     @property

@@ -105,3 +105,12 @@ def refusal_sentence(exc: DomainError) -> str:
                      else f"{e['field'].capitalize()}: {e['message']}" for e in errors)
     text = text or exc.detail[:1].upper() + exc.detail[1:]
     return text if text.endswith(".") else text + "."
+
+
+def form_number(typed: str) -> int | str | None:
+    """A form's whole number as an int for the strict input types (a count, a version); other
+    text is kept as typed, for the schema to refuse it and the form to show it back."""
+    text = typed.strip()
+    if not text:
+        return None
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 20 else typed

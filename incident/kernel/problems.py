@@ -83,7 +83,7 @@ def problem_response(request: Request[Any, Any, Any], exc: Exception) -> Respons
     request_id = request.scope.get("state", {}).get("request_id")
     if request_id:
         body["request_id"] = request_id
-    headers = {}
+    headers = dict(exc.headers or {}) if isinstance(exc, HTTPException) else {}
     if problem.status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="breachdesk"'
     return Response(body, status_code=problem.status, media_type=PROBLEM_JSON, headers=headers)

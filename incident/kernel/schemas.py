@@ -5,6 +5,8 @@ Request models forbid unknown fields; text fields carry their limits here, once.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -15,34 +17,74 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    StrictInt,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
     StringConstraints,
 )
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema
 
-from incident.kernel.bounds import COUNT_MAX, INSTANT_FORMAT, instant_in_range
+from incident.kernel.bounds import COUNT_MAX, INSTANT_FORMAT, ROW_ID_MAX, instant_in_range
 from incident.kernel.errors import Invalid
-from incident.kernel.text import multi_line_problem, single_line_problem
+from incident.kernel.text import (
+    MULTI_LINE_PATTERN,
+    NON_BLANK_LINE_PATTERN,
+    ONE_LINE_PATTERN,
+    multi_line_problem,
+    single_line_problem,
+)
 
 
-def one_line(value: str) -> str:
-    """Refuse control, bidirectional-override and invisible characters in a one-line field."""
-    if problem := single_line_problem(value):
-        raise ValueError(problem)
-    return value
+@dataclass(frozen=True)
+class Documented:
+    """Annotation metadata adding JSON Schema keywords to a type's published schema, for a rule
+    a validator enforces that pydantic cannot describe on its own."""
+
+    keywords: dict[str, Any]
+
+    def __get_pydantic_json_schema__(self, schema: core_schema.CoreSchema,
+                                     handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        return {**handler(schema), **self.keywords}
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted(self.keywords)))
 
 
-def free_text(value: str) -> str:
-    """Refuse control characters (line breaks and tabs aside) and bidi overrides in free text."""
-    if problem := multi_line_problem(value):
-        raise ValueError(problem)
-    return value
+@dataclass(frozen=True)
+class TextRule:
+    """Which characters a text field may hold: checked by `problem` after the field's own
+    constraints, and published as a `pattern` (one that also needs a visible character when
+    the field needs any text at all, since the field is stripped before its length counts)."""
+
+    problem: Callable[[str], str | None]
+    pattern: str
+    non_blank_pattern: str
+
+    def __get_pydantic_core_schema__(self, source: Any,
+                                     handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(self._check, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema: core_schema.CoreSchema,
+                                     handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        described = handler(schema)
+        if described.get("type") == "string" and "pattern" not in described:
+            needs_text = described.get("minLength", 0) >= 1
+            described["pattern"] = self.non_blank_pattern if needs_text else self.pattern
+        return described
+
+    def _check(self, value: str) -> str:
+        if problem := self.problem(value):
+            raise ValueError(problem)
+        return value
 
 
-SingleLine = AfterValidator(one_line)
-"""Put on every one-line text type (`Annotated[str, ..., SingleLine]`): titles, names, keys."""
+SingleLine = TextRule(single_line_problem, ONE_LINE_PATTERN, NON_BLANK_LINE_PATTERN)
+"""Put on every one-line text type (`Annotated[str, ..., SingleLine]`): titles, names, keys.
+Refuses control, bidirectional-override and invisible characters."""
 
-MultiLine = AfterValidator(free_text)
-"""Put on every free-text type that keeps line breaks: descriptions, notes."""
+MultiLine = TextRule(multi_line_problem, MULTI_LINE_PATTERN, MULTI_LINE_PATTERN)
+"""Put on every free-text type that keeps line breaks: descriptions, notes. Refuses control
+characters (line breaks and tabs aside) and bidirectional overrides."""
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
                   SingleLine]
@@ -60,18 +102,31 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 
 
 def whole_number(value: Any) -> Any:
-    """Only an integer is a count: not "7", not true, not 7.0.
+    """Only a JSON integer is a count: not "7", not true, not 7.5 (7.0 is the integer 7, as
+    JSON Schema has it).
 
     A validator rather than StrictInt alone: Litestar validates bodies with `strict=False`,
     which overrides a field's own strictness.
     """
+    if type(value) is float and value.is_integer():
+        return int(value)
     if type(value) is not int:
         raise ValueError("must be a whole number (a JSON integer, not text or true/false)")
     return value
 
 
-Count = Annotated[StrictInt, BeforeValidator(whole_number), Field(ge=0, le=COUNT_MAX)]
+def real_number(value: Any) -> Any:
+    """Only a JSON number is a quantity: not "7.5", not true."""
+    if type(value) not in (int, float):
+        raise ValueError("must be a number (not text or true/false)")
+    return value
+
+
+Count = Annotated[int, Field(ge=0, le=COUNT_MAX), BeforeValidator(whole_number)]
 """A number of people or records: a JSON integer, 0 … COUNT_MAX."""
+
+Version = Annotated[int, Field(ge=1, le=ROW_ID_MAX), BeforeValidator(whole_number)]
+"""The version of a record the client read (an optimistic-lock check): a JSON integer."""
 
 E = TypeVar("E")
 
@@ -86,7 +141,18 @@ def unique(values: list[E]) -> list[E]:
     return values
 
 
-Unique = AfterValidator(unique)
+@dataclass(frozen=True)
+class _UniqueItems:
+    def __get_pydantic_core_schema__(self, source: Any,
+                                     handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(unique, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema: core_schema.CoreSchema,
+                                     handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        return {**handler(schema), "uniqueItems": True}
+
+
+Unique = _UniqueItems()
 """Put on a list type (`Annotated[list[X], Unique]`) whose items must not repeat."""
 
 
@@ -103,7 +169,13 @@ def instant_text(value: Any) -> Any:
     return value.strip()
 
 
-Instant = Annotated[AwareDatetime, BeforeValidator(instant_text), AfterValidator(instant_in_range)]
+INSTANT_YEARS = r"^(197[1-9]|19[89][0-9]|[2-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-7])-"
+"""The years the published schema names: a year inside EARLIEST … LATEST, whatever the offset."""
+
+Instant = Annotated[AwareDatetime, BeforeValidator(instant_text), AfterValidator(instant_in_range),
+                    Documented({"pattern": INSTANT_YEARS,
+                                "description": "a date and time with an offset (RFC 3339), "
+                                               "1970 … 9998 (UTC)"})]
 """A time-zone-aware instant between 1970 and 9998, kept in UTC whatever offset it was sent with."""
 
 

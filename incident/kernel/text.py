@@ -20,6 +20,20 @@ ONE_LINE_REFUSED = re.compile(
 """The characters `single_line_problem` refuses, as one expression, for checks run on millions
 of lines (an inventory import)."""
 
+_ONE_LINE_CLASS = ("\\u0000-\\u001f\\u007f-\\u009f\\u200b-\\u200f\\u202a-\\u202e\\u2060"
+                   "\\u2066-\\u2069\\ufeff")
+_MULTI_LINE_CLASS = ("\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f"
+                     "\\u202a-\\u202e\\u2066-\\u2069")
+
+ONE_LINE_PATTERN = f"^[^{_ONE_LINE_CLASS}]*$"
+"""What a one-line field may hold, as a JSON Schema (ECMA-262) pattern for the API's schema."""
+
+NON_BLANK_LINE_PATTERN = f"^[^{_ONE_LINE_CLASS}]*[^\\s{_ONE_LINE_CLASS}][^{_ONE_LINE_CLASS}]*$"
+"""A one-line field that needs a visible character (it is stripped before its length counts)."""
+
+MULTI_LINE_PATTERN = f"^[^{_MULTI_LINE_CLASS}]*$"
+"""What a free text may hold (line breaks and tabs kept), as a JSON Schema pattern."""
+
 LINE_BREAKS = frozenset("\n\r\t")
 """What a multi-line text may keep: line breaks and tabs."""
 

@@ -12,6 +12,7 @@ from litestar.status_codes import HTTP_201_CREATED
 from incident.kernel.access import requires
 from incident.kernel.auth import Permission
 from incident.kernel.injected import Db, Now, Who
+from incident.kernel.openapi import also_answers
 from incident.kernel.params import InstantQuery, Limit, Offset
 from incident.kernel.schemas import Page, parse_instant
 from incident.lifecycle import service as incident_service
@@ -35,7 +36,7 @@ class IncidentController(Controller):
     path = "/api/v1/incidents"
     tags = ["incidents"]
 
-    @get("/", guards=[requires(Permission.READ_INCIDENTS)])
+    @get("/", guards=[requires(Permission.READ_INCIDENTS)], opt=also_answers(422))
     async def list_incidents(self, db: Db, actor: Who, status: FromQuery[Status | None] = None,
                              kind: FromQuery[Kind | None] = None,
                              aware_from: InstantQuery = None,

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Column,
     Text,
 )
@@ -41,8 +42,8 @@ class Incident(SQLModel, table=True):
     aware_at: datetime = Field(index=True)
     contained_at: datetime | None = None
     closed_at: datetime | None = None
-    estimated_subjects: int | None = None
-    estimated_records: int | None = None
+    estimated_subjects: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    estimated_records: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     lead_id: int | None = Field(default=None, foreign_key="users.id")
     scope: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     # Instants that start some legal clocks, recorded as they happen (ISO 8601 UTC by name):

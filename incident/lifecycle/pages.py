@@ -20,7 +20,7 @@ from incident.kernel.auth import Actor, Permission
 from incident.kernel.clock import Clock
 from incident.kernel.errors import DomainError, Invalid
 from incident.kernel.injected import Db, Now, Who
-from incident.kernel.pages import E, refusal_sentence, render_page
+from incident.kernel.pages import E, form_number, refusal_sentence, render_page
 from incident.kernel.vocabulary import DataCategory
 from incident.lifecycle import rules as lifecycle
 from incident.lifecycle import service as incident_service
@@ -39,15 +39,6 @@ def _choice(enum: type[E], name: str, value: str | None) -> E | None:
         return enum(value)
     except ValueError:
         raise Invalid.fields([(name, f"must be one of {', '.join(enum)}")]) from None
-
-
-def _whole_number(typed: str) -> int | str | None:
-    """A form's number as an int for the strict Count type; other text is kept as typed, for the
-    schema to refuse it and the form to show it back."""
-    text = typed.strip()
-    if not text:
-        return None
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 20 else typed
 
 
 def _parse_local(value: str, zone: ZoneInfo) -> datetime | None:
@@ -112,7 +103,7 @@ class IncidentPages(Controller):
             "kind": form.get("kind", ""), "breach_types": form.getall("breach_types", []),
             "data_categories": form.getall("data_categories", []),
             "systems": [s.strip() for s in str(form.get("systems", "")).split(",") if s.strip()],
-            "estimated_subjects": _whole_number(str(form.get("estimated_subjects", ""))),
+            "estimated_subjects": form_number(str(form.get("estimated_subjects", ""))),
         }
         errors: list[dict[str, str]] = []
         for name in ("occurred_from", "occurred_to", "detected_at", "aware_at"):

@@ -101,8 +101,8 @@ def shared_context(notification: Notification, incident: Incident, profile: Orga
     """The template context of a notification, from its fields and the incident (pure)."""
     base: dict[str, Any] = {
         "incident_reference": incident.reference, "organisation": profile.name,
-        "dpo_name": profile.dpo.get("name", ""), "dpo_email": profile.dpo.get("email", ""),
-        "dpo_phone": profile.dpo.get("phone", ""), "kind": incident.kind,
+        "dpo_name": profile.dpo.get("name") or "", "dpo_email": profile.dpo.get("email") or "",
+        "dpo_phone": profile.dpo.get("phone") or "", "kind": incident.kind,
         "description": fields.get("description", ""), "occurred_from": incident.occurred_from,
         "occurred_to": incident.occurred_to, "aware_at": incident.aware_at,
         "consequences": fields.get("consequences", ""),

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from incident.kernel.schemas import Input, Instant, MultiLine
+from incident.kernel.schemas import Documented, Input, Instant, MultiLine, Version
 from notifications.drafting import rules, sending
 from notifications.drafting.models import Delivery, DeliveryAttempt, Notification, NotificationVersion
 from notifications.drafting.rules import DeliveryState, NotificationStatus
@@ -25,9 +25,9 @@ class DraftEdit(Input):
     """New text for some fields; the service refuses unknown fields and any over FIELD_LIMIT."""
 
     fields: dict[Annotated[str, StringConstraints(max_length=40)],
-                 Annotated[str, Field(json_schema_extra={"maxLength": rules.FIELD_LIMIT}), MultiLine]
+                 Annotated[str, MultiLine, Documented({"maxLength": rules.FIELD_LIMIT})]
                  ] = Field(max_length=20)
-    version: Annotated[int, Field(ge=1)]
+    version: Version
 
 
 class SendOrder(Input):

@@ -12,7 +12,9 @@ from incident.kernel.access import requires
 from incident.kernel.auth import Permission
 from incident.kernel.errors import NotFound
 from incident.kernel.injected import Config, Db, Now, Who
+from incident.kernel.openapi import also_answers, described_body
 from notifications.obligations import service as services
+from notifications.obligations.assessment_input import AssessmentInput
 from notifications.obligations.schemas import (
     AssessmentPublic,
     Milestones,
@@ -33,7 +35,7 @@ class ObligationController(Controller):
     path = "/api/v1"
     tags = ["obligations"]
 
-    @get("/organisation", guards=[requires(Permission.READ_INCIDENTS)])
+    @get("/organisation", guards=[requires(Permission.READ_INCIDENTS)], opt=also_answers(404))
     async def profile(self, db: Db) -> ProfilePublic:
         found = await services.get_profile(db)
         if found is None:
@@ -46,7 +48,7 @@ class ObligationController(Controller):
         return profile_public(await services.save_profile(db, clock=clock, actor=actor, data=data))
 
     @post("/incidents/{key:str}/assessment", guards=[requires(Permission.WRITE_INCIDENTS)],
-          status_code=HTTP_201_CREATED)
+          status_code=HTTP_201_CREATED, opt=described_body(AssessmentInput))
     async def assess(self, db: Db, clock: Now, actor: Who, key: FromPath[str],
                      data: JSONBody[dict[str, Any]]) -> AssessmentPublic:
         """Body: the `breach assess` input (see the README)."""

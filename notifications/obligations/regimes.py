@@ -19,6 +19,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, Literal
+from zoneinfo import available_timezones
 
 from pydantic import (
     AfterValidator,
@@ -31,6 +32,7 @@ from pydantic import (
     model_validator,
 )
 
+from incident.kernel.schemas import Documented
 from notifications.obligations.deadlines import DeadlineRule, zone
 
 Flag = Literal[
@@ -116,10 +118,12 @@ def _timezone(value: str) -> str:
 
 
 Territory = Annotated[str, AfterValidator(_territory)]
-Slug = Annotated[str, AfterValidator(_slug)]
-ObligationRef = Annotated[str, AfterValidator(_ref)]
+Slug = Annotated[str, AfterValidator(_slug), Documented({"pattern": f"^{_SLUG.pattern}$"})]
+OBLIGATION_REF_PATTERN = f"^{_REF.pattern}$"
+ObligationRef = Annotated[str, AfterValidator(_ref), Documented({"pattern": OBLIGATION_REF_PATTERN})]
 Url = Annotated[str, AfterValidator(_url)]
-TimeZoneName = Annotated[str, AfterValidator(_timezone)]
+TimeZoneName = Annotated[str, AfterValidator(_timezone),
+                         Documented({"enum": sorted(available_timezones())})]
 
 
 def territory_matches(code: str, territory: str) -> bool:

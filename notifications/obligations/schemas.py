@@ -7,13 +7,25 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
-from incident.kernel.schemas import Email, Input, Instant, Line, MultiLine, Title
+from incident.kernel.schemas import (
+    Documented,
+    Email,
+    Input,
+    Instant,
+    Line,
+    MultiLine,
+    Title,
+    real_number,
+)
 from notifications.obligations import rules
 from notifications.obligations.assessment import Recommendation
 from notifications.obligations.models import IncidentAssessment, IncidentObligation, OrganisationProfile
-from notifications.obligations.regimes import Flag, ObligationRef, TimeZoneName
+from notifications.obligations.regimes import OBLIGATION_REF_PATTERN, Flag, ObligationRef, TimeZoneName
+
+AUTHORITY_KEY_PATTERN = r"^[a-z0-9-]+(/[a-z0-9-]+)?$"
+"""An authority's key: a regime ("gdpr") or one of its obligations ("gdpr/authority")."""
 
 
 class Contact(Input):
@@ -35,11 +47,15 @@ class Profile(Input):
     timezone: TimeZoneName
     flags: list[Flag] = Field(default_factory=list, max_length=20)
     entity_type: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,64}$")] | None = None
-    targets: dict[ObligationRef, Annotated[float, Field(gt=0, le=24 * 366)]] = Field(
+    targets: Annotated[
+        dict[ObligationRef, Annotated[float, Field(gt=0, le=24 * 366), BeforeValidator(real_number)]],
+        Documented({"propertyNames": {"pattern": OBLIGATION_REF_PATTERN}})] = Field(
         default_factory=dict, max_length=200)
     dpo: Contact = Contact()
-    authorities: dict[Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]+(/[a-z0-9-]+)?$")],
-                      Contact] = Field(default_factory=dict, max_length=200)
+    authorities: Annotated[
+        dict[Annotated[str, StringConstraints(pattern=AUTHORITY_KEY_PATTERN)], Contact],
+        Documented({"propertyNames": {"pattern": AUTHORITY_KEY_PATTERN}, "additionalProperties": False})
+    ] = Field(default_factory=dict, max_length=200)
 
 
 class ProfilePublic(Profile):

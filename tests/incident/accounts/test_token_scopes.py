@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from incident.accounts import service as accounts
 from incident.accounts.models import ApiToken
 from incident.kernel import auth
-from incident.kernel.auth import Actor, Permission, Role, Scope
+from incident.kernel.auth import Actor, Permission, Role, TokenScope
 from incident.kernel.clock import FixedClock
 from incident.kernel.db import session_factory, upgrade
 from incident.kernel.errors import Forbidden
@@ -28,10 +28,10 @@ from tests.factories import CONSOLE, Person, incident_body
 
 def test_a_read_scope_keeps_only_reading_of_its_role() -> None:
     for role in Role:
-        actor = Actor(label="x", role=role, user_id=1, via="token", scope=Scope.READ)
+        actor = Actor(label="x", role=role, user_id=1, via="token", scope=TokenScope.READ)
         assert actor.permissions == auth.PERMISSIONS[role] & auth.READ_PERMISSIONS
         assert not actor.can(Permission.WRITE_INCIDENTS)
-        assert Actor(label="x", role=role, via="token", scope=Scope.WRITE
+        assert Actor(label="x", role=role, via="token", scope=TokenScope.WRITE
                      ).permissions == auth.PERMISSIONS[role]
     assert auth.READ_PERMISSIONS.isdisjoint({Permission.WRITE_INCIDENTS, Permission.APPROVE,
                                              Permission.MANAGE_USERS, Permission.MANAGE_INVENTORY,
@@ -40,16 +40,16 @@ def test_a_read_scope_keeps_only_reading_of_its_role() -> None:
 
 
 def test_auditors_hold_read_tokens_and_others_write_by_default() -> None:
-    assert auth.default_scope(Role.AUDITOR) is Scope.READ
-    assert auth.allowed_scopes(Role.AUDITOR) == {Scope.READ}
-    assert auth.effective_scope(Role.AUDITOR, Scope.WRITE) is Scope.READ
+    assert auth.default_scope(Role.AUDITOR) is TokenScope.READ
+    assert auth.allowed_scopes(Role.AUDITOR) == {TokenScope.READ}
+    assert auth.effective_scope(Role.AUDITOR, TokenScope.WRITE) is TokenScope.READ
     for role in (Role.ADMIN, Role.RESPONDER, Role.APPROVER):
-        assert auth.default_scope(role) is Scope.WRITE
-        assert auth.effective_scope(role, Scope.READ) is Scope.READ
+        assert auth.default_scope(role) is TokenScope.WRITE
+        assert auth.effective_scope(role, TokenScope.READ) is TokenScope.READ
 
 
 def test_a_read_token_is_told_why_it_may_not_write() -> None:
-    actor = Actor(label="x", role=Role.RESPONDER, user_id=1, via="token", scope=Scope.READ)
+    actor = Actor(label="x", role=Role.RESPONDER, user_id=1, via="token", scope=TokenScope.READ)
     with pytest.raises(Forbidden, match="read-scoped API token may not write incidents"):
         auth.require(actor, Permission.WRITE_INCIDENTS)
     with pytest.raises(Forbidden, match="role auditor may not write incidents"):
@@ -136,7 +136,7 @@ async def test_an_auditor_may_not_hold_a_write_token(client: httpx.AsyncClient,
         await db.commit()
     async with session_factory(engine)() as db:
         actor = await accounts.actor_for_token(db, clock=clock, secret=secret)
-    assert actor is not None and actor.scope is Scope.READ
+    assert actor is not None and actor.scope is TokenScope.READ
     assert (await client.get("/api/v1/incidents", headers=bearer(secret))).status_code == 200
 
 

@@ -28,7 +28,7 @@ from sqlmodel import select
 
 from incident.affected import service as affected
 from incident.affected.models import AffectedSubject
-from incident.affected.schemas import Scope
+from incident.affected.schemas import AffectedScope
 from incident.inventory import service as subjects
 from incident.inventory.rules import CATEGORY_BITS, Format, categories_mask, category_names, epoch, overlaps
 from incident.kernel.clock import FixedClock
@@ -72,12 +72,12 @@ def holdings(draw: st.DrawFn) -> list[Holding]:
 
 
 @st.composite
-def scopes(draw: st.DrawFn) -> Scope:
+def scopes(draw: st.DrawFn) -> AffectedScope:
     start = draw(st.none() | st.integers(0, 40))
     end = draw(st.none() | st.integers(start or 0, 45))
     people = st.lists(st.integers(0, 13).map(lambda n: f"p-{n}" if n % 2 else f"p{n}@example.com"),
                       max_size=4)
-    return Scope(systems=draw(st.lists(st.sampled_from(SYSTEMS), max_size=2, unique=True)),
+    return AffectedScope(systems=draw(st.lists(st.sampled_from(SYSTEMS), max_size=2, unique=True)),
                  exposure_from=day(start), exposure_to=day(end),
                  data_categories=draw(st.lists(st.sampled_from(CATEGORIES), max_size=2,
                                                unique=True)),
@@ -98,7 +98,7 @@ def csv_file(rows: list[Holding]) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def brute_force(rows: list[Holding], scope: Scope) -> dict[str, tuple[str, str, int]]:
+def brute_force(rows: list[Holding], scope: AffectedScope) -> dict[str, tuple[str, str, int]]:
     """The same rules as the README states them, one person at a time."""
     system_masks = {"crm": 1, "shop": 2, "hr": 4}
     explicit = categories_mask(c.value for c in scope.data_categories)
@@ -148,7 +148,7 @@ def brute_force(rows: list[Holding], scope: Scope) -> dict[str, tuple[str, str, 
     return result
 
 
-async def scenario(url: str, rows: list[Holding], scope: Scope) -> None:
+async def scenario(url: str, rows: list[Holding], scope: AffectedScope) -> None:
     clock = FixedClock(START)
     engine = create_engine(url)
     sessions = session_factory(engine)
@@ -227,5 +227,5 @@ def fresh_databases(request: pytest.FixtureRequest, lane: str, tmp_path: Path,
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rows=holdings(), scope=scopes())
 def test_compute_equals_brute_force(fresh_databases: Callable[[], str], rows: list[Holding],
-                                    scope: Scope) -> None:
+                                    scope: AffectedScope) -> None:
     asyncio.run(scenario(fresh_databases(), rows, scope))
