@@ -18,10 +18,10 @@ class AffectedScope(Input):
     exposure_from: Instant | None = None
     exposure_to: Instant | None = None
     data_categories: Annotated[list[DataCategory], Unique] = Field(default_factory=list, max_length=20)
-    include: list[ScopeEntry] = Field(default_factory=list, max_length=1_000_000,
+    include: Annotated[list[ScopeEntry], Unique] = Field(default_factory=list, max_length=1_000_000,
                                       description="external ids or e-mails affected whatever "
                                       "their holdings")
-    exclude: list[ScopeEntry] = Field(default_factory=list, max_length=1_000_000,
+    exclude: Annotated[list[ScopeEntry], Unique] = Field(default_factory=list, max_length=1_000_000,
                                       description="external ids or e-mails never affected")
 
     def model_post_init(self, context: Any) -> None:

@@ -71,7 +71,9 @@ def _validation_errors(extra: Any) -> list[dict[str, str]]:
     for item in extra:
         if isinstance(item, dict):
             key = str(item.get("key") or item.get("loc") or "body")
-            out.append({"field": key, "message": str(item.get("message", ""))})
+            # pydantic prefixes a validator's own words; the field name says enough.
+            message = str(item.get("message", "")).removeprefix("Value error, ")
+            out.append({"field": key, "message": message})
     return out
 
 

@@ -18,6 +18,7 @@ from incident.kernel.console import (
     print_json,
     read_json,
 )
+from incident.kernel.text import visible
 
 if TYPE_CHECKING:
     from sqlmodel.ext.asyncio.session import AsyncSession
@@ -98,7 +99,7 @@ def organisation_show(runtime: Runtime, as_json: bool) -> None:
         print_json(data)
         return
     for name, value in data.items():
-        out().print(f"{name:12} {value}", markup=False)
+        out().print(f"{name:12} {visible(str(value))}", markup=False)
 
 
 @organisation.command("set")
@@ -115,8 +116,8 @@ def organisation_set(runtime: Runtime, profile_file: Path) -> None:
         return await services.save_profile(db, clock=runtime.clock, actor=actor, data=data)
 
     saved = runtime.run(work)
-    out().print(f"organisation profile saved: {saved.name}, {saved.country}, {saved.timezone}; "
-                "obligations of open incidents recomputed")
+    out().print(f"organisation profile saved: {visible(saved.name)}, {saved.country}, "
+                f"{saved.timezone}; obligations of open incidents recomputed")
 
 
 @click.command("assess")
@@ -224,7 +225,7 @@ def incidents_obligations(runtime: Runtime, reference: str, as_json: bool) -> No
         due = _due_text(item, zone)
         state = item.status.upper() if item.status != "pending" else (
             "OVERDUE" if item.overdue else "pending")
-        console.print(f"{item.ref:28} {state:8} {due:28} {item.recipient_name}", markup=False)
+        console.print(f"{item.ref:28} {state:8} {due:28} {visible(item.recipient_name)}", markup=False)
     gone = [i.ref for i in public if not i.applies]
     if gone:
         console.print(f"no longer apply: {', '.join(gone)}", markup=False)

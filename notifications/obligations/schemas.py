@@ -58,9 +58,27 @@ class Profile(Input):
     ] = Field(default_factory=dict, max_length=200)
 
 
-class ProfilePublic(Profile):
+class ContactPublic(BaseModel):
+    name: str = ""
+    email: str | None = None
+    phone: str = ""
+    address: str = ""
+
+
+class ProfilePublic(BaseModel):
+    """The profile as stored: shown as it is, never validated again (a row written before a
+    check existed must still be readable, to be corrected)."""
+
     model_config = ConfigDict(extra="ignore")
 
+    name: str
+    country: str
+    timezone: str
+    flags: list[str]
+    entity_type: str | None
+    targets: dict[str, float]
+    dpo: ContactPublic
+    authorities: dict[str, ContactPublic]
     updated_at: datetime
     updated_by: str
 

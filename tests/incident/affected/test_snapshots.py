@@ -76,7 +76,7 @@ def scopes(draw: st.DrawFn) -> AffectedScope:
     start = draw(st.none() | st.integers(0, 40))
     end = draw(st.none() | st.integers(start or 0, 45))
     people = st.lists(st.integers(0, 13).map(lambda n: f"p-{n}" if n % 2 else f"p{n}@example.com"),
-                      max_size=4)
+                      max_size=4, unique=True)
     return AffectedScope(systems=draw(st.lists(st.sampled_from(SYSTEMS), max_size=2, unique=True)),
                  exposure_from=day(start), exposure_to=day(end),
                  data_categories=draw(st.lists(st.sampled_from(CATEGORIES), max_size=2,

@@ -443,7 +443,9 @@ async def test_scope_lists_name_each_value_once(client: httpx.AsyncClient,
     reference = (await client.post("/api/v1/incidents", json=incident_body(),
                                    headers=headers)).json()["reference"]
     for body, field in (({"systems": ["crm", "crm"]}, "systems"),
-                        ({"data_categories": ["contact", "contact"]}, "data_categories")):
+                        ({"data_categories": ["contact", "contact"]}, "data_categories"),
+                        ({"include": ["c-1", "c-2", "c-1"]}, "include"),
+                        ({"exclude": ["a@example.com", " a@example.com"]}, "exclude")):
         response = await client.put(f"/api/v1/incidents/{reference}/scope", json=body,
                                     headers=headers)
         assert field in assert_problem(response, 400)["detail"]
@@ -598,6 +600,9 @@ async def test_pages_isolate_a_stored_override_in_its_own_span(
     assert "<td><bdi>Invoice \u202efdp.exe</bdi></td>" in listing.text
     page = await client.get(f"/incidents/{incident['reference']}", headers=headers)
     assert '<bdi class="title">Invoice \u202efdp.exe</bdi></h1>' in page.text
+    notices = await client.get(f"/incidents/{incident['reference']}/notifications",
+                               headers=headers)
+    assert '<p class="incident-title"><bdi>Invoice \u202efdp.exe</bdi></p>' in notices.text
 
 
 def test_cli_keeps_a_stored_line_break_in_a_system_name_on_one_line(
@@ -607,3 +612,52 @@ def test_cli_keeps_a_stored_line_break_in_a_system_name_on_one_line(
     listed = breach("systems", "list").stdout
     assert len(listed.strip().splitlines()) == 1, listed
     assert "CRM\\x0a\\x1b[2Jforged" in listed and "\x1b" not in listed
+
+
+async def test_the_largest_count_is_stored_and_read_back(client: httpx.AsyncClient,
+                                                         people: dict[str, Person]) -> None:
+    """10,000,000,000 records exceed PostgreSQL's INTEGER: the columns are BIGINT (0008)."""
+    headers = people["responder"].headers
+    created = await client.post("/api/v1/incidents", headers=headers, json=incident_body(
+        estimated_subjects=9_999_999_999, estimated_records=10_000_000_000))
+    assert created.status_code == 201, created.text
+    shown = (await client.get(f"/api/v1/incidents/{created.json()['reference']}",
+                              headers=headers)).json()
+    assert (shown["estimated_subjects"], shown["estimated_records"]) == (9_999_999_999,
+                                                                         10_000_000_000)
+
+
+@pytest.mark.parametrize("version", ["1", True, 1.5, 0, 2**31])
+async def test_versions_are_strict_whole_numbers(client: httpx.AsyncClient,
+                                                 people: dict[str, Person], version: Any) -> None:
+    responder = people["responder"].headers
+    reference = (await client.post("/api/v1/incidents", json=incident_body(),
+                                   headers=responder)).json()["reference"]
+    await client.post(f"/api/v1/incidents/{reference}/runbooks", json={"runbook": "lost-device"},
+                      headers=responder)
+    step = (await client.get(f"/api/v1/incidents/{reference}/steps",
+                             headers=responder)).json()["steps"][0]
+    changed = await client.patch(f"/api/v1/incidents/{reference}/steps/{step['id']}",
+                                 json={"state": "in_progress", "version": version},
+                                 headers=responder)
+    detail = assert_problem(changed, 400)["detail"]
+    assert "version" in detail and "Value error" not in detail
+    # 1.0 is the JSON integer 1, as JSON Schema has it.
+    changed = await client.patch(f"/api/v1/incidents/{reference}/steps/{step['id']}",
+                                 json={"state": "in_progress", "version": 1.0}, headers=responder)
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["version"] == 2
+
+
+async def test_a_stored_profile_the_checks_would_refuse_is_still_shown(
+        client: httpx.AsyncClient, engine: AsyncEngine, people: dict[str, Person]) -> None:
+    """Responses are not validated again: an old row must be readable, to be corrected."""
+    from sqlalchemy import text
+
+    admin = people["admin"].headers
+    assert (await client.put("/api/v1/organisation", json=PROFILE, headers=admin)).status_code == 200
+    async with engine.begin() as connection:
+        await connection.execute(text("UPDATE organisation_profile SET name = :n"),
+                                 {"n": "Example\nGmbH"})
+    shown = await client.get("/api/v1/organisation", headers=admin)
+    assert shown.status_code == 200 and shown.json()["name"] == "Example\nGmbH"

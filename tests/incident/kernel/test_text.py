@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
-import pytest
+import re
 
-from incident.kernel.text import ONE_LINE_REFUSED, multi_line_problem, single_line_problem, visible
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from incident.kernel.text import (
+    MULTI_LINE_PATTERN,
+    NON_BLANK_LINE_PATTERN,
+    ONE_LINE_PATTERN,
+    ONE_LINE_REFUSED,
+    multi_line_problem,
+    single_line_problem,
+    visible,
+)
 
 CONTROL = ["\x00", "\x07", "\x1b", "\x7f", "\x85", "\x9b"]
 """NUL, BEL, ESC, DEL and two C1 controls (next line, control sequence introducer)."""
@@ -54,3 +66,20 @@ def test_the_one_expression_refuses_exactly_what_the_check_refuses() -> None:
     for code in [*range(0x250), *range(0x2000, 0x2070), 0xFEFF, 0xFFFE]:
         char = chr(code)
         assert bool(ONE_LINE_REFUSED.search(char)) == (single_line_problem(char) is not None), hex(code)
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=12))
+def test_the_published_patterns_accept_exactly_what_the_checks_accept(text: str) -> None:
+    assert (re.fullmatch(ONE_LINE_PATTERN, text) is not None) == (single_line_problem(text) is None)
+    assert (re.fullmatch(MULTI_LINE_PATTERN, text) is not None) == (multi_line_problem(text) is None)
+    needs_text = re.fullmatch(NON_BLANK_LINE_PATTERN, text) is not None
+    assert needs_text == (single_line_problem(text) is None and text.strip() != "")
+
+
+@pytest.mark.parametrize("char", CONTROL + BIDI + INVISIBLE + LAYOUT + ["\u2028", "\u00a0"])
+def test_the_published_patterns_agree_on_every_listed_character(char: str) -> None:
+    for text in (char, f"a{char}b"):
+        assert (re.fullmatch(ONE_LINE_PATTERN, text) is not None) == (
+            single_line_problem(text) is None)
+        assert (re.fullmatch(MULTI_LINE_PATTERN, text) is not None) == (
+            multi_line_problem(text) is None)

@@ -17,8 +17,8 @@ from tests.notifications.drafting.samples import DESCRIPTION, affected_incident,
 from tests.sessions import Browser, signed_in
 
 HIDDEN = re.compile(r'name="(version|content_hash)" value="([^"]+)"')
-MAILBOX_ROW = re.compile(r'<tr id="message-(\d+)">\s*<td>.*?</td>\s*<td class="recipient">([^<]+)</td>',
-                         re.DOTALL)
+MAILBOX_ROW = re.compile(
+    r'<tr id="message-(\d+)">\s*<td>.*?</td>\s*<td class="recipient"><bdi>([^<]+)</bdi></td>', re.DOTALL)
 FRAME_POLICY = SANDBOX_POLICY + "; frame-ancestors 'self'"
 
 

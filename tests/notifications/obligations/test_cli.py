@@ -56,3 +56,23 @@ def test_recommendation_choices_are_the_assessments() -> None:
     from notifications.obligations.cli import RECOMMENDATIONS
 
     assert tuple(r.value for r in Recommendation) == RECOMMENDATIONS
+
+
+def test_stored_line_breaks_in_names_stay_on_one_line(breach: Breach, tmp_path: Path) -> None:  # noqa: F811
+    """Rows written before the input checks existed cannot split or colour a line."""
+    from tests.incident.kernel.test_bad_input import store
+
+    (tmp_path / "org.json").write_text(json.dumps(PROFILE))
+    breach("organisation", "set", "org.json")
+    reference = breach("incidents", "create", "--title", "Laptop stolen", "--kind", "lost_device",
+                       "--aware-at", "2026-01-05T09:00:00+01:00").stdout.split()[0]
+    breach("incidents", "obligations", reference)
+    store(breach, "UPDATE organisation_profile SET name = :v WHERE name = :k", "Example\n\x1b[2J",
+          PROFILE["name"])
+    store(breach, "UPDATE incident_obligations SET recipient_name = :v WHERE ref = :k",
+          "BlnBDI\nforged line", "gdpr/authority")
+    shown = breach("organisation", "show").stdout
+    assert "Example\\x0a\\x1b[2J" in shown and "\x1b" not in shown
+    listed = breach("incidents", "obligations", reference).stdout
+    authority = [line for line in listed.splitlines() if line.startswith("gdpr/authority")]
+    assert len(authority) == 1 and authority[0].endswith("BlnBDI\\x0aforged line"), listed
