@@ -85,8 +85,9 @@ def users_create(runtime: Runtime, email: str, role: str, name: str) -> None:
         if actor.label.startswith(BOOTSTRAP) and role != "admin":
             # Someone must be able to create the others: the first user is an admin.
             raise Failure("the first user must be an admin: add `--role admin`")
-        user, password = await accounts.create_user(db, clock=runtime.clock, actor=actor,
-                                                    email=email, role=role, name=name)
+        user, password = await accounts.create_user(
+            db, clock=runtime.clock, actor=actor, email=email, role=role, name=name,
+            first=actor.label.startswith(BOOTSTRAP))
         echo(f"created {user.email} ({user.role}); one-time password "
              "(to be changed at first sign-in):")
         return password

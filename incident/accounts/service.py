@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import delete, func, text, update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -19,7 +19,7 @@ from incident.accounts.models import ApiToken, LoginThrottle, User, WebSession
 from incident.kernel import auth
 from incident.kernel.auth import Actor, Permission, Role
 from incident.kernel.clock import Clock
-from incident.kernel.db import transaction
+from incident.kernel.db import is_postgresql, transaction
 from incident.kernel.errors import (
     Conflict,
     Forbidden,
@@ -53,8 +53,12 @@ def _valid_email(email: str) -> str:
 
 
 async def create_user(db: AsyncSession, *, clock: Clock, actor: Actor, email: str, role: str,
-                      name: str = "") -> tuple[User, str]:
-    """Create a user with a one-time password, returned once; they must change it at sign-in."""
+                      name: str = "", first: bool = False) -> tuple[User, str]:
+    """Create a user with a one-time password, returned once; they must change it at sign-in.
+
+    `first`: only while there is no user at all (the bootstrap admin). Checked under a lock
+    in the transaction that inserts, so two bootstraps at once make one admin, not two.
+    """
     auth.require(actor, Permission.MANAGE_USERS)
     email = _valid_email(email)
     if problem := single_line_problem(name):
@@ -67,6 +71,11 @@ async def create_user(db: AsyncSession, *, clock: Clock, actor: Actor, email: st
     password = auth.generate_password()
     now = clock.now()
     async with transaction(db):
+        if first:
+            if is_postgresql(db):  # SQLite's write transactions are serial already
+                await db.exec(text("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE"))  # type: ignore[call-overload]
+            if await count_users(db) > 0:
+                raise Conflict("there are users already: act as one of them to create more")
         if await _user_by_email(db, email) is not None:
             raise Conflict(f"a user with the e-mail {email} already exists")
         user = User(email=email, name=name.strip()[:200], role=chosen.value,

@@ -3,6 +3,7 @@ passwords."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import httpx
@@ -11,8 +12,10 @@ from sqlmodel import select
 
 from incident.accounts import service as accounts
 from incident.accounts.models import ApiToken
+from incident.kernel.auth import Actor, Role
 from incident.kernel.clock import FixedClock
 from incident.kernel.db import session_factory
+from incident.kernel.errors import Conflict
 from tests.factories import CONSOLE, Person
 from tests.incident.accounts.samples import csrf_of, sign_in
 
@@ -86,3 +89,23 @@ async def test_one_time_password_must_be_changed_first(client: httpx.AsyncClient
         follow_redirects=False)
     assert done.status_code in (302, 303)
     assert (await client.get("/api/v1/incidents")).status_code == 200
+
+
+async def test_two_bootstraps_at_once_make_one_admin(engine: AsyncEngine, clock: FixedClock) -> None:
+    """The check that no user exists runs under a lock in the inserting transaction."""
+    bootstrap = Actor(label="bootstrap:ops", role=Role.ADMIN, via="cli")
+
+    async def create(email: str) -> str:
+        async with session_factory(engine)() as db:
+            try:
+                await accounts.create_user(db, clock=clock, actor=bootstrap, email=email,
+                                           role="admin", first=True)
+            except Conflict as refused:
+                return refused.detail
+            return "created"
+
+    outcomes = await asyncio.gather(create("a@example.com"), create("b@example.com"))
+    assert sorted(outcomes) == ["created",
+                                "there are users already: act as one of them to create more"]
+    async with session_factory(engine)() as db:
+        assert await accounts.count_users(db) == 1
