@@ -24,11 +24,6 @@ class AffectedScope(Input):
     exclude: Annotated[list[ScopeEntry], Unique] = Field(default_factory=list, max_length=1_000_000,
                                       description="external ids or e-mails never affected")
 
-    def model_post_init(self, context: Any) -> None:
-        if (self.exposure_from is not None and self.exposure_to is not None
-                and self.exposure_from > self.exposure_to):
-            raise ValueError("exposure_from is after exposure_to")
-
 
 class AffectedSummary(BaseModel):
     snapshot: int

@@ -58,6 +58,9 @@ async def set_scope(db: AsyncSession, *, clock: Clock, actor: Actor, key: str | 
     """Record what the incident exposed. The include/exclude lists stay off the timeline
     (they are personal data); their counts and digest go on it."""
     auth.require(actor, Permission.WRITE_INCIDENTS)
+    if (scope.exposure_from is not None and scope.exposure_to is not None
+            and scope.exposure_from > scope.exposure_to):
+        raise Invalid.fields([("exposure_to", "is before exposure_from")])
     now = clock.now()
     async with transaction(db):
         incident = await get_incident(db, actor=actor, key=key, for_update=True)
