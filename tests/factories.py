@@ -34,8 +34,12 @@ PASSWORD = "correct horse battery"
 PROFILE: dict[str, Any] = {
     "name": "Example GmbH", "country": "DE", "timezone": "Europe/Berlin",
     "dpo": {"name": "Dana Privacy", "email": "dpo@example.com", "phone": "+49 30 1234"},
-    "authorities": {"gdpr/authority": {"name": "BlnBDI", "email": "mailbox@datenschutz-berlin.de"}}}
-"""An organisation profile under the GDPR with an authority to write to."""
+    "authorities": {"gdpr/authority": {
+        "name": "Berliner Beauftragte für Datenschutz und Informationsfreiheit",
+        "email": "mailbox@datenschutz-berlin.de", "website": "https://www.datenschutz-berlin.de"}},
+    "sender": {"name": "Example GmbH Privacy Team", "email": "privacy@example.com"}}
+"""An organisation profile under the GDPR with an authority to write to, and the address its
+notices come from."""
 
 LOW_RISK: dict[str, Any] = {
     "data_categories": ["contact"], "subjects": 100, "vulnerable_subjects": False,
@@ -172,6 +176,22 @@ async def sending(client: httpx.AsyncClient, people: dict[str, Person], addresse
     sent = await client.post(f"{base}/{draft['id']}/send", headers=responder.headers)
     assert sent.status_code == 202, sent.text
     return reference
+
+
+REPORT_TEXT: dict[str, str] = {
+    "consequences": "The people concerned may receive phishing messages that use their contact "
+                    "details.",
+    "measures_proposed": "We will tell the people concerned how to recognise phishing."}
+"""What a report needs written before it is approved: its likely consequences and measures."""
+
+
+async def written_report(client: httpx.AsyncClient, person: Person, url: str,
+                         draft: dict[str, Any]) -> dict[str, Any]:
+    """`draft` (a report, as the API shows it) with REPORT_TEXT saved: the new version."""
+    saved = await client.patch(url, json={"fields": REPORT_TEXT, "version": draft["version"]},
+                               headers=person.headers)
+    assert saved.status_code == 200, saved.text
+    return dict(saved.json())
 
 
 def dispatcher(engine: AsyncEngine, clock: FixedClock) -> Dispatcher:

@@ -46,6 +46,7 @@ class IncidentStep(SQLModel, table=True):
     step_id: str = Field(max_length=64)
     position: int
     title: str = Field(max_length=300)
+    reported_as: str | None = Field(default=None, max_length=300)
     phase: str = Field(max_length=20)
     role: str = Field(max_length=20)
     due: str = Field(max_length=20)

@@ -76,6 +76,10 @@ class Step(_Strict):
 
     id: Slug
     title: Text
+    reported_as: Text | None = None
+    """How a report to an authority or to people says this step was done, in the past tense
+    and for a reader ("The device was locked or wiped remotely."). Steps without it are not
+    mentioned in reports."""
     phase: Phase
     role: StepRole
     due: str

@@ -108,7 +108,8 @@ def _step_rows(incident: Incident, attached: IncidentRunbook, runbook: Runbook) 
     assert attached.id is not None
     return [IncidentStep(incident_id=incident.id, incident_runbook_id=attached.id,
                          runbook_id=runbook.id, step_id=step.id, position=position,
-                         title=step.title, phase=step.phase.value, role=step.role.value,
+                         title=step.title, reported_as=step.reported_as,
+                         phase=step.phase.value, role=step.role.value,
                          due=step.due, due_at=step_due_at(step, incident.aware_at),
                          evidence_required=step.evidence_required, state=StepState.TODO.value)
             for position, step in enumerate(runbook.steps)]

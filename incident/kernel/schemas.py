@@ -30,6 +30,7 @@ from incident.kernel.text import (
     MULTI_LINE_PATTERN,
     NON_BLANK_LINE_PATTERN,
     ONE_LINE_PATTERN,
+    WHITE_SPACE_CLASS,
     multi_line_problem,
     single_line_problem,
 )
@@ -214,8 +215,10 @@ ScopeEntry = Annotated[str, StringConstraints(strip_whitespace=True, min_length=
 Line = Annotated[str, StringConstraints(strip_whitespace=True, max_length=300), SingleLine]
 
 
-Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254,
-                                         pattern=r"^[^@\s\x00-\x1f]+@[^@\s\x00-\x1f]+\.[^@\s\x00-\x1f]+$")]
+_NOT_IN_ADDRESS = f"@{WHITE_SPACE_CLASS}\\u0000-\\u001f\\u007f"
+Email = Annotated[str, StringConstraints(
+    strip_whitespace=True, max_length=254,
+    pattern=f"^[^{_NOT_IN_ADDRESS}]+@[^{_NOT_IN_ADDRESS}]+\\.[^{_NOT_IN_ADDRESS}]+$")]
 
 
 def bounded_text(field: str, value: str | None, *, limit: int, at_least: int = 0,

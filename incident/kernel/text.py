@@ -28,7 +28,13 @@ _MULTI_LINE_CLASS = ("\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009
 ONE_LINE_PATTERN = f"^[^{_ONE_LINE_CLASS}]*$"
 """What a one-line field may hold, as a JSON Schema (ECMA-262) pattern for the API's schema."""
 
-NON_BLANK_LINE_PATTERN = f"^[^{_ONE_LINE_CLASS}]*[^\\s{_ONE_LINE_CLASS}][^{_ONE_LINE_CLASS}]*$"
+WHITE_SPACE_CLASS = ("\\u0009-\\u000d\\u0020\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029"
+                     "\\u202f\\u205f\\u3000")
+"""Unicode's White_Space, spelled out: what stripping removes. Patterns never say `\\s`, which
+validators read differently (ASCII only, ECMA's list, or Unicode's)."""
+
+NON_BLANK_LINE_PATTERN = (f"^[^{_ONE_LINE_CLASS}]*[^{WHITE_SPACE_CLASS}{_ONE_LINE_CLASS}]"
+                          f"[^{_ONE_LINE_CLASS}]*$")
 """A one-line field that needs a visible character (it is stripped before its length counts)."""
 
 MULTI_LINE_PATTERN = f"^[^{_MULTI_LINE_CLASS}]*$"

@@ -38,7 +38,7 @@ _WORD_BYTES: Final = 42  # UTF-8 bytes per encoded-word: 56 base64 characters, 6
 _WORD_MAX: Final = 66  # longest plain word or quoted name kept as it is
 _RESERVED_HEADERS: Final = frozenset({
     "from", "to", "cc", "bcc", "subject", "date", "message-id", "mime-version",
-    "content-type", "content-transfer-encoding", "sender",
+    "content-type", "content-transfer-encoding", "sender", "reply-to",
 })
 
 
@@ -59,7 +59,8 @@ def new_message_id(domain: str, key: str) -> str:
 
 def build_message(*, sender: str, to: str, subject: str, text: str, html: str | None,
                   message_id: str, headers: Mapping[str, str] | None = None,
-                  to_name: str | None = None, date: datetime | None = None) -> bytes:
+                  to_name: str | None = None, date: datetime | None = None,
+                  author: str | None = None, reply_to: str | None = None) -> bytes:
     """The bytes of one message to one recipient, ready for `SmtpPool.send`.
 
     `sender` is `address` or `Name <address>` (the configured sender); `to` is a bare
@@ -68,8 +69,14 @@ def build_message(*, sender: str, to: str, subject: str, text: str, html: str | 
     line break is a ValueError. Bodies are UTF-8, quoted-printable or base64 whichever
     is smaller, so no line is longer than 76 characters; with `html` the message is
     multipart/alternative. `date` defaults to now.
+
+    With `author` (`Name <address>`, the organisation the message speaks for) the From
+    header names it and `Sender` names `sender`, the service that transmits it (RFC 5322
+    3.6.2); `reply_to` is where answers go.
     """
-    from_name, from_address = parse_mailbox(sender, what="sender")
+    from_name, from_address = parse_mailbox(author or sender, what="sender")
+    transmitter = parse_mailbox(sender, what="sender") if author else None
+    answer_to = parse_mailbox(reply_to, what="reply-to address") if reply_to else None
     to_address = normalise_address(to, what="recipient address")
     if _CONTROL.search(subject):
         raise ValueError("the subject contains a line break or control character")
@@ -82,6 +89,10 @@ def build_message(*, sender: str, to: str, subject: str, text: str, html: str | 
         "Date: " + format_datetime(when),
         _fold("From", [*_phrase(from_name), f"<{from_address}>"] if from_name else [from_address]),
         _fold("To", [*_phrase(to_name), f"<{to_address}>"] if to_name else [to_address]),
+        *([_fold("Sender", [*_phrase(transmitter[0]), f"<{transmitter[1]}>"] if transmitter[0]
+                 else [transmitter[1]])] if transmitter and transmitter[1] != from_address else []),
+        *([_fold("Reply-To", [*_phrase(answer_to[0]), f"<{answer_to[1]}>"] if answer_to[0]
+                 else [answer_to[1]])] if answer_to else []),
         _fold("Subject", _unstructured(subject)),
         "Message-ID: " + message_id,
     ]

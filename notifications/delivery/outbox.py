@@ -144,11 +144,13 @@ class Dispatcher:
     async def _deliver(self, delivery: Delivery, letter: Letter) -> None:
         try:
             rendered = self.renderer.render(letter.notification.kind, delivery.locale,
-                                            letter.context_for(delivery), zone=letter.zone)
+                                            letter.context_for(delivery), zone=letter.zone,
+                                            fallback=letter.language)
             message = build_message(sender=self.sender, to=delivery.address or "",
                                     to_name=delivery.name or None, subject=rendered.subject,
                                     text=rendered.text, html=rendered.html,
-                                    message_id=delivery.message_id, date=self.clock.now())
+                                    message_id=delivery.message_id, date=self.clock.now(),
+                                    author=letter.author, reply_to=letter.reply_to)
         except ValueError as error:  # a recipient or text the message cannot carry
             outcome = Outcome(Status.FAILED, None, f"message not built: {error}", "message")
         else:

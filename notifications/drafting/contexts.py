@@ -10,18 +10,26 @@ change together: a template that needs a new key adds it here first.
     kind), description (may be empty: what happened, in the organisation's words),
     occurred_from and occurred_to (or None), aware_at, categories (this person's exposed
     data categories), consequences (may be empty: more on likely consequences), measures
-    (what the organisation did; may be empty), dpo_name, dpo_email, dpo_phone (may be empty).
+    (what the organisation did; may be empty), advice (what the person can do beyond the
+    advice for each data category; may be empty), dpo_name (may be empty), dpo_email,
+    dpo_phone (may be empty), complaint_authority and complaint_authority_website (may be
+    empty: the supervisory authority people may complain to, where the law gives that right).
 
 `authority_report`, the report to a supervisory authority (GDPR Art. 33(3), phased per 33(4)):
     authority, organisation, incident_reference, authority_reference (may be empty: the
     authority's case number), supplement (0 for the initial report, n for the n-th
     supplement), first_reported_at (or None for the initial report), reported_at, kind,
     breach_types, description, occurred_from and occurred_to (or None), detected_at,
-    aware_at, contained_at (or None), categories, subjects_estimate and records_estimate
-    (numbers, or None when not yet known), jurisdictions (a list of {code, subjects}, code
-    ISO 3166-1 or 3166-2), consequences, measures_taken and measures_proposed (may be
-    empty), dpo_name, dpo_email, dpo_phone (may be empty), delay_reason (may be empty: set
-    when the report is late, Art. 33(1)), due_at (the deadline, shown when late).
+    aware_at, contained_at (or None), categories, subjects_counted (the people in the latest
+    affected-people snapshot, or None before one exists) and counted_at (or None),
+    subjects_by_category (a list of {category, subjects}; may be empty), subjects_estimate
+    and records_estimate (numbers, or None when not yet known), jurisdictions (a list of
+    {code, subjects} from the snapshot, code ISO 3166-1 or 3166-2; may be empty),
+    consequences, measures_taken and measures_proposed (may be empty), dpo_name (may be
+    empty), dpo_email, dpo_phone (may be empty), delay_reason (may be empty: set when the
+    report is late, Art. 33(1)), due_at (the deadline, shown when late), changes (may be
+    empty: what a supplement adds, Art. 33(4)), assessment (or None: {severity, score (or
+    None), recommendation, overridden, reasons} for the annex).
 
 `reminder`, an internal reminder that an obligation falls due:
     recipient_name (may be empty), incident_reference, incident_title, incident_url,
@@ -67,6 +75,10 @@ def sample_context(kind: str) -> dict[str, Any]:
             "measures": ["We removed the file from the share and closed public access to it.",
                          "We reset the passwords of all affected accounts.",
                          "We reported the incident to the data protection authority."],
+            "advice": ["Change the password of your SmartCP account if you have not been "
+                       "asked to already."],
+            "complaint_authority": "Prezes Urzędu Ochrony Danych Osobowych (UODO)",
+            "complaint_authority_website": "https://uodo.gov.pl",
         },
         "authority_report": {
             **incident, **dpo, "authority": "Prezes Urzędu Ochrony Danych Osobowych (UODO)",
@@ -81,7 +93,11 @@ def sample_context(kind: str) -> dict[str, Any]:
             "detected_at": datetime(2026, 11, 24, 7, 45, tzinfo=UTC), "aware_at": aware,
             "contained_at": datetime(2026, 11, 24, 9, 5, tzinfo=UTC),
             "categories": ["contact", "credentials", "financial"],
-            "subjects_estimate": 12480, "records_estimate": 1250000,
+            "subjects_counted": 12480, "counted_at": datetime(2026, 11, 26, 16, 20, tzinfo=UTC),
+            "subjects_by_category": [{"category": "contact", "subjects": 12480},
+                                     {"category": "credentials", "subjects": 11902},
+                                     {"category": "financial", "subjects": 3120}],
+            "subjects_estimate": 12000, "records_estimate": 1250000,
             "jurisdictions": [{"code": "PL", "subjects": 9120}, {"code": "DE", "subjects": 2310},
                               {"code": "US-CA", "subjects": 1050}],
             "consequences": "Phishing aimed at the people concerned; attempts to sign in with "
@@ -94,6 +110,11 @@ def sample_context(kind: str) -> dict[str, Any]:
             "delay_reason": "The exported file had to be restored from backup to establish which "
                             "people it named; this took longer than 72 hours.",
             "due_at": aware + timedelta(hours=72),
+            "changes": "The number of people concerned is now counted from the restored "
+                       "export: 12,480, against the 12,000 first estimated.",
+            "assessment": {"severity": "high", "score": 3.5, "recommendation": "notify_all",
+                           "overridden": False,
+                           "reasons": ["DPC is the highest category score: 3."]},
         },
         "reminder": {**internal, "time_left": timedelta(hours=19, minutes=40)},
         "escalation": {**internal, "issue": "delivery_failing",

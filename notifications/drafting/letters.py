@@ -10,19 +10,21 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from incident.affected.models import AffectedSnapshot
 from incident.inventory.rules import categories_mask, category_names
 from incident.kernel.auth import Actor
 from incident.lifecycle.models import Incident
 from notifications.drafting.environment import RenderError
 from notifications.drafting.models import Delivery, Notification
 from notifications.drafting.render import Renderer
+from notifications.drafting.requirements import authority_contact, complaint_authority
 from notifications.drafting.rules import CannotRender, NotificationKind
 from notifications.drafting.service import current_version, get_notification
-from notifications.obligations.models import IncidentObligation, OrganisationProfile
-from notifications.obligations.service import get_profile
+from notifications.obligations.models import IncidentAssessment, IncidentObligation, OrganisationProfile
+from notifications.obligations.service import get_profile, latest_assessment
 
 INTERNAL_KINDS = frozenset({NotificationKind.REMINDER, NotificationKind.ESCALATION})
 """Messages to the people who must act, not to those a breach is reported to."""
@@ -54,6 +56,12 @@ class Letter:
     zone: ZoneInfo
     deadline: datetime | None
     """The obligation's due time: retries stop there."""
+    author: str | None = None
+    """The From mailbox (`Name <address>`): the organisation's own; None for internal
+    messages, which come from the service."""
+    reply_to: str | None = None
+    language: str = "en"
+    """The organisation's language: a recipient whose language has no template reads this."""
 
     def give_up_at(self, now: datetime, *, first_retry: timedelta,
                    without_deadline: timedelta) -> datetime:
@@ -81,9 +89,25 @@ async def letter_for(db: AsyncSession, notification: Notification) -> Letter:
     obligation = (await db.exec(select(IncidentObligation).where(
         IncidentObligation.incident_id == incident.id,
         IncidentObligation.ref == notification.ref))).first()
-    return Letter(notification, fields, shared_context(notification, incident, profile, fields,
-                                                       obligation, await _first_report(db, notification)),
-                  ZoneInfo(profile.timezone), obligation.due_at if obligation else None)
+    snapshot = (await db.exec(select(AffectedSnapshot).where(
+        AffectedSnapshot.incident_id == incident.id).order_by(
+        col(AffectedSnapshot.number).desc()).limit(1))).first()
+    shared = shared_context(notification, incident, profile, fields, obligation,
+                            await _first_report(db, notification), snapshot,
+                            await latest_assessment(db, incident))
+    author, reply_to = (None, None) if notification.kind in INTERNAL_KINDS else mailboxes(profile)
+    return Letter(notification, fields, shared, ZoneInfo(profile.timezone),
+                  obligation.due_at if obligation else None, author, reply_to,
+                  profile.language or "en")
+
+
+def mailboxes(profile: OrganisationProfile) -> tuple[str | None, str | None]:
+    """(From, Reply-To) of the organisation's notices: its own name and address, and replies
+    to the address it named, else its DPO. None where the profile names none."""
+    sender, dpo = profile.sender or {}, profile.dpo or {}
+    address = sender.get("email")
+    author = f"{sender.get('name') or profile.name} <{address}>" if address else None
+    return author, sender.get("reply_to") or dpo.get("email") or None
 
 
 async def _first_report(db: AsyncSession, notification: Notification) -> datetime | None:
@@ -97,36 +121,65 @@ async def _first_report(db: AsyncSession, notification: Notification) -> datetim
 
 def shared_context(notification: Notification, incident: Incident, profile: OrganisationProfile,
                    fields: Mapping[str, Any], obligation: IncidentObligation | None,
-                   first_reported_at: datetime | None) -> dict[str, Any]:
-    """The template context of a notification, from its fields and the incident (pure)."""
+                   first_reported_at: datetime | None, snapshot: AffectedSnapshot | None = None,
+                   assessment: IncidentAssessment | None = None) -> dict[str, Any]:
+    """The template context of a notification, from its fields, the incident, its latest
+    affected-people snapshot and assessment, and the organisation profile (pure)."""
+    dpo, authorities = profile.dpo or {}, profile.authorities or {}
     base: dict[str, Any] = {
         "incident_reference": incident.reference, "organisation": profile.name,
-        "dpo_name": profile.dpo.get("name") or "", "dpo_email": profile.dpo.get("email") or "",
-        "dpo_phone": profile.dpo.get("phone") or "", "kind": incident.kind,
+        "dpo_name": dpo.get("name") or "", "dpo_email": dpo.get("email") or "",
+        "dpo_phone": dpo.get("phone") or "", "kind": incident.kind,
         "description": fields.get("description", ""), "occurred_from": incident.occurred_from,
         "occurred_to": incident.occurred_to, "aware_at": incident.aware_at,
         "consequences": fields.get("consequences", ""),
     }
     if notification.kind == NotificationKind.SUBJECT_NOTICE:
-        return {**base, "measures": _lines(fields.get("measures", ""))}
+        complaint = complaint_authority(notification.ref, authorities) or {}
+        return {**base, "measures": _lines(fields.get("measures", "")),
+                "advice": _lines(fields.get("advice", "")),
+                "complaint_authority": complaint.get("name") or "",
+                "complaint_authority_website": complaint.get("website") or ""}
     summary = obligation.computed if obligation else {}
+    contact = authority_contact(notification.ref, authorities) or {}
+    counted = snapshot.summary if snapshot is not None else {}
     return {
         **base,
-        "authority": obligation.recipient_name if obligation else "",
+        "authority": contact.get("name") or (obligation.recipient_name if obligation else ""),
         "authority_reference": fields.get("authority_reference", ""),
         "supplement": notification.sequence - 1 or None,
+        "changes": fields.get("changes", ""),
         "first_reported_at": first_reported_at, "reported_at": notification.sent_at,
         "breach_types": list(incident.breach_types), "detected_at": incident.detected_at,
-        "contained_at": incident.contained_at, "categories": list(incident.data_categories),
+        "contained_at": incident.contained_at,
+        "categories": list(incident.data_categories),
+        "subjects_counted": snapshot.total if snapshot is not None else None,
+        "counted_at": snapshot.computed_at if snapshot is not None else None,
+        "subjects_by_category": [{"category": c, "subjects": n} for c, n in
+                                 sorted(counted.get("by_category", {}).items())],
         "subjects_estimate": incident.estimated_subjects,
         "records_estimate": incident.estimated_records,
-        "jurisdictions": [],
+        "jurisdictions": [{"code": c, "subjects": n} for c, n in
+                          sorted(counted.get("by_jurisdiction", {}).items(),
+                                 key=lambda item: (-item[1], item[0]))],
         "measures_taken": _lines(fields.get("measures_taken", "")),
         "measures_proposed": _lines(fields.get("measures_proposed", "")),
         "delay_reason": fields.get("delay_reason", ""),
         "due_at": obligation.due_at if obligation else None,
         "basis": summary.get("basis"),
+        "assessment": _annex(assessment),
     }
+
+
+def _annex(assessment: IncidentAssessment | None) -> dict[str, Any] | None:
+    """The risk assessment behind the report, for its annex: severity, score, recommendation
+    (an approver's override in its place) and the reasons, in the assessment's words."""
+    if assessment is None:
+        return None
+    result = assessment.result
+    return {"severity": result.get("severity", ""), "score": result.get("score"),
+            "recommendation": assessment.override or assessment.recommendation,
+            "overridden": bool(assessment.override), "reasons": list(result.get("reasons", []))}
 
 
 async def preview(db: AsyncSession, *, actor: Actor, key: str | uuid.UUID, notification_id: int,
@@ -147,7 +200,7 @@ async def preview(db: AsyncSession, *, actor: Actor, key: str | uuid.UUID, notif
                       next_attempt_at=incident.created_at)
     try:
         rendered = renderer.render(notification.kind, locale, letter.context_for(sample),
-                                   zone=letter.zone)
+                                   zone=letter.zone, fallback=letter.language)
     except RenderError as exc:  # what the draft or the incident holds, not a fault of the server
         raise CannotRender(f"notification {notification_id} cannot be shown as a message: "
                            f"{exc}") from exc

@@ -48,14 +48,24 @@ TERM_KEYS: Mapping[str, frozenset[str]] = {
 }
 
 
-def locale_chain(locale: str) -> list[str]:
-    """`locale` and its parents, ending with `en`: `de-AT` -> [`de_AT`, `de`, `en`]."""
+def locale_chain(locale: str, fallback: str = DEFAULT_LOCALE) -> list[str]:
+    """`locale` and its parents, then `fallback` (the organisation's language) and its
+    parents, ending with `en`: `de-AT` -> [`de_AT`, `de`, `en`]; `es-MX` with fallback `pl`
+    -> [`es_MX`, `es`, `pl`, `en`]."""
+    chain: list[str] = []
+    for name in (locale, fallback, DEFAULT_LOCALE):
+        for step in _parents(name):
+            if step not in chain:
+                chain.append(step)
+    return chain
+
+
+def _parents(locale: str) -> list[str]:
     name = locale.strip().replace("-", "_")
     found = babel_locale(name)
     name = str(found) if found else name
     parts = name.split("_")
-    chain = ["_".join(parts[:i]) for i in range(len(parts), 0, -1)]
-    return [*chain, DEFAULT_LOCALE] if DEFAULT_LOCALE not in chain else chain
+    return ["_".join(parts[:i]) for i in range(len(parts), 0, -1)]
 
 
 def babel_locale(name: str) -> Locale | None:

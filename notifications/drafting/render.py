@@ -57,7 +57,7 @@ class Renderer:
         self._env = env
         self._templates = templates
         self._terms = terms
-        self._resolved: dict[tuple[str, str], tuple[str, Locale, Terms]] = {}
+        self._resolved: dict[tuple[str, str, str], tuple[str, Locale, Terms]] = {}
         self._compiled: dict[str, Template] = {}
 
     def kinds(self) -> list[str]:
@@ -68,20 +68,22 @@ class Renderer:
         """The locales `kind` has templates in, sorted; RenderError for an unknown kind."""
         return sorted(self._known(kind))
 
-    def resolve_locale(self, kind: str, locale: str) -> str:
-        """The template locale a message of `kind` for `locale` is written in, after fallback."""
-        return self._resolve(kind, locale)[0]
+    def resolve_locale(self, kind: str, locale: str, fallback: str = DEFAULT_LOCALE) -> str:
+        """The template locale a message of `kind` for `locale` is written in, after fallback
+        to `locale`'s parents, then `fallback` (the organisation's language), then English."""
+        return self._resolve(kind, locale, fallback)[0]
 
     def render(self, kind: str, locale: str, context: Mapping[str, Any], *,
-               zone: ZoneInfo) -> Rendered:
-        """Render `kind` for a recipient who reads `locale` and lives in `zone`.
+               zone: ZoneInfo, fallback: str = DEFAULT_LOCALE) -> Rendered:
+        """Render `kind` for a recipient who reads `locale` and lives in `zone` (in
+        `fallback`, the organisation's language, when `locale` has no template).
 
         Raises RenderError naming the kind, locale and template for anything the templates
         cannot render: a missing key, a value of the wrong type or outside its choices.
         The subject is one line of at most SUBJECT_LIMIT characters; the bodies use `\\n`
         line ends, whatever the values held.
         """
-        used, formats_in, terms = self._resolve(kind, locale)
+        used, formats_in, terms = self._resolve(kind, locale, fallback)
         values = {**context, FORMAT_KEY: Formatting(formats_in, zone, terms)}
         subject, text, html = (self._render_one(f"email/{kind}/{used}.{part}", kind, locale, values)
                                for part in PARTS)
@@ -101,10 +103,10 @@ class Renderer:
             raise RenderError(f"unknown message kind {kind!r}; there are: {', '.join(self.kinds())}")
         return self._templates[kind]
 
-    def _resolve(self, kind: str, locale: str) -> tuple[str, Locale, Terms]:
-        key = (kind, locale)
+    def _resolve(self, kind: str, locale: str, fallback: str) -> tuple[str, Locale, Terms]:
+        key = (kind, locale, fallback)
         if key not in self._resolved:
-            candidates = locale_chain(locale)
+            candidates = locale_chain(locale, fallback)
             used = next(c for c in candidates if c in self._known(kind))
             language = used.split("_")[0]
             babel_name = next(c for c in candidates if c.split("_")[0] == language)

@@ -93,10 +93,10 @@ KIND_FOR_RECIPIENT: Mapping[str, NotificationKind] = {
 """What is sent, by e-mail from here, to each kind of recipient of an obligation."""
 
 EDITABLE: Mapping[str, tuple[str, ...]] = {
-    NotificationKind.SUBJECT_NOTICE: ("description", "consequences", "measures"),
+    NotificationKind.SUBJECT_NOTICE: ("description", "consequences", "measures", "advice"),
     NotificationKind.AUTHORITY_REPORT: ("description", "consequences", "measures_taken",
                                         "measures_proposed", "delay_reason",
-                                        "authority_reference"),
+                                        "authority_reference", "changes"),
 }
 """The fields people edit. Lists (measures) are written one item per line."""
 

@@ -28,30 +28,35 @@ from incident.lifecycle.service import get_incident
 from incident.timeline import service as journal
 from notifications.drafting import rules
 from notifications.drafting.models import Notification, NotificationVersion
+from notifications.drafting.requirements import Gap, profile_gaps, text_gaps
 from notifications.drafting.rules import NotificationKind, NotificationStatus, content_hash
-from notifications.obligations.models import IncidentAssessment, IncidentObligation
-from notifications.obligations.service import latest_assessment, reconcile
+from notifications.obligations.models import IncidentObligation
+from notifications.obligations.service import get_profile, reconcile
 
 
-def default_fields(kind: str, incident: Incident, assessment: IncidentAssessment | None,
-                   measures: list[str]) -> dict[str, str]:
-    """The prefilled text of a new draft, for people to correct (pure)."""
-    reasons = assessment.result.get("reasons", []) if assessment else []
+def default_fields(kind: str, incident: Incident, measures: list[str]) -> dict[str, str]:
+    """The prefilled text of a new draft, for people to correct (pure).
+
+    Only what is written for a reader: the incident's description and the measures as the
+    runbooks word them for reports. The likely consequences are the organisation's to
+    write (the assessment's factors go to the report's annex, not into its words).
+    """
     done = "\n".join(measures)
     described = incident.description or incident.title
     if kind == NotificationKind.SUBJECT_NOTICE:
-        return {"description": described, "consequences": "", "measures": done}
-    return {"description": described, "consequences": "\n".join(reasons[:3]),
-            "measures_taken": done, "measures_proposed": "", "delay_reason": "",
-            "authority_reference": ""}
+        return {"description": described, "consequences": "", "measures": done, "advice": ""}
+    return {"description": described, "consequences": "", "measures_taken": done,
+            "measures_proposed": "", "delay_reason": "", "authority_reference": "",
+            "changes": ""}
 
 
 async def _measures(db: AsyncSession, incident: Incident) -> list[str]:
+    """The containment, eradication and recovery steps done, as reports word them."""
     steps = (await db.exec(select(IncidentStep).where(
         IncidentStep.incident_id == incident.id, IncidentStep.state == StepState.DONE.value,
         col(IncidentStep.phase).in_(("contain", "eradicate", "recover"))).order_by(
         col(IncidentStep.changed_at)))).all()
-    return [step.title for step in steps]
+    return [step.reported_as for step in steps if step.reported_as]
 
 
 async def _obligation(db: AsyncSession, incident: Incident, ref: str) -> IncidentObligation:
@@ -88,8 +93,9 @@ async def create_draft(db: AsyncSession, *, clock: Clock, actor: Actor, key: str
             raise Conflict(f"the people of {incident.reference} were notified already "
                            f"(notification {earlier[-1].id})")
         sequence, kind = len(earlier) + 1, chosen.value
-        fields = default_fields(kind, incident, await latest_assessment(db, incident),
-                                await _measures(db, incident))
+        if gaps := profile_gaps(kind, ref, await get_profile(db)):
+            raise missing(gaps, "the notice cannot be drafted")
+        fields = default_fields(kind, incident, await _measures(db, incident))
         digest = content_hash(kind, ref, sequence, fields)
         notification = Notification(incident_id=incident.id, ref=ref, kind=kind, sequence=sequence,
                                     content_hash=digest, created_at=now, created_by=actor.label)
@@ -167,6 +173,26 @@ async def edit_draft(db: AsyncSession, *, clock: Clock, actor: Actor, key: str |
 
 
 
+def missing(gaps: list[Gap], consequence: str) -> Conflict:
+    """One refusal naming every gap; `errors` lists them field by field."""
+    return Conflict(f"{consequence}: " + "; ".join(gap.sentence() for gap in gaps),
+                    errors=[{"field": gap.field, "message": gap.why} for gap in gaps])
+
+
+async def unfit_to_send(db: AsyncSession, notification: Notification, *, now: datetime,
+                        doing: str) -> Conflict | None:
+    """Why the notification, as it stands, may not be approved or sent: what the profile or
+    its own text lacks (the profile may have changed since the draft was made)."""
+    obligation = (await db.exec(select(IncidentObligation).where(
+        IncidentObligation.incident_id == notification.incident_id,
+        IncidentObligation.ref == notification.ref))).first()
+    fields = (await current_version(db, notification)).fields
+    gaps = [*profile_gaps(notification.kind, notification.ref, await get_profile(db)),
+            *text_gaps(notification.kind, fields, sequence=notification.sequence,
+                       due_at=obligation.due_at if obligation else None, now=now)]
+    return missing(gaps, f"notification {notification.id} cannot be {doing}") if gaps else None
+
+
 async def _refuse(db: AsyncSession, *, now: datetime, actor: Actor, incident_id: uuid.UUID,
                   notification_id: int, action: str, why: str) -> None:
     """A refused decision is recorded in a transaction of its own, then reported."""
@@ -193,6 +219,8 @@ async def approve(db: AsyncSession, *, clock: Clock, actor: Actor, key: str | uu
             notification.id, NotificationStatus(notification.status), approver=actor.label,
             authors=authors, approved_hash=approved_hash,
             content_hash=notification.content_hash, version=notification.version)
+        if refusal is None:
+            refusal = await unfit_to_send(db, notification, now=now, doing="approved")
         if refusal is None:
             notification.status = NotificationStatus.APPROVED.value
             notification.approved_hash = approved_hash

@@ -31,6 +31,10 @@ class OrganisationProfile(SQLModel, table=True):
     dpo: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     authorities: dict[str, dict[str, str]] = Field(default_factory=dict,
                                                    sa_column=Column(JSON, nullable=False))
+    sender: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    """The name and address notices come from, and where replies go (see schemas.Sender)."""
+    language: str = Field(default="en", max_length=35)
+    """The organisation's own language: notices fall back to it."""
     updated_at: datetime
     updated_by: str = Field(max_length=300)
 

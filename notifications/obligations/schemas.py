@@ -17,8 +17,10 @@ from incident.kernel.schemas import (
     Line,
     MultiLine,
     Title,
+    Unique,
     real_number,
 )
+from incident.kernel.text import WHITE_SPACE_CLASS
 from notifications.obligations import rules
 from notifications.obligations.assessment import Recommendation
 from notifications.obligations.models import IncidentAssessment, IncidentObligation, OrganisationProfile
@@ -28,11 +30,34 @@ AUTHORITY_KEY_PATTERN = r"^[a-z0-9-]+(/[a-z0-9-]+)?$"
 """An authority's key: a regime ("gdpr") or one of its obligations ("gdpr/authority")."""
 
 
+LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
+LanguageTag = Annotated[str, StringConstraints(max_length=35, pattern=LANGUAGE_PATTERN)]
+"""A BCP 47 language tag: `de`, `de-AT`, `pt-BR`, `zh-Hans`."""
+
+WebAddress = Annotated[str, StringConstraints(
+    max_length=300, pattern=f"^https?://[^{WHITE_SPACE_CLASS}\\u0000-\\u001f\\u007f]+$")]
+
+
 class Contact(Input):
     name: Line = ""
     email: Email | None = None
     phone: Line = ""
     address: Annotated[str, StringConstraints(max_length=1_000), MultiLine] = ""
+    website: WebAddress | None = None
+    """An authority's web address: notices to people name it as where to complain."""
+    language: LanguageTag | None = None
+    """An authority's language: its reports are written in it."""
+
+
+class Sender(Input):
+    """Who notices and reports come from: the organisation's own name and address (the
+    service's address stays the envelope sender), and where replies go."""
+
+    name: Line = ""
+    """Shown as the sender; the organisation's name when empty."""
+    email: Email | None = None
+    reply_to: Email | None = None
+    """Where a person's reply goes; the DPO's address when empty."""
 
 
 class Profile(Input):
@@ -45,7 +70,7 @@ class Profile(Input):
     name: Title
     country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
     timezone: TimeZoneName
-    flags: list[Flag] = Field(default_factory=list, max_length=20)
+    flags: Annotated[list[Flag], Unique] = Field(default_factory=list, max_length=20)
     entity_type: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,64}$")] | None = None
     targets: Annotated[
         dict[ObligationRef, Annotated[float, Field(gt=0, le=24 * 366), BeforeValidator(real_number)]],
@@ -56,6 +81,10 @@ class Profile(Input):
         dict[Annotated[str, StringConstraints(pattern=AUTHORITY_KEY_PATTERN)], Contact],
         Documented({"propertyNames": {"pattern": AUTHORITY_KEY_PATTERN}, "additionalProperties": False})
     ] = Field(default_factory=dict, max_length=200)
+    sender: Sender = Sender()
+    language: LanguageTag = "en"
+    """The organisation's own language: what a notice falls back to for a recipient whose
+    language has no template."""
 
 
 class ContactPublic(BaseModel):
@@ -63,6 +92,14 @@ class ContactPublic(BaseModel):
     email: str | None = None
     phone: str = ""
     address: str = ""
+    website: str | None = None
+    language: str | None = None
+
+
+class SenderPublic(BaseModel):
+    name: str = ""
+    email: str | None = None
+    reply_to: str | None = None
 
 
 class ProfilePublic(BaseModel):
@@ -79,6 +116,8 @@ class ProfilePublic(BaseModel):
     targets: dict[str, float]
     dpo: ContactPublic
     authorities: dict[str, ContactPublic]
+    sender: SenderPublic = SenderPublic()
+    language: str = "en"
     updated_at: datetime
     updated_by: str
 

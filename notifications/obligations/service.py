@@ -18,6 +18,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+from babel import Locale, UnknownLocaleError
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -63,6 +64,15 @@ async def get_profile(db: AsyncSession) -> OrganisationProfile | None:
     return await db.get(OrganisationProfile, PROFILE_ID)
 
 
+def known_language(tag: str) -> bool:
+    """Whether `tag` (`de`, `pt-BR`, `zh-Hans`) names a language babel has data for."""
+    try:
+        Locale.parse(tag.replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        return False
+    return True
+
+
 async def save_profile(db: AsyncSession, *, clock: Clock, actor: Actor, data: Profile,
                        regimes: Catalogue | None = None) -> OrganisationProfile:
     """Replace the profile; every open incident's obligations follow at once."""
@@ -71,6 +81,12 @@ async def save_profile(db: AsyncSession, *, clock: Clock, actor: Actor, data: Pr
     unknown = [ref for ref in data.targets if catalogue.obligation(ref) is None]
     if unknown:
         raise Invalid.fields([("targets", f"no obligation {ref!r}") for ref in unknown])
+    languages = [("language", data.language), *((f"authorities.{key}.language", contact.language)
+                                                 for key, contact in data.authorities.items()
+                                                 if contact.language)]
+    if strange := [(field, f"{tag!r} is not a language we know") for field, tag in languages
+                   if not known_language(tag)]:
+        raise Invalid.fields(strange)
     now = clock.now()
     async with transaction(db):
         profile = await db.get(OrganisationProfile, PROFILE_ID, with_for_update=True)

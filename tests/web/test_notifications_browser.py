@@ -34,7 +34,9 @@ pytestmark = [
 
 PROFILE = {"name": "Example GmbH", "country": "DE", "timezone": "Europe/Berlin",
            "dpo": {"name": "Dana Privacy", "email": "dpo@example.com"},
-           "authorities": {"gdpr/authority": {"name": "BlnBDI", "email": "mailbox@datenschutz-berlin.de"}}}
+           "sender": {"email": "privacy@example.com"},
+           "authorities": {"gdpr/authority": {"name": "BlnBDI", "email": "mailbox@datenschutz-berlin.de",
+                                              "website": "https://www.datenschutz-berlin.de"}}}
 EVE = "Eve <script>document.title='pwned'</script>"
 PEOPLE = ("external_id,email,name,locale,country,region,system,categories,first_seen,last_seen\n"
           "c-1,anna@example.com,Anna Nowak,pl,PL,,crm,contact;financial,,\n"
@@ -121,7 +123,7 @@ def test_a_notice_is_drafted_approved_sent_and_read_in_the_mailbox(
     expect(page.locator("#notification-version")).to_have_text("1")
     assert unlabelled_controls(page) == []
     page.get_by_label("Likely consequences").fill(CONSEQUENCES)
-    page.get_by_label("What we did and what they should do (one per line)").fill(
+    page.get_by_label("What we have done (one per line)").fill(
         "We cut the copied account off.\nChange your password.")
     page.get_by_role("button", name="Save a new version").click()
     expect(page.locator("#notification-version")).to_have_text("2")

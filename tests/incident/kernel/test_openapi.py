@@ -3,6 +3,7 @@ fuzzing in test_api_fuzzing.py holds the server to it."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -90,6 +91,19 @@ async def test_bodies_are_described_as_validated(client: httpx.AsyncClient) -> N
     assert profile["authorities"]["additionalProperties"] is False
     assert "Europe/Berlin" in profile["timezone"]["enum"]
     assert schemas["DraftEdit"]["properties"]["fields"]["additionalProperties"]["maxLength"] == 20_000
+    assert schemas["Profile"]["properties"]["flags"]["uniqueItems"] is True
+
+
+async def test_address_patterns_mean_the_same_to_every_reader(client: httpx.AsyncClient) -> None:
+    """The server (Unicode classes) and a client reading patterns as ASCII agree on spaces."""
+    contact = (await _document(client))["components"]["schemas"]["Contact"]["properties"]
+    for name in ("email", "website"):
+        pattern = contact[name]["anyOf"][0]["pattern"]
+        for flags in (0, re.ASCII):
+            assert re.fullmatch(pattern, "a\u00a0@b.c" if name == "email"
+                                else "https://a\u2003b.example", flags) is None
+            assert re.fullmatch(pattern, "a@b.c" if name == "email"
+                                else "https://b.example/x", flags) is not None
 
 
 async def test_files_are_declared_in_their_media_types(client: httpx.AsyncClient) -> None:

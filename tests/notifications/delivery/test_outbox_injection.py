@@ -80,7 +80,10 @@ async def test_injection_corpus_yields_the_intended_recipients_headers_and_text(
         names = [line.split(":", 1)[0].lower() for line in header_block.split("\r\n")
                  if line and not line[0].isspace()]
         assert sorted(names) == sorted(["date", "from", "to", "subject", "message-id",
-                                        "mime-version", "content-type"])
+                                        "reply-to", "mime-version", "content-type"])
+        # The organisation speaks: its own name and address; replies go to its DPO.
+        assert str(parsed["From"]) == "Example GmbH Privacy Team <privacy@example.com>"
+        assert str(parsed["Reply-To"]) == "dpo@example.com"
         addresses = parsed["To"].addresses
         assert [a.addr_spec for a in addresses] == [message.rcpt_tos[0]]
         plain = parsed.get_body(("plain",))

@@ -9,9 +9,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from incident.affected.models import AffectedSnapshot
 from incident.inventory.rules import categories_mask
 from incident.lifecycle.models import Incident
-from notifications.drafting.letters import Letter, internal_context, shared_context
+from notifications.drafting.letters import Letter, internal_context, mailboxes, shared_context
 from notifications.drafting.models import Delivery, Notification
 from notifications.obligations.models import IncidentObligation, OrganisationProfile
 from tests.factories import START
@@ -113,3 +114,58 @@ def test_retries_stop_at_the_deadline_after_one_retry_at_least() -> None:
     now = datetime(2026, 3, 11, tzinfo=UTC)
     assert Letter(unsent, {}, {}, ZoneInfo("UTC"), None).give_up_at(
         now, first_retry=first_retry, without_deadline=without) == now + without
+
+
+def test_a_report_counts_from_the_latest_snapshot_and_keeps_the_assessment_for_its_annex() -> None:
+    snapshot = AffectedSnapshot(id=3, incident_id=INCIDENT.id, number=2, scope={},
+                                computed_at=START, computed_by="tests", total=51,
+                                summary={"by_category": {"contact": 51, "financial": 7},
+                                         "by_jurisdiction": {"DE": 40, "PL": 11}})
+    profile = PROFILE.model_copy(update={"authorities": {"gdpr/authority": {
+        "name": "Berliner Beauftragte für Datenschutz und Informationsfreiheit",
+        "email": "mailbox@datenschutz-berlin.de"}}})
+    from notifications.obligations.models import IncidentAssessment
+    assessment = IncidentAssessment(incident_id=INCIDENT.id, number=1, facts={},
+                                    result={"severity": "high", "score": 3.5,
+                                            "reasons": ["DPC is the highest category score: 3."]},
+                                    recommendation="notify_all", override="notify_authority",
+                                    assessed_at=START, assessed_by="tests")
+    context = shared_context(notification("authority_report"), INCIDENT, profile,
+                             {"description": "Stolen.", "consequences": "Phishing."}, OBLIGATION,
+                             None, snapshot, assessment)
+    assert context["authority"] == "Berliner Beauftragte für Datenschutz und Informationsfreiheit"
+    assert (context["subjects_counted"], context["subjects_estimate"]) == (51, 120)
+    assert context["subjects_by_category"] == [{"category": "contact", "subjects": 51},
+                                               {"category": "financial", "subjects": 7}]
+    assert context["jurisdictions"] == [{"code": "DE", "subjects": 40}, {"code": "PL", "subjects": 11}]
+    assert context["consequences"] == "Phishing."  # the organisation's words, not the scoring
+    assert context["assessment"] == {"severity": "high", "score": 3.5,
+                                     "recommendation": "notify_authority", "overridden": True,
+                                     "reasons": ["DPC is the highest category score: 3."]}
+    before = shared_context(notification("authority_report"), INCIDENT, profile, {}, OBLIGATION,
+                            None)
+    assert before["subjects_counted"] is None and before["jurisdictions"] == []
+
+
+def test_a_notice_names_the_authority_people_may_complain_to() -> None:
+    profile = PROFILE.model_copy(update={"authorities": {"gdpr/authority": {
+        "name": "BlnBDI", "email": "mailbox@datenschutz-berlin.de",
+        "website": "https://www.datenschutz-berlin.de"}}})
+    notice = Notification(id=8, incident_id=INCIDENT.id, ref="gdpr/data-subjects",
+                          kind="subject_notice", content_hash="0" * 64, created_at=START,
+                          created_by="tests")
+    context = shared_context(notice, INCIDENT, profile, {"advice": "Watch your statements."},
+                             None, None)
+    assert (context["complaint_authority"], context["complaint_authority_website"]) == (
+        "BlnBDI", "https://www.datenschutz-berlin.de")
+    assert context["advice"] == ["Watch your statements."]
+
+
+def test_notices_come_from_the_organisation_and_replies_go_to_its_contact() -> None:
+    with_sender = PROFILE.model_copy(update={"sender": {"email": "privacy@example.com"}})
+    assert mailboxes(with_sender) == ("Example GmbH <privacy@example.com>", "dpo@example.com")
+    named = PROFILE.model_copy(update={"sender": {"name": "Example Privacy",
+                                                  "email": "privacy@example.com",
+                                                  "reply_to": "help@example.com"}})
+    assert mailboxes(named) == ("Example Privacy <privacy@example.com>", "help@example.com")
+    assert mailboxes(PROFILE) == (None, "dpo@example.com")

@@ -18,6 +18,12 @@ def test_the_locale_chain() -> None:
     assert locale_chain("en") == ["en"]
 
 
+def test_the_chain_falls_back_to_the_organisation_s_language_before_english() -> None:
+    assert locale_chain("es-MX", "pl") == ["es_MX", "es", "pl", "en"]
+    assert locale_chain("de-AT", "de") == ["de_AT", "de", "en"]
+    assert locale_chain("fr-BE", "de-CH") == ["fr_BE", "fr", "de_CH", "de", "en"]
+
+
 def test_every_shipped_terms_file_covers_the_whole_vocabulary() -> None:
     for path in sorted(TERMS.glob("*.yaml")):
         terms = load_terms(path)

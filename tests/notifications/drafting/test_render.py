@@ -21,7 +21,8 @@ BERLIN = ZoneInfo("Europe/Berlin")
 SHIPPED_KINDS = {"subject_notice", "authority_report", "reminder", "escalation"}
 REQUIRED_LOCALES = {"en", "pl", "de", "fr"}
 # Keys whose values are chosen from a fixed set or checked, not free text typed by a person.
-CHOSEN = {"kind", "issue", "incident_url", "categories", "breach_types", "jurisdictions"}
+CHOSEN = {"kind", "issue", "incident_url", "categories", "breach_types", "jurisdictions",
+          "subjects_by_category"}
 
 
 @cache
@@ -109,8 +110,33 @@ def test_the_authority_report_counts_people_by_jurisdiction_in_words() -> None:
     text = render("authority_report", "pl").text
     assert "- Polska: 9\xa0120\n" in text
     assert "- Stany Zjednoczone (US-CA): 1\xa0050\n" in text
-    unknown = render("authority_report", "en", subjects_estimate=None, records_estimate=None).text
+    unknown = render("authority_report", "en", subjects_counted=None, counted_at=None,
+                     subjects_estimate=None, records_estimate=None).text
     assert "Approximate number of data subjects: not yet known" in unknown
+
+
+def test_the_authority_report_states_the_count_and_says_whether_it_is_one() -> None:
+    counted = render("authority_report", "en").text
+    assert ("Number of data subjects: 12,480 (counted from our records on November 26, 2026"
+            in counted and "first estimated at 12,000)" in counted)
+    assert "- Sign-in details: 11,902\n" in counted
+    assert "Approximate number of data subjects" not in counted
+    estimated = render("authority_report", "de", subjects_counted=None, counted_at=None,
+                       subjects_by_category=[]).text
+    assert ("Ungefähre Zahl der betroffenen Personen: 12.000 (eine Schätzung, noch nicht aus "
+            "unseren Aufzeichnungen ermittelt)") in estimated
+
+
+def test_a_supplement_says_what_is_new_and_the_annex_holds_the_assessment() -> None:
+    text = render("authority_report", "en").text
+    assert "What is new since the last report:\nThe number of people concerned is now counted" in text
+    annex = text[text.index("Annex: our risk assessment"):]
+    assert "Severity: high (score 3.5); recommendation: notify_all" in annex
+    assert "- DPC is the highest category score: 3." in annex
+    assert "DPC is the highest" not in text[:text.index("Annex: our risk assessment")]
+    initial = render("authority_report", "fr", supplement=None, first_reported_at=None,
+                     assessment=None).text
+    assert "Ce qui a changé" not in initial and "Annexe" not in initial
 
 
 def test_an_escalation_about_an_overdue_obligation_needs_no_delivery_figures() -> None:
@@ -270,7 +296,7 @@ def test_typed_text_stays_data(kind: str, locale: str, payload: str) -> None:
     ("escalation", {"deliveries_total": "many"}, "expected a number"),
     ("subject_notice", {"categories": ["contact", "shoe_size"]}, "'shoe_size' is not a data category"),
     ("subject_notice", {"kind": "earthquake"}, "'earthquake' is not an incident kind"),
-    ("subject_notice", {"dpo_name": None}, "is None"),
+    ("subject_notice", {"dpo_email": None}, "is None"),
     ("authority_report", {"breach_types": "confidentiality"}, "expected a list of breach types"),
 ])
 def test_a_wrong_value_is_an_error_naming_the_template(kind: str, change: dict[str, Any], words: str) -> None:

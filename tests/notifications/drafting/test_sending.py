@@ -13,7 +13,7 @@ from sqlmodel import select
 from incident.kernel.clock import FixedClock
 from incident.kernel.db import session_factory
 from notifications.delivery.models import CapturedMessage
-from tests.factories import PROFILE, Person, affected_incident, dispatcher
+from tests.factories import PROFILE, Person, affected_incident, dispatcher, written_report
 
 
 async def test_authority_report_needs_an_address_and_can_be_paused(
@@ -26,12 +26,13 @@ async def test_authority_report_needs_an_address_and_can_be_paused(
                                headers=responder.headers)).json()
     url = f"{base}/{draft['id']}"
     assert draft["kind"] == "authority_report"
+    draft = await written_report(client, responder, url, draft)
     await client.post(f"{url}/approve", json={"content_hash": draft["content_hash"]},
                       headers=approver.headers)
     await client.put("/api/v1/organisation", headers=admin.headers,
                      json={**PROFILE, "authorities": {}})
     missing = await client.post(f"{url}/send", headers=responder.headers)
-    assert missing.status_code == 409 and "no e-mail address for gdpr/authority" in missing.text
+    assert missing.status_code == 409 and "authorities.gdpr/authority.email" in missing.text
     await client.put("/api/v1/organisation", json=PROFILE, headers=admin.headers)
     assert (await client.post(f"{url}/send", headers=responder.headers)).status_code == 202
     assert (await client.post(f"{url}/pause", headers=responder.headers)).json()["status"] == "paused"
@@ -54,6 +55,7 @@ async def test_a_scheduled_send_waits_for_its_time(
     draft = (await client.post(base, json={"obligation": "gdpr/authority"},
                                headers=responder.headers)).json()
     url = f"{base}/{draft['id']}"
+    draft = await written_report(client, responder, url, draft)
     await client.post(f"{url}/approve", json={"content_hash": draft["content_hash"]},
                       headers=approver.headers)
     past = await client.post(f"{url}/send", json={"at": "2026-03-10T11:00:00Z"},

@@ -14,7 +14,15 @@ from sqlmodel import select
 from incident.kernel.clock import FixedClock
 from incident.kernel.db import session_factory
 from notifications.delivery.models import CapturedMessage
-from tests.factories import Person, affected_incident, dispatcher, incident_body, make_person
+from tests.factories import (
+    PROFILE,
+    Person,
+    affected_incident,
+    dispatcher,
+    incident_body,
+    make_person,
+    written_report,
+)
 
 
 async def test_draft_approve_send_deliver_and_meet_the_obligation(
@@ -112,3 +120,69 @@ async def test_draft_approve_send_deliver_and_meet_the_obligation(
                  "obligation_met"):
         assert kind in kinds, kind
     assert kinds.count("notification_refused") == 3  # send unapproved, stale hash, own draft
+
+
+async def test_a_draft_is_refused_while_the_profile_lacks_what_it_needs(
+        client: httpx.AsyncClient, people: dict[str, Person]) -> None:
+    responder, admin = people["responder"], people["admin"]
+    reference = await affected_incident(client, people)
+    bare = {**PROFILE, "sender": {}, "authorities": {}}
+    assert (await client.put("/api/v1/organisation", json=bare,
+                             headers=admin.headers)).status_code == 200
+    base = f"/api/v1/incidents/{reference}/notifications"
+    refused = await client.post(base, json={"obligation": "gdpr/data-subjects"},
+                                headers=responder.headers)
+    assert refused.status_code == 409
+    assert [e["field"] for e in refused.json()["errors"]] == ["sender.email", "authorities.gdpr.name"]
+    assert (await client.get(base, headers=responder.headers)).json() == []
+    assert (await client.put("/api/v1/organisation", json=PROFILE,
+                             headers=admin.headers)).status_code == 200
+    assert (await client.post(base, json={"obligation": "gdpr/data-subjects"},
+                              headers=responder.headers)).status_code == 201
+
+
+async def test_a_report_is_prefilled_for_a_reader_and_approved_only_when_written(
+        client: httpx.AsyncClient, people: dict[str, Person]) -> None:
+    responder, approver = people["responder"], people["approver"]
+    reference = await affected_incident(client, people)
+    incident = f"/api/v1/incidents/{reference}"
+    await client.post(f"{incident}/runbooks", json={"runbook": "lost-device"},
+                      headers=responder.headers)
+    steps = (await client.get(f"{incident}/steps", headers=responder.headers)).json()["steps"]
+    wipe = next(s for s in steps if s["step_id"] == "remote-lock-wipe")
+    done = await client.patch(f"{incident}/steps/{wipe['id']}", headers=responder.headers,
+                              json={"state": "done", "version": wipe["version"]})
+    assert done.status_code == 409  # this step needs evidence first
+    await client.post(f"{incident}/evidence", headers=responder.headers,
+                      data={"step": str(wipe["id"])},
+                      files={"file": ("wipe.log", b"wiped", "text/plain")})
+    done = await client.patch(f"{incident}/steps/{wipe['id']}", headers=responder.headers,
+                              json={"state": "done", "version": wipe["version"]})
+    assert done.status_code == 200, done.text
+    base = f"{incident}/notifications"
+    draft = (await client.post(base, json={"obligation": "gdpr/authority"},
+                               headers=responder.headers)).json()
+    assert draft["fields"]["measures_taken"] == "The device was locked or wiped remotely."
+    assert draft["fields"]["consequences"] == ""  # the organisation's to write
+    refused = await client.post(f"{base}/{draft['id']}/approve", headers=approver.headers,
+                                json={"content_hash": draft["content_hash"]})
+    assert refused.status_code == 409
+    assert [e["field"] for e in refused.json()["errors"]] == ["consequences"]
+    written = await written_report(client, responder, f"{base}/{draft['id']}", draft)
+    approved = await client.post(f"{base}/{draft['id']}/approve", headers=approver.headers,
+                                 json={"content_hash": written["content_hash"]})
+    assert approved.status_code == 200, approved.text
+
+
+async def test_the_organisation_s_language_must_be_one_we_know(
+        client: httpx.AsyncClient, people: dict[str, Person]) -> None:
+    admin = people["admin"]
+    for body, field in (({**PROFILE, "language": "xx-Nope"}, "language"),
+                        ({**PROFILE, "authorities": {"gdpr/authority": {
+                            **PROFILE["authorities"]["gdpr/authority"], "language": "qq"}}},
+                         "authorities.gdpr/authority.language")):
+        refused = await client.put("/api/v1/organisation", json=body, headers=admin.headers)
+        assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == field
+    saved = await client.put("/api/v1/organisation", json={**PROFILE, "language": "pt-BR"},
+                             headers=admin.headers)
+    assert saved.status_code == 200 and saved.json()["language"] == "pt-BR"
