@@ -110,7 +110,8 @@ def test_the_api_passes_every_schemathesis_check(server: str, this_lane: Lane,
          f"{server}/schema/openapi.json", "--checks", "all",
          "--exclude-path", "/api/v1/tokens/{token_id}", "--exclude-method", "DELETE",
          "--header", f"Authorization: Bearer {admin.token}"],
-        env={**os.environ, "FUZZ_INCIDENT": reference}, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+        env={**os.environ, "FUZZ_INCIDENT": reference}, cwd=tmp_path, capture_output=True,
+        text=True, timeout=600)
     report = tmp_path / "schemathesis.txt"
     report.write_text(done.stdout + done.stderr)
     assert done.returncode == 0, f"the whole report: {report}\n" + done.stdout[-20_000:]
