@@ -1,0 +1,79 @@
+"""A report as documents (drafting/documents.py): the PDF, read back with pdftotext and looked
+at as an image, and the field-by-field sheet."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from incident.kernel.settings import REPOSITORY
+from notifications.drafting.contexts import sample_context
+from notifications.drafting.documents import pdf_of, report_sheet, sheet_text
+from notifications.drafting.render import renderer
+
+BERLIN = ZoneInfo("Europe/Berlin")
+POPPLER = shutil.which("pdftotext") and shutil.which("pdftoppm")
+needs_poppler = pytest.mark.skipif(not POPPLER, reason="needs poppler-utils (pdftotext, pdftoppm)")
+
+
+def report_html(locale: str) -> str:
+    rendered = renderer(REPOSITORY / "templates").render(
+        "authority_report", locale, sample_context("authority_report"), zone=BERLIN)
+    return rendered.html
+
+
+@needs_poppler
+@pytest.mark.parametrize(("locale", "words"), [
+    ("en", ["Supplement 2 to the personal data breach notification",
+            "Number of data subjects", "12,480", "Annex: our risk assessment"]),
+    ("de", ["Ergänzung Nr. 2", "Zahl der betroffenen", "12.480",
+            "Anlage: unsere Risikobewertung"]),
+])
+def test_the_pdf_says_what_the_e_mail_says(tmp_path: Path, locale: str, words: list[str]) -> None:
+    pdf = pdf_of(report_html(locale))
+    assert pdf.startswith(b"%PDF-")
+    path = tmp_path / "report.pdf"
+    path.write_bytes(pdf)
+    text = " ".join(subprocess.run(["pdftotext", str(path), "-"], check=True,
+                                   capture_output=True, text=True).stdout.split())
+    for expected in words:
+        assert " ".join(expected.split()) in text, expected
+    assert "BR-2026-0007" in text and "DKN.5131.88.2026" in text
+
+
+@needs_poppler
+def test_the_first_page_is_an_a4_page_with_ink_on_it(tmp_path: Path) -> None:
+    """Looked at as an image: A4 proportions, and text on it rather than a blank page."""
+    path = tmp_path / "report.pdf"
+    path.write_bytes(pdf_of(report_html("en")))
+    subprocess.run(["pdftoppm", "-png", "-r", "40", "-f", "1", "-l", "1", "-gray", str(path),
+                    str(tmp_path / "page")], check=True)
+    png = next(tmp_path.glob("page*.png"))
+    data = png.read_bytes()
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    assert abs(height / width - 297 / 210) < 0.01
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True).stdout
+    assert "A4" in info or "595.28 x 841.89" in info
+
+
+def test_a_report_loads_nothing_from_outside() -> None:
+    html = report_html("en").replace("</body>", '<img src="http://169.254.169.254/x"></body>')
+    assert pdf_of(html).startswith(b"%PDF-")  # rendered without the image, nothing fetched
+
+
+def test_the_sheet_lists_each_field_of_article_33_3_and_the_content_list() -> None:
+    rows = report_sheet(sample_context("authority_report"),
+                        ["nature of the breach (Art. 33(3)(a))"])
+    by_field = {row.field: row for row in rows}
+    assert by_field["Number of data subjects"].value == "12480 (counted from our records)"
+    assert by_field["Number of data subjects"].basis == "GDPR Art. 33(3)(a)"
+    assert by_field["Likely consequences"].basis == "GDPR Art. 33(3)(c)"
+    assert by_field["Measures taken"].value.startswith("- Public access to the file share removed")
+    assert by_field["Data subjects by country or region"].value == "PL: 9120; DE: 2310; US-CA: 1050"
+    assert rows[-1].field == "Content required: nature of the breach (Art. 33(3)(a))"
+    text = sheet_text(rows)
+    assert "Likely consequences (GDPR Art. 33(3)(c))\nPhishing aimed at" in text
