@@ -20,7 +20,7 @@ from incident.kernel.injected import Config, Db, Now, Who
 from incident.kernel.pages import refusal_sentence, render_page
 from incident.kernel.params import RowId
 from incident.lifecycle.pages import Notice
-from notifications.drafting import letters, rules, sending
+from notifications.drafting import audiences, letters, rules, sending
 from notifications.drafting import service as drafts
 from notifications.drafting.api import LOCALE_PATTERN, Templates
 from notifications.drafting.models import NotificationVersion
@@ -40,7 +40,9 @@ PREVIEW_LOCALES = ("en", "pl", "de", "fr")
 
 FIELD_LABELS = {
     "description": "What happened", "consequences": "Likely consequences",
-    "measures": "What we did and what they should do (one per line)",
+    "measures": "What we have done (one per line)",
+    "advice": "What they can do, beyond the advice for each kind of data (one per line)",
+    "changes": "What is new since the last report",
     "measures_taken": "Measures taken (one per line)",
     "measures_proposed": "Measures proposed (one per line)",
     "delay_reason": "Reasons for any delay", "authority_reference": "The authority's reference",
@@ -139,6 +141,8 @@ async def draft_page(request: Request[Any, Any, Any], db: AsyncSession, *, clock
                                                    renderer=renderer)
     counts = await sending.state_counts(db, notification_id)
     total = notification.recipients or sum(counts.values())
+    audience = await audiences.audience_of(db, actor=actor, key=incident.id,
+                                           notification_id=notification_id)
     url = base(incident.reference, notification_id)
     editable = rules.EDITABLE.get(notification.kind, ())
     stage = NotificationStatus(notification.status)
@@ -152,6 +156,7 @@ async def draft_page(request: Request[Any, Any, Any], db: AsyncSession, *, clock
                        locale=locale, used=used, subject=subject, text=text,
                        preview_src=f"{url}/preview.html?{urlencode({'locale': locale})}",
                        counts=counts, total=total, ended=rules.ended_count(counts),
+                       audience=audience,
                        unsent=stage in rules.UNSENT, live=stage in rules.LIVE, Status=NotificationStatus,
                        api=f"/api/v1/incidents/{quote(incident.reference)}/notifications/{notification_id}",
                        can_write=actor.can(Permission.WRITE_INCIDENTS),

@@ -13,6 +13,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from incident.kernel.schemas import Documented, Input, Instant, MultiLine, Version
 from notifications.drafting import rules, sending
+from notifications.drafting.audience import Audience
+from notifications.drafting.audiences import audiences_of
 from notifications.drafting.models import Delivery, DeliveryAttempt, Notification, NotificationVersion
 from notifications.drafting.rules import DeliveryState, NotificationStatus
 
@@ -39,6 +41,34 @@ class Approval(Input):
     content_hash: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
 
 
+class AudiencePublic(BaseModel):
+    """Whom a notice to people is addressed to, and why the others are not."""
+
+    count: int
+    """People addressed."""
+    total: int
+    """People in the snapshot."""
+    left_out: int
+    not_protected: int
+    """Left out: they live outside every territory the obligation's law protects."""
+    unknown: int
+    """Left out: their residence is unknown, and the law protects only people of some territories."""
+    everyone: bool
+    jurisdictions: list[str]
+    basis: str
+    citation: str
+    confidence: str
+    """How sure the reading of the law's territorial rule is: high, medium or low."""
+
+    @classmethod
+    def of(cls, audience: Audience) -> AudiencePublic:
+        return cls(count=audience.count, total=audience.total, left_out=audience.left_out,
+                   not_protected=audience.not_protected, unknown=audience.unknown,
+                   everyone=audience.everyone, jurisdictions=list(audience.jurisdictions),
+                   basis=audience.basis, citation=audience.citation,
+                   confidence=audience.confidence)
+
+
 class NotificationPublic(BaseModel):
     id: int
     ref: str
@@ -57,6 +87,9 @@ class NotificationPublic(BaseModel):
     finished_at: datetime | None
     recipients: int
     deliveries: dict[str, int]
+    audience: AudiencePublic | None = None
+    """For a notice to people: how many it is addressed to and on which basis (when sent, as
+    recorded then; before, as it would be now). Null for a report to an authority."""
 
 
 class PreviewPublic(BaseModel):
@@ -69,7 +102,7 @@ class PreviewPublic(BaseModel):
 async def notifications_public(db: AsyncSession, notifications: Sequence[Notification]
                                ) -> list[NotificationPublic]:
     """Response shapes, with every current version and every delivery count fetched in two
-    queries, however many notifications there are."""
+    queries, however many notifications there are (and their audiences in a few more)."""
     ids = [n.id or 0 for n in notifications]
     versions: dict[tuple[int, int], dict[str, Any]] = {}
     if ids:
@@ -80,9 +113,12 @@ async def notifications_public(db: AsyncSession, notifications: Sequence[Notific
         versions = {(v.notification_id, v.version): v.fields
                     for v in (await db.exec(current)).all()}
     counts = await sending.state_counts_of(db, ids)
+    audiences = await audiences_of(db, notifications)
     return [NotificationPublic.model_validate({
         **n.model_dump(), "fields": versions[(n.id or 0, n.version)],
-        "deliveries": counts[n.id or 0]}) for n in notifications]
+        "deliveries": counts[n.id or 0],
+        "audience": AudiencePublic.of(found) if (found := audiences[n.id or 0]) else None})
+        for n in notifications]
 
 
 async def notification_public(db: AsyncSession, notification: Notification) -> NotificationPublic:

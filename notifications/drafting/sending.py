@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import String, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -22,9 +22,11 @@ from incident.kernel.errors import Conflict, DomainError, Invalid
 from incident.lifecycle.models import Incident
 from incident.timeline import service as journal
 from notifications.drafting import rules
+from notifications.drafting.audience import Audience, audience
+from notifications.drafting.audiences import jurisdiction_counts, protects_of
 from notifications.drafting.models import Delivery, DeliveryAttempt, Notification
 from notifications.drafting.rules import DeliveryState, NotificationKind, NotificationStatus
-from notifications.drafting.service import _refuse, get_notification
+from notifications.drafting.service import _refuse, get_notification, unfit_to_send
 from notifications.obligations.models import OrganisationProfile
 from notifications.obligations.service import get_profile
 
@@ -124,21 +126,25 @@ async def send(db: AsyncSession, *, clock: Clock, actor: Actor, key: str | uuid.
                                      approved_hash=notification.approved_hash,
                                      content_hash=notification.content_hash)
         if refusal is None:
+            refusal = await unfit_to_send(db, notification, now=now, doing="sent")
+        if refusal is None:
             profile = await get_profile(db)
-            recipients = await _queue(db, notification, incident, profile, not_before or now,
-                                      message_domain)
-            if isinstance(recipients, DomainError):
-                refusal = recipients
+            queued = await _queue(db, notification, incident, profile, not_before or now,
+                                  message_domain)
+            if isinstance(queued, DomainError):
+                refusal = queued
             else:
                 notification.status, notification.sent_at = NotificationStatus.SENDING.value, now
-                notification.recipients = recipients
+                notification.recipients = queued.recipients
                 db.add(notification)
                 await journal.append_event(
                     db, chain=str(incident.id), at=now, actor=actor, kind="notification_sent",
                     payload={"notification": notification.id, "ref": notification.ref,
-                             "recipients": recipients, "snapshot": notification.snapshot_id,
+                             "recipients": queued.recipients, "snapshot": notification.snapshot_id,
                              "not_before": not_before.isoformat() if not_before else None,
-                             "content_hash": notification.content_hash})
+                             "content_hash": notification.content_hash,
+                             **({"audience": queued.audience.payload()} if queued.audience
+                                else {})})
                 return notification
     assert refusal is not None
     await _refuse(db, now=now, actor=actor, incident_id=incident.id,
@@ -146,10 +152,24 @@ async def send(db: AsyncSession, *, clock: Clock, actor: Actor, key: str | uuid.
     raise refusal
 
 
+class Queued(NamedTuple):
+    """What queueing made: the number of deliveries, and whom a notice to people addresses."""
+
+    recipients: int
+    audience: Audience | None
+
+
 async def _queue(db: AsyncSession, notification: Notification, incident: Incident,
                  profile: OrganisationProfile | None, now: datetime,
-                 domain: str) -> int | DomainError:
-    """Insert the deliveries; returns their number, or why they cannot be made."""
+                 domain: str) -> Queued | DomainError:
+    """Insert the deliveries; returns their number (and a notice's audience), or why they
+    cannot be made.
+
+    A notice to people goes to the people of the latest snapshot whom its obligation's law
+    protects (`audience.py`): one INSERT ... SELECT, restricted to their jurisdictions unless
+    everyone is addressed.
+    """
+    addressed: Audience | None = None
     conn = await db.connection()
     params: dict[str, Any] = {"n": notification.id, "now": now, "domain": domain,
                               "pending": DeliveryState.PENDING.value,
@@ -162,19 +182,30 @@ async def _queue(db: AsyncSession, notification: Notification, incident: Inciden
         snapshot = (await db.exec(select(AffectedSnapshot).where(
             AffectedSnapshot.incident_id == incident.id).order_by(
             col(AffectedSnapshot.number).desc()).limit(1))).first()
-        if snapshot is None:
+        if snapshot is None or snapshot.id is None:
             return Conflict(f"{incident.reference} has no affected-people snapshot: compute one")
+        found = await _audience(db, notification.ref, snapshot.id, profile)
+        if isinstance(found, DomainError):
+            return found
+        addressed = found
         notification.snapshot_id = snapshot.id
         params["snapshot"] = snapshot.id
+        binds = [at, *states]
+        where = "a.snapshot_id = :snapshot"
+        if not found.everyone:
+            where += " AND a.jurisdiction IN :jurisdictions"
+            params["jurisdictions"] = list(found.jurisdictions)
+            binds.append(bindparam("jurisdictions", expanding=True))
+        # `where` is one of two fixed fragments; the jurisdictions are bound, never written in.
         await conn.execute(text(
-            "INSERT INTO deliveries (notification_id, recipient_key, address, name, locale, "
+            "INSERT INTO deliveries (notification_id, recipient_key, address, name, locale, "  # noqa: S608
             "categories, message_id, state, attempts, next_attempt_at, last_reply, ended_at) "
             "SELECT :n, a.external_id, s.email, COALESCE(s.name, ''), a.locale, a.categories, '', "
             "CASE WHEN s.email IS NULL THEN :failed ELSE :pending END, 0, :now, "
             "CASE WHEN s.email IS NULL THEN 'no e-mail address on record' END, "
             "CASE WHEN s.email IS NULL THEN :now END "
             "FROM affected_subjects a LEFT JOIN subjects s ON s.id = a.subject_id "
-            "WHERE a.snapshot_id = :snapshot").bindparams(at, *states), params)
+            f"WHERE {where}").bindparams(*binds), params)
     else:
         regime = notification.ref.split("/")[0]
         contacts = (profile.authorities if profile else {})
@@ -191,7 +222,21 @@ async def _queue(db: AsyncSession, notification: Notification, incident: Inciden
     await set_message_ids(conn, notification.id or 0, domain)
     count = (await db.exec(select(func.count()).where(
         col(Delivery.notification_id) == notification.id))).one()
-    return int(count)
+    return Queued(int(count), addressed)
+
+
+async def _audience(db: AsyncSession, ref: str, snapshot_id: int,
+                    profile: OrganisationProfile | None) -> Audience | DomainError:
+    """Whom the notice of `ref` addresses in the snapshot, or why it addresses nobody."""
+    protects = protects_of(ref)
+    if protects is None:
+        return Conflict(f"{ref} is not an obligation owed to people in the regime files: "
+                        "whom its notice goes to is not known")
+    addressed = audience(protects, established_in=profile.country if profile else None,
+                         people=await jurisdiction_counts(db, snapshot_id))
+    if not addressed.count:
+        return Conflict(f"{ref} addresses nobody: {addressed.why_nobody()}")
+    return addressed
 
 
 def message_domain(mail_from: str) -> str:

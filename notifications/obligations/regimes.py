@@ -3,8 +3,10 @@
 A regime is one law's breach-notification duties: whom it protects (territory of the
 affected people, place of establishment, organisation flags), and its obligations,
 each with a recipient, a trigger, a deadline rule (see `deadlines.py`), thresholds,
-required content and the citation of the text it comes from. Everything a lawyer
-would check is in the file; the engine only evaluates it.
+required content and the citation of the text it comes from. An obligation owed to
+people also says which of the affected people its law protects (`protects`), so that
+its notice goes to them and to nobody else. Everything a lawyer would check is in the
+file; the engine only evaluates it.
 
 The models are strict (unknown keys are errors, so a typo never silently drops a
 threshold) and frozen. Reading the files and reporting their problems is
@@ -69,6 +71,9 @@ TriggerName = Literal[
     "assessment_completed_at",
 ]
 Recipient = Literal["authority", "regulator", "individuals", "media", "internal"]
+PEOPLE: Recipient = "individuals"
+"""The recipient that is the affected people themselves: its obligations say whom they protect."""
+Confidence = Literal["high", "medium", "low"]
 Phase = Literal["initial", "intermediate", "final", "follow_up"]
 
 # fmt: off
@@ -240,8 +245,46 @@ class WeekendRelief(_Strict):
         return value
 
 
+Territories = Annotated[tuple[Territory, ...], Field(min_length=1)]
+
+
+class Protects(_Strict):
+    """Which of the affected people an obligation owed to people protects, by its law's own
+    territorial rule.
+
+    `people_in`: only the people whose residence (the snapshot's jurisdiction) lies in one
+    of these territories; absent, every affected person wherever they live. With
+    `everyone_if_established_in`, an organisation established in one of those territories
+    owes the notice to every affected person, and any other only to `people_in` (GDPR
+    Art. 3(1) and (2)). `citation` is the text of the rule for the people,
+    `established_citation` that of the rule for the establishment; `confidence` is how sure
+    our reading of them is.
+    """
+
+    people_in: Territories | None = None
+    citation: str
+    everyone_if_established_in: Territories | None = None
+    established_citation: str | None = None
+    confidence: Confidence
+    notes: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _establishment_rule(self) -> Protects:
+        if (self.everyone_if_established_in is None) != (self.established_citation is None):
+            raise ValueError("everyone_if_established_in and established_citation go together: "
+                             "the establishment rule needs its own citation")
+        if self.everyone_if_established_in is not None and self.people_in is None:
+            raise ValueError("everyone_if_established_in needs people_in: without it every "
+                             "affected person is protected anyway")
+        return self
+
+
 class Obligation(_Strict):
-    """One duty to tell someone something by some time."""
+    """One duty to tell someone something by some time.
+
+    An obligation owed to people (`recipient: individuals`) must say whom it protects
+    (`protects`); no other may: the loader refuses a file that leaves it out.
+    """
 
     id: Slug
     recipient: Recipient
@@ -258,6 +301,18 @@ class Obligation(_Strict):
     citation: str
     source: Url
     notes: tuple[str, ...] = ()
+    protects: Protects | None = None
+
+    @model_validator(mode="after")
+    def _protects_only_people(self) -> Obligation:
+        if self.recipient == PEOPLE and self.protects is None:
+            raise ValueError("an obligation owed to individuals must say whom its law protects: "
+                             "add protects (people_in, citation, confidence; people_in absent "
+                             "means every affected person)")
+        if self.recipient != PEOPLE and self.protects is not None:
+            raise ValueError(f"protects is only for obligations owed to individuals, not to "
+                             f"recipient {self.recipient!r}")
+        return self
 
 
 class Regime(_Strict):
@@ -270,7 +325,7 @@ class Regime(_Strict):
     timezone: TimeZoneName | None = None
     applies: Condition
     in_force_from: date | None = None
-    confidence: Literal["high", "medium", "low"]
+    confidence: Confidence
     reviewed: date
     notes: tuple[str, ...] = ()
     obligations: tuple[Obligation, ...] = Field(min_length=1)

@@ -44,7 +44,7 @@ from notifications.obligations.models import (
     OrganisationProfile,
 )
 from notifications.obligations.regime_loader import load_regimes
-from notifications.obligations.regimes import Catalogue
+from notifications.obligations.regimes import CODE_PATTERN, Catalogue
 from notifications.obligations.rules import ObligationStatus
 from notifications.obligations.schemas import Milestones, ObligationChange, Override, Profile
 
@@ -218,7 +218,13 @@ def build_facts(profile: OrganisationProfile, incident: Incident,
         categories |= set(assessment.facts.get("data_categories", []))
     if snapshot is not None:
         categories |= set(snapshot.summary.get("by_category", {}))
-        affected = dict(snapshot.summary.get("by_jurisdiction", {}))
+        counted = dict(snapshot.summary.get("by_jurisdiction", {}))
+        affected = {code: n for code, n in counted.items() if CODE_PATTERN.fullmatch(code or "")}
+        if unknown := sum(n for code, n in counted.items() if code not in affected):
+            assumptions.append(
+                f"{unknown} affected {'person' if unknown == 1 else 'people'} of unknown "
+                "residence: left out of every territorial test (no law is assumed for them), "
+                "and not addressed by notices owed only to people in a territory")
     else:
         estimate = incident.estimated_subjects or 1
         affected = {profile.country: estimate}

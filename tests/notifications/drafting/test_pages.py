@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from incident.kernel.clock import FixedClock
 from notifications.drafting.pages import SANDBOX_POLICY, edited_fields
-from tests.factories import Person, dispatcher, make_person
+from tests.factories import REPORT_TEXT, Person, dispatcher, make_person
 from tests.notifications.drafting.samples import DESCRIPTION, affected_incident, escaped
 from tests.sessions import Browser, signed_in
 
@@ -183,6 +183,10 @@ async def test_a_report_is_paused_and_resumed_from_its_page(
     assert 'id="field-measures_proposed"' in report.text
     unchanged = await responder.post(url, {"version": "1"})
     assert unchanged.status_code == 303 and hidden(await page(responder, url), "version") == "1"
+    refused = await approver.post(f"{url}/approve", {"content_hash": hidden(
+        await page(approver, url), "content_hash")})
+    assert refused.status_code == 409 and "is empty: the likely consequences" in refused.text
+    assert (await responder.post(url, {"version": "1", **REPORT_TEXT})).status_code == 303
     assert (await approver.post(f"{url}/approve", {"content_hash": hidden(
         await page(approver, url), "content_hash")})).status_code == 303
     assert (await responder.post(f"{url}/resume")).status_code == 409

@@ -138,3 +138,27 @@ async def test_affected_people_and_milestones_drive_regimes(
     assert set_.status_code == 200
     form = by_ref(await obligations(client, responder, reference))["sec-8k/form-8k"]
     assert form["due_at"] is not None and form["due_at"] > "2026-03-10T11:00:00Z"
+
+
+def test_people_of_unknown_residence_are_an_assumption_not_a_jurisdiction() -> None:
+    """A snapshot that counts people with no country names no law for them, and says so."""
+    import uuid
+    from datetime import UTC, datetime
+
+    from incident.affected.models import AffectedSnapshot
+    from incident.lifecycle.models import Incident
+    from notifications.obligations.models import OrganisationProfile
+    from notifications.obligations.service import build_facts
+
+    at = datetime(2026, 3, 10, 9, 30, tzinfo=UTC)
+    incident = Incident(id=uuid.uuid4(), reference="BR-2026-0001", title="t", kind="lost_device",
+                        status="open", detected_at=at, aware_at=at, created_by="t",
+                        created_at=at, updated_at=at)
+    profile = OrganisationProfile(name="Example", country="US", timezone="UTC", updated_at=at,
+                                  updated_by="t")
+    snapshot = AffectedSnapshot(incident_id=incident.id, number=1, scope={}, computed_at=at,
+                                computed_by="t", total=6,
+                                summary={"by_jurisdiction": {"DE": 3, "": 2, "??": 1}})
+    facts, assumptions = build_facts(profile, incident, None, snapshot, {})
+    assert facts["affected"] == {"DE": 3}
+    assert any("3 affected people of unknown residence" in a for a in assumptions)

@@ -1,0 +1,140 @@
+"""Whom an obligation owed to people protects (`protects` in a regime file): required there,
+refused elsewhere, and chosen for every shipped regime from its law's own territorial rule."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from notifications.obligations.regime_loader import RegimeError, load_regimes
+
+HEAD = """\
+id: demo
+name: Demo regime
+jurisdiction: DE
+sources: [https://example.org/law]
+applies:
+  affected_in: [DE]
+confidence: low
+reviewed: 2026-11-24
+obligations:
+"""
+
+AUTHORITY = """\
+  - id: authority
+    recipient: authority
+    recipient_name: The authority
+    trigger: aware_at
+    deadline: {hours: 72}
+    content: [what happened]
+    citation: Demo Act s. 1
+    source: https://example.org/law#s1
+"""
+
+PEOPLE = """\
+  - id: people
+    recipient: individuals
+    recipient_name: Each affected person
+    trigger: aware_at
+    deadline: {hours: 72}
+    content: [what happened]
+    citation: Demo Act s. 2
+    source: https://example.org/law#s2
+"""
+
+PROTECTS = """\
+    protects:
+      people_in: [DE]
+      citation: Demo Act s. 3
+      confidence: high
+"""
+
+SHIPPED: dict[str, tuple[tuple[str, ...] | None, tuple[str, ...] | None, str]] = {
+    "gdpr/data-subjects": (("EEA",), ("EEA",), "high"),
+    "uk-gdpr/data-subjects": (("GB",), ("GB",), "high"),
+    "us-ca/individuals": (("US-CA",), None, "high"),
+    "us-co/individuals": (("US-CO",), None, "medium"),
+    "us-fl/individuals": (("US-FL",), None, "high"),
+    "us-ma/individuals": (("US-MA",), None, "high"),
+    "us-ny/individuals": (("US-NY",), None, "high"),
+    "us-tx/individuals": (None, None, "medium"),
+    "us-wa/individuals": (("US-WA",), None, "high"),
+    "hipaa/individuals": (None, None, "high"),
+    "br-lgpd/data-subjects": (("BR",), ("BR",), "medium"),
+    "ca-pipeda/individuals": (("CA",), ("CA",), "low"),
+    "ch-fadp/data-subjects": (("CH",), ("CH",), "medium"),
+    "in-dpdp/data-principals": (("IN",), ("IN",), "medium"),
+    "kr-pipa/data-subjects": (("KR",), ("KR",), "low"),
+    "sg-pdpa/individuals": (("SG",), ("SG",), "low"),
+    "au-ndb/individuals": (None, None, "medium"),
+}
+"""Per obligation owed to people: people_in (None: everyone), everyone_if_established_in,
+confidence."""
+
+
+def problems_with(tmp_path: Path, obligations: str) -> list[str]:
+    (tmp_path / "demo.yaml").write_text(HEAD + obligations, encoding="utf-8")
+    with pytest.raises(RegimeError) as caught:
+        load_regimes(tmp_path)
+    return [str(p) for p in caught.value.problems]
+
+
+def test_an_obligation_owed_to_people_without_protects_is_refused(tmp_path: Path) -> None:
+    problems = problems_with(tmp_path, AUTHORITY + PEOPLE)
+    assert len(problems) == 1
+    assert problems[0].startswith(f"{tmp_path / 'demo.yaml'}: obligations[people]: ")
+    assert "an obligation owed to individuals must say whom its law protects" in problems[0]
+
+
+def test_protects_on_an_obligation_owed_to_an_authority_is_refused(tmp_path: Path) -> None:
+    problems = problems_with(tmp_path, AUTHORITY + PROTECTS + PEOPLE + PROTECTS)
+    assert len(problems) == 1
+    assert problems[0].startswith(f"{tmp_path / 'demo.yaml'}: obligations[authority]: ")
+    assert "protects is only for obligations owed to individuals, not to recipient 'authority'" \
+        in problems[0]
+
+
+def test_an_obligation_owed_to_people_with_protects_loads(tmp_path: Path) -> None:
+    (tmp_path / "demo.yaml").write_text(HEAD + AUTHORITY + PEOPLE + PROTECTS, encoding="utf-8")
+    found = load_regimes(tmp_path).obligation("demo/people")
+    assert found is not None and found[1].protects is not None
+    assert (found[1].protects.people_in, found[1].protects.citation) == (("DE",), "Demo Act s. 3")
+
+
+@pytest.mark.parametrize(("rule", "expected"), [
+    ("      people_in: []\n      citation: c\n      confidence: high\n",
+     "obligations[people].protects.people_in: Tuple should have at least 1 item"),
+    ("      people_in: [Germany]\n      citation: c\n      confidence: high\n",
+     "obligations[people].protects.people_in[0]: Value error, 'Germany' is not a territory"),
+    ("      people_in: [DE]\n      confidence: high\n",
+     "obligations[people].protects.citation: Field required"),
+    ("      people_in: [DE]\n      citation: c\n      confidence: sure\n",
+     "obligations[people].protects.confidence: Input should be 'high', 'medium' or 'low'"),
+    ("      people_in: [DE]\n      everyone_if_established_in: [DE]\n      citation: c\n"
+     "      confidence: high\n",
+     "everyone_if_established_in and established_citation go together"),
+    ("      everyone_if_established_in: [DE]\n      established_citation: c\n      citation: c\n"
+     "      confidence: high\n",
+     "everyone_if_established_in needs people_in"),
+    ("      people_in: [DE]\n      citation: c\n      confidence: high\n      whom: all\n",
+     "obligations[people].protects.whom: Extra inputs are not permitted"),
+])
+def test_a_broken_rule_is_reported_with_its_field(tmp_path: Path, rule: str, expected: str) -> None:
+    problems = problems_with(tmp_path, PEOPLE + "    protects:\n" + rule)
+    assert len(problems) == 1 and expected in problems[0], problems
+
+
+def test_every_shipped_obligation_owed_to_people_says_whom_it_protects_and_how_surely() -> None:
+    chosen = {}
+    for regime in load_regimes():
+        for obligation in regime.obligations:
+            rule = obligation.protects
+            if obligation.recipient != "individuals":
+                assert rule is None
+                continue
+            assert rule is not None and rule.citation.strip()
+            assert (rule.everyone_if_established_in is None) == (rule.established_citation is None)
+            chosen[f"{regime.id}/{obligation.id}"] = (
+                rule.people_in, rule.everyone_if_established_in, rule.confidence)
+    assert chosen == SHIPPED
