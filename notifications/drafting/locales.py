@@ -60,8 +60,18 @@ def locale_chain(locale: str, fallback: str = DEFAULT_LOCALE) -> list[str]:
     return chain
 
 
+LANGUAGE_ALIASES: Mapping[str, str] = {"no": "nb", "zh": "zh_Hans"}
+"""Tags that name a language our templates know by another name: Norwegian is written in
+Bokmål (`nb`) unless `nn` is asked for; Chinese without a script is Simplified."""
+
+
 def _parents(locale: str) -> list[str]:
     name = locale.strip().replace("-", "_")
+    language, _, rest = name.partition("_")
+    if language == "no":
+        name = "_".join(filter(None, (LANGUAGE_ALIASES["no"], rest)))
+    elif name == "zh":
+        name = LANGUAGE_ALIASES["zh"]
     found = babel_locale(name)
     name = str(found) if found else name
     parts = name.split("_")

@@ -18,6 +18,13 @@ def test_the_locale_chain() -> None:
     assert locale_chain("en") == ["en"]
 
 
+def test_norwegian_is_bokmal_and_chinese_without_a_script_is_simplified() -> None:
+    assert locale_chain("no") == ["nb", "en"]
+    assert locale_chain("no-NO") == ["nb_NO", "nb", "en"]
+    assert locale_chain("zh") == ["zh_Hans", "zh", "en"]
+    assert locale_chain("zh-TW")[:2] == ["zh_Hant_TW", "zh_Hant"]
+
+
 def test_the_chain_falls_back_to_the_organisation_s_language_before_english() -> None:
     assert locale_chain("es-MX", "pl") == ["es_MX", "es", "pl", "en"]
     assert locale_chain("de-AT", "de") == ["de_AT", "de", "en"]

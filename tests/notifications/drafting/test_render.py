@@ -62,7 +62,7 @@ def test_every_template_renders_its_sample(kind: str, locale: str) -> None:
     assert len(rendered.subject) <= SUBJECT_LIMIT
     assert rendered.subject == rendered.subject.strip()
     assert rendered.html.startswith("<!DOCTYPE html>")
-    assert f'<html lang="{locale}">' in rendered.html
+    assert f'<html lang="{locale.replace("_", "-")}">' in rendered.html
     for part in rendered[:3]:
         assert "BR-2026-0007" in part
         assert "None" not in part
