@@ -232,7 +232,6 @@ async def add_evidence(db: AsyncSession, *, clock: Clock, actor: Actor, key: str
         raise Invalid.fields([("file", "is empty")])
     if len(content) > max_bytes:
         raise Invalid.fields([("file", f"is larger than the limit of {max_bytes} bytes")])
-    digest = hashlib.sha256(content).hexdigest()
     description = bounded_text("description", description, limit=EVIDENCE_DESCRIPTION_LIMIT)
     now = clock.now()
     async with transaction(db):
@@ -245,24 +244,38 @@ async def add_evidence(db: AsyncSession, *, clock: Clock, actor: Actor, key: str
                                            IncidentStep.incident_id == incident.id))).first()
             if step is None:
                 raise Invalid.fields([("step", f"no step {step_row_id} on {incident.reference}")])
-        if await db.get(EvidenceBlob, digest) is None:
-            db.add(EvidenceBlob(sha256=digest, size=len(content), content=content))
-            await db.flush()
-        evidence = Evidence(incident_id=incident.id, step_row_id=step_row_id, sha256=digest,
-                            filename=safe_filename(filename),
-                            content_type=(content_type or "application/octet-stream")[:255],
-                            size=len(content), description=description,
-                            uploaded_by=actor.label, uploaded_at=now)
-        db.add(evidence)
-        await db.flush()
-        incident.updated_at = now
-        label = f"{step.runbook_id}/{step.step_id}" if step else None
-        await journal.append_event(db, chain=str(incident.id), at=now, actor=actor,
-                                   kind="evidence_added",
-                                   payload={"evidence_id": evidence.id, "sha256": digest,
-                                            "size": len(content), "filename": evidence.filename,
-                                            "step": label})
+        evidence = await keep_evidence(db, incident=incident, actor=actor, now=now,
+                                       filename=filename, content_type=content_type,
+                                       content=content, step=step, description=description)
+    label = f"{step.runbook_id}/{step.step_id}" if step else None
     return EvidencePublic.model_validate(evidence).model_copy(update={"step": label})
+
+
+async def keep_evidence(db: AsyncSession, *, incident: Incident, actor: Actor, now: datetime,
+                        filename: str, content_type: str, content: bytes,
+                        step: IncidentStep | None = None, description: str = "") -> Evidence:
+    """Store a file as the incident's evidence, in the caller's transaction, with its timeline
+    event: the content once per SHA-256, the record naming it. Checked input only."""
+    digest = hashlib.sha256(content).hexdigest()
+    if await db.get(EvidenceBlob, digest) is None:
+        db.add(EvidenceBlob(sha256=digest, size=len(content), content=content))
+        await db.flush()
+    evidence = Evidence(incident_id=incident.id, step_row_id=step.id if step else None,
+                        sha256=digest, filename=safe_filename(filename),
+                        content_type=(content_type or "application/octet-stream")[:255],
+                        size=len(content), description=description,
+                        uploaded_by=actor.label, uploaded_at=now)
+    db.add(evidence)
+    await db.flush()
+    incident.updated_at = now
+    db.add(incident)
+    label = f"{step.runbook_id}/{step.step_id}" if step else None
+    await journal.append_event(db, chain=str(incident.id), at=now, actor=actor,
+                               kind="evidence_added",
+                               payload={"evidence_id": evidence.id, "sha256": digest,
+                                        "size": len(content), "filename": evidence.filename,
+                                        "step": label})
+    return evidence
 
 
 async def list_evidence(db: AsyncSession, *, actor: Actor, key: str | uuid.UUID

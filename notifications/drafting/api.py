@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, TypeAlias
 
-from litestar import Controller, get, patch, post
+from litestar import Controller, Response, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
@@ -13,8 +13,9 @@ from incident.kernel.access import requires
 from incident.kernel.auth import Permission
 from incident.kernel.bounds import ROW_ID_MAX
 from incident.kernel.injected import Config, Db, Now, Who
+from incident.kernel.openapi import also_answers, answers_in
 from incident.kernel.params import RowId
-from notifications.drafting import letters, sending
+from notifications.drafting import letters, reports, sending
 from notifications.drafting import service as drafts
 from notifications.drafting.render import Renderer
 from notifications.drafting.schemas import (
@@ -25,6 +26,8 @@ from notifications.drafting.schemas import (
     NotificationPublic,
     PreviewPublic,
     SendOrder,
+    SheetRowPublic,
+    Submission,
     delivery_public,
     notification_public,
     notifications_public,
@@ -98,6 +101,42 @@ class NotificationController(Controller):
                                   message_domain=message_domain(settings.mail_from),
                                   not_before=data.at if data else None)
         return await notification_public(db, sent)
+
+    @get("/{notification_id:int}/report.pdf", guards=[requires(Permission.READ_INCIDENTS)],
+         opt={**answers_in("application/pdf"), **also_answers(409, 422)})
+    async def report_pdf(self, db: Db, clock: Now, actor: Who, templates: Templates,
+                         key: FromPath[str], notification_id: RowId,
+                         locale: Annotated[str | None, QueryParameter(pattern=LOCALE_PATTERN)] = None
+                         ) -> Response[bytes]:
+        """A report's current version as a PDF, in the authority's language (or `locale`)."""
+        name, pdf = await reports.report_pdf(db, actor=actor, key=key,
+                                             notification_id=notification_id,
+                                             renderer=templates, now=clock.now(), locale=locale)
+        return Response(pdf, media_type="application/pdf",
+                        headers={"content-disposition": f'attachment; filename="{name}"'})
+
+    @get("/{notification_id:int}/sheet", guards=[requires(Permission.READ_INCIDENTS)],
+         opt=also_answers(409))
+    async def sheet(self, db: Db, clock: Now, actor: Who, key: FromPath[str],
+                    notification_id: RowId) -> list[SheetRowPublic]:
+        """A report field by field (GDPR Art. 33(3) and its obligation's content list), to
+        paste into an authority's online form."""
+        rows = await reports.report_fields(db, actor=actor, key=key,
+                                           notification_id=notification_id, now=clock.now())
+        return [SheetRowPublic(field=r.field, basis=r.basis, value=r.value) for r in rows]
+
+    @post("/{notification_id:int}/submitted", guards=[requires(Permission.WRITE_INCIDENTS)],
+          status_code=200)
+    async def submitted(self, db: Db, clock: Now, actor: Who, templates: Templates,
+                        settings: Config, key: FromPath[str], notification_id: RowId,
+                        data: JSONBody[Submission]) -> NotificationPublic:
+        """An approved report submitted through the authority's portal: its obligation is met
+        that way, the PDF of the approved version kept as evidence."""
+        done = await reports.record_submission(
+            db, clock=clock, actor=actor, key=key, notification_id=notification_id,
+            reference=data.reference, at=data.at, renderer=templates,
+            skew_seconds=settings.clock_skew_seconds)
+        return await notification_public(db, done)
 
     @post("/{notification_id:int}/pause", guards=[requires(Permission.WRITE_INCIDENTS)],
           status_code=200)

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from incident.kernel.schemas import Documented, Input, Instant, MultiLine, Version
+from incident.kernel.schemas import Documented, Input, Instant, MultiLine, SingleLine, Version
 from notifications.drafting import rules, sending
 from notifications.drafting.audience import Audience
 from notifications.drafting.audiences import audiences_of
@@ -39,6 +39,21 @@ class SendOrder(Input):
 
 class Approval(Input):
     content_hash: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+
+
+class Submission(Input):
+    """A report submitted through the authority's own portal: the receipt number the portal
+    gave, and when (default now)."""
+
+    reference: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                                max_length=200), SingleLine]
+    at: Instant | None = None
+
+
+class SheetRowPublic(BaseModel):
+    field: str
+    basis: str
+    value: str
 
 
 class AudiencePublic(BaseModel):

@@ -352,7 +352,7 @@ async def record_obligation(db: AsyncSession, *, clock: Clock, actor: Actor, key
         current = ObligationStatus(row.status)
         payload: dict[str, Any] = {"ref": ref}
         if target is ObligationStatus.MET:
-            kind = _record_met(row, change, now, skew_seconds, aware_at=incident.aware_at)
+            kind = record_met(row, change, now, skew_seconds, aware_at=incident.aware_at)
             payload.update(met_at=iso(row.met_at), how=row.how, late_reason=row.late_reason)
         elif target is ObligationStatus.WAIVED:
             rules.check_change(current, target, ref=ref)
@@ -376,9 +376,10 @@ async def record_obligation(db: AsyncSession, *, clock: Clock, actor: Actor, key
     return row
 
 
-def _record_met(row: IncidentObligation, change: ObligationChange, now: datetime,
+def record_met(row: IncidentObligation, change: ObligationChange, now: datetime,
                 skew_seconds: int, *, aware_at: datetime) -> str:
-    """Mark `row` met at `change.at` (default now): late, with the reasons, after its due time."""
+    """Mark `row` met at `change.at` (default now): late, with the reasons, after its due time.
+    Returns the timeline event's kind; the caller appends it, in its transaction."""
     at = change.at or now
     status = rules.status_when_met(row.due_at, at)
     rules.check_change(ObligationStatus(row.status), status, ref=row.ref)
