@@ -92,14 +92,16 @@ class NotificationController(Controller):
 
     @post("/{notification_id:int}/send", guards=[requires(Permission.WRITE_INCIDENTS)],
           status_code=202)
-    async def send(self, db: Db, clock: Now, actor: Who, settings: Config, key: FromPath[str],
-                   notification_id: RowId,
+    async def send(self, db: Db, clock: Now, actor: Who, settings: Config, templates: Templates,
+                   key: FromPath[str], notification_id: RowId,
                    data: JSONBody[SendOrder | None] = None) -> NotificationPublic:
-        """Body (optional): `{"at": instant}` to schedule the send."""
+        """Body (optional): `{"at": instant}` to schedule the send; `{"fallback": "en"}` for
+        the language recipients get whose own language has no text."""
         sent = await sending.send(db, clock=clock, actor=actor, key=key,
                                   notification_id=notification_id,
                                   message_domain=message_domain(settings.mail_from),
-                                  not_before=data.at if data else None)
+                                  not_before=data.at if data else None, renderer=templates,
+                                  fallback=data.fallback if data else None)
         return await notification_public(db, sent)
 
     @get("/{notification_id:int}/report.pdf", guards=[requires(Permission.READ_INCIDENTS)],

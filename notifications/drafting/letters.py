@@ -4,8 +4,8 @@ of one notification, the person's own part, and the preview a reviewer sees."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,6 +23,7 @@ from notifications.drafting.render import Renderer
 from notifications.drafting.requirements import authority_contact, complaint_authority
 from notifications.drafting.rules import CannotRender, NotificationKind
 from notifications.drafting.service import current_version, get_notification
+from notifications.drafting.translations import normal_locale, text_for
 from notifications.obligations.models import IncidentAssessment, IncidentObligation, OrganisationProfile
 from notifications.obligations.service import get_profile, latest_assessment
 
@@ -62,6 +63,22 @@ class Letter:
     reply_to: str | None = None
     language: str = "en"
     """The organisation's language: a recipient whose language has no template reads this."""
+    compose: Callable[[Mapping[str, str]], dict[str, Any]] | None = None
+    """The shared part for the fields' texts in one language (None: `shared` for everyone)."""
+    report_date: datetime | None = None
+    """The date a report not sent yet shows (a preview, a document): now."""
+    _by_locale: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
+
+    def shared_for(self, locale: str) -> dict[str, Any]:
+        """The shared part as a reader of `locale` reads it: each field in their language."""
+        if self.compose is None:
+            return self.shared
+        key = normal_locale(locale) or locale
+        if key not in self._by_locale:
+            texts = {name: text_for(value, key, self.language)
+                     for name, value in self.fields.items()}
+            self._by_locale[key] = self.compose(texts)
+        return self._by_locale[key]
 
     def give_up_at(self, now: datetime, *, first_retry: timedelta,
                    without_deadline: timedelta) -> datetime:
@@ -74,10 +91,12 @@ class Letter:
     def context_for(self, delivery: Delivery) -> dict[str, Any]:
         if self.notification.kind in INTERNAL_KINDS:
             return {**internal_context(self.fields), "recipient_name": delivery.name}
+        shared = self.shared_for(delivery.locale)
         if self.notification.kind == NotificationKind.SUBJECT_NOTICE:
-            return {**self.shared, "recipient_name": delivery.name,
+            return {**shared, "recipient_name": delivery.name,
                     "categories": category_names(delivery.categories)}
-        return {**self.shared, "authority": delivery.name or self.shared["authority"]}
+        dated = {"reported_at": self.report_date} if shared.get("reported_at") is None else {}
+        return {**shared, **dated, "authority": delivery.name or shared["authority"]}
 
 
 async def letter_for(db: AsyncSession, notification: Notification) -> Letter:
@@ -92,13 +111,21 @@ async def letter_for(db: AsyncSession, notification: Notification) -> Letter:
     snapshot = (await db.exec(select(AffectedSnapshot).where(
         AffectedSnapshot.incident_id == incident.id).order_by(
         col(AffectedSnapshot.number).desc()).limit(1))).first()
-    shared = shared_context(notification, incident, profile, fields, obligation,
-                            await _first_report(db, notification), snapshot,
-                            await latest_assessment(db, incident))
-    author, reply_to = (None, None) if notification.kind in INTERNAL_KINDS else mailboxes(profile)
+    first_report = await _first_report(db, notification)
+    assessment = await latest_assessment(db, incident)
+    language = normal_locale(profile.language or "en") or "en"
+
+    def compose(texts: Mapping[str, str]) -> dict[str, Any]:
+        return shared_context(notification, incident, profile, texts, obligation, first_report,
+                              snapshot, assessment)
+
+    internal = notification.kind in INTERNAL_KINDS
+    author, reply_to = (None, None) if internal else mailboxes(profile)
+    shared = {} if internal else compose(
+        {name: text_for(value, language, language) for name, value in fields.items()})
     return Letter(notification, fields, shared, ZoneInfo(profile.timezone),
-                  obligation.due_at if obligation else None, author, reply_to,
-                  profile.language or "en")
+                  obligation.due_at if obligation else None, author, reply_to, language,
+                  None if internal else compose)
 
 
 def mailboxes(profile: OrganisationProfile) -> tuple[str | None, str | None]:
@@ -192,8 +219,7 @@ async def preview(db: AsyncSession, *, actor: Actor, key: str | uuid.UUID, notif
     incident, notification = await get_notification(db, actor=actor, key=key,
                                                     notification_id=notification_id)
     letter = await letter_for(db, notification)
-    if letter.shared.get("reported_at", now) is None:
-        letter.shared["reported_at"] = now
+    letter.report_date = now
     sample = Delivery(notification_id=notification_id, recipient_key="preview", locale=locale,
                       categories=categories_mask(incident.data_categories),
                       message_id="<preview@localhost>",

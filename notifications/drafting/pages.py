@@ -27,6 +27,7 @@ from notifications.drafting.models import NotificationVersion
 from notifications.drafting.render import Renderer
 from notifications.drafting.rules import NotificationKind, NotificationStatus
 from notifications.drafting.sending import message_domain
+from notifications.drafting.translations import complete_languages, normal_locale, texts_of
 from notifications.obligations import service as services
 
 SANDBOX_POLICY = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"
@@ -58,6 +59,9 @@ PAGE_SIZE = 100
 
 
 LocaleQuery = Annotated[str, QueryParameter(pattern=LOCALE_PATTERN, max_length=35)]
+
+LanguageQuery = Annotated[str | None, QueryParameter(pattern=LOCALE_PATTERN, max_length=35)]
+"""The language whose text the draft's form edits (the organisation's when absent)."""
 
 
 AfterQuery = Annotated[int, QueryParameter(ge=0, le=ROW_ID_MAX)]
@@ -128,14 +132,28 @@ async def list_page(request: Request[Any, Any, Any], db: AsyncSession, *, clock:
                        can_write=actor.can(Permission.WRITE_INCIDENTS))
 
 
+async def organisation_language(db: AsyncSession) -> str:
+    profile = await services.get_profile(db)
+    return (normal_locale(profile.language) if profile else None) or "en"
+
+
+def texts_in(fields: dict[str, Any], lang: str, default: str) -> dict[str, str]:
+    """Each field's own text in `lang` ("" where it has none), as the form edits it."""
+    return {name: texts_of(value, default).get(lang, "") for name, value in fields.items()}
+
+
 async def draft_page(request: Request[Any, Any, Any], db: AsyncSession, *, clock: Clock,
                      actor: Actor, renderer: Renderer, key: str, notification_id: int,
                      locale: str = "en", status: int = 200, notice: Notice | None = None,
-                     unsaved: dict[str, str] | None = None) -> Template:
-    """A draft: its fields (a form while it may change), a preview, approval, sending, progress."""
+                     unsaved: dict[str, str] | None = None, lang: str | None = None) -> Template:
+    """A draft: its fields (a form while it may change, in one language at a time), the
+    languages its letters are written in, a preview, approval, sending, progress."""
     incident, notification = await drafts.get_notification(db, actor=actor, key=key,
                                                            notification_id=notification_id)
     version = await drafts.current_version(db, notification)
+    default = await organisation_language(db)
+    lang = normal_locale(lang or default) or default
+    texts = texts_in(version.fields, lang, default)
     used, subject, text, _ = await letters.preview(db, now=clock.now(), actor=actor, key=incident.id,
                                                    notification_id=notification_id, locale=locale,
                                                    renderer=renderer)
@@ -149,8 +167,12 @@ async def draft_page(request: Request[Any, Any, Any], db: AsyncSession, *, clock
     return render_page(request, "notification.html", status=status, incident=incident, kinds=KIND_TITLES,
                        notification=notification, url=url, notice=notice, unsaved=unsaved or {},
                        fields=[(name, FIELD_LABELS.get(name, name.replace("_", " ")),
-                                str(version.fields.get(name, "")))
+                                texts.get(name, ""))
                          for name in editable or sorted(version.fields)],
+                       lang=lang, default_lang=default,
+                       complete=complete_languages(version.fields, editable, default),
+                       languages=(await sending.language_table(db, notification, renderer)
+                                  if stage in rules.UNSENT else []),
                        editable=bool(editable), labels=FIELD_LABELS,
                        locales=sorted({*PREVIEW_LOCALES, *renderer.locales(notification.kind)}),
                        locale=locale, used=used, subject=subject, text=text,
@@ -189,9 +211,9 @@ class NotificationPages(Controller):
     @get("/{notification_id:int}", guards=[requires(Permission.READ_INCIDENTS)])
     async def draft(self, request: Request[Any, Any, Any], db: Db, clock: Now, actor: Who,
                     templates: Templates, key: FromPath[str], notification_id: RowId,
-                    locale: LocaleQuery = "en") -> Template:
+                    locale: LocaleQuery = "en", lang: LanguageQuery = None) -> Template:
         return await draft_page(request, db, clock=clock, actor=actor, renderer=templates, key=key,
-                                notification_id=notification_id, locale=locale)
+                                notification_id=notification_id, locale=locale, lang=lang)
 
     @post("/{notification_id:int}", guards=[requires(Permission.WRITE_INCIDENTS)])
     async def edit(self, request: Request[Any, Any, Any], db: Db, clock: Now, actor: Who,
@@ -203,12 +225,18 @@ class NotificationPages(Controller):
         except ValueError:
             read = 0
         basis = await _edit_basis(db, actor, key, notification_id, read)
-        changed = edited_fields(form, basis.read or {}, basis.allowed)
+        default = await organisation_language(db)
+        lang = normal_locale(form.get("lang") or default) or default
+        await db.rollback()
+        changed = edited_fields(form, texts_in(basis.read or {}, lang, default), basis.allowed)
+        here = f"{base(key, notification_id)}?{urlencode({'lang': lang})}#fields"
         if basis.read is not None and not changed and read == basis.version:
-            return Redirect(f"{base(key, notification_id)}#fields", status_code=303)
+            return Redirect(here, status_code=303)
+        edit: dict[str, Any] = ({name: {lang: text} for name, text in changed.items()}
+                                if lang != default else dict(changed))
         try:
             await drafts.edit_draft(db, clock=clock, actor=actor, key=key,
-                                    notification_id=notification_id, fields=changed,
+                                    notification_id=notification_id, fields=edit,
                                     expected_version=read)
         except (Conflict, Invalid) as exc:
             stale = (isinstance(exc, Conflict) and read != basis.version
@@ -220,8 +248,8 @@ class NotificationPages(Controller):
             return await draft_page(request, db, clock=clock, actor=actor, renderer=templates, key=key,
                                     notification_id=notification_id, status=exc.status,
                                     notice=Notice("fields", message),
-                                    unsaved=changed if stale else None)
-        return Redirect(f"{base(key, notification_id)}#fields", status_code=303)
+                                    unsaved=changed if stale else None, lang=lang)
+        return Redirect(here, status_code=303)
 
     @get("/{notification_id:int}/preview.html", guards=[requires(Permission.READ_INCIDENTS)])
     async def preview(self, db: Db, clock: Now, actor: Who, templates: Templates,
@@ -250,10 +278,12 @@ class NotificationPages(Controller):
     async def send(self, request: Request[Any, Any, Any], db: Db, clock: Now, actor: Who,
                    settings: Config, templates: Templates, key: FromPath[str],
                    notification_id: RowId) -> Response[Any]:
+        form = await request.form()
         try:
             await sending.send(db, clock=clock, actor=actor, key=key,
                                notification_id=notification_id,
-                               message_domain=message_domain(settings.mail_from))
+                               message_domain=message_domain(settings.mail_from),
+                               renderer=templates, fallback=str(form.get("fallback") or "") or None)
         except DomainError as exc:
             return await draft_page(request, db, clock=clock, actor=actor, renderer=templates, key=key,
                                     notification_id=notification_id, status=exc.status,

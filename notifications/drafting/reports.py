@@ -54,10 +54,9 @@ async def _report(db: AsyncSession, *, actor: Actor, key: str | uuid.UUID, notif
 
 
 def _render(letter: Letter, renderer: Renderer, locale: str, reported_at: datetime) -> Rendered:
-    if letter.shared.get("reported_at") is None:
-        letter.shared["reported_at"] = reported_at
+    letter.report_date = reported_at
     authority = Delivery(notification_id=letter.notification.id or 0, recipient_key="document",
-                         name=str(letter.shared.get("authority", "")), locale=locale,
+                         name="", locale=locale,
                          message_id="<document@localhost>", next_attempt_at=reported_at)
     try:
         return renderer.render(letter.notification.kind, locale, letter.context_for(authority),
@@ -87,6 +86,7 @@ async def report_fields(db: AsyncSession, *, actor: Actor, key: str | uuid.UUID,
     _, notification = await _report(db, actor=actor, key=key, notification_id=notification_id)
     letter = await letter_for(db, notification)
     context = letter.context_for(Delivery(notification_id=notification_id, recipient_key="sheet",
+                                          locale=await report_language(db, notification),
                                           message_id="<sheet@localhost>", next_attempt_at=now))
     found = shipped_regimes().obligation(notification.ref)
     return report_sheet(context, found[1].content if found else ())

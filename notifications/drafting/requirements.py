@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from notifications.drafting.rules import NotificationKind
+from notifications.drafting.translations import texts_of
 
 COMPLAINT_REGIMES: Mapping[str, str] = {
     "gdpr": "GDPR Art. 77",
@@ -100,7 +101,7 @@ def text_gaps(kind: str, fields: Mapping[str, Any], *, sequence: int, due_at: da
     """What the draft's own text lacks for approval: a required field left empty, the
     measures of a report, the reasons for a late report, what a supplement adds."""
     def empty(name: str) -> bool:
-        return not str(fields.get(name) or "").strip()
+        return not texts_of(fields.get(name), "any")
 
     gaps = [Gap(name, f"is empty: {why}") for name, why in REQUIRED_TEXT.get(kind, ())
             if empty(name)]

@@ -18,6 +18,7 @@ from enum import StrEnum
 from typing import Any
 
 from incident.kernel.errors import Conflict, DomainError, Invalid
+from notifications.drafting.translations import normal_locale
 
 
 class NotificationStatus(StrEnum):
@@ -126,16 +127,22 @@ def check_editable(notification_id: int | None, status: NotificationStatus) -> N
         raise Conflict(f"notification {notification_id} is {status}: it can no longer change")
 
 
-def check_fields(kind: str, fields: Mapping[str, str]) -> None:
-    """Raise Invalid naming every field that is not the kind's or is over FIELD_LIMIT."""
+def check_fields(kind: str, fields: Mapping[str, Any]) -> None:
+    """Raise Invalid naming every field that is not the kind's, every locale babel does not
+    know, and every text over FIELD_LIMIT (a field is a text, or {locale: text})."""
     allowed = EDITABLE.get(kind, ())
-    unknown = [name for name in fields if name not in allowed]
-    too_long = [name for name, value in fields.items() if len(value) > FIELD_LIMIT]
-    if unknown or too_long:
-        raise Invalid.fields([(n, f"not a field of a {kind}; the fields are "
-                               f"{', '.join(allowed)}") for n in unknown]
-                             + [(n, f"is longer than {FIELD_LIMIT:,} characters")
-                                for n in too_long])
+    problems = [(n, f"not a field of a {kind}; the fields are {', '.join(allowed)}")
+                for n in fields if n not in allowed]
+    for name, value in fields.items():
+        texts = value.items() if isinstance(value, Mapping) else [("", value)]
+        for locale, text in texts:
+            where = f"{name}.{locale}" if locale else name
+            if locale and normal_locale(locale) is None:
+                problems.append((where, f"{locale!r} is not a locale such as en, de or pt-BR"))
+            if len(str(text)) > FIELD_LIMIT:
+                problems.append((where, f"is longer than {FIELD_LIMIT:,} characters"))
+    if problems:
+        raise Invalid.fields(problems)
 
 
 def approval_refusal(notification_id: int | None, status: NotificationStatus, *, approver: str,

@@ -23,11 +23,18 @@ class DraftCreate(Input):
     obligation: Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]+/[a-z0-9-]+$", max_length=100)]
 
 
+FieldText = Annotated[str, MultiLine, Documented({"maxLength": rules.FIELD_LIMIT})]
+LocaleKey = Annotated[str, StringConstraints(max_length=35,
+                                             pattern=r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*$")]
+
+
 class DraftEdit(Input):
-    """New text for some fields; the service refuses unknown fields and any over FIELD_LIMIT."""
+    """New text for some fields: a plain text is the organisation's language's, an object
+    gives one text per locale (`{"en": "…", "pl": "…"}`; "" removes a locale's text). The
+    service refuses unknown fields, unknown locales and any text over FIELD_LIMIT."""
 
     fields: dict[Annotated[str, StringConstraints(max_length=40)],
-                 Annotated[str, MultiLine, Documented({"maxLength": rules.FIELD_LIMIT})]
+                 FieldText | Annotated[dict[LocaleKey, FieldText], Field(max_length=40)]
                  ] = Field(max_length=20)
     version: Version
 
@@ -35,6 +42,9 @@ class DraftEdit(Input):
 class SendOrder(Input):
     at: Instant | None = None
     """A scheduled send: nothing leaves before this instant."""
+    fallback: LocaleKey | None = None
+    """The language recipients whose own language has no text get instead (the whole letter
+    in it); without it, such recipients make the send refused."""
 
 
 class Approval(Input):

@@ -4,11 +4,11 @@ bulk with a fixed Message-ID each, progress counts, pausing, and the per-recipie
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import String, bindparam, text
+from sqlalchemy import BindParameter, String, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -21,12 +21,15 @@ from incident.kernel.db import transaction
 from incident.kernel.errors import Conflict, DomainError, Invalid
 from incident.lifecycle.models import Incident
 from incident.timeline import service as journal
-from notifications.drafting import rules
+from notifications.drafting import rules, translations
 from notifications.drafting.audience import Audience, audience
 from notifications.drafting.audiences import jurisdiction_counts, protects_of
 from notifications.drafting.models import Delivery, DeliveryAttempt, Notification
+from notifications.drafting.render import Renderer
+from notifications.drafting.requirements import authority_contact
 from notifications.drafting.rules import DeliveryState, NotificationKind, NotificationStatus
-from notifications.drafting.service import _refuse, get_notification, unfit_to_send
+from notifications.drafting.service import _refuse, current_version, get_notification, unfit_to_send
+from notifications.drafting.translations import normal_locale
 from notifications.obligations.models import OrganisationProfile
 from notifications.obligations.service import get_profile
 
@@ -108,10 +111,14 @@ async def set_message_ids(conn: AsyncConnection, notification_id: int, domain: s
 
 async def send(db: AsyncSession, *, clock: Clock, actor: Actor, key: str | uuid.UUID,
                notification_id: int, message_domain: str,
-               not_before: datetime | None = None) -> Notification:
+               not_before: datetime | None = None, renderer: Renderer | None = None,
+               fallback: str | None = None) -> Notification:
     """Queue an approved notification: one delivery per recipient, written in bulk.
 
-    With `not_before`, a scheduled send: the deliveries wait in the outbox until then.
+    With `not_before`, a scheduled send: the deliveries wait in the outbox until then. Every
+    recipient's language must have the draft's text (a letter is never half in another
+    language), unless `fallback` names the language those recipients get instead; `renderer`
+    says which language a recipient's letter is written in (their own when it has templates).
     """
     auth.require(actor, Permission.WRITE_INCIDENTS)
     now = clock.now()
@@ -129,8 +136,10 @@ async def send(db: AsyncSession, *, clock: Clock, actor: Actor, key: str | uuid.
             refusal = await unfit_to_send(db, notification, now=now, doing="sent")
         if refusal is None:
             profile = await get_profile(db)
+            fields = (await current_version(db, notification)).fields
+            languages = Languages(fields, profile, renderer, notification.kind, fallback)
             queued = await _queue(db, notification, incident, profile, not_before or now,
-                                  message_domain)
+                                  message_domain, languages)
             if isinstance(queued, DomainError):
                 refusal = queued
             else:
@@ -144,7 +153,8 @@ async def send(db: AsyncSession, *, clock: Clock, actor: Actor, key: str | uuid.
                              "not_before": not_before.isoformat() if not_before else None,
                              "content_hash": notification.content_hash,
                              **({"audience": queued.audience.payload()} if queued.audience
-                                else {})})
+                                else {}),
+                             "languages": queued.languages})
                 return notification
     assert refusal is not None
     await _refuse(db, now=now, actor=actor, incident_id=incident.id,
@@ -153,15 +163,126 @@ async def send(db: AsyncSession, *, clock: Clock, actor: Actor, key: str | uuid.
 
 
 class Queued(NamedTuple):
-    """What queueing made: the number of deliveries, and whom a notice to people addresses."""
+    """What queueing made: the number of deliveries, whom a notice to people addresses, and
+    the languages its letters are written in (with any fallback chosen, and for whom)."""
 
     recipients: int
     audience: Audience | None
+    languages: dict[str, Any]
+
+
+def _people(count: int) -> str:
+    return f"{count} recipient" if count == 1 else f"{count} recipients"
+
+
+class LanguageRow(NamedTuple):
+    locale: str
+    recipients: int
+    missing: list[str]
+    """The fields with text in another language and none in this one."""
+
+
+async def language_table(db: AsyncSession, notification: Notification, renderer: Renderer
+                         ) -> list[LanguageRow]:
+    """For a draft: per language its letters would be written in, how many recipients and
+    which fields lack text in it (the latest snapshot's audience; a report's authority)."""
+    profile = await get_profile(db)
+    fields = (await current_version(db, notification)).fields
+    languages = Languages(fields, profile, renderer, notification.kind, None)
+    if notification.kind == NotificationKind.AUTHORITY_REPORT:
+        contact = authority_contact(notification.ref, profile.authorities if profile else {}) or {}
+        return languages.table({str(contact.get("language") or languages.default): 1})
+    if notification.kind != NotificationKind.SUBJECT_NOTICE:
+        return []
+    snapshot = (await db.exec(select(AffectedSnapshot).where(
+        AffectedSnapshot.incident_id == notification.incident_id).order_by(
+        col(AffectedSnapshot.number).desc()).limit(1))).first()
+    if snapshot is None or snapshot.id is None:
+        return []
+    found = await _audience(db, notification.ref, snapshot.id, profile)
+    if isinstance(found, DomainError):
+        return []
+    where, params = "a.snapshot_id = :snapshot", {"snapshot": snapshot.id}
+    binds: list[BindParameter[Any]] = []
+    if not found.everyone:
+        where += " AND a.jurisdiction IN :jurisdictions"
+        params["jurisdictions"] = list(found.jurisdictions)  # type: ignore[assignment]
+        binds.append(bindparam("jurisdictions", expanding=True))
+    conn = await db.connection()
+    rows = (await conn.execute(text(
+        f"SELECT a.locale, count(*) FROM affected_subjects a WHERE {where} "  # noqa: S608
+        "GROUP BY a.locale").bindparams(*binds), params)).all()
+    return languages.table({str(locale): int(count) for locale, count in rows})
+
+
+class Languages:
+    """Which language each recipient's letter is written in, and whether the draft has its
+    text: the recipient's own language when templates exist for it (else the organisation's),
+    moved to the sender's explicit `fallback` when the draft has no text in it."""
+
+    def __init__(self, fields: Mapping[str, Any], profile: OrganisationProfile | None,
+                 renderer: Renderer | None, kind: str, fallback: str | None) -> None:
+        self.fields, self.kind, self.renderer = fields, kind, renderer
+        self.default: str = (normal_locale(profile.language) if profile else None) or "en"
+        self.fallback = normal_locale(fallback) if fallback else None
+        self.asked = fallback
+
+    def table(self, readers: Mapping[str, int]) -> list[LanguageRow]:
+        """Per language letters are written in: how many recipients, and the fields with no
+        text in it."""
+        letters: dict[str, int] = {}
+        for locale, count in readers.items():
+            written = self.letter_locale(locale)
+            letters[written] = letters.get(written, 0) + count
+        missing = translations.gaps(self.fields, rules.EDITABLE.get(self.kind, ()), letters,
+                                    self.default)
+        return [LanguageRow(locale, count, missing.get(locale, []))
+                for locale, count in sorted(letters.items(), key=lambda item: (-item[1], item[0]))]
+
+    def letter_locale(self, locale: str) -> str:
+        if self.renderer is None:
+            return normal_locale(locale) or self.default
+        return self.renderer.resolve_locale(self.kind, locale, self.default)
+
+    def placed(self, readers: Mapping[str, int]) -> tuple[dict[str, str], dict[str, Any]] | Conflict:
+        """{recipient locale: the locale their letter is written in} for the locales that
+        move to the fallback, and what goes on the timeline; or why sending is refused."""
+        letters: dict[str, int] = {}
+        for locale, count in readers.items():
+            written = self.letter_locale(locale)
+            letters[written] = letters.get(written, 0) + count
+        missing = translations.gaps(self.fields, rules.EDITABLE.get(self.kind, ()), letters,
+                                    self.default)
+        record: dict[str, Any] = {"letters": dict(sorted(letters.items()))}
+        if not missing:
+            return {}, record
+        if self.asked and self.fallback is None:
+            return Conflict(f"the fallback {self.asked!r} is not a language we know")
+        if self.fallback is None:
+            return Conflict(
+                "the draft has no text in " + "; ".join(
+                    f"{locale} ({letters[locale]} {'recipient' if letters[locale] == 1 else 'recipients'}:"
+                    f" {', '.join(names)})" for locale, names in missing.items())
+                + ": write it, or send with a fallback language for them",
+                errors=[{"field": f"text in {locale}",
+                         "message": f"{_people(letters[locale])} read it, and it has no "
+                                    f"{', '.join(name.replace('_', ' ') for name in names)}; "
+                                    "write it, or choose a fallback language for them"}
+                        for locale, names in missing.items()])
+        landing = self.letter_locale(self.fallback)
+        if translations.gaps(self.fields, rules.EDITABLE.get(self.kind, ()), {landing: 1},
+                             self.default):
+            return Conflict(f"the fallback {self.fallback} has no text of its own either")
+        moved = {locale: self.fallback for locale in readers
+                 if self.letter_locale(locale) in missing}
+        record.update(fallback=self.fallback,
+                      moved={locale: letters[locale] for locale in missing})
+        return moved, record
 
 
 async def _queue(db: AsyncSession, notification: Notification, incident: Incident,
                  profile: OrganisationProfile | None, now: datetime,
-                 domain: str) -> Queued | DomainError:
+                 domain: str, languages: Languages) -> Queued | DomainError:
     """Insert the deliveries; returns their number (and a notice's audience), or why they
     cannot be made.
 
@@ -197,10 +318,22 @@ async def _queue(db: AsyncSession, notification: Notification, incident: Inciden
             params["jurisdictions"] = list(found.jurisdictions)
             binds.append(bindparam("jurisdictions", expanding=True))
         # `where` is one of two fixed fragments; the jurisdictions are bound, never written in.
+        readers: dict[Any, Any] = dict((await conn.execute(text(
+            f"SELECT a.locale, count(*) FROM affected_subjects a WHERE {where} "  # noqa: S608
+            "GROUP BY a.locale").bindparams(*binds[len(states) + 1:]), params)).all())
+        placed = languages.placed({str(k): int(v) for k, v in readers.items()})
+        if isinstance(placed, DomainError):
+            return placed
+        moved, record = placed
+        locale = "a.locale"
+        if moved:
+            locale = "CASE WHEN a.locale IN :moved THEN :fallback ELSE a.locale END"
+            params.update(moved=sorted(moved), fallback=languages.fallback)
+            binds.append(bindparam("moved", expanding=True))
         await conn.execute(text(
             "INSERT INTO deliveries (notification_id, recipient_key, address, name, locale, "  # noqa: S608
             "categories, message_id, state, attempts, next_attempt_at, last_reply, ended_at) "
-            "SELECT :n, a.external_id, s.email, COALESCE(s.name, ''), a.locale, a.categories, '', "
+            f"SELECT :n, a.external_id, s.email, COALESCE(s.name, ''), {locale}, a.categories, '', "
             "CASE WHEN s.email IS NULL THEN :failed ELSE :pending END, 0, :now, "
             "CASE WHEN s.email IS NULL THEN 'no e-mail address on record' END, "
             "CASE WHEN s.email IS NULL THEN :now END "
@@ -213,16 +346,22 @@ async def _queue(db: AsyncSession, notification: Notification, incident: Inciden
         if not contact.get("email"):
             return Conflict(f"no e-mail address for {notification.ref} in the organisation profile "
                             f"(authorities.{notification.ref}.email)")
-        params.update(address=contact["email"], name=contact.get("name", ""), key=notification.ref)
+        asked = str(contact.get("language") or languages.default)
+        placed = languages.placed({asked: 1})
+        if isinstance(placed, DomainError):
+            return placed
+        moved, record = placed
+        params.update(address=contact["email"], name=contact.get("name", ""), key=notification.ref,
+                      locale=moved.get(asked, asked))
         await conn.execute(text(
             "INSERT INTO deliveries (notification_id, recipient_key, address, name, locale, "
             "categories, message_id, state, attempts, next_attempt_at) "
-            "VALUES (:n, :key, :address, :name, 'en', 0, '', :pending, 0, :now)").bindparams(
+            "VALUES (:n, :key, :address, :name, :locale, 0, '', :pending, 0, :now)").bindparams(
                 at, states[0]), params)
     await set_message_ids(conn, notification.id or 0, domain)
     count = (await db.exec(select(func.count()).where(
         col(Delivery.notification_id) == notification.id))).one()
-    return Queued(int(count), addressed)
+    return Queued(int(count), addressed, record)
 
 
 async def _audience(db: AsyncSession, ref: str, snapshot_id: int,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -26,10 +27,11 @@ from incident.kernel.errors import Conflict, DomainError, NotFound
 from incident.lifecycle.models import Incident
 from incident.lifecycle.service import get_incident
 from incident.timeline import service as journal
-from notifications.drafting import rules
+from notifications.drafting import rules, translations
 from notifications.drafting.models import Notification, NotificationVersion
 from notifications.drafting.requirements import Gap, profile_gaps, text_gaps
 from notifications.drafting.rules import NotificationKind, NotificationStatus, content_hash
+from notifications.drafting.translations import normal_locale
 from notifications.obligations.models import IncidentObligation
 from notifications.obligations.service import get_profile, reconcile
 
@@ -138,9 +140,12 @@ async def notifications_of(db: AsyncSession, *, actor: Actor, key: str | uuid.UU
 
 
 async def edit_draft(db: AsyncSession, *, clock: Clock, actor: Actor, key: str | uuid.UUID,
-                     notification_id: int, fields: Mapping[str, str],
+                     notification_id: int, fields: Mapping[str, Any],
                      expected_version: int) -> Notification:
-    """Save a new version of the fields; any approval of an earlier version is void."""
+    """Save a new version of the fields; any approval of an earlier version is void.
+
+    A plain text is the organisation's language's; {locale: text} sets those locales' texts
+    and keeps the others (see translations.merged)."""
     auth.require(actor, Permission.WRITE_INCIDENTS)
     now = clock.now()
     async with transaction(db):
@@ -152,7 +157,12 @@ async def edit_draft(db: AsyncSession, *, clock: Clock, actor: Actor, key: str |
             raise Conflict(f"notification {notification.id} changed since you read it "
                            f"(now version {notification.version})")
         rules.check_fields(notification.kind, fields)
-        merged = {**(await current_version(db, notification)).fields, **fields}
+        profile = await get_profile(db)
+        default = normal_locale(profile.language) if profile else None
+        before = (await current_version(db, notification)).fields
+        merged = {**before, **{
+            name: translations.merged(before.get(name), _normal_keys(value), default or "en")
+            for name, value in fields.items()}}
         digest = content_hash(notification.kind, notification.ref, notification.sequence, merged)
         voided = notification.status == NotificationStatus.APPROVED
         notification.version += 1
@@ -171,6 +181,13 @@ async def edit_draft(db: AsyncSession, *, clock: Clock, actor: Actor, key: str |
     return notification
 
 
+
+
+def _normal_keys(value: Any) -> Any:
+    """{locale: text} with each locale as the templates name it (`pt-BR` -> `pt_BR`)."""
+    if isinstance(value, Mapping):
+        return {normal_locale(str(k)) or str(k): v for k, v in value.items()}
+    return value
 
 
 def missing(gaps: list[Gap], consequence: str) -> Conflict:

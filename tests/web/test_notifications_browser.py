@@ -134,7 +134,7 @@ def test_a_notice_is_drafted_approved_sent_and_read_in_the_mailbox(
     frame = page.locator("#preview-frame")
     expect(frame).to_have_attribute("sandbox", "")
     expect(page.frame_locator("#preview-frame").locator("body")).to_contain_text(CONSEQUENCES)
-    page.get_by_label("Language").select_option("de")
+    page.get_by_label("Language", exact=True).select_option("de")
     expect(frame).to_have_attribute("src", re.compile(r"/preview\.html\?locale=de$"))
     expect(page.frame_locator("#preview-frame").locator("html")).to_have_attribute("lang", "de")
     expect(page.locator("#preview-text")).to_contain_text("Change your password.")
@@ -150,6 +150,9 @@ def test_a_notice_is_drafted_approved_sent_and_read_in_the_mailbox(
 
     # 3. The responder sends it; the ticker of `breach serve` delivers it into the capture.
     sign_in(page, responder, draft_url.removeprefix(server.url))
+    # Anna reads Polish and Bernd German; the text is written in English only.
+    expect(page.locator('#languages tr[data-locale="pl"] .text-state')).to_contain_text("missing")
+    page.get_by_label(re.compile("They get their letter in")).select_option("en")
     page.get_by_role("button", name="Send").click()
     box = page.locator("#progress")
     expect(box).to_be_visible()

@@ -60,7 +60,8 @@ async def test_injection_corpus_yields_the_intended_recipients_headers_and_text(
                                  "measures": "M" * 10_000}})).json()
     await client.post(f"{base}/{draft['id']}/approve", json={"content_hash": edited["content_hash"]},
                       headers=approver.headers)
-    assert (await client.post(f"{base}/{draft['id']}/send", headers=responder.headers)).status_code == 202
+    assert (await client.post(f"{base}/{draft['id']}/send", json={"fallback": "en"},
+                              headers=responder.headers)).status_code == 202
 
     pool = pool_from_url(smtp_server.url, size=2, timeout=5)
     try:

@@ -98,7 +98,8 @@ async def approved(client: httpx.AsyncClient, people: dict[str, Person], referen
 async def sent_to(client: httpx.AsyncClient, engine: AsyncEngine, people: dict[str, Person],
                   url: str) -> tuple[set[str], dict[str, Any]]:
     """Send the notice at `url`: whom its deliveries address, and its `notification_sent` payload."""
-    sent = await client.post(f"{url}/send", headers=people["responder"].headers)
+    sent = await client.post(f"{url}/send", json={"fallback": "en"},
+                             headers=people["responder"].headers)
     assert sent.status_code == 202, sent.text
     notification = int(sent.json()["id"])
     async with session_factory(engine)() as db:

@@ -107,7 +107,11 @@ async def test_a_notice_is_drafted_edited_approved_sent_and_logged_through_the_p
         assert approved.status_code == 303, approved.text
         assert "Approved for hash" in (await page(other, url)).text
 
-    sent = await responder.post(f"{url}/send")
+    languages = await page(responder, url)
+    assert 'id="fallback"' in languages.text and "<strong>missing</strong>" in languages.text
+    refused = await responder.post(f"{url}/send")
+    assert refused.status_code == 409 and "Text in pl: 1 recipient read it, and it has no" in refused.text
+    sent = await responder.post(f"{url}/send", {"fallback": "en"})
     assert sent.status_code == 303 and sent.headers["location"].endswith("#progress")
     sending = await page(responder, url)
     assert 'data-status="sending"' in sending.text and 'id="progress-bar" value="1" max="3"' in sending.text

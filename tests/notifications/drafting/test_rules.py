@@ -130,3 +130,39 @@ def test_a_notification_is_finished_when_no_delivery_is_open() -> None:
     for state in OPEN:
         assert not all_ended({"sent": 3, state.value: 1})
     assert ended_count({"sent": 3, "failed": 1, "retry": 2, "in_doubt": 1}) == 4
+
+
+def test_a_field_holds_one_text_or_one_per_locale() -> None:
+    from notifications.drafting.translations import (
+        complete_languages,
+        gaps,
+        merged,
+        text_for,
+        written_in,
+    )
+
+    stored = merged("Stolen.", {"pl": "Skradziono.", "de": ""}, "en")
+    assert stored == {"en": "Stolen.", "pl": "Skradziono."}
+    assert merged(stored, {"pl": ""}, "en") == "Stolen."  # only the default left: plain again
+    assert merged(stored, "Lost.", "en") == {"en": "Lost.", "pl": "Skradziono."}
+    assert text_for(stored, "pl_PL", "en") == "Skradziono."
+    assert text_for(stored, "de_AT", "en") == "Stolen."  # a preview falls back; a send refuses
+    assert written_in(stored, "pl_PL", "en") and not written_in(stored, "de", "en")
+    assert written_in("", "de", "en")  # nothing written in any language: nothing missing
+    fields = {"description": stored, "consequences": "Phishing.", "measures": ""}
+    assert gaps(fields, ("description", "consequences", "measures"), {"pl": 5, "en": 2}, "en") == {
+        "pl": ["consequences"]}
+    assert complete_languages(fields, ("description", "consequences", "measures"), "en") == ["en"]
+
+
+def test_unknown_locales_and_long_texts_are_named() -> None:
+    import pytest
+
+    from incident.kernel.errors import Invalid
+    from notifications.drafting.rules import FIELD_LIMIT, check_fields
+
+    with pytest.raises(Invalid) as refused:
+        check_fields("subject_notice", {"description": {"pl": "ok", "xx-Nope": "no"},
+                                        "consequences": {"de": "x" * (FIELD_LIMIT + 1)}})
+    assert [e["field"] for e in refused.value.extensions["errors"]] == [
+        "description.xx-Nope", "consequences.de"]

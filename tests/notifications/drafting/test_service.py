@@ -82,7 +82,13 @@ async def test_draft_approve_send_deliver_and_meet_the_obligation(
     assert (await client.post(f"{url}/approve", json={"content_hash": again.json()["content_hash"]},
                               headers=second.headers)).status_code == 200
 
-    sent = await client.post(f"{url}/send", headers=responder.headers)
+    # The text is English only; Anna reads Polish and Bernd German: sending is refused until
+    # their text is written, or the sender chooses the language they get instead.
+    refused = await client.post(f"{url}/send", headers=responder.headers)
+    assert refused.status_code == 409
+    assert "no text in de (1 recipient" in refused.json()["detail"]
+    assert "pl (1 recipient" in refused.json()["detail"]
+    sent = await client.post(f"{url}/send", json={"fallback": "en"}, headers=responder.headers)
     assert sent.status_code == 202, sent.text
     assert sent.json()["recipients"] == 3
     assert sent.json()["deliveries"] == {"pending": 2, "failed": 1}
@@ -119,7 +125,8 @@ async def test_draft_approve_send_deliver_and_meet_the_obligation(
                  "notification_approved", "notification_sent", "notification_finished",
                  "obligation_met"):
         assert kind in kinds, kind
-    assert kinds.count("notification_refused") == 3  # send unapproved, stale hash, own draft
+    # send unapproved, stale hash, own draft, languages without text
+    assert kinds.count("notification_refused") == 4
 
 
 async def test_a_draft_is_refused_while_the_profile_lacks_what_it_needs(
@@ -186,3 +193,44 @@ async def test_the_organisation_s_language_must_be_one_we_know(
     saved = await client.put("/api/v1/organisation", json={**PROFILE, "language": "pt-BR"},
                              headers=admin.headers)
     assert saved.status_code == 200 and saved.json()["language"] == "pt-BR"
+
+
+async def test_each_reader_gets_the_text_of_their_own_language(
+        client: httpx.AsyncClient, people: dict[str, Person], engine: AsyncEngine,
+        clock: FixedClock) -> None:
+    responder, approver = people["responder"], people["approver"]
+    reference = await affected_incident(client, people)
+    base = f"/api/v1/incidents/{reference}/notifications"
+    draft = (await client.post(base, json={"obligation": "gdpr/data-subjects"},
+                               headers=responder.headers)).json()
+    url = f"{base}/{draft['id']}"
+    unknown = await client.patch(url, headers=responder.headers, json={
+        "version": 1, "fields": {"description": {"xx-Nope": "?"}}})
+    assert unknown.status_code == 422
+    assert unknown.json()["errors"][0]["field"] == "description.xx-Nope"
+    assert (await client.get(url, headers=responder.headers)).json()["version"] == 1
+    texts = {"description": {"pl": "Skradziono laptopa z eksportem danych klientów.",
+                             "de": "Ein Laptop mit einem Kundenexport wurde gestohlen.",
+                             "es": "Robaron un portátil con datos de clientes."},
+             "measures": {"en": "We locked the device remotely.",
+                          "pl": "Zdalnie zablokowaliśmy urządzenie.",
+                          "de": "Wir haben das Gerät aus der Ferne gesperrt.",
+                          "es": "Bloqueamos el dispositivo a distancia."}}
+    saved = (await client.patch(url, headers=responder.headers,
+                                json={"version": 1, "fields": texts})).json()
+    assert saved["fields"]["description"]["en"] == "Stolen laptop with customer export"
+    assert saved["fields"]["description"]["pl"].startswith("Skradziono")
+    polish = (await client.get(f"{url}/preview?locale=pl-PL", headers=responder.headers)).json()
+    assert polish["locale"] == "pl" and "Skradziono laptopa" in polish["text"]
+    assert "Stolen laptop" not in polish["text"]
+    await client.post(f"{url}/approve", json={"content_hash": saved["content_hash"]},
+                      headers=approver.headers)
+    sent = await client.post(f"{url}/send", headers=responder.headers)  # every language written
+    assert sent.status_code == 202, sent.text
+    assert await dispatcher(engine, clock).run_once() == 2
+    async with session_factory(engine)() as db:
+        captured = {m.recipient: m for m in (await db.exec(select(CapturedMessage))).all()}
+    german = message_from_bytes(captured["bernd@example.com"].raw, policy=policy.default)
+    body = german.get_body(("plain",))
+    assert body is not None and "Ein Laptop mit einem Kundenexport" in body.get_content()
+    assert "Wir haben das Gerät aus der Ferne gesperrt." in body.get_content()
