@@ -40,7 +40,7 @@ from notifications.delivery.rules import Policy, after_attempt
 from notifications.drafting import rules as drafting
 from notifications.drafting.letters import Letter, letter_for
 from notifications.drafting.models import Delivery, DeliveryAttempt, Notification
-from notifications.drafting.render import Renderer
+from notifications.drafting.render import Renderer, with_english_copy
 from notifications.drafting.rules import DeliveryState, NotificationStatus
 from notifications.drafting.sending import state_counts
 from notifications.obligations import rules as obligations
@@ -146,6 +146,10 @@ class Dispatcher:
             rendered = self.renderer.render(letter.notification.kind, delivery.locale,
                                             letter.context_for(delivery), zone=letter.zone,
                                             fallback=letter.language)
+            if letter.notification.kind == drafting.NotificationKind.AUTHORITY_REPORT:
+                rendered = with_english_copy(rendered, self.renderer.render(
+                    letter.notification.kind, "en", letter.context_for(delivery, "en"),
+                    zone=letter.zone))
             message = build_message(sender=self.sender, to=delivery.address or "",
                                     to_name=delivery.name or None, subject=rendered.subject,
                                     text=rendered.text, html=rendered.html,

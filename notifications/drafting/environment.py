@@ -227,7 +227,10 @@ def _duration(context: Context, value: Any) -> str:
     chosen = [(unit, n) for unit, n in amounts[first:first + 2] if n] or [("minute", 0)]
     parts = [format_timedelta(timedelta(**{f"{unit}s": n}), granularity=unit, threshold=10**9,
                               locale=locale) for unit, n in chosen]
-    return format_list(parts, style="unit", locale=locale)
+    try:
+        return format_list(parts, style="unit", locale=locale)
+    except KeyError:  # CLDR lacks part of some languages' unit-list pattern (Spanish)
+        return format_list(parts, locale=locale)
 
 
 _WHAT = {"categories": "a data category", "consequences": "a data category",

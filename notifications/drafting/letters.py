@@ -88,10 +88,12 @@ class Letter:
             return max(self.deadline, started + first_retry)
         return started + without_deadline
 
-    def context_for(self, delivery: Delivery) -> dict[str, Any]:
+    def context_for(self, delivery: Delivery, locale: str | None = None) -> dict[str, Any]:
+        """What the message to `delivery`'s recipient says, its fields in their language (or
+        in `locale`: a report's English copy)."""
         if self.notification.kind in INTERNAL_KINDS:
             return {**internal_context(self.fields), "recipient_name": delivery.name}
-        shared = self.shared_for(delivery.locale)
+        shared = self.shared_for(locale or delivery.locale)
         if self.notification.kind == NotificationKind.SUBJECT_NOTICE:
             return {**shared, "recipient_name": delivery.name,
                     "categories": category_names(delivery.categories)}

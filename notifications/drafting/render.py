@@ -116,6 +116,25 @@ class Renderer:
         return self._resolved[key]
 
 
+COPY_RULE = "\n\n" + "=" * 72 + "\n"
+
+
+def with_english_copy(original: Rendered, english: Rendered) -> Rendered:
+    """A message in another language followed by its English copy (a report to an authority:
+    in the authority's language, and in English for anyone else who reads it). The subject
+    and the language stay the original's; the English HTML document is placed, whole, in
+    the original's body."""
+    if original.locale.split("_")[0] == "en":
+        return original
+    body = english.html.split("<body", 1)[-1].split(">", 1)[-1].rsplit("</body>", 1)[0]
+    html = original.html.replace(
+        "</body>", '<section lang="en" style="break-before:page;margin-top:32px;">'
+                   '<hr><p style="font-size:18px;font-weight:bold;">English copy</p>'
+                   f"{body}</section></body>", 1)
+    return original._replace(text=f"{original.text.rstrip()}{COPY_RULE}English copy\n\n"
+                                  f"{english.text}", html=html)
+
+
 def _line_ends(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 

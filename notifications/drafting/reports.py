@@ -23,7 +23,7 @@ from notifications.drafting.documents import SheetRow, pdf_of, report_sheet
 from notifications.drafting.environment import RenderError
 from notifications.drafting.letters import Letter, letter_for
 from notifications.drafting.models import Delivery, Notification
-from notifications.drafting.render import Rendered, Renderer
+from notifications.drafting.render import Rendered, Renderer, with_english_copy
 from notifications.drafting.requirements import authority_contact
 from notifications.drafting.rules import CannotRender, NotificationKind, NotificationStatus
 from notifications.drafting.service import current_version, get_notification, unfit_to_send
@@ -59,8 +59,10 @@ def _render(letter: Letter, renderer: Renderer, locale: str, reported_at: dateti
                          name="", locale=locale,
                          message_id="<document@localhost>", next_attempt_at=reported_at)
     try:
-        return renderer.render(letter.notification.kind, locale, letter.context_for(authority),
-                               zone=letter.zone, fallback=letter.language)
+        original = renderer.render(letter.notification.kind, locale, letter.context_for(authority),
+                                   zone=letter.zone, fallback=letter.language)
+        return with_english_copy(original, renderer.render(
+            letter.notification.kind, "en", letter.context_for(authority, "en"), zone=letter.zone))
     except RenderError as exc:
         raise CannotRender(f"notification {letter.notification.id} cannot be rendered: "
                            f"{exc}") from exc

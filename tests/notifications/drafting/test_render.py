@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -382,3 +383,58 @@ def test_terms_must_cover_every_category_kind_and_breach_type(tmp_path: Path) ->
 def test_a_missing_templates_folder_is_refused(tmp_path: Path) -> None:
     with pytest.raises(RenderError, match="no message templates"):
         renderer(tmp_path)
+
+
+def test_lines_ending_in_a_condition_keep_their_line_break() -> None:
+    for locale, words in (("en", "Data protection officer: Anna Nowak\nEmail: dpo@"),
+                          ("de", "Datenschutzbeauftragte/r: Anna Nowak\nE-Mail: dpo@")):
+        text = render("authority_report", locale).text
+        assert words in text
+        assert "notify_all\n" in text
+    estimated = render("authority_report", "en", subjects_counted=None, counted_at=None).text
+    assert "not yet counted from our records)\nData subjects by category" in estimated
+
+
+def test_a_duration_reads_in_a_language_whose_unit_list_pattern_is_incomplete() -> None:
+    assert "19 horas y 40 minutos" in render("reminder", "es").text
+
+
+ENGLISH = frozenset({"the", "and", "your", "you", "our", "have", "this", "that", "with", "been",
+                     "were", "which", "what", "should", "about", "please", "would", "their",
+                     "these", "those", "there", "they", "when", "where", "who", "its", "from"})
+"""Words of English that are rare in the other languages the templates are written in: three of
+them in one line of a translated template is an English sentence left behind."""
+TAGS = re.compile(r"\{%.*?%\}|\{\{.*?\}\}|<[^>]+>|&[a-z#0-9]+;", re.S)
+
+
+def english_lines(text: str) -> list[str]:
+    return [line.strip() for line in TAGS.sub(" ", text).splitlines()
+            if len(ENGLISH & set(re.findall(r"[a-z]+", line.lower()))) >= 3]
+
+
+def test_english_sentences_are_found() -> None:
+    assert english_lines("Wir haben {{ x }} Ihre Daten geschützt.") == []
+    assert english_lines("<p>We have informed the authority about what happened.</p>") == [
+        "We have informed the authority about what happened."]
+
+
+@pytest.mark.parametrize("locale", sorted({locale for _, locale in CASES} - {"en"}))
+def test_no_translated_template_keeps_an_english_sentence(locale: str) -> None:
+    email = TEMPLATES / "email"
+    files = [path for path in email.glob(f"*/{locale}.*") if path.is_file()]
+    assert files
+    left = {f"{path.relative_to(email)}: {line}" for path in files
+            for line in english_lines(path.read_text(encoding="utf-8"))}
+    for path in files:  # a line of the English template, word for word, left untranslated
+        english = path.with_name("en" + path.name[len(locale):])
+        if english.exists():
+            kept = prose(english.read_text(encoding="utf-8"))
+            left |= {f"{path.relative_to(email)}: {line}"
+                     for line in prose(path.read_text(encoding="utf-8")) & kept}
+    assert left == set()
+
+
+def prose(text: str) -> set[str]:
+    """The lines of a template with four words or more once tags are taken out."""
+    lines = (" ".join(TAGS.sub(" ", line).split()) for line in text.splitlines())
+    return {line for line in lines if len(re.findall(r"[^\W\d_]{2,}", line)) >= 4}

@@ -5,12 +5,18 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from email import message_from_bytes, policy
 from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import select
 
-from tests.factories import PROFILE, Person, affected_incident, written_report
+from incident.kernel.clock import FixedClock
+from incident.kernel.db import session_factory
+from notifications.delivery.models import CapturedMessage
+from tests.factories import PROFILE, Person, affected_incident, dispatcher, written_report
 
 needs_pdftotext = pytest.mark.skipif(not shutil.which("pdftotext"), reason="needs poppler-utils")
 
@@ -54,6 +60,8 @@ async def test_the_pdf_is_the_report_in_the_authority_s_language(
     german = pdf_text((await client.get(f"{url}/report.pdf", headers=responder.headers)).content,
                       tmp_path)
     assert "Meldung einer Verletzung des Schutzes personenbezogener Daten" in german
+    copy = german[german.index("English copy"):]
+    assert "Notification of a personal data breach under Article 33 GDPR" in copy
     asked = await client.get(f"{url}/report.pdf?locale=fr", headers=responder.headers)
     assert "Notification d" in pdf_text(asked.content, tmp_path)
 
@@ -104,3 +112,37 @@ async def test_a_report_submitted_through_the_portal_meets_its_obligation_with_e
     assert {"notification_submitted", "evidence_added", "obligation_met"} <= set(kinds)
     again = await client.post(f"{url}/submitted", json=receipt, headers=responder.headers)
     assert again.status_code == 409
+
+
+async def test_a_report_goes_in_the_authority_s_language_with_an_english_copy(
+        client: httpx.AsyncClient, people: dict[str, Person], engine: AsyncEngine,
+        clock: FixedClock) -> None:
+    responder, approver, admin = people["responder"], people["approver"], people["admin"]
+    german_authority = {**PROFILE, "authorities": {"gdpr/authority": {
+        **PROFILE["authorities"]["gdpr/authority"], "language": "de"}}}
+    _, url = await a_report(client, people)
+    await client.put("/api/v1/organisation", json=german_authority, headers=admin.headers)
+    report = (await client.get(url, headers=responder.headers)).json()
+    await client.post(f"{url}/approve", json={"content_hash": report["content_hash"]},
+                      headers=approver.headers)
+    refused = await client.post(f"{url}/send", headers=responder.headers)
+    assert refused.status_code == 409 and "no text in de" in refused.json()["detail"]
+    german = {"description": {"de": "Ein Laptop wurde gestohlen."},
+              "consequences": {"de": "Phishing-Nachrichten an die Betroffenen."},
+              "measures_proposed": {"de": "Wir informieren die Betroffenen."}}
+    saved = (await client.patch(url, headers=responder.headers,
+                                json={"version": report["version"], "fields": german})).json()
+    await client.post(f"{url}/approve", json={"content_hash": saved["content_hash"]},
+                      headers=approver.headers)
+    assert (await client.post(f"{url}/send", headers=responder.headers)).status_code == 202
+    assert await dispatcher(engine, clock).run_once() == 1
+    async with session_factory(engine)() as db:
+        captured = (await db.exec(select(CapturedMessage))).one()
+    body = message_from_bytes(captured.raw, policy=policy.default).get_body(("plain",))
+    assert body is not None
+    text = body.get_content()
+    original, english = text.split("English copy", 1)
+    assert "Meldung einer Verletzung" in original and "Ein Laptop wurde gestohlen." in original
+    assert "Notification of a personal data breach" in english
+    assert "Stolen laptop with customer export" in english  # the English text, in the copy
+
