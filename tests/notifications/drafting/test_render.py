@@ -438,3 +438,14 @@ def prose(text: str) -> set[str]:
     """The lines of a template with four words or more once tags are taken out."""
     lines = (" ".join(TAGS.sub(" ", line).split()) for line in text.splitlines())
     return {line for line in lines if len(re.findall(r"[^\W\d_]{2,}", line)) >= 4}
+
+
+@pytest.mark.parametrize(("kind", "locale"), CASES)
+def test_no_line_runs_into_the_next(kind: str, locale: str) -> None:
+    """A value at a line's end is followed by a line break, not glued to the next label."""
+    text = render(kind, locale).text
+    for value in ("Anna Nowak", "notify_all", "dpo@smartcp.example"):
+        for line in text.splitlines():
+            if value in line and not line.rstrip().endswith((value, ")", ".", "»", "」", "。")):
+                after = line[line.index(value) + len(value):]
+                assert not after[:1].isalpha(), f"{value!r} runs into {after[:30]!r}"
