@@ -34,7 +34,8 @@ class DraftEdit(Input):
     service refuses unknown fields, unknown locales and any text over FIELD_LIMIT."""
 
     fields: dict[Annotated[str, StringConstraints(max_length=40)],
-                 FieldText | Annotated[dict[LocaleKey, FieldText], Field(max_length=40)]
+                 FieldText | Annotated[dict[LocaleKey, FieldText], Field(max_length=40),
+                                       Documented({"additionalProperties": False})]
                  ] = Field(max_length=20)
     version: Version
 

@@ -80,6 +80,12 @@ EXPECTED: dict[tuple[str, str], Permission | None] = {
         P.WRITE_INCIDENTS,
     ("GET", "/api/v1/incidents/{key:str}/notifications/{notification_id:int}/deliveries"):
         P.READ_PERSONAL_DATA,
+    ("GET", "/api/v1/incidents/{key:str}/notifications/{notification_id:int}/report.pdf"):
+        P.READ_INCIDENTS,
+    ("GET", "/api/v1/incidents/{key:str}/notifications/{notification_id:int}/sheet"):
+        P.READ_INCIDENTS,
+    ("POST", "/api/v1/incidents/{key:str}/notifications/{notification_id:int}/submitted"):
+        P.WRITE_INCIDENTS,
     ("GET", "/api/v1/me"): P.SELF_SERVICE,
     ("GET", "/api/v1/users"): P.MANAGE_USERS,
     ("GET", "/api/v1/tokens"): P.SELF_SERVICE,

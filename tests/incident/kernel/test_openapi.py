@@ -90,7 +90,9 @@ async def test_bodies_are_described_as_validated(client: httpx.AsyncClient) -> N
     assert profile["targets"]["type"] == profile["authorities"]["type"] == "object"
     assert profile["authorities"]["additionalProperties"] is False
     assert "Europe/Berlin" in profile["timezone"]["enum"]
-    assert schemas["DraftEdit"]["properties"]["fields"]["additionalProperties"]["maxLength"] == 20_000
+    text, per_locale = schemas["DraftEdit"]["properties"]["fields"]["additionalProperties"]["anyOf"]
+    assert text["maxLength"] == 20_000 and per_locale["additionalProperties"] is False
+    assert next(iter(per_locale["patternProperties"].values()))["maxLength"] == 20_000
     assert schemas["Profile"]["properties"]["flags"]["uniqueItems"] is True
 
 
