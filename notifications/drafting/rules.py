@@ -139,6 +139,9 @@ def check_fields(kind: str, fields: Mapping[str, Any]) -> None:
             where = f"{name}.{locale}" if locale else name
             if locale and normal_locale(locale) is None:
                 problems.append((where, f"{locale!r} is not a locale such as en, de or pt-BR"))
+            elif locale and not str(text).strip():
+                problems.append((where, "is empty: write the text its readers get (a language "
+                                        "without text is sent only with a fallback)"))
             if len(str(text)) > FIELD_LIMIT:
                 problems.append((where, f"is longer than {FIELD_LIMIT:,} characters"))
     if problems:

@@ -30,8 +30,8 @@ LocaleKey = Annotated[str, StringConstraints(max_length=35,
 
 class DraftEdit(Input):
     """New text for some fields: a plain text is the organisation's language's, an object
-    gives one text per locale (`{"en": "…", "pl": "…"}`; "" removes a locale's text). The
-    service refuses unknown fields, unknown locales and any text over FIELD_LIMIT."""
+    gives one text per locale (`{"en": "…", "pl": "…"}`). The service refuses unknown fields,
+    unknown locales, an empty text for a locale and any text over FIELD_LIMIT."""
 
     fields: dict[Annotated[str, StringConstraints(max_length=40)],
                  FieldText | Annotated[dict[LocaleKey, FieldText], Field(max_length=40),

@@ -32,8 +32,8 @@ def texts_of(value: Any, default: str) -> dict[str, str]:
 
 def merged(current: Any, change: Any, default: str) -> Any:
     """The field after an edit: a plain text replaces the organisation's language's text, a
-    {locale: text} replaces those locales' texts ("" removes one); the others stay. Stored as
-    a plain text while only the organisation's language has one."""
+    {locale: text} replaces those locales' texts; the others stay. Stored as a plain text
+    while only the organisation's language has one."""
     texts = texts_of(current, default)
     if isinstance(change, Mapping):
         for locale, text in change.items():

@@ -163,6 +163,7 @@ def test_unknown_locales_and_long_texts_are_named() -> None:
 
     with pytest.raises(Invalid) as refused:
         check_fields("subject_notice", {"description": {"pl": "ok", "xx-Nope": "no"},
-                                        "consequences": {"de": "x" * (FIELD_LIMIT + 1)}})
+                                        "consequences": {"de": "x" * (FIELD_LIMIT + 1)},
+                                        "measures": {"pl": "  "}})
     assert [e["field"] for e in refused.value.extensions["errors"]] == [
-        "description.xx-Nope", "consequences.de"]
+        "description.xx-Nope", "consequences.de", "measures.pl"]
