@@ -77,3 +77,17 @@ def test_the_sheet_lists_each_field_of_article_33_3_and_the_content_list() -> No
     assert rows[-1].field == "Content required: nature of the breach (Art. 33(3)(a))"
     text = sheet_text(rows)
     assert "Likely consequences (GDPR Art. 33(3)(c))\nPhishing aimed at" in text
+
+
+@needs_poppler
+@pytest.mark.parametrize(("locale", "script"), [("ja", "CJK-JP"), ("ko", "CJK"), ("zh_Hans", "CJK"),
+                                                ("el", "DejaVu"), ("bg", "DejaVu")])
+def test_every_script_is_set_in_a_font_that_has_it(tmp_path: Path, locale: str,
+                                                   script: str) -> None:
+    """A report in Japanese is not a page of empty boxes: a font with the script is embedded."""
+    path = tmp_path / "report.pdf"
+    path.write_bytes(pdf_of(report_html(locale)))
+    fonts = subprocess.run(["pdffonts", str(path)], check=True, capture_output=True,
+                           text=True).stdout
+    assert script in fonts, fonts
+
