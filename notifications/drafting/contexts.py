@@ -112,7 +112,8 @@ def sample_context(kind: str) -> dict[str, Any]:
             "due_at": aware + timedelta(hours=72),
             "changes": "The number of people concerned is now counted from the restored "
                        "export: 12,480, against the 12,000 first estimated.",
-            "assessment": {"severity": "high", "score": 3.5, "recommendation": "notify_all",
+            "assessment": {"severity": "high", "score": 3.5,
+                           "recommendation": "notify_authority_and_subjects",
                            "overridden": False,
                            "reasons": ["DPC is the highest category score: 3."]},
         },

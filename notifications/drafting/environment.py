@@ -86,6 +86,7 @@ def environment(templates_dir: Path) -> SandboxedEnvironment:
         "kind": _term_filter("kinds"), "happened": _term_filter("happened"),
         "breach_types": _names_filter("breach_types"), "jurisdiction": _jurisdiction,
         "capfirst": _capfirst, "web_url": _web_url,
+        "severity": _term_filter("severities"), "recommendation": _term_filter("recommendations"),
     })
     env.globals["invalid"] = _invalid
     return env
@@ -235,7 +236,8 @@ def _duration(context: Context, value: Any) -> str:
 
 _WHAT = {"categories": "a data category", "consequences": "a data category",
          "advice": "a data category", "kinds": "an incident kind", "happened": "an incident kind",
-         "breach_types": "a breach type"}
+         "breach_types": "a breach type", "severities": "a severity",
+         "recommendations": "a recommendation"}
 
 
 def _term(context: Context, group: str, value: Any) -> str:

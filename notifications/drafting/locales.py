@@ -21,6 +21,8 @@ from babel import Locale, UnknownLocaleError
 
 from incident.kernel.vocabulary import DataCategory
 from incident.lifecycle.rules import BreachType, Kind
+from notifications.obligations.assessment import Recommendation
+from notifications.obligations.enisa import Severity
 
 DEFAULT_LOCALE = "en"
 
@@ -39,12 +41,15 @@ class Terms:
     kinds: Mapping[str, str]
     happened: Mapping[str, str]
     breach_types: Mapping[str, str]
+    severities: Mapping[str, str]
+    recommendations: Mapping[str, str]
 
 
 TERM_KEYS: Mapping[str, frozenset[str]] = {
     "categories": frozenset(DataCategory), "consequences": frozenset(DataCategory),
     "advice": frozenset(DataCategory), "kinds": frozenset(Kind), "happened": frozenset(Kind),
     "breach_types": frozenset(BreachType),
+    "severities": frozenset(Severity), "recommendations": frozenset(Recommendation),
 }
 
 

@@ -132,7 +132,8 @@ def test_a_supplement_says_what_is_new_and_the_annex_holds_the_assessment() -> N
     text = render("authority_report", "en").text
     assert "What is new since the last report:\nThe number of people concerned is now counted" in text
     annex = text[text.index("Annex: our risk assessment"):]
-    assert "Severity: high (score 3.5); recommendation: notify_all" in annex
+    assert ("Severity: high (score 3.5); recommendation: notify the supervisory authority and "
+            "the people affected\n") in annex
     assert "- DPC is the highest category score: 3." in annex
     assert "DPC is the highest" not in text[:text.index("Annex: our risk assessment")]
     initial = render("authority_report", "fr", supplement=None, first_reported_at=None,
@@ -386,11 +387,13 @@ def test_a_missing_templates_folder_is_refused(tmp_path: Path) -> None:
 
 
 def test_lines_ending_in_a_condition_keep_their_line_break() -> None:
-    for locale, words in (("en", "Data protection officer: Anna Nowak\nEmail: dpo@"),
-                          ("de", "Datenschutzbeauftragte/r: Anna Nowak\nE-Mail: dpo@")):
+    for locale, words, advice in (
+            ("en", "Data protection officer: Anna Nowak\nEmail: dpo@", "people affected\n"),
+            ("de", "Datenschutzbeauftragte/r: Anna Nowak\nE-Mail: dpo@",
+             "betroffenen Personen benachrichtigen\n")):
         text = render("authority_report", locale).text
         assert words in text
-        assert "notify_all\n" in text
+        assert advice in text
     estimated = render("authority_report", "en", subjects_counted=None, counted_at=None).text
     assert "not yet counted from our records)\nData subjects by category" in estimated
 
@@ -444,8 +447,18 @@ def prose(text: str) -> set[str]:
 def test_no_line_runs_into_the_next(kind: str, locale: str) -> None:
     """A value at a line's end is followed by a line break, not glued to the next label."""
     text = render(kind, locale).text
-    for value in ("Anna Nowak", "notify_all", "dpo@smartcp.example"):
+    for value in ("Anna Nowak", "dpo@smartcp.example"):
         for line in text.splitlines():
             if value in line and not line.rstrip().endswith((value, ")", ".", "»", "」", "。")):
                 after = line[line.index(value) + len(value):]
                 assert not after[:1].isalpha(), f"{value!r} runs into {after[:30]!r}"
+
+
+@pytest.mark.parametrize("locale", sorted({locale for _, locale in CASES}))
+def test_the_annex_names_the_assessment_in_the_report_s_language(locale: str) -> None:
+    """The severity and the recommendation are words of the report's language, not values."""
+    text = render("authority_report", locale).text
+    assert "notify_authority_and_subjects" not in text and "very_high" not in text
+    if locale.split("_")[0] in ("de", "fr", "pl", "cs"):
+        assert "3,5" in text and "3.5" not in text  # the score in the language's own numbers
+
