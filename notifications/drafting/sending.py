@@ -227,15 +227,19 @@ class Languages:
         self.fallback = normal_locale(fallback) if fallback else None
         self.asked = fallback
 
-    def table(self, readers: Mapping[str, int]) -> list[LanguageRow]:
-        """Per language letters are written in: how many recipients, and the fields with no
-        text in it."""
+    def letters(self, readers: Mapping[str, int]) -> tuple[dict[str, int], dict[str, list[str]]]:
+        """({language a letter is written in: recipients}, {language: fields with no text})."""
         letters: dict[str, int] = {}
         for locale, count in readers.items():
             written = self.letter_locale(locale)
             letters[written] = letters.get(written, 0) + count
-        missing = translations.gaps(self.fields, rules.EDITABLE.get(self.kind, ()), letters,
-                                    self.default)
+        return letters, translations.gaps(self.fields, rules.EDITABLE.get(self.kind, ()),
+                                          letters, self.default)
+
+    def table(self, readers: Mapping[str, int]) -> list[LanguageRow]:
+        """Per language letters are written in: how many recipients, and the fields with no
+        text in it."""
+        letters, missing = self.letters(readers)
         return [LanguageRow(locale, count, missing.get(locale, []))
                 for locale, count in sorted(letters.items(), key=lambda item: (-item[1], item[0]))]
 
@@ -247,12 +251,7 @@ class Languages:
     def placed(self, readers: Mapping[str, int]) -> tuple[dict[str, str], dict[str, Any]] | Conflict:
         """{recipient locale: the locale their letter is written in} for the locales that
         move to the fallback, and what goes on the timeline; or why sending is refused."""
-        letters: dict[str, int] = {}
-        for locale, count in readers.items():
-            written = self.letter_locale(locale)
-            letters[written] = letters.get(written, 0) + count
-        missing = translations.gaps(self.fields, rules.EDITABLE.get(self.kind, ()), letters,
-                                    self.default)
+        letters, missing = self.letters(readers)
         record: dict[str, Any] = {"letters": dict(sorted(letters.items()))}
         if not missing:
             return {}, record
