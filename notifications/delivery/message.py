@@ -14,10 +14,10 @@ import base64
 import binascii
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from typing import Final
+from typing import Final, NamedTuple
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 # Characters that must never reach a header: C0 controls (tab aside), DEL, and the
@@ -32,6 +32,7 @@ _MESSAGE_ID = re.compile(r"<[!-;=?-~]+@[!-;=?-~]+>\Z")
 _KEY_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 # What keeps ASCII text from going out as it is: controls, trailing blanks, long lines.
 _NOT_7BIT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]|[ \t](?:\n|\Z)|[^\n]{77}")
+_FILE_NAME = re.compile(r"[A-Za-z0-9._-]{1,100}")
 _MAILBOX = re.compile(r"\s*(?P<name>.*?)\s*<(?P<address>[^<>]*)>\s*\Z", re.DOTALL)
 _LINE_MAX: Final = 78
 _WORD_BYTES: Final = 42  # UTF-8 bytes per encoded-word: 56 base64 characters, 68 in all
@@ -60,7 +61,8 @@ def new_message_id(domain: str, key: str) -> str:
 def build_message(*, sender: str, to: str, subject: str, text: str, html: str | None,
                   message_id: str, headers: Mapping[str, str] | None = None,
                   to_name: str | None = None, date: datetime | None = None,
-                  author: str | None = None, reply_to: str | None = None) -> bytes:
+                  author: str | None = None, reply_to: str | None = None,
+                  attachments: Sequence[Attachment] = ()) -> bytes:
     """The bytes of one message to one recipient, ready for `SmtpPool.send`.
 
     `sender` is `address` or `Name <address>` (the configured sender); `to` is a bare
@@ -72,7 +74,8 @@ def build_message(*, sender: str, to: str, subject: str, text: str, html: str | 
 
     With `author` (`Name <address>`, the organisation the message speaks for) the From
     header names it and `Sender` names `sender`, the service that transmits it (RFC 5322
-    3.6.2); `reply_to` is where answers go.
+    3.6.2); `reply_to` is where answers go. `attachments` (a report's PDF) make the message
+    multipart/mixed: the text (and HTML) first, then each file, base64.
     """
     from_name, from_address = parse_mailbox(author or sender, what="sender")
     transmitter = parse_mailbox(sender, what="sender") if author else None
@@ -103,22 +106,46 @@ def build_message(*, sender: str, to: str, subject: str, text: str, html: str | 
             raise ValueError(f"header {name} contains a line break or control character")
         lines.append(_fold(name, _unstructured(value)))
     lines.append("MIME-Version: 1.0")
-    text_part = _part("plain", text)
-    if html is None:
-        single = "\r\n".join(lines).encode("ascii") + b"\r\n" + text_part
-        return single if single.endswith(b"\r\n") else single + b"\r\n"
-    html_part = _part("html", html)
-    boundary = "=_" + hashlib.sha256(message_id.encode()).hexdigest()[:24]
-    while boundary.encode() in text_part or boundary.encode() in html_part:
+    body = _part("plain", text) if html is None else _multipart(
+        "alternative", [_part("plain", text), _part("html", html)], message_id)
+    if attachments:
+        body = _multipart("mixed", [body, *(_file(a) for a in attachments)], message_id + "/mixed")
+    head, _, rest = body.partition(b"\r\n\r\n") if body.startswith(b"Content-Type") else (
+        b"", b"", body)
+    single = "\r\n".join(lines).encode("ascii") + b"\r\n" + head + b"\r\n\r\n" + rest
+    return single if single.endswith(b"\r\n") else single + b"\r\n"
+
+
+class Attachment(NamedTuple):
+    """A file sent with a message: its name (ASCII letters, digits, `.-_` only) and type."""
+
+    filename: str
+    content_type: str
+    content: bytes
+
+
+def _multipart(subtype: str, parts: Sequence[bytes], seed: str) -> bytes:
+    """A multipart entity of `parts`, with a boundary none of them contains."""
+    boundary = "=_" + hashlib.sha256(seed.encode()).hexdigest()[:24]
+    while any(boundary.encode() in part for part in parts):
         boundary = "=_" + hashlib.sha256(boundary.encode()).hexdigest()[:24]
-    lines.append(f'Content-Type: multipart/alternative; boundary="{boundary}"')
     delimiter = b"--" + boundary.encode()
     return b"".join([
-        "\r\n".join(lines).encode("ascii"), b"\r\n\r\n",
-        delimiter, b"\r\n", text_part, b"\r\n",
-        delimiter, b"\r\n", html_part, b"\r\n",
+        f'Content-Type: multipart/{subtype}; boundary="{boundary}"\r\n\r\n'.encode("ascii"),
+        *(delimiter + b"\r\n" + part + b"\r\n" for part in parts),
         delimiter, b"--\r\n",
     ])
+
+
+def _file(attachment: Attachment) -> bytes:
+    if not _FILE_NAME.fullmatch(attachment.filename) or not _FIELD_NAME.fullmatch(
+            attachment.content_type.replace("/", "")):
+        raise ValueError("an attachment's name or type is not plain ASCII")
+    encoded = base64.encodebytes(attachment.content).replace(b"\n", b"\r\n")
+    head = (f"Content-Type: {attachment.content_type}\r\n"
+            f'Content-Disposition: attachment; filename="{attachment.filename}"\r\n'
+            "Content-Transfer-Encoding: base64\r\n\r\n")
+    return head.encode("ascii") + encoded
 
 
 def parse_mailbox(value: str, *, what: str = "address") -> tuple[str, str]:

@@ -33,11 +33,12 @@ from incident.kernel.settings import Settings
 from incident.lifecycle.models import Incident
 from incident.timeline import service as journal
 from notifications.delivery.mailer import pool_from_url
-from notifications.delivery.message import build_message
+from notifications.delivery.message import Attachment, build_message
 from notifications.delivery.models import CapturedMessage
 from notifications.delivery.outcomes import Outcome, Status
 from notifications.delivery.rules import Policy, after_attempt
 from notifications.drafting import rules as drafting
+from notifications.drafting.documents import pdf_of
 from notifications.drafting.letters import Letter, letter_for
 from notifications.drafting.models import Delivery, DeliveryAttempt, Notification
 from notifications.drafting.render import Renderer, with_english_copy
@@ -146,15 +147,21 @@ class Dispatcher:
             rendered = self.renderer.render(letter.notification.kind, delivery.locale,
                                             letter.context_for(delivery), zone=letter.zone,
                                             fallback=letter.language)
+            files: list[Attachment] = []
             if letter.notification.kind == drafting.NotificationKind.AUTHORITY_REPORT:
                 rendered = with_english_copy(rendered, self.renderer.render(
                     letter.notification.kind, "en", letter.context_for(delivery, "en"),
                     zone=letter.zone))
+                # The same report as a PDF, for the authority's case file.
+                files.append(Attachment(
+                    f"report-{letter.notification.id}-{letter.notification.sequence}.pdf",
+                    "application/pdf", await asyncio.to_thread(pdf_of, rendered.html)))
             message = build_message(sender=self.sender, to=delivery.address or "",
                                     to_name=delivery.name or None, subject=rendered.subject,
                                     text=rendered.text, html=rendered.html,
                                     message_id=delivery.message_id, date=self.clock.now(),
-                                    author=letter.author, reply_to=letter.reply_to)
+                                    author=letter.author, reply_to=letter.reply_to,
+                                    attachments=files)
         except ValueError as error:  # a recipient or text the message cannot carry
             outcome = Outcome(Status.FAILED, None, f"message not built: {error}", "message")
         else:

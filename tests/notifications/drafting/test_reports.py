@@ -138,9 +138,14 @@ async def test_a_report_goes_in_the_authority_s_language_with_an_english_copy(
     assert await dispatcher(engine, clock).run_once() == 1
     async with session_factory(engine)() as db:
         captured = (await db.exec(select(CapturedMessage))).one()
-    body = message_from_bytes(captured.raw, policy=policy.default).get_body(("plain",))
+    message = message_from_bytes(captured.raw, policy=policy.default)
+    body = message.get_body(("plain",))
     assert body is not None
     text = body.get_content()
+    files = list(message.iter_attachments())
+    assert [f.get_content_type() for f in files] == ["application/pdf"]
+    assert str(files[0].get_filename()).endswith(".pdf")
+    assert files[0].get_content().startswith(b"%PDF-")
     original, english = text.split("English copy", 1)
     assert "Meldung einer Verletzung" in original and "Ein Laptop wurde gestohlen." in original
     assert "Notification of a personal data breach" in english
