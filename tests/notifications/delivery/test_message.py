@@ -8,7 +8,13 @@ from email.utils import parsedate_to_datetime
 
 import pytest
 
-from notifications.delivery.message import build_message, new_message_id, normalise_address, parse_mailbox
+from notifications.delivery.message import (
+    Attachment,
+    build_message,
+    new_message_id,
+    normalise_address,
+    parse_mailbox,
+)
 from tests.notifications.delivery.samples import HTML, SENDER, SUBJECT, TEXT, WHEN, lines, message, parse
 
 
@@ -174,3 +180,27 @@ def test_addresses_are_normalised_and_never_quoted_back_in_errors() -> None:
         assert "recipient address" in str(caught.value)
     with pytest.raises(ValueError, match="line break"):
         parse_mailbox("Anna <anna@example.com>\r\nBcc: evil@example.net", what="sender")
+
+
+def test_a_file_rides_along_after_the_text_and_html() -> None:
+    pdf = b"%PDF-1.7\n" + bytes(range(256)) * 40
+    raw = build_message(sender="Breachdesk <breachdesk@example.com>", to="dpo@example.org",
+                        subject="Report", text="Text.", html="<p>Text.</p>",
+                        message_id="<r.1@example.com>",
+                        attachments=[Attachment("report-1-1.pdf", "application/pdf", pdf)])
+    assert max(len(line) for line in raw.split(b"\r\n")) <= 78
+    from email import message_from_bytes, policy
+
+    message = message_from_bytes(raw, policy=policy.default)
+    assert message.get_content_type() == "multipart/mixed"
+    assert message.get_body(("plain",)) is not None and message.get_body(("html",)) is not None
+    files = list(message.iter_attachments())
+    assert [(f.get_filename(), f.get_content()) for f in files] == [("report-1-1.pdf", pdf)]
+
+
+@pytest.mark.parametrize("name", ['report".pdf', "report\r\nBcc: x.pdf", "rapport été.pdf", ""])
+def test_an_attachment_name_that_could_break_a_header_is_refused(name: str) -> None:
+    with pytest.raises(ValueError, match="attachment"):
+        build_message(sender="a@example.com", to="b@example.com", subject="s", text="t",
+                      html=None, message_id="<r.2@example.com>",
+                      attachments=[Attachment(name, "application/pdf", b"%PDF")])
