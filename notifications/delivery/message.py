@@ -90,12 +90,11 @@ def build_message(*, sender: str, to: str, subject: str, text: str, html: str | 
         raise ValueError("the message date must carry a UTC offset")
     lines = [
         "Date: " + format_datetime(when),
-        _fold("From", [*_phrase(from_name), f"<{from_address}>"] if from_name else [from_address]),
-        _fold("To", [*_phrase(to_name), f"<{to_address}>"] if to_name else [to_address]),
-        *([_fold("Sender", [*_phrase(transmitter[0]), f"<{transmitter[1]}>"] if transmitter[0]
-                 else [transmitter[1]])] if transmitter and transmitter[1] != from_address else []),
-        *([_fold("Reply-To", [*_phrase(answer_to[0]), f"<{answer_to[1]}>"] if answer_to[0]
-                 else [answer_to[1]])] if answer_to else []),
+        _mailbox_field("From", from_name, from_address),
+        _mailbox_field("To", to_name, to_address),
+        *([_mailbox_field("Sender", *transmitter)]
+          if transmitter and transmitter[1] != from_address else []),
+        *([_mailbox_field("Reply-To", *answer_to)] if answer_to else []),
         _fold("Subject", _unstructured(subject)),
         "Message-ID: " + message_id,
     ]
@@ -146,6 +145,11 @@ def _file(attachment: Attachment) -> bytes:
             f'Content-Disposition: attachment; filename="{attachment.filename}"\r\n'
             "Content-Transfer-Encoding: base64\r\n\r\n")
     return head.encode("ascii") + encoded
+
+
+def _mailbox_field(name: str, display: str | None, address: str) -> str:
+    """A From/To/Sender/Reply-To header: `Name <address>`, or the bare address."""
+    return _fold(name, [*_phrase(display), f"<{address}>"] if display else [address])
 
 
 def parse_mailbox(value: str, *, what: str = "address") -> tuple[str, str]:

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlmodel import col, select
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from incident.affected.models import AffectedSnapshot
@@ -23,9 +23,9 @@ from notifications.drafting.render import Renderer
 from notifications.drafting.requirements import authority_contact, complaint_authority
 from notifications.drafting.rules import CannotRender, NotificationKind
 from notifications.drafting.service import current_version, get_notification
-from notifications.drafting.translations import normal_locale, text_for
+from notifications.drafting.translations import normal_locale, organisation_language, text_for
 from notifications.obligations.models import IncidentAssessment, IncidentObligation, OrganisationProfile
-from notifications.obligations.service import get_profile, latest_assessment
+from notifications.obligations.service import get_profile, latest_assessment, latest_snapshot
 
 INTERNAL_KINDS = frozenset({NotificationKind.REMINDER, NotificationKind.ESCALATION})
 """Messages to the people who must act, not to those a breach is reported to."""
@@ -110,12 +110,10 @@ async def letter_for(db: AsyncSession, notification: Notification) -> Letter:
     obligation = (await db.exec(select(IncidentObligation).where(
         IncidentObligation.incident_id == incident.id,
         IncidentObligation.ref == notification.ref))).first()
-    snapshot = (await db.exec(select(AffectedSnapshot).where(
-        AffectedSnapshot.incident_id == incident.id).order_by(
-        col(AffectedSnapshot.number).desc()).limit(1))).first()
+    snapshot = await latest_snapshot(db, incident.id)
     first_report = await _first_report(db, notification)
     assessment = await latest_assessment(db, incident)
-    language = normal_locale(profile.language or "en") or "en"
+    language = organisation_language(profile)
 
     def compose(texts: Mapping[str, str]) -> dict[str, Any]:
         return shared_context(notification, incident, profile, texts, obligation, first_report,

@@ -27,7 +27,12 @@ from notifications.drafting.models import NotificationVersion
 from notifications.drafting.render import Renderer
 from notifications.drafting.rules import NotificationKind, NotificationStatus
 from notifications.drafting.sending import message_domain
-from notifications.drafting.translations import complete_languages, normal_locale, texts_of
+from notifications.drafting.translations import (
+    complete_languages,
+    normal_locale,
+    organisation_language,
+    texts_of,
+)
 from notifications.obligations import service as services
 
 SANDBOX_POLICY = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"
@@ -132,9 +137,8 @@ async def list_page(request: Request[Any, Any, Any], db: AsyncSession, *, clock:
                        can_write=actor.can(Permission.WRITE_INCIDENTS))
 
 
-async def organisation_language(db: AsyncSession) -> str:
-    profile = await services.get_profile(db)
-    return (normal_locale(profile.language) if profile else None) or "en"
+async def organisation_language_of(db: AsyncSession) -> str:
+    return organisation_language(await services.get_profile(db))
 
 
 def texts_in(fields: dict[str, Any], lang: str, default: str) -> dict[str, str]:
@@ -151,7 +155,7 @@ async def draft_page(request: Request[Any, Any, Any], db: AsyncSession, *, clock
     incident, notification = await drafts.get_notification(db, actor=actor, key=key,
                                                            notification_id=notification_id)
     version = await drafts.current_version(db, notification)
-    default = await organisation_language(db)
+    default = await organisation_language_of(db)
     lang = normal_locale(lang or default) or default
     texts = texts_in(version.fields, lang, default)
     used, subject, text, _ = await letters.preview(db, now=clock.now(), actor=actor, key=incident.id,
@@ -225,7 +229,7 @@ class NotificationPages(Controller):
         except ValueError:
             read = 0
         basis = await _edit_basis(db, actor, key, notification_id, read)
-        default = await organisation_language(db)
+        default = await organisation_language_of(db)
         lang = normal_locale(form.get("lang") or default) or default
         await db.rollback()
         changed = edited_fields(form, texts_in(basis.read or {}, lang, default), basis.allowed)

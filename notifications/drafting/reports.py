@@ -27,6 +27,7 @@ from notifications.drafting.render import Rendered, Renderer, with_english_copy
 from notifications.drafting.requirements import authority_contact
 from notifications.drafting.rules import CannotRender, NotificationKind, NotificationStatus
 from notifications.drafting.service import current_version, get_notification, unfit_to_send
+from notifications.drafting.translations import organisation_language
 from notifications.obligations.models import IncidentObligation
 from notifications.obligations.rules import ObligationStatus
 from notifications.obligations.schemas import ObligationChange
@@ -39,7 +40,7 @@ async def report_language(db: AsyncSession, notification: Notification) -> str:
     if profile is None:
         return "en"
     contact = authority_contact(notification.ref, profile.authorities or {}) or {}
-    return str(contact.get("language") or profile.language or "en")
+    return str(contact.get("language") or organisation_language(profile))
 
 
 async def _report(db: AsyncSession, *, actor: Actor, key: str | uuid.UUID, notification_id: int,

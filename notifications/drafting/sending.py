@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from incident.affected.models import AffectedSnapshot
 from incident.kernel import auth
 from incident.kernel.auth import Actor, Permission
 from incident.kernel.clock import Clock
@@ -29,9 +28,9 @@ from notifications.drafting.render import Renderer
 from notifications.drafting.requirements import authority_contact
 from notifications.drafting.rules import DeliveryState, NotificationKind, NotificationStatus
 from notifications.drafting.service import _refuse, current_version, get_notification, unfit_to_send
-from notifications.drafting.translations import normal_locale
+from notifications.drafting.translations import normal_locale, organisation_language
 from notifications.obligations.models import OrganisationProfile
-from notifications.obligations.service import get_profile
+from notifications.obligations.service import get_profile, latest_snapshot
 
 
 async def state_counts_of(db: AsyncSession, notification_ids: Collection[int]
@@ -194,25 +193,38 @@ async def language_table(db: AsyncSession, notification: Notification, renderer:
         return languages.table({str(contact.get("language") or languages.default): 1})
     if notification.kind != NotificationKind.SUBJECT_NOTICE:
         return []
-    snapshot = (await db.exec(select(AffectedSnapshot).where(
-        AffectedSnapshot.incident_id == notification.incident_id).order_by(
-        col(AffectedSnapshot.number).desc()).limit(1))).first()
+    snapshot = await latest_snapshot(db, notification.incident_id)
     if snapshot is None or snapshot.id is None:
         return []
     found = await _audience(db, notification.ref, snapshot.id, profile)
     if isinstance(found, DomainError):
         return []
-    where, params = "a.snapshot_id = :snapshot", {"snapshot": snapshot.id}
-    binds: list[BindParameter[Any]] = []
-    if not found.everyone:
-        where += " AND a.jurisdiction IN :jurisdictions"
-        params["jurisdictions"] = list(found.jurisdictions)  # type: ignore[assignment]
-        binds.append(bindparam("jurisdictions", expanding=True))
-    conn = await db.connection()
-    rows = (await conn.execute(text(
-        f"SELECT a.locale, count(*) FROM affected_subjects a WHERE {where} "  # noqa: S608
-        "GROUP BY a.locale").bindparams(*binds), params)).all()
-    return languages.table({str(locale): int(count) for locale, count in rows})
+    scope = Scope.of(snapshot.id, found)
+    return languages.table(await scope.readers(await db.connection()))
+
+
+class Scope(NamedTuple):
+    """The addressed people of a snapshot as SQL: a WHERE over `affected_subjects a` that is
+    one of two fixed fragments, with its values bound, never written in."""
+
+    where: str
+    params: dict[str, Any]
+    binds: list[BindParameter[Any]]
+
+    @classmethod
+    def of(cls, snapshot_id: int, audience: Audience) -> Scope:
+        if audience.everyone:
+            return cls("a.snapshot_id = :snapshot", {"snapshot": snapshot_id}, [])
+        return cls("a.snapshot_id = :snapshot AND a.jurisdiction IN :jurisdictions",
+                   {"snapshot": snapshot_id, "jurisdictions": list(audience.jurisdictions)},
+                   [bindparam("jurisdictions", expanding=True)])
+
+    async def readers(self, conn: AsyncConnection) -> dict[str, int]:
+        """How many of them read each locale."""
+        rows = (await conn.execute(text(
+            f"SELECT a.locale, count(*) FROM affected_subjects a WHERE {self.where} "  # noqa: S608
+            "GROUP BY a.locale").bindparams(*self.binds), self.params)).all()
+        return {str(locale): int(count) for locale, count in rows}
 
 
 class Languages:
@@ -223,7 +235,7 @@ class Languages:
     def __init__(self, fields: Mapping[str, Any], profile: OrganisationProfile | None,
                  renderer: Renderer | None, kind: str, fallback: str | None) -> None:
         self.fields, self.kind, self.renderer = fields, kind, renderer
-        self.default: str = (normal_locale(profile.language) if profile else None) or "en"
+        self.default = organisation_language(profile)
         self.fallback = normal_locale(fallback) if fallback else None
         self.asked = fallback
 
@@ -299,9 +311,7 @@ async def _queue(db: AsyncSession, notification: Notification, incident: Inciden
     at = bindparam("now", type_=Delivery.__table__.c.next_attempt_at.type)  # type: ignore[attr-defined]
     states = (bindparam("pending", type_=String), bindparam("failed", type_=String))
     if notification.kind == NotificationKind.SUBJECT_NOTICE:
-        snapshot = (await db.exec(select(AffectedSnapshot).where(
-            AffectedSnapshot.incident_id == incident.id).order_by(
-            col(AffectedSnapshot.number).desc()).limit(1))).first()
+        snapshot = await latest_snapshot(db, incident.id)
         if snapshot is None or snapshot.id is None:
             return Conflict(f"{incident.reference} has no affected-people snapshot: compute one")
         found = await _audience(db, notification.ref, snapshot.id, profile)
@@ -309,18 +319,11 @@ async def _queue(db: AsyncSession, notification: Notification, incident: Inciden
             return found
         addressed = found
         notification.snapshot_id = snapshot.id
-        params["snapshot"] = snapshot.id
-        binds = [at, *states]
-        where = "a.snapshot_id = :snapshot"
-        if not found.everyone:
-            where += " AND a.jurisdiction IN :jurisdictions"
-            params["jurisdictions"] = list(found.jurisdictions)
-            binds.append(bindparam("jurisdictions", expanding=True))
-        # `where` is one of two fixed fragments; the jurisdictions are bound, never written in.
-        readers: dict[Any, Any] = dict((await conn.execute(text(
-            f"SELECT a.locale, count(*) FROM affected_subjects a WHERE {where} "  # noqa: S608
-            "GROUP BY a.locale").bindparams(*binds[len(states) + 1:]), params)).all())
-        placed = languages.placed({str(k): int(v) for k, v in readers.items()})
+        scope = Scope.of(snapshot.id, found)
+        params.update(scope.params)
+        binds = [at, *states, *scope.binds]
+        where = scope.where
+        placed = languages.placed(await scope.readers(conn))
         if isinstance(placed, DomainError):
             return placed
         moved, record = placed
@@ -339,9 +342,7 @@ async def _queue(db: AsyncSession, notification: Notification, incident: Inciden
             "FROM affected_subjects a LEFT JOIN subjects s ON s.id = a.subject_id "
             f"WHERE {where}").bindparams(*binds), params)
     else:
-        regime = notification.ref.split("/")[0]
-        contacts = (profile.authorities if profile else {})
-        contact = contacts.get(notification.ref) or contacts.get(regime) or {}
+        contact = authority_contact(notification.ref, profile.authorities if profile else {}) or {}
         if not contact.get("email"):
             return Conflict(f"no e-mail address for {notification.ref} in the organisation profile "
                             f"(authorities.{notification.ref}.email)")

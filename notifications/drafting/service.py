@@ -157,11 +157,10 @@ async def edit_draft(db: AsyncSession, *, clock: Clock, actor: Actor, key: str |
             raise Conflict(f"notification {notification.id} changed since you read it "
                            f"(now version {notification.version})")
         rules.check_fields(notification.kind, fields)
-        profile = await get_profile(db)
-        default = normal_locale(profile.language) if profile else None
+        default = translations.organisation_language(await get_profile(db))
         before = (await current_version(db, notification)).fields
         merged = {**before, **{
-            name: translations.merged(before.get(name), _normal_keys(value), default or "en")
+            name: translations.merged(before.get(name), _normal_keys(value), default)
             for name, value in fields.items()}}
         digest = content_hash(notification.kind, notification.ref, notification.sequence, merged)
         voided = notification.status == NotificationStatus.APPROVED

@@ -22,6 +22,12 @@ def normal_locale(tag: str) -> str | None:
     return str(found) if found is not None else None
 
 
+def organisation_language(profile: Any | None) -> str:
+    """The organisation's language as the templates name locales (`en` without a profile)."""
+    tag = getattr(profile, "language", None) if profile is not None else None
+    return (normal_locale(tag) if tag else None) or "en"
+
+
 def texts_of(value: Any, default: str) -> dict[str, str]:
     """A stored field as {locale: text}, empty texts left out; a plain text is `default`'s."""
     if isinstance(value, Mapping):

@@ -249,9 +249,10 @@ def build_facts(profile: OrganisationProfile, incident: Incident,
     return facts, assumptions
 
 
-async def _latest_snapshot(db: AsyncSession, incident: Incident) -> AffectedSnapshot | None:
+async def latest_snapshot(db: AsyncSession, incident_id: uuid.UUID) -> AffectedSnapshot | None:
+    """The incident's newest affected-people snapshot, or None before one is computed."""
     return (await db.exec(select(AffectedSnapshot).where(
-        AffectedSnapshot.incident_id == incident.id).order_by(
+        AffectedSnapshot.incident_id == incident_id).order_by(
         col(AffectedSnapshot.number).desc()).limit(1))).first()
 
 
@@ -275,7 +276,7 @@ async def reconcile(db: AsyncSession, incident: Incident, *, now: datetime, caus
     met = {ref: row.met_at for ref, row in rows.items()
            if row.status in rules.FULFILLED and row.met_at is not None}
     facts_json, assumptions = build_facts(profile, incident, await latest_assessment(db, incident),
-                                          await _latest_snapshot(db, incident), met)
+                                          await latest_snapshot(db, incident.id), met)
     try:
         facts = facts_from_json(facts_json)
     except FactsError as exc:  # the profile or incident holds something the engine refuses

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -61,8 +63,30 @@ def test_the_first_page_is_an_a4_page_with_ink_on_it(tmp_path: Path) -> None:
 
 
 def test_a_report_loads_nothing_from_outside() -> None:
-    html = report_html("en").replace("</body>", '<img src="http://169.254.169.254/x"></body>')
-    assert pdf_of(html).startswith(b"%PDF-")  # rendered without the image, nothing fetched
+    """A reference to a server (here one on loopback that counts its visitors) is never asked."""
+    asked: list[str] = []
+
+    class Counting(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            asked.append(self.path)
+            self.send_response(404)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Counting)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        html = report_html("en").replace(
+            "</body>", f'<img src="{url}/pixel.png"><link rel="stylesheet" href="{url}/x.css"></body>')
+        assert pdf_of(html).startswith(b"%PDF-")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert asked == []
 
 
 def test_the_sheet_lists_each_field_of_article_33_3_and_the_content_list() -> None:
