@@ -16,13 +16,6 @@ from typing import Any
 from notifications.drafting.rules import NotificationKind
 from notifications.drafting.translations import texts_of
 
-COMPLAINT_REGIMES: Mapping[str, str] = {
-    "gdpr": "GDPR Art. 77",
-    "uk-gdpr": "UK GDPR Art. 77",
-}
-"""Regimes whose law gives people the right to complain to a supervisory authority: their
-notices to people name it (which one, and where to reach it)."""
-
 
 @dataclass(frozen=True)
 class Gap:
@@ -52,9 +45,12 @@ def authority_contact(ref: str, authorities: Mapping[str, Mapping[str, Any]]
     return authorities.get(ref) or authorities.get(ref.split("/")[0])
 
 
-def profile_gaps(kind: str, ref: str, profile: Any | None) -> list[Gap]:
+def profile_gaps(kind: str, ref: str, profile: Any | None, *,
+                 complaint: str | None = None) -> list[Gap]:
     """What a message of `kind` for obligation `ref` needs from the organisation profile and
-    it lacks. `profile` is the stored profile (its JSON members are plain dicts)."""
+    it lacks. `profile` is the stored profile (its JSON members are plain dicts); `complaint`
+    is the article giving people the right to complain to a supervisory authority, when the
+    obligation's law gives it (its regime file says so): the notice then names the authority."""
     if kind not in (NotificationKind.SUBJECT_NOTICE, NotificationKind.AUTHORITY_REPORT):
         return []
     if profile is None:
@@ -75,12 +71,12 @@ def profile_gaps(kind: str, ref: str, profile: Any | None) -> list[Gap]:
                             ("email", "the report is sent to it")):
             if not contact.get(member):
                 gaps.append(Gap(f"authorities.{ref}.{member}", why))
-    elif regime in COMPLAINT_REGIMES:
+    elif complaint:
         contact = complaint_authority(ref, authorities) or {}
         if not contact.get("name"):
             gaps.append(Gap(f"authorities.{regime}.name",
                             "the notice names the supervisory authority people may complain to "
-                            f"({COMPLAINT_REGIMES[regime]})"))
+                            f"({complaint})"))
     return gaps
 
 

@@ -33,7 +33,7 @@ from notifications.drafting.requirements import Gap, profile_gaps, text_gaps
 from notifications.drafting.rules import NotificationKind, NotificationStatus, content_hash
 from notifications.drafting.translations import normal_locale
 from notifications.obligations.models import IncidentObligation
-from notifications.obligations.service import get_profile, reconcile
+from notifications.obligations.service import get_profile, reconcile, shipped_regimes
 
 
 def default_fields(kind: str, incident: Incident, measures: list[str]) -> dict[str, str]:
@@ -95,7 +95,7 @@ async def create_draft(db: AsyncSession, *, clock: Clock, actor: Actor, key: str
             raise Conflict(f"the people of {incident.reference} were notified already "
                            f"(notification {earlier[-1].id})")
         sequence, kind = len(earlier) + 1, chosen.value
-        if gaps := profile_gaps(kind, ref, await get_profile(db)):
+        if gaps := profile_gaps(kind, ref, await get_profile(db), complaint=_complaint(ref)):
             raise missing(gaps, "the notice cannot be drafted")
         fields = default_fields(kind, incident, await _measures(db, incident))
         digest = content_hash(kind, ref, sequence, fields)
@@ -182,6 +182,12 @@ async def edit_draft(db: AsyncSession, *, clock: Clock, actor: Actor, key: str |
 
 
 
+def _complaint(ref: str) -> str | None:
+    """The article giving the people of obligation `ref` a right to complain, from its regime."""
+    found = shipped_regimes().obligation(ref)
+    return found[1].complaint if found else None
+
+
 def _normal_keys(value: Any) -> Any:
     """{locale: text} with each locale as the templates name it (`pt-BR` -> `pt_BR`)."""
     if isinstance(value, Mapping):
@@ -203,7 +209,8 @@ async def unfit_to_send(db: AsyncSession, notification: Notification, *, now: da
         IncidentObligation.incident_id == notification.incident_id,
         IncidentObligation.ref == notification.ref))).first()
     fields = (await current_version(db, notification)).fields
-    gaps = [*profile_gaps(notification.kind, notification.ref, await get_profile(db)),
+    gaps = [*profile_gaps(notification.kind, notification.ref, await get_profile(db),
+                          complaint=_complaint(notification.ref)),
             *text_gaps(notification.kind, fields, sequence=notification.sequence,
                        due_at=obligation.due_at if obligation else None, now=now)]
     return missing(gaps, f"notification {notification.id} cannot be {doing}") if gaps else None

@@ -302,6 +302,9 @@ class Obligation(_Strict):
     source: Url
     notes: tuple[str, ...] = ()
     protects: Protects | None = None
+    complaint: str | None = None
+    """For an obligation owed to people: the article giving them the right to complain to a
+    supervisory authority, when its law gives one; their notice then names that authority."""
 
     @model_validator(mode="after")
     def _protects_only_people(self) -> Obligation:
@@ -309,9 +312,10 @@ class Obligation(_Strict):
             raise ValueError("an obligation owed to individuals must say whom its law protects: "
                              "add protects (people_in, citation, confidence; people_in absent "
                              "means every affected person)")
-        if self.recipient != PEOPLE and self.protects is not None:
-            raise ValueError(f"protects is only for obligations owed to individuals, not to "
-                             f"recipient {self.recipient!r}")
+        for name in ("protects", "complaint"):
+            if self.recipient != PEOPLE and getattr(self, name) is not None:
+                raise ValueError(f"{name} is only for obligations owed to individuals, not to "
+                                 f"recipient {self.recipient!r}")
         return self
 
 

@@ -9,6 +9,7 @@ from notifications.drafting.requirements import Gap, profile_gaps, text_gaps
 from notifications.obligations.models import OrganisationProfile
 from tests.factories import START
 
+GDPR_77 = "GDPR Art. 77(1)"
 COMPLETE = OrganisationProfile(
     name="Example GmbH", country="DE", timezone="Europe/Berlin", updated_at=START,
     updated_by="tests", dpo={"name": "Dana", "email": "dpo@example.com"},
@@ -22,19 +23,19 @@ def fields_of(gaps: list[Gap]) -> list[str]:
 
 def test_a_complete_profile_has_no_gaps() -> None:
     for kind, ref in (("subject_notice", "gdpr/data-subjects"), ("authority_report", "gdpr/authority")):
-        assert profile_gaps(kind, ref, COMPLETE) == []
+        assert profile_gaps(kind, ref, COMPLETE, complaint=GDPR_77) == []
 
 
 def test_each_missing_member_is_named_with_its_reason() -> None:
     bare = COMPLETE.model_copy(update={"sender": {}, "dpo": {"name": "Dana"}, "authorities": {}})
-    assert fields_of(profile_gaps("subject_notice", "gdpr/data-subjects", bare)) == [
+    assert fields_of(profile_gaps("subject_notice", "gdpr/data-subjects", bare, complaint=GDPR_77)) == [
         "sender.email", "dpo.email", "authorities.gdpr.name"]
     assert fields_of(profile_gaps("authority_report", "gdpr/authority", bare)) == [
         "sender.email", "dpo.email", "authorities.gdpr/authority.name",
         "authorities.gdpr/authority.email"]
-    why = profile_gaps("subject_notice", "gdpr/data-subjects", bare)[2].why
+    why = profile_gaps("subject_notice", "gdpr/data-subjects", bare, complaint=GDPR_77)[2].why
     assert "GDPR Art. 77" in why
-    assert fields_of(profile_gaps("subject_notice", "gdpr/data-subjects", None)) == [
+    assert fields_of(profile_gaps("subject_notice", "gdpr/data-subjects", None, complaint=GDPR_77)) == [
         "organisation profile"]
 
 
