@@ -31,7 +31,7 @@ from incident.kernel.db import check_schema, create_engine, session_factory
 from incident.kernel.errors import Unauthenticated
 from incident.kernel.health import HealthController
 from incident.kernel.logs import request_id_middleware
-from incident.kernel.openapi import PublishedJson, PublishedYaml
+from incident.kernel.openapi import render_plugins
 from incident.kernel.plugins import WebContext, WebParts, load, plugins
 from incident.kernel.problems import problem_response, to_problem
 from incident.kernel.settings import Settings, templates_dir
@@ -99,7 +99,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
         template_config=TemplateConfig(engine=JinjaTemplateEngine.from_environment(environment)),
         openapi_config=OpenAPIConfig(
             title="Breachdesk", version="1", path="/schema",
-            render_plugins=[PublishedJson(), PublishedYaml()],
+            render_plugins=render_plugins(),
             components=Components(security_schemes={
                 "bearer": SecurityScheme(type="http", scheme="bearer",
                                          description="an API token from `breach tokens create`")}),

@@ -26,7 +26,7 @@ from litestar.routes import HTTPRoute
 from pydantic import TypeAdapter
 from pydantic.json_schema import JsonSchemaMode
 
-from incident.kernel.access import handler_permission, is_public
+from incident.kernel.access import UNSAFE, handler_permission, is_public
 from incident.kernel.problems import PROBLEM_JSON
 
 PROBLEMS_OPT = "problems"
@@ -67,9 +67,6 @@ DESCRIPTIONS = {
     429: "Too many attempts; retry later",
 }
 
-WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-
-
 def also_answers(*statuses: int) -> dict[str, Any]:
     """A handler's `opt`: the problem statuses its service raises beyond what its shape implies
     (409 for a version conflict, 422 for a rule a query breaks, 404 for a named record)."""
@@ -103,7 +100,7 @@ def problem_statuses(handler: HTTPRouteHandler, method: str, path_params: bool) 
         statuses |= {400, 404}
     if _request_parameters(handler):
         statuses.add(400)
-    if method in WRITES:
+    if method in UNSAFE:
         statuses |= {400, 413}
         if path_params:  # a change to a record its state or version may not allow
             statuses.add(409)
@@ -235,8 +232,8 @@ def _reachable(document: dict[str, Any], schemas: dict[str, Any]) -> dict[str, A
 
 
 class _Published:
-    """Builds the served document once (each app makes its own render plugins, and its routes
-    do not change after start-up)."""
+    """Builds the served document once for both renderings (each app makes its own render
+    plugins, and its routes do not change after start-up)."""
 
     def __init__(self) -> None:
         self._document: dict[str, Any] | None = None
@@ -250,9 +247,9 @@ class _Published:
 class PublishedJson(JsonRenderPlugin):
     """`/schema/openapi.json`: the published document."""
 
-    def __init__(self) -> None:
+    def __init__(self, published: _Published) -> None:
         super().__init__()
-        self._published = _Published()
+        self._published = published
 
     def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
         return json.dumps(self._published(request, openapi_schema)).encode()
@@ -261,10 +258,16 @@ class PublishedJson(JsonRenderPlugin):
 class PublishedYaml(YamlRenderPlugin):
     """`/schema/openapi.yaml`: the published document."""
 
-    def __init__(self) -> None:
+    def __init__(self, published: _Published) -> None:
         super().__init__()
-        self._published = _Published()
+        self._published = published
 
     def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
         return yaml.safe_dump(self._published(request, openapi_schema), sort_keys=False,
                               allow_unicode=True).encode()
+
+
+def render_plugins() -> list[JsonRenderPlugin | YamlRenderPlugin]:
+    """The served renderings of the published document, sharing its one build."""
+    published = _Published()
+    return [PublishedJson(published), PublishedYaml(published)]
