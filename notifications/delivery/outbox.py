@@ -21,7 +21,7 @@ from datetime import datetime
 from email import message_from_bytes, policy
 from typing import Any, Protocol
 
-from sqlalchemy import update
+from sqlalchemy import literal, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -221,27 +221,45 @@ class Dispatcher:
 
 async def _meet(db: AsyncSession, incident: Incident, notification: Notification, at: datetime,
                 counts: Mapping[str, int], now: datetime) -> None:
-    """The obligation is met by the notification: late, with the facts, after its due time."""
-    row = (await db.exec(select(IncidentObligation).where(
+    """Each obligation the notification covers is met by the letters that meet it (those
+    to the people its law protects): late, with the facts, after its due time."""
+    rows = (await db.exec(select(IncidentObligation).where(
         IncidentObligation.incident_id == incident.id,
-        IncidentObligation.ref == notification.ref).with_for_update())).first()
-    if (row is None or row.status != ObligationStatus.PENDING
-            or not counts.get(DeliveryState.SENT)):
-        return
-    status = obligations.status_when_met(row.due_at, at)
-    late = status is ObligationStatus.LATE
-    row.status, row.met_at = status.value, at
-    row.how = (f"notification {notification.id}: {counts.get(DeliveryState.SENT, 0)} sent, "
-               f"{counts.get(DeliveryState.FAILED, 0)} failed (see its delivery log)")
-    row.late_reason = ("the last delivery ended after the due time; the reasons for the delay "
-                       "remain to be recorded") if late else None
-    row.status_by, row.status_at = SYSTEM.label, now
-    db.add(row)
-    await journal.append_event(db, chain=str(incident.id), at=now, actor=SYSTEM,
-                               kind="obligation_late" if late else "obligation_met",
-                               payload={"ref": row.ref, "met_at": iso(at), "how": row.how,
-                                        "late_reason": row.late_reason})
-    await reconcile(db, incident, now=now, cause=f"notification {notification.id} finished")
+        col(IncidentObligation.ref).in_(notification.refs)).with_for_update())).all()
+    met = False
+    for row in sorted(rows, key=lambda r: notification.refs.index(r.ref)):
+        mine = await _counts_meeting(db, notification, row.ref) if notification.covers else counts
+        if row.status != ObligationStatus.PENDING or not mine.get(DeliveryState.SENT):
+            continue
+        status = obligations.status_when_met(row.due_at, at)
+        late = status is ObligationStatus.LATE
+        row.status, row.met_at = status.value, at
+        row.how = (f"notification {notification.id}: {mine.get(DeliveryState.SENT, 0)} sent, "
+                   f"{mine.get(DeliveryState.FAILED, 0)} failed (see its delivery log)")
+        if notification.covers:
+            row.how += f"; one letter per person with {', '.join(notification.refs)}"
+        row.late_reason = ("the last delivery ended after the due time; the reasons for the "
+                           "delay remain to be recorded") if late else None
+        row.status_by, row.status_at = SYSTEM.label, now
+        db.add(row)
+        met = True
+        await journal.append_event(db, chain=str(incident.id), at=now, actor=SYSTEM,
+                                   kind="obligation_late" if late else "obligation_met",
+                                   payload={"ref": row.ref, "met_at": iso(at), "how": row.how,
+                                            "late_reason": row.late_reason})
+    if met:
+        await reconcile(db, incident, now=now, cause=f"notification {notification.id} finished")
+
+
+async def _counts_meeting(db: AsyncSession, notification: Notification, ref: str
+                          ) -> dict[str, int]:
+    """How many of the letters meeting `ref` for their recipient ended in each state."""
+    rows = (await db.exec(select(Delivery.state, func.count()).where(
+        Delivery.notification_id == notification.id,
+        (literal(",") + col(Delivery.meets) + literal(",")).contains(
+            f",{ref},", autoescape=True)).group_by(
+        col(Delivery.state)))).all()
+    return {state: int(count) for state, count in rows}
 
 
 # --- reading and steering -----------------------------------------------------------------------

@@ -43,6 +43,8 @@ class Audience:
     """The rule applied, for people: "People in US-CA only (Cal. Civ. Code 1798.82(a)): 12 of 51"."""
     citation: str
     confidence: str
+    parts: tuple[tuple[str, Audience], ...] = ()
+    """For one letter meeting several laws' notices: whom each addresses, by obligation."""
 
     @property
     def left_out(self) -> int:
@@ -67,7 +69,9 @@ class Audience:
         return {"addressed": self.count, "total": self.total, "everyone": self.everyone,
                 "not_protected": self.not_protected, "unknown": self.unknown,
                 "jurisdictions": list(self.jurisdictions), "territories": list(self.territories),
-                "basis": self.basis, "citation": self.citation, "confidence": self.confidence}
+                "basis": self.basis, "citation": self.citation, "confidence": self.confidence,
+                **({"parts": {ref: part.payload() for ref, part in self.parts}}
+                   if self.parts else {})}
 
     @classmethod
     def from_payload(cls, data: Mapping[str, Any]) -> Audience:
@@ -76,7 +80,9 @@ class Audience:
                    count=int(data["addressed"]), total=int(data["total"]),
                    not_protected=int(data["not_protected"]), unknown=int(data["unknown"]),
                    territories=tuple(data["territories"]), basis=str(data["basis"]),
-                   citation=str(data["citation"]), confidence=str(data["confidence"]))
+                   citation=str(data["citation"]), confidence=str(data["confidence"]),
+                   parts=tuple((str(ref), cls.from_payload(part))
+                               for ref, part in dict(data.get("parts") or {}).items()))
 
 
 def known(jurisdiction: str | None) -> bool:
@@ -135,3 +141,33 @@ def place(territories: Iterable[str]) -> str:
 
 def _people(count: int) -> str:
     return "person" if count == 1 else "people"
+
+
+def combined(audiences: Mapping[str, Audience], people: Mapping[str, int]) -> Audience:
+    """The people one letter per person goes to when it meets several laws' notices (by
+    obligation): everyone any of the laws addresses. `people` are the snapshot's counts by
+    jurisdiction, as given to `audience`."""
+    parts = list(audiences.values())
+    if len(parts) == 1:
+        return parts[0]
+    each = tuple(audiences.items())
+    total = parts[0].total
+    basis = "; ".join(f"{ref}: {part.basis}" for ref, part in audiences.items())
+    citation = "; ".join(dict.fromkeys(part.citation for part in parts))
+    confidence = min((part.confidence for part in parts), key=_CONFIDENCE.index)
+    if any(part.everyone for part in parts):
+        return Audience(everyone=True, jurisdictions=tuple(sorted({code or "" for code, n in
+                                                                   people.items() if n > 0})),
+                        count=total, total=total, not_protected=0, unknown=0, territories=(),
+                        basis=basis, citation=citation, confidence=confidence, parts=each)
+    jurisdictions = sorted({code for part in parts for code in part.jurisdictions})
+    count = sum(people.get(code, 0) for code in jurisdictions)
+    unknown = max(part.unknown for part in parts)
+    territories = tuple(dict.fromkeys(t for part in parts for t in part.territories))
+    return Audience(everyone=False, jurisdictions=tuple(jurisdictions), count=count, total=total,
+                    not_protected=total - count - unknown, unknown=unknown,
+                    territories=territories, basis=basis, citation=citation,
+                    confidence=confidence, parts=each)
+
+
+_CONFIDENCE = ("low", "medium", "high")

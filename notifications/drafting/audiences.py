@@ -21,7 +21,7 @@ from incident.kernel.auth import Actor
 from incident.timeline.models import TimelineEvent
 from incident.timeline.service import payload_of
 from notifications.drafting import rules
-from notifications.drafting.audience import Audience, audience
+from notifications.drafting.audience import Audience, audience, combined
 from notifications.drafting.models import Notification
 from notifications.drafting.rules import NotificationKind
 from notifications.drafting.service import get_notification
@@ -71,15 +71,17 @@ async def audiences_of(db: AsyncSession, notifications: Sequence[Notification]
     profile = await get_profile(db)
     snapshots = await _snapshots(db, drafts)
     for notification in drafts:
-        protects = protects_of(notification.ref)
+        rules_of = {ref: protects_of(ref) for ref in notification.refs}
         snapshot = snapshots.get(notification.id or 0)
-        if protects is None or snapshot is None or snapshot.id is None:
+        if None in rules_of.values() or snapshot is None or snapshot.id is None:
             continue
         counts = snapshot.summary.get("by_jurisdiction")
         if not isinstance(counts, dict):
             counts = await jurisdiction_counts(db, snapshot.id)
-        found[notification.id or 0] = audience(
-            protects, established_in=profile.country if profile else None, people=counts)
+        found[notification.id or 0] = combined(
+            {ref: audience(protects, established_in=profile.country if profile else None,
+                           people=counts)
+             for ref, protects in rules_of.items() if protects is not None}, counts)
     return found
 
 

@@ -13,7 +13,13 @@ change together: a template that needs a new key adds it here first.
     (what the organisation did; may be empty), advice (what the person can do beyond the
     advice for each data category; may be empty), dpo_name (may be empty), dpo_email,
     dpo_phone (may be empty), complaint_authority and complaint_authority_website (may be
-    empty: the supervisory authority people may complain to, where the law gives that right).
+    empty: the supervisory authority people may complain to, where the law gives that right),
+    delay_reason (may be empty: why the notice was not sent sooner), notice_date, elements
+    (what the laws protecting this person ask their letter to contain: `LetterElement`
+    values, e.g. `california_format`, `credit_bureaus`), omitted (may be empty: what those
+    laws forbid it to state, e.g. `nature`), credit_bureaus, federal_agencies and
+    state_agencies (lists of {name, phone, website, address (or None)}; the last may be
+    empty).
 
 `authority_report`, the report to a supervisory authority (GDPR Art. 33(3), phased per 33(4)):
     authority, organisation, incident_reference, authority_reference (may be empty: the
@@ -46,9 +52,14 @@ change together: a template that needs a new key adds it here first.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, get_args
 
 from notifications.drafting.environment import RenderError
+from notifications.obligations.regimes import LetterElement
+
+
+def _agency(name: str, website: str, address: str | None = None) -> dict[str, Any]:
+    return {"name": name, "phone": "1-800-555-0100", "website": website, "address": address}
 
 
 def sample_context(kind: str) -> dict[str, Any]:
@@ -79,6 +90,16 @@ def sample_context(kind: str) -> dict[str, Any]:
                        "asked to already."],
             "complaint_authority": "Prezes Urzędu Ochrony Danych Osobowych (UODO)",
             "complaint_authority_website": "https://uodo.gov.pl",
+            "delay_reason": "The police asked us to wait until 2 December so as not to "
+                            "hinder their investigation.",
+            "notice_date": datetime(2026, 12, 3, 9, 0, tzinfo=UTC),
+            "elements": [e for e in get_args(LetterElement) if e != "california_format"],
+            "omitted": [],
+            "credit_bureaus": [_agency("Equifax", "https://www.equifax.com",
+                                       "P.O. Box 105788, Atlanta, GA 30348")],
+            "federal_agencies": [_agency("Federal Trade Commission", "https://www.identitytheft.gov",
+                                         "600 Pennsylvania Avenue NW, Washington, DC 20580")],
+            "state_agencies": [_agency("New York State Attorney General", "https://ag.ny.gov")],
         },
         "authority_report": {
             **incident, **dpo, "authority": "Prezes Urzędu Ochrony Danych Osobowych (UODO)",

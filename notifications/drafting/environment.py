@@ -87,6 +87,7 @@ def environment(templates_dir: Path) -> SandboxedEnvironment:
         "breach_types": _names_filter("breach_types"), "jurisdiction": _jurisdiction,
         "capfirst": _capfirst, "web_url": _web_url,
         "severity": _term_filter("severities"), "recommendation": _term_filter("recommendations"),
+        "letter": _term_filter("letter"), "heading": _heading,
     })
     env.globals["invalid"] = _invalid
     return env
@@ -237,7 +238,7 @@ def _duration(context: Context, value: Any) -> str:
 _WHAT = {"categories": "a data category", "consequences": "a data category",
          "advice": "a data category", "kinds": "an incident kind", "happened": "an incident kind",
          "breach_types": "a breach type", "severities": "a severity",
-         "recommendations": "a recommendation"}
+         "recommendations": "a recommendation", "letter": "a sentence of a notice"}
 
 
 def _term(context: Context, group: str, value: Any) -> str:
@@ -266,6 +267,15 @@ def _names_filter(group: str) -> Callable[[Context, Any], str]:
     def names(context: Context, values: Any) -> str:
         return _names(context, group, values)
     return names
+
+
+@pass_context
+def _heading(context: Context, own: Any, key: str) -> str:
+    """A notice's heading: its own words, or the heading a California reader's law prescribes
+    (Cal. Civ. Code 1798.82(d)(1)) when their letter follows that format."""
+    if "california_format" in context.get("elements", ()):
+        return _term(context, "letter", key)
+    return str(_given(own))
 
 
 @pass_context

@@ -17,15 +17,22 @@ from incident.affected.models import AffectedSnapshot
 from incident.inventory.rules import categories_mask, category_names
 from incident.kernel.auth import Actor
 from incident.lifecycle.models import Incident
+from notifications.drafting import contents
 from notifications.drafting.environment import RenderError
 from notifications.drafting.models import Delivery, Notification
 from notifications.drafting.render import Renderer
 from notifications.drafting.requirements import authority_contact, complaint_authority
 from notifications.drafting.rules import CannotRender, NotificationKind
-from notifications.drafting.service import current_version, get_notification
+from notifications.drafting.service import complaint_article, current_version, get_notification, letters_of
 from notifications.drafting.translations import normal_locale, organisation_language, text_for
 from notifications.obligations.models import IncidentAssessment, IncidentObligation, OrganisationProfile
-from notifications.obligations.service import get_profile, latest_assessment, latest_snapshot
+from notifications.obligations.regimes import Letter as RegimeLetter
+from notifications.obligations.service import (
+    get_profile,
+    latest_assessment,
+    latest_snapshot,
+    shipped_contacts,
+)
 
 INTERNAL_KINDS = frozenset({NotificationKind.REMINDER, NotificationKind.ESCALATION})
 """Messages to the people who must act, not to those a breach is reported to."""
@@ -67,6 +74,10 @@ class Letter:
     """The shared part for the fields' texts in one language (None: `shared` for everyone)."""
     report_date: datetime | None = None
     """The date a report not sent yet shows (a preview, a document): now."""
+    letters: Mapping[str, RegimeLetter] = field(default_factory=dict)
+    """What the notice of each obligation it covers must contain (a notice to people)."""
+    complaints: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """The authority people may complain to, by the obligation whose law gives that right."""
     _by_locale: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
 
     def shared_for(self, locale: str) -> dict[str, Any]:
@@ -95,10 +106,26 @@ class Letter:
             return {**internal_context(self.fields), "recipient_name": delivery.name}
         shared = self.shared_for(locale or delivery.locale)
         if self.notification.kind == NotificationKind.SUBJECT_NOTICE:
-            return {**shared, "recipient_name": delivery.name,
-                    "categories": category_names(delivery.categories)}
+            return {**shared, **self.person(delivery)}
         dated = {"reported_at": self.report_date} if shared.get("reported_at") is None else {}
         return {**shared, **dated, "authority": delivery.name or shared["authority"]}
+
+
+    def person(self, delivery: Delivery) -> dict[str, Any]:
+        """The part of a notice that is the recipient's own: their name and data, and what
+        the laws that protect them ask their letter to contain."""
+        refs = delivery.meets.split(",") if delivery.meets else self.notification.refs
+        categories = category_names(delivery.categories)
+        complaint = next((self.complaints[ref] for ref in refs if ref in self.complaints), {})
+        return {"recipient_name": delivery.name, "categories": categories,
+                "elements": contents.elements(refs, self.letters, categories),
+                "omitted": contents.omitted(refs, self.letters),
+                "state_agencies": [a.model_dump() for a in
+                                   contents.state_agencies(refs, self.letters)],
+                "notice_date": self.notification.sent_at or self.report_date
+                or self.notification.created_at,
+                "complaint_authority": complaint.get("name") or "",
+                "complaint_authority_website": complaint.get("website") or ""}
 
 
 async def letter_for(db: AsyncSession, notification: Notification) -> Letter:
@@ -123,9 +150,12 @@ async def letter_for(db: AsyncSession, notification: Notification) -> Letter:
     author, reply_to = (None, None) if internal else mailboxes(profile)
     shared = {} if internal else compose(
         {name: text_for(value, language, language) for name, value in fields.items()})
+    letters = letters_of(notification.refs)
+    complaints = {ref: dict(complaint_authority(ref, profile.authorities or {}) or {})
+                  for ref in notification.refs if complaint_article(ref)}
     return Letter(notification, fields, shared, ZoneInfo(profile.timezone),
                   obligation.due_at if obligation else None, author, reply_to, language,
-                  None if internal else compose)
+                  None if internal else compose, letters=letters, complaints=complaints)
 
 
 def mailboxes(profile: OrganisationProfile) -> tuple[str | None, str | None]:
@@ -162,11 +192,12 @@ def shared_context(notification: Notification, incident: Incident, profile: Orga
         "consequences": fields.get("consequences", ""),
     }
     if notification.kind == NotificationKind.SUBJECT_NOTICE:
-        complaint = complaint_authority(notification.ref, authorities) or {}
+        agencies = shipped_contacts()
         return {**base, "measures": _lines(fields.get("measures", "")),
                 "advice": _lines(fields.get("advice", "")),
-                "complaint_authority": complaint.get("name") or "",
-                "complaint_authority_website": complaint.get("website") or ""}
+                "delay_reason": fields.get("delay_reason", ""),
+                "credit_bureaus": [a.model_dump() for a in agencies.credit_bureaus],
+                "federal_agencies": [a.model_dump() for a in agencies.federal_agencies]}
     summary = obligation.computed if obligation else {}
     contact = authority_contact(notification.ref, authorities) or {}
     counted = snapshot.summary if snapshot is not None else {}

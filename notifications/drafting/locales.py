@@ -43,6 +43,7 @@ class Terms:
     breach_types: Mapping[str, str]
     severities: Mapping[str, str]
     recommendations: Mapping[str, str]
+    letter: Mapping[str, str]
 
 
 TERM_KEYS: Mapping[str, frozenset[str]] = {
@@ -50,7 +51,14 @@ TERM_KEYS: Mapping[str, frozenset[str]] = {
     "advice": frozenset(DataCategory), "kinds": frozenset(Kind), "happened": frozenset(Kind),
     "breach_types": frozenset(BreachType),
     "severities": frozenset(Severity), "recommendations": frozenset(Recommendation),
+    "letter": frozenset({
+        "notice_title", "what_happened", "information_involved", "what_we_are_doing",
+        "what_you_can_do", "more_information", "notice_date", "not_delayed", "delay_reason",
+        "protection_heading", "credit_bureaus", "federal_agencies", "state_agencies",
+        "security_freeze", "police_report", "password_change", "phone", "website"}),
 }
+"""Each group's keys. `letter` holds what a notice adds where a law protecting its reader
+asks for it: California's title and headings, the date, agencies to contact, and more."""
 
 
 def locale_chain(locale: str, fallback: str = DEFAULT_LOCALE) -> list[str]:

@@ -34,10 +34,18 @@ class Notification(SQLModel, table=True):
     approved_at: datetime | None = None
     snapshot_id: int | None = None
     recipients: int = 0
+    covers: list[str] = Field(default_factory=list,
+                              sa_column=Column(JSON, nullable=False, server_default="[]"))
+    """The obligations owed to people its one letter per person meets (empty: `ref` alone)."""
     created_at: datetime
     created_by: str = Field(max_length=300)
     sent_at: datetime | None = None
     finished_at: datetime | None = None
+
+    @property
+    def refs(self) -> list[str]:
+        """The obligations it meets: `covers`, or its own `ref` alone."""
+        return list(self.covers) or [self.ref]
 
 
 class NotificationVersion(SQLModel, table=True):
@@ -74,6 +82,9 @@ class Delivery(SQLModel, table=True):
     name: str = Field(default="", max_length=200)
     locale: str = Field(default="en", max_length=35)
     categories: int = 0
+    meets: str = Field(default="", max_length=1000)
+    """The obligations this letter meets for its recipient, comma-separated: the laws that
+    protect them among those the notification covers (empty: the notification's `ref`)."""
     message_id: str = Field(max_length=200)
     state: str = Field(default="pending", max_length=20)
     attempts: int = 0

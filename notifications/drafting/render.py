@@ -166,7 +166,7 @@ def renderer(templates_dir: Path) -> Renderer:
     if DEFAULT_LOCALE not in terms:
         raise RenderError(f"{email / 'terms' / DEFAULT_LOCALE}.yaml is missing")
     templates: dict[str, frozenset[str]] = {}
-    for folder in sorted(p for p in email.iterdir() if p.is_dir() and p.name != "terms"):
+    for folder in sorted(p for p in email.iterdir() if p.is_dir() and p.name not in ("terms", "parts")):
         locales = _locales(folder)
         if not locales:
             continue

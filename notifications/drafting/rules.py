@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from enum import StrEnum
 from typing import Any
 
@@ -94,7 +94,8 @@ KIND_FOR_RECIPIENT: Mapping[str, NotificationKind] = {
 """What is sent, by e-mail from here, to each kind of recipient of an obligation."""
 
 EDITABLE: Mapping[str, tuple[str, ...]] = {
-    NotificationKind.SUBJECT_NOTICE: ("description", "consequences", "measures", "advice"),
+    NotificationKind.SUBJECT_NOTICE: ("description", "consequences", "measures", "advice",
+                                      "delay_reason"),
     NotificationKind.AUTHORITY_REPORT: ("description", "consequences", "measures_taken",
                                         "measures_proposed", "delay_reason",
                                         "authority_reference", "changes"),
@@ -115,9 +116,14 @@ class CannotRender(DomainError):
     status, slug, title = 422, "cannot-render", "The message cannot be rendered"
 
 
-def content_hash(kind: str, ref: str, sequence: int, fields: Mapping[str, Any]) -> str:
-    """What an approval binds to: the kind, the obligation, the phase and every field."""
-    canonical = json.dumps({"kind": kind, "ref": ref, "sequence": sequence, "fields": fields},
+def content_hash(kind: str, ref: str, sequence: int, fields: Mapping[str, Any],
+                 covers: Sequence[str] = ()) -> str:
+    """What an approval binds to: the kind, the obligation, the phase, every field and, for
+    a notice meeting several laws at once, which ones."""
+    bound: dict[str, Any] = {"kind": kind, "ref": ref, "sequence": sequence, "fields": fields}
+    if len(covers) > 1:
+        bound["covers"] = list(covers)
+    canonical = json.dumps(bound,
                            sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
 

@@ -12,11 +12,12 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from incident.kernel.schemas import Documented, Input, Instant, MultiLine, SingleLine, Version
-from notifications.drafting import rules, sending
+from notifications.drafting import contents, rules, sending
 from notifications.drafting.audience import Audience
 from notifications.drafting.audiences import audiences_of
 from notifications.drafting.models import Delivery, DeliveryAttempt, Notification, NotificationVersion
-from notifications.drafting.rules import DeliveryState, NotificationStatus
+from notifications.drafting.rules import DeliveryState, NotificationKind, NotificationStatus
+from notifications.drafting.service import letters_of
 
 
 class DraftCreate(Input):
@@ -85,6 +86,8 @@ class AudiencePublic(BaseModel):
     citation: str
     confidence: str
     """How sure the reading of the law's territorial rule is: high, medium or low."""
+    parts: dict[str, AudiencePublic] = {}
+    """For one letter per person meeting several laws' notices: whom each addresses."""
 
     @classmethod
     def of(cls, audience: Audience) -> AudiencePublic:
@@ -92,7 +95,30 @@ class AudiencePublic(BaseModel):
                    not_protected=audience.not_protected, unknown=audience.unknown,
                    everyone=audience.everyone, jurisdictions=list(audience.jurisdictions),
                    basis=audience.basis, citation=audience.citation,
-                   confidence=audience.confidence)
+                   confidence=audience.confidence,
+                   parts={ref: cls.of(part) for ref, part in audience.parts})
+
+
+class SourcePublic(BaseModel):
+    ref: str
+    citation: str
+    if_exposed: list[str]
+    """Only in the letters of people whose exposed data includes one of these categories."""
+
+
+class ContentPublic(BaseModel):
+    """One element the letter contains: where it appears, and every law asking for it."""
+
+    element: str
+    where: str
+    sources: list[SourcePublic]
+
+    @classmethod
+    def checklist(cls, refs: Sequence[str]) -> list[ContentPublic]:
+        return [cls(element=element, where=contents.WHERE[element],
+                    sources=[SourcePublic(ref=s.ref, citation=s.citation,
+                                          if_exposed=list(s.if_exposed)) for s in sources])
+                for element, sources in contents.checklist(refs, letters_of(refs)).items()]
 
 
 class NotificationPublic(BaseModel):
@@ -116,6 +142,12 @@ class NotificationPublic(BaseModel):
     audience: AudiencePublic | None = None
     """For a notice to people: how many it is addressed to and on which basis (when sent, as
     recorded then; before, as it would be now). Null for a report to an authority."""
+    covers: list[str]
+    """The obligations it meets: for a notice to people, every law whose notice its one
+    letter per person stands for (each person's letter meets those protecting them)."""
+    contents: list[ContentPublic]
+    """For a notice to people: what its letters contain, each element traced to the
+    provisions asking for it."""
 
 
 class PreviewPublic(BaseModel):
@@ -142,7 +174,9 @@ async def notifications_public(db: AsyncSession, notifications: Sequence[Notific
     audiences = await audiences_of(db, notifications)
     return [NotificationPublic.model_validate({
         **n.model_dump(), "fields": versions[(n.id or 0, n.version)],
-        "deliveries": counts[n.id or 0],
+        "deliveries": counts[n.id or 0], "covers": n.refs,
+        "contents": ContentPublic.checklist(n.refs)
+        if n.kind == NotificationKind.SUBJECT_NOTICE else [],
         "audience": AudiencePublic.of(found) if (found := audiences[n.id or 0]) else None})
         for n in notifications]
 
@@ -163,6 +197,9 @@ class DeliveryPublic(BaseModel):
     recipient: str
     address: str | None
     locale: str
+    meets: list[str]
+    """The obligations this person's letter meets: the laws among those the notice covers
+    that protect them."""
     message_id: str
     state: DeliveryState
     attempts: int
@@ -176,7 +213,8 @@ def delivery_public(delivery: Delivery, attempts: Sequence[DeliveryAttempt]) -> 
     """One recipient's line of the delivery log, with every attempt."""
     return DeliveryPublic(
         id=delivery.id or 0, recipient=delivery.recipient_key, address=delivery.address,
-        locale=delivery.locale, message_id=delivery.message_id, state=DeliveryState(delivery.state),
+        locale=delivery.locale, meets=[m for m in delivery.meets.split(",") if m],
+        message_id=delivery.message_id, state=DeliveryState(delivery.state),
         attempts=delivery.attempts, next_attempt_at=delivery.next_attempt_at,
         sent_at=delivery.sent_at, last_reply=delivery.last_reply,
         log=[AttemptPublic(at=a.at, outcome=a.outcome, reply=a.reply, worker=a.worker)

@@ -21,7 +21,7 @@ from incident.kernel.errors import Conflict, DomainError, Invalid
 from incident.lifecycle.models import Incident
 from incident.timeline import service as journal
 from notifications.drafting import rules, translations
-from notifications.drafting.audience import Audience, audience
+from notifications.drafting.audience import Audience, audience, combined
 from notifications.drafting.audiences import jurisdiction_counts, protects_of
 from notifications.drafting.models import Delivery, DeliveryAttempt, Notification
 from notifications.drafting.render import Renderer
@@ -153,6 +153,8 @@ async def send(db: AsyncSession, *, clock: Clock, actor: Actor, key: str | uuid.
                              "content_hash": notification.content_hash,
                              **({"audience": queued.audience.payload()} if queued.audience
                                 else {}),
+                             **({"covers": notification.covers} if notification.covers
+                                else {}),
                              "languages": queued.languages})
                 return notification
     assert refusal is not None
@@ -196,10 +198,10 @@ async def language_table(db: AsyncSession, notification: Notification, renderer:
     snapshot = await latest_snapshot(db, notification.incident_id)
     if snapshot is None or snapshot.id is None:
         return []
-    found = await _audience(db, notification.ref, snapshot.id, profile)
+    found = await _addressed(db, notification, snapshot.id, profile)
     if isinstance(found, DomainError):
         return []
-    scope = Scope.of(snapshot.id, found)
+    scope = Scope.of(snapshot.id, found.union)
     return languages.table(await scope.readers(await db.connection()))
 
 
@@ -314,12 +316,12 @@ async def _queue(db: AsyncSession, notification: Notification, incident: Inciden
         snapshot = await latest_snapshot(db, incident.id)
         if snapshot is None or snapshot.id is None:
             return Conflict(f"{incident.reference} has no affected-people snapshot: compute one")
-        found = await _audience(db, notification.ref, snapshot.id, profile)
+        found = await _addressed(db, notification, snapshot.id, profile)
         if isinstance(found, DomainError):
             return found
-        addressed = found
+        addressed = found.union
         notification.snapshot_id = snapshot.id
-        scope = Scope.of(snapshot.id, found)
+        scope = Scope.of(snapshot.id, found.union)
         params.update(scope.params)
         binds = [at, *states, *scope.binds]
         where = scope.where
@@ -334,13 +336,16 @@ async def _queue(db: AsyncSession, notification: Notification, incident: Inciden
             binds.append(bindparam("moved", expanding=True))
         await conn.execute(text(
             "INSERT INTO deliveries (notification_id, recipient_key, address, name, locale, "  # noqa: S608
-            "categories, message_id, state, attempts, next_attempt_at, last_reply, ended_at) "
-            f"SELECT :n, a.external_id, s.email, COALESCE(s.name, ''), {locale}, a.categories, '', "
+            "categories, meets, message_id, state, attempts, next_attempt_at, last_reply, "
+            "ended_at) "
+            f"SELECT :n, a.external_id, s.email, COALESCE(s.name, ''), {locale}, a.categories, "
+            "'', '', "
             "CASE WHEN s.email IS NULL THEN :failed ELSE :pending END, 0, :now, "
             "CASE WHEN s.email IS NULL THEN 'no e-mail address on record' END, "
             "CASE WHEN s.email IS NULL THEN :now END "
             "FROM affected_subjects a LEFT JOIN subjects s ON s.id = a.subject_id "
             f"WHERE {where}").bindparams(*binds), params)
+        await _mark_met(conn, notification, snapshot.id, found.each)
     else:
         contact = authority_contact(notification.ref, profile.authorities if profile else {}) or {}
         if not contact.get("email"):
@@ -355,8 +360,9 @@ async def _queue(db: AsyncSession, notification: Notification, incident: Inciden
                       locale=moved.get(asked, asked))
         await conn.execute(text(
             "INSERT INTO deliveries (notification_id, recipient_key, address, name, locale, "
-            "categories, message_id, state, attempts, next_attempt_at) "
-            "VALUES (:n, :key, :address, :name, :locale, 0, '', :pending, 0, :now)").bindparams(
+            "categories, meets, message_id, state, attempts, next_attempt_at) "
+            "VALUES (:n, :key, :address, :name, :locale, 0, :key, '', :pending, 0, :now)"
+        ).bindparams(
                 at, states[0]), params)
     await set_message_ids(conn, notification.id or 0, domain)
     count = (await db.exec(select(func.count()).where(
@@ -364,18 +370,50 @@ async def _queue(db: AsyncSession, notification: Notification, incident: Inciden
     return Queued(int(count), addressed, record)
 
 
-async def _audience(db: AsyncSession, ref: str, snapshot_id: int,
-                    profile: OrganisationProfile | None) -> Audience | DomainError:
-    """Whom the notice of `ref` addresses in the snapshot, or why it addresses nobody."""
-    protects = protects_of(ref)
-    if protects is None:
-        return Conflict(f"{ref} is not an obligation owed to people in the regime files: "
-                        "whom its notice goes to is not known")
-    addressed = audience(protects, established_in=profile.country if profile else None,
-                         people=await jurisdiction_counts(db, snapshot_id))
-    if not addressed.count:
-        return Conflict(f"{ref} addresses nobody: {addressed.why_nobody()}")
-    return addressed
+class Addressed(NamedTuple):
+    """Whom a notice to people goes to (`union`), and whom each obligation it covers
+    addresses (`each`, by obligation)."""
+
+    union: Audience
+    each: dict[str, Audience]
+
+
+async def _addressed(db: AsyncSession, notification: Notification, snapshot_id: int,
+                     profile: OrganisationProfile | None) -> Addressed | DomainError:
+    """Whom the notice addresses in the snapshot (every person some law it covers protects),
+    or why it addresses nobody."""
+    people = await jurisdiction_counts(db, snapshot_id)
+    each: dict[str, Audience] = {}
+    for ref in notification.refs:
+        protects = protects_of(ref)
+        if protects is None:
+            return Conflict(f"{ref} is not an obligation owed to people in the regime files: "
+                            "whom its notice goes to is not known")
+        each[ref] = audience(protects, established_in=profile.country if profile else None,
+                             people=people)
+    union = combined(each, people)
+    if not union.count:
+        return Conflict(f"{', '.join(each)} {'addresses' if len(each) == 1 else 'address'} "
+                        f"nobody: {'; '.join(a.why_nobody() for a in each.values())}")
+    return Addressed(union, each)
+
+
+async def _mark_met(conn: AsyncConnection, notification: Notification, snapshot_id: int,
+                    each: Mapping[str, Audience]) -> None:
+    """Write on each delivery which of the covered obligations its letter meets: those whose
+    law protects its recipient."""
+    for ref, addressed in each.items():
+        if not addressed.count:
+            continue
+        scope = Scope.of(snapshot_id, addressed)
+        # `scope.where` is one of Scope's fixed fragments; every value is bound.
+        within = "" if addressed.everyone else (
+            " AND recipient_key IN (SELECT a.external_id FROM affected_subjects a "  # noqa: S608
+            f"WHERE {scope.where})")
+        await conn.execute(text(
+            "UPDATE deliveries SET meets = CASE WHEN meets = '' THEN :ref "  # noqa: S608
+            "ELSE meets || ',' || :ref END WHERE notification_id = :n" + within).bindparams(
+                *scope.binds), {**scope.params, "ref": ref, "n": notification.id})
 
 
 def message_domain(mail_from: str) -> str:

@@ -10,7 +10,7 @@ Every decision and every refusal is on the timeline.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -27,12 +27,14 @@ from incident.kernel.errors import Conflict, DomainError, NotFound
 from incident.lifecycle.models import Incident
 from incident.lifecycle.service import get_incident
 from incident.timeline import service as journal
-from notifications.drafting import rules, translations
+from notifications.drafting import contents, rules, translations
 from notifications.drafting.models import Notification, NotificationVersion
 from notifications.drafting.requirements import Gap, profile_gaps, text_gaps
 from notifications.drafting.rules import NotificationKind, NotificationStatus, content_hash
 from notifications.drafting.translations import normal_locale
 from notifications.obligations.models import IncidentObligation
+from notifications.obligations.regimes import PEOPLE, Letter
+from notifications.obligations.rules import ObligationStatus
 from notifications.obligations.service import get_profile, reconcile, shipped_regimes
 
 
@@ -46,7 +48,8 @@ def default_fields(kind: str, incident: Incident, measures: list[str]) -> dict[s
     done = "\n".join(measures)
     described = incident.description or incident.title
     if kind == NotificationKind.SUBJECT_NOTICE:
-        return {"description": described, "consequences": "", "measures": done, "advice": ""}
+        return {"description": described, "consequences": "", "measures": done, "advice": "",
+                "delay_reason": ""}
     return {"description": described, "consequences": "", "measures_taken": done,
             "measures_proposed": "", "delay_reason": "", "authority_reference": "",
             "changes": ""}
@@ -85,22 +88,24 @@ async def create_draft(db: AsyncSession, *, clock: Clock, actor: Actor, key: str
         if chosen is None:
             raise Conflict(f"{ref} goes to {obligation.recipient_name}: not something sent by "
                            "e-mail from here; record it as met when done")
-        earlier = (await db.exec(select(Notification).where(
-            Notification.incident_id == incident.id, Notification.ref == ref).order_by(
-            col(Notification.sequence)))).all()
+        existing = (await db.exec(select(Notification).where(
+            Notification.incident_id == incident.id).order_by(col(Notification.id)))).all()
+        earlier = sorted((n for n in existing if n.ref == ref), key=lambda n: n.sequence)
         unfinished = [n for n in earlier if n.status in rules.UNSENT]
         if unfinished:
             raise Conflict(f"notification {unfinished[0].id} for {ref} is still a draft: edit it")
-        if earlier and chosen is NotificationKind.SUBJECT_NOTICE:
-            raise Conflict(f"the people of {incident.reference} were notified already "
-                           f"(notification {earlier[-1].id})")
         sequence, kind = len(earlier) + 1, chosen.value
-        if gaps := profile_gaps(kind, ref, await get_profile(db), complaint=_complaint(ref)):
-            raise missing(gaps, "the notice cannot be drafted")
+        covers: list[str] = []
+        if chosen is NotificationKind.SUBJECT_NOTICE:
+            covers = await _covers(db, incident, ref, existing)
+        if gaps := [gap for covered in covers or [ref] for gap in profile_gaps(
+                kind, covered, await get_profile(db), complaint=complaint_article(covered))]:
+            raise missing(list(dict.fromkeys(gaps)), "the notice cannot be drafted")
         fields = default_fields(kind, incident, await _measures(db, incident))
-        digest = content_hash(kind, ref, sequence, fields)
+        digest = content_hash(kind, ref, sequence, fields, covers)
         notification = Notification(incident_id=incident.id, ref=ref, kind=kind, sequence=sequence,
-                                    content_hash=digest, created_at=now, created_by=actor.label)
+                                    content_hash=digest, created_at=now, created_by=actor.label,
+                                    covers=covers if len(covers) > 1 else [])
         db.add(notification)
         await db.flush()
         assert notification.id is not None
@@ -110,8 +115,35 @@ async def create_draft(db: AsyncSession, *, clock: Clock, actor: Actor, key: str
                                    kind="notification_drafted",
                                    payload={"notification": notification.id, "ref": ref,
                                             "kind": kind, "sequence": sequence, "version": 1,
-                                            "content_hash": digest})
+                                            "content_hash": digest,
+                                            **({"covers": covers} if len(covers) > 1 else {})})
     return notification
+
+
+async def _covers(db: AsyncSession, incident: Incident, ref: str,
+                  existing: Sequence[Notification]) -> list[str]:
+    """The obligations owed to people that one notice started for `ref` covers: `ref`, and
+    every other one pending that no notice covers yet and whose letter can be shared, so
+    that a person protected by several laws gets one letter meeting all of them."""
+    taken = {covered: n for n in existing if n.kind == NotificationKind.SUBJECT_NOTICE
+             for covered in n.refs}
+    if ref in taken:
+        raise Conflict(f"the people of {incident.reference} owed {ref} are in notification "
+                       f"{taken[ref].id} already ({', '.join(taken[ref].refs)})")
+    pending = (await db.exec(select(IncidentObligation.ref).where(
+        IncidentObligation.incident_id == incident.id, col(IncidentObligation.applies),
+        IncidentObligation.recipient == PEOPLE,
+        IncidentObligation.status == ObligationStatus.PENDING.value))).all()
+    candidates = [r for r in pending if r not in taken]
+    return contents.covered(ref, candidates, letters_of([ref, *candidates]))
+
+
+def letters_of(refs: Iterable[str]) -> dict[str, Letter]:
+    """What the notice of each obligation owed to people must contain, from the shipped
+    regimes (an obligation not found there has none)."""
+    catalogue = shipped_regimes()
+    found = {ref: catalogue.obligation(ref) for ref in refs}
+    return {ref: pair[1].letter for ref, pair in found.items() if pair and pair[1].letter}
 
 
 async def get_notification(db: AsyncSession, *, actor: Actor, key: str | uuid.UUID,
@@ -162,7 +194,8 @@ async def edit_draft(db: AsyncSession, *, clock: Clock, actor: Actor, key: str |
         merged = {**before, **{
             name: translations.merged(before.get(name), _normal_keys(value), default)
             for name, value in fields.items()}}
-        digest = content_hash(notification.kind, notification.ref, notification.sequence, merged)
+        digest = content_hash(notification.kind, notification.ref, notification.sequence, merged,
+                              notification.covers)
         voided = notification.status == NotificationStatus.APPROVED
         notification.version += 1
         notification.content_hash, notification.status = digest, NotificationStatus.DRAFT.value
@@ -182,7 +215,7 @@ async def edit_draft(db: AsyncSession, *, clock: Clock, actor: Actor, key: str |
 
 
 
-def _complaint(ref: str) -> str | None:
+def complaint_article(ref: str) -> str | None:
     """The article giving the people of obligation `ref` a right to complain, from its regime."""
     found = shipped_regimes().obligation(ref)
     return found[1].complaint if found else None
@@ -209,8 +242,9 @@ async def unfit_to_send(db: AsyncSession, notification: Notification, *, now: da
         IncidentObligation.incident_id == notification.incident_id,
         IncidentObligation.ref == notification.ref))).first()
     fields = (await current_version(db, notification)).fields
-    gaps = [*profile_gaps(notification.kind, notification.ref, await get_profile(db),
-                          complaint=_complaint(notification.ref)),
+    profile = await get_profile(db)
+    gaps = [*dict.fromkeys(gap for ref in notification.refs for gap in profile_gaps(
+                notification.kind, ref, profile, complaint=complaint_article(ref))),
             *text_gaps(notification.kind, fields, sequence=notification.sequence,
                        due_at=obligation.due_at if obligation else None, now=now)]
     return missing(gaps, f"notification {notification.id} cannot be {doing}") if gaps else None

@@ -18,10 +18,20 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from notifications.obligations.regimes import Catalogue, MetTrigger, Regime
+from notifications.obligations.regimes import Catalogue, Contacts, MetTrigger, Regime
 
 REGIMES_DIR = Path(__file__).parent.parent / "regimes"
 """The shipped catalogue: notifications/regimes/<id>.yaml, one regime per file."""
+US_CONTACTS = REGIMES_DIR / "contacts" / "us-nationwide.yaml"
+"""The US agencies state laws ask notices to name: consumer reporting agencies and the FTC."""
+
+
+def load_contacts(path: Path = US_CONTACTS) -> Contacts:
+    """The agencies in a contacts file; ValueError naming the file when it is malformed."""
+    try:
+        return Contacts.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    except (OSError, yaml.YAMLError, ValidationError) as exc:
+        raise ValueError(f"{path}: {exc}") from exc
 
 
 @dataclass(frozen=True)

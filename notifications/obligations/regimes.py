@@ -75,6 +75,32 @@ PEOPLE: Recipient = "individuals"
 """The recipient that is the affected people themselves: its obligations say whom they protect."""
 Confidence = Literal["high", "medium", "low"]
 Phase = Literal["initial", "intermediate", "final", "follow_up"]
+LetterElement = Literal[
+    "nature",
+    "dates",
+    "data_involved",
+    "consequences",
+    "measures",
+    "advice",
+    "contact",
+    "complaint",
+    "delay_reason",
+    "law_enforcement_delay",
+    "notice_date",
+    "california_format",
+    "credit_bureaus",
+    "federal_agencies",
+    "state_agencies",
+    "security_freeze",
+    "police_report",
+    "password_change",
+    "mitigation_services",
+]
+"""What a notice to people may have to contain; each is a part of the letter (see
+`notifications/drafting/contents.py` for where each appears)."""
+Omission = Literal["nature", "count"]
+"""What a law forbids its notice to state (M.G.L. c. 93H s. 3(b): the nature of the breach and
+the number of residents affected)."""
 
 # fmt: off
 EU_MEMBERS = frozenset({
@@ -279,6 +305,67 @@ class Protects(_Strict):
         return self
 
 
+class Element(_Strict):
+    """Why a notice contains one element: the provision asking for it; `if_exposed` limits it
+    to the people whose exposed data includes one of these categories."""
+
+    citation: str
+    if_exposed: tuple[DataCategory, ...] = ()
+
+
+class Agency(_Strict):
+    """An agency a notice names, with how to reach it."""
+
+    name: str
+    phone: str
+    website: Url
+    address: str | None = None
+
+
+class Contacts(_Strict):
+    """Nationwide agencies a notice names where a law asks (`regimes/contacts/*.yaml`)."""
+
+    reviewed: date
+    confidence: Confidence
+    sources: tuple[Url, ...] = Field(min_length=1)
+    credit_bureaus: tuple[Agency, ...]
+    federal_agencies: tuple[Agency, ...]
+
+
+class Letter(_Strict):
+    """What the law asks a notice to people to contain (`elements`, each with its citation),
+    and whether its notice must stand alone: `own_letter` says why it cannot be one letter
+    with another law's notice (its text forbids something the others require, `omits`).
+    `agencies` are the state agencies the notice names (element `state_agencies`)."""
+
+    elements: Mapping[LetterElement, Element]
+    own_letter: str | None = None
+    omits: tuple[Omission, ...] = ()
+    agencies: tuple[Agency, ...] = ()
+
+    @field_validator("elements", mode="before")
+    @classmethod
+    def _citations(cls, value: Any) -> Any:
+        """`nature: "GDPR Art. 34(2)"` is short for `nature: {citation: "GDPR Art. 34(2)"}`."""
+        if isinstance(value, Mapping):
+            return {k: {"citation": v} if isinstance(v, str) else v for k, v in value.items()}
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Letter:
+        if not self.elements:
+            raise ValueError("a letter lists at least one element with its citation")
+        if self.omits and self.own_letter is None:
+            raise ValueError("omits needs own_letter: a notice that must leave something out "
+                             "cannot be one letter with notices that must state it")
+        if ("state_agencies" in self.elements) != bool(self.agencies):
+            raise ValueError("the element state_agencies and the list agencies go together")
+        clash = set(self.omits) & set(self.elements)
+        if clash:
+            raise ValueError(f"{', '.join(sorted(clash))} cannot be both required and omitted")
+        return self
+
+
 class Obligation(_Strict):
     """One duty to tell someone something by some time.
 
@@ -305,6 +392,8 @@ class Obligation(_Strict):
     complaint: str | None = None
     """For an obligation owed to people: the article giving them the right to complain to a
     supervisory authority, when its law gives one; their notice then names that authority."""
+    letter: Letter | None = None
+    """For an obligation owed to people: what its notice must contain."""
 
     @model_validator(mode="after")
     def _protects_only_people(self) -> Obligation:
@@ -312,7 +401,10 @@ class Obligation(_Strict):
             raise ValueError("an obligation owed to individuals must say whom its law protects: "
                              "add protects (people_in, citation, confidence; people_in absent "
                              "means every affected person)")
-        for name in ("protects", "complaint"):
+        if self.recipient == PEOPLE and self.letter is None:
+            raise ValueError("an obligation owed to individuals must say what its notice "
+                             "contains: add letter.elements, each with its citation")
+        for name in ("protects", "complaint", "letter"):
             if self.recipient != PEOPLE and getattr(self, name) is not None:
                 raise ValueError(f"{name} is only for obligations owed to individuals, not to "
                                  f"recipient {self.recipient!r}")

@@ -43,8 +43,8 @@ from notifications.obligations.models import (
     IncidentObligation,
     OrganisationProfile,
 )
-from notifications.obligations.regime_loader import load_regimes
-from notifications.obligations.regimes import CODE_PATTERN, Catalogue
+from notifications.obligations.regime_loader import load_contacts, load_regimes
+from notifications.obligations.regimes import CODE_PATTERN, Catalogue, Contacts
 from notifications.obligations.rules import ObligationStatus
 from notifications.obligations.schemas import Milestones, ObligationChange, Override, Profile
 
@@ -55,6 +55,11 @@ UNFINISHED = [status.value for status in lifecycle.Status if not lifecycle.is_fi
 @lru_cache(maxsize=1)
 def shipped_regimes() -> Catalogue:
     return load_regimes()
+
+
+@lru_cache(maxsize=1)
+def shipped_contacts() -> Contacts:
+    return load_contacts()
 
 
 # --- organisation profile ----------------------------------------------------------------------

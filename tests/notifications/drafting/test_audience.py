@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from notifications.drafting.audience import Audience, audience, place
+from notifications.drafting.audience import Audience, audience, combined, place
 from notifications.obligations.regime_loader import load_regimes
 from notifications.obligations.regimes import Protects
 
@@ -108,3 +108,28 @@ def test_a_rule_of_several_territories_names_them_all() -> None:
     assert found.jurisdictions == ("AT", "DE", "FR", "US-CA", "US-NY")  # NO: EEA, not EU
     assert found.basis == "People in US-CA, US-NY or the EU only (Demo Act s. 1): 10 of 17"
     assert place(["EEA"]) == "the EEA" and place(["BR", "PT"]) == "BR or PT"
+
+
+def test_one_letter_for_several_laws_goes_to_everyone_any_of_them_protects() -> None:
+    each = {ref: audience(protects(ref), established_in="US", people=PEOPLE)
+            for ref in ("gdpr/data-subjects", "uk-gdpr/data-subjects", "us-ca/individuals")}
+    found = combined(each, PEOPLE)
+    # 7 in the EEA, 2 in GB, 3 in California; the New Yorker, the Brazilian, the two in Japan
+    # and the person of unknown residence are protected by none of the three.
+    assert (found.count, found.total, found.not_protected, found.unknown) == (12, 17, 4, 1)
+    assert found.jurisdictions == ("AT", "DE", "FR", "GB", "NO", "US-CA")
+    assert found.territories == ("EEA", "GB", "US-CA")
+    assert [ref for ref, _ in found.parts] == list(each)
+    assert found.basis.startswith("gdpr/data-subjects: People in the EEA only")
+    restored = Audience.from_payload(found.payload())
+    assert restored == found
+
+
+def test_one_letter_addresses_everyone_when_one_of_its_laws_does() -> None:
+    each = {ref: audience(protects(ref), established_in="DE", people=PEOPLE)
+            for ref in ("gdpr/data-subjects", "us-ca/individuals")}
+    found = combined(each, PEOPLE)
+    assert (found.everyone, found.count, found.left_out) == (True, 17, 0)
+    assert dict(found.parts)["us-ca/individuals"].count == 3
+    assert combined({"us-ca/individuals": each["us-ca/individuals"]}, PEOPLE) is each[
+        "us-ca/individuals"]
