@@ -1,12 +1,15 @@
-"""Each notice to people goes exactly to the people its law protects, on both database lanes:
-a hand-counted inventory in the EEA and outside it, for a controller in Germany and one in the
-United States, through drafting, the API's audience, the draft page, sending and the timeline.
+"""Each notice to people goes exactly to the people its laws protect, one letter per person
+meeting every law that protects them, on both database lanes: a hand-counted inventory in the
+EEA and outside it, for a controller in Germany and one in the United States, through
+drafting, the API's audience, the draft page, sending and the timeline.
 
 The obligations engine takes only known jurisdictions, so the notices are drafted on a first
 snapshot and sent to a second one, computed after one person's country was erased."""
 
 from __future__ import annotations
 
+from email import message_from_bytes
+from email.policy import default
 from typing import Any
 
 import httpx
@@ -14,11 +17,13 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
+from incident.kernel.clock import FixedClock
 from incident.kernel.db import session_factory
 from incident.timeline.models import TimelineEvent
 from incident.timeline.service import payload_of
+from notifications.delivery.models import CapturedMessage
 from notifications.drafting.models import Delivery
-from tests.factories import PROFILE, SUBJECTS_HEADER, Person, incident_body
+from tests.factories import PROFILE, SUBJECTS_HEADER, Person, dispatcher, incident_body
 from tests.sessions import Browser
 
 RESIDENCES = {"de-1": ("DE", ""), "de-2": ("DE", ""), "de-3": ("DE", ""), "at-1": ("AT", ""),
@@ -33,6 +38,9 @@ EEA = {"de-1", "de-2", "de-3", "at-1", "at-2", "fr-1", "no-1"}
 CALIFORNIA = {"ca-1", "ca-2", "ca-3"}
 EVERYONE = set(RESIDENCES)
 
+ICO = {"uk-gdpr": {"name": "Information Commissioner's Office", "website": "https://ico.org.uk"}}
+"""The authority British people may complain to (UK GDPR Art. 77(1)), which their letters name."""
+
 NOTICE_TEXT = {"consequences": "Your card number may be used to attempt payments.",
                "measures": "We blocked the stolen card numbers."}
 
@@ -42,8 +50,9 @@ async def exposed_incident(client: httpx.AsyncClient, people: dict[str, Person],
     """An incident exposing the contact and financial data of RESIDENCES, under PROFILE with
     its country changed, its obligations computed (no assessment yet: high risk assumed)."""
     admin, responder = people["admin"], people["responder"]
-    saved = await client.put("/api/v1/organisation", json={**PROFILE, "country": country},
-                             headers=admin.headers)
+    saved = await client.put("/api/v1/organisation", json={
+        **PROFILE, "country": country, "authorities": {**PROFILE["authorities"], **ICO}},
+        headers=admin.headers)
     assert saved.status_code == 200, saved.text
     await client.put("/api/v1/systems/crm", json={"name": "CRM"}, headers=admin.headers)
     rows = "".join(f"{key},{key}@example.com,Person {key},en,{land},{region},crm,contact;financial,,\n"
@@ -112,63 +121,127 @@ async def sent_to(client: httpx.AsyncClient, engine: AsyncEngine, people: dict[s
     return keys, payloads[0]
 
 
-async def test_a_controller_established_in_the_eea_writes_under_the_gdpr_to_everyone(
+COVERED = ["gdpr/data-subjects", "br-lgpd/data-subjects", "uk-gdpr/data-subjects",
+           "us-ca/individuals", "us-ny/individuals"]
+"""The obligations owed to people that the exposure of RESIDENCES' contact and financial data
+gives rise to: one letter per person meets every one of them that protects that person."""
+
+GREAT_BRITAIN, NEW_YORK, BRAZIL = {"gb-1", "gb-2"}, {"ny-1"}, {"br-1"}
+
+
+async def meets_of(engine: AsyncEngine, url: str) -> dict[str, list[str]]:
+    """For each recipient of the notice at `url`: the obligations their letter meets."""
+    async with session_factory(engine)() as db:
+        rows = (await db.exec(select(Delivery).where(
+            Delivery.notification_id == int(url.rsplit("/", 1)[1])))).all()
+    return {d.recipient_key: d.meets.split(",") for d in rows}
+
+
+async def test_a_controller_established_in_the_eea_writes_once_to_everyone_meeting_every_law(
         client: httpx.AsyncClient, engine: AsyncEngine, people: dict[str, Person]) -> None:
     reference = await exposed_incident(client, people, "DE")
     url, draft = await approved(client, people, reference, "gdpr/data-subjects")
+    assert draft["covers"] == COVERED
     await residence_lost(client, engine, people, reference)
     draft = (await client.get(url, headers=people["auditor"].headers)).json()
-    basis = "Every affected person: the organisation is established in the EEA (GDPR Art. 3(1))"
-    assert draft["audience"] == {
-        "count": 17, "total": 17, "left_out": 0, "not_protected": 0, "unknown": 0,
-        "everyone": True, "jurisdictions": ["", "AT", "BR", "DE", "FR", "GB", "JP", "NO", "US-CA",
-                                            "US-NY"],
-        "basis": basis, "citation": "GDPR Art. 3(1)", "confidence": "high"}
+    gdpr = "Every affected person: the organisation is established in the EEA (GDPR Art. 3(1))"
+    assert (draft["audience"]["count"], draft["audience"]["everyone"]) == (17, True)
+    assert draft["audience"]["parts"]["gdpr/data-subjects"]["basis"] == gdpr
+    assert {ref: part["count"] for ref, part in draft["audience"]["parts"].items()} == {
+        "gdpr/data-subjects": 17, "br-lgpd/data-subjects": 1, "uk-gdpr/data-subjects": 2,
+        "us-ca/individuals": 3, "us-ny/individuals": 1}
+    # What the letters contain, each element traced to the laws asking for it.
+    contents = {c["element"]: [s["ref"] for s in c["sources"]] for c in draft["contents"]}
+    assert contents["consequences"] == ["gdpr/data-subjects", "br-lgpd/data-subjects",
+                                        "uk-gdpr/data-subjects"]
+    assert contents["california_format"] == ["us-ca/individuals"]
+    assert contents["state_agencies"] == ["us-ny/individuals"]
+
     keys, payload = await sent_to(client, engine, people, url)
     assert keys == EVERYONE  # the Japanese and the person of unknown residence included
-    assert payload["recipients"] == 17
-    assert payload["audience"]["addressed"] == 17 and payload["audience"]["basis"] == basis
+    assert payload["recipients"] == 17 and payload["covers"] == COVERED
+    assert payload["audience"]["addressed"] == 17
+    assert payload["audience"]["parts"]["us-ca/individuals"]["addressed"] == 3
+    meets = await meets_of(engine, url)
+    for key in EVERYONE:  # one letter each, meeting the GDPR and their own state's or country's law
+        own = ({"br-lgpd/data-subjects"} if key in BRAZIL else
+               {"uk-gdpr/data-subjects"} if key in GREAT_BRITAIN else
+               {"us-ca/individuals"} if key in CALIFORNIA else
+               {"us-ny/individuals"} if key in NEW_YORK else set())
+        assert set(meets[key]) == {"gdpr/data-subjects", *own}, key
     shown = (await client.get(url, headers=people["auditor"].headers)).json()
     assert shown["recipients"] == 17 and shown["audience"]["count"] == 17
 
+    # The Californians were written to under their law: no second letter can be drafted.
+    again = await client.post(f"/api/v1/incidents/{reference}/notifications",
+                              json={"obligation": "us-ca/individuals"},
+                              headers=people["responder"].headers)
+    assert again.status_code == 409, again.text
+    assert f"are in notification {shown['id']} already" in again.json()["detail"]
 
-async def test_a_controller_outside_the_eea_writes_under_each_law_only_to_the_people_it_protects(
+
+async def test_a_controller_outside_the_eea_writes_to_each_person_under_the_laws_protecting_them(
         client: httpx.AsyncClient, engine: AsyncEngine, people: dict[str, Person],
-        responder: Browser) -> None:
+        responder: Browser, clock: FixedClock) -> None:
     reference = await exposed_incident(client, people, "US")
-    europe_url, europe = await approved(client, people, reference, "gdpr/data-subjects")
-    assert (europe["audience"]["count"], europe["audience"]["unknown"]) == (7, 0)  # snapshot 1
-    california_url, california = await approved(client, people, reference, "us-ca/individuals")
+    url, draft = await approved(client, people, reference, "us-ca/individuals")
+    assert draft["covers"] == ["us-ca/individuals", "br-lgpd/data-subjects", "gdpr/data-subjects",
+                               "uk-gdpr/data-subjects", "us-ny/individuals"]  # its own first
+    assert (draft["audience"]["count"], draft["audience"]["unknown"]) == (14, 0)  # snapshot 1
     await residence_lost(client, engine, people, reference)
-    europe = (await client.get(europe_url, headers=people["auditor"].headers)).json()
-    basis = ("People in the EEA only, since the organisation is not established in the EEA "
-             "(GDPR Art. 3(2)): 7 of 17")
-    assert europe["audience"] == {
+    draft = (await client.get(url, headers=people["auditor"].headers)).json()
+    europe = draft["audience"]["parts"]["gdpr/data-subjects"]
+    assert europe == {
         "count": 7, "total": 17, "left_out": 10, "not_protected": 9, "unknown": 1,
-        "everyone": False, "jurisdictions": ["AT", "DE", "FR", "NO"], "basis": basis,
-        "citation": "GDPR Art. 3(2)", "confidence": "high"}
-    draft_page = await responder.client.get(europe_url.replace("/api/v1", ""))
+        "everyone": False, "jurisdictions": ["AT", "DE", "FR", "NO"],
+        "basis": "People in the EEA only, since the organisation is not established in the EEA "
+                 "(GDPR Art. 3(2)): 7 of 17",
+        "citation": "GDPR Art. 3(2)", "confidence": "high", "parts": {}}
+    assert {name: draft["audience"][name] for name in ("count", "not_protected", "unknown")} == {
+        "count": 14, "not_protected": 2, "unknown": 1}
+    draft_page = await responder.client.get(url.replace("/api/v1", ""))
     assert draft_page.status_code == 200, draft_page.text
-    assert (f"Addressed to 7 people: {basis}. 1 person of unknown residence is not addressed."
-            in draft_page.text)
+    assert "Addressed to 14 people" in draft_page.text
+    assert "1 person of unknown residence is not addressed." in draft_page.text
 
-    keys, payload = await sent_to(client, engine, people, europe_url)
-    assert keys == EEA  # nobody in Japan, Britain, the US or Brazil gets a letter under the GDPR
-    assert payload["recipients"] == 7
-    assert {name: payload["audience"][name] for name in ("addressed", "not_protected", "unknown")
-            } == {"addressed": 7, "not_protected": 9, "unknown": 1}
-
-    california = (await client.get(california_url, headers=people["auditor"].headers)).json()
-    assert california["audience"]["basis"] == ("People in US-CA only (Cal. Civ. Code 1798.82(a)): "
-                                               "3 of 17")
-    keys, payload = await sent_to(client, engine, people, california_url)
-    assert keys == CALIFORNIA
-    assert payload["audience"]["jurisdictions"] == ["US-CA"]
+    keys, payload = await sent_to(client, engine, people, url)
+    # Nobody in Japan gets a letter: none of these laws protects them.
+    assert keys == EEA | GREAT_BRITAIN | CALIFORNIA | NEW_YORK | BRAZIL
+    assert payload["recipients"] == 14
+    meets = await meets_of(engine, url)
+    assert {key for key, laws in meets.items() if laws == ["gdpr/data-subjects"]} == EEA
+    assert {key for key, laws in meets.items() if laws == ["us-ca/individuals"]} == CALIFORNIA
+    assert {key for key, laws in meets.items() if laws == ["uk-gdpr/data-subjects"]} == GREAT_BRITAIN
+    assert meets["br-1"] == ["br-lgpd/data-subjects"] and meets["ny-1"] == ["us-ny/individuals"]
 
     listed = (await client.get(f"/api/v1/incidents/{reference}/notifications",
                                headers=people["auditor"].headers)).json()
-    assert [(n["ref"], n["recipients"], n["audience"]["count"]) for n in listed] == [
-        ("gdpr/data-subjects", 7, 7), ("us-ca/individuals", 3, 3)]
+    assert [(n["ref"], n["recipients"], n["covers"]) for n in listed] == [
+        ("us-ca/individuals", 14, draft["covers"])]
+
+    # Delivered: each law's obligation is met by the letters to the people it protects.
+    outbox = dispatcher(engine, clock)
+    while await outbox.run_once():
+        pass
+    obligations = {o["ref"]: o for o in (await client.get(
+        f"/api/v1/incidents/{reference}/obligations",
+        headers=people["auditor"].headers)).json()["obligations"]}
+    for ref, letters in (("gdpr/data-subjects", 7), ("us-ca/individuals", 3),
+                         ("uk-gdpr/data-subjects", 2), ("br-lgpd/data-subjects", 1),
+                         ("us-ny/individuals", 1)):
+        assert obligations[ref]["status"] == "met", (ref, obligations[ref])
+        assert obligations[ref]["how"].startswith(
+            f"notification {listed[0]['id']}: {letters} sent, 0 failed"), obligations[ref]["how"]
+    async with session_factory(engine)() as db:
+        letters = {m.recipient: message_from_bytes(m.raw, policy=default).get_body(
+            ("plain",)).get_content() for m in (await db.exec(select(CapturedMessage))).all()}
+    californian, german = letters["ca-1@example.com"], letters["de-1@example.com"]
+    assert californian.startswith("NOTICE OF DATA BREACH") and "What Information Was Involved" in \
+        californian
+    assert "NOTICE OF DATA BREACH" not in german and "Which of your data is affected" in german
+    assert "Information Commissioner's Office" in letters["gb-1@example.com"]
+    assert "Berliner Beauftragte" in german and "Berliner Beauftragte" not in californian
+    assert "New York State Attorney General" in letters["ny-1@example.com"]
 
 
 async def test_a_notice_that_would_address_nobody_is_refused(
@@ -176,13 +249,16 @@ async def test_a_notice_that_would_address_nobody_is_refused(
     responder = people["responder"]
     reference = await exposed_incident(client, people, "US")
     url, _ = await approved(client, people, reference, "us-ca/individuals")
-    # The Californians turn out not to be affected after all: a new snapshot without them.
-    await residence_lost(client, engine, people, reference, {"exclude": sorted(CALIFORNIA)})
+    # Only the people in Japan turn out to be affected: a new snapshot of them alone.
+    await residence_lost(client, engine, people, reference,
+                         {"exclude": sorted(EVERYONE - {"jp-1", "jp-2", "xx-1"})})
     refused = await client.post(f"{url}/send", headers=responder.headers)
     assert refused.status_code == 409, refused.text
-    assert refused.json()["detail"] == (
-        "us-ca/individuals addresses nobody: nobody in the snapshot lives in US-CA, the only "
-        "people Cal. Civ. Code 1798.82(a) protects (13 people elsewhere, 1 of unknown residence)")
+    detail = refused.json()["detail"]
+    assert detail.startswith("us-ca/individuals, br-lgpd/data-subjects, gdpr/data-subjects, "
+                             "uk-gdpr/data-subjects, us-ny/individuals address nobody: ")
+    assert ("nobody in the snapshot lives in US-CA, the only people Cal. Civ. Code 1798.82(a) "
+            "protects (2 people elsewhere, 1 of unknown residence)") in detail
     after = (await client.get(url, headers=responder.headers)).json()
     assert after["status"] == "approved" and after["recipients"] == 0
     async with session_factory(engine)() as db:

@@ -14,6 +14,7 @@ from incident.inventory.rules import categories_mask
 from incident.lifecycle.models import Incident
 from notifications.drafting.letters import Letter, internal_context, mailboxes, shared_context
 from notifications.drafting.models import Delivery, Notification
+from notifications.drafting.service import letters_of
 from notifications.obligations.models import IncidentObligation, OrganisationProfile
 from tests.factories import START
 
@@ -147,18 +148,35 @@ def test_a_report_counts_from_the_latest_snapshot_and_keeps_the_assessment_for_i
     assert before["subjects_counted"] is None and before["jurisdictions"] == []
 
 
-def test_a_notice_names_the_authority_people_may_complain_to() -> None:
-    profile = PROFILE.model_copy(update={"authorities": {"gdpr/authority": {
-        "name": "BlnBDI", "email": "mailbox@datenschutz-berlin.de",
-        "website": "https://www.datenschutz-berlin.de"}}})
+def test_each_person_s_letter_holds_what_the_laws_protecting_them_ask_for() -> None:
     notice = Notification(id=8, incident_id=INCIDENT.id, ref="gdpr/data-subjects",
                           kind="subject_notice", content_hash="0" * 64, created_at=START,
-                          created_by="tests")
-    context = shared_context(notice, INCIDENT, profile, {"advice": "Watch your statements."},
+                          created_by="tests", covers=["gdpr/data-subjects", "us-ca/individuals"])
+    context = shared_context(notice, INCIDENT, PROFILE, {"advice": "Watch your statements."},
                              None, None)
-    assert (context["complaint_authority"], context["complaint_authority_website"]) == (
-        "BlnBDI", "https://www.datenschutz-berlin.de")
     assert context["advice"] == ["Watch your statements."]
+    assert [a["name"] for a in context["credit_bureaus"]] == ["Equifax", "Experian", "TransUnion"]
+    letter = Letter(notice, {}, context, ZoneInfo("UTC"), None, letters=letters_of(notice.refs),
+                    complaints={"gdpr/data-subjects": {
+                        "name": "BlnBDI", "website": "https://www.datenschutz-berlin.de"}},
+                    report_date=START)
+    german = letter.context_for(Delivery(notification_id=8, recipient_key="p1", message_id="",
+                                         categories=categories_mask(["contact"]),
+                                         meets="gdpr/data-subjects", next_attempt_at=START))
+    assert (german["complaint_authority"], german["complaint_authority_website"]) == (
+        "BlnBDI", "https://www.datenschutz-berlin.de")
+    assert "california_format" not in german["elements"] and "nature" in german["elements"]
+    californian = letter.context_for(Delivery(
+        notification_id=8, recipient_key="p2", message_id="", next_attempt_at=START,
+        categories=categories_mask(["official_id"]),
+        meets="gdpr/data-subjects,us-ca/individuals"))
+    assert {"california_format", "credit_bureaus", "consequences"} <= set(californian["elements"])
+    assert californian["notice_date"] == START and californian["omitted"] == []
+    californian_only = letter.context_for(Delivery(
+        notification_id=8, recipient_key="p3", message_id="", next_attempt_at=START,
+        categories=categories_mask(["contact"]), meets="us-ca/individuals"))
+    assert californian_only["complaint_authority"] == ""  # California gives no such right
+    assert "credit_bureaus" not in californian_only["elements"]  # no ID number exposed
 
 
 def test_notices_come_from_the_organisation_and_replies_go_to_its_contact() -> None:

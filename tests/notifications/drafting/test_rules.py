@@ -103,9 +103,9 @@ def test_fields_are_the_kinds_own_and_limited() -> None:
     check_fields("subject_notice", {"description": "x" * FIELD_LIMIT})
     with pytest.raises(Invalid) as caught:
         check_fields("subject_notice", {"description": "x" * (FIELD_LIMIT + 1),
-                                        "delay_reason": "not a notice's field"})
+                                        "authority_reference": "not a notice's field"})
     fields = [e["field"] for e in caught.value.extensions["errors"]]
-    assert sorted(fields) == ["delay_reason", "description"]
+    assert sorted(fields) == ["authority_reference", "description"]
 
 
 def test_the_content_hash_covers_every_field() -> None:
@@ -113,6 +113,13 @@ def test_the_content_hash_covers_every_field() -> None:
     assert one == content_hash("subject_notice", "gdpr/data-subjects", 1, {"description": "a"})
     assert one != content_hash("subject_notice", "gdpr/data-subjects", 1, {"description": "b"})
     assert one != content_hash("subject_notice", "gdpr/data-subjects", 2, {"description": "a"})
+    # A notice meeting several laws binds its approval to which ones; one law alone is the
+    # notice's own, hashed as before.
+    both = ["gdpr/data-subjects", "us-ca/individuals"]
+    assert one != content_hash("subject_notice", "gdpr/data-subjects", 1, {"description": "a"},
+                               both)
+    assert one == content_hash("subject_notice", "gdpr/data-subjects", 1, {"description": "a"},
+                               ["gdpr/data-subjects"])
 
 
 def test_delivery_states_are_open_or_ended_and_ended_ones_are_final() -> None:

@@ -1,5 +1,6 @@
-"""Whom an obligation owed to people protects (`protects` in a regime file): required there,
-refused elsewhere, and chosen for every shipped regime from its law's own territorial rule."""
+"""Whom an obligation owed to people protects (`protects` in a regime file) and what its notice
+contains (`letter`): required there, refused elsewhere, and chosen for every shipped regime
+from its law's own texts."""
 
 from __future__ import annotations
 
@@ -41,6 +42,9 @@ PEOPLE = """\
     content: [what happened]
     citation: Demo Act s. 2
     source: https://example.org/law#s2
+    letter:
+      elements:
+        nature: Demo Act s. 4
 """
 
 PROTECTS = """\
@@ -138,3 +142,31 @@ def test_every_shipped_obligation_owed_to_people_says_whom_it_protects_and_how_s
             chosen[f"{regime.id}/{obligation.id}"] = (
                 rule.people_in, rule.everyone_if_established_in, rule.confidence)
     assert chosen == SHIPPED
+
+
+@pytest.mark.parametrize(("letter", "expected"), [
+    ("", "an obligation owed to individuals must say what its notice contains"),
+    ("    letter:\n      elements: {}\n", "a letter lists at least one element"),
+    ("    letter:\n      elements:\n        gossip: Demo Act s. 4\n",
+     "obligations[people].letter.elements.gossip.[key]: Input should be"),
+    ("    letter:\n      omits: [nature]\n      elements:\n        advice: s. 4\n",
+     "omits needs own_letter"),
+    ("    letter:\n      own_letter: s. 5\n      omits: [nature]\n      elements:\n"
+     "        nature: s. 4\n", "nature cannot be both required and omitted"),
+    ("    letter:\n      elements:\n        state_agencies: s. 4\n",
+     "the element state_agencies and the list agencies go together"),
+    ("    letter:\n      elements:\n        credit_bureaus:\n          citation: s. 4\n"
+     "          if_exposed: [passwords]\n", "credit_bureaus.if_exposed[0]: Input should be 'contact'"),
+])
+def test_a_broken_letter_is_reported_with_its_field(tmp_path: Path, letter: str,
+                                                    expected: str) -> None:
+    people = PEOPLE.split("    letter:")[0] + letter + PROTECTS
+    problems = problems_with(tmp_path, people)
+    assert len(problems) == 1 and expected in problems[0], problems
+
+
+def test_a_letter_on_an_obligation_owed_to_an_authority_is_refused(tmp_path: Path) -> None:
+    authority = AUTHORITY + "    letter:\n      elements:\n        nature: s. 4\n"
+    problems = problems_with(tmp_path, authority + PEOPLE + PROTECTS)
+    assert len(problems) == 1 and "letter is only for obligations owed to individuals" in \
+        problems[0], problems
