@@ -40,6 +40,15 @@ Templates: TypeAlias = NamedDependency[Renderer]
 LOCALE_PATTERN = r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*$"
 
 
+MeetsQuery = Annotated[str | None, QueryParameter(
+    pattern=r"^[a-z0-9-]+/[a-z0-9-]+(,[a-z0-9-]+/[a-z0-9-]+){0,29}$", max_length=1000)]
+"""Obligations, comma-separated: whom a preview's reader is protected by."""
+
+
+def refs_in(meets: str | None) -> list[str]:
+    return meets.split(",") if meets else []
+
+
 class NotificationController(Controller):
     path = "/api/v1/incidents/{key:str}/notifications"
     tags = ["notifications"]
@@ -72,14 +81,17 @@ class NotificationController(Controller):
                                          expected_version=data.version)
         return await notification_public(db, edited)
 
-    @get("/{notification_id:int}/preview", guards=[requires(Permission.READ_INCIDENTS)])
+    @get("/{notification_id:int}/preview", guards=[requires(Permission.READ_INCIDENTS)],
+         opt=also_answers(422))
     async def preview(self, db: Db, clock: Now, actor: Who, templates: Templates, key: FromPath[str],
                       notification_id: RowId,
-                      locale: Annotated[str, QueryParameter(pattern=LOCALE_PATTERN)] = "en"
-                      ) -> PreviewPublic:
+                      locale: Annotated[str, QueryParameter(pattern=LOCALE_PATTERN)] = "en",
+                      meets: MeetsQuery = None) -> PreviewPublic:
+        """The letter as a reader of `locale` gets it; for a notice meeting several laws, as
+        read by someone those in `meets` protect (comma-separated; all of them by default)."""
         used, subject, text, html = await letters.preview(
             db, actor=actor, key=key, notification_id=notification_id, locale=locale,
-            renderer=templates, now=clock.now())
+            renderer=templates, now=clock.now(), meets=refs_in(meets))
         return PreviewPublic(locale=used, subject=subject, text=text, html=html)
 
     @post("/{notification_id:int}/approve", guards=[requires(Permission.APPROVE)], status_code=200)

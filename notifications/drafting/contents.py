@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
+from notifications.drafting.audience import Audience
 from notifications.obligations.regimes import Agency, Letter, LetterElement
 
 WHERE: Mapping[LetterElement, str] = {
@@ -99,3 +100,17 @@ def state_agencies(refs: Iterable[str], letters: Mapping[str, Letter]) -> list[A
         for agency in letters[ref].agencies if ref in letters else ():
             seen.setdefault(agency.name, agency)
     return list(seen.values())
+
+
+def variants(each: Mapping[str, Audience], people: Mapping[str, int]
+             ) -> list[tuple[tuple[str, ...], int]]:
+    """The different letters a notice covering several laws sends: for each set of laws that
+    protects some of its readers together, how many people get that letter (most first).
+    `each` is whom each law addresses, `people` the snapshot's counts by jurisdiction."""
+    found: dict[tuple[str, ...], int] = {}
+    for code, count in people.items():
+        laws = tuple(ref for ref, part in each.items()
+                     if count > 0 and (part.everyone or code in part.jurisdictions))
+        if laws:
+            found[laws] = found.get(laws, 0) + count
+    return sorted(found.items(), key=lambda item: (-item[1], item[0]))

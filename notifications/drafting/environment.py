@@ -87,7 +87,7 @@ def environment(templates_dir: Path) -> SandboxedEnvironment:
         "breach_types": _names_filter("breach_types"), "jurisdiction": _jurisdiction,
         "capfirst": _capfirst, "web_url": _web_url,
         "severity": _term_filter("severities"), "recommendation": _term_filter("recommendations"),
-        "letter": _term_filter("letter"), "heading": _heading,
+        "letter": _term_filter("letter"), "heading": _heading, "underline": _underline,
     })
     env.globals["invalid"] = _invalid
     return env
@@ -276,6 +276,14 @@ def _heading(context: Context, own: Any, key: str) -> str:
     if "california_format" in context.get("elements", ()):
         return _term(context, "letter", key)
     return str(_given(own))
+
+
+def _underline(value: Any) -> str:
+    """A heading of a plain-text message, underlined as wide as it is displayed (a CJK
+    character takes two columns)."""
+    text = str(_given(value))
+    width = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return f"{text}\n{'-' * width}"
 
 
 @pass_context

@@ -4,7 +4,7 @@ of one notification, the person's own part, and the preview a reviewer sees."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from incident.affected.models import AffectedSnapshot
 from incident.inventory.rules import categories_mask, category_names
 from incident.kernel.auth import Actor
+from incident.kernel.errors import Invalid
 from incident.lifecycle.models import Incident
 from notifications.drafting import contents
 from notifications.drafting.environment import RenderError
@@ -241,17 +242,24 @@ def _annex(assessment: IncidentAssessment | None) -> dict[str, Any] | None:
 
 
 async def preview(db: AsyncSession, *, actor: Actor, key: str | uuid.UUID, notification_id: int,
-                  locale: str, renderer: Renderer, now: datetime) -> tuple[str, str, str, str]:
+                  locale: str, renderer: Renderer, now: datetime,
+                  meets: Sequence[str] = ()) -> tuple[str, str, str, str]:
     """The current version as a recipient would read it: (locale used, subject, text, html).
 
-    A notice to people shows an unnamed recipient with every category the incident exposed;
-    a report not yet sent is dated now.
+    A notice to people shows an unnamed recipient with every category the incident exposed,
+    protected by the laws `meets` names among those it covers (all of them when empty); a
+    report not yet sent is dated now.
     """
     incident, notification = await get_notification(db, actor=actor, key=key,
                                                     notification_id=notification_id)
+    if unknown := [ref for ref in meets if ref not in notification.refs]:
+        raise Invalid.fields([("meets", f"notification {notification_id} does not cover "
+                                        f"{', '.join(unknown)}; it covers "
+                                        f"{', '.join(notification.refs)}")])
     letter = await letter_for(db, notification)
     letter.report_date = now
     sample = Delivery(notification_id=notification_id, recipient_key="preview", locale=locale,
+                      meets=",".join(dict.fromkeys(meets)),
                       categories=categories_mask(incident.data_categories),
                       message_id="<preview@localhost>",
                       next_attempt_at=incident.created_at)

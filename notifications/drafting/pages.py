@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any, NamedTuple
 from urllib.parse import quote, urlencode
 
@@ -22,10 +23,11 @@ from incident.kernel.params import RowId
 from incident.lifecycle.pages import Notice
 from notifications.drafting import audiences, letters, rules, sending
 from notifications.drafting import service as drafts
-from notifications.drafting.api import LOCALE_PATTERN, Templates
+from notifications.drafting.api import LOCALE_PATTERN, MeetsQuery, Templates, refs_in
 from notifications.drafting.models import NotificationVersion
 from notifications.drafting.render import Renderer
 from notifications.drafting.rules import NotificationKind, NotificationStatus
+from notifications.drafting.schemas import ContentPublic
 from notifications.drafting.sending import message_domain
 from notifications.drafting.translations import (
     complete_languages,
@@ -149,18 +151,21 @@ def texts_in(fields: dict[str, Any], lang: str, default: str) -> dict[str, str]:
 async def draft_page(request: Request[Any, Any, Any], db: AsyncSession, *, clock: Clock,
                      actor: Actor, renderer: Renderer, key: str, notification_id: int,
                      locale: str = "en", status: int = 200, notice: Notice | None = None,
-                     unsaved: dict[str, str] | None = None, lang: str | None = None) -> Template:
+                     unsaved: dict[str, str] | None = None, lang: str | None = None,
+                     meets: Sequence[str] = ()) -> Template:
     """A draft: its fields (a form while it may change, in one language at a time), the
-    languages its letters are written in, a preview, approval, sending, progress."""
+    languages its letters are written in, the laws it meets and the letters that makes, a
+    preview (as read by someone protected by `meets`), approval, sending, progress."""
     incident, notification = await drafts.get_notification(db, actor=actor, key=key,
                                                            notification_id=notification_id)
+    meets = [ref for ref in meets if ref in notification.refs]
     version = await drafts.current_version(db, notification)
     default = await organisation_language_of(db)
     lang = normal_locale(lang or default) or default
     texts = texts_in(version.fields, lang, default)
     used, subject, text, _ = await letters.preview(db, now=clock.now(), actor=actor, key=incident.id,
                                                    notification_id=notification_id, locale=locale,
-                                                   renderer=renderer)
+                                                   renderer=renderer, meets=meets)
     counts = await sending.state_counts(db, notification_id)
     total = notification.recipients or sum(counts.values())
     audience = await audiences.audience_of(db, actor=actor, key=incident.id,
@@ -168,6 +173,7 @@ async def draft_page(request: Request[Any, Any, Any], db: AsyncSession, *, clock
     url = base(incident.reference, notification_id)
     editable = rules.EDITABLE.get(notification.kind, ())
     stage = NotificationStatus(notification.status)
+    preview_query = {"locale": locale, **({"meets": ",".join(meets)} if meets else {})}
     return render_page(request, "notification.html", status=status, incident=incident, kinds=KIND_TITLES,
                        notification=notification, url=url, notice=notice, unsaved=unsaved or {},
                        fields=[(name, FIELD_LABELS.get(name, name.replace("_", " ")),
@@ -180,9 +186,14 @@ async def draft_page(request: Request[Any, Any, Any], db: AsyncSession, *, clock
                        editable=bool(editable), labels=FIELD_LABELS,
                        locales=sorted({*PREVIEW_LOCALES, *renderer.locales(notification.kind)}),
                        locale=locale, used=used, subject=subject, text=text,
-                       preview_src=f"{url}/preview.html?{urlencode({'locale': locale})}",
+                       preview_src=f"{url}/preview.html?{urlencode(preview_query)}",
+                       meets=",".join(meets),
+                       variants=(await sending.letter_variants(db, notification)
+                                 if stage in rules.UNSENT else []),
                        counts=counts, total=total, ended=rules.ended_count(counts),
                        audience=audience,
+                       contents=(ContentPublic.checklist(notification.refs)
+                                 if notification.kind == NotificationKind.SUBJECT_NOTICE else []),
                        unsent=stage in rules.UNSENT, live=stage in rules.LIVE, Status=NotificationStatus,
                        api=f"/api/v1/incidents/{quote(incident.reference)}/notifications/{notification_id}",
                        can_write=actor.can(Permission.WRITE_INCIDENTS),
@@ -215,9 +226,11 @@ class NotificationPages(Controller):
     @get("/{notification_id:int}", guards=[requires(Permission.READ_INCIDENTS)])
     async def draft(self, request: Request[Any, Any, Any], db: Db, clock: Now, actor: Who,
                     templates: Templates, key: FromPath[str], notification_id: RowId,
-                    locale: LocaleQuery = "en", lang: LanguageQuery = None) -> Template:
+                    locale: LocaleQuery = "en", lang: LanguageQuery = None,
+                    meets: MeetsQuery = None) -> Template:
         return await draft_page(request, db, clock=clock, actor=actor, renderer=templates, key=key,
-                                notification_id=notification_id, locale=locale, lang=lang)
+                                notification_id=notification_id, locale=locale, lang=lang,
+                                meets=refs_in(meets))
 
     @post("/{notification_id:int}", guards=[requires(Permission.WRITE_INCIDENTS)])
     async def edit(self, request: Request[Any, Any, Any], db: Db, clock: Now, actor: Who,
@@ -258,10 +271,10 @@ class NotificationPages(Controller):
     @get("/{notification_id:int}/preview.html", guards=[requires(Permission.READ_INCIDENTS)])
     async def preview(self, db: Db, clock: Now, actor: Who, templates: Templates,
                       key: FromPath[str], notification_id: RowId,
-                      locale: LocaleQuery = "en") -> Response[str]:
+                      locale: LocaleQuery = "en", meets: MeetsQuery = None) -> Response[str]:
         _, _, _, html = await letters.preview(db, now=clock.now(), actor=actor, key=key,
                                               notification_id=notification_id, locale=locale,
-                                              renderer=templates)
+                                              renderer=templates, meets=refs_in(meets))
         return sandboxed(html)
 
     @post("/{notification_id:int}/approve", guards=[requires(Permission.APPROVE)])

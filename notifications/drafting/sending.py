@@ -20,7 +20,7 @@ from incident.kernel.db import transaction
 from incident.kernel.errors import Conflict, DomainError, Invalid
 from incident.lifecycle.models import Incident
 from incident.timeline import service as journal
-from notifications.drafting import rules, translations
+from notifications.drafting import contents, rules, translations
 from notifications.drafting.audience import Audience, audience, combined
 from notifications.drafting.audiences import jurisdiction_counts, protects_of
 from notifications.drafting.models import Delivery, DeliveryAttempt, Notification
@@ -205,6 +205,19 @@ async def language_table(db: AsyncSession, notification: Notification, renderer:
     return languages.table(await scope.readers(await db.connection()))
 
 
+async def letter_variants(db: AsyncSession, notification: Notification
+                          ) -> list[tuple[tuple[str, ...], int]]:
+    """For a draft of a notice meeting several laws: the different letters it would send
+    now (the set of laws each meets) and to how many people each (the latest snapshot)."""
+    if notification.kind != NotificationKind.SUBJECT_NOTICE or not notification.covers:
+        return []
+    snapshot = await latest_snapshot(db, notification.incident_id)
+    if snapshot is None or snapshot.id is None:
+        return []
+    found = await _addressed(db, notification, snapshot.id, await get_profile(db))
+    return [] if isinstance(found, DomainError) else contents.variants(found.each, found.people)
+
+
 class Scope(NamedTuple):
     """The addressed people of a snapshot as SQL: a WHERE over `affected_subjects a` that is
     one of two fixed fragments, with its values bound, never written in."""
@@ -376,6 +389,8 @@ class Addressed(NamedTuple):
 
     union: Audience
     each: dict[str, Audience]
+    people: dict[str, int]
+    """The snapshot's people by jurisdiction."""
 
 
 async def _addressed(db: AsyncSession, notification: Notification, snapshot_id: int,
@@ -395,7 +410,7 @@ async def _addressed(db: AsyncSession, notification: Notification, snapshot_id: 
     if not union.count:
         return Conflict(f"{', '.join(each)} {'addresses' if len(each) == 1 else 'address'} "
                         f"nobody: {'; '.join(a.why_nobody() for a in each.values())}")
-    return Addressed(union, each)
+    return Addressed(union, each, people)
 
 
 async def _mark_met(conn: AsyncConnection, notification: Notification, snapshot_id: int,

@@ -31,7 +31,7 @@ from notifications.drafting import contents, rules, translations
 from notifications.drafting.models import Notification, NotificationVersion
 from notifications.drafting.requirements import Gap, profile_gaps, text_gaps
 from notifications.drafting.rules import NotificationKind, NotificationStatus, content_hash
-from notifications.drafting.translations import normal_locale
+from notifications.drafting.translations import normal_locale, texts_of
 from notifications.obligations.models import IncidentObligation
 from notifications.obligations.regimes import PEOPLE, Letter
 from notifications.obligations.rules import ObligationStatus
@@ -238,15 +238,25 @@ async def unfit_to_send(db: AsyncSession, notification: Notification, *, now: da
                         doing: str) -> Conflict | None:
     """Why the notification, as it stands, may not be approved or sent: what the profile or
     its own text lacks (the profile may have changed since the draft was made)."""
-    obligation = (await db.exec(select(IncidentObligation).where(
+    rows = {row.ref: row for row in (await db.exec(select(IncidentObligation).where(
         IncidentObligation.incident_id == notification.incident_id,
-        IncidentObligation.ref == notification.ref))).first()
+        col(IncidentObligation.ref).in_(notification.refs)))).all()}
+    obligation = rows.get(notification.ref)
     fields = (await current_version(db, notification)).fields
     profile = await get_profile(db)
     gaps = [*dict.fromkeys(gap for ref in notification.refs for gap in profile_gaps(
                 notification.kind, ref, profile, complaint=complaint_article(ref))),
             *text_gaps(notification.kind, fields, sequence=notification.sequence,
                        due_at=obligation.due_at if obligation else None, now=now)]
+    if notification.kind == NotificationKind.SUBJECT_NOTICE and not texts_of(
+            fields.get("delay_reason"), "any"):
+        late = [(ref, why.citation) for ref, letter in letters_of(notification.refs).items()
+                if (why := letter.elements.get("delay_reason")) is not None and ref in rows
+                and (due := rows[ref].due_at) is not None and now > due]
+        if late:
+            gaps.append(Gap("delay_reason", "is empty: the notice is late, and "
+                            + "; ".join(f"{ref} asks it to give the reasons ({citation})"
+                                        for ref, citation in late)))
     return missing(gaps, f"notification {notification.id} cannot be {doing}") if gaps else None
 
 

@@ -8,8 +8,10 @@ snapshot and sent to a second one, computed after one person's country was erase
 
 from __future__ import annotations
 
+import re
 from email import message_from_bytes
 from email.policy import default
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -201,7 +203,30 @@ async def test_a_controller_outside_the_eea_writes_to_each_person_under_the_laws
         "count": 14, "not_protected": 2, "unknown": 1}
     draft_page = await responder.client.get(url.replace("/api/v1", ""))
     assert draft_page.status_code == 200, draft_page.text
-    assert "Addressed to 14 people" in draft_page.text
+    assert "Addressed to 14 people, one letter each, meeting every law below" in draft_page.text
+    assert ('<tr data-ref="gdpr/data-subjects"><td><code>gdpr/data-subjects</code></td>'
+            '<td class="recipients">7</td>') in draft_page.text
+    assert ("<code>us-ca/individuals</code>: Cal. Civ. Code 1798.82(d)(2)(G): when a Social "
+            "Security, driver&#39;s license or California identification card number was exposed "
+            "(only for people whose official id data was exposed)") in draft_page.text
+    variants = re.findall(r'<tr data-meets="([^"]+)">.*?<td class="recipients">(\d+)</td>',
+                          draft_page.text, re.S)
+    assert variants == [("gdpr/data-subjects", "7"), ("us-ca/individuals", "3"),
+                        ("uk-gdpr/data-subjects", "2"), ("br-lgpd/data-subjects", "1"),
+                        ("us-ny/individuals", "1")]
+    # The reviewer reads each letter as its readers will: a Californian's, a European's.
+    for meets, californian in (("us-ca/individuals", True), ("gdpr/data-subjects", False)):
+        shown = await client.get(f"{url}/preview", params={"meets": meets},
+                                 headers=people["auditor"].headers)
+        assert shown.status_code == 200, shown.text
+        assert shown.json()["text"].startswith("NOTICE OF DATA BREACH") is californian
+    page = await responder.client.get(url.replace("/api/v1", ""),
+                                      params={"meets": "us-ca/individuals"})
+    assert "As read by someone protected by us-ca/individuals." in page.text
+    assert "preview.html?locale=en&amp;meets=us-ca%2Findividuals" in page.text
+    foreign = await client.get(f"{url}/preview", params={"meets": "jp-appi/final"},
+                               headers=people["auditor"].headers)
+    assert foreign.status_code == 422 and "does not cover jp-appi/final" in foreign.text
     assert "1 person of unknown residence is not addressed." in draft_page.text
 
     keys, payload = await sent_to(client, engine, people, url)
@@ -273,3 +298,32 @@ async def test_a_report_to_an_authority_has_no_audience(
                                 headers=people["responder"].headers)
     assert created.status_code == 201, created.text
     assert created.json()["kind"] == "authority_report" and created.json()["audience"] is None
+
+
+async def test_a_late_letter_under_the_lgpd_gives_the_reasons_for_the_delay(
+        client: httpx.AsyncClient, engine: AsyncEngine, people: dict[str, Person],
+        clock: FixedClock) -> None:
+    """Lei 13.709/2018 Art. 48 par. 1, V: a notice not made at once states why. The Brazilian's
+    letter is late once the LGPD's deadline has passed, so approval asks for the reasons."""
+    responder, approver = people["responder"], people["approver"]
+    reference = await exposed_incident(client, people, "US")
+    base = f"/api/v1/incidents/{reference}/notifications"
+    created = (await client.post(base, json={"obligation": "us-ca/individuals"},
+                                 headers=responder.headers)).json()
+    url = f"{base}/{created['id']}"
+    written = (await client.patch(url, json={"version": created["version"], "fields": NOTICE_TEXT},
+                                  headers=responder.headers)).json()
+    clock.advance(timedelta(days=20))
+    refused = await client.post(f"{url}/approve", json={"content_hash": written["content_hash"]},
+                                headers=approver.headers)
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["errors"] == [{
+        "field": "delay_reason", "message": "is empty: the notice is late, and "
+        "br-lgpd/data-subjects asks it to give the reasons (Lei 13.709/2018 Art. 48 par. 1, V)"}]
+    explained = (await client.patch(url, json={
+        "version": written["version"],
+        "fields": {"delay_reason": "The police asked us to wait."}}, headers=responder.headers)).json()
+    approved_now = await client.post(f"{url}/approve",
+                                     json={"content_hash": explained["content_hash"]},
+                                     headers=approver.headers)
+    assert approved_now.status_code == 200, approved_now.text

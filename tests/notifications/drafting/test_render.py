@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
 from datetime import UTC, datetime, timedelta
@@ -11,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import yaml
 from jinja2.exceptions import SecurityError
 
 from notifications.drafting.contexts import sample_context
@@ -462,3 +464,46 @@ def test_the_annex_names_the_assessment_in_the_report_s_language(locale: str) ->
     if locale.split("_")[0] in ("de", "fr", "pl", "cs"):
         assert "3,5" in text and "3.5" not in text  # the score in the language's own numbers
 
+
+
+NOTICE_LOCALES = shipped().locales("subject_notice")
+CALIFORNIA_HEADINGS = ("what_happened", "information_involved", "what_we_are_doing",
+                       "what_you_can_do", "more_information")
+
+
+def terms_of(locale: str) -> dict[str, str]:
+    words = yaml.safe_load((TEMPLATES / "email" / "terms" / f"{locale}.yaml").read_text("utf-8"))
+    return dict(words["letter"])
+
+
+@pytest.mark.parametrize("locale", NOTICE_LOCALES)
+def test_a_californian_s_letter_is_titled_and_headed_as_california_prescribes(locale: str) -> None:
+    """Cal. Civ. Code 1798.82(d)(1): "Notice of Data Breach" under five headings, in order, in
+    the reader's language; the other headings of the letter give way."""
+    words = terms_of(locale)
+    for part in ("text", "html"):
+        californian = getattr(render("subject_notice", locale, elements=[
+            "california_format", "notice_date", "law_enforcement_delay"], delay_reason=""), part)
+        other = getattr(render("subject_notice", locale, elements=["nature"]), part)
+        title = words["notice_title"].upper() if part == "text" else words["notice_title"]
+        assert title in californian and words["notice_title"] not in other
+        assert html.unescape(words["not_delayed"]) in html.unescape(californian)
+        shown = html.unescape(californian)
+        found = [shown.find(f"\n{words[key]}\n" if part == "text" else f">{words[key]}</h2>")
+                 for key in CALIFORNIA_HEADINGS]
+        assert -1 not in found and found == sorted(found), (locale, part, found)
+        assert words["more_information"] not in other or locale == "en"
+
+
+@pytest.mark.parametrize("locale", NOTICE_LOCALES)
+def test_a_massachusetts_letter_leaves_out_the_nature_of_the_breach(locale: str) -> None:
+    """M.G.L. c. 93H s. 3(b): no nature of the breach; the police report and the free security
+    freeze instead."""
+    words = terms_of(locale)
+    description = sample_context("subject_notice")["description"]
+    text = render("subject_notice", locale, elements=["police_report", "security_freeze"],
+                  omitted=["nature", "count"]).text
+    assert description not in text
+    assert " ".join(words["police_report"].split()) in " ".join(text.split())
+    assert "Equifax" in text  # a freeze is asked for at each consumer reporting agency
+    assert description in render("subject_notice", locale).text
