@@ -9,9 +9,9 @@ snapshot and sent to a second one, computed after one person's country was erase
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from email import message_from_bytes
 from email.policy import default
-from datetime import timedelta
 from typing import Any
 
 import httpx
