@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 PLUGIN = Plugin(
     name="incident",
     models=("incident.accounts.models", "incident.timeline.models", "incident.lifecycle.models",
-            "incident.containment.models", "incident.inventory.models", "incident.affected.models"),
+            "incident.containment.models", "incident.inventory.models", "incident.affected.models",
+            "incident.audit.models"),
     commands={
         "users": "incident.accounts.cli:users",
         "tokens": "incident.accounts.cli:tokens",

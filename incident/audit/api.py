@@ -11,10 +11,11 @@ from litestar.response import Stream
 
 from incident.audit import service as audit_service
 from incident.audit.export import export_csv, export_jsonl
+from incident.audit.schemas import AuditPublic, PublicKeyPublic
 from incident.kernel.access import requires
 from incident.kernel.auth import Permission
 from incident.kernel.db import session_factory
-from incident.kernel.injected import Db, Engine, Who
+from incident.kernel.injected import Config, Db, Engine, Now, Who
 from incident.kernel.openapi import answers_in
 from incident.kernel.params import Limit, Offset
 from incident.lifecycle import service as incident_service
@@ -27,9 +28,17 @@ class AuditController(Controller):
     tags = ["audit"]
 
     @get("/verify", guards=[requires(Permission.VERIFY_TIMELINE)])
-    async def verify_all(self, db: Db, actor: Who) -> list[VerificationPublic]:
-        return [VerificationPublic(**v.as_dict())
-                for v in await audit_service.verify_everything(db, actor=actor)]
+    async def verify_all(self, db: Db, actor: Who, settings: Config) -> AuditPublic:
+        """Every timeline against the latest signed checkpoint kept outside the database."""
+        report, names = await audit_service.audit(db, actor=actor, settings=settings)
+        return AuditPublic.of(report, names)
+
+    @get("/public-key", guards=[requires(Permission.VERIFY_TIMELINE)])
+    async def public_keys(self, settings: Config, clock: Now) -> list[PublicKeyPublic]:
+        """The keys that sign checkpoints, the one in use last, with their fingerprints."""
+        keys = audit_service.keyring(settings)
+        keys.current(clock.now())
+        return [PublicKeyPublic.of(key) for key in keys.public_keys()]
 
 
 class IncidentTimelineController(Controller):

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from incident.kernel.console import Failure, Runtime, echo, err, pass_runtime, print_json
+from incident.kernel.console import Failure, Runtime, echo, pass_runtime, print_json
 
 if TYPE_CHECKING:
     from sqlmodel.ext.asyncio.session import AsyncSession
@@ -27,40 +27,92 @@ def audit() -> None:
 @click.option("--json", "as_json", is_flag=True)
 @pass_runtime
 def audit_verify(runtime: Runtime, reference: str | None, as_json: bool) -> None:
-    """Recompute hash chains; exit 1 and name the first bad event if any chain is broken."""
-    from rich.progress import Progress
-
+    """Check every chain against the latest signed checkpoint kept outside the database;
+    exit 1 naming the first event or checkpoint that does not hold."""
     from incident.audit import service as audit_service
-    from incident.timeline import service as journal
 
-    async def work(settings: Settings, db: AsyncSession, actor: Actor) -> list[dict[str, Any]]:
-        names = await audit_service.references_by_chain(db)
-        if reference:
-            _, result = await audit_service.verify_incident(db, actor=actor, key=reference)
-            results = [result]
-        else:
-            chains = await audit_service.chain_names(db)
-            results = []
-            errors = err()
-            with Progress(console=errors, transient=True, disable=not errors.is_terminal) as bar:
-                task = bar.add_task("verifying", total=len(chains))
-                for chain in chains:
-                    results.append(await journal.verify(db, chain))
-                    bar.advance(task)
-        return [{**r.as_dict(), "name": names.get(r.chain, r.chain)} for r in results]
+    async def work(settings: Settings, db: AsyncSession, actor: Actor) -> dict[str, Any]:
+        report, names = await audit_service.audit(db, actor=actor, settings=settings,
+                                                  key=reference)
+        return {"ok": report.ok, "checkpoint": report.checkpoint,
+                "checkpoint_at": report.checkpoint_at,
+                "log_problems": [{"checkpoint": p.number, "line": p.line, "problem": p.problem}
+                                 for p in report.log_problems],
+                "copy_problems": report.copy_problems,
+                "chains": [{"chain": r.chain, "name": names.get(r.chain, r.chain),
+                            "finding": r.finding.value, "ok": r.ok, "events": r.events,
+                            "signed_seq": r.signed_seq, "first_bad_seq": r.first_bad_seq,
+                            "detail": r.detail} for r in report.chains]}
 
-    results = runtime.run(work)
+    result = runtime.run(work)
     if as_json:
-        print_json(results)
+        print_json(result)
     else:
-        for r in results:
+        if result["checkpoint"] is None:
+            echo("no signed checkpoint yet: each chain is checked against its own hashes only")
+        else:
+            echo(f"checkpoint {result['checkpoint']} of {result['checkpoint_at']}")
+        for problem in result["log_problems"]:
+            which = f"checkpoint {problem['checkpoint']}" if problem["checkpoint"] else "a line"
+            echo(f"ALTERED checkpoint log, line {problem['line']} ({which}): {problem['problem']}")
+        for problem in result["copy_problems"]:
+            echo(f"ALTERED {problem}")
+        for r in result["chains"]:
             if r["ok"]:
-                echo(f"ok      {r['name']}: {r['events']} events")
+                echo(f"ok      {r['name']}: {r['events']} events ({r['detail']})")
             else:
-                echo(f"BROKEN  {r['name']}: event {r['first_bad_seq']}: {r['problem']}")
-    broken = [r for r in results if not r["ok"]]
-    if broken:
-        raise Failure(f"{len(broken)} of {len(results)} timelines are broken")
+                echo(f"{r['finding'].upper():<8}{r['name']}: {r['detail']}")
+    broken = [r for r in result["chains"] if not r["ok"]]
+    if not result["ok"]:
+        log = len(result["log_problems"]) + len(result["copy_problems"])
+        raise Failure(f"{len(broken)} of {len(result['chains'])} timelines do not hold"
+                      + (f"; the checkpoint record was altered ({log})" if log else ""))
+
+
+@audit.command("checkpoint")
+@pass_runtime
+def audit_checkpoint(runtime: Runtime) -> None:
+    """Sign every chain's head now into the next checkpoint (kept outside the database)."""
+    from incident.audit import service as audit_service
+
+    async def work(settings: Settings, db: AsyncSession, actor: Actor) -> Any:
+        return await audit_service.checkpoint(db, actor=actor, settings=settings,
+                                              clock=runtime.clock)
+
+    made = runtime.run(work)
+    echo(f"checkpoint {made.number}: {made.chains} chains signed, hash {made.hash}")
+    if made.suspect:
+        raise Failure(f"{len(made.suspect)} chains do not hold and keep their last signed "
+                      f"head: {', '.join(made.suspect)} (run breach audit verify)")
+
+
+@audit.command("public-key")
+@click.option("--json", "as_json", is_flag=True)
+@pass_runtime
+def audit_public_key(runtime: Runtime, as_json: bool) -> None:
+    """The public keys that sign checkpoints, with their fingerprints and validity."""
+    from incident.audit import service as audit_service
+
+    keys = audit_service.keyring(runtime.settings)
+    keys.current(runtime.clock.now())
+    found = [k.as_dict() for k in keys.public_keys()]
+    if as_json:
+        print_json(found)
+        return
+    for key in found:
+        until = key["until"] or "in use"
+        echo(f"{key['public_key']}\n  fingerprint {key['fingerprint']}\n"
+             f"  valid {key['since']} .. {until}")
+
+
+@audit.command("rotate-key")
+@pass_runtime
+def audit_rotate_key(runtime: Runtime) -> None:
+    """Retire the signing key for a new one; the old public key stays, for old checkpoints."""
+    from incident.audit import service as audit_service
+
+    old, new = audit_service.keyring(runtime.settings).rotate(runtime.clock.now())
+    echo(f"retired {old.fingerprint} (valid until {old.until})\nnow signing with {new.fingerprint}")
 
 
 @audit.command("export")

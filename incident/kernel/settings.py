@@ -53,6 +53,14 @@ class Settings(BaseSettings):
     reminder_lead_hours: str = "48,24,6,1"
     # Where people reach this service: links in reminders and escalations.
     base_url: str = "http://127.0.0.1:8000"
+    # The Ed25519 key that signs timeline checkpoints (made on first use), and where the
+    # checkpoint log is kept: both outside the database. A witness address gets each one.
+    signing_key: Path | None = None
+    checkpoint_dir: Path | None = None
+    checkpoint_witness: str = ""
+    # While anything changed, a checkpoint at least this often (a send or an obligation's
+    # change makes one at the next tick).
+    checkpoint_every_seconds: float = Field(default=3600, gt=0)
 
     @field_validator("reminder_lead_hours")
     @classmethod
@@ -94,6 +102,15 @@ class Settings(BaseSettings):
                 "BREACH_DATABASE_URL must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
             )
         return value
+
+    @property
+    def signing_key_path(self) -> Path:
+        return self.signing_key or self.var_dir / "signing" / "ed25519.pem"
+
+    @property
+    def checkpoint_log(self) -> Path:
+        """The append-only log of checkpoints, outside the database."""
+        return (self.checkpoint_dir or self.var_dir / "checkpoints") / "checkpoints.jsonl"
 
     @property
     def zone(self) -> ZoneInfo:

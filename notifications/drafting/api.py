@@ -131,12 +131,15 @@ class NotificationController(Controller):
 
     @get("/{notification_id:int}/sheet", guards=[requires(Permission.READ_INCIDENTS)],
          opt=also_answers(409))
-    async def sheet(self, db: Db, clock: Now, actor: Who, key: FromPath[str],
-                    notification_id: RowId) -> list[SheetRowPublic]:
+    async def sheet(self, db: Db, clock: Now, actor: Who, templates: Templates,
+                    key: FromPath[str], notification_id: RowId,
+                    locale: Annotated[str | None, QueryParameter(pattern=LOCALE_PATTERN)] = None
+                    ) -> list[SheetRowPublic]:
         """A report field by field (GDPR Art. 33(3) and its obligation's content list), to
-        paste into an authority's online form."""
-        rows = await reports.report_fields(db, actor=actor, key=key,
-                                           notification_id=notification_id, now=clock.now())
+        paste into an authority's online form: in the authority's language, or `locale`."""
+        _, rows = await reports.report_fields(db, actor=actor, key=key,
+                                              notification_id=notification_id, now=clock.now(),
+                                              renderer=templates, locale=locale)
         return [SheetRowPublic(field=r.field, basis=r.basis, value=r.value) for r in rows]
 
     @post("/{notification_id:int}/submitted", guards=[requires(Permission.WRITE_INCIDENTS)],

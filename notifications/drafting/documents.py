@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from notifications.drafting.environment import Formatting
+
 PRINT_CSS = """
 @page {
   size: A4;
@@ -47,70 +49,73 @@ class SheetRow:
     value: str
 
 
-def _when(value: datetime | None) -> str:
-    return value.isoformat() if value is not None else ""
+def report_sheet(context: Mapping[str, Any], content: Sequence[str],
+                 formatting: Formatting) -> list[SheetRow]:
+    """The report's content field by field, as GDPR Art. 33(3) lists it (the layout most
+    authorities' online forms follow), in the words, dates and numbers of `formatting`'s
+    language, then every item of the obligation's own content list (`content`, from the
+    regime) for the reviewer to check off."""
+    words, terms = formatting.terms.report, formatting.terms
+
+    def when(value: datetime | None) -> str:
+        return formatting.when(value) if value is not None else ""
+
+    def count(key: str, value: int) -> str:
+        return words[key].replace("{n}", formatting.number(value))
+
+    counted, estimate = context.get("subjects_counted"), context.get("subjects_estimate")
+    people = (count("counted", counted) if counted is not None else
+              count("estimated", estimate) if estimate is not None else words["not_yet_known"])
+    records = context.get("records_estimate")
+    by_category = "; ".join(f"{terms.categories[item['category']]}: "
+                            f"{formatting.number(item['subjects'])}"
+                            for item in context.get("subjects_by_category", []))
+    by_country = "; ".join(f"{formatting.place(place['code'])}: "
+                           f"{formatting.number(place['subjects'])}"
+                           for place in context.get("jurisdictions", []))
+    supplement = context.get("supplement")
+    row = SheetRow
+    rows = [
+        row(words["controller"], "GDPR Art. 33(3)", str(context.get("organisation", ""))),
+        row(words["our_reference"], "", str(context.get("incident_reference", ""))),
+        row(words["authority_reference"], "", str(context.get("authority_reference") or "")),
+        row(words["phase"], "GDPR Art. 33(4)",
+            count("supplement", supplement) if supplement else words["initial_report"]),
+        row(words["changes"], "GDPR Art. 33(4)", str(context.get("changes") or "")),
+        row(words["nature"], "GDPR Art. 33(3)(a)", str(context.get("description", ""))),
+        row(words["kind"], "GDPR Art. 33(3)(a)",
+            "; ".join([terms.kinds[context["kind"]],
+                       *(terms.breach_types[t] for t in context.get("breach_types", []))])),
+        row(words["period"], "GDPR Art. 33(3)(a)",
+            " \u2013 ".join(filter(None, (when(context.get("occurred_from")),
+                                     when(context.get("occurred_to")))))),
+        row(words["detected"], "GDPR Art. 33(3)(a)", when(context.get("detected_at"))),
+        row(words["aware"], "GDPR Art. 33(1)", when(context.get("aware_at"))),
+        row(words["categories"], "GDPR Art. 33(3)(a)",
+            "; ".join(terms.categories[c] for c in context.get("categories", []))),
+        row(words["subjects"], "GDPR Art. 33(3)(a)", people),
+        row(words["subjects_by_category"], "GDPR Art. 33(3)(a)", by_category),
+        row(words["subjects_by_country"], "GDPR Art. 33(3)(a)", by_country),
+        row(words["records"], "GDPR Art. 33(3)(a)",
+            count("records_estimate", records) if records is not None
+            else words["not_yet_known"]),
+        row(words["contact"], "GDPR Art. 33(3)(b)",
+            ", ".join(filter(None, (str(context.get("dpo_name") or ""),
+                                    str(context.get("dpo_email") or ""),
+                                    str(context.get("dpo_phone") or ""))))),
+        row(words["consequences"], "GDPR Art. 33(3)(c)", str(context.get("consequences", ""))),
+        row(words["measures_taken"], "GDPR Art. 33(3)(d)",
+            _lines(context.get("measures_taken", []))),
+        row(words["measures_proposed"], "GDPR Art. 33(3)(d)",
+            _lines(context.get("measures_proposed", []))),
+        row(words["delay_reason"], "GDPR Art. 33(1)", str(context.get("delay_reason") or "")),
+    ]
+    return rows + [row(words["content_required"].replace("{item}", item),
+                       "the obligation's content list", "") for item in content]
 
 
 def _lines(values: Sequence[str]) -> str:
     return "\n".join(f"- {value}" for value in values)
-
-
-def _count(counted: int | None, estimate: int | None) -> str:
-    if counted is not None:
-        return f"{counted} (counted from our records)"
-    if estimate is not None:
-        return f"about {estimate} (an estimate, not yet counted)"
-    return "not yet known"
-
-
-def report_sheet(context: Mapping[str, Any], content: Sequence[str] = ()) -> list[SheetRow]:
-    """The report's content field by field, as GDPR Art. 33(3) lists it (the layout most
-    authorities' online forms follow), then every item of the obligation's own content list
-    (`content`, from the regime) for the reviewer to check off."""
-    people = _count(context.get("subjects_counted"), context.get("subjects_estimate"))
-    by_category = "; ".join(f"{item['category']}: {item['subjects']}"
-                            for item in context.get("subjects_by_category", []))
-    by_country = "; ".join(f"{place['code']}: {place['subjects']}"
-                           for place in context.get("jurisdictions", []))
-    records = context.get("records_estimate")
-    rows = [
-        SheetRow("Controller", "GDPR Art. 33(3)", str(context.get("organisation", ""))),
-        SheetRow("Our reference", "", str(context.get("incident_reference", ""))),
-        SheetRow("The authority's reference", "", str(context.get("authority_reference") or "")),
-        SheetRow("Initial report or supplement", "GDPR Art. 33(4)",
-                 f"supplement {context['supplement']}" if context.get("supplement")
-                 else "initial report"),
-        SheetRow("What is new since the last report", "GDPR Art. 33(4)",
-                 str(context.get("changes") or "")),
-        SheetRow("Nature of the breach", "GDPR Art. 33(3)(a)", str(context.get("description", ""))),
-        SheetRow("Kind of incident and of breach", "GDPR Art. 33(3)(a)",
-                 ", ".join([str(context.get("kind", "")), *context.get("breach_types", [])])),
-        SheetRow("When it began and ended", "GDPR Art. 33(3)(a)",
-                 " to ".join(filter(None, (_when(context.get("occurred_from")),
-                                          _when(context.get("occurred_to")))))),
-        SheetRow("When it was detected", "GDPR Art. 33(3)(a)", _when(context.get("detected_at"))),
-        SheetRow("When the controller became aware", "GDPR Art. 33(1)",
-                 _when(context.get("aware_at"))),
-        SheetRow("Categories of personal data", "GDPR Art. 33(3)(a)",
-                 ", ".join(context.get("categories", []))),
-        SheetRow("Number of data subjects", "GDPR Art. 33(3)(a)", people),
-        SheetRow("Data subjects by category of data", "GDPR Art. 33(3)(a)", by_category),
-        SheetRow("Data subjects by country or region", "GDPR Art. 33(3)(a)", by_country),
-        SheetRow("Number of personal data records", "GDPR Art. 33(3)(a)",
-                 f"about {records} (an estimate)" if records is not None else "not yet known"),
-        SheetRow("Data protection officer or other contact point", "GDPR Art. 33(3)(b)",
-                 ", ".join(filter(None, (str(context.get("dpo_name") or ""),
-                                         str(context.get("dpo_email") or ""),
-                                         str(context.get("dpo_phone") or ""))))),
-        SheetRow("Likely consequences", "GDPR Art. 33(3)(c)", str(context.get("consequences", ""))),
-        SheetRow("Measures taken", "GDPR Art. 33(3)(d)",
-                 _lines(context.get("measures_taken", []))),
-        SheetRow("Measures proposed", "GDPR Art. 33(3)(d)",
-                 _lines(context.get("measures_proposed", []))),
-        SheetRow("Reasons for the delay", "GDPR Art. 33(1)", str(context.get("delay_reason") or "")),
-    ]
-    return rows + [SheetRow(f"Content required: {item}", "the obligation's content list", "")
-                   for item in content]
 
 
 def sheet_text(rows: Sequence[SheetRow]) -> str:

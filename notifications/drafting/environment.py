@@ -63,6 +63,17 @@ class Formatting:
     zone: ZoneInfo
     terms: Terms
 
+    def when(self, value: datetime) -> str:
+        """An instant as the `datetime` filter writes it."""
+        return _local_datetime(local_text(value, self.zone), self.zone, self.locale)
+
+    def number(self, value: int | float | Decimal) -> str:
+        return format_decimal(value, locale=self.locale)
+
+    def place(self, code: str) -> str:
+        """A jurisdiction as the `jurisdiction` filter writes it."""
+        return jurisdiction_name(code, self.locale)
+
 
 # --------------------------------------------------------------------- the environment
 
@@ -288,11 +299,14 @@ def _underline(value: Any) -> str:
 
 @pass_context
 def _jurisdiction(context: Context, code: Any) -> str:
-    """A country by its name in the locale (`Niemcy`); a region with its code (`USA (US-CA)`)."""
     if not isinstance(_given(code), str):
         raise TypeError(f"expected a jurisdiction code, got {code!r}")
-    territories = _format(context).locale.territories
-    country = territories.get(code[:2].upper(), code[:2])
+    return jurisdiction_name(code, _format(context).locale)
+
+
+def jurisdiction_name(code: str, locale: Locale) -> str:
+    """A country by its name in the locale (`Niemcy`); a region with its code (`USA (US-CA)`)."""
+    country = locale.territories.get(code[:2].upper(), code[:2])
     return country if len(code) == 2 else f"{country} ({code})"
 
 

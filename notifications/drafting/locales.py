@@ -44,6 +44,7 @@ class Terms:
     severities: Mapping[str, str]
     recommendations: Mapping[str, str]
     letter: Mapping[str, str]
+    report: Mapping[str, str]
 
 
 TERM_KEYS: Mapping[str, frozenset[str]] = {
@@ -56,9 +57,16 @@ TERM_KEYS: Mapping[str, frozenset[str]] = {
         "what_you_can_do", "more_information", "notice_date", "not_delayed", "delay_reason",
         "protection_heading", "credit_bureaus", "federal_agencies", "state_agencies",
         "security_freeze", "police_report", "password_change", "phone", "website"}),
+    "report": frozenset({
+        "controller", "our_reference", "authority_reference", "phase", "initial_report",
+        "supplement", "changes", "nature", "kind", "period", "detected", "aware", "categories",
+        "subjects", "counted", "estimated", "not_yet_known", "subjects_by_category",
+        "subjects_by_country", "records", "records_estimate", "contact", "consequences",
+        "measures_taken", "measures_proposed", "delay_reason", "content_required"}),
 }
 """Each group's keys. `letter` holds what a notice adds where a law protecting its reader
-asks for it: California's title and headings, the date, agencies to contact, and more."""
+asks for it: California's title and headings, the date, agencies to contact, and more.
+`report` holds the labels of a report's field-by-field sheet."""
 
 
 def locale_chain(locale: str, fallback: str = DEFAULT_LOCALE) -> list[str]:

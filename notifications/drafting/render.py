@@ -89,6 +89,13 @@ class Renderer:
                                for part in PARTS)
         return Rendered(one_line(subject), _line_ends(text), _line_ends(html), used)
 
+    def formatting(self, kind: str, locale: str, *, zone: ZoneInfo,
+                   fallback: str = DEFAULT_LOCALE) -> Formatting:
+        """How a message of `kind` for a reader of `locale` formats: its words, dates and
+        numbers (for documents made without a template, such as a report's sheet)."""
+        _, formats_in, terms = self._resolve(kind, locale, fallback)
+        return Formatting(formats_in, zone, terms)
+
     def _render_one(self, name: str, kind: str, locale: str, values: Mapping[str, Any]) -> str:
         try:
             template = self._compiled.get(name) or self._compiled.setdefault(

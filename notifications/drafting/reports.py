@@ -84,15 +84,21 @@ async def report_pdf(db: AsyncSession, *, actor: Actor, key: str | uuid.UUID,
 
 
 async def report_fields(db: AsyncSession, *, actor: Actor, key: str | uuid.UUID,
-                        notification_id: int, now: datetime) -> list[SheetRow]:
-    """The report's current version field by field, with its obligation's content list."""
+                        notification_id: int, now: datetime, renderer: Renderer,
+                        locale: str | None = None) -> tuple[str, list[SheetRow]]:
+    """(language, rows): the report's current version field by field, with its obligation's
+    content list, in `locale` or the authority's language, as its online form is."""
     _, notification = await _report(db, actor=actor, key=key, notification_id=notification_id)
     letter = await letter_for(db, notification)
+    language = locale or await report_language(db, notification)
     context = letter.context_for(Delivery(notification_id=notification_id, recipient_key="sheet",
-                                          locale=await report_language(db, notification),
-                                          message_id="<sheet@localhost>", next_attempt_at=now))
+                                          locale=language, message_id="<sheet@localhost>",
+                                          next_attempt_at=now))
+    formatting = renderer.formatting(notification.kind, language, zone=letter.zone,
+                                     fallback=letter.language)
     found = shipped_regimes().obligation(notification.ref)
-    return report_sheet(context, found[1].content if found else ())
+    return (renderer.resolve_locale(notification.kind, language, letter.language),
+            report_sheet(context, found[1].content if found else (), formatting))
 
 
 async def record_submission(db: AsyncSession, *, clock: Clock, actor: Actor,

@@ -84,10 +84,10 @@ def test_audit_verify_names_the_broken_event(breach: Breach, lane: str,  # noqa:
                          "WHERE kind = 'note'")
     database.close()
     done = breach("audit", "verify", ok=False)
-    assert f"BROKEN  {reference}: event 2" in done.stdout
-    assert done.stderr.strip() == "breach: error: 1 of 2 timelines are broken"
+    assert f"BROKEN  {reference}: event 2: its content does not match its hash" in done.stdout
+    assert done.stderr.strip() == "breach: error: 1 of 2 timelines do not hold"
     assert json.loads(breach("audit", "verify", "--incident", reference, "--json",
-                             ok=False).stdout)[0]["first_bad_seq"] == 2
+                             ok=False).stdout)["chains"][0]["first_bad_seq"] == 2
 
 
 # --- the console script itself, in real processes ----------------------------------------------

@@ -14,7 +14,7 @@ import pytest
 
 from incident.kernel.settings import REPOSITORY
 from notifications.drafting.contexts import sample_context
-from notifications.drafting.documents import pdf_of, report_sheet, sheet_text
+from notifications.drafting.documents import SheetRow, pdf_of, report_sheet, sheet_text
 from notifications.drafting.render import renderer
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -89,18 +89,42 @@ def test_a_report_loads_nothing_from_outside() -> None:
     assert asked == []
 
 
+def sheet_in(locale: str) -> list[SheetRow]:
+    formatting = renderer(REPOSITORY / "templates").formatting("authority_report", locale,
+                                                zone=ZoneInfo("Europe/Warsaw"))
+    return report_sheet(sample_context("authority_report"),
+                        ["nature of the breach (Art. 33(3)(a))"], formatting)
+
+
 def test_the_sheet_lists_each_field_of_article_33_3_and_the_content_list() -> None:
-    rows = report_sheet(sample_context("authority_report"),
-                        ["nature of the breach (Art. 33(3)(a))"])
+    rows = sheet_in("en")
     by_field = {row.field: row for row in rows}
-    assert by_field["Number of data subjects"].value == "12480 (counted from our records)"
+    assert by_field["Number of data subjects"].value == "12,480 (counted from our records)"
     assert by_field["Number of data subjects"].basis == "GDPR Art. 33(3)(a)"
     assert by_field["Likely consequences"].basis == "GDPR Art. 33(3)(c)"
     assert by_field["Measures taken"].value.startswith("- Public access to the file share removed")
-    assert by_field["Data subjects by country or region"].value == "PL: 9120; DE: 2310; US-CA: 1050"
+    assert by_field["Data subjects by country or region"].value == (
+        "Poland: 9,120; Germany: 2,310; United States (US-CA): 1,050")
+    assert by_field["Categories of personal data"].value == (
+        "contact details; sign-in details; financial details")
+    assert by_field["When the controller became aware"].value == (
+        "November 24, 2026, 9:30\u202fAM CET")
+    assert by_field["Initial report or supplement"].value == "supplement 2"
     assert rows[-1].field == "Content required: nature of the breach (Art. 33(3)(a))"
     text = sheet_text(rows)
     assert "Likely consequences (GDPR Art. 33(3)(c))\nPhishing aimed at" in text
+
+
+def test_the_sheet_is_in_the_language_of_the_authority_s_form() -> None:
+    by_field = {row.field: row.value for row in sheet_in("de")}
+    assert by_field["Zahl der betroffenen Personen"] == "12.480 (aus unseren Aufzeichnungen ermittelt)"
+    assert by_field["Betroffene Personen nach Land oder Region"].startswith("Polen: 9.120")
+    assert by_field["Kategorien personenbezogener Daten"].startswith("Kontaktdaten")
+    assert "24. November 2026" in by_field["Zeitpunkt der Kenntnis des Verantwortlichen"]
+    english = {row.field for row in sheet_in("en")}
+    for locale in renderer(REPOSITORY / "templates").locales("authority_report"):
+        if locale != "en":
+            assert not {row.field for row in sheet_in(locale)[:-1]} & english, locale
 
 
 @needs_poppler
