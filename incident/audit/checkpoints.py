@@ -126,43 +126,47 @@ async def make_checkpoint(db: AsyncSession, *, keys: KeyRing, log: CheckpointLog
     """Sign every chain's head into the next checkpoint, unless nothing changed since the
     last one (`force` makes one anyway). A chain that fails its check keeps its last signed
     head and is named in `suspect`."""
-    if db.in_transaction():  # reads made before (who acts) end here: this is one unit
-        await db.rollback()
     with log.locked():
-        async with transaction(db):
-            entries, _ = log.read()
-            previous = entries[-1] if entries else None
-            signed = heads_of(previous.body) if previous else {}
-            heads, last_event = await current_heads(db)
-            if not force and previous is not None and heads == signed:
-                return None
-            chosen: dict[str, Head] = {}
-            suspect: list[str] = []
-            for chain in sorted(set(heads) | set(signed)):
-                head, before = heads.get(chain), signed.get(chain)
-                if head == before:
-                    if head is not None:
-                        chosen[chain] = head
-                    continue
-                checked = await journal.verify(db, chain)
-                holds = head is not None and checked.ok and (before is None or (
-                    checked.events >= before.seq
-                    and await _hash_at(db, chain, before.seq) == before.hash))
-                if holds and head is not None:
+        entries, _ = log.read()
+        previous = entries[-1] if entries else None
+        signed = heads_of(previous.body) if previous else {}
+        # Read and check without holding the write lock: writers never wait for the checks.
+        heads, last_event = await current_heads(db)
+        if not force and previous is not None and heads == signed:
+            await db.rollback()
+            return None
+        chosen: dict[str, Head] = {}
+        suspect: list[str] = []
+        for chain in sorted(set(heads) | set(signed)):
+            head, before = heads.get(chain), signed.get(chain)
+            if head == before:
+                if head is not None:
                     chosen[chain] = head
-                else:
-                    suspect.append(chain)
-                    if before is not None:
-                        chosen[chain] = before
-            number = (previous.number if previous else 0) + 1
-            current = keys.current(now)
-            body = checkpoint_body(number=number, at=now, heads=chosen,
-                                   previous=previous.hash if previous else GENESIS,
-                                   key=current.id, last_event_id=last_event)
-            if suspect:
-                body["suspect"] = suspect
-            digest = body_hash(body)
-            signature, key = keys.sign(body_text(body), now)
+                continue
+            checked = await journal.verify(db, chain)
+            # Events appended since the heads were read do not matter: what is signed is
+            # the head read, which must be an event of a chain that verifies.
+            holds = head is not None and checked.ok and (
+                await _hash_at(db, chain, head.seq) == head.hash) and (
+                before is None or (checked.events >= before.seq
+                                   and await _hash_at(db, chain, before.seq) == before.hash))
+            if holds and head is not None:
+                chosen[chain] = head
+            else:
+                suspect.append(chain)
+                if before is not None:
+                    chosen[chain] = before
+        await db.rollback()
+        number = (previous.number if previous else 0) + 1
+        current = keys.current(now)
+        body = checkpoint_body(number=number, at=now, heads=chosen,
+                               previous=previous.hash if previous else GENESIS,
+                               key=current.id, last_event_id=last_event)
+        if suspect:
+            body["suspect"] = suspect
+        digest = body_hash(body)
+        signature, key = keys.sign(body_text(body), now)
+        async with transaction(db):
             db.add(AuditCheckpoint(number=number, at=now, body=body_text(body), hash=digest,
                                    signature=signature, key=key, last_event_id=last_event))
             await db.flush()

@@ -16,6 +16,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[impo
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, func, select
 
+from incident.audit.checkpoints import checkpoint_due, make_checkpoint
+from incident.audit.service import checkpoint_log, keyring
 from incident.kernel.clock import Clock
 from incident.kernel.db import session_factory, transaction
 from incident.kernel.settings import Settings
@@ -67,6 +69,21 @@ async def recompute_open_obligations(engine: AsyncEngine, clock: Clock) -> int:
     return len(ids)
 
 
+async def checkpoint_if_due(engine: AsyncEngine, settings: Settings, clock: Clock) -> int:
+    """A signed checkpoint when one is due (see incident/audit/checkpoints.py); its number,
+    or 0 when none was."""
+    log_file = checkpoint_log(settings)
+    async with session_factory(engine)() as db:
+        if not await checkpoint_due(db, log=log_file, now=clock.now(),
+                                    every_seconds=settings.checkpoint_every_seconds):
+            return 0
+        made = await make_checkpoint(db, keys=keyring(settings), log=log_file, now=clock.now())
+    if made is not None and made.suspect:
+        log.error("checkpoint %s: %s chains do not hold and keep their last signed head "
+                  "(run breach audit verify)", made.number, len(made.suspect))
+    return made.number if made else 0
+
+
 def jobs(engine: AsyncEngine, settings: Settings, clock: Clock, renderer: Renderer,
          transport: Transport, worker: str | None = None) -> list[Job]:
     """Every job of the ticker, in one list (`breach scheduler list` prints it)."""
@@ -82,7 +99,13 @@ def jobs(engine: AsyncEngine, settings: Settings, clock: Clock, renderer: Render
                                     message_domain=message_domain(settings.mail_from),
                                     base_url=settings.base_url)
 
+    async def checkpoint() -> int:
+        return await checkpoint_if_due(engine, settings, clock)
+
     return [
+        Job("checkpoint", 60, checkpoint,
+            "sign every timeline's head into a checkpoint outside the database: after a send "
+            "or an obligation's change, and hourly while anything changed"),
         Job("obligations", 60, lambda: recompute_open_obligations(engine, clock),
             "recompute the obligations of open incidents as their triggers arrive"),
         Job("reminders", 30, remind,

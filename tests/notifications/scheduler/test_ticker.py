@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import json
 import signal
 import subprocess
 import sys
@@ -172,14 +173,41 @@ async def test_the_obligations_job_brings_every_open_incident_up_to_date(
     declared = ticker.jobs(engine, settings, clock, renderer(REPOSITORY / "templates"),
                            CaptureTransport(engine, clock), worker="w")
     assert [(job.name, job.every_seconds) for job in declared] == [
-        ("obligations", 60), ("reminders", 30), ("outbox", settings.outbox_tick_seconds)]
+        ("checkpoint", 60), ("obligations", 60), ("reminders", 30),
+        ("outbox", settings.outbox_tick_seconds)]
+    obligations = declared[1]
     for _ in range(2):  # incidents whose obligations nobody has asked for yet
         await client.post("/api/v1/incidents", json=incident_body(),
                           headers=people["responder"].headers)
-    assert await declared[0].run() == 0  # no organisation profile: nothing can be derived
+    assert await obligations.run() == 0  # no organisation profile: nothing can be derived
     await client.put("/api/v1/organisation", json=PROFILE, headers=people["admin"].headers)
-    assert await declared[0].run() == 2
+    assert await obligations.run() == 2
     async with session_factory(engine)() as db:
         computed = (await db.exec(select(IncidentObligation).where(
             IncidentObligation.ref == "gdpr/authority"))).all()
     assert len(computed) == 2 and {o.computed_at for o in computed} == {clock.now()}
+
+
+async def test_checkpoints_follow_sends_and_duty_changes_at_once_and_the_rest_hourly(
+        client: httpx.AsyncClient, people: dict[str, Person], engine: AsyncEngine,
+        settings: Settings, clock: FixedClock) -> None:
+    declared = ticker.jobs(engine, settings, clock, renderer(REPOSITORY / "templates"),
+                           CaptureTransport(engine, clock), worker="w")
+    checkpoint, obligations = declared[0], declared[1]
+    assert await checkpoint.run() == 1  # the first: users were created
+    assert await checkpoint.run() == 0  # nothing changed since
+    created = await client.post("/api/v1/incidents", json=incident_body(),
+                                headers=people["responder"].headers)
+    await client.post(f"/api/v1/incidents/{created.json()['id']}/notes", json={"text": "n"},
+                      headers=people["responder"].headers)
+    assert await checkpoint.run() == 0  # a change, but neither a send nor a duty: wait
+    clock.advance(timedelta(minutes=59))
+    assert await checkpoint.run() == 0
+    clock.advance(timedelta(minutes=1))
+    assert await checkpoint.run() == 2  # an hour since the last one, with changes
+    await client.put("/api/v1/organisation", json=PROFILE, headers=people["admin"].headers)
+    assert await obligations.run() == 1  # the incident's duties computed: a duty changed
+    assert await checkpoint.run() == 3  # at once
+    log = [json.loads(line) for line in settings.checkpoint_log.read_text().splitlines()]
+    assert [entry["body"]["number"] for entry in log] == [1, 2, 3]
+    assert str(created.json()["id"]) in log[-1]["body"]["chains"]
