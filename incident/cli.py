@@ -11,16 +11,42 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import click
 
 from incident.kernel.commands import PluginGroup
 from incident.kernel.console import Runtime, echo, pass_runtime
+from incident.kernel.plugins import Plugin
+
+SUBCOMMANDS: Mapping[str, Callable[[Plugin], Mapping[str, str]]] = {
+    "audit": lambda plugin: plugin.audit_commands,
+}
+"""Groups of one package that other packages add commands to: `breach audit register` is the
+notifications package's, under the incident package's `audit` group."""
+
+
+def with_registered(group: click.Group, registered: Callable[[Plugin], Mapping[str, str]]
+                    ) -> PluginGroup:
+    """`group`, with the commands plugins register for it besides its own (loaded when used)."""
+    return PluginGroup(name=group.name, commands=group.commands, callback=group.callback,
+                       params=group.params, help=group.help, short_help=group.short_help,
+                       epilog=group.epilog, context_settings=group.context_settings,
+                       invoke_without_command=group.invoke_without_command,
+                       no_args_is_help=group.no_args_is_help, hidden=group.hidden,
+                       registered=registered)
 
 
 class Root(PluginGroup):
     """The `breach` group: its `main` turns every error into one line, whoever calls it."""
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        registered = SUBCOMMANDS.get(cmd_name)
+        if registered is None or not isinstance(command, click.Group):
+            return command
+        return with_registered(command, registered)
 
     def main(self, args: Any = None, prog_name: str | None = None,
              complete_var: str | None = None, standalone_mode: bool = True,

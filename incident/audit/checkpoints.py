@@ -15,14 +15,14 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, tuple_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -45,13 +45,18 @@ from incident.kernel.db import transaction
 from incident.lifecycle.models import Incident
 from incident.timeline import service as journal
 from incident.timeline.models import TimelineEvent, TimelineHead
-from incident.timeline.rules import GENESIS
+from incident.timeline.rules import GENESIS, Link, verify_chain
 
 TRIGGERS = frozenset({"notification_sent", "notification_submitted", "obligation_met",
                       "obligation_late", "obligation_waived", "obligation_reopened",
                       "obligations_recomputed"})
 """Events after which a checkpoint is made at once (at the scheduler's next tick): a notice
 sent, a duty met or changed. Anything else waits for the periodic one."""
+
+
+class CheckpointLogLost(RuntimeError):
+    """The log outside the database lost checkpoints the database holds: none is made
+    until it is restored, since a new one would start a second history."""
 
 
 class CheckpointLog:
@@ -121,6 +126,55 @@ async def _hash_at(db: AsyncSession, chain: str, seq: int) -> str | None:
         TimelineEvent.chain == chain, TimelineEvent.seq == seq))).first()
 
 
+async def _checked_heads(db: AsyncSession, heads: Mapping[str, Head],
+                         signed: Mapping[str, Head], *, since: int
+                         ) -> tuple[dict[str, Head], list[str]]:
+    """The heads to sign, and the chains that fail their check (they keep their last signed
+    head). Only what was added since the last checkpoint is recomputed, in memory, from the
+    event it signed, which must still be there unchanged: the events stored after it (`since`
+    is its last event's id) in one query, the signed events in another. Events appended
+    since the heads were read do not matter: what is signed is the head read."""
+    chosen = {chain: head for chain, head in heads.items() if signed.get(chain) == head}
+    changed = sorted(chain for chain in set(heads) | set(signed)
+                     if heads.get(chain) != signed.get(chain))
+    if not changed:
+        return chosen, []
+    pairs = [(chain, signed[chain].seq) for chain in changed if chain in signed]
+    still: dict[tuple[str, int], str] = {}
+    for start in range(0, len(pairs), 500):
+        rows = (await db.exec(select(TimelineEvent.chain, TimelineEvent.seq, TimelineEvent.hash)
+                              .where(tuple_(col(TimelineEvent.chain), col(TimelineEvent.seq))
+                                     .in_(pairs[start:start + 500])))).all()
+        still.update({(chain, seq): digest for chain, seq, digest in rows})
+    added: dict[str, list[Link]] = {}
+    for event in (await db.exec(select(TimelineEvent).where(
+            col(TimelineEvent.id) > since, col(TimelineEvent.chain).in_(changed)).order_by(
+            col(TimelineEvent.chain), col(TimelineEvent.seq)))).all():
+        added.setdefault(event.chain, []).append(Link(
+            chain=event.chain, seq=event.seq, at=event.at, actor=event.actor, kind=event.kind,
+            payload=event.payload, prev_hash=event.prev_hash, hash=event.hash))
+    suspect: list[str] = []
+    for chain in changed:
+        head, before = heads.get(chain), signed.get(chain)
+        after = (before.seq, before.hash) if before else (0, GENESIS)
+        kept = before is None or still.get((chain, before.seq)) == before.hash
+        holds = False
+        if head is not None and kept and head.seq >= after[0]:
+            links = [link for link in added.get(chain, []) if after[0] < link.seq <= head.seq]
+            holds = verify_chain(chain, links, head_seq=head.seq, head_hash=head.hash,
+                                 after=after).ok
+            if not holds and before is None:  # begun before `since` yet never signed: all of it
+                full = await journal.verify(db, chain)
+                holds = full.ok and await _hash_at(db, chain, head.seq) == head.hash
+        if holds and head is not None:
+            chosen[chain] = head
+        else:
+            suspect.append(chain)
+            if before is not None:
+                chosen[chain] = before
+    return chosen, suspect
+
+
 async def make_checkpoint(db: AsyncSession, *, keys: KeyRing, log: CheckpointLog,
                           now: datetime, force: bool = False) -> Made | None:
     """Sign every chain's head into the next checkpoint, unless nothing changed since the
@@ -131,31 +185,18 @@ async def make_checkpoint(db: AsyncSession, *, keys: KeyRing, log: CheckpointLog
         previous = entries[-1] if entries else None
         signed = heads_of(previous.body) if previous else {}
         # Read and check without holding the write lock: writers never wait for the checks.
+        held = int((await db.exec(select(func.max(AuditCheckpoint.number)))).one() or 0)
+        if held > (previous.number if previous else 0):
+            await db.rollback()
+            raise CheckpointLogLost(
+                f"the checkpoint log {log.path} ends before checkpoint {held}, which the "
+                "database holds: restore the log (or a witness's copy) before signing more")
         heads, last_event = await current_heads(db)
         if not force and previous is not None and heads == signed:
             await db.rollback()
             return None
-        chosen: dict[str, Head] = {}
-        suspect: list[str] = []
-        for chain in sorted(set(heads) | set(signed)):
-            head, before = heads.get(chain), signed.get(chain)
-            if head == before:
-                if head is not None:
-                    chosen[chain] = head
-                continue
-            checked = await journal.verify(db, chain)
-            # Events appended since the heads were read do not matter: what is signed is
-            # the head read, which must be an event of a chain that verifies.
-            holds = head is not None and checked.ok and (
-                await _hash_at(db, chain, head.seq) == head.hash) and (
-                before is None or (checked.events >= before.seq
-                                   and await _hash_at(db, chain, before.seq) == before.hash))
-            if holds and head is not None:
-                chosen[chain] = head
-            else:
-                suspect.append(chain)
-                if before is not None:
-                    chosen[chain] = before
+        chosen, suspect = await _checked_heads(
+            db, heads, signed, since=int(previous.body.get("last_event_id", 0)) if previous else 0)
         await db.rollback()
         number = (previous.number if previous else 0) + 1
         current = keys.current(now)

@@ -76,8 +76,12 @@ def audit_checkpoint(runtime: Runtime) -> None:
     from incident.audit import service as audit_service
 
     async def work(settings: Settings, db: AsyncSession, actor: Actor) -> Any:
-        return await audit_service.checkpoint(db, actor=actor, settings=settings,
-                                              clock=runtime.clock)
+        from incident.audit.checkpoints import CheckpointLogLost
+        try:
+            return await audit_service.checkpoint(db, actor=actor, settings=settings,
+                                                  clock=runtime.clock)
+        except CheckpointLogLost as exc:
+            raise Failure(str(exc)) from exc
 
     made = runtime.run(work)
     echo(f"checkpoint {made.number}: {made.chains} chains signed, hash {made.hash}")

@@ -46,6 +46,8 @@ class Plugin:
     """`breach NAME` -> the click command or group."""
     incident_commands: Mapping[str, str] = field(default_factory=dict)
     """`breach incidents NAME` -> the click command."""
+    audit_commands: Mapping[str, str] = field(default_factory=dict)
+    """`breach audit NAME` -> the click command: reports for auditors from any package."""
     web: str | None = None
     """A function `(WebContext) -> WebParts` building the package's part of the web app."""
     hooks: Mapping[str, tuple[str, ...]] = field(default_factory=dict)

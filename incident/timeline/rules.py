@@ -88,14 +88,15 @@ class Verification:
 
 
 def verify_chain(chain: str, links: Iterable[Link], *, head_seq: int | None,
-                 head_hash: str | None) -> Verification:
-    """Recompute a chain from its first link; name the first link that does not hold.
+                 head_hash: str | None, after: tuple[int, str] = (0, GENESIS)) -> Verification:
+    """Recompute a chain from its first link (or from the link after `after`, a (seq, hash)
+    already known to hold); name the first link that does not hold.
 
     `links` must come ordered by seq. The recorded head (seq and hash) catches a
     chain cut short at its end, which recomputing the links alone cannot.
     """
-    prev_hash, expected_seq, count = GENESIS, 1, 0
-    last_hash = GENESIS
+    prev_hash, expected_seq, count = after[1], after[0] + 1, after[0]
+    last_hash = after[1]
 
     def broken(seq: int, problem: str) -> Verification:
         return Verification(chain=chain, ok=False, events=count, head_seq=expected_seq - 1,

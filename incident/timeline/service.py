@@ -57,9 +57,9 @@ async def events(db: AsyncSession, chain: str, *, after_seq: int = 0,
     return list((await db.exec(query)).all())
 
 
-async def stream_events(db: AsyncSession, chain: str, batch: int = 1000
+async def stream_events(db: AsyncSession, chain: str, batch: int = 1000, after_seq: int = 0
                         ) -> AsyncIterator[TimelineEvent]:
-    after = 0
+    after = after_seq
     while True:
         page = await events(db, chain, after_seq=after, limit=batch)
         for event in page:
@@ -69,14 +69,17 @@ async def stream_events(db: AsyncSession, chain: str, batch: int = 1000
         after = page[-1].seq
 
 
-async def verify(db: AsyncSession, chain: str) -> Verification:
+async def verify(db: AsyncSession, chain: str, after: tuple[int, str] = (0, GENESIS)
+                 ) -> Verification:
+    """The chain recomputed from its start, or from the event after `after` (a seq and hash
+    already known to hold, e.g. signed by a checkpoint, whose own event is checked too)."""
     head = (await db.exec(select(TimelineHead).where(
         TimelineHead.chain == chain))).one_or_none()
     links = [Link(chain=e.chain, seq=e.seq, at=e.at, actor=e.actor, kind=e.kind,
                   payload=e.payload, prev_hash=e.prev_hash, hash=e.hash)
-             async for e in stream_events(db, chain)]
+             async for e in stream_events(db, chain, after_seq=after[0])]
     return verify_chain(chain, links, head_seq=head.seq if head else 0,
-                        head_hash=head.hash if head else None)
+                        head_hash=head.hash if head else None, after=after)
 
 
 async def chains(db: AsyncSession) -> list[str]:

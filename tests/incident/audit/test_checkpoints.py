@@ -284,3 +284,33 @@ def test_checkpoints_verify_across_a_key_rotation(breach: Breach, clock: FixedCl
     assert result["ok"] and result["checkpoint"] == 2
     assert finding(result, first)["finding"] == "ok"
     assert (settings.signing_key_path.stat().st_mode & 0o777) == 0o600
+
+
+def test_a_new_checkpoint_never_signs_a_rewritten_chain(breach: Breach,
+                                                       settings: Settings) -> None:
+    """Whoever rewrote a chain cannot have it signed: it keeps the head last signed."""
+    first, second = signed(breach)
+    attacker = Attacker(settings)
+    chain = attacker.chain(first)
+    events = attacker.events(chain)
+    events[1]["payload"] = json.dumps({"text": "a different note"})
+    attacker.rewrite(chain, events)
+    breach("incidents", "note", second, "meanwhile")
+    refused = breach.error("audit", "checkpoint")
+    assert refused == (f"breach: error: 1 chains do not hold and keep their last signed head: "
+                       f"{chain} (run breach audit verify)")
+    entries = [json.loads(line) for line in settings.checkpoint_log.read_text().splitlines()]
+    assert entries[1]["body"]["suspect"] == [chain]
+    assert entries[1]["body"]["chains"][chain] == entries[0]["body"]["chains"][chain]
+    result = verdict(breach)
+    assert (result["checkpoint"], finding(result, first)["finding"]) == (2, "rewritten")
+    assert finding(result, second)["finding"] == "ok"  # its new event is signed at 2
+
+
+def test_no_checkpoint_is_made_while_the_log_outside_the_database_is_lost(
+        breach: Breach, settings: Settings) -> None:
+    signed(breach)
+    settings.checkpoint_log.unlink()
+    assert breach.error("audit", "checkpoint") == (
+        f"breach: error: the checkpoint log {settings.checkpoint_log} ends before checkpoint 1, "
+        "which the database holds: restore the log (or a witness's copy) before signing more")
