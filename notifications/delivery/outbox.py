@@ -14,14 +14,16 @@ has ended, the notification is done and its obligation met (or late).
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import socket
+import zlib
 from collections.abc import Mapping
 from datetime import datetime
 from email import message_from_bytes, policy
 from typing import Any, Protocol
 
-from sqlalchemy import literal, update
+from sqlalchemy import delete, literal, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -34,7 +36,7 @@ from incident.lifecycle.models import Incident
 from incident.timeline import service as journal
 from notifications.delivery.mailer import pool_from_url
 from notifications.delivery.message import Attachment, build_message
-from notifications.delivery.models import CapturedMessage
+from notifications.delivery.models import CapturedMessage, SentMessage
 from notifications.delivery.outcomes import Outcome, Status
 from notifications.delivery.rules import Policy, after_attempt
 from notifications.drafting import rules as drafting
@@ -164,12 +166,15 @@ class Dispatcher:
                                     attachments=files)
         except ValueError as error:  # a recipient or text the message cannot carry
             outcome = Outcome(Status.FAILED, None, f"message not built: {error}", "message")
+            message = b""
         else:
             outcome = await self.transport.send(self.sender, delivery.address or "", message)
-        await self.record(delivery, outcome, letter)
+        await self.record(delivery, outcome, letter, message)
 
-    async def record(self, delivery: Delivery, outcome: Outcome, letter: Letter) -> None:
-        """Commit one outcome at once, only while this dispatcher still holds the lease."""
+    async def record(self, delivery: Delivery, outcome: Outcome, letter: Letter,
+                     message: bytes = b"") -> None:
+        """Commit one outcome at once, only while this dispatcher still holds the lease; a
+        message sent is kept, byte for byte, with the outcome."""
         now = self.clock.now()
         step = after_attempt(
             DeliveryState(outcome.status.value), reply=outcome.reply, attempts=delivery.attempts,
@@ -194,6 +199,12 @@ class Dispatcher:
                 db.add(DeliveryAttempt(delivery_id=delivery.id or 0, at=now,
                                        outcome=values["state"], reply=values["last_reply"],
                                        worker=self.worker))
+                if step.state is DeliveryState.SENT and message:
+                    await conn.execute(delete(SentMessage).where(
+                        col(SentMessage.delivery_id) == delivery.id))
+                    db.add(SentMessage(delivery_id=delivery.id or 0, at=now,
+                                       sha256=hashlib.sha256(message).hexdigest(),
+                                       raw=zlib.compress(message, 6)))
 
     async def finish_if_done(self, notification_id: int) -> bool:
         """When no delivery is open any more: the notification is done, its obligation met."""
