@@ -165,6 +165,9 @@ def this_lane(lane: str, request: pytest.FixtureRequest) -> Lane:
     """This test's lane, its database renewed: only the lane the test runs in is started."""
     kept: Lane = request.getfixturevalue(f"{lane}_lane")
     kept.renew()
+    # What lives beside the database goes with it: the checkpoints and the key signing them.
+    for folder in (kept.settings.checkpoint_log.parent, kept.settings.signing_key_path.parent):
+        shutil.rmtree(folder, ignore_errors=True)
     return kept
 
 
