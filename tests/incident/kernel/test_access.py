@@ -37,6 +37,8 @@ EXPECTED: dict[tuple[str, str], Permission | None] = {
     ("GET", "/api/v1/incidents/{key:str}/timeline/verify"): P.VERIFY_TIMELINE,
     ("GET", "/api/v1/incidents/{key:str}/timeline/export"): P.READ_INCIDENTS,
     ("GET", "/api/v1/audit/verify"): P.VERIFY_TIMELINE,
+    ("GET", "/api/v1/audit/public-key"): P.VERIFY_TIMELINE,
+    ("GET", "/api/v1/incidents/{key:str}/evidence-pack"): P.EXPORT_EVIDENCE_PACK,
     ("GET", "/api/v1/runbooks"): P.READ_INCIDENTS,
     ("GET", "/api/v1/runbooks/{runbook_id:str}"): P.READ_INCIDENTS,
     ("POST", "/api/v1/incidents/{key:str}/runbooks"): P.WRITE_INCIDENTS,
