@@ -150,6 +150,11 @@ class Dispatcher:
                                             letter.context_for(delivery), zone=letter.zone,
                                             fallback=letter.language)
             files: list[Attachment] = []
+            if letter.notification.kind == drafting.NotificationKind.CHECKPOINT:
+                # The signed checkpoint itself, as its log line: the witness keeps the copy.
+                files.append(Attachment(f"checkpoint-{letter.fields['number']}.jsonl",
+                                        "application/json",
+                                        str(letter.fields["line"]).encode() + b"\n"))
             if letter.notification.kind == drafting.NotificationKind.AUTHORITY_REPORT:
                 rendered = with_english_copy(rendered, self.renderer.render(
                     letter.notification.kind, "en", letter.context_for(delivery, "en"),
@@ -217,12 +222,14 @@ class Dispatcher:
             counts = await state_counts(db, notification_id)
             if not drafting.all_ended(counts):
                 return False
-            incident = await db.get(Incident, notification.incident_id)
-            assert incident is not None
             last_sent = (await db.exec(select(func.max(Delivery.sent_at)).where(
                 Delivery.notification_id == notification_id))).one()
             notification.status, notification.finished_at = NotificationStatus.DONE.value, now
             db.add(notification)
+            if notification.incident_id is None:  # a checkpoint to its witness: the delivery
+                return True                       # log is its record, and it meets no duty
+            incident = await db.get(Incident, notification.incident_id)
+            assert incident is not None
             await journal.append_event(db, chain=str(incident.id), at=now, actor=SYSTEM,
                                        kind="notification_finished",
                                        payload={"notification": notification_id, **counts})

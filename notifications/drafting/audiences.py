@@ -107,14 +107,15 @@ async def _snapshots(db: AsyncSession, notifications: Sequence[Notification]
     """Each notice's snapshot: the one it was sent to, else its incident's latest."""
     chosen = {n.id or 0: n.snapshot_id for n in notifications if n.snapshot_id is not None}
     latest: dict[uuid.UUID, int] = {}
-    for incident_id in {n.incident_id for n in notifications if n.snapshot_id is None}:
+    for incident_id in {n.incident_id for n in notifications
+                        if n.snapshot_id is None and n.incident_id is not None}:
         newest = (await db.exec(select(AffectedSnapshot.id).where(
             AffectedSnapshot.incident_id == incident_id).order_by(
             col(AffectedSnapshot.number).desc()).limit(1))).first()
         if newest is not None:
             latest[incident_id] = newest
     for n in notifications:
-        if n.snapshot_id is None and n.incident_id in latest:
+        if n.snapshot_id is None and n.incident_id is not None and n.incident_id in latest:
             chosen[n.id or 0] = latest[n.incident_id]
     rows = (await db.exec(select(AffectedSnapshot).where(
         col(AffectedSnapshot.id).in_(set(chosen.values()))))).all() if chosen else []

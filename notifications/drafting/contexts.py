@@ -41,6 +41,10 @@ change together: a template that needs a new key adds it here first.
     recipient_name (may be empty), incident_reference, incident_title, incident_url,
     obligation, regime, obligation_recipient, due_at, time_left.
 
+`checkpoint`, a signed timeline checkpoint to its witness (BREACH_CHECKPOINT_WITNESS):
+    recipient_name (may be empty), number, at, chains (how many timelines it signs), hash,
+    fingerprint (of the signing key), line (the checkpoint as its log line, also attached).
+
 `escalation`, an internal escalation that an obligation is overdue or its deliveries fail:
     recipient_name (may be empty), issue (`obligation_overdue` or `delivery_failing`),
     incident_reference, incident_title, incident_url, obligation, regime,
@@ -139,6 +143,10 @@ def sample_context(kind: str) -> dict[str, Any]:
                            "reasons": ["DPC is the highest category score: 3."]},
         },
         "reminder": {**internal, "time_left": timedelta(hours=19, minutes=40)},
+        "checkpoint": {"recipient_name": "Anna Nowak", "number": 42, "at": aware,
+                       "chains": 12, "hash": "ab" * 32,
+                       "fingerprint": " ".join(["7efb"] * 16),
+                       "line": '{"body":{"number":42},"hash":"abab","key":"7efb","signature":"x"}'},
         "escalation": {**internal, "issue": "delivery_failing",
                        "since": datetime(2026, 11, 26, 7, 0, tzinfo=UTC),
                        "elapsed": timedelta(hours=3, minutes=25),

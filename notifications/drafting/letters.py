@@ -35,14 +35,15 @@ from notifications.obligations.service import (
     shipped_contacts,
 )
 
-INTERNAL_KINDS = frozenset({NotificationKind.REMINDER, NotificationKind.ESCALATION})
+INTERNAL_KINDS = frozenset({NotificationKind.REMINDER, NotificationKind.ESCALATION,
+                            NotificationKind.CHECKPOINT})
 """Messages to the people who must act, not to those a breach is reported to."""
 
 
 def internal_context(fields: Mapping[str, Any]) -> dict[str, Any]:
     """A reminder's stored fields (JSON) as template values: instants and spans restored."""
     values = {k: v for k, v in fields.items() if not k.endswith("_seconds")}
-    for name in ("due_at", "since"):
+    for name in ("due_at", "since", "at"):
         if isinstance(values.get(name), str):
             values[name] = datetime.fromisoformat(values[name])
     for name in ("time_left", "elapsed"):
@@ -130,6 +131,9 @@ class Letter:
 
 
 async def letter_for(db: AsyncSession, notification: Notification) -> Letter:
+    if notification.incident_id is None:  # a checkpoint to its witness: about no incident
+        fields = dict((await current_version(db, notification)).fields)
+        return Letter(notification, fields, {}, ZoneInfo("UTC"), None)
     incident = await db.get(Incident, notification.incident_id)
     assert incident is not None
     profile = await get_profile(db) or OrganisationProfile(

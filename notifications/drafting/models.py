@@ -22,7 +22,7 @@ class Notification(SQLModel, table=True):
     __table_args__ = (UniqueConstraint("incident_id", "ref", "sequence", name="uq_notification"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    incident_id: uuid.UUID = Field(foreign_key="incidents.id", index=True)
+    incident_id: uuid.UUID | None = Field(default=None, foreign_key="incidents.id", index=True)
     ref: str = Field(max_length=100)
     kind: str = Field(max_length=40)
     sequence: int = 1

@@ -36,6 +36,7 @@ class NotificationKind(StrEnum):
     AUTHORITY_REPORT = "authority_report"
     REMINDER = "reminder"  # internal: to the people who must act, before a due time
     ESCALATION = "escalation"  # internal: something is overdue or failing
+    CHECKPOINT = "checkpoint"  # internal: a signed checkpoint, to a witness outside the service
 
 
 class DeliveryState(StrEnum):

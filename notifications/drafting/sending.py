@@ -193,7 +193,7 @@ async def language_table(db: AsyncSession, notification: Notification, renderer:
     if notification.kind == NotificationKind.AUTHORITY_REPORT:
         contact = authority_contact(notification.ref, profile.authorities if profile else {}) or {}
         return languages.table({str(contact.get("language") or languages.default): 1})
-    if notification.kind != NotificationKind.SUBJECT_NOTICE:
+    if notification.kind != NotificationKind.SUBJECT_NOTICE or notification.incident_id is None:
         return []
     snapshot = await latest_snapshot(db, notification.incident_id)
     if snapshot is None or snapshot.id is None:
@@ -209,7 +209,8 @@ async def letter_variants(db: AsyncSession, notification: Notification
                           ) -> list[tuple[tuple[str, ...], int]]:
     """For a draft of a notice meeting several laws: the different letters it would send
     now (the set of laws each meets) and to how many people each (the latest snapshot)."""
-    if notification.kind != NotificationKind.SUBJECT_NOTICE or not notification.covers:
+    if (notification.kind != NotificationKind.SUBJECT_NOTICE or not notification.covers
+            or notification.incident_id is None):
         return []
     snapshot = await latest_snapshot(db, notification.incident_id)
     if snapshot is None or snapshot.id is None:

@@ -97,6 +97,7 @@ def failing_reminder(notification: Notification, now: datetime, failing: int, to
                      last_error: str) -> Planned:
     """At most one escalation per failing notification per day."""
     subject = f"notification:{notification.id}"
+    assert notification.incident_id is not None  # notices and reports belong to an incident
     return Planned(f"{subject}|failing|{now.date().isoformat()}", "delivery_failing", subject,
                    notification.incident_id, now,
                    {"ref": notification.ref, "failing": failing, "total": total,

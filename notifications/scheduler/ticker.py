@@ -24,6 +24,7 @@ from incident.kernel.settings import Settings
 from incident.lifecycle.models import Incident
 from notifications.delivery.outbox import Dispatcher, Transport, worker_name
 from notifications.delivery.rules import Policy
+from notifications.delivery.witness import queue_witness_copies
 from notifications.drafting import rules as drafting
 from notifications.drafting.models import Delivery
 from notifications.drafting.render import Renderer
@@ -76,11 +77,13 @@ async def checkpoint_if_due(engine: AsyncEngine, settings: Settings, clock: Cloc
     async with session_factory(engine)() as db:
         if not await checkpoint_due(db, log=log_file, now=clock.now(),
                                     every_seconds=settings.checkpoint_every_seconds):
+            await queue_witness_copies(engine, settings, clock)  # one made from the command line
             return 0
         made = await make_checkpoint(db, keys=keyring(settings), log=log_file, now=clock.now())
     if made is not None and made.suspect:
         log.error("checkpoint %s: %s chains do not hold and keep their last signed head "
                   "(run breach audit verify)", made.number, len(made.suspect))
+    await queue_witness_copies(engine, settings, clock)
     return made.number if made else 0
 
 

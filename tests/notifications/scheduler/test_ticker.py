@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import email
+import email.policy
 import json
 import signal
 import subprocess
@@ -23,6 +25,7 @@ from incident.kernel.clock import FixedClock
 from incident.kernel.db import session_factory
 from incident.kernel.settings import REPOSITORY, Settings
 from notifications.delivery.mailer import pool_from_url
+from notifications.delivery.models import CapturedMessage
 from notifications.delivery.outbox import CaptureTransport, Dispatcher
 from notifications.drafting.models import Delivery
 from notifications.drafting.render import renderer
@@ -211,3 +214,25 @@ async def test_checkpoints_follow_sends_and_duty_changes_at_once_and_the_rest_ho
     log = [json.loads(line) for line in settings.checkpoint_log.read_text().splitlines()]
     assert [entry["body"]["number"] for entry in log] == [1, 2, 3]
     assert str(created.json()["id"]) in log[-1]["body"]["chains"]
+
+
+async def test_each_checkpoint_reaches_its_witness_through_the_outbox(
+        client: httpx.AsyncClient, people: dict[str, Person], engine: AsyncEngine,
+        settings: Settings, clock: FixedClock) -> None:
+    witnessed = settings.model_copy(update={"checkpoint_witness": "witness@auditors.example"})
+    declared = ticker.jobs(engine, witnessed, clock, renderer(REPOSITORY / "templates"),
+                           CaptureTransport(engine, clock), worker="w")
+    checkpoint, outbox = declared[0], declared[-1]
+    assert await checkpoint.run() == 1
+    assert await checkpoint.run() == 0  # nothing new: no second copy either
+    while await outbox.run():
+        pass
+    async with session_factory(engine)() as db:
+        kept = (await db.exec(select(CapturedMessage))).all()
+    assert [m.recipient for m in kept] == ["witness@auditors.example"]
+    message = email.message_from_bytes(kept[0].raw, policy=email.policy.default)
+    assert message["Subject"].startswith("Breachdesk checkpoint 1 of ")
+    attached = next(message.iter_attachments())
+    assert attached.get_filename() == "checkpoint-1.jsonl"
+    line = json.loads(attached.get_content())
+    assert line == json.loads(witnessed.checkpoint_log.read_text().splitlines()[0])
