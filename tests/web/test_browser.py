@@ -8,7 +8,10 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import subprocess
+import sys
 import uuid
+import zipfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -288,7 +291,7 @@ def test_a_post_without_the_csrf_field_is_refused(
 
 
 def test_an_auditor_reads_and_verifies_but_sees_nothing_to_change(
-        server: Server, staff: dict[str, Person], page: Page) -> None:
+        server: Server, staff: dict[str, Person], page: Page, tmp_path: Path) -> None:
     reference = create_incident(server, staff["responder"], title="Misdirected payroll e-mail")
     sign_in(page, staff["auditor"])
     expect(page.get_by_role("link", name="New incident")).to_have_count(0)
@@ -296,6 +299,16 @@ def test_an_auditor_reads_and_verifies_but_sees_nothing_to_change(
     expect(page.get_by_role("heading", level=1)).to_contain_text("Misdirected payroll e-mail")
     expect(page.locator("#verification")).to_have_text("Verified: 1 event, chain intact")
     expect(page.get_by_role("link", name="JSON Lines")).to_be_visible()
+    # The evidence pack, downloaded and checked with its own verifier.
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Evidence pack (signed zip, with its verifier)").click()
+    download = download_info.value
+    assert download.suggested_filename == f"{reference}-evidence-pack.zip"
+    unpacked = tmp_path / "pack"
+    zipfile.ZipFile(download.path()).extractall(unpacked)
+    checked = subprocess.run([sys.executable, "verify.py"], capture_output=True, text=True,
+                             cwd=unpacked / f"{reference}-evidence-pack")
+    assert checked.returncode == 0 and "OK: everything holds" in checked.stdout, checked.stdout
     expect(page.get_by_role("heading", name="Move to")).to_have_count(0)
     expect(page.locator("main form")).to_have_count(0)
     expect(page.locator("main button")).to_have_count(0)
