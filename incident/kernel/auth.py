@@ -31,8 +31,9 @@ class Permission(StrEnum):
     WRITE_INCIDENTS = "write_incidents"
     DISMISS_INCIDENTS = "dismiss_incidents"
     VERIFY_TIMELINE = "verify_timeline"
-    # The evidence pack: everything about an incident, signed, for an auditor to take away.
-    EXPORT_EVIDENCE_PACK = "export_evidence_pack"
+    # The auditor's evidence: the signed evidence pack of an incident, the breach register
+    # (GDPR Art. 33(5)) and the deadline-compliance report.
+    AUDIT_REPORTS = "audit_reports"
     READ_EVIDENCE = "read_evidence"
     READ_PERSONAL_DATA = "read_personal_data"
     MANAGE_INVENTORY = "manage_inventory"
@@ -53,12 +54,12 @@ PERMISSIONS: Mapping[Role, frozenset[Permission]] = {
     Role.APPROVER: frozenset({Permission.READ_INCIDENTS, Permission.WRITE_INCIDENTS,
                               Permission.DISMISS_INCIDENTS, Permission.APPROVE,
                               Permission.READ_EVIDENCE, Permission.READ_PERSONAL_DATA,
-                              Permission.VERIFY_TIMELINE, Permission.EXPORT_EVIDENCE_PACK,
+                              Permission.VERIFY_TIMELINE, Permission.AUDIT_REPORTS,
                               Permission.SELF_SERVICE}),
     # Auditors see counts and digests of affected people, never the people themselves.
     # Auditors check evidence against the hashes on the timeline, so they may read it.
     Role.AUDITOR: frozenset({Permission.READ_INCIDENTS, Permission.READ_EVIDENCE,
-                             Permission.VERIFY_TIMELINE, Permission.EXPORT_EVIDENCE_PACK,
+                             Permission.VERIFY_TIMELINE, Permission.AUDIT_REPORTS,
                              Permission.SELF_SERVICE}),
 }
 
@@ -72,7 +73,7 @@ class TokenScope(StrEnum):
 
 READ_PERMISSIONS = frozenset({Permission.READ_INCIDENTS, Permission.READ_EVIDENCE,
                               Permission.READ_PERSONAL_DATA, Permission.VERIFY_TIMELINE,
-                              Permission.EXPORT_EVIDENCE_PACK, Permission.SELF_SERVICE})
+                              Permission.AUDIT_REPORTS, Permission.SELF_SERVICE})
 """What a read-scoped token keeps of its owner's role: looking, never changing.
 
 SELF_SERVICE stays so a read token can answer "who am I" and list or revoke its owner's

@@ -206,7 +206,7 @@ async def incident_page(request: Request[Any, Any, Any], db: AsyncSession, *, ac
                        reason_limit=lifecycle.REASON_LIMIT, dismissed=Status.DISMISSED,
                        can_approve=actor.can(Permission.APPROVE),
                        can_manage_organisation=actor.can(Permission.MANAGE_ORGANISATION),
-                       can_pack=actor.can(Permission.EXPORT_EVIDENCE_PACK),
+                       can_pack=actor.can(Permission.AUDIT_REPORTS),
                        milestones=dict(incident.milestones or {}),
                        categories=[c.value for c in DataCategory],
                        **sections)

@@ -16,7 +16,7 @@ class EvidencePackController(Controller):
     path = "/api/v1/incidents"
     tags = ["audit"]
 
-    @get("/{key:str}/evidence-pack", guards=[requires(Permission.EXPORT_EVIDENCE_PACK)],
+    @get("/{key:str}/evidence-pack", guards=[requires(Permission.AUDIT_REPORTS)],
          opt=answers_in("application/zip"))
     async def evidence_pack(self, db: Db, clock: Now, actor: Who, settings: Config,
                             key: FromPath[str]) -> Response[bytes]:

@@ -70,7 +70,7 @@ def _json(value: Any) -> bytes:
 async def build_pack(db: AsyncSession, *, actor: Actor, settings: Settings, key: str | uuid.UUID,
                      now: datetime) -> Pack:
     """The incident's evidence pack, as someone with `actor`'s rights may take it away."""
-    auth.require(actor, Permission.EXPORT_EVIDENCE_PACK)
+    auth.require(actor, Permission.AUDIT_REPORTS)
     incident = await get_incident(db, actor=actor, key=key)
     chain = str(incident.id)
     keys, log = keyring(settings), checkpoint_log(settings)
