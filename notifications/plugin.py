@@ -33,12 +33,18 @@ PLUGIN = Plugin(
         "obligations": "notifications.obligations.cli:incidents_obligations",
         "obligation": "notifications.obligations.cli:incidents_obligation",
     },
+    audit_commands={
+        "register": "notifications.register.cli:register",
+        "compliance": "notifications.register.cli:compliance",
+        "pack": "notifications.pack.cli:pack",
+    },
     web="notifications.plugin:web_parts",
 )
 
 
 def web_parts(context: WebContext) -> WebParts:
-    """Obligations, notifications, mailbox and reminder routes; the scheduler of this process."""
+    """Obligations, notifications, mailbox, reminder, register and compliance routes; the
+    scheduler of this process."""
     from litestar.di import Provide
 
     from incident.kernel.plugins import WebParts
@@ -49,6 +55,9 @@ def web_parts(context: WebContext) -> WebParts:
     from notifications.drafting import pages as drafting_pages
     from notifications.drafting.render import renderer
     from notifications.obligations import api as obligations_api
+    from notifications.pack import api as pack_api
+    from notifications.register import api as register_api
+    from notifications.register import pages as register_pages
     from notifications.scheduler import pages as scheduler_pages
     from notifications.scheduler import ticker as scheduler
 
@@ -74,8 +83,11 @@ def web_parts(context: WebContext) -> WebParts:
     return WebParts(
         route_handlers=[obligations_api.ObligationController, drafting_api.NotificationController,
                         drafting_pages.NotificationPages, delivery_pages.MailboxPages,
-                        scheduler_pages.ReminderPages],
-        dependencies={"templates": Provide(lambda: mail_templates, sync_to_thread=False)},
+                        scheduler_pages.ReminderPages, register_api.RegisterController,
+                        register_pages.RegisterPages, pack_api.EvidencePackController],
+        dependencies={"templates": Provide(lambda: mail_templates, sync_to_thread=False),
+                      # The register's and compliance report's PDFs print their pages.
+                      "page_templates": Provide(lambda: context.pages, sync_to_thread=False)},
         on_startup=[start_scheduler],
         on_shutdown=[stop_scheduler],
     )
