@@ -149,12 +149,20 @@ async def ensure_database(settings: Settings, engine: AsyncEngine) -> None:
     """Create the embedded database on first use; refuse any database that is out of date."""
     import asyncio
 
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import OperationalError
+
     from incident.kernel.db import check_schema, current_revision, upgrade
 
-    if settings.embedded_database and await current_revision(engine) is None:
-        settings.var_dir.mkdir(parents=True, exist_ok=True)
-        await asyncio.to_thread(upgrade, settings.effective_database_url)
-    await check_schema(engine)
+    try:
+        if settings.embedded_database and await current_revision(engine) is None:
+            settings.var_dir.mkdir(parents=True, exist_ok=True)
+            await asyncio.to_thread(upgrade, settings.effective_database_url)
+        await check_schema(engine)
+    except (OperationalError, OSError) as exc:  # no such folder, server down, refused login
+        where = make_url(settings.effective_database_url).render_as_string(hide_password=True)
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise Failure(f"the database at {where} cannot be opened: {reason}") from None
 
 
 def echo(message: str, *, err: bool = False) -> None:

@@ -119,6 +119,20 @@ def test_help_and_version_need_no_settings(tmp_path: Path) -> None:
     assert not (tmp_path / "var").exists()
 
 
+def test_a_database_that_cannot_be_opened_is_one_line(tmp_path: Path) -> None:
+    nowhere = tmp_path / "no" / "such" / "folder" / "breach.sqlite3"
+    done = script("--as", "you@example.com", "incidents", "list",
+                  env=environment(tmp_path / "var", f"sqlite+aiosqlite:///{nowhere}"))
+    assert done.returncode == 1
+    assert done.stderr == (f"breach: error: the database at sqlite+aiosqlite:///{nowhere} "
+                           "cannot be opened: unable to open database file\n")
+    refused = script("--as", "you@example.com", "incidents", "list",
+                     env=environment(tmp_path / "var", "postgresql+asyncpg://breach:s3cret@"
+                                                       f"127.0.0.1:{free_port()}/breach"))
+    assert refused.returncode == 1 and len(refused.stderr.splitlines()) == 1
+    assert "s3cret" not in refused.stderr and "breach:***@" in refused.stderr
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
