@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from incident.kernel.clock import FixedClock
 from tests.factories import Person, dispatcher, incident_body, sending
+from tests.notifications.register.samples import assert_not_blank
 
 ADDRESSES = ["p1@example.com", "p2@example.com", "p3@example.com"]
 NEEDED = ("cryptography", "cffi", "_cffi_backend", "pycparser")
@@ -104,6 +105,9 @@ async def test_a_pack_holds_everything_and_verifies_offline(
     assert {o["ref"] for o in obligations} >= {"gdpr/authority", "gdpr/data-subjects"}
     text = pdf_text(folder / "summary.pdf")
     assert f"Evidence pack: {reference}" in text and "gdpr/data-subjects" in text
+    page = tmp_path / "summary-page.pdf"
+    page.write_bytes((folder / "summary.pdf").read_bytes())
+    assert_not_blank(page)
     # An approver may read personal data: the letters themselves, byte for byte.
     admin_folder = await unpacked(client, people["approver"], reference, tmp_path / "approver")
     letters = sorted(admin_folder.rglob("*.eml"))
