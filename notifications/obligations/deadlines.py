@@ -4,6 +4,7 @@ A regime file states each legal time limit as one small mapping:
 
     {hours: 72}                                 elapsed hours
     {calendar_days: 30}                         whole local days after the trigger day
+    {calendar_days: 30, roll_forward: {calendar: US-TX}}   ... a last day off work moves on
     {business_days: 4, calendar: US}            working days of a public-holiday calendar
     {months: 1}                                 same day number N months later, clamped
     {after_year_end_days: 60}                   days after 31 December of the trigger's year
@@ -20,6 +21,11 @@ Conventions, chosen once and applied everywhere so a human can re-check any resu
   representable instant of that day, 23:59:59.999999 local time (never "next midnight",
   which some zones skip and which reads as the wrong day). `ends_at: "17:30"` moves the
   end to that local time on the last day (a filing cut-off).
+* A calendar-day rule with `roll_forward` keeps its count, but a last day that is a
+  weekend day, a public holiday of `roll_forward.calendar`, or one of its `closed`
+  month-days (Japan's year-end closure, "12-29" to "01-03") moves to the next day that
+  is none of these (Tex. Gov't Code 311.014(b); Japan's Act on Holidays of
+  Administrative Organs, Art. 2). Without it the last day stays where it falls.
 * Month ends clamp: 31 January + 1 month is 28 (or 29) February, as in Art. 3(2)(c) of
   Regulation (EEC, Euratom) No 1182/71.
 * A rule may add `without_undue_delay: true` to a fixed limit ("without undue delay and
@@ -32,6 +38,7 @@ from __future__ import annotations
 
 import calendar as _calendar
 import functools
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
@@ -40,6 +47,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import holidays
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
@@ -74,11 +82,66 @@ class HoursRule(_Rule):
     without_undue_delay: bool = False
 
 
+def _known_calendar(value: str) -> str:
+    country, _, subdivision = value.partition("-")
+    supported = holidays.list_supported_countries()
+    if country not in supported:
+        raise ValueError(f"no public-holiday calendar for {country!r} in the holidays package")
+    if subdivision and subdivision not in supported[country]:
+        raise ValueError(f"{country} has no subdivision {subdivision!r} in the holidays data")
+    return value
+
+
+def _month_day(value: Any) -> Any:
+    if not isinstance(value, str) or not re.fullmatch(r"\d\d-\d\d", value):
+        raise ValueError('write a closed day as a quoted "MM-DD" string, e.g. "12-29"')
+    try:
+        date.fromisoformat(f"2000-{value}")  # a leap year, so "02-29" is a day
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a day of the year") from exc
+    return value
+
+
+MonthDay = Annotated[str, BeforeValidator(_month_day)]
+
+
+class RollForward(_Rule):
+    """Where a period's last day is not a working day, the next day that is.
+
+    Not working: a weekend day or public holiday of `calendar` (ISO 3166-1 country or
+    ISO 3166-2 subdivision, from the holidays package), or one of the `closed` days,
+    written "MM-DD", on which the recipient's offices are closed by law every year.
+    """
+
+    calendar: str = Field(description="ISO 3166-1 country or ISO 3166-2 subdivision, e.g. US-TX")
+    closed: tuple[MonthDay, ...] = Field(default=(), max_length=31)
+    """At most a month of days: a law closes offices for some days a year, never most of it."""
+
+    _check_calendar = field_validator("calendar")(_known_calendar)
+
+    def is_open(self, day: date) -> bool:
+        """True if `day` is none of: weekend, holiday of `calendar`, `closed` day."""
+        return is_working_day(day, self.calendar) and f"{day:%m-%d}" not in self.closed
+
+    def next_open_day(self, day: date) -> date:
+        """`day` itself if it is open, otherwise the next day that is (within a year:
+        at most 31 closed days plus weekends and holidays can never fill one)."""
+        for _ in range(366):
+            if self.is_open(day):
+                return day
+            day += timedelta(days=1)
+        raise ValueError(f"no open day in the year after {day - timedelta(days=366)}")
+
+
 class CalendarDaysRule(_Rule):
-    """N calendar days after the trigger day, ending at the end of the last local day."""
+    """N calendar days after the trigger day, ending at the end of the last local day.
+
+    With `roll_forward`, a last day that is not a working day moves to the next one.
+    """
 
     calendar_days: PositiveInt
     include_trigger_day: bool = False
+    roll_forward: RollForward | None = None
     ends_at: time | None = None
     without_undue_delay: bool = False
 
@@ -96,16 +159,7 @@ class BusinessDaysRule(_Rule):
 
     _check_ends_at = field_validator("ends_at", mode="before")(_parse_local_time)
 
-    @field_validator("calendar")
-    @classmethod
-    def _known_calendar(cls, value: str) -> str:
-        country, _, subdivision = value.partition("-")
-        supported = holidays.list_supported_countries()
-        if country not in supported:
-            raise ValueError(f"no public-holiday calendar for {country!r} in the holidays package")
-        if subdivision and subdivision not in supported[country]:
-            raise ValueError(f"{country} has no subdivision {subdivision!r} in the holidays data")
-        return value
+    _check_calendar = field_validator("calendar")(_known_calendar)
 
 
 class MonthsRule(_Rule):
@@ -271,6 +325,12 @@ def next_working_day_at(instant: datetime, tz: ZoneInfo, calendar: str, at: time
     return end_of_local_day(add_business_days(day, 1, calendar), tz, at)
 
 
+def counted_last_day(rule: CalendarDaysRule, trigger_day: date) -> date:
+    """The last day of a calendar-day period as counted, before any roll forward."""
+    offset = rule.calendar_days - 1 if rule.include_trigger_day else rule.calendar_days
+    return trigger_day + timedelta(days=offset)
+
+
 def due_at(rule: DeadlineRule, trigger_at: datetime, tz: ZoneInfo) -> datetime | None:
     """The legal due instant (UTC) of `rule` for a trigger at `trigger_at`, or None.
 
@@ -285,8 +345,10 @@ def due_at(rule: DeadlineRule, trigger_at: datetime, tz: ZoneInfo) -> datetime |
         return None
     trigger_day = start.astimezone(tz).date()
     if isinstance(rule, CalendarDaysRule):
-        offset = rule.calendar_days - 1 if rule.include_trigger_day else rule.calendar_days
-        return end_of_local_day(trigger_day + timedelta(days=offset), tz, rule.ends_at)
+        last = counted_last_day(rule, trigger_day)
+        if rule.roll_forward is not None:
+            last = rule.roll_forward.next_open_day(last)
+        return end_of_local_day(last, tz, rule.ends_at)
     if isinstance(rule, BusinessDaysRule):
         last = add_business_days(trigger_day, rule.business_days, rule.calendar, rule.holiday_categories)
         return end_of_local_day(last, tz, rule.ends_at)
@@ -315,7 +377,15 @@ def describe(rule: DeadlineRule, trigger: str) -> str:
             if rule.include_trigger_day
             else "the day of the trigger excluded"
         )
-        return f"{prefix}{rule.calendar_days} calendar days after {trigger} ({day_one}), {ends}"
+        rolled = ""
+        if rule.roll_forward is not None:
+            closed = ", ".join(rule.roll_forward.closed)
+            rolled = (
+                f"; a last day on a weekend, a {rule.roll_forward.calendar} public holiday"
+                + (f" or a closed day ({closed})" if closed else "")
+                + " moves to the next day that is none of these"
+            )
+        return f"{prefix}{rule.calendar_days} calendar days after {trigger} ({day_one}){rolled}, {ends}"
     if isinstance(rule, BusinessDaysRule):
         categories = "+".join(rule.holiday_categories)
         return (
@@ -367,6 +437,14 @@ def compute_deadline(
             extra.append(f"internal target of {target_hours:g} hours set by the organisation")
         if _prompt(rule):
             extra.append("the time limit is an outer bound: notify earlier if you can")
+        if isinstance(rule, CalendarDaysRule) and rule.roll_forward is not None:
+            counted = counted_last_day(rule, start.astimezone(tz).date())
+            last = due.astimezone(tz).date()
+            if last != counted:
+                extra.append(
+                    f"the counted last day {counted:%a %Y-%m-%d} is not a working day in "
+                    f"{rule.roll_forward.calendar}: the period runs to {last:%a %Y-%m-%d}"
+                )
     basis = Basis(
         rule=describe(rule, trigger),
         trigger=trigger,

@@ -116,7 +116,8 @@ def test_state_counts_use_the_residents_of_that_state() -> None:
         incident__data_categories=["financial"],
         incident__breach_determined_at="2026-04-01T09:00:00-05:00",
     )
-    assert results["us-tx/individuals"].due_at == at("2026-05-31T23:59:59.999999-05:00")
+    # 60th day Sun 31 May 2026: extended to Mon 1 June (Tex. Gov't Code 311.014(b)).
+    assert results["us-tx/individuals"].due_at == at("2026-06-01T23:59:59.999999-05:00")
     assert results["us-tx/attorney-general"].why == ("249 affected in US-TX, fewer than 250",)
 
 
@@ -243,7 +244,8 @@ def test_japan_final_report_is_60_days_for_a_wrongful_purpose() -> None:
     changes: dict[str, Any] = {"affected": {"JP": 5}, "incident__aware_at": "2026-04-01T09:00:00+09:00"}
     assert "jp-appi/final" not in run(**changes)  # 5 people, contact data, no attack
     attacked = run(incident__malicious=True, **changes)["jp-appi/final"]
-    assert attacked.due_at == at("2026-05-30T23:59:59.999999+09:00")
+    # Day 60 is Sat 30 May 2026: due Mon 1 June (Act on Holidays of Administrative Organs Art. 2).
+    assert attacked.due_at == at("2026-06-01T23:59:59.999999+09:00")
     many = run(**{**changes, "affected": {"JP": 1001}})["jp-appi/final"]
     assert many.due_at == at("2026-04-30T23:59:59.999999+09:00")
 
