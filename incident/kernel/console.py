@@ -154,13 +154,19 @@ async def ensure_database(settings: Settings, engine: AsyncEngine) -> None:
 
     from incident.kernel.db import check_schema, current_revision, upgrade
 
+    where = make_url(settings.effective_database_url).render_as_string(hide_password=True)
+    location = make_url(settings.effective_database_url).database or ""
+    if (not settings.embedded_database and engine.dialect.name == "sqlite"
+            and location not in ("", ":memory:") and not Path(location).parent.is_dir()):
+        # Said before connecting: SQLite's driver thread would outlive the failed attempt.
+        raise Failure(f"the database at {where} cannot be opened: its folder "
+                      f"{Path(location).parent} does not exist")
     try:
         if settings.embedded_database and await current_revision(engine) is None:
             settings.var_dir.mkdir(parents=True, exist_ok=True)
             await asyncio.to_thread(upgrade, settings.effective_database_url)
         await check_schema(engine)
-    except (OperationalError, OSError) as exc:  # no such folder, server down, refused login
-        where = make_url(settings.effective_database_url).render_as_string(hide_password=True)
+    except (OperationalError, OSError) as exc:  # server down, refused login, no permission
         reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         raise Failure(f"the database at {where} cannot be opened: {reason}") from None
 

@@ -125,7 +125,7 @@ def test_a_database_that_cannot_be_opened_is_one_line(tmp_path: Path) -> None:
                   env=environment(tmp_path / "var", f"sqlite+aiosqlite:///{nowhere}"))
     assert done.returncode == 1
     assert done.stderr == (f"breach: error: the database at sqlite+aiosqlite:///{nowhere} "
-                           "cannot be opened: unable to open database file\n")
+                           f"cannot be opened: its folder {nowhere.parent} does not exist\n")
     refused = script("--as", "you@example.com", "incidents", "list",
                      env=environment(tmp_path / "var", "postgresql+asyncpg://breach:s3cret@"
                                                        f"127.0.0.1:{free_port()}/breach"))
