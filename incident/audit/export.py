@@ -14,7 +14,7 @@ from incident.timeline.rules import format_instant
 EXPORT_COLUMNS = ["seq", "at", "actor", "kind", "payload", "prev_hash", "hash"]
 
 
-def _export_row(event: TimelineEvent) -> dict[str, Any]:
+def export_row(event: TimelineEvent) -> dict[str, Any]:
     """The stored fields verbatim (the payload as its hashed JSON text), so exports re-verify."""
     return {"seq": event.seq, "at": format_instant(event.at), "actor": event.actor,
             "kind": event.kind, "payload": event.payload, "prev_hash": event.prev_hash,
@@ -23,7 +23,7 @@ def _export_row(event: TimelineEvent) -> dict[str, Any]:
 
 async def export_jsonl(events: AsyncIterator[TimelineEvent]) -> AsyncIterator[str]:
     async for event in events:
-        yield json.dumps(_export_row(event), ensure_ascii=False) + "\n"
+        yield json.dumps(export_row(event), ensure_ascii=False) + "\n"
 
 
 async def export_csv(events: AsyncIterator[TimelineEvent]) -> AsyncIterator[str]:
@@ -31,7 +31,7 @@ async def export_csv(events: AsyncIterator[TimelineEvent]) -> AsyncIterator[str]
     writer = csv.DictWriter(buffer, fieldnames=EXPORT_COLUMNS)
     writer.writeheader()
     async for event in events:
-        writer.writerow(_export_row(event))
+        writer.writerow(export_row(event))
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()

@@ -1,5 +1,6 @@
-"""Audit use cases: verifying one incident's timeline or every chain, including chains whose
-events were all removed, and naming chains by their incident's reference."""
+"""Audit use cases: one incident's chain recomputed; every chain judged against the latest
+signed checkpoint kept outside the database; checkpoints made on demand; the key and log as
+the settings place them; chains named by their incident's reference."""
 
 from __future__ import annotations
 
@@ -25,15 +26,6 @@ async def verify_incident(db: AsyncSession, *, actor: Actor, key: str | uuid.UUI
     auth.require(actor, Permission.VERIFY_TIMELINE)
     incident = await get_incident(db, actor=actor, key=key)
     return incident, await journal.verify(db, str(incident.id))
-
-
-async def chain_names(db: AsyncSession) -> list[str]:
-    """Every chain that exists or should: stored events, recorded heads, and every incident's.
-
-    An incident whose events were all removed still has its chain checked (and found empty).
-    """
-    incident_chains = {str(i) for i in (await db.exec(select(Incident.id))).all()}
-    return sorted(set(await journal.chains(db)) | incident_chains)
 
 
 async def references_by_chain(db: AsyncSession) -> dict[str, str]:

@@ -13,6 +13,7 @@ with its SHA-256 and is signed with the checkpoint key (`manifest.sig`).
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import uuid
@@ -30,7 +31,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from incident.audit.checkpoints import make_checkpoint
-from incident.audit.export import EXPORT_COLUMNS
+from incident.audit.export import EXPORT_COLUMNS, export_row
 from incident.audit.rules import heads_of
 from incident.audit.service import checkpoint_log, keyring
 from incident.containment.models import Evidence, EvidenceBlob
@@ -80,17 +81,14 @@ async def build_pack(db: AsyncSession, *, actor: Actor, settings: Settings, key:
     incident = await get_incident(db, actor=actor, key=key)
     files: dict[str, bytes] = {}
     events = await journal.events(db, chain)
+    # As `breach audit export` writes them; each JSON line also names its chain.
     files["timeline.jsonl"] = "".join(
-        json.dumps({"chain": e.chain, "seq": e.seq, "at": format_instant(e.at), "actor": e.actor,
-                    "kind": e.kind, "payload": e.payload, "prev_hash": e.prev_hash,
-                    "hash": e.hash}, ensure_ascii=False) + "\n" for e in events).encode()
+        json.dumps({"chain": e.chain, **export_row(e)}, ensure_ascii=False) + "\n"
+        for e in events).encode()
     table = io.StringIO()
     writer = csv.DictWriter(table, fieldnames=EXPORT_COLUMNS)
     writer.writeheader()
-    for e in events:
-        writer.writerow({"seq": e.seq, "at": format_instant(e.at), "actor": e.actor,
-                         "kind": e.kind, "payload": e.payload, "prev_hash": e.prev_hash,
-                         "hash": e.hash})
+    writer.writerows(export_row(e) for e in events)
     files["timeline.csv"] = table.getvalue().encode()
     entries, _ = log.read()
     covering = [e for e in entries if chain in e.body.get("chains", {})]
@@ -146,7 +144,6 @@ async def build_pack(db: AsyncSession, *, actor: Actor, settings: Settings, key:
 
 
 def _sha256(data: bytes) -> str:
-    import hashlib
     return hashlib.sha256(data).hexdigest()
 
 
