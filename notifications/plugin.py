@@ -22,6 +22,7 @@ PLUGIN = Plugin(
         "assess": "notifications.obligations.cli:assess",
         "obligations": "notifications.obligations.cli:obligations",
         "organisation": "notifications.obligations.cli:organisation",
+        "regimes": "notifications.obligations.cli:regimes",
         "notifications": "notifications.drafting.cli:notifications_group",
         "outbox": "notifications.delivery.cli:outbox_group",
         "scheduler": "notifications.scheduler.cli:scheduler_group",

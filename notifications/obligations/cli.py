@@ -1,5 +1,5 @@
-"""`breach assess`, `breach obligations`, `breach organisation` and the assessment and
-obligation commands under `breach incidents`."""
+"""`breach assess`, `breach obligations`, `breach organisation`, `breach regimes` and the
+assessment and obligation commands under `breach incidents`."""
 
 from __future__ import annotations
 
@@ -269,3 +269,76 @@ def incidents_obligation(runtime: Runtime, reference: str, ref: str, status: str
 
     row = runtime.run(work)
     out().print(f"{row.ref}: {row.status}", markup=False)
+
+
+@click.group()
+def regimes() -> None:
+    """The catalogue of laws: what each requires, on which authority, and how sure we are."""
+
+
+@regimes.command("list")
+@click.option("--json", "as_json", is_flag=True)
+def regimes_list(as_json: bool) -> None:
+    """Every shipped regime: its id, jurisdiction, duties, confidence and last review."""
+    from notifications.obligations.service import shipped_regimes
+
+    rows = [{"id": r.id, "name": r.name, "jurisdiction": r.jurisdiction,
+             "obligations": len(r.obligations), "confidence": r.confidence,
+             "reviewed": r.reviewed.isoformat()} for r in shipped_regimes()]
+    if as_json:
+        print_json(rows)
+        return
+    for row in rows:
+        duties = "duty" if row["obligations"] == 1 else "duties"
+        echo(f"{row['id']:<10} {row['jurisdiction']:<6} {row['obligations']} {duties:<6} "
+             f"{row['confidence']:<6} reviewed {row['reviewed']}  {row['name']}")
+
+
+@regimes.command("show")
+@click.argument("regime_id")
+@click.option("--json", "as_json", is_flag=True)
+def regimes_show(regime_id: str, as_json: bool) -> None:
+    """One regime as its file states it: each duty's recipient, clock, citation and source."""
+    from notifications.obligations.deadlines import describe
+    from notifications.obligations.regimes import trigger_label
+    from notifications.obligations.service import shipped_regimes
+
+    regime = shipped_regimes().get(regime_id)
+    if regime is None:
+        known = ", ".join(r.id for r in shipped_regimes())
+        raise Failure(f"no regime {regime_id!r}; there are: {known}")
+    if as_json:
+        print_json(regime.model_dump(mode="json", exclude_none=True))
+        return
+    echo(f"{regime.name} ({regime.id}, {regime.jurisdiction})")
+    echo(f"confidence {regime.confidence}, sources last checked {regime.reviewed.isoformat()}")
+    for source in regime.sources:
+        echo(f"  source: {source}")
+    for note in regime.notes:
+        echo(f"  note: {note}")
+    for duty in regime.obligations:
+        echo(f"\n{regime.id}/{duty.id}: to {duty.recipient_name}")
+        echo(f"  due: {describe(duty.deadline, trigger_label(duty.trigger))}")
+        echo(f"  citation: {duty.citation}")
+        echo(f"  source: {duty.source}")
+        for note in duty.notes:
+            echo(f"  note: {note}")
+
+
+@regimes.command("validate")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def regimes_validate(directory: Path) -> None:
+    """Check a folder of regime files with the same rules as the shipped ones; exit 1 naming
+    each file, field and problem."""
+    from notifications.obligations.regime_loader import RegimeError, load_regimes
+
+    try:
+        catalogue = load_regimes(directory)
+    except RegimeError as exc:
+        for problem in exc.problems:
+            echo(str(problem))
+        raise Failure(f"{len(exc.problems)} problem(s) in the regime files of {directory}") \
+            from None
+    duties = sum(len(regime.obligations) for regime in catalogue)
+    echo(f"{directory}: {len(catalogue)} regime{'' if len(catalogue) == 1 else 's'}, "
+         f"{duties} dut{'y' if duties == 1 else 'ies'}, valid")

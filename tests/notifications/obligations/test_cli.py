@@ -76,3 +76,30 @@ def test_stored_line_breaks_in_names_stay_on_one_line(breach: Breach, tmp_path: 
     listed = breach("incidents", "obligations", reference).stdout
     authority = [line for line in listed.splitlines() if line.startswith("gdpr/authority")]
     assert len(authority) == 1 and authority[0].endswith("BlnBDI\\x0aforged line"), listed
+
+
+def test_the_catalogue_is_listed_shown_and_a_folder_validated(
+        breach: Breach, tmp_path: Path) -> None:  # noqa: F811
+    listed = breach.json("regimes", "list", user=None)
+    assert len(listed) == 25 and {"id": "gdpr", "jurisdiction": "EU"}.items() <= listed[
+        [row["id"] for row in listed].index("gdpr")].items()
+    assert all(row["confidence"] in ("high", "medium", "low") and row["reviewed"]
+               for row in listed)
+    shown = breach("regimes", "show", "jp-appi", user=None).stdout
+    assert "jp-appi/final: to Personal Information Protection Commission" in shown
+    assert "moves to the next day that is none of these" in shown
+    assert "citation: APPI Art. 26(1); PPC Enforcement Rules Art. 8(2)" in shown
+    assert breach.error("regimes", "show", "atlantis", user=None).startswith(
+        "breach: error: no regime 'atlantis'; there are: au-ndb, ")
+    own = tmp_path / "own"
+    own.mkdir()
+    regime = (Path(__file__).parents[3] / "notifications" / "regimes" / "us-ca.yaml").read_text()
+    (own / "us-ca.yaml").write_text(regime)
+    valid = breach("regimes", "validate", str(own), user=None).stdout
+    assert valid == f"{own}: 1 regime, 2 duties, valid\n"
+    (own / "us-ca.yaml").write_text(regime.replace("calendar_days: 30", "calendar_dayz: 30"))
+    refused = breach("regimes", "validate", str(own), user=None, ok=False)
+    assert refused.exit_code == 1
+    assert (f"{own / 'us-ca.yaml'}: obligations[individuals].deadline.calendar_dayz: Extra "
+            "inputs are not permitted") in refused.stdout
+    assert refused.stderr == f"breach: error: 2 problem(s) in the regime files of {own}\n"
