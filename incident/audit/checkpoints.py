@@ -85,15 +85,32 @@ class CheckpointLog:
             for number, line in enumerate(handle, 1):
                 if not line.strip():
                     continue
-                try:
-                    data = json.loads(line)
-                    entries.append(LoggedCheckpoint(body=dict(data["body"]),
-                                                    hash=str(data["hash"]),
-                                                    signature=str(data["signature"]),
-                                                    key=str(data["key"]), line=number))
-                except (ValueError, KeyError, TypeError):
+                entry = _parsed(line, number)
+                if entry is None:
                     return entries, [LogProblem(None, number, "it is not a checkpoint")]
+                entries.append(entry)
         return entries, []
+
+    def last(self, count: int = 1) -> list[LoggedCheckpoint]:
+        """The last `count` checkpoints, read from the end of the file: the log grows by a
+        line an hour or more, and the scheduler looks at its end every minute. A line that is
+        not a checkpoint is left out here (verification reports it)."""
+        if count < 1 or not self.path.exists():
+            return []
+        with self.path.open("rb") as handle:
+            position = handle.seek(0, 2)
+            tail = b""
+            while position > 0 and tail.count(b"\n") <= count:
+                step = min(1 << 16, position)
+                position -= step
+                handle.seek(position)
+                tail = handle.read(step) + tail
+        lines = [line for line in tail.decode("utf-8", errors="replace").split("\n")
+                 if line.strip()]
+        if position > 0:
+            lines = lines[1:]  # the first may be cut
+        parsed = [_parsed(line, 0) for line in lines[-count:]]
+        return [entry for entry in parsed if entry is not None]
 
     def append(self, entry: dict[str, Any]) -> None:
         line = json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -101,6 +118,16 @@ class CheckpointLog:
             handle.write(line + "\n")
             handle.flush()
             os.fsync(handle.fileno())
+
+
+def _parsed(line: str, number: int) -> LoggedCheckpoint | None:
+    try:
+        data = json.loads(line)
+        return LoggedCheckpoint(body=dict(data["body"]), hash=str(data["hash"]),
+                                signature=str(data["signature"]), key=str(data["key"]),
+                                line=number)
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 @dataclass(frozen=True)
@@ -181,8 +208,7 @@ async def make_checkpoint(db: AsyncSession, *, keys: KeyRing, log: CheckpointLog
     last one (`force` makes one anyway). A chain that fails its check keeps its last signed
     head and is named in `suspect`."""
     with log.locked():
-        entries, _ = log.read()
-        previous = entries[-1] if entries else None
+        previous = next(iter(log.last()), None)
         signed = heads_of(previous.body) if previous else {}
         # Read and check without holding the write lock: writers never wait for the checks.
         held = int((await db.exec(select(func.max(AuditCheckpoint.number)))).one() or 0)
@@ -220,10 +246,10 @@ async def checkpoint_due(db: AsyncSession, *, log: CheckpointLog, now: datetime,
                          every_seconds: float) -> bool:
     """Is a checkpoint due: a trigger event since the last one, or any change and the last
     one older than `every_seconds` (or none yet)?"""
-    entries, _ = log.read()
-    if not entries:
+    latest = log.last()
+    if not latest:
         return bool((await db.exec(select(func.count()).select_from(TimelineEvent))).one())
-    last = entries[-1]
+    last = latest[0]
     since = int(last.body.get("last_event_id", 0))
     triggered = (await db.exec(select(TimelineEvent.id).where(
         col(TimelineEvent.id) > since, col(TimelineEvent.kind).in_(TRIGGERS)).limit(1))).first()

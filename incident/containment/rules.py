@@ -24,6 +24,10 @@ class StepState(StrEnum):
 
 OPEN_STATES = frozenset({StepState.TODO, StepState.IN_PROGRESS})
 
+REMEDIAL_PHASES = (Phase.CONTAIN, Phase.ERADICATE, Phase.RECOVER)
+"""The phases whose steps, once done, are remedial action: what reports to an authority and
+the breach register state as the measures taken."""
+
 STEP_TRANSITIONS: Mapping[StepState, frozenset[StepState]] = {
     StepState.TODO: frozenset({StepState.IN_PROGRESS, StepState.DONE, StepState.SKIPPED}),
     StepState.IN_PROGRESS: frozenset({StepState.TODO, StepState.DONE, StepState.SKIPPED}),

@@ -32,15 +32,15 @@ async def queue_witness_copies(engine: AsyncEngine, settings: Settings, clock: C
     """Queue each checkpoint of the log not yet mailed to the witness; how many were."""
     if not settings.checkpoint_witness:
         return 0
-    entries, _ = checkpoint_log(settings).read()
+    entries = checkpoint_log(settings).last(BACKLOG)
     keys = {key.id: key for key in keyring(settings).public_keys()}
     now = clock.now()
     async with session_factory(engine)() as db, transaction(db):
         mailed = set((await db.exec(select(Notification.ref).where(
             Notification.kind == NotificationKind.CHECKPOINT.value,
-            col(Notification.ref).in_([ref_of(e) for e in entries[-BACKLOG:]])))).all())
+            col(Notification.ref).in_([ref_of(e) for e in entries])))).all())
         queued = 0
-        for entry in entries[-BACKLOG:]:
+        for entry in entries:
             if ref_of(entry) in mailed:
                 continue
             key = keys.get(entry.key)

@@ -81,6 +81,8 @@ class Letter:
     complaints: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     """The authority people may complain to, by the obligation whose law gives that right."""
     _by_locale: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
+    _plans: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict, repr=False)
+    """Each person's part of a notice but their name, by the laws met and the data exposed."""
 
     def shared_for(self, locale: str) -> dict[str, Any]:
         """The shared part as a reader of `locale` reads it: each field in their language."""
@@ -116,18 +118,22 @@ class Letter:
     def person(self, delivery: Delivery) -> dict[str, Any]:
         """The part of a notice that is the recipient's own: their name and data, and what
         the laws that protect them ask their letter to contain."""
-        refs = delivery.meets.split(",") if delivery.meets else self.notification.refs
-        categories = category_names(delivery.categories)
-        complaint = next((self.complaints[ref] for ref in refs if ref in self.complaints), {})
-        return {"recipient_name": delivery.name, "categories": categories,
+        key = (delivery.meets, delivery.categories)
+        if key not in self._plans:  # a few combinations of laws and data, however many people
+            refs = delivery.meets.split(",") if delivery.meets else self.notification.refs
+            categories = category_names(delivery.categories)
+            complaint = next((self.complaints[r] for r in refs if r in self.complaints), {})
+            self._plans[key] = {
+                "categories": categories,
                 "elements": contents.elements(refs, self.letters, categories),
                 "omitted": contents.omitted(refs, self.letters),
                 "state_agencies": [a.model_dump() for a in
                                    contents.state_agencies(refs, self.letters)],
-                "notice_date": self.notification.sent_at or self.report_date
-                or self.notification.created_at,
                 "complaint_authority": complaint.get("name") or "",
                 "complaint_authority_website": complaint.get("website") or ""}
+        return {**self._plans[key], "recipient_name": delivery.name,
+                "notice_date": self.notification.sent_at or self.report_date
+                or self.notification.created_at}
 
 
 async def letter_for(db: AsyncSession, notification: Notification) -> Letter:

@@ -18,7 +18,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from incident.containment.models import IncidentStep
-from incident.containment.rules import StepState
+from incident.containment.rules import REMEDIAL_PHASES, StepState
 from incident.kernel import auth
 from incident.kernel.auth import Actor, Permission
 from incident.kernel.clock import Clock
@@ -59,7 +59,7 @@ async def _measures(db: AsyncSession, incident: Incident) -> list[str]:
     """The containment, eradication and recovery steps done, as reports word them."""
     steps = (await db.exec(select(IncidentStep).where(
         IncidentStep.incident_id == incident.id, IncidentStep.state == StepState.DONE.value,
-        col(IncidentStep.phase).in_(("contain", "eradicate", "recover"))).order_by(
+        col(IncidentStep.phase).in_(REMEDIAL_PHASES)).order_by(
         col(IncidentStep.changed_at)))).all()
     return [step.reported_as for step in steps if step.reported_as]
 

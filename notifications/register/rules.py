@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from incident.containment.rules import REMEDIAL_PHASES, StepState
 from incident.kernel.errors import Invalid
 from notifications.obligations.rules import FULFILLED, ObligationStatus, is_late, is_overdue
 
@@ -25,8 +26,6 @@ AUTHORITY_RECIPIENTS = frozenset({"authority", "regulator"})
 """Recipients whose notice counts as "the authority notice" (a supervisory authority, a CSIRT,
 a financial or sector regulator)."""
 
-REMEDIAL_PHASES = ("contain", "eradicate", "recover")
-"""Runbook phases whose done steps are remedial action; the same steps a notice reports."""
 
 
 class Decision(StrEnum):
@@ -254,12 +253,12 @@ def remedial_action(steps: Iterable[Step]) -> Remedial:
     in the order they were done, in the words their runbook gives reports (`reported_as`);
     internal work without such words is counted, not quoted."""
     steps = list(steps)
-    done = [s for s in steps if s.state == "done"]
+    done = [s for s in steps if s.state == StepState.DONE]
     far = datetime.max.replace(tzinfo=UTC)
     reported = sorted((s for s in done if s.phase in REMEDIAL_PHASES and s.reported_as),
                       key=lambda s: s.changed_at or far)
     return Remedial(measures=tuple(s.reported_as or "" for s in reported), steps_done=len(done),
-                    steps_skipped=sum(s.state == "skipped" for s in steps),
+                    steps_skipped=sum(s.state == StepState.SKIPPED for s in steps),
                     steps_total=len(steps))
 
 

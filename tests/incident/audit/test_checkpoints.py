@@ -11,12 +11,14 @@ import json
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from incident.audit.checkpoints import CheckpointLog
 from incident.audit.rules import body_text
 from incident.kernel.clock import FixedClock
 from incident.kernel.db import create_engine
@@ -314,3 +316,17 @@ def test_no_checkpoint_is_made_while_the_log_outside_the_database_is_lost(
     assert breach.error("audit", "checkpoint") == (
         f"breach: error: the checkpoint log {settings.checkpoint_log} ends before checkpoint 1, "
         "which the database holds: restore the log (or a witness's copy) before signing more")
+
+
+def test_the_end_of_a_long_log_is_read_without_reading_it_all(tmp_path: Path) -> None:
+    """The scheduler looks at the log's last lines every minute: they are read from its end,
+    and are the same lines a whole read gives, however long the lines and the log."""
+    log = CheckpointLog(tmp_path / "checkpoints.jsonl")
+    assert log.last() == []
+    for number in range(1, 40):  # lines from a few bytes to well over one 64 KiB block
+        log.append({"body": {"number": number, "chains": {"c": "x" * (number * 3_001)}},
+                    "hash": f"h{number}", "signature": "s", "key": "k"})
+    whole, problems = log.read()
+    assert problems == [] and len(whole) == 39
+    for count in (1, 2, 10, 39, 50):
+        assert [e.hash for e in log.last(count)] == [e.hash for e in whole[-count:]]
