@@ -37,8 +37,9 @@ def pack(runtime: Runtime, reference: str, output: Path) -> None:
             raise Failure(str(exc)) from exc
 
     made = runtime.run(work)
-    if output.exists() and output.is_dir():
-        raise Failure(f"{output} is a folder: give the zip file's name")
-    output.write_bytes(made.data)
+    try:
+        output.write_bytes(made.data)
+    except OSError as exc:
+        raise Failure(f"cannot write {output}: {exc.strerror or exc}") from None
     echo(f"{output}: {made.files} files, {len(made.data)} bytes; check it with "
          f"`python3 verify.py` in the unzipped {made.name.removesuffix('.zip')}/")

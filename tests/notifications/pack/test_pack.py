@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from incident.kernel.clock import FixedClock
+from tests.cli_support import Breach
 from tests.factories import Person, dispatcher, incident_body, sending
 from tests.notifications.register.samples import assert_not_blank
 
@@ -167,3 +168,24 @@ async def test_a_tampered_pack_names_what_does_not_hold(
     code, said = verify(bare_python, folder)
     assert code == 1, said
     assert expected in said, said
+
+
+def test_the_command_line_writes_a_pack_that_verifies(breach: Breach, tmp_path: Path,
+                                                      bare_python: Path) -> None:
+    reference = breach("incidents", "create", "--title", "Lost phone", "--kind", "lost_device",
+                       "--category", "contact").stdout.strip()
+    breach("incidents", "note", reference, "wiped remotely")
+    written = breach("audit", "pack", reference, "--out", str(tmp_path / "pack.zip")).stdout
+    assert written.startswith(f"{tmp_path / 'pack.zip'}: ") and "python3 verify.py" in written
+    zipfile.ZipFile(tmp_path / "pack.zip").extractall(tmp_path)
+    code, said = verify(bare_python, tmp_path / f"{reference}-evidence-pack")
+    assert code == 0 and "timeline: 2 events; checkpoint 1" in said, said
+    nowhere = tmp_path / "no" / "such" / "pack.zip"
+    assert breach.error("audit", "pack", reference, "--out", str(nowhere)).startswith(
+        f"breach: error: cannot write {nowhere}: ")
+    auditor = breach.person("auditor")
+    assert breach("audit", "pack", reference, "--out", str(tmp_path / "a.zip"),
+                  user=auditor).exit_code == 0
+    responder = breach.person("responder")
+    assert breach.error("audit", "pack", reference, "--out", str(tmp_path / "r.zip"),
+                        user=responder).startswith("breach: error: ")
