@@ -109,11 +109,16 @@ def serve(runtime: Runtime, host: str, port: int) -> None:
     from incident.containment.cli import runbook_catalogue
     from incident.kernel.console import Failure, ensure_database, err
     from incident.kernel.db import SchemaOutOfDate, create_engine, session_factory
+    from incident.kernel.errors import ConfigurationError
     from incident.kernel.logs import configure_logging
 
     settings = runtime.settings
     runbook_catalogue(settings)  # a broken runbook stops the start, with every problem listed
     configure_logging(settings.log_level)
+    try:  # an invalid configured file (a regime of BREACH_REGIMES_DIR…) stops the start
+        app = create_app(settings, clock=runtime.clock)
+    except ConfigurationError as exc:
+        raise Failure(str(exc)) from None
 
     async def prepare() -> int:
         engine = create_engine(settings.effective_database_url)
@@ -133,8 +138,8 @@ def serve(runtime: Runtime, host: str, port: int) -> None:
                     "  breach users create you@example.com --role admin")
     where = f"embedded, under {settings.var_dir}" if settings.embedded_database else "configured"
     err().print(f"Breachdesk on http://{host}:{port}/  (database: {where})")
-    uvicorn.run(create_app(settings, clock=runtime.clock), host=host, port=port, log_config=None,
-                proxy_headers=False, server_header=False)
+    uvicorn.run(app, host=host, port=port, log_config=None, proxy_headers=False,
+                server_header=False)
 
 
 @cli.group()

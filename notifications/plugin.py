@@ -30,7 +30,9 @@ PLUGIN = Plugin(
     incident_commands={
         "assess": "notifications.obligations.cli:incidents_assess",
         "override": "notifications.obligations.cli:incidents_override",
+        "confirm": "notifications.obligations.cli:incidents_confirm",
         "milestones": "notifications.obligations.cli:incidents_milestones",
+        "parties": "notifications.obligations.cli:incidents_parties",
         "obligations": "notifications.obligations.cli:incidents_obligations",
         "obligation": "notifications.obligations.cli:incidents_obligation",
     },
@@ -40,6 +42,10 @@ PLUGIN = Plugin(
         "pack": "notifications.pack.cli:pack",
     },
     web="notifications.plugin:web_parts",
+    hooks={"runtime.settings": ("notifications.obligations.service:regimes_for_command",),
+           "incident.circumstances_changed": (
+               "notifications.obligations.service:circumstances_changed",),
+           "incident.page_sections": ("notifications.obligations.party_pages:incident_section",)},
 )
 
 
@@ -50,12 +56,14 @@ def web_parts(context: WebContext) -> WebParts:
 
     from incident.kernel.plugins import WebParts
     from incident.kernel.settings import templates_dir
-    from notifications.delivery import outbox
+    from notifications.delivery import outbox, trouble
     from notifications.delivery import pages as delivery_pages
     from notifications.drafting import api as drafting_api
     from notifications.drafting import pages as drafting_pages
     from notifications.drafting.render import renderer
     from notifications.obligations import api as obligations_api
+    from notifications.obligations import assessment_pages, party_pages
+    from notifications.obligations import service as obligation_services
     from notifications.pack import api as pack_api
     from notifications.register import api as register_api
     from notifications.register import pages as register_pages
@@ -63,32 +71,45 @@ def web_parts(context: WebContext) -> WebParts:
     from notifications.scheduler import ticker as scheduler
 
     settings, clock, engine = context.settings, context.clock, context.engine
+    # The regime catalogue (shipped and BREACH_REGIMES_DIR's), validated now: an invalid
+    # file stops the start with RegimeError, one line per problem.
+    obligation_services.configure_regimes(settings)
+    obligation_services.shipped_regimes()
     mail_templates = renderer(templates_dir(settings))
     # The Mailbox holds what the embedded capture kept: only worth a link when it is in use.
     context.pages.globals["mail_captured"] = not settings.smtp_url
-    running: list[tuple[scheduler.Ticker, outbox.Transport]] = []
+    # Failing delivery, on every page for those who can act (templates/web/base.html).
+    context.pages.globals.update(trouble.page_globals())
+    running: list[tuple[scheduler.Ticker, outbox.Transport, outbox.Transport | None]] = []
 
     async def start_scheduler() -> None:
         if settings.scheduler:
             transport = outbox.transport_for(settings, engine, clock)
-            ticker = scheduler.Ticker(scheduler.jobs(engine, settings, clock, mail_templates,
-                                                     transport), engine=engine, clock=clock)
-            running.append((ticker, transport))
-            ticker.start()
+            fallback = outbox.fallback_for(settings)
+            ticker = scheduler.ticker_for(settings, scheduler.jobs(
+                engine, settings, clock, mail_templates, transport, fallback=fallback),
+                engine=engine, clock=clock)
+            running.append((ticker, transport, fallback))
+            await ticker.begin()
 
     async def stop_scheduler() -> None:
-        for ticker, transport in running:
-            ticker.shutdown()
+        # Within a few seconds (Ctrl-C, SIGTERM): what is held is released, leases end.
+        for ticker, transport, fallback in running:
+            await ticker.stop(settings.shutdown_grace_seconds)
             await outbox.close(transport)
+            await outbox.close(fallback)
+        running.clear()
 
     return WebParts(
         route_handlers=[obligations_api.ObligationController, drafting_api.NotificationController,
                         drafting_pages.NotificationPages, delivery_pages.MailboxPages,
                         scheduler_pages.ReminderPages, register_api.RegisterController,
-                        register_pages.RegisterPages, pack_api.EvidencePackController],
+                        register_pages.RegisterPages, pack_api.EvidencePackController,
+                        assessment_pages.AssessmentPages, party_pages.PartiesPages],
         dependencies={"templates": Provide(lambda: mail_templates, sync_to_thread=False),
                       # The register's and compliance report's PDFs print their pages.
                       "page_templates": Provide(lambda: context.pages, sync_to_thread=False)},
         on_startup=[start_scheduler],
         on_shutdown=[stop_scheduler],
+        middleware=[trouble.trouble_middleware(engine)],
     )

@@ -97,9 +97,12 @@ class Runtime:
         from pydantic import ValidationError
 
         from incident.kernel.db import SchemaOutOfDate, create_engine, session_factory
-        from incident.kernel.errors import DomainError
+        from incident.kernel.errors import ConfigurationError, DomainError
+        from incident.kernel.plugins import hooks
 
         async def main() -> T:
+            for configure in hooks("runtime.settings"):
+                await configure(settings)
             engine = create_engine(settings.effective_database_url)
             try:
                 await ensure_database(settings, engine)
@@ -115,6 +118,8 @@ class Runtime:
             return asyncio.run(main())
         except (DomainError, SchemaOutOfDate, ValidationError) as exc:
             raise Failure(describe_error(exc)) from None
+        except ConfigurationError as exc:  # a configured file is invalid: one line per problem
+            raise Failure(str(exc)) from None
         except OSError as exc:
             raise Failure(f"cannot reach the database: {exc}") from None
 

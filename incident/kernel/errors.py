@@ -57,3 +57,11 @@ class Forbidden(DomainError):
     """The actor's role does not carry the permission the action needs."""
 
     status, slug, title = 403, "forbidden", "Forbidden"
+
+
+class ConfigurationError(Exception):
+    """A file the service is configured to read (a regime, a runbook…) is invalid.
+
+    Not a `DomainError`: no request caused it. The service and every command that needs the
+    file refuse to start, printing the message: one line per problem, naming the file, the
+    field and the problem."""

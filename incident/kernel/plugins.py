@@ -29,8 +29,12 @@ ENTRY_POINT_GROUP = "breachdesk.plugins"
 
 HOOKS = {
     "incident.aware_at_changed": "async (db, incident) -> None, in the edit's transaction",
+    "incident.circumstances_changed": "async (db, incident, *, now) -> None, in the change's "
+                                      "transaction (the obligations follow the new facts)",
     "incident.page_sections": "async (request, db, *, actor, clock, incident, targets) -> dict "
                               "of template values for the incident page",
+    "runtime.settings": "async (settings) -> None: the settings a command's use case runs "
+                        "with, given before it starts; raises ConfigurationError to refuse",
 }
 """The hooks lower layers call. A capability above them adds its function by name."""
 
@@ -77,6 +81,8 @@ class WebParts:
     on_shutdown: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     state: dict[str, Any] = field(default_factory=dict)
     """Values kept on the app's state, for code that has the request but no dependency."""
+    middleware: list[Any] = field(default_factory=list)
+    """ASGI middleware run after the actor is known (inside the access middleware)."""
 
 
 def load(reference: str) -> Any:

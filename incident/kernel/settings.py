@@ -7,7 +7,7 @@ import secrets
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from incident.kernel.vocabulary import normalise_locale
@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     smtp_url: str = Field(default="", repr=False)
     mail_from: str = "Breachdesk <breachdesk@localhost>"
     runbooks_dir: Path | None = None
+    # The organisation's own regime files, merged with the shipped ones (see
+    # notifications/obligations/regime_loader.py for the rule): a new id adds a regime,
+    # a shipped id replaces that regime wholly.
+    regimes_dir: Path | None = None
     templates_dir: Path | None = None
     # Requests whose timestamps lie further than this in the future are refused.
     clock_skew_seconds: int = 300
@@ -46,9 +50,20 @@ class Settings(BaseSettings):
     smtp_rate: float = Field(default=0, ge=0)
     outbox_tick_seconds: float = Field(default=2, gt=0)
     outbox_batch: int = Field(default=100, ge=1, le=10_000)
-    # A claimed delivery whose worker died is resent (same Message-ID) after this long.
+    # A claimed delivery whose worker died is resent (same Message-ID) after this long; at
+    # once when that worker is known to be dead (its presence ended, or its process is gone).
     outbox_lease_seconds: float = Field(default=300, gt=0)
     scheduler: bool = True
+    # The scheduler's lease on SQLite and each sending process's presence: held this long,
+    # renewed this often; after a crash another process takes over within that time.
+    scheduler_lease_seconds: float = Field(default=15, gt=0)
+    scheduler_renew_seconds: float = Field(default=5, gt=0)
+    # On Ctrl-C or SIGTERM, messages on the wire get this long to be answered and recorded.
+    shutdown_grace_seconds: float = Field(default=3, ge=0)
+    # While deliveries wait for an unreachable relay, it is tried this often; the first
+    # connection that works makes them all due. A second relay, for escalations only.
+    smtp_probe_seconds: float = Field(default=5, gt=0)
+    smtp_fallback_url: str = Field(default="", repr=False)
     # Reminders before each obligation's due time, in hours (comma-separated).
     reminder_lead_hours: str = "48,24,6,1"
     # Where people reach this service: links in reminders and escalations.
@@ -72,6 +87,13 @@ class Settings(BaseSettings):
         if any(h <= 0 or h > 24 * 365 for h in hours):
             raise ValueError("each lead time is more than 0 and at most a year, in hours")
         return value
+
+    @model_validator(mode="after")
+    def _renewed_within_the_lease(self) -> Settings:
+        if self.scheduler_renew_seconds >= self.scheduler_lease_seconds:
+            raise ValueError("BREACH_SCHEDULER_RENEW_SECONDS must be shorter than "
+                             "BREACH_SCHEDULER_LEASE_SECONDS")
+        return self
 
     @property
     def lead_hours(self) -> tuple[float, ...]:

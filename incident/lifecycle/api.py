@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, TypeAlias
 
-from litestar import Controller, get, patch, post
+from litestar import Controller, get, patch, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED
@@ -16,6 +16,7 @@ from incident.kernel.openapi import also_answers
 from incident.kernel.params import InstantQuery, Limit, Offset
 from incident.kernel.schemas import Page, parse_instant
 from incident.lifecycle import service as incident_service
+from incident.lifecycle.circumstances import Circumstances
 from incident.lifecycle.rules import SEARCH_LIMIT, Kind, Status
 from incident.lifecycle.schemas import (
     IncidentCreate,
@@ -79,6 +80,18 @@ class IncidentController(Controller):
         incident = await incident_service.change_status(db, clock=clock, actor=actor, key=key,
                                                         target=data.status, reason=data.reason)
         return (await incident_public(db, [incident]))[0]
+
+    @put("/{key:str}/circumstances", guards=[requires(Permission.WRITE_INCIDENTS)],
+         opt=also_answers(409))
+    async def record_circumstances(self, db: Db, clock: Now, rules: IncidentRules, actor: Who,
+                                   key: FromPath[str],
+                                   data: JSONBody[Circumstances]) -> Circumstances:
+        """Record the facts the laws turn on: encryption and its key, redaction, a risk-of-harm
+        determination (an approver records one that misuse is not reasonably likely), a
+        law-enforcement delay. Replaces what was recorded; the obligations follow at once."""
+        incident = await incident_service.record_circumstances(
+            db, clock=clock, rules=rules, actor=actor, key=key, data=data)
+        return Circumstances.model_validate(incident.circumstances)
 
     @post("/{key:str}/notes", guards=[requires(Permission.WRITE_INCIDENTS)],
           status_code=HTTP_201_CREATED)

@@ -163,3 +163,48 @@ def incidents_note(runtime: Runtime, reference: str, text: str) -> None:
     event = runtime.run(lambda s, db, actor: incident_service.add_note(
         db, clock=runtime.clock, actor=actor, key=reference, text=text.strip()))
     echo(f"note added as event {event.seq}")
+
+
+@incidents.command("circumstances")
+@click.argument("reference")
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.option("--json", "as_json", is_flag=True)
+@pass_runtime
+def incidents_circumstances(runtime: Runtime, reference: str, file: Any, as_json: bool) -> None:
+    """Record the facts the laws turn on, from FILE (JSON, as the API's PUT
+    /incidents/{key}/circumstances; `-` reads standard input): encryption and its key,
+    redaction, a risk-of-harm determination, a law-enforcement delay. Replaces what was
+    recorded; the obligations follow."""
+    import json
+
+    from pydantic import ValidationError
+
+    from incident.lifecycle import service as incident_service
+    from incident.lifecycle.circumstances import Circumstances
+
+    try:
+        data = Circumstances.model_validate(json.load(file))
+    except json.JSONDecodeError as exc:
+        raise Failure(f"{file.name}: not JSON: {exc}") from None
+    except ValidationError as exc:
+        raise Failure(f"{file.name}: " + "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'input'}: "
+            f"{e['msg'].removeprefix('Value error, ')}"
+            for e in exc.errors()[:5])) from None
+
+    async def work(settings: Settings, db: AsyncSession, actor: Actor) -> Circumstances:
+        incident = await incident_service.record_circumstances(
+            db, clock=runtime.clock, rules=incident_service.Rules.from_settings(settings),
+            actor=actor, key=reference, data=data)
+        return Circumstances.model_validate(incident.circumstances)
+
+    recorded = runtime.run(work)
+    if as_json:
+        print_json(recorded.model_dump(mode="json"))
+        return
+    harm = recorded.risk_of_harm
+    delay = recorded.law_enforcement_delay
+    echo(f"{reference.upper()}: circumstances recorded; encryption {recorded.encryption.value}, "
+         f"redacted {'yes' if recorded.redacted else 'no'}, "
+         f"risk of harm {harm.conclusion.value if harm else 'not determined'}, "
+         f"law-enforcement delay {visible(delay.agency) if delay else 'none'}")

@@ -49,6 +49,12 @@ class Incident(SQLModel, table=True):
     # Instants that start some legal clocks, recorded as they happen (ISO 8601 UTC by name):
     # breach_determined_at, classified_major_at, materiality_determined_at.
     milestones: dict[str, str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # The facts the breach laws turn on (encryption and its key, redaction, a documented
+    # risk-of-harm determination, a law-enforcement delay): lifecycle/circumstances.py's shape.
+    circumstances: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # Who the organisation is and whom it owes notice in this incident (set with the
+    # obligations): {"roles": [...] or null, "counterparties": [ids], "clocks": [...]}.
+    parties: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     created_by: str = Field(max_length=300)
     created_at: datetime = Field(index=True)
     updated_at: datetime

@@ -1,4 +1,5 @@
-"""The incident list, the new-incident form and the incident page, with its moves and notes."""
+"""The incident list, the new-incident form and the incident page, with its moves, notes and
+circumstances."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from incident.kernel.vocabulary import DataCategory
 from incident.lifecycle import rules as lifecycle
 from incident.lifecycle import service as incident_service
 from incident.lifecycle.api import IncidentRules
+from incident.lifecycle.circumstances import Circumstances, form_of
 from incident.lifecycle.rules import BreachType, Kind, Status
 from incident.lifecycle.schemas import IncidentCreate
 from incident.lifecycle.schemas import public as incident_public
@@ -161,6 +163,85 @@ class IncidentPages(Controller):
                                        typed={"note": text})
         return Redirect(f"/incidents/{key}")
 
+    @post("/incidents/{key:str}/circumstances", guards=[requires(Permission.WRITE_INCIDENTS)])
+    async def record_circumstances(self, request: Request[Any, Any, Any], db: Db, clock: Now,
+                                   rules: IncidentRules, actor: Who,
+                                   key: FromPath[str]) -> Response[Any]:
+        form = await request.form()
+        typed = {name: str(form.get(name, "")) for name in CIRCUMSTANCE_FIELDS}
+        try:
+            data = circumstances_from_form(typed, rules.zone)
+            await incident_service.record_circumstances(db, clock=clock, rules=rules, actor=actor,
+                                                        key=key, data=data)
+        except DomainError as exc:  # wrong or not allowed: say why beside the form, keep it all
+            return await incident_page(request, db, actor=actor, clock=clock, key=key,
+                                       status=exc.status,
+                                       notice=_circumstances_refused(exc),
+                                       circumstances_typed=typed)
+        return Redirect(f"/incidents/{key}#circumstances")
+
+
+CIRCUMSTANCE_FIELDS = (
+    "encryption", "state_of_the_art", "key_compromised", "redacted",
+    "harm_conclusion", "harm_text", "harm_determined_at", "harm_determined_by",
+    "harm_law_enforcement_consulted", "harm_inadvertent_disclosure",
+    "delay_agency", "delay_requested_at", "delay_written", "delay_until", "delay_ended_at",
+)
+"""The circumstances form's fields (templates/web/incident_circumstances.html)."""
+
+
+def _circumstances_refused(exc: DomainError) -> Notice:
+    """The refusal beside the circumstances form, naming each field as the form labels it."""
+    errors = exc.extensions.get("errors") or []
+    if not errors:
+        return Notice.refusing("circumstances", exc)
+    labels = [(e["field"].replace("_", " ").replace(".", ", "), e["message"].replace("_", " "))
+              for e in errors]
+    text = "; ".join(f"{field}: {message}" for field, message in labels)
+    return Notice("circumstances", text[:1].upper() + text[1:] + ".")
+
+
+def circumstances_from_form(typed: dict[str, str], zone: ZoneInfo) -> Circumstances:
+    """The circumstances form as the API's shape; Invalid naming each field that is wrong.
+
+    A part left blank (no conclusion and no text; no agency and no dates) is not recorded."""
+    errors: list[tuple[str, str]] = []
+
+    def when(name: str, field: str) -> datetime | None:
+        try:
+            return _parse_local(typed[name], zone)
+        except ValueError:
+            errors.append((field, "is not a date and time"))
+            return None
+
+    values: dict[str, Any] = {"encryption": typed["encryption"] or "none",
+                              **{name: typed[name] == "yes" for name in (
+                                  "state_of_the_art", "key_compromised", "redacted")}}
+    if any(typed[name].strip() for name in ("harm_conclusion", "harm_text", "harm_determined_at",
+                                            "harm_determined_by")):
+        values["risk_of_harm"] = {
+            "conclusion": typed["harm_conclusion"], "text": typed["harm_text"],
+            "determined_at": when("harm_determined_at", "risk_of_harm.determined_at"),
+            "determined_by": typed["harm_determined_by"],
+            "law_enforcement_consulted": typed["harm_law_enforcement_consulted"] == "yes",
+            "inadvertent_disclosure": typed["harm_inadvertent_disclosure"] == "yes"}
+    if any(typed[name].strip() for name in ("delay_agency", "delay_requested_at", "delay_until",
+                                            "delay_ended_at")):
+        values["law_enforcement_delay"] = {
+            "agency": typed["delay_agency"],
+            "requested_at": when("delay_requested_at", "law_enforcement_delay.requested_at"),
+            "written": typed["delay_written"] == "yes",
+            "until": when("delay_until", "law_enforcement_delay.until"),
+            "ended_at": when("delay_ended_at", "law_enforcement_delay.ended_at")}
+    if errors:
+        raise Invalid.fields(errors)
+    try:
+        return Circumstances.model_validate(values)
+    except ValidationError as exc:
+        raise Invalid.fields([(".".join(str(p) for p in e["loc"]) or "form",
+                               e["msg"].removeprefix("Value error, ")) for e in exc.errors()]
+                             ) from None
+
 
 @dataclass(frozen=True, slots=True)
 class Notice:
@@ -178,10 +259,12 @@ class Notice:
 async def incident_page(request: Request[Any, Any, Any], db: AsyncSession, *, actor: Actor,
                         clock: Clock, key: str, status: int = 200,
                         notice: Notice | None = None,
-                        typed: dict[str, str] | None = None) -> Template:
+                        typed: dict[str, str] | None = None,
+                        circumstances_typed: dict[str, Any] | None = None) -> Template:
     """The incident with its moves and timeline, and the sections other capabilities add to it.
 
-    `typed` gives back what a refused form held (`note`, `reason`), so nothing typed is lost.
+    `typed` gives back what a refused form held (`note`, `reason`), so nothing typed is lost;
+    `circumstances_typed` what the refused circumstances form held.
 
     Sections (containment's checklist and evidence, for one) come through the
     `incident.page_sections` hook, so this page never imports the capabilities above it.
@@ -208,5 +291,6 @@ async def incident_page(request: Request[Any, Any, Any], db: AsyncSession, *, ac
                        can_manage_organisation=actor.can(Permission.MANAGE_ORGANISATION),
                        can_pack=actor.can(Permission.AUDIT_REPORTS),
                        milestones=dict(incident.milestones or {}),
+                       circumstances_form=circumstances_typed or form_of(incident.circumstances),
                        categories=[c.value for c in DataCategory],
                        **sections)

@@ -15,6 +15,7 @@ from incident.accounts.models import User
 from incident.kernel.schemas import Count, Input, Instant, LongText, SystemKey, Title, Unique
 from incident.kernel.vocabulary import DataCategory
 from incident.lifecycle import rules as lifecycle
+from incident.lifecycle.circumstances import Circumstances
 from incident.lifecycle.models import Incident
 from incident.lifecycle.rules import BreachType, Kind, Status
 
@@ -90,6 +91,7 @@ class IncidentPublic(BaseModel):
     estimated_records: int | None
     lead: str | None = None
     milestones: dict[str, str] | None = None
+    circumstances: Circumstances | None = None
     created_by: str
     created_at: datetime
     updated_at: datetime

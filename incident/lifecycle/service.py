@@ -23,10 +23,12 @@ from incident.kernel import auth, plugins
 from incident.kernel.auth import Actor, Permission
 from incident.kernel.clock import Clock
 from incident.kernel.db import is_postgresql, transaction
-from incident.kernel.errors import Conflict, Invalid, NotFound
+from incident.kernel.errors import Conflict, Forbidden, Invalid, NotFound
 from incident.kernel.schemas import bounded_text
 from incident.kernel.settings import Settings
+from incident.lifecycle import circumstances
 from incident.lifecycle import rules as lifecycle
+from incident.lifecycle.circumstances import Circumstances
 from incident.lifecycle.models import Incident, ReferenceCounter
 from incident.lifecycle.rules import Status
 from incident.lifecycle.schemas import IncidentCreate, IncidentPublic, IncidentUpdate
@@ -201,6 +203,38 @@ async def update_incident(db: AsyncSession, *, clock: Clock, rules: Rules, actor
             incident.updated_at = now
             await journal.append_event(db, chain=str(incident.id), at=now, actor=actor,
                                        kind="incident_updated", payload={"changes": changes})
+    return incident
+
+
+async def record_circumstances(db: AsyncSession, *, clock: Clock, rules: Rules, actor: Actor,
+                               key: str | uuid.UUID, data: Circumstances) -> Incident:
+    """Record the facts the laws turn on (replacing what was recorded); the obligations follow.
+
+    A determination that misuse is not reasonably likely lifts duties to notify: recording a
+    new or changed one takes an approver.
+    """
+    auth.require(actor, Permission.WRITE_INCIDENTS)
+    if found := circumstances.problems(data, now=clock.now(), skew=rules.skew):
+        raise Invalid.fields(found)
+    now = clock.now()
+    async with transaction(db):
+        incident = await get_incident(db, actor=actor, key=key, for_update=True)
+        if Status(incident.status) in lifecycle.FINISHED:
+            raise Conflict(f"a {incident.status} incident's circumstances can no longer be changed")
+        before = incident.circumstances
+        if circumstances.removes_duties(before, data) and not actor.can(Permission.APPROVE):
+            raise Forbidden("a determination that misuse is not reasonably likely lifts duties to "
+                            "notify: an approver records it", permission=Permission.APPROVE.value)
+        values = data.model_dump(mode="json")
+        previous = before if before is not None else Circumstances().model_dump(mode="json")
+        changed = sorted(name for name, value in values.items() if previous.get(name) != value)
+        incident.circumstances, incident.updated_at = values, now
+        db.add(incident)
+        await journal.append_event(db, chain=str(incident.id), at=now, actor=actor,
+                                   kind="circumstances_recorded",
+                                   payload={"changed": changed, "circumstances": values})
+        for follow in plugins.hooks("incident.circumstances_changed"):
+            await follow(db, incident, now=now)
     return incident
 
 

@@ -18,37 +18,49 @@ def outbox_group() -> None:
 @click.option("--once", is_flag=True, help="send one batch of due deliveries and stop")
 @pass_runtime
 def outbox_run(runtime: Runtime, once: bool) -> None:
-    """Send due deliveries until stopped (Ctrl-C), like the service's own ticker does."""
+    """Send due deliveries until stopped, like the service's own ticker does.
+
+    Ctrl-C or SIGTERM stops it within a few seconds, mid-batch: outcomes on the wire are
+    recorded, the rest is handed back to be sent by the next process.
+    """
     import asyncio
+    import signal
 
     from incident.kernel.db import SchemaOutOfDate, check_schema, create_engine
     from incident.kernel.errors import DomainError
+    from incident.kernel.logs import configure_logging
     from incident.kernel.settings import templates_dir
     from notifications.delivery import outbox
     from notifications.delivery.outbox import Dispatcher, Policy
     from notifications.drafting.render import renderer
 
     settings, clock = runtime.settings, runtime.clock
+    configure_logging(settings.log_level)  # takeovers, releases and the relay's state
 
     async def main() -> int:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for number in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(number, stop.set)
         engine = create_engine(settings.effective_database_url)
         transport = outbox.transport_for(settings, engine, clock)
+        fallback = outbox.fallback_for(settings)
         dispatcher = Dispatcher(engine, transport, renderer(templates_dir(settings)), clock=clock,
                                 sender=settings.mail_from, worker=outbox.worker_name(),
                                 policy=Policy(batch=settings.outbox_batch,
-                                              lease=timedelta(seconds=settings.outbox_lease_seconds)))
-        sent = 0
+                                              lease=timedelta(seconds=settings.outbox_lease_seconds)),
+                                concurrency=settings.smtp_connections, fallback=fallback,
+                                probe_every=settings.smtp_probe_seconds)
         try:
             await check_schema(engine)
-            while True:
-                claimed = await dispatcher.run_once()
-                sent += claimed
-                if once:
-                    return sent
-                if not claimed:
-                    await asyncio.sleep(settings.outbox_tick_seconds)
+            return await outbox.run_until_stopped(
+                dispatcher, stop, once=once, idle=settings.outbox_tick_seconds,
+                presence_ttl=timedelta(seconds=settings.scheduler_lease_seconds),
+                renew=timedelta(seconds=settings.scheduler_renew_seconds),
+                grace=settings.shutdown_grace_seconds)
         finally:
             await outbox.close(transport)
+            await outbox.close(fallback)
             await engine.dispose()
 
     try:

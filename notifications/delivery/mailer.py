@@ -97,6 +97,8 @@ class _Lost(Exception):
         self.outcome = outcome
 
 
+PROBE_TIMEOUT = 10.0
+"""Seconds a probe waits for each step (a relay that does not answer is not back)."""
 _DOT_LINE = re.compile(rb"(?m)^\.")
 _WIRE_LINE_BREAK = re.compile(rb"\r\n|\r|\n")
 _TRANSPORT_ERRORS = (SMTPServerDisconnected, SMTPTimeoutError, ConnectionError)
@@ -191,17 +193,33 @@ class SmtpPool:
                 self._idle.append(connection)
 
     async def close(self) -> None:
-        """Wait for messages in flight, then say QUIT on every connection."""
+        """Wait for messages in flight, then say QUIT on every connection (all at once,
+        each given at most two seconds)."""
         if self._closed:
             return
         self._closed = True
         for _ in range(self.size):
             await self._slots.acquire()
-        for connection in self._idle:
+
+        async def quit_(connection: _Connection) -> None:
             if connection.connected and connection.smtp is not None:
                 with contextlib.suppress(SMTPException, OSError):
-                    await connection.smtp.quit(timeout=min(self.timeout, 5.0))
+                    await connection.smtp.quit(timeout=min(self.timeout, 2.0))
             connection.discard()
+
+        await asyncio.gather(*(quit_(connection) for connection in self._idle))
+
+    async def probe(self) -> Outcome | None:
+        """Can the server be reached? Connect, secure and authenticate on a connection of
+        its own, then QUIT: None when that worked, else why not (an Outcome, as `send`
+        says it). Sends nothing."""
+        connection = _Connection()
+        failure = await self._open(connection, wait=min(self.timeout, PROBE_TIMEOUT))
+        if failure is None and connection.smtp is not None:
+            with contextlib.suppress(SMTPException, OSError):
+                await connection.smtp.quit(timeout=min(self.timeout, 2.0))
+        connection.discard()
+        return failure
 
     async def _deliver(self, connection: _Connection, sender: str, recipient: str,
                        payload: bytes, size: int) -> Outcome:
@@ -232,14 +250,16 @@ class SmtpPool:
             if not clean:
                 connection.discard()
 
-    async def _open(self, connection: _Connection) -> Outcome | None:
-        """Connect, secure and authenticate; an Outcome (always RETRY) when that fails."""
+    async def _open(self, connection: _Connection, wait: float | None = None) -> Outcome | None:
+        """Connect, secure and authenticate (each step within `wait` seconds, else the pool's
+        timeout); an Outcome (always RETRY) when that fails."""
         connection.discard()
         if self._local_hostname is None:
             self._local_hostname = await asyncio.to_thread(socket.getfqdn)
         smtp = aiosmtplib.SMTP(
             hostname=self.host, port=self.port, username=self.username, password=self.__password,
-            local_hostname=self._local_hostname, timeout=self.timeout, tls_context=self._tls_context,
+            local_hostname=self._local_hostname, timeout=wait or self.timeout,
+            tls_context=self._tls_context,
             use_tls=self.tls is Tls.SMTPS,
             start_tls={Tls.STARTTLS: None, Tls.REQUIRE_STARTTLS: True}.get(self.tls, False))
         try:

@@ -29,8 +29,8 @@ from notifications.drafting.translations import normal_locale, organisation_lang
 from notifications.obligations.models import IncidentAssessment, IncidentObligation, OrganisationProfile
 from notifications.obligations.regimes import Letter as RegimeLetter
 from notifications.obligations.service import (
+    assessment_in_force,
     get_profile,
-    latest_assessment,
     latest_snapshot,
     shipped_contacts,
 )
@@ -150,7 +150,7 @@ async def letter_for(db: AsyncSession, notification: Notification) -> Letter:
         IncidentObligation.ref == notification.ref))).first()
     snapshot = await latest_snapshot(db, incident.id)
     first_report = await _first_report(db, notification)
-    assessment = await latest_assessment(db, incident)
+    assessment = await assessment_in_force(db, incident)
     language = organisation_language(profile)
 
     def compose(texts: Mapping[str, str]) -> dict[str, Any]:

@@ -22,6 +22,8 @@ from notifications.obligations.schemas import (
     ObligationPublic,
     ObligationsPublic,
     Override,
+    Parties,
+    PartiesPublic,
     Profile,
     ProfilePublic,
     assessment_public,
@@ -67,11 +69,32 @@ class ObligationController(Controller):
         row = await services.override_assessment(db, clock=clock, actor=actor, key=key, data=data)
         return assessment_public(row)
 
+    @post("/incidents/{key:str}/assessments/{number:int}/confirm",
+          guards=[requires(Permission.APPROVE)], status_code=200)
+    async def confirm(self, db: Db, clock: Now, actor: Who, key: FromPath[str],
+                      number: FromPath[int]) -> AssessmentPublic:
+        """Put a pending assessment in force: an approver who did not record it (four eyes)."""
+        row = await services.confirm_assessment(db, clock=clock, actor=actor, key=key,
+                                                number=number)
+        return assessment_public(row)
+
     @put("/incidents/{key:str}/milestones", guards=[requires(Permission.WRITE_INCIDENTS)])
     async def milestones(self, db: Db, clock: Now, actor: Who, key: FromPath[str],
                          data: JSONBody[Milestones]) -> dict[str, str]:
         incident = await services.set_milestones(db, clock=clock, actor=actor, key=key, data=data)
         return dict(incident.milestones or {})
+
+    @put("/incidents/{key:str}/parties", guards=[requires(Permission.WRITE_INCIDENTS)])
+    async def set_parties(self, db: Db, clock: Now, actor: Who, key: FromPath[str],
+                          data: JSONBody[Parties]) -> PartiesPublic:
+        """The roles the organisation acts in for this incident (null: the profile's), the
+        profile's counterparties whose data it involves, and clocks of this incident only."""
+        incident = await services.set_parties(db, clock=clock, actor=actor, key=key, data=data)
+        return services.parties_public(await services.get_profile(db), incident)
+
+    @get("/incidents/{key:str}/parties", guards=[requires(Permission.READ_INCIDENTS)])
+    async def parties(self, db: Db, actor: Who, key: FromPath[str]) -> PartiesPublic:
+        return await services.parties_of(db, actor=actor, key=key)
 
     @get("/incidents/{key:str}/obligations", guards=[requires(Permission.READ_INCIDENTS)])
     async def obligations(self, db: Db, clock: Now, actor: Who,

@@ -3,10 +3,15 @@
 `check(condition, facts)` evaluates a regime's or an obligation's `Condition` — who
 the law protects (territory of the affected people, place of establishment,
 organisation flags and entity type) and its thresholds (number of people, per
-territory or in all, risk, data categories, malice) — and returns the reasons in
+territory or in all, risk, data categories, malice) and the role the organisation acts
+in (controller or processor, ...) — and returns the reasons in
 words, the failing ones first, so `--explain` can tell a DPO exactly why a duty does
-not arise. `obligation_applies` adds the dates from which a law or duty is in force
-and the rule that a follow-up arises only when the duty it follows does.
+not arise. `obligation_applies` adds the rule that a follow-up arises only when the duty
+it follows does; which wording of a law is in force is `versions.py`'s question.
+
+The circumstances recorded on the incident (encryption and its key, redaction, a documented
+risk-of-harm determination) are tests too, and an obligation's safe harbours (`safe_harbour`)
+name, with their citation, the circumstance in which its law says the duty does not arise.
 
 Separate from the due times (`due_times.py`): who must notify and when the clock
 runs are two questions a lawyer checks apart, and they change apart.
@@ -14,9 +19,10 @@ runs are two questions a lawyer checks apart, and they change apart.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from notifications.obligations.facts import Facts
+from notifications.obligations.facts import Incident as FactsIncident
 from notifications.obligations.regimes import (
     RISK_ORDER,
     Condition,
@@ -36,6 +42,51 @@ def _count(affected: dict[str, int], within: tuple[str, ...] | None, per_territo
 
 def _in(code: str, territories: tuple[str, ...]) -> bool:
     return any(territory_matches(code, t) for t in territories)
+
+
+def _words(roles: Iterable[str]) -> str:
+    """("covered_entity", "data_owner") -> "covered entity or data owner"."""
+    return " or ".join(role.replace("_", " ") for role in roles)
+
+
+_CIRCUMSTANCES: dict[str, tuple[str, str]] = {
+    # Condition field: (words when the fact holds, words when it does not)
+    "in_clear": ("data in the clear (not encrypted, or its key acquired too, and not redacted)",
+                 "data unintelligible to whoever took it (encrypted with a safe key, or redacted)"),
+    "encrypted": ("data encrypted", "data not encrypted"),
+    "state_of_the_art": ("encryption met the standard the law asks",
+                         "encryption not shown to meet the standard the law asks"),
+    "key_compromised": ("the key or credentials were acquired too",
+                        "the key or credentials were not acquired"),
+    "redacted": ("data redacted", "data not redacted"),
+    "harm_documented_not_likely": ("a documented determination that misuse or harm is not "
+                                   "reasonably likely",
+                                   "no documented determination that misuse or harm is not "
+                                   "reasonably likely"),
+    "law_enforcement_consulted": ("law enforcement consulted before the determination",
+                                  "law enforcement not consulted before the determination"),
+    "inadvertent_disclosure": ("an inadvertent disclosure by people authorised to see the data",
+                               "not an inadvertent disclosure by authorised people"),
+}
+
+
+def _circumstance(incident: FactsIncident, name: str) -> bool:
+    if name == "in_clear":
+        return incident.in_clear
+    if name == "harm_documented_not_likely":
+        return incident.harm_not_likely
+    return bool(getattr(incident, name))
+
+
+def safe_harbour(obligation: Obligation, facts: Facts) -> str | None:
+    """The first safe harbour of `obligation` that holds for these facts, in words citing its
+    law and our confidence in the reading; None when none does."""
+    for harbour in obligation.safe_harbours:
+        holds, reasons = check(harbour.when, facts)
+        if holds:
+            return (f"safe harbour: {harbour.note} ({harbour.citation}; confidence "
+                    f"{harbour.confidence}): {'; '.join(reasons)}")
+    return None
 
 
 def check(condition: Condition, facts: Facts) -> tuple[bool, list[str]]:
@@ -96,6 +147,21 @@ def check(condition: Condition, facts: Facts) -> tuple[bool, list[str]]:
             "malicious" if incident.malicious else "not malicious",
             "not malicious" if condition.malicious else "malicious",
         )
+    if condition.roles is not None:
+        acting = org.acting_as
+        matched = [role for role in condition.roles if role in acting]
+        assumed = "" if org.roles else " (assumed: no role given)"
+        test(
+            bool(matched),
+            f"organisation acts as {_words(matched)}{assumed}",
+            f"organisation acts as {_words(sorted(acting))}{assumed}, not as {_words(condition.roles)}",
+        )
+    for name, (yes, no) in _CIRCUMSTANCES.items():
+        wanted = getattr(condition, name)
+        if wanted is not None:
+            actual = _circumstance(incident, name)
+            words = yes if actual else no  # what the incident's record says, held or not
+            test(actual == wanted, words, words)
     if condition.any_of is not None:
         branches = [check(branch, facts) for branch in condition.any_of]
         held = [reasons for ok, reasons in branches if ok]
@@ -121,19 +187,16 @@ def obligation_applies(
     `follows(ref)` says whether the obligation named "regime/obligation" applies,
     for a follow-up whose clock starts when that one is fulfilled.
     """
-    aware = facts.incident.aware_at.date()
     ok, why = regime_ok
     if not ok:
         return False, why
-    if regime.in_force_from and aware < regime.in_force_from:
-        return False, [f"{regime.id} applies to breaches from {regime.in_force_from}"]
-    if obligation.in_force_from and aware < obligation.in_force_from:
-        return False, [f"this duty applies to breaches from {obligation.in_force_from}"]
     if obligation.when is not None:
         holds, reasons = check(obligation.when, facts)
         if not holds:
             return False, reasons
         why = why + reasons
+    if (harbour := safe_harbour(obligation, facts)) is not None:
+        return False, [harbour]
     if isinstance(obligation.trigger, MetTrigger) and not follows(obligation.trigger.met):
         return False, [f"follows {obligation.trigger.met}, which does not apply"]
     return True, why

@@ -125,6 +125,22 @@ RULES: Mapping[str, tuple[str, str]] = {
         f"{EDPB_EXAMPLES} cases 11, 14",
         "Volume: {subjects} people affected (large scale from {large}): tell the people as well.",
     ),
+    "large_scale_exposure": (
+        f"{EDPB_EXAMPLES} case 11; {EDPB_NOTIFICATION} (number of individuals)",
+        "Volume: readable, identifiable data of {subjects} people is exposed (large scale from "
+        "{large}); a breach of that size is likely to result in a risk: notify the authority.",
+    ),
+    "malicious_exfiltration": (
+        f"{EDPB_EXAMPLES} cases 04, 05, 07, 18",
+        "Exfiltrated by an attacker: readable, identifiable data is in unknown, hostile hands, "
+        "where misuse (fraud, phishing, identity theft) is likely: tell the people as well.",
+    ),
+    "misdelivered": (
+        f"{EDPB_EXAMPLES} cases 13, 16",
+        "Sent by mistake to known recipients, without malice, to fewer than {large} people, with "
+        "no special-category data and no vulnerable people: the recipients can be asked to return "
+        "or destroy it, so the risk is not high: notify the authority, not the people.",
+    ),
 }
 
 
@@ -158,6 +174,16 @@ def assess(facts: AssessmentInput) -> Assessment:
     )
 
 
+def explained(result: Assessment) -> list[tuple[Adjustment, str]]:
+    """Each adjustment with the sentence it added to `reasons` (in the same order, right
+    after the severity line and before the final recommendation line)."""
+    moves = len(result.adjustments)
+    sentences = result.reasons[-1 - moves:-1] if moves else []
+    if len(sentences) != moves:
+        sentences = [""] * moves
+    return list(zip(result.adjustments, sentences, strict=True))
+
+
 def assess_raw(raw: object) -> Assessment:
     """`assess` on raw facts; raises `InvalidAssessmentInput` for bad input."""
     return assess(parse_assessment_input(raw))
@@ -174,8 +200,10 @@ def _recommend(
     """Move the band's recommendation by the EDPB's factors; each move is recorded.
 
     Every rule only lowers on a protection (safe key, trusted recipient, nothing
-    lasting) and only raises on an aggravation, so a safe key or a trusted
-    recipient never raises the result and more people never lower it.
+    lasting, a known recipient who received it by mistake) and only raises on an
+    aggravation (lasting loss, exfiltration, malice, volume, sensitivity), so a safe key
+    or a trusted recipient never raises the result, and more people, malice or
+    vulnerable people never lower it.
     """
     rec = band
     adjustments: list[Adjustment] = []
@@ -203,25 +231,47 @@ def _recommend(
         return rec, adjustments
 
     notify, both = Recommendation.NOTIFY_AUTHORITY, Recommendation.NOTIFY_AUTHORITY_AND_SUBJECTS
+    identifiable = ei >= 0.75  # ENISA: significant or maximum ease of identification
+    large = facts.subjects >= LARGE_SCALE
     floors = {
         "availability_loss": lasting_availability,
         "integrity_loss": lasting_integrity,
         "exfiltration_confirmed": exposed and facts.exfiltration is Exfiltration.CONFIRMED,
+        "large_scale_exposure": exposed and identifiable and large,
     }
     for rule, applies in floors.items():
         if applies and _RANK[rec] < _RANK[notify]:
             move(rule, notify)
 
+    sensitive = any(
+        points >= 3
+        for category, points in scores.items()
+        if CATEGORY_MAP[category][0] is EnisaCategory.SENSITIVE
+    )
+    # A letter or e-mail to the wrong, known person: the EDPB asks for the authority only
+    # (case 16) unless the data is special, the people vulnerable or the volume large (case 14).
+    misdelivered = (
+        facts.confidentiality is Confidentiality.KNOWN_RECIPIENTS
+        and not facts.malicious
+        and not vulnerable
+        and not sensitive
+        and not large
+    )
+    if rec is both and misdelivered:
+        move("misdelivered", notify)
+
     # Raises toward the people only once the authority is due anyway.
     if rec is notify:
-        sensitive = any(
-            points >= 3
-            for category, points in scores.items()
-            if CATEGORY_MAP[category][0] is EnisaCategory.SENSITIVE
+        hostile = (
+            facts.malicious
+            and facts.confidentiality is Confidentiality.UNKNOWN_RECIPIENTS
+            and facts.exfiltration is Exfiltration.CONFIRMED
         )
-        if exposed and ei >= 0.75 and (vulnerable or sensitive):  # identifiable: significant or more
+        if exposed and identifiable and (vulnerable or sensitive):
             move("vulnerable_or_special", both)
-        elif facts.subjects >= LARGE_SCALE:
+        elif exposed and identifiable and hostile:
+            move("malicious_exfiltration", both)
+        elif large:
             move("large_scale", both)
     return rec, adjustments
 

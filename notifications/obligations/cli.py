@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
     from incident.kernel.auth import Actor
     from incident.kernel.settings import Settings
+    from notifications.obligations.regime_loader import Loaded
 
 RECOMMENDATIONS = ("document", "notify_authority", "notify_authority_and_subjects")
 """notifications.obligations.assessment.Recommendation's values, written out so `--help`
@@ -45,22 +46,35 @@ def assess(facts_file: Path) -> None:
     echo(result.model_dump_json(indent=2))
 
 
+def regimes_or_fail(settings: Settings) -> Loaded:
+    """The catalogue in use (the shipped regimes and BREACH_REGIMES_DIR's), validated; an
+    invalid file fails the command: every problem on its own line (file: field: problem)."""
+    from notifications.obligations.regime_loader import RegimeError
+    from notifications.obligations.service import configure_regimes, regimes_in_use
+
+    configure_regimes(settings)
+    try:
+        return regimes_in_use()
+    except RegimeError as exc:
+        raise Failure(str(exc)) from None
+
+
 @click.command()
 @click.argument("facts_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--explain", is_flag=True, help="also list the duties that do not apply, and why")
-def obligations(facts_file: Path, explain: bool) -> None:
-    """Print, as JSON, the notification duties and deadlines for the facts in FACTS_FILE."""
+@pass_runtime
+def obligations(runtime: Runtime, facts_file: Path, explain: bool) -> None:
+    """Print, as JSON, the notification duties and deadlines for the facts in FACTS_FILE,
+    under the shipped regimes and those of BREACH_REGIMES_DIR."""
     from notifications.obligations.engine import compute_obligations, results_to_json
     from notifications.obligations.facts import FactsError, facts_from_json
-    from notifications.obligations.regime_loader import RegimeError, load_regimes
 
+    catalogue = regimes_or_fail(runtime.settings).catalogue
     try:
         facts = facts_from_json(read_json(facts_file))
-        results = compute_obligations(facts, load_regimes(), explain=explain)
+        results = compute_obligations(facts, catalogue, explain=explain)
     except FactsError as exc:
         raise Failure(f"{facts_file}: " + "; ".join(str(p) for p in exc.problems)) from None
-    except RegimeError as exc:
-        raise Failure("; ".join(str(p) for p in exc.problems)) from None
     print_json(results_to_json(results, explain=explain))
 
 
@@ -144,6 +158,27 @@ def incidents_assess(runtime: Runtime, reference: str, facts_file: Path, as_json
                 f"recommendation {row.recommendation}", markup=False)
     for reason in row.result.get("reasons", []):
         out().print(f"  - {reason}", markup=False)
+    if row.pending:
+        out().print(f"pending: it would end {', '.join(row.ends)}; the assessment before it stays "
+                    f"in force until another approver confirms it (`breach incidents confirm "
+                    f"{reference} {row.number}`)", markup=False)
+
+
+@click.command("confirm")
+@click.argument("reference")
+@click.argument("number", type=click.IntRange(min=1))
+@pass_runtime
+def incidents_confirm(runtime: Runtime, reference: str, number: int) -> None:
+    """Confirm pending assessment NUMBER (approvers; never its author): it takes effect."""
+    from notifications.obligations import service as services
+
+    async def work(settings: Settings, db: AsyncSession, actor: Actor) -> Any:
+        return await services.confirm_assessment(db, clock=runtime.clock, actor=actor,
+                                                 key=reference, number=number)
+
+    row = runtime.run(work)
+    ended = f"; no longer due: {', '.join(row.ends)}" if row.ends else ""
+    out().print(f"assessment {row.number} confirmed: {row.decided} in force{ended}", markup=False)
 
 
 @click.command("override")
@@ -194,6 +229,31 @@ def incidents_milestones(runtime: Runtime, /, reference: str, **given: str | Non
                                                      (incident.milestones or {}).items()))
 
 
+@click.command("parties")
+@click.argument("reference")
+@click.argument("parties_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_runtime
+def incidents_parties(runtime: Runtime, reference: str, parties_file: Path) -> None:
+    """Record the roles the organisation acts in for the incident and the counterparties whose
+    data it involves, from PARTIES_FILE (JSON: roles, counterparties, clocks; see the README)."""
+    from notifications.obligations import service as services
+    from notifications.obligations.schemas import Parties
+
+    data = _validated(Parties, read_json(parties_file), str(parties_file))
+
+    async def work(settings: Settings, db: AsyncSession, actor: Actor) -> Any:
+        incident = await services.set_parties(db, clock=runtime.clock, actor=actor,
+                                              key=reference, data=data)
+        return incident.reference, services.parties_public(await services.get_profile(db),
+                                                           incident)
+
+    reference, shown = runtime.run(work)
+    involved = shown.counterparties + [str(c["id"]) for c in shown.clocks]
+    out().print(f"{reference}: acts as {', '.join(r.replace('_', ' ') for r in shown.acting_as)}"
+                f"{' (assumed)' if shown.assumed else ''}; counterparties: "
+                f"{', '.join(involved) or 'none'}; obligations recomputed", markup=False)
+
+
 @click.command("obligations")
 @click.argument("reference")
 @click.option("--json", "as_json", is_flag=True)
@@ -234,7 +294,8 @@ def incidents_obligations(runtime: Runtime, reference: str, as_json: bool) -> No
 def _due_text(item: Any, zone: Any) -> str:
     """The due time; else the target of a duty without a fixed time; else what it waits for."""
     if item.due_at is not None:
-        return str(item.due_at.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z"))
+        due = str(item.due_at.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z"))
+        return f"{due} (assumed)" if item.assumed else due
     waiting = (item.trigger or {}).get("waiting_for")
     if waiting:
         return f"waits for {waiting}"
@@ -278,13 +339,19 @@ def regimes() -> None:
 
 @regimes.command("list")
 @click.option("--json", "as_json", is_flag=True)
-def regimes_list(as_json: bool) -> None:
-    """Every shipped regime: its id, jurisdiction, duties, confidence and last review."""
-    from notifications.obligations.service import shipped_regimes
-
-    rows = [{"id": r.id, "name": r.name, "jurisdiction": r.jurisdiction,
-             "obligations": len(r.obligations), "confidence": r.confidence,
-             "reviewed": r.reviewed.isoformat()} for r in shipped_regimes()]
+@pass_runtime
+def regimes_list(runtime: Runtime, as_json: bool) -> None:
+    """Every regime in use, shipped or the organisation's own (BREACH_REGIMES_DIR): its id,
+    jurisdiction, duties, confidence, last review, and where it comes from."""
+    loaded = regimes_or_fail(runtime.settings)
+    rows: list[dict[str, Any]] = [{"id": r.id, "name": r.name, "jurisdiction": r.jurisdiction,
+                                   "obligations": len(r.obligations), "confidence": r.confidence,
+                                   "reviewed": r.reviewed.isoformat(),
+                                   "origin": loaded.origins[r.id].kind,
+                                   "file": loaded.origins[r.id].path,
+                                   "replaces": loaded.origins[r.id].replaces,
+                                   "duties": [_duty_row(r, duty) for duty in r.obligations]}
+                                  for r in loaded.catalogue]
     if as_json:
         print_json(rows)
         return
@@ -292,33 +359,74 @@ def regimes_list(as_json: bool) -> None:
         duties = "duty" if row["obligations"] == 1 else "duties"
         echo(f"{row['id']:<10} {row['jurisdiction']:<6} {row['obligations']} {duties:<6} "
              f"{row['confidence']:<6} reviewed {row['reviewed']}  {row['name']}")
+        for duty in row["duties"]:
+            if (duty["confidence"], duty["reviewed"]) != (row["confidence"], row["reviewed"]):
+                echo(f"{'':<10}   {duty['ref']}: {duty['confidence']}, reviewed {duty['reviewed']}")
+        if row["origin"] == "organisation":
+            replaced = (f", replaces the shipped regime wholly ({row['replaces']})"
+                        if row["replaces"] else "")
+            echo(f"{'':<10}   organisation's own: {row['file']}{replaced}")
+
+
+def _duty_row(regime: Any, duty: Any) -> dict[str, Any]:
+    """One duty's effective confidence and review date (its own, else its regime's)."""
+    confidence, reviewed = regime.sourcing(duty)
+    return {"ref": f"{regime.id}/{duty.id}", "confidence": confidence,
+            "reviewed": reviewed.isoformat()}
 
 
 @regimes.command("show")
 @click.argument("regime_id")
 @click.option("--json", "as_json", is_flag=True)
-def regimes_show(regime_id: str, as_json: bool) -> None:
-    """One regime as its file states it: each duty's recipient, clock, citation and source."""
+@pass_runtime
+def regimes_show(runtime: Runtime, regime_id: str, as_json: bool) -> None:
+    """One regime as its file states it: each duty's recipient, clock, citation, source,
+    confidence and last review; and whether it is shipped or the organisation's own."""
     from notifications.obligations.deadlines import describe
     from notifications.obligations.regimes import trigger_label
-    from notifications.obligations.service import shipped_regimes
 
-    regime = shipped_regimes().get(regime_id)
+    loaded = regimes_or_fail(runtime.settings)
+    regime = loaded.catalogue.get(regime_id)
     if regime is None:
-        known = ", ".join(r.id for r in shipped_regimes())
+        known = ", ".join(r.id for r in loaded.catalogue)
         raise Failure(f"no regime {regime_id!r}; there are: {known}")
+    origin = loaded.origins[regime.id]
     if as_json:
-        print_json(regime.model_dump(mode="json", exclude_none=True))
+        data = regime.model_dump(mode="json", exclude_none=True)
+        for duty, shown in zip(regime.obligations, data["obligations"], strict=True):
+            effective = _duty_row(regime, duty)
+            shown.update(confidence=effective["confidence"], reviewed=effective["reviewed"])
+        print_json({**data, "origin": origin.kind, "file": origin.path,
+                    "replaces": origin.replaces})
         return
     echo(f"{regime.name} ({regime.id}, {regime.jurisdiction})")
+    if origin.kind == "organisation":
+        replaced = f"; replaces the shipped {origin.replaces} wholly" if origin.replaces else ""
+        echo(f"the organisation's own regime, from {origin.path}{replaced}")
     echo(f"confidence {regime.confidence}, sources last checked {regime.reviewed.isoformat()}")
     for source in regime.sources:
         echo(f"  source: {source}")
     for note in regime.notes:
         echo(f"  note: {note}")
     for duty in regime.obligations:
+        confidence, reviewed = regime.sourcing(duty)
         echo(f"\n{regime.id}/{duty.id}: to {duty.recipient_name}")
         echo(f"  due: {describe(duty.deadline, trigger_label(duty.trigger))}")
+        first = duty.in_force_from or regime.in_force_from
+        if first or duty.in_force_until:
+            span = (f"from {first} " if first else "") + (
+                f"until {duty.in_force_until}" if duty.in_force_until else "")
+            echo(f"  in force {span.strip()}")
+        if duty.version is not None:
+            echo(f"  current wording: {duty.version}")
+        for earlier in reversed(duty.earlier):
+            clock = (describe(earlier.deadline, trigger_label(duty.trigger))
+                     if earlier.deadline is not None else "the same clock")
+            echo(f"  until {earlier.until}: {earlier.name}; due {clock}")
+        if duty.assume_from is not None:
+            echo(f"  until {trigger_label(duty.trigger)} is recorded: counted from "
+                 f"{duty.assume_from.trigger}, marked assumed ({duty.assume_from.citation})")
+        echo(f"  confidence {confidence}, sources last checked {reviewed.isoformat()}")
         echo(f"  citation: {duty.citation}")
         echo(f"  source: {duty.source}")
         for note in duty.notes:
@@ -328,17 +436,19 @@ def regimes_show(regime_id: str, as_json: bool) -> None:
 @regimes.command("validate")
 @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
 def regimes_validate(directory: Path) -> None:
-    """Check a folder of regime files with the same rules as the shipped ones; exit 1 naming
-    each file, field and problem."""
-    from notifications.obligations.regime_loader import RegimeError, load_regimes
+    """Check a folder of the organisation's regime files as BREACH_REGIMES_DIR would use it:
+    the same rules as the shipped ones, merged with them (a shipped id is replaced, every
+    follow-up must resolve); exit 1 naming each file, field and problem."""
+    from notifications.obligations.regime_loader import RegimeError, load_catalogue
 
     try:
-        catalogue = load_regimes(directory)
+        loaded = load_catalogue(directory)
     except RegimeError as exc:
         for problem in exc.problems:
             echo(str(problem))
         raise Failure(f"{len(exc.problems)} problem(s) in the regime files of {directory}") \
             from None
-    duties = sum(len(regime.obligations) for regime in catalogue)
-    echo(f"{directory}: {len(catalogue)} regime{'' if len(catalogue) == 1 else 's'}, "
+    own = [r for r in loaded.catalogue if loaded.origins[r.id].kind == "organisation"]
+    duties = sum(len(regime.obligations) for regime in own)
+    echo(f"{directory}: {len(own)} regime{'' if len(own) == 1 else 's'}, "
          f"{duties} dut{'y' if duties == 1 else 'ies'}, valid")

@@ -25,7 +25,11 @@ Conventions, chosen once and applied everywhere so a human can re-check any resu
   weekend day, a public holiday of `roll_forward.calendar`, or one of its `closed`
   month-days (Japan's year-end closure, "12-29" to "01-03") moves to the next day that
   is none of these (Tex. Gov't Code 311.014(b); Japan's Act on Holidays of
-  Administrative Organs, Art. 2). Without it the last day stays where it falls.
+  Administrative Organs, Art. 2). Its `not_holidays` month-days are days the holidays
+  package lists that the law does not count (Colorado's optional Cesar Chavez Day, or
+  a Friday "observed" for a Saturday holiday where the law moves only Sundays): they
+  stay working days unless they fall on a weekend. Without `roll_forward` the last day
+  stays where it falls.
 * Month ends clamp: 31 January + 1 month is 28 (or 29) February, as in Art. 3(2)(c) of
   Regulation (EEC, Euratom) No 1182/71.
 * A rule may add `without_undue_delay: true` to a fixed limit ("without undue delay and
@@ -111,17 +115,34 @@ class RollForward(_Rule):
     Not working: a weekend day or public holiday of `calendar` (ISO 3166-1 country or
     ISO 3166-2 subdivision, from the holidays package), or one of the `closed` days,
     written "MM-DD", on which the recipient's offices are closed by law every year.
+    A `not_holidays` day ("MM-DD") is a day the holidays package lists for `calendar`
+    but the governing law does not count as a holiday: it is open unless a weekend day.
     """
 
     calendar: str = Field(description="ISO 3166-1 country or ISO 3166-2 subdivision, e.g. US-TX")
     closed: tuple[MonthDay, ...] = Field(default=(), max_length=31)
     """At most a month of days: a law closes offices for some days a year, never most of it."""
+    not_holidays: tuple[MonthDay, ...] = Field(default=(), max_length=31)
+    """Days the holidays package lists that the law does not: counted as working days."""
+    not_named: tuple[str, ...] = Field(default=(), max_length=31)
+    """Holidays the package lists by these names that the law does not count (Texas's optional
+    Good Friday, which moves every year): such a day is a working day unless a weekend day."""
+    observed: bool = True
+    """False where the law counts a holiday on its own date only, never a weekday "observed"
+    in its place (the package adds those for Saturday and Sunday holidays)."""
 
     _check_calendar = field_validator("calendar")(_known_calendar)
 
     def is_open(self, day: date) -> bool:
-        """True if `day` is none of: weekend, holiday of `calendar`, `closed` day."""
-        return is_working_day(day, self.calendar) and f"{day:%m-%d}" not in self.closed
+        """True if `day` is none of: weekend, holiday of `calendar` (unless listed in
+        `not_holidays`), `closed` day."""
+        month_day = f"{day:%m-%d}"
+        if month_day in self.closed:
+            return False
+        if month_day in self.not_holidays or is_weekend(day, self.calendar):
+            return not is_weekend(day, self.calendar)
+        names = _holiday_calendar(self.calendar, ("public",), observed=self.observed).get_list(day)
+        return all(name in self.not_named for name in names)
 
     def next_open_day(self, day: date) -> date:
         """`day` itself if it is open, otherwise the next day that is (within a year:
@@ -286,9 +307,16 @@ def add_months(day: date, months: int) -> date:
 
 
 @functools.lru_cache(maxsize=64)
-def _holiday_calendar(code: str, categories: tuple[str, ...]) -> holidays.HolidayBase:
+def _holiday_calendar(code: str, categories: tuple[str, ...], *, observed: bool = True
+                      ) -> holidays.HolidayBase:
     country, _, subdivision = code.partition("-")
-    return holidays.country_holidays(country, subdiv=subdivision or None, categories=categories)
+    return holidays.country_holidays(country, subdiv=subdivision or None, categories=categories,
+                                     observed=observed)
+
+
+def is_weekend(day: date, calendar: str) -> bool:
+    """True if `day` is a weekend day of `calendar` (Saturday and Sunday almost everywhere)."""
+    return day.weekday() in _holiday_calendar(calendar, ("public",)).weekend
 
 
 def is_working_day(day: date, calendar: str, categories: tuple[str, ...] = ("public",)) -> bool:
@@ -380,8 +408,11 @@ def describe(rule: DeadlineRule, trigger: str) -> str:
         rolled = ""
         if rule.roll_forward is not None:
             closed = ", ".join(rule.roll_forward.closed)
+            not_holidays = ", ".join(rule.roll_forward.not_holidays + rule.roll_forward.not_named)
             rolled = (
                 f"; a last day on a weekend, a {rule.roll_forward.calendar} public holiday"
+                + (f" (not counting {not_holidays})" if not_holidays else "")
+                + ("" if rule.roll_forward.observed else " on its own date (no observed days)")
                 + (f" or a closed day ({closed})" if closed else "")
                 + " moves to the next day that is none of these"
             )

@@ -29,6 +29,7 @@ from notifications.obligations.deadlines import (
     rule_as_data,
     zone,
 )
+from notifications.obligations.delays import apply_delay
 from notifications.obligations.facts import Facts, Incident
 from notifications.obligations.regimes import MetTrigger, Obligation, Regime, Trigger, trigger_label
 
@@ -51,6 +52,8 @@ class DueTimes:
     due_at: datetime | None
     target_at: datetime | None
     basis: Basis
+    assumed: bool = False
+    """The clock counts from a stand-in event until its own trigger is recorded (`assume_from`)."""
 
 
 def due_times(regime: Regime, obligation: Obligation, facts: Facts) -> DueTimes:
@@ -63,7 +66,11 @@ def due_times(regime: Regime, obligation: Obligation, facts: Facts) -> DueTimes:
     tz = zone(regime.timezone or facts.organisation.timezone)
     rule, notes = _rule_for(obligation, facts)
     trigger, trigger_notes = trigger_state(obligation.trigger, facts.incident)
-    if trigger.at is None:
+    start, counted, assumed = trigger.at, trigger.name, assumed_start(obligation, trigger, facts.incident)
+    if assumed is not None:
+        counted, start, note = assumed
+        trigger_notes = [note, *trigger_notes]
+    if start is None:
         waiting = Basis(
             rule=describe(rule, trigger.name),
             trigger=trigger.name,
@@ -76,8 +83,8 @@ def due_times(regime: Regime, obligation: Obligation, facts: Facts) -> DueTimes:
         return DueTimes(trigger, rule, None, None, waiting)
     deadline = compute_deadline(
         rule,
-        trigger=trigger.name,
-        trigger_at=trigger.at,
+        trigger=counted,
+        trigger_at=start,
         tz=tz,
         citation=obligation.citation,
         source=obligation.source,
@@ -86,14 +93,48 @@ def due_times(regime: Regime, obligation: Obligation, facts: Facts) -> DueTimes:
     )
     due, target, extra = deadline.due_at, deadline.target_at, list[str]()
     if due is not None and obligation.outer_limit is not None:
-        due, extra = _outer_limit(obligation, facts, trigger.at, due, tz)
+        due, extra = _outer_limit(obligation, facts, start, due, tz)
     if due is not None and obligation.weekend_relief is not None:
         due, relief_notes = _relief(obligation, facts, due, tz)
         extra += relief_notes
+    delayed = apply_delay(obligation, facts.incident, due=due, target=target, tz=tz)
+    due, target, extra = delayed.due_at, delayed.target_at, extra + list(delayed.notes)
+    trigger = replace(trigger, waiting_for=delayed.waiting_for) if delayed.waiting_for else trigger
     if due is not None:
         target = min(target, due)
     basis = replace(deadline.basis, notes=deadline.basis.notes + tuple(extra))
-    return DueTimes(trigger, rule, due, target, basis)
+    return DueTimes(trigger, rule, due, None if delayed.waiting_for else target, basis,
+                    assumed=assumed is not None)
+
+
+_RECORDED = {
+    "classified_major_at": "classified", "breach_determined_at": "determined to be a breach",
+    "materiality_determined_at": "determined to be material", "assessment_completed_at": "assessed",
+    "discovered_at": "discovered", "aware_at": "known",
+}
+_EVENT = {
+    "aware_at": "awareness", "discovered_at": "discovery", "classified_major_at": "classification",
+    "breach_determined_at": "the breach determination",
+    "materiality_determined_at": "the materiality determination",
+    "assessment_completed_at": "the assessment",
+}
+
+
+def assumed_start(obligation: Obligation, trigger: TriggerState, incident: Incident
+                  ) -> tuple[str, datetime, str] | None:
+    """While the trigger is awaited and the regime file says to assume a start
+    (`assume_from`): the stand-in event, its instant (UTC) and the basis note; else None."""
+    assume = obligation.assume_from
+    if assume is None or trigger.at is not None or not isinstance(obligation.trigger, str):
+        return None
+    at = getattr(incident, assume.trigger)
+    if at is None:
+        return None
+    done = _RECORDED.get(obligation.trigger, f"recorded ({obligation.trigger})")
+    note = (f"assumed: not yet {done} ({assume.decision}); counted from "
+            f"{_EVENT.get(assume.trigger, assume.trigger)} as if it had been {done} then "
+            f"({assume.citation})")
+    return assume.trigger, at.astimezone(UTC), note
 
 
 def trigger_state(trigger: Trigger, incident: Incident) -> tuple[TriggerState, list[str]]:

@@ -11,13 +11,18 @@ JSON form.
 
 An obligation whose trigger has not happened yet (a materiality determination not
 made, a first report not yet sent) is still listed: with no due time and the event it
-waits for, so nobody forgets it is coming.
+waits for, so nobody forgets it is coming. Where its regime file says to assume a start
+(`assume_from`: a NIS2 duty before the incident is found significant), it gets the due
+time that start gives, marked `assumed`, until the real trigger replaces it.
+
+Each result carries the `confidence` of our reading of its duty and the date its sources
+were last `reviewed` (the duty's own, else its regime's).
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from notifications.obligations.applicability import check, obligation_applies
@@ -25,6 +30,7 @@ from notifications.obligations.deadlines import Basis, rule_as_data
 from notifications.obligations.due_times import TriggerState, due_times
 from notifications.obligations.facts import Facts, FactsError, FactsProblem
 from notifications.obligations.regimes import Catalogue, Obligation, Regime
+from notifications.obligations.versions import NotInForce, choose
 
 # ----------------------------------------------------------------------- results
 
@@ -47,6 +53,14 @@ class ObligationResult:
     basis: Basis | None = None
     met_at: datetime | None = None
     content: tuple[str, ...] = ()
+    version: str | None = None
+    """The name of the law's wording applied, when its file names versions (`versions.py`)."""
+    confidence: str | None = None
+    """How sure our reading of this duty is (its own, else its regime's)."""
+    reviewed: date | None = None
+    """When this duty's sources were last checked (its own date, else its regime's)."""
+    assumed: bool = False
+    """The due time counts from a stand-in event until the trigger is recorded (`assume_from`)."""
 
     @property
     def ref(self) -> str:
@@ -65,6 +79,18 @@ def _evaluate(
     done: dict[str, ObligationResult],
     catalogue: Catalogue,
 ) -> ObligationResult:
+    chosen = choose(regime, obligation, facts, catalogue)
+    if isinstance(chosen, NotInForce):
+        return ObligationResult(
+            regime=regime.id,
+            obligation=obligation.id,
+            recipient=obligation.recipient,
+            recipient_name=obligation.recipient_name,
+            phase=obligation.phase,
+            applies=False,
+            why=(chosen.reason,),
+        )
+    obligation = chosen.obligation
     ok, why = obligation_applies(
         regime,
         obligation,
@@ -72,6 +98,10 @@ def _evaluate(
         regime_ok,
         follows=lambda ref: _result_for(ref, facts, done, catalogue).applies,
     )
+    if ok and chosen.also_when is not None:
+        ok, narrower = check(chosen.also_when, facts)
+        narrower = [f"under {chosen.version}: {reason}" for reason in narrower]
+        why = why + narrower if ok else narrower
     result = ObligationResult(
         regime=regime.id,
         obligation=obligation.id,
@@ -80,11 +110,13 @@ def _evaluate(
         phase=obligation.phase,
         applies=ok,
         why=tuple(why),
+        version=chosen.version,
     )
     if not ok:
         return result
     met_at = facts.incident.met.get(f"{regime.id}/{obligation.id}")
     due = due_times(regime, obligation, facts)
+    basis = due.basis if chosen.note is None else replace(due.basis, notes=(chosen.note, *due.basis.notes))
     return replace(
         result,
         trigger=due.trigger,
@@ -93,8 +125,14 @@ def _evaluate(
         content=obligation.content,
         due_at=due.due_at,
         target_at=due.target_at,
-        basis=due.basis,
+        basis=basis,
+        assumed=due.assumed,
     )
+
+
+def _sourced(regime: Regime, obligation: Obligation, result: ObligationResult) -> ObligationResult:
+    confidence, reviewed = regime.sourcing(obligation)
+    return replace(result, confidence=confidence, reviewed=reviewed)
 
 
 def _result_for(
@@ -105,7 +143,8 @@ def _result_for(
         if found is None:
             raise KeyError(f"unknown obligation {ref!r}")
         regime, obligation = found
-        done[ref] = _evaluate(regime, obligation, facts, check(regime.applies, facts), done, catalogue)
+        done[ref] = _sourced(regime, obligation, _evaluate(
+            regime, obligation, facts, check(regime.applies, facts), done, catalogue))
     return done[ref]
 
 
@@ -136,7 +175,8 @@ def compute_obligations(facts: Facts, regimes: Catalogue, *, explain: bool = Fal
         for obligation in regime.obligations:
             ref = f"{regime.id}/{obligation.id}"
             if ref not in done:
-                done[ref] = _evaluate(regime, obligation, facts, regime_ok, done, regimes)
+                done[ref] = _sourced(regime, obligation,
+                                     _evaluate(regime, obligation, facts, regime_ok, done, regimes))
     results = [r for r in done.values() if explain or r.applies]
     far = datetime.max.replace(tzinfo=UTC)
     return sorted(
@@ -158,6 +198,8 @@ def iso(instant: datetime | None) -> str | None:
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime):
         return iso(value)
+    if isinstance(value, date):
+        return value.isoformat()
     if isinstance(value, list | tuple):
         return [_plain(item) for item in value]
     if isinstance(value, dict):
@@ -165,8 +207,10 @@ def _plain(value: Any) -> Any:
     return value
 
 
-_OUTPUT = ("regime", "obligation", "recipient", "recipient_name", "applies")
-_OUTPUT_APPLIES = ("phase", "due_at", "target_at", "trigger", "rule", "basis", "met_at", "content")
+_OUTPUT = ("regime", "obligation", "recipient", "recipient_name", "applies", "version",
+           "confidence", "reviewed")
+_OUTPUT_APPLIES = ("phase", "due_at", "target_at", "trigger", "rule", "basis", "met_at", "content",
+                   "assumed")
 
 
 def result_to_json(result: ObligationResult, *, explain: bool = False) -> dict[str, Any]:

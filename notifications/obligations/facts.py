@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import (
@@ -23,16 +24,20 @@ from pydantic import (
     ConfigDict,
     NonNegativeInt,
     PositiveFloat,
+    StringConstraints,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from notifications.obligations.regimes import (
     CODE_PATTERN,
+    OWNER_ROLES,
     DataCategory,
     Flag,
     ObligationRef,
     Risk,
+    Role,
     TimeZoneName,
 )
 
@@ -70,6 +75,10 @@ class Organisation(_Facts):
 
     `targets` are internal targets in hours after the trigger, keyed "regime/obligation":
     they set the target of a without-undue-delay duty and pull a fixed one earlier.
+    `roles` are what the organisation is toward the data in this incident (controller,
+    processor, covered entity, business associate, data owner, service provider); none given
+    means it decides about its own data: controller, covered entity and data owner
+    (`acting_as`).
     """
 
     country: Annotated[str, AfterValidator(_country)]
@@ -77,10 +86,49 @@ class Organisation(_Facts):
     flags: frozenset[Flag] = frozenset()
     entity_type: str | None = None
     targets: dict[ObligationRef, PositiveFloat] = {}
+    roles: frozenset[Role] = frozenset()
+
+    @property
+    def acting_as(self) -> frozenset[Role]:
+        """The roles the organisation acts in: those given, or the owner's when none are."""
+        return self.roles or OWNER_ROLES
+
+
+class LawEnforcementDelay(_Facts):
+    """A law-enforcement agency's request to delay notice: who asked, when, whether in writing,
+    the end it stated (`until`) and when it actually ended (`ended_at`: the agency said notice
+    will no longer impede its investigation). With neither, the delay is open."""
+
+    agency: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+    requested_at: AwareDatetime
+    written: bool = False
+    until: AwareDatetime | None = None
+    ended_at: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> LawEnforcementDelay:
+        for name in ("until", "ended_at"):
+            end = getattr(self, name)
+            if end is not None and end < self.requested_at:
+                raise ValueError(f"{name} lies before requested_at")
+        return self
+
+    @property
+    def end(self) -> datetime | None:
+        """When the delay ends: its actual end if known, else the end it stated, else None."""
+        return self.ended_at or self.until
 
 
 class Incident(_Facts):
-    """The instants that start legal clocks, and the assessment that decides thresholds."""
+    """The instants that start legal clocks, and the assessment that decides thresholds.
+
+    The circumstances of the data, as recorded on the incident: `encrypted` (all affected
+    data), `state_of_the_art` (the encryption met the standard the laws ask), `key_compromised`
+    (the key or credentials were acquired too), `redacted`; `harm_not_likely` is a documented
+    determination, made at `harm_determined_at`, that misuse or harm is not reasonably likely
+    (`law_enforcement_consulted` and `inadvertent_disclosure` by authorised people, as some
+    laws ask of it); `law_enforcement_delay` a request by law enforcement to delay notice.
+    """
 
     aware_at: AwareDatetime
     discovered_at: AwareDatetime | None = None
@@ -92,6 +140,31 @@ class Incident(_Facts):
     data_categories: frozenset[DataCategory] = frozenset()
     malicious: bool = False
     met: dict[ObligationRef, AwareDatetime] = {}
+    encrypted: bool = False
+    state_of_the_art: bool = False
+    key_compromised: bool = False
+    redacted: bool = False
+    harm_not_likely: bool = False
+    harm_determined_at: AwareDatetime | None = None
+    law_enforcement_consulted: bool = False
+    inadvertent_disclosure: bool = False
+    law_enforcement_delay: LawEnforcementDelay | None = None
+
+    @model_validator(mode="after")
+    def _circumstances(self) -> Incident:
+        if not self.encrypted and (self.state_of_the_art or self.key_compromised):
+            raise ValueError("state_of_the_art and key_compromised describe encryption: "
+                             "they need encrypted: true")
+        if self.harm_not_likely and self.harm_determined_at is None:
+            raise ValueError("harm_not_likely is a documented determination: give "
+                             "harm_determined_at, when it was made")
+        return self
+
+    @property
+    def in_clear(self) -> bool:
+        """The data was intelligible to whoever took it: not encrypted, or its key was taken
+        too, and not redacted."""
+        return (not self.encrypted or self.key_compromised) and not self.redacted
 
 
 class Facts(_Facts):

@@ -35,12 +35,20 @@ class OrganisationProfile(SQLModel, table=True):
     """The name and address notices come from, and where replies go (see schemas.Sender)."""
     language: str = Field(default="en", max_length=35)
     """The organisation's own language: notices fall back to it."""
+    roles: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    """What the organisation usually is toward the data (controller, processor, ...); an
+    incident may say otherwise (`Incident.parties`)."""
+    counterparties: list[dict[str, Any]] = Field(default_factory=list,
+                                                 sa_column=Column(JSON, nullable=False))
+    """The parties whose data it holds or processes, each with its contractual clock (see
+    schemas.Counterparty and contracts.py)."""
     updated_at: datetime
     updated_by: str = Field(max_length=300)
 
 
 class IncidentAssessment(SQLModel, table=True):
-    """One risk assessment of an incident (numbered), and an approver's override of it."""
+    """One risk assessment of an incident (numbered), an approver's override of it, and an
+    approver's confirmation when it would end a duty."""
 
     __tablename__ = "incident_assessments"
     __table_args__ = (UniqueConstraint("incident_id", "number", name="uq_assessment_number"),)
@@ -57,6 +65,12 @@ class IncidentAssessment(SQLModel, table=True):
     override_justification: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     overridden_at: datetime | None = None
     overridden_by: str | None = Field(default=None, max_length=300)
+    pending: bool = False
+    """Awaits an approver's confirmation: it would end the duties in `ends`, which apply
+    under the assessment in force; until confirmed, that one stays in force."""
+    ends: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    confirmed_at: datetime | None = None
+    confirmed_by: str | None = Field(default=None, max_length=300)
 
     @property
     def decided(self) -> str:

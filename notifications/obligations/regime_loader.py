@@ -6,6 +6,18 @@ triggers) name loaded obligations without loops, and raises one `RegimeError`
 listing every problem found, so one run shows them all. Duplicate YAML keys, which
 YAML would silently overwrite, are problems too. Nothing is read at import time;
 call `load_regimes()` once where the catalogue is needed.
+
+An organisation's own regime files (`BREACH_REGIMES_DIR`, same schema) join the shipped
+ones through `load_catalogue(organisation_dir)`, under the same validation. The merge rule:
+
+- an organisation file whose regime id is new adds that regime;
+- one whose id is a shipped regime's replaces that regime wholly (the shipped file is not
+  read for it: no obligation, note or threshold of it survives), and `breach regimes list`
+  says so, naming the file;
+- every follow-up (`met:`) reference, in either folder, must resolve in the merged
+  catalogue: a shipped follow-up of an obligation that a replacement left out is an error,
+  named at the file that holds the reference;
+- a problem in either folder refuses the whole catalogue: nothing is half-merged.
 """
 
 from __future__ import annotations
@@ -13,11 +25,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import ValidationError
 
+from incident.kernel.errors import ConfigurationError
 from notifications.obligations.regimes import Catalogue, Contacts, MetTrigger, Regime
 
 REGIMES_DIR = Path(__file__).parent.parent / "regimes"
@@ -46,8 +59,11 @@ class Problem:
         return f"{self.path}: {self.field}: {self.message}"
 
 
-class RegimeError(ValueError):
-    """Regime files are invalid; `problems` lists every problem found, not just the first."""
+class RegimeError(ConfigurationError, ValueError):
+    """Regime files are invalid; `problems` lists every problem found, not just the first.
+
+    A `ConfigurationError`: the service and every command that needs the catalogue refuse
+    to start on it, printing one line per problem (file: field: problem)."""
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = tuple(problems)
@@ -184,30 +200,77 @@ def check_references(regimes: tuple[Regime, ...], paths: Mapping[str, str]) -> l
     return problems
 
 
+Kind = Literal["shipped", "organisation"]
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a regime of the catalogue in use comes from: `kind` shipped or organisation,
+    its file, and for an organisation regime with a shipped id, the shipped file it replaces."""
+
+    kind: Kind
+    path: str
+    replaces: str | None = None
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A validated catalogue and the origin of each of its regimes, by id."""
+
+    catalogue: Catalogue
+    origins: Mapping[str, Origin]
+
+
+def _read_folder(folder: Path, problems: list[Problem]) -> dict[str, tuple[Regime, str]]:
+    """Every valid regime of one folder by id, with its file; problems appended."""
+    if not folder.is_dir():
+        problems.append(Problem(str(folder), "(folder)", "is not a folder"))
+        return {}
+    files = sorted(folder.glob("*.yaml"))
+    problems.extend(Problem(str(other), "(file)", "a regime file's name ends in .yaml")
+                    for other in sorted(folder.glob("*.yml")))
+    if not files:
+        problems.append(Problem(str(folder), "(folder)", "no *.yaml regime files found"))
+    found: dict[str, tuple[Regime, str]] = {}
+    for file in files:
+        regime, errors = parse_regime(file.read_text(encoding="utf-8"), str(file))
+        problems.extend(errors)
+        if regime is None:
+            continue
+        if regime.id in found:
+            other = found[regime.id][1]
+            problems.append(Problem(str(file), "id", f"{regime.id!r} is also used by {other}"))
+            continue
+        found[regime.id] = (regime, str(file))
+    return found
+
+
+def load_catalogue(organisation: Path | None = None, *, shipped: Path = REGIMES_DIR) -> Loaded:
+    """The shipped regimes merged with an organisation's folder (None: the shipped alone).
+
+    The merge rule is the module's: a new id adds, a shipped id replaces wholly, every
+    follow-up must resolve in the result. Raises RegimeError listing every problem of
+    both folders.
+    """
+    problems: list[Problem] = []
+    merged = _read_folder(shipped, problems)
+    origins = {regime_id: Origin("shipped", path) for regime_id, (_, path) in merged.items()}
+    if organisation is not None:
+        for regime_id, (regime, path) in _read_folder(organisation, problems).items():
+            replaced = origins.get(regime_id)
+            merged[regime_id] = (regime, path)
+            origins[regime_id] = Origin("organisation", path,
+                                        replaced.path if replaced else None)
+    ordered = tuple(merged[regime_id][0] for regime_id in sorted(merged))
+    problems.extend(check_references(ordered, {k: v[1] for k, v in merged.items()}))
+    if problems:
+        raise RegimeError(problems)
+    return Loaded(Catalogue(ordered), {regime_id: origins[regime_id] for regime_id in sorted(merged)})
+
+
 def load_regimes(directory: Path | None = None) -> Catalogue:
-    """Load and validate every `*.yaml` regime in `directory` (default: the shipped ones).
+    """Load and validate every `*.yaml` regime in `directory` alone (default: the shipped ones).
 
     Raises RegimeError listing every problem in every file, so one run shows them all.
     """
-    folder = REGIMES_DIR if directory is None else directory
-    regimes: list[Regime] = []
-    problems: list[Problem] = []
-    paths: dict[str, str] = {}
-    files = sorted(folder.glob("*.yaml"))
-    if not files:
-        raise RegimeError([Problem(str(folder), "(folder)", "no *.yaml regime files found")])
-    for file in files:
-        regime, found = parse_regime(file.read_text(encoding="utf-8"), str(file))
-        problems.extend(found)
-        if regime is None:
-            continue
-        if regime.id in paths:
-            other = paths[regime.id]
-            problems.append(Problem(str(file), "id", f"{regime.id!r} is also used by {other}"))
-            continue
-        paths[regime.id] = str(file)
-        regimes.append(regime)
-    problems.extend(check_references(tuple(regimes), paths))
-    if problems:
-        raise RegimeError(problems)
-    return Catalogue(tuple(regimes))
+    return load_catalogue(shipped=REGIMES_DIR if directory is None else directory).catalogue

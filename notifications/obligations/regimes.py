@@ -69,10 +69,27 @@ TriggerName = Literal[
     "classified_major_at",
     "materiality_determined_at",
     "assessment_completed_at",
+    "harm_determined_at",
 ]
-Recipient = Literal["authority", "regulator", "individuals", "media", "internal"]
+Recipient = Literal["authority", "regulator", "individuals", "media", "internal", "counterparty"]
 PEOPLE: Recipient = "individuals"
 """The recipient that is the affected people themselves: its obligations say whom they protect."""
+COUNTERPARTY: Recipient = "counterparty"
+"""The recipient that is another party to the processing: the controller, covered entity or
+owner a processor, business associate or service provider answers to, or a party to a contract."""
+Role = Literal[
+    "controller",
+    "processor",
+    "covered_entity",
+    "business_associate",
+    "data_owner",
+    "service_provider",
+]
+"""What the organisation is toward the data in an incident, in each family of laws' own words:
+controller/processor (GDPR and laws like it), covered entity/business associate (HIPAA), data
+owner (or licensee)/service provider that maintains data it does not own (US state laws)."""
+OWNER_ROLES: frozenset[Role] = frozenset({"controller", "covered_entity", "data_owner"})
+"""The roles that decide about the data: assumed when the organisation names no role."""
 Confidence = Literal["high", "medium", "low"]
 Phase = Literal["initial", "intermediate", "final", "follow_up"]
 LetterElement = Literal[
@@ -182,7 +199,16 @@ class Condition(_Strict):
     `per_territory` the count is taken per jurisdiction code and the largest must reach
     it (HIPAA's "more than 500 residents of a State"). `min_risk` is the assessed risk
     (none < risk < high); `data_categories` needs any one of them; `malicious` tests
-    whether the incident involved a wrongful purpose (attack, theft).
+    whether the incident involved a wrongful purpose (attack, theft). `roles` needs the
+    organisation to act in one of these roles in the incident (a controller's duty does not fall
+    on a pure processor; a processor's duty to its controller does not fall on a controller).
+    The circumstances of the data (the incident's own record, `facts.Incident`): `in_clear`
+    is data that was not unintelligible to whoever took it (not encrypted, or encrypted with a
+    key that was also acquired, and not redacted); `encrypted`, `state_of_the_art` (the
+    encryption met the standard the law asks), `key_compromised` and `redacted` test each
+    fact alone. `harm_documented_not_likely` is a written determination that misuse or harm
+    is not reasonably likely; `law_enforcement_consulted` and `inadvertent_disclosure` (by
+    people authorised to see the data) are what some laws ask of that determination.
     """
 
     affected_in: tuple[Territory, ...] | None = None
@@ -195,6 +221,15 @@ class Condition(_Strict):
     min_risk: Risk | None = None
     data_categories: tuple[DataCategory, ...] | None = None
     malicious: bool | None = None
+    roles: Annotated[tuple[Role, ...], Field(min_length=1)] | None = None
+    in_clear: bool | None = None
+    encrypted: bool | None = None
+    state_of_the_art: bool | None = None
+    key_compromised: bool | None = None
+    redacted: bool | None = None
+    harm_documented_not_likely: bool | None = None
+    law_enforcement_consulted: bool | None = None
+    inadvertent_disclosure: bool | None = None
     any_of: tuple[Condition, ...] | None = None
 
     @model_validator(mode="after")
@@ -366,6 +401,83 @@ class Letter(_Strict):
         return self
 
 
+class Version(_Strict):
+    """An earlier wording of an obligation: in force until `until` (a day of the law's own
+    calendar, inclusive), since the day after the previous one ended (or the duty's
+    `in_force_from`). It states only what differed from the obligation's body; `name` says
+    which text it was ("HB 4 (2019)"), `citation` where it can be read."""
+
+    name: str
+    until: date
+    recipient_name: str | None = None
+    deadline: DeadlineRule | None = None
+    variants: tuple[Variant, ...] | None = None
+    also_when: Condition | None = None
+    """A condition this wording had on top of the obligation's own (a narrower definition of
+    the data it covered, say)."""
+    content: tuple[str, ...] | None = None
+    citation: str | None = None
+    source: Url | None = None
+    notes: tuple[str, ...] | None = None
+
+
+class SafeHarbour(_Strict):
+    """A circumstance in which the law says its duty does not arise (data encrypted with a safe
+    key, a documented finding that misuse is not reasonably likely), from the law's own text.
+
+    When `when` holds for an incident the obligation does not apply, and its `why` cites this."""
+
+    when: Condition
+    citation: str
+    confidence: Confidence
+    note: str
+
+
+DelayEffect = Literal["until_end", "after_end"]
+"""How a law's clock behaves while and after law enforcement asks for a delay:
+`until_end`: the notice is suspended while the delay lasts and is due at its end (or at the
+original due time, whichever is later: "promptly after the agency determines that notice will
+not compromise the investigation"); `after_end`: a new clock (`after_end`) runs from the end of
+the delay (C.R.S. 6-1-716(2)(c): "not later than thirty days after")."""
+
+
+class LawEnforcementDelay(_Strict):
+    """What a law lets a law-enforcement request do to its clock (see `delays.py`).
+
+    `written_only`: only a request in writing delays the notice (Fla. Stat. 501.171(4)(b)).
+    `oral_limit_days`: a request not in writing delays it at most this many days after it was
+    made (45 CFR 164.412(b): 30 days, unless a written statement follows)."""
+
+    citation: str
+    confidence: Confidence
+    effect: DelayEffect
+    after_end: DeadlineRule | None = None
+    written_only: bool = False
+    oral_limit_days: Annotated[int, Field(ge=1)] | None = None
+    note: str
+
+    @model_validator(mode="after")
+    def _clock_after_end(self) -> LawEnforcementDelay:
+        if (self.effect == "after_end") != (self.after_end is not None):
+            raise ValueError("effect after_end and the deadline rule after_end go together")
+        if self.written_only and self.oral_limit_days is not None:
+            raise ValueError("written_only and oral_limit_days exclude each other")
+        return self
+
+
+class AssumedClock(_Strict):
+    """Until an obligation's own trigger is recorded, its clock counted from `trigger` as if
+    that trigger had happened then, and marked assumed, so the earliest due time is visible
+    from the start (a NIS2 duty counted from awareness until the incident is found
+    significant). `decision` names what recording the real trigger decides ("NIS2
+    significant"), for the reminder to make it; `citation` says why the law allows no later
+    start in the meantime."""
+
+    trigger: TriggerName
+    decision: str
+    citation: str
+
+
 class Obligation(_Strict):
     """One duty to tell someone something by some time.
 
@@ -384,6 +496,13 @@ class Obligation(_Strict):
     weekend_relief: WeekendRelief | None = None
     when: Condition | None = None
     in_force_from: date | None = None
+    in_force_until: date | None = None
+    version: str | None = None
+    """The name of the wording the body states ("SB 446 (2025)"), in force from the day after
+    the last of `earlier` ended."""
+    earlier: tuple[Version, ...] = ()
+    """Earlier wordings, oldest first; a breach whose clock started while one was in force is
+    governed by it (`versions.py`)."""
     content: tuple[str, ...] = Field(min_length=1)
     citation: str
     source: Url
@@ -394,6 +513,38 @@ class Obligation(_Strict):
     supervisory authority, when its law gives one; their notice then names that authority."""
     letter: Letter | None = None
     """For an obligation owed to people: what its notice must contain."""
+    safe_harbours: tuple[SafeHarbour, ...] = ()
+    """Circumstances in which the law says this duty does not arise, each cited."""
+    law_enforcement_delay: LawEnforcementDelay | None = None
+    """Whether, and how, a law-enforcement request to delay moves this duty's clock."""
+    confidence: Confidence | None = None
+    """How sure our reading of this duty is, where it differs from the regime's."""
+    reviewed: date | None = None
+    """When this duty's sources were last checked, where it differs from the regime's."""
+    assume_from: AssumedClock | None = None
+    """Until the trigger is recorded, count the clock from another event, marked assumed."""
+
+    @model_validator(mode="after")
+    def _assumed_clock(self) -> Obligation:
+        if self.assume_from is not None and (
+                not isinstance(self.trigger, str) or self.assume_from.trigger == self.trigger):
+            raise ValueError("assume_from stands in for a named trigger (such as "
+                             "classified_major_at) with another event (such as aware_at)")
+        return self
+
+    @model_validator(mode="after")
+    def _versions_in_order(self) -> Obligation:
+        days = [v.until for v in self.earlier]
+        if days != sorted(set(days)):
+            raise ValueError("earlier versions are listed oldest first, each ending on a later day")
+        if self.earlier and self.version is None:
+            raise ValueError("an obligation with earlier versions names its current one: add version")
+        if self.in_force_from and days and days[0] < self.in_force_from:
+            raise ValueError(f"earlier version ending {days[0]} ends before the duty's in_force_from")
+        if self.in_force_until and ((days and self.in_force_until <= days[-1])
+                                    or (self.in_force_from and self.in_force_until < self.in_force_from)):
+            raise ValueError("in_force_until must come after in_force_from and every earlier version")
+        return self
 
     @model_validator(mode="after")
     def _protects_only_people(self) -> Obligation:
@@ -439,6 +590,11 @@ class Regime(_Strict):
     def obligation(self, obligation_id: str) -> Obligation | None:
         """The obligation with this id, or None."""
         return next((o for o in self.obligations if o.id == obligation_id), None)
+
+    def sourcing(self, obligation: Obligation) -> tuple[Confidence, date]:
+        """How sure we are of one duty and when its sources were last checked: its own
+        values where its file gives them, else the regime's."""
+        return obligation.confidence or self.confidence, obligation.reviewed or self.reviewed
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ the converters from their rows."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
@@ -23,8 +23,16 @@ from incident.kernel.schemas import (
 from incident.kernel.text import WHITE_SPACE_CLASS
 from notifications.obligations import rules
 from notifications.obligations.assessment import Recommendation
+from notifications.obligations.contracts import CounterpartyRole
 from notifications.obligations.models import IncidentAssessment, IncidentObligation, OrganisationProfile
-from notifications.obligations.regimes import OBLIGATION_REF_PATTERN, Flag, ObligationRef, TimeZoneName
+from notifications.obligations.regimes import (
+    OBLIGATION_REF_PATTERN,
+    Flag,
+    ObligationRef,
+    Role,
+    TimeZoneName,
+    TriggerName,
+)
 
 AUTHORITY_KEY_PATTERN = r"^[a-z0-9-]+(/[a-z0-9-]+)?$"
 """An authority's key: a regime ("gdpr") or one of its obligations ("gdpr/authority")."""
@@ -60,6 +68,48 @@ class Sender(Input):
     """Where a person's reply goes; the DPO's address when empty."""
 
 
+COUNTERPARTY_ID_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+CounterpartyId = Annotated[str, StringConstraints(min_length=1, max_length=40,
+                                                  pattern=COUNTERPARTY_ID_PATTERN)]
+"""A counterparty's id: lower-case letters, digits and single hyphens (`acme-health`); its
+clock is the obligation `contract/<id>`."""
+
+
+def repeated_ids(items: list[Counterparty], field: str) -> list[tuple[str, str]]:
+    """Each counterparty whose id an earlier one uses already, as (field, message); the
+    service refuses them (ids name the duties `contract/<id>`)."""
+    seen: set[str] = set()
+    problems: list[tuple[str, str]] = []
+    for i, item in enumerate(items):
+        if item.id in seen:
+            problems.append((f"{field}.{i}.id", f"counterparty id {item.id!r} appears twice"))
+        seen.add(item.id)
+    return problems
+
+
+class Counterparty(Input):
+    """A party whose data the organisation holds or processes, and the contract's clock to tell
+    it of a breach: `hours` elapsed hours after `trigger` (aware_at, discovered_at, ...), as
+    the clause `contract` says ("DPA s. 7.2")."""
+
+    id: CounterpartyId
+    name: Title
+    role: CounterpartyRole
+    """What the counterparty is toward the organisation: controller, covered_entity,
+    data_owner, customer, ..."""
+    email: Email | None = None
+    hours: Annotated[int, Field(ge=1, le=24 * 366), BeforeValidator(real_number)]
+    trigger: TriggerName = "aware_at"
+    contract: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                               max_length=200)]
+    url: WebAddress | None = None
+    """Where the contract can be read (the document store); the profile otherwise."""
+    note: Line = ""
+
+
+Counterparties = Annotated[list[Counterparty], Field(max_length=200)]
+
+
 class Profile(Input):
     """The organisation profile: the facts about the notifier that decide which laws apply.
 
@@ -85,6 +135,10 @@ class Profile(Input):
     language: LanguageTag = "en"
     """The organisation's own language: what a notice falls back to for a recipient whose
     language has no template."""
+    roles: Annotated[list[Role], Unique] = Field(default_factory=list, max_length=6)
+    """What the organisation usually is toward the data it holds (controller, processor, ...);
+    an incident may say otherwise. None: controller, covered entity and data owner."""
+    counterparties: Counterparties = Field(default_factory=list)
 
 
 class ContactPublic(BaseModel):
@@ -118,6 +172,8 @@ class ProfilePublic(BaseModel):
     authorities: dict[str, ContactPublic]
     sender: SenderPublic = SenderPublic()
     language: str = "en"
+    roles: list[str] = []
+    counterparties: list[dict[str, Any]] = []
     updated_at: datetime
     updated_by: str
 
@@ -143,6 +199,12 @@ class AssessmentPublic(BaseModel):
     assessed_by: str
     overridden_at: datetime | None
     overridden_by: str | None
+    pending: bool = False
+    """Awaits an approver's confirmation: it would end the duties in `ends`; until then the
+    assessment before it stays in force."""
+    ends: list[str] = []
+    confirmed_at: datetime | None = None
+    confirmed_by: str | None = None
 
 
 class Milestones(Input):
@@ -151,6 +213,29 @@ class Milestones(Input):
     breach_determined_at: Instant | None = None
     classified_major_at: Instant | None = None
     materiality_determined_at: Instant | None = None
+
+
+class Parties(Input):
+    """Who the organisation is and whom it owes notice in one incident: `roles` in place of the
+    profile's (null: the profile's), the ids of the profile's `counterparties` whose data the
+    incident involves, and `clocks` of this incident only (a counterparty not in the profile)."""
+
+    roles: Annotated[list[Role], Unique, Field(min_length=1, max_length=6)] | None = None
+    counterparties: Annotated[list[CounterpartyId], Unique] = Field(default_factory=list,
+                                                                    max_length=200)
+    clocks: Counterparties = Field(default_factory=list)
+
+
+class PartiesPublic(BaseModel):
+    """An incident's parties as recorded, and the roles its obligations are computed with."""
+
+    roles: list[str] | None
+    counterparties: list[str]
+    clocks: list[dict[str, Any]]
+    acting_as: list[str]
+    """The roles in force: the incident's, else the profile's, else the owner's."""
+    assumed: bool
+    """No role is recorded anywhere: the owner's roles are assumed."""
 
 
 class ObligationChange(Input):
@@ -193,6 +278,12 @@ class ObligationPublic(BaseModel):
     basis: dict[str, Any] | None
     why: list[str]
     content: list[str]
+    assumed: bool = False
+    """The due time counts from awareness until the trigger is recorded (see `basis.notes`)."""
+    confidence: str | None = None
+    """How sure our reading of this duty is: high, medium or low."""
+    reviewed: date | None = None
+    """When this duty's sources were last checked."""
 
 
 class ObligationsPublic(BaseModel):
@@ -222,7 +313,8 @@ def obligation_public(row: IncidentObligation, now: datetime) -> ObligationPubli
         waiver=row.waiver, status_by=row.status_by, status_at=row.status_at,
         trigger=computed.get("trigger"), rule=computed.get("rule") or {},
         basis=computed.get("basis"), why=list(computed.get("why") or []),
-        content=list(computed.get("content") or []))
+        content=list(computed.get("content") or []), assumed=bool(computed.get("assumed")),
+        confidence=computed.get("confidence"), reviewed=computed.get("reviewed"))
 
 
 def obligations_public(rows: Sequence[IncidentObligation], assumptions: list[str],

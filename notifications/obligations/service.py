@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from babel import Locale, UnknownLocaleError
@@ -28,13 +29,15 @@ from incident.kernel.auth import SYSTEM, Actor, Permission
 from incident.kernel.clock import Clock
 from incident.kernel.db import transaction
 from incident.kernel.errors import Conflict, Invalid, NotFound
+from incident.kernel.settings import Settings
 from incident.lifecycle import rules as lifecycle
 from incident.lifecycle.models import Incident
 from incident.lifecycle.service import get_incident
 from incident.timeline import service as journal
-from notifications.obligations import rules
+from notifications.obligations import confirmation, contracts, rules
 from notifications.obligations.assessment import assess
 from notifications.obligations.assessment_input import InvalidAssessmentInput, parse_assessment_input
+from notifications.obligations.contracts import ROLE_OF_COUNTERPARTY
 from notifications.obligations.engine import compute_obligations, iso, result_to_json
 from notifications.obligations.facts import FactsError, facts_from_json
 from notifications.obligations.models import (
@@ -43,18 +46,55 @@ from notifications.obligations.models import (
     IncidentObligation,
     OrganisationProfile,
 )
-from notifications.obligations.regime_loader import load_contacts, load_regimes
-from notifications.obligations.regimes import CODE_PATTERN, Catalogue, Contacts
+from notifications.obligations.regime_loader import Loaded, load_catalogue, load_contacts
+from notifications.obligations.regimes import CODE_PATTERN, OWNER_ROLES, Catalogue, Contacts
 from notifications.obligations.rules import ObligationStatus
-from notifications.obligations.schemas import Milestones, ObligationChange, Override, Profile
+from notifications.obligations.schemas import (
+    Milestones,
+    ObligationChange,
+    Override,
+    Parties,
+    PartiesPublic,
+    Profile,
+    repeated_ids,
+)
 
 UNFINISHED = [status.value for status in lifecycle.Status if not lifecycle.is_finished(status)]
 """Incident statuses whose obligations are still computed, as stored."""
 
 
-@lru_cache(maxsize=1)
+_ORGANISATION_REGIMES: list[Path | None] = [None]
+"""The folder of the organisation's own regimes this process uses (BREACH_REGIMES_DIR)."""
+
+
+def configure_regimes(settings: Settings) -> None:
+    """Use the organisation's regimes of `settings` from now on (every command, through the
+    `runtime.settings` hook, and the web app call it with the settings they run with). Nothing
+    is read here; the catalogue is read and validated when first needed (`shipped_regimes`)."""
+    _ORGANISATION_REGIMES[0] = settings.regimes_dir
+
+
+async def regimes_for_command(settings: Settings) -> None:
+    """The `runtime.settings` hook: a command's use case computes under its settings' regimes."""
+    configure_regimes(settings)
+
+
 def shipped_regimes() -> Catalogue:
-    return load_regimes()
+    """The catalogue in use: the shipped regimes merged with the organisation's
+    (BREACH_REGIMES_DIR), validated. Raises RegimeError, one line per problem, while a file
+    is invalid. Read once per process and folder: a running service keeps the catalogue it
+    started with, so an edit takes effect (validated) at the next start, never half-way."""
+    return regimes_in_use().catalogue
+
+
+def regimes_in_use() -> Loaded:
+    """The catalogue in use with the origin (shipped or organisation, and file) of each regime."""
+    return _loaded(_ORGANISATION_REGIMES[0])
+
+
+@lru_cache(maxsize=16)
+def _loaded(folder: Path | None) -> Loaded:
+    return load_catalogue(folder)
 
 
 @lru_cache(maxsize=1)
@@ -92,6 +132,8 @@ async def save_profile(db: AsyncSession, *, clock: Clock, actor: Actor, data: Pr
     if strange := [(field, f"{tag!r} is not a language we know") for field, tag in languages
                    if not known_language(tag)]:
         raise Invalid.fields(strange)
+    if repeated := repeated_ids(data.counterparties, "counterparties"):
+        raise Invalid.fields(repeated)
     now = clock.now()
     async with transaction(db):
         profile = await db.get(OrganisationProfile, PROFILE_ID, with_for_update=True)
@@ -120,22 +162,59 @@ async def save_profile(db: AsyncSession, *, clock: Clock, actor: Actor, data: Pr
 
 
 async def latest_assessment(db: AsyncSession, incident: Incident) -> IncidentAssessment | None:
+    """The newest assessment, in force or awaiting confirmation."""
     return (await db.exec(select(IncidentAssessment).where(
         IncidentAssessment.incident_id == incident.id).order_by(
         col(IncidentAssessment.number).desc()).limit(1))).first()
 
 
-async def assessments(db: AsyncSession, *, actor: Actor, key: str | uuid.UUID
-                      ) -> list[IncidentAssessment]:
-    incident = await get_incident(db, actor=actor, key=key)
+async def _all_assessments(db: AsyncSession, incident: Incident) -> list[IncidentAssessment]:
     return list((await db.exec(select(IncidentAssessment).where(
         IncidentAssessment.incident_id == incident.id).order_by(
         col(IncidentAssessment.number)))).all())
 
 
+async def assessment_in_force(db: AsyncSession, incident: Incident) -> IncidentAssessment | None:
+    """The assessment obligations follow: the newest one not awaiting confirmation."""
+    return confirmation.in_force(await _all_assessments(db, incident))
+
+
+async def assessments(db: AsyncSession, *, actor: Actor, key: str | uuid.UUID
+                      ) -> list[IncidentAssessment]:
+    incident = await get_incident(db, actor=actor, key=key)
+    return await _all_assessments(db, incident)
+
+
+async def _ended_by(db: AsyncSession, incident: Incident, candidate: IncidentAssessment,
+                    current: IncidentAssessment | None) -> list[str]:
+    """The duties that apply under `current` and would not under `candidate` (engine's answer)."""
+    profile = await get_profile(db)
+    if profile is None:
+        return []
+    rows = await _rows(db, incident)
+    catalogue = contract_catalogue(profile, incident, shipped_regimes())[0]
+    met = {ref: row.met_at for ref, row in rows.items()
+           if row.status in rules.FULFILLED and row.met_at is not None
+           and catalogue.obligation(ref) is not None}
+    snapshot = await latest_snapshot(db, incident.id)
+    answers = []
+    for assessment in (current, candidate):
+        try:
+            facts = facts_from_json(build_facts(profile, incident, assessment, snapshot, met)[0])
+        except FactsError:  # reconcile reports it
+            return []
+        answers.append([(r.ref, r.applies) for r in
+                        compute_obligations(facts, catalogue, explain=True)])
+    return confirmation.ended(answers[0], answers[1])
+
+
 async def assess_incident(db: AsyncSession, *, clock: Clock, actor: Actor, key: str | uuid.UUID,
                           raw: Any) -> IncidentAssessment:
-    """Assess the incident from the facts given (the `breach assess` input shape)."""
+    """Assess the incident from the facts given (the `breach assess` input shape).
+
+    An assessment that would end a duty applying now is recorded as pending: the one in
+    force stays until an approver who did not record it confirms it (`confirm_assessment`).
+    """
     auth.require(actor, Permission.WRITE_INCIDENTS)
     try:
         facts = parse_assessment_input(raw)
@@ -151,13 +230,49 @@ async def assess_incident(db: AsyncSession, *, clock: Clock, actor: Actor, key: 
             incident_id=incident.id, number=(last or 0) + 1,
             facts=facts.model_dump(mode="json"), result=result.model_dump(mode="json"),
             recommendation=result.recommendation.value, assessed_at=now, assessed_by=actor.label)
+        current = await assessment_in_force(db, incident)
+        row.ends = await _ended_by(db, incident, row, current)
+        row.pending = bool(row.ends)
         db.add(row)
         await db.flush()
         await journal.append_event(
             db, chain=str(incident.id), at=now, actor=actor, kind="assessment_recorded",
             payload={"number": row.number, "score": result.score, "severity": result.severity.value,
-                     "recommendation": result.recommendation.value, "reasons": result.reasons})
+                     "recommendation": result.recommendation.value, "reasons": result.reasons,
+                     "pending": row.pending})
+        if row.pending:
+            await journal.append_event(
+                db, chain=str(incident.id), at=now, actor=actor, kind="assessment_pending",
+                payload={"number": row.number, "ends": row.ends,
+                         "in_force": current.number if current else None,
+                         "why": confirmation.assumption(row, current)})
         await reconcile(db, incident, now=now, cause=f"assessment {row.number}")
+    return row
+
+
+async def confirm_assessment(db: AsyncSession, *, clock: Clock, actor: Actor,
+                             key: str | uuid.UUID, number: int) -> IncidentAssessment:
+    """An approver who did not record it puts a pending assessment in force; duties follow."""
+    auth.require(actor, Permission.APPROVE)
+    now = clock.now()
+    async with transaction(db):
+        incident = await get_incident(db, actor=actor, key=key, for_update=True)
+        rows = await _all_assessments(db, incident)
+        row = next((r for r in rows if r.number == number), None)
+        if row is None:
+            raise NotFound(f"{incident.reference} has no assessment {number}")
+        refusal = confirmation.confirmation_refusal(row, approver=actor.label,
+                                                    current=confirmation.in_force(rows))
+        if refusal is not None:
+            raise refusal
+        row.pending, row.confirmed_at, row.confirmed_by = False, now, actor.label
+        db.add(row)
+        await db.flush()
+        await journal.append_event(
+            db, chain=str(incident.id), at=now, actor=actor, kind="assessment_confirmed",
+            payload={"number": row.number, "recommendation": row.decided, "ends": row.ends,
+                     "recorded_by": row.assessed_by})
+        await reconcile(db, incident, now=now, cause=f"assessment {row.number} confirmed")
     return row
 
 
@@ -175,11 +290,24 @@ async def override_assessment(db: AsyncSession, *, clock: Clock, actor: Actor,
         previous = row.decided
         row.override, row.override_justification = data.recommendation.value, justification
         row.overridden_at, row.overridden_by = now, actor.label
+        confirmed = False
+        if row.pending:  # an approver's decision on it: in force unless they recorded it
+            row.ends = await _ended_by(db, incident, row, await assessment_in_force(db, incident))
+            if not row.ends or actor.label != row.assessed_by:
+                confirmed, row.pending = bool(row.ends), False
+                if confirmed:
+                    row.confirmed_at, row.confirmed_by = now, actor.label
         db.add(row)
         await journal.append_event(
             db, chain=str(incident.id), at=now, actor=actor, kind="assessment_overridden",
             payload={"number": row.number, "recommended": row.recommendation, "was": previous,
-                     "now": row.override, "justification": justification})
+                     "now": row.override, "justification": justification,
+                     "pending": row.pending})
+        if confirmed:
+            await journal.append_event(
+                db, chain=str(incident.id), at=now, actor=actor, kind="assessment_confirmed",
+                payload={"number": row.number, "recommendation": row.decided, "ends": row.ends,
+                         "recorded_by": row.assessed_by, "by_override": True})
         await reconcile(db, incident, now=now, cause=f"assessment {row.number} overridden")
     return row
 
@@ -205,19 +333,75 @@ async def set_milestones(db: AsyncSession, *, clock: Clock, actor: Actor, key: s
     return incident
 
 
+async def set_parties(db: AsyncSession, *, clock: Clock, actor: Actor, key: str | uuid.UUID,
+                      data: Parties, keep_clocks: bool = False) -> Incident:
+    """Record the roles the organisation acts in for this incident and the counterparties whose
+    data it involves (with clocks of this incident only; `keep_clocks`: those recorded stay);
+    the obligations follow at once."""
+    auth.require(actor, Permission.WRITE_INCIDENTS)
+    now = clock.now()
+    async with transaction(db):
+        incident = await get_incident(db, actor=actor, key=key, for_update=True)
+        profile = await get_profile(db)
+        known = {str(c["id"]) for c in (profile.counterparties if profile else [])}
+        problems = [(f"counterparties.{i}", f"{party!r} is not a counterparty of the "
+                     "organisation profile" + ("" if known else " (it lists none)"))
+                    for i, party in enumerate(data.counterparties) if party not in known]
+        problems += [(f"clocks.{i}.id", f"{c.id!r} is a counterparty of the organisation "
+                      "profile: name it in counterparties instead")
+                     for i, c in enumerate(data.clocks) if c.id in known]
+        problems += repeated_ids(data.clocks, "clocks")
+        if problems:
+            raise Invalid.fields(problems)
+        parties = data.model_dump(mode="json")
+        was = incident.parties
+        if keep_clocks:
+            parties["clocks"] = list((was or {}).get("clocks") or [])
+        incident.parties = parties
+        incident.updated_at = now
+        db.add(incident)
+        await journal.append_event(db, chain=str(incident.id), at=now, actor=actor,
+                                   kind="parties_set", payload={**parties, "was": was})
+        await reconcile(db, incident, profile=profile, now=now, cause="parties")
+    return incident
+
+
+def parties_public(profile: OrganisationProfile | None, incident: Incident) -> PartiesPublic:
+    """The incident's parties as recorded, with the roles in force."""
+    parties = incident.parties or {}
+    roles = parties.get("roles")
+    acting = roles if roles is not None else list(profile.roles if profile else [])
+    return PartiesPublic(roles=roles, counterparties=list(parties.get("counterparties") or []),
+                         clocks=list(parties.get("clocks") or []),
+                         acting_as=sorted(acting or OWNER_ROLES), assumed=not acting)
+
+
+async def parties_of(db: AsyncSession, *, actor: Actor, key: str | uuid.UUID) -> PartiesPublic:
+    auth.require(actor, Permission.READ_INCIDENTS)
+    incident = await get_incident(db, actor=actor, key=key)
+    return parties_public(await get_profile(db), incident)
+
+
 # --- obligations -------------------------------------------------------------------------------
 
 
 def build_facts(profile: OrganisationProfile, incident: Incident,
                 assessment: IncidentAssessment | None, snapshot: AffectedSnapshot | None,
-                met: dict[str, datetime]) -> tuple[dict[str, Any], list[str]]:
-    """The engine's FACTS for one incident, and the assumptions made where facts are missing."""
+                met: dict[str, datetime], awaiting: IncidentAssessment | None = None,
+                ) -> tuple[dict[str, Any], list[str]]:
+    """The engine's FACTS for one incident, and the assumptions made where facts are missing.
+
+    `assessment` is the one in force; `awaiting`, a newer one that would end duties and
+    awaits an approver's confirmation: it changes nothing yet, and the assumptions say so.
+    """
     assumptions: list[str] = []
     if assessment is None:
         risk = "high"
         assumptions.append("no risk assessment yet: high risk assumed, so no duty is missed")
     else:
         risk = rules.RISK_OF[assessment.decided]
+    if awaiting is not None:
+        assumptions.append(confirmation.assumption(awaiting, assessment))
     categories = set(incident.data_categories)
     if assessment is not None:
         categories |= set(assessment.facts.get("data_categories", []))
@@ -235,11 +419,15 @@ def build_facts(profile: OrganisationProfile, incident: Incident,
         affected = {profile.country: estimate}
         assumptions.append(f"no affected-people snapshot yet: {estimate} "
                            f"{'person' if estimate == 1 else 'people'} in {profile.country} assumed")
+    roles, role_assumptions = roles_of(profile, incident)
+    assumptions.extend(role_assumptions)
+    circumstances, circumstance_assumptions = circumstances_of(incident, assessment)
+    assumptions.extend(circumstance_assumptions)
     milestones = incident.milestones or {}
     facts: dict[str, Any] = {
         "organisation": {"country": profile.country, "timezone": profile.timezone,
                          "flags": list(profile.flags), "entity_type": profile.entity_type,
-                         "targets": dict(profile.targets)},
+                         "targets": dict(profile.targets), "roles": roles},
         "incident": {
             "aware_at": iso(incident.aware_at), "discovered_at": iso(incident.detected_at),
             **{name: milestones[name] for name in ("breach_determined_at", "classified_major_at",
@@ -248,10 +436,88 @@ def build_facts(profile: OrganisationProfile, incident: Incident,
             "risk": risk, "data_categories": sorted(categories),
             "malicious": bool(assessment.facts.get("malicious")) if assessment else False,
             "met": {ref: iso(at) for ref, at in met.items()},
+            **circumstances,
         },
         "affected": affected,
     }
     return facts, assumptions
+
+
+def circumstances_of(incident: Incident, assessment: IncidentAssessment | None
+                     ) -> tuple[dict[str, Any], list[str]]:
+    """The incident's circumstances as the engine's incident facts (encryption and its key,
+    redaction, a risk-of-harm determination, a law-enforcement delay), and the assumption made
+    when none are recorded: the latest assessment's encryption, else data in the clear."""
+    stored = incident.circumstances
+    if stored is None:
+        encrypted = assessment.facts.get("encrypted") if assessment is not None else None
+        if assessment is None or not encrypted:
+            return {}, ["no circumstances recorded on the incident: the data is assumed "
+                        "unencrypted and unredacted, so no safe harbour is claimed"]
+        key = "its key compromised" if encrypted.get("key_compromised") else "its key safe"
+        standard = ("state of the art" if encrypted.get("state_of_the_art")
+                    else "not state of the art")
+        return ({"encrypted": True, "state_of_the_art": bool(encrypted.get("state_of_the_art")),
+                 "key_compromised": bool(encrypted.get("key_compromised"))},
+                [f"no circumstances recorded on the incident: encryption taken from assessment "
+                 f"{assessment.number} (encrypted, {standard}, {key})"])
+    facts: dict[str, Any] = {
+        "encrypted": stored.get("encryption") == "all",
+        "state_of_the_art": bool(stored.get("state_of_the_art")),
+        "key_compromised": bool(stored.get("key_compromised")),
+        "redacted": bool(stored.get("redacted")),
+    }
+    if harm := stored.get("risk_of_harm"):
+        facts |= {"harm_not_likely": harm.get("conclusion") == "misuse_not_reasonably_likely",
+                  "harm_determined_at": harm.get("determined_at"),
+                  "law_enforcement_consulted": bool(harm.get("law_enforcement_consulted")),
+                  "inadvertent_disclosure": bool(harm.get("inadvertent_disclosure"))}
+    if delay := stored.get("law_enforcement_delay"):
+        facts["law_enforcement_delay"] = {name: delay.get(name) for name in (
+            "agency", "requested_at", "written", "until", "ended_at")}
+    return facts, []
+
+
+async def circumstances_changed(db: AsyncSession, incident: Incident, *, now: datetime) -> None:
+    """The `incident.circumstances_changed` hook: the obligations follow in the same transaction."""
+    await reconcile(db, incident, now=now, cause="circumstances")
+
+
+def roles_of(profile: OrganisationProfile, incident: Incident) -> tuple[list[str], list[str]]:
+    """The roles the organisation acts in for this incident (the incident's, else the
+    profile's; none: the owner's, assumed by the engine), and the assumption said when it
+    matters: the incident involves a counterparty's data and no role is recorded."""
+    parties = incident.parties or {}
+    roles = parties.get("roles")
+    if roles is None:
+        roles = list(profile.roles or [])
+    if roles:
+        return sorted(roles), []
+    involved = {str(c["id"]): c for c in profile.counterparties or []}
+    theirs = [involved[p] for p in parties.get("counterparties") or [] if p in involved]
+    theirs += list(parties.get("clocks") or [])
+    hints = sorted({role for c in theirs for role in ROLE_OF_COUNTERPARTY.get(c.get("role", ""), ())})
+    if not theirs:
+        return [], []
+    hint = f" (toward them perhaps: {', '.join(h.replace('_', ' ') for h in hints)})" if hints else ""
+    return [], ["no role recorded: the organisation is taken to decide about the data itself "
+                "(controller, covered entity, data owner), so no duty of its own is missed; the "
+                f"incident involves counterparties' data: record the role it acts in{hint}"]
+
+
+def contract_catalogue(profile: OrganisationProfile, incident: Incident,
+                       catalogue: Catalogue) -> tuple[Catalogue, list[str]]:
+    """`catalogue` with the regime of the incident's contractual clocks added (`contracts.py`),
+    and the assumptions made."""
+    clocks, assumptions = contracts.involved_clocks(profile.counterparties or [], incident.parties)
+    regime = contracts.contract_regime(clocks, jurisdiction=profile.country,
+                                       reviewed=profile.updated_at.date())
+    if regime is None:
+        return catalogue, assumptions
+    if catalogue.get(regime.id) is not None:
+        return catalogue, [*assumptions, f"a regime file uses the id {regime.id!r}: the "
+                           "contractual clocks are not computed until it is renamed"]
+    return Catalogue((*catalogue.regimes, regime)), assumptions
 
 
 async def latest_snapshot(db: AsyncSession, incident_id: uuid.UUID) -> AffectedSnapshot | None:
@@ -278,20 +544,30 @@ async def reconcile(db: AsyncSession, incident: Incident, *, now: datetime, caus
     if profile is None:
         return []
     rows = await _rows(db, incident)
+    catalogue, contract_assumptions = contract_catalogue(profile, incident,
+                                                         regimes or shipped_regimes())
     met = {ref: row.met_at for ref, row in rows.items()
-           if row.status in rules.FULFILLED and row.met_at is not None}
-    facts_json, assumptions = build_facts(profile, incident, await latest_assessment(db, incident),
-                                          await latest_snapshot(db, incident.id), met)
+           if row.status in rules.FULFILLED and row.met_at is not None
+           and catalogue.obligation(ref) is not None}
+    assessed = await _all_assessments(db, incident)
+    awaiting = confirmation.awaiting(assessed)
+    facts_json, assumptions = build_facts(profile, incident, confirmation.in_force(assessed),
+                                          await latest_snapshot(db, incident.id), met,
+                                          awaiting=awaiting)
+    assumptions += contract_assumptions
     try:
         facts = facts_from_json(facts_json)
     except FactsError as exc:  # the profile or incident holds something the engine refuses
         raise Conflict(f"{incident.reference}: obligations cannot be computed: {exc}") from None
     changes: list[dict[str, Any]] = []
-    for result in compute_obligations(facts, regimes or shipped_regimes(), explain=True):
+    results = compute_obligations(facts, catalogue, explain=True)
+    for result in results:
         row = rows.get(result.ref)
         if row is None and not result.applies:
             continue
         computed = result_to_json(result, explain=True)
+        if awaiting is not None and result.applies and result.ref in awaiting.ends:
+            computed["why"] = [*computed.get("why", []), confirmation.held(awaiting)]
         if row is None:
             row = IncidentObligation(incident_id=incident.id, ref=result.ref, regime=result.regime,
                                      obligation=result.obligation, recipient=result.recipient,
@@ -305,9 +581,20 @@ async def reconcile(db: AsyncSession, incident: Incident, *, now: datetime, caus
         elif row.computed == computed:
             continue
         row.applies, row.phase = result.applies, result.phase
+        row.recipient, row.recipient_name = result.recipient, result.recipient_name
         row.due_at, row.target_at = result.due_at, result.target_at
         row.computed, row.computed_at = computed, now
         db.add(row)
+    # A duty whose source is gone (a counterparty no longer involved) no longer applies.
+    computed_refs = {result.ref for result in results}
+    for ref, row in rows.items():
+        if ref not in computed_refs and row.applies:
+            changes.append({"ref": ref, "change": "no longer applies", "was": iso(row.due_at),
+                            "due_at": None})
+            row.applies, row.computed_at = False, now
+            row.computed = {**row.computed, "applies": False,
+                            "why": ["its source is gone: no regime or contractual clock names it"]}
+            db.add(row)
     if changes:
         await db.flush()
         await journal.append_event(db, chain=str(incident.id), at=now, actor=SYSTEM,

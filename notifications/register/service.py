@@ -231,6 +231,8 @@ async def _load(db: AsyncSession, incidents: Sequence[Incident], *, full: bool) 
         if kept is None or snapshot.number > kept.number:
             loaded.snapshots[snapshot.incident_id] = snapshot
     for assessment in await _rows(db, IncidentAssessment, IncidentAssessment.incident_id, ids):
+        if assessment.pending:  # awaits an approver's confirmation: not in force yet
+            continue
         kept_assessment = loaded.assessments.get(assessment.incident_id)
         if kept_assessment is None or assessment.number > kept_assessment.number:
             loaded.assessments[assessment.incident_id] = assessment

@@ -9,15 +9,20 @@ marks each fired with its lateness and queues its e-mails in the outbox, to the
 incident's lead, the approvers and the admins. A crash loses nothing (the claim rolls
 back) and doubles nothing (a fired reminder is never claimed again). After downtime,
 whatever fell due fires at the next tick, once, with how late it was.
+
+An incident whose duties run on an assumed clock (counted from awareness until the
+incident is classified, `assume_from` in the regime files) also gets one reminder to make
+the decision that starts the real clock, "classify the incident (NIS2 significant / DORA
+major)", due at once: the assumed clock has been running since awareness.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -47,7 +52,7 @@ from notifications.drafting.sending import set_message_ids
 from notifications.obligations.engine import iso
 from notifications.obligations.models import IncidentObligation
 from notifications.obligations.rules import ObligationStatus
-from notifications.obligations.service import UNFINISHED
+from notifications.obligations.service import UNFINISHED, shipped_regimes
 from notifications.reminders.models import Reminder
 from notifications.reminders.rules import ReminderState
 
@@ -86,6 +91,50 @@ def obligation_reminders(obligation: IncidentObligation, leads_hours: Sequence[f
     return found
 
 
+CLASSIFY = "classify_incident"
+ACTIONS = {"classified_major_at": "classify the incident"}
+"""What recording an awaited trigger means, in words (otherwise "record incident.<name>")."""
+
+
+def assumed_rows(rows: Sequence[IncidentObligation]) -> list[IncidentObligation]:
+    """The pending duties that apply and whose due time is assumed, soonest first."""
+    far = datetime.max.replace(tzinfo=UTC)
+    return sorted((r for r in rows if r.applies and r.status == ObligationStatus.PENDING
+                   and r.due_at is not None and (r.computed or {}).get("assumed")),
+                  key=lambda r: (r.due_at or far, r.ref))
+
+
+def classify_reminder(incident_id: uuid.UUID, rows: Sequence[IncidentObligation],
+                      decision: Callable[[str], str]) -> Planned | None:
+    """One reminder for an incident whose duties run on an assumed clock: make the decision
+    that starts the real one, due when the assumed clock started (awareness), so it fires at
+    once and before the earliest assumed due time. `decision(ref)` names what deciding means
+    for one duty ("NIS2 significant"). None when no duty of the incident is assumed."""
+    assumed = assumed_rows([r for r in rows if r.incident_id == incident_id])
+    if not assumed:
+        return None
+    first = assumed[0]
+    assert first.due_at is not None
+    awaited = [str(((r.computed or {}).get("trigger") or {}).get("name", "")) for r in assumed]
+    verbs = list(dict.fromkeys(ACTIONS.get(name, f"record incident.{name}") for name in awaited))
+    decisions = list(dict.fromkeys(decision(r.ref) for r in assumed))
+    action = f"{' / '.join(verbs)} ({' / '.join(decisions)})"
+    started = [((r.computed or {}).get("basis") or {}).get("trigger_at") for r in assumed]
+    start = min((datetime.fromisoformat(str(at)) for at in started if at), default=first.due_at)
+    subject = f"classify:{incident_id}"
+    return Planned(f"{subject}|{iso(first.due_at)}", CLASSIFY, subject, incident_id,
+                   min(start, first.due_at),
+                   {"action": action, "refs": [r.ref for r in assumed], "due_at": iso(first.due_at),
+                    "regimes": list(dict.fromkeys(r.regime.upper() for r in assumed))})
+
+
+def _decision(ref: str) -> str:
+    """What the regime file says recording the trigger decides ("NIS2 significant")."""
+    found = shipped_regimes().obligation(ref)
+    assume = found[1].assume_from if found else None
+    return assume.decision if assume else ref.split("/")[0].upper()
+
+
 def step_reminder(step: IncidentStep) -> Planned:
     subject = f"step:{step.id}"
     return Planned(f"{subject}|overdue|{iso(step.due_at)}", "step_overdue", subject,
@@ -121,6 +170,8 @@ async def plan(engine: AsyncEngine, clock: Clock,
             col(IncidentStep.state).in_([s.value for s in OPEN_STEPS]),
             col(IncidentStep.due_at) <= now))).all()
         planned = [p for o in obligations for p in obligation_reminders(o, leads_hours)]
+        planned += [p for incident_id in dict.fromkeys(o.incident_id for o in obligations)
+                    if (p := classify_reminder(incident_id, obligations, _decision)) is not None]
         planned += [step_reminder(s) for s in steps]
         planned += await _failing(db, now)
         if not planned:
@@ -156,7 +207,7 @@ async def _failing(db: AsyncSession, now: datetime) -> list[Planned]:
 
 
 KNOWN_KINDS = frozenset({"obligation_due", "obligation_overdue", "step_overdue",
-                         "delivery_failing"})
+                         "delivery_failing", CLASSIFY})
 
 
 async def fire(engine: AsyncEngine, clock: Clock, *, worker: str, message_domain: str,
@@ -192,7 +243,7 @@ async def _fire_one(db: AsyncSession, reminder: Reminder, now: datetime, worker:
         return 0
     lateness = max((now - reminder.due_at).total_seconds(), 0.0)
     recipients = await _recipients(db, incident)
-    template = (NotificationKind.REMINDER if reminder.kind == "obligation_due"
+    template = (NotificationKind.REMINDER if reminder.kind in ("obligation_due", CLASSIFY)
                 else NotificationKind.ESCALATION).value
     fields = page_context(reminder, incident, now, base_url)
     notification = Notification(incident_id=incident.id, ref=f"reminder:{reminder.id}",
@@ -228,7 +279,15 @@ async def _still_called_for(db: AsyncSession, reminder: Reminder, incident: Inci
     if lifecycle.is_finished(lifecycle.Status(incident.status)):
         return f"the incident is {incident.status}"
     what, _, ident = reminder.subject.partition(":")
-    if what == "obligation":
+    if what == "classify":
+        rows = (await db.exec(select(IncidentObligation).where(
+            IncidentObligation.incident_id == incident.id))).all()
+        assumed = assumed_rows(rows)
+        if not assumed:
+            return "no duty runs on an assumed clock any more: the incident was classified"
+        if iso(assumed[0].due_at) != reminder.detail.get("due_at"):
+            return f"the earliest assumed due time moved to {iso(assumed[0].due_at)}"
+    elif what == "obligation":
         row = await db.get(IncidentObligation, int(ident))
         if row is None or row.status != ObligationStatus.PENDING or not row.applies:
             return "the obligation is no longer pending"
@@ -260,7 +319,11 @@ def page_context(reminder: Reminder, incident: Incident, now: datetime, base_url
             "obligation": detail.get("ref") or detail.get("title") or reminder.kind,
             "regime": str(detail.get("ref", "runbook")).split("/")[0].upper(),
             "obligation_recipient": detail.get("ref", ""), "due_at": due}
-    if reminder.kind == "obligation_due":
+    if reminder.kind == CLASSIFY:  # the decision to make, before the earliest assumed due time
+        base.update(obligation=detail.get("action", reminder.kind),
+                    regime=" / ".join(detail.get("regimes", [])),
+                    obligation_recipient=", ".join(detail.get("refs", [])))
+    if reminder.kind in ("obligation_due", CLASSIFY):
         return {**base, "time_left_seconds": max(
             (datetime.fromisoformat(str(due)) - now).total_seconds(), 0)}
     issue = "delivery_failing" if reminder.kind == "delivery_failing" else "obligation_overdue"

@@ -26,7 +26,8 @@ from notifications.scheduler.ticker import upcoming
 
 KIND_NAMES = {"obligation_due": "reminder before the due time",
               "obligation_overdue": "obligation overdue", "step_overdue": "runbook step overdue",
-              "delivery_failing": "deliveries failing"}
+              "delivery_failing": "deliveries failing",
+              "classify_incident": "decision that starts a legal clock"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +68,8 @@ def describe(kind: str, detail: dict[str, Any]) -> str:
         return f"{ref}, {float(detail['lead_hours']):g} h before it is due"
     if kind == "step_overdue":
         return str(detail.get("title") or detail.get("step") or "")
+    if kind == "classify_incident":  # before the earliest due time counted from awareness
+        return f"{detail.get('action', '')}, before {detail.get('due_at', '')}"
     if kind == "delivery_failing":
         return f"{ref}: {detail.get('failing', 0)} of {detail.get('total', 0)} deliveries failing"
     return ref

@@ -18,7 +18,7 @@ def scheduler_group() -> None:
     """The ticker: its jobs, what is due next, and a process that runs only the ticker."""
 
 
-def _ticker_parts(settings: Settings, clock: Clock) -> tuple[Any, Any, Any]:
+def _ticker_parts(settings: Settings, clock: Clock) -> tuple[Any, Any, Any, Any]:
     from incident.kernel.db import create_engine
     from incident.kernel.settings import templates_dir
     from notifications.delivery import outbox
@@ -27,8 +27,10 @@ def _ticker_parts(settings: Settings, clock: Clock) -> tuple[Any, Any, Any]:
 
     engine = create_engine(settings.effective_database_url)
     transport = outbox.transport_for(settings, engine, clock)
-    declared = scheduler.jobs(engine, settings, clock, renderer(templates_dir(settings)), transport)
-    return engine, transport, declared
+    fallback = outbox.fallback_for(settings)
+    declared = scheduler.jobs(engine, settings, clock, renderer(templates_dir(settings)), transport,
+                              fallback=fallback)
+    return engine, transport, fallback, declared
 
 
 @scheduler_group.command("list")
@@ -46,12 +48,13 @@ def scheduler_list(runtime: Runtime, as_json: bool) -> None:
     settings, clock = runtime.settings, runtime.clock
 
     async def main() -> tuple[list[Any], dict[str, Any]]:
-        engine, transport, declared = _ticker_parts(settings, clock)
+        engine, transport, fallback, declared = _ticker_parts(settings, clock)
         try:
             await check_schema(engine)
             return declared, await ticker.upcoming(engine, clock)
         finally:
             await outbox.close(transport)
+            await outbox.close(fallback)
             await engine.dispose()
 
     try:
@@ -85,32 +88,43 @@ def scheduler_list(runtime: Runtime, as_json: bool) -> None:
 @click.option("--once", is_flag=True, help="run every job once and stop")
 @pass_runtime
 def scheduler_run(runtime: Runtime, once: bool) -> None:
-    """Run the ticker in this process (as `breach serve` does), until stopped."""
+    """Run the ticker in this process (as `breach serve` does), until stopped (Ctrl-C or
+    SIGTERM: it stops within a few seconds, releasing what it holds)."""
     import asyncio
+    import signal
 
     from incident.kernel.db import SchemaOutOfDate, check_schema
     from incident.kernel.errors import DomainError
+    from incident.kernel.logs import configure_logging
     from notifications.delivery import outbox
+    from notifications.obligations.cli import regimes_or_fail
     from notifications.scheduler import ticker as scheduler
 
     settings, clock = runtime.settings, runtime.clock
+    configure_logging(settings.log_level)  # takeovers, releases and the relay's state
+    regimes_or_fail(settings)  # an invalid regime file stops the start, one line per problem
 
     async def main() -> None:
-        engine, transport, declared = _ticker_parts(settings, clock)
+        engine, transport, fallback, declared = _ticker_parts(settings, clock)
         try:
             await check_schema(engine)
             if once:
                 for job in declared:
                     await job.run()
                 return
-            ticker = scheduler.Ticker(declared, engine=engine, clock=clock)
-            ticker.start()
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for number in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(number, stop.set)
+            ticker = scheduler.ticker_for(settings, declared, engine=engine, clock=clock)
+            await ticker.begin()
             try:
-                await asyncio.Event().wait()
+                await stop.wait()
             finally:
-                ticker.shutdown()
+                await ticker.stop(settings.shutdown_grace_seconds)
         finally:
             await outbox.close(transport)
+            await outbox.close(fallback)
             await engine.dispose()
 
     try:

@@ -160,7 +160,7 @@ def test_an_assessment_and_an_approvers_override_move_a_late_duty(
     expect(authority.locator(".countdown")).to_have_text(re.compile(r"^overdue by 8 h \d+ min$"))
     expect(page.locator("#assessment-none")).to_be_visible()
 
-    # 1. A low-risk assessment (a safe key): the authority need not be told.
+    # 1. A low-risk assessment (a safe key) by a responder: it would end the authority notice.
     page.locator("#assessment-panel summary").click()
     form = page.locator("#assessment-form")
     expect(form.get_by_label("contact", exact=True)).to_be_checked()  # from the incident
@@ -174,6 +174,20 @@ def test_an_assessment_and_an_approvers_override_move_a_late_duty(
     expect(page.locator("#assessment-decided")).to_have_text("document only")
     expect(page.locator("#assessment-severity")).to_have_text("low")
     expect(page.locator("#assessment-latest .reasons li").first).to_be_visible()
+    # It would end the duty: the duty stays until an approver who did not record it confirms.
+    expect(page.locator("#assessment-pending")).to_contain_text("It would end gdpr/authority")
+    expect(authority).to_have_class(OVERDUE)
+    expect(page.locator("#override-panel")).to_have_count(0)
+    sign_out(page)
+
+    # 2. The approver confirms it on the assessment page: the authority need not be told.
+    sign_in(page, approver, path)
+    page.get_by_role("link", name=re.compile("^Risk assessment")).click()
+    expect(page.get_by_role("heading", name="Assessment 1 awaits an approver's confirmation")
+           ).to_be_visible()
+    page.get_by_role("button", name="Confirm assessment 1").click()
+    expect(page.locator("#assessment-1 .state")).to_have_text("in force")
+    page.get_by_role("link", name=reference).click()
     expect(authority).to_have_count(0)
     gone = page.locator("#obligations-gone")
     expect(gone.locator("summary")).to_have_text(re.compile(r"^No longer applies \(\d+\)$"))
@@ -182,11 +196,8 @@ def test_an_assessment_and_an_approvers_override_move_a_late_duty(
     gone.locator("summary").click()
     expect(gone_authority).to_be_visible()
     expect(gone_authority.locator(".why")).not_to_be_empty()
-    expect(page.locator("#override-panel")).to_have_count(0)
-    sign_out(page)
 
-    # 2. The approver overrides it: the duty is back, still overdue; the approver may waive.
-    sign_in(page, approver, path)
+    # 3. The approver overrides it: the duty is back, still overdue; the approver may waive.
     expect(page.locator("#assessment-decided")).to_have_text("document only")
     page.locator("#override-panel summary").click()
     page.get_by_label("Recommendation to apply").select_option("notify_authority")
@@ -199,7 +210,7 @@ def test_an_assessment_and_an_approvers_override_move_a_late_duty(
     expect(authority.get_by_role("button", name="Waive")).to_be_visible()
     expect(duty(page, "gdpr/data-subjects")).to_have_count(0)
 
-    # 3. Met after the due time: the reasons for the delay are required, here and by the server.
+    # 4. Met after the due time: the reasons for the delay are required, here and by the server.
     reason = authority.get_by_label("Reason for delay")
     assert reason.evaluate("e => e.required") is True
     expect(authority.locator(".hint")).to_contain_text("reasons for the delay are required")
@@ -220,7 +231,7 @@ def test_an_assessment_and_an_approvers_override_move_a_late_duty(
     expect(authority).not_to_have_class(OVERDUE)
     expect(authority.get_by_role("alert")).to_have_count(0)
 
-    # 4. Reopened: pending and overdue again.
+    # 5. Reopened: pending and overdue again.
     authority.get_by_label("Reason to reopen").fill("Wrong receipt number")
     authority.get_by_role("button", name="Reopen").click()
     expect(status).to_have_text("pending")

@@ -410,6 +410,15 @@
   }
 
   function dueCell(o) {
+    if (o.due_at && o.assumed) {
+      // Counted from awareness until the milestone the duty waits for is recorded.
+      const waiting = o.trigger && o.trigger.waiting_for;
+      return [time(o.due_at), " ", h("span", {
+        class: "assumed",
+        title: waiting ? `assumed until ${waitingText(waiting)} is recorded: counted from awareness`
+          : "assumed: counted from awareness",
+      }, "assumed")];
+    }
     if (o.due_at) {
       return time(o.due_at);
     }
@@ -451,8 +460,18 @@
         o.trigger.at ? [" at ", time(o.trigger.at)] : "",
         o.trigger.waiting_for ? ` (waiting for ${waitingText(o.trigger.waiting_for)})` : "");
     }
+    if (o.assumed && b.trigger) {
+      add("Counted from", `${b.trigger.replace(/_/g, " ")} (assumed)`,
+        b.trigger_at ? [" at ", time(b.trigger_at)] : "");
+    }
     if (b.timezone) {
       add("Days counted in", b.timezone);
+    }
+    if (o.version) {
+      add("Law version", o.version);
+    }
+    if (o.confidence) {
+      add("Confidence", `${o.confidence}${o.reviewed ? `, sources last checked ${o.reviewed}` : ""}`);
     }
     if (b.citation) {
       const link = /^https?:\/\//.test(b.source || "")
@@ -622,8 +641,15 @@
     const r = a.result || {};
     const rows = [];
     const add = (term, ...value) => rows.push(h("dt", {}, term), h("dd", {}, ...value));
-    add("In force", h("strong", { id: "assessment-decided" }, recommendation(a.decided)),
+    add(a.pending ? "Decided, not yet in force" : "In force",
+      h("strong", { id: "assessment-decided" }, recommendation(a.decided)),
       a.override ? " (override)" : "");
+    if (a.pending) {
+      add("Confirmation", h("span", { id: "assessment-pending" },
+        `It would end ${(a.ends || []).join(", ")}: the assessment before it stays in force until an approver who did not record it confirms it. `),
+        h("a", { href: `/incidents/${encodeURIComponent(reference)}/assessment#assessment-${a.number}` },
+          "Review and confirm"));
+    }
     add("Recommended", recommendation(a.recommendation));
     add("Severity", h("span", { id: "assessment-severity" }, String(r.severity || "").replace(/_/g, " ")));
     add("Score", h("span", { id: "assessment-score" },

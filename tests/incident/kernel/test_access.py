@@ -33,6 +33,7 @@ EXPECTED: dict[tuple[str, str], Permission | None] = {
     ("PATCH", "/api/v1/incidents/{key:str}"): P.WRITE_INCIDENTS,
     ("POST", "/api/v1/incidents/{key:str}/status"): P.WRITE_INCIDENTS,
     ("POST", "/api/v1/incidents/{key:str}/notes"): P.WRITE_INCIDENTS,
+    ("PUT", "/api/v1/incidents/{key:str}/circumstances"): P.WRITE_INCIDENTS,
     ("GET", "/api/v1/incidents/{key:str}/timeline"): P.READ_INCIDENTS,
     ("GET", "/api/v1/incidents/{key:str}/timeline/verify"): P.VERIFY_TIMELINE,
     ("GET", "/api/v1/incidents/{key:str}/timeline/export"): P.READ_INCIDENTS,
@@ -63,7 +64,11 @@ EXPECTED: dict[tuple[str, str], Permission | None] = {
     ("POST", "/api/v1/incidents/{key:str}/assessment"): P.WRITE_INCIDENTS,
     ("GET", "/api/v1/incidents/{key:str}/assessment"): P.READ_INCIDENTS,
     ("POST", "/api/v1/incidents/{key:str}/assessment/override"): P.APPROVE,
+    ("POST", "/api/v1/incidents/{key:str}/assessments/{number:int}/confirm"): P.APPROVE,
     ("PUT", "/api/v1/incidents/{key:str}/milestones"): P.WRITE_INCIDENTS,
+    ("PUT", "/api/v1/incidents/{key:str}/parties"): P.WRITE_INCIDENTS,
+    ("GET", "/api/v1/incidents/{key:str}/parties"): P.READ_INCIDENTS,
+    ("POST", "/incidents/{key:str}/parties"): P.WRITE_INCIDENTS,
     ("GET", "/api/v1/incidents/{key:str}/obligations"): P.READ_INCIDENTS,
     ("POST", "/api/v1/incidents/{key:str}/obligations/{regime:str}/{obligation:str}"):
         P.WRITE_INCIDENTS,
@@ -100,10 +105,13 @@ EXPECTED: dict[tuple[str, str], Permission | None] = {
     ("GET", "/incidents/{key:str}"): P.READ_INCIDENTS,
     ("POST", "/incidents/{key:str}/status"): P.WRITE_INCIDENTS,
     ("POST", "/incidents/{key:str}/notes"): P.WRITE_INCIDENTS,
+    ("POST", "/incidents/{key:str}/circumstances"): P.WRITE_INCIDENTS,
     ("POST", "/incidents/{key:str}/runbooks"): P.WRITE_INCIDENTS,
     ("POST", "/incidents/{key:str}/steps/{step_row_id:int}"): P.WRITE_INCIDENTS,
     ("POST", "/incidents/{key:str}/evidence"): P.WRITE_INCIDENTS,
     ("GET", "/incidents/{key:str}/notifications"): P.READ_INCIDENTS,
+    ("GET", "/incidents/{key:str}/assessment"): P.READ_INCIDENTS,
+    ("POST", "/incidents/{key:str}/assessments/{number:int}/confirm"): P.APPROVE,
     ("POST", "/incidents/{key:str}/notifications"): P.WRITE_INCIDENTS,
     ("GET", "/incidents/{key:str}/notifications/{notification_id:int}"): P.READ_INCIDENTS,
     ("POST", "/incidents/{key:str}/notifications/{notification_id:int}"): P.WRITE_INCIDENTS,
@@ -184,7 +192,8 @@ async def _fixtures(client: httpx.AsyncClient, engine: AsyncEngine, clock: Fixed
     return {"{key:str}": reference, "{token_id:int}": str(token.id),
             "{runbook_id:str}": "ransomware", "{step_row_id:int}": str(step),
             "{evidence_id:int}": str(evidence.json()["id"]), "{regime:str}": "gdpr",
-            "{obligation:str}": "authority", "{notification_id:int}": "1", "{message_id:int}": "1"}
+            "{obligation:str}": "authority", "{notification_id:int}": "1", "{message_id:int}": "1",
+            "{number:int}": "1"}
 
 
 def _url(path: str, values: dict[str, str]) -> str:

@@ -65,9 +65,18 @@ def test_a_refused_value_is_named(monkeypatch: pytest.MonkeyPatch, field: str, v
     assert message in str(refused.value)
 
 
+def test_the_scheduler_lease_is_renewed_within_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert (Settings().scheduler_lease_seconds, Settings().scheduler_renew_seconds) == (15, 5)
+    monkeypatch.setenv("BREACH_SCHEDULER_RENEW_SECONDS", "15")
+    with pytest.raises(ValidationError, match="BREACH_SCHEDULER_RENEW_SECONDS must be shorter"):
+        Settings()
+
+
 def test_secrets_are_kept_out_of_the_repr() -> None:
-    settings = Settings(secret_key="s3cret-key", smtp_url="smtp://user:hunter2@mail")
+    settings = Settings(secret_key="s3cret-key", smtp_url="smtp://user:hunter2@mail",
+                        smtp_fallback_url="smtp://user:hunter3@backup")
     assert "s3cret-key" not in repr(settings) and "hunter2" not in repr(settings)
+    assert "hunter3" not in repr(settings)
 
 
 def test_a_secret_key_is_generated_once_owner_only_and_then_kept(tmp_path: Path) -> None:

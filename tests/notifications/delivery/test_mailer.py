@@ -272,6 +272,21 @@ async def test_nothing_listening_is_retried() -> None:
     assert "Error connecting" in outcome.text
 
 
+async def test_a_probe_says_whether_the_server_answers_and_sends_nothing(
+        smtp_server: SmtpServer) -> None:
+    async with pool(smtp_server) as mailer:
+        assert await mailer.probe() is None
+        smtp_server.stop()
+        refused = await mailer.probe()
+        smtp_server.start()
+        smtp_server.faults.reply("connect", "421 4.3.2 Service not available", times=1)
+        busy = await mailer.probe()
+        assert await mailer.probe() is None
+    assert refused is not None and (refused.status, refused.stage) == (Status.RETRY, "connect")
+    assert busy is not None and (busy.code, busy.stage) == (421, "connect")
+    assert smtp_server.messages == []
+
+
 async def test_a_4xx_greeting_is_retried_with_its_hint(smtp_server: SmtpServer) -> None:
     smtp_server.faults.reply("connect", "421 4.3.2 Too many connections, try again in 30 seconds", times=1)
     async with pool(smtp_server) as mailer:

@@ -85,13 +85,6 @@ def test_an_obligation_applies_with_the_regimes_reasons_and_its_own() -> None:
     assert applies(demo, facts(affected={"US-CA": 5})) == (False, ["nobody affected in EU"])
 
 
-def test_a_duty_not_yet_in_force_does_not_apply() -> None:
-    demo = regime(in_force_from="2027-05-13")
-    assert applies(demo, facts()) == (False, ["this duty applies to breaches from 2027-05-13"])
-    later = facts(incident__aware_at="2027-05-13T00:30:00+02:00")
-    assert applies(demo, later)[0]
-
-
 def test_a_follow_up_applies_only_when_the_duty_it_follows_does() -> None:
     demo = regime(trigger={"met": "other/first"})
     assert applies(demo, facts(), follows=True)[0]

@@ -24,13 +24,24 @@ def test_profile_assessment_override_and_records(breach: Breach, tmp_path: Path)
     assert "gdpr/authority" in listed and "2026-01-08 09:00 CET" in listed  # BREACH_TIMEZONE
 
     (tmp_path / "low.json").write_text(json.dumps(LOW_RISK))
-    assert "recommendation document" in breach("incidents", "assess", reference, "low.json").stdout
+    assessed = breach("incidents", "assess", reference, "low.json").stdout
+    assert "recommendation document" in assessed
+    assert "pending: it would end gdpr/authority" in assessed  # the duty stays until confirmed
     (tmp_path / "bad.json").write_text(json.dumps({**LOW_RISK, "subjects": -1}))
     assert "subjects" in breach.error("incidents", "assess", reference, "bad.json")
+    before = json.loads(breach("incidents", "obligations", reference, "--json").stdout)
+    assert {o["ref"]: o["applies"] for o in before["obligations"]}["gdpr/authority"] is True
+
+    approver, responder = breach.person("approver"), breach.person("responder")
+    # Four eyes: neither the author (the default admin) nor a responder confirms it.
+    assert "another approver must confirm it" in breach.error("incidents", "confirm", reference, "1")
+    assert "may not approve" in breach.error("incidents", "confirm", reference, "1", user=responder)
+    assert "no assessment 9" in breach.error("incidents", "confirm", reference, "9", user=approver)
+    confirmed = breach("incidents", "confirm", reference, "1", user=approver).stdout
+    assert "assessment 1 confirmed: document in force; no longer due: gdpr/authority" in confirmed
     after = json.loads(breach("incidents", "obligations", reference, "--json").stdout)
     assert {o["ref"]: o["applies"] for o in after["obligations"]}["gdpr/authority"] is False
 
-    approver, responder = breach.person("approver"), breach.person("responder")
     assert "justification" in breach.error("incidents", "override", reference,
                                            "notify_authority", "--justification", "x")
     justified = ("incidents", "override", reference, "notify_authority",
@@ -49,6 +60,7 @@ def test_profile_assessment_override_and_records(breach: Breach, tmp_path: Path)
     actors = {e["kind"]: e["actor"] for e in events}
     assert actors["assessment_overridden"] == approver  # the timeline names who acted
     assert {"assessment_recorded", "obligation_late"} <= set(actors)
+    assert actors["assessment_confirmed"] == approver
 
 
 def test_recommendation_choices_are_the_assessments() -> None:
@@ -89,6 +101,9 @@ def test_the_catalogue_is_listed_shown_and_a_folder_validated(
     assert "jp-appi/final: to Personal Information Protection Commission" in shown
     assert "moves to the next day that is none of these" in shown
     assert "citation: APPI Art. 26(1); PPC Enforcement Rules Art. 8(2)" in shown
+    texas = breach("regimes", "show", "us-tx", user=None).stdout
+    assert "  in force from 2020-01-01\n  current wording: SB 768 (88th Leg., 2023)" in texas
+    assert "  until 2023-08-31: HB 4 (86th Leg., 2019): not later than the 60th day" in texas
     assert breach.error("regimes", "show", "atlantis", user=None).startswith(
         "breach: error: no regime 'atlantis'; there are: au-ndb, ")
     own = tmp_path / "own"
@@ -96,7 +111,7 @@ def test_the_catalogue_is_listed_shown_and_a_folder_validated(
     regime = (Path(__file__).parents[3] / "notifications" / "regimes" / "us-ca.yaml").read_text()
     (own / "us-ca.yaml").write_text(regime)
     valid = breach("regimes", "validate", str(own), user=None).stdout
-    assert valid == f"{own}: 1 regime, 2 duties, valid\n"
+    assert valid == f"{own}: 1 regime, 3 duties, valid\n"
     (own / "us-ca.yaml").write_text(regime.replace("calendar_days: 30", "calendar_dayz: 30"))
     refused = breach("regimes", "validate", str(own), user=None, ok=False)
     assert refused.exit_code == 1

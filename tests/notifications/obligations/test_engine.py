@@ -70,7 +70,8 @@ def test_waiting_obligations_say_what_they_wait_for() -> None:
     assert final.trigger.waiting_for == "nis2/notification to be fulfilled (incident.met)"
     early = results["nis2/early-warning"]
     assert early.trigger is not None and early.trigger.waiting_for == "incident.classified_major_at"
-    assert early.basis is not None and early.basis.trigger_at is None
+    # Until classified, the clock is assumed from awareness (see test_assumed_clocks.py).
+    assert early.assumed and early.basis is not None and early.basis.trigger == "aware_at"
 
 
 def test_nis2_final_report_one_month_after_the_notification_clamps_at_month_end() -> None:
@@ -127,7 +128,9 @@ def test_discovery_falls_back_to_awareness_and_says_so() -> None:
     assert result.trigger is not None and result.trigger.at == at("2026-03-27T09:00:00+00:00")
     assert result.basis is not None
     assert "discovered_at not given: aware_at used as the time of discovery" in result.basis.notes
-    assert result.due_at == at("2026-04-26T23:59:59.999999-07:00")
+    # RCW 19.255.010(8): 30 calendar days from Fri 27 March (Pacific) is Sun 26 April;
+    # RCW 1.12.040 excludes a last day that is a Sunday: Mon 27 April.
+    assert result.due_at == at("2026-04-27T23:59:59.999999-07:00")
 
 
 def test_hipaa_hhs_deadline_depends_on_the_number_of_people() -> None:

@@ -10,24 +10,29 @@ import pytest
 from notifications.obligations.regime_loader import REGIMES_DIR, RegimeError, load_regimes
 
 CATALOGUE = {
-    "gdpr": ["authority", "data-subjects"],
-    "uk-gdpr": ["authority", "data-subjects"],
+    "gdpr": ["authority", "data-subjects", "controller"],
+    "uk-gdpr": ["authority", "data-subjects", "controller"],
     "nis2": ["early-warning", "notification", "final-report"],
     "dora": ["initial", "intermediate", "final"],
-    "hipaa": ["individuals", "hhs", "media"],
+    "hipaa": ["individuals", "hhs", "media", "covered-entity"],
     "sec-8k": ["form-8k"],
     **{
-        state: ["individuals", "attorney-general"]
-        for state in ("us-ca", "us-tx", "us-ny", "us-fl", "us-co", "us-wa", "us-ma")
+        state: ["individuals", "attorney-general", "owner"]
+        for state in ("us-ca", "us-tx", "us-ny", "us-wa", "us-ma")
     },
+    # Fla. Stat. 501.171(4)(c) and N.Y. GBL 899-aa(2)(a): the written determination that no
+    # notice is needed goes to the Department of Legal Affairs / the Attorney General.
+    "us-fl": ["individuals", "attorney-general", "covered-entity", "harm-determination"],
+    "us-ny": ["individuals", "attorney-general", "owner", "harm-determination"],
+    "us-co": ["individuals", "attorney-general", "covered-entity"],
     "ca-pipeda": ["commissioner", "individuals"],
     "au-ndb": ["assessment", "commissioner", "individuals"],
     "br-lgpd": ["anpd", "data-subjects"],
-    "sg-pdpa": ["assessment", "commission", "individuals"],
+    "sg-pdpa": ["assessment", "commission", "individuals", "organisation"],
     "jp-appi": ["preliminary", "final"],
     "kr-pipa": ["data-subjects", "commission"],
     "in-dpdp": ["board", "board-detailed", "data-principals"],
-    "ch-fadp": ["fdpic", "data-subjects"],
+    "ch-fadp": ["fdpic", "data-subjects", "controller"],
     "us-nydfs": ["superintendent"],
     "us-bank": ["regulator"],
     "us-ftc": ["ftc"],

@@ -134,6 +134,18 @@ def test_the_japanese_preliminary_report_keeps_its_72_hour_target() -> None:
         # Determined Wed 1 April 2026: day 30 is Fri 1 May, a working day: no move.
         ("a working last day does not move", "us-tx/attorney-general",
          "2026-04-01T09:00:00-05:00", "2026-05-01"),
+        # Day 30 after Wed 4 March 2026 is Fri 3 April, Good Friday: an optional holiday
+        # (Gov't Code 662.003(c)), not a legal holiday of 311.014(b): no move.
+        ("Good Friday is optional", "us-tx/attorney-general", "2026-03-04T09:00:00-06:00",
+         "2026-04-03"),
+        # Day 30 after Sun 1 March 2026 is Tue 31 March, Cesar Chavez Day, optional
+        # (662.013): no move.
+        ("Cesar Chavez Day is optional", "us-tx/attorney-general", "2026-03-01T09:00:00-06:00",
+         "2026-03-31"),
+        # Day 30 after Wed 3 June 2026 is Fri 3 July; Independence Day falls on Saturday
+        # 4 July and 662.003 creates no "observed" Friday: the Friday stands.
+        ("no observed Friday", "us-tx/attorney-general", "2026-06-03T09:00:00-05:00",
+         "2026-07-03"),
     ],
 )
 def test_texas_periods_extend_past_weekends_and_holidays(

@@ -53,9 +53,11 @@ async def test_obligations_follow_profile_assessment_override_and_records(
                                   json={**LOW_RISK, "identifiability": "total"},
                                   headers=responder.headers)
     assert bad_facts.status_code == 422 and "identifiability" in bad_facts.text
+    # It would end both duties: they stay until an approver confirms it (or decides otherwise).
+    assert low.json()["pending"] is True
     duties = by_ref(await obligations(client, responder, reference))
-    assert duties["gdpr/authority"]["applies"] is False
-    assert duties["gdpr/data-subjects"]["applies"] is False
+    assert duties["gdpr/authority"]["applies"] is True
+    assert duties["gdpr/data-subjects"]["applies"] is True
 
     override = {"recommendation": "notify_authority", "justification": "Key custody unclear."}
     assert (await client.post(f"/api/v1/incidents/{reference}/assessment/override", json=override,
@@ -97,7 +99,8 @@ async def test_obligations_follow_profile_assessment_override_and_records(
     events = (await client.get(f"/api/v1/incidents/{reference}/timeline",
                                headers=responder.headers)).json()
     kinds = [e["kind"] for e in events]
-    for kind in ("assessment_recorded", "assessment_overridden", "obligations_recomputed",
+    for kind in ("assessment_recorded", "assessment_pending", "assessment_overridden",
+                 "assessment_confirmed", "obligations_recomputed",
                  "obligation_late", "obligation_reopened", "obligation_waived"):
         assert kind in kinds, kind
     verified = (await client.get(f"/api/v1/incidents/{reference}/timeline/verify",

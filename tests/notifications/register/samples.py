@@ -12,7 +12,8 @@ arise: the authority within 72 hours of awareness, the people without undue dela
   on 25 January 08:00 (no fixed due time: on time).
 - DISMISSED (aware 2 February 08:00): dismissed by an approver with a reason; its duties,
   still pending, are not owed.
-- HARMLESS (aware 10 February 09:00): assessed low risk, so neither duty applies.
+- HARMLESS (aware 10 February 09:00): assessed low risk (confirmed by the approver), so
+  neither duty applies.
 - OVERDUE (aware 5 March 12:00): nothing done; at the tests' START (10 March 12:00) the
   authority notice is two days overdue and the notice to people open.
 """
@@ -135,6 +136,9 @@ async def seed(client: httpx.AsyncClient, people: dict[str, Person], clock: Fixe
                                title="Encrypted backup tape mislaid")
     _ok(await client.post(f"/api/v1/incidents/{harmless}/assessment", json=LOW_RISK,
                                 headers=responder.headers), 201)
+    # It ends the duties assumed so far: in force once an approver confirms it.
+    _ok(await client.post(f"/api/v1/incidents/{harmless}/assessments/1/confirm",
+                          headers=approver.headers))
 
     overdue = await _incident(client, clock, responder, aware="2026-03-05T12:00:00",
                               title="Customer list e-mailed to the wrong partner",

@@ -9,6 +9,7 @@ import collections
 import email
 import email.policy
 import json
+import logging
 import signal
 import subprocess
 import sys
@@ -156,18 +157,44 @@ async def test_killed_during_a_tick_nothing_is_lost_or_doubled(
 @pytest.mark.parametrize("lane", ["sqlite"])
 async def test_tickers_renew_their_lease_now_and_then_not_on_every_job(
         engine: AsyncEngine, clock: FixedClock) -> None:
+    """The default lease is 15 s, renewed every 5 s: a waiting process takes over within one
+    renewal interval of the holder's last lease running out."""
     first = Ticker([], engine=engine, clock=clock, worker="host:1")
     second = Ticker([], engine=engine, clock=clock, worker="host:2")
     assert await first.may_tick() and not await second.may_tick()
-    clock.advance(timedelta(seconds=30))
-    assert await first.may_tick()  # still well inside its lease: no write
+    clock.advance(timedelta(seconds=3))
+    assert await first.may_tick()  # inside its renewal interval: no write
     async with session_factory(engine)() as db:
         lease = await db.get(SchedulerLease, "ticker")
-    assert lease is not None and lease.expires_at == START + timedelta(seconds=90)
-    clock.advance(timedelta(seconds=20))
-    assert await first.may_tick()  # past half its lease: renewed
-    clock.advance(timedelta(seconds=100))  # the first process died
+    assert lease is not None and lease.expires_at == START + timedelta(seconds=15)
+    clock.advance(timedelta(seconds=3))
+    assert await first.may_tick()  # a renewal interval since the last: renewed
+    async with session_factory(engine)() as db:
+        lease = await db.get(SchedulerLease, "ticker")
+    assert lease is not None and lease.expires_at == START + timedelta(seconds=21)
+    clock.advance(timedelta(seconds=14))
+    assert not await second.may_tick()  # 1 s of the lease left
+    clock.advance(timedelta(seconds=1))  # the first process died: its lease ran out
     assert await second.may_tick() and not await first.may_tick()
+
+
+@pytest.mark.parametrize("lane", ["sqlite"])
+async def test_an_orderly_stop_releases_the_lease_and_the_next_one_says_whom_it_took_over_from(
+        engine: AsyncEngine, clock: FixedClock, caplog: pytest.LogCaptureFixture) -> None:
+    first = Ticker([], engine=engine, clock=clock, worker="host:1")
+    second = Ticker([], engine=engine, clock=clock, worker="host:2")
+    await first.begin()
+    try:
+        assert not await second.may_tick()
+    finally:
+        await first.stop()
+    assert not first.scheduler.running
+    clock.advance(timedelta(seconds=1))
+    with caplog.at_level(logging.WARNING, logger="breachdesk.scheduler"):
+        assert await second.may_tick()  # at once, not when the 15 s would have run out
+    assert "taking over from host:1 (its lease ended at 2026-03-10T12:00:00Z)" in caplog.text
+    taken = await ticker.take_ticker(engine, clock, "host:3", timedelta(seconds=15))
+    assert (taken.held, taken.holder) == (False, "host:2")
 
 
 async def test_the_obligations_job_brings_every_open_incident_up_to_date(
