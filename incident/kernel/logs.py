@@ -46,6 +46,9 @@ def configure_logging(level: str = "INFO") -> None:
         logging.getLogger(noisy).disabled = True
     # The ticker runs jobs every few seconds: log its failures, not each run.
     logging.getLogger("apscheduler").setLevel(max(logging.WARNING, root.level))
+    # HTTP clients log each request's full URL, query string (and any token in it) included.
+    for client in ("httpx", "httpcore"):
+        logging.getLogger(client).setLevel(max(logging.WARNING, root.level))
 
 
 access_log = logging.getLogger("breachdesk.access")

@@ -12,7 +12,12 @@ from litestar import Litestar, get
 from litestar.exceptions import NotAuthorizedException
 from litestar.testing import TestClient
 
-from incident.kernel.logs import JsonFormatter, request_id_middleware, request_id_var
+from incident.kernel.logs import (
+    JsonFormatter,
+    configure_logging,
+    request_id_middleware,
+    request_id_var,
+)
 
 
 def record(message: str = "sent %s", *args: object, **fields: object) -> logging.LogRecord:
@@ -98,3 +103,16 @@ def test_each_request_is_logged_once_without_its_query_string(
         ("GET", "/ok", 200), ("GET", "/refused", 401)]
     assert all(isinstance(line["ms"], float) for line in lines)
     assert "bd_secret" not in caplog.text and "example.com" not in caplog.text
+
+
+def test_http_clients_never_log_urls_once_logging_is_configured() -> None:
+    # httpx logs "HTTP Request: GET <full URL>" at INFO: a token in a query string would leak.
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    configure_logging("INFO")
+    try:
+        assert root.isEnabledFor(logging.INFO)
+        assert not logging.getLogger("httpx").isEnabledFor(logging.INFO)
+        assert not logging.getLogger("httpcore").isEnabledFor(logging.INFO)
+    finally:
+        root.handlers[:], root.level = handlers, level
