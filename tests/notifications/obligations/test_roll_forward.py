@@ -227,3 +227,45 @@ def test_date_helpers_agree_with_the_calendar() -> None:
     assert date(2026, 1, 4).weekday() == 6 and date(2026, 4, 21).weekday() == 1
     assert not is_working_day(date(2026, 4, 21), "US-TX")
     assert not is_working_day(date(2026, 6, 19), "US-TX")
+
+
+def _nth_weekday(year: int, month: int, weekday: int, n: int) -> date:
+    """The n-th `weekday` (0 = Monday) of a month; n = -1 for the last."""
+    if n > 0:
+        first = date(year, month, 1)
+        return first + timedelta(days=(weekday - first.weekday()) % 7 + 7 * (n - 1))
+    last = date(year, month + 1, 1) - timedelta(days=1) if month < 12 else date(year, 12, 31)
+    return last - timedelta(days=(last.weekday() - weekday) % 7)
+
+
+def texas_legal_holidays(year: int) -> set[date]:
+    """Tex. Gov't Code 662.003(a) national and (b) state holidays, on their own dates, as
+    the text lists them (not its optional holidays of (c) and 662.013)."""
+    thanksgiving = _nth_weekday(year, 11, 3, 4)
+    return {
+        date(year, 1, 1), _nth_weekday(year, 1, 0, 3), _nth_weekday(year, 2, 0, 3),
+        _nth_weekday(year, 5, 0, -1), date(year, 7, 4), _nth_weekday(year, 9, 0, 1),
+        date(year, 11, 11), thanksgiving, date(year, 12, 25),
+        date(year, 1, 19), date(year, 3, 2), date(year, 4, 21), date(year, 6, 19),
+        date(year, 8, 27), thanksgiving + timedelta(days=1), date(year, 12, 24),
+        date(year, 12, 26),
+    }
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.datetimes(min_value=datetime(2024, 1, 1), max_value=datetime(2027, 10, 31),
+                    timezones=st.just(UTC)))
+def test_texas_due_date_is_the_first_day_off_none_of_the_statutes_closed_days(
+        determined: datetime) -> None:
+    # 311.014: day 30 counted from the day after; a Saturday, Sunday or legal holiday
+    # (662.003(a), (b)) extends it to the next day that is none of these; nothing else does.
+    due = texas("us-tx/attorney-general", determined.isoformat()).due_at
+    assert due is not None
+    last = due.astimezone(CHICAGO).date()
+    counted = determined.astimezone(CHICAGO).date() + timedelta(days=30)
+
+    def closed(day: date) -> bool:
+        return day.weekday() >= 5 or day in texas_legal_holidays(day.year)
+
+    assert not closed(last)
+    assert all(closed(counted + timedelta(days=n)) for n in range((last - counted).days))
