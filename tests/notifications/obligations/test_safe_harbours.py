@@ -217,6 +217,19 @@ def test_hipaa_covers_only_unsecured_protected_health_information() -> None:
     assert weak["hipaa/individuals"].applies  # not encrypted as the guidance specifies
 
 
+def test_hipaa_a_breach_is_presumed_unless_a_risk_assessment_shows_low_probability() -> None:
+    # 45 CFR 164.402, "Breach" (2): an impermissible use or disclosure "is presumed to be a
+    # breach unless the covered entity ... demonstrates that there is a low probability that
+    # the protected health information has been compromised based on a risk assessment of at
+    # least the following factors ...". Not the severity assessment: the documented one.
+    flags = ("hipaa_covered_entity",)
+    presumed = run({"US-CA": 600}, ["health"], flags=flags, risk="none")
+    assert all(presumed[ref].applies for ref in ("hipaa/individuals", "hipaa/hhs", "hipaa/media"))
+    shown = run({"US-CA": 600}, ["health"], flags=flags, **harm_not_likely())
+    for ref in ("hipaa/individuals", "hipaa/hhs", "hipaa/media"):
+        assert lifted(shown[ref], "164.402, definition of breach, paragraph (2)"), ref
+
+
 # ------------------------------------------------------------------------ GDPR, UK GDPR
 
 
