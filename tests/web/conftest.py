@@ -37,6 +37,19 @@ from tests.web.chromium import (
     Server,
 )
 
+HERE = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test in this folder drives Chromium: mark it `browser`, and skip it where the
+    machine has no Chromium (CI installs Debian's)."""
+    missing = pytest.mark.skipif(not CHROMIUM.exists(),
+                                 reason=f"browser tests need Chromium at {CHROMIUM}")
+    for item in items:
+        if item.path.is_relative_to(HERE):
+            item.add_marker(pytest.mark.browser)
+            item.add_marker(missing)
+
 
 def _free_port() -> int:
     with socket.socket() as s:

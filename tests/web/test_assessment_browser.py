@@ -10,16 +10,10 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 from playwright.sync_api import Page, expect
 
 from tests.factories import Person
-from tests.web.chromium import CHROMIUM, Console, Server, sign_in, unlabelled_controls
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"browser tests need Chromium at {CHROMIUM}"),
-]
+from tests.web.chromium import Console, Server, sign_in, unlabelled_controls
 
 PROFILE = {"name": "Example GmbH", "country": "DE", "timezone": "Europe/Berlin"}
 # EDPB Guidelines 01/2021 case 16: another policyholder's letter, sent by mistake.

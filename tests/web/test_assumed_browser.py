@@ -8,16 +8,10 @@ import re
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
 from playwright.sync_api import Page, expect
 
 from tests.factories import Person
-from tests.web.chromium import CHROMIUM, Console, Server, incident_aware_hours_ago, sign_in
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"browser tests need Chromium at {CHROMIUM}"),
-]
+from tests.web.chromium import Console, Server, incident_aware_hours_ago, sign_in
 
 ZONE = ZoneInfo("Europe/Helsinki")
 PROFILE = {"name": "Example Oy", "country": "FI", "timezone": "Europe/Helsinki",

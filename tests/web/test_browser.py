@@ -21,12 +21,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.factories import Person
-from tests.web.chromium import CHROMIUM, Console, Server, form_values, shown, unlabelled_controls
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"browser tests need Chromium at {CHROMIUM}"),
-]
+from tests.web.chromium import Console, Server, form_values, shown, unlabelled_controls
 
 LIFECYCLE = ["assessing", "contained", "notifying", "resolved", "closed"]
 

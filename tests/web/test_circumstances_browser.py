@@ -10,23 +10,16 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-import pytest
 from playwright.sync_api import Page, expect
 
 from tests.factories import Person
 from tests.web.chromium import (
-    CHROMIUM,
     Console,
     Server,
     incident_aware_hours_ago,
     sign_in,
     unlabelled_controls,
 )
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"browser tests need Chromium at {CHROMIUM}"),
-]
 
 DETERMINATION = ("The laptop was recovered sealed; its disk is encrypted (AES-256) and the key\n"
                  "never left the vault. Misuse is not reasonably likely.")

@@ -12,14 +12,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from incident.kernel.auth import PERMISSIONS, Permission, Role
 from incident.kernel.pages import filesize
 from tests.factories import Person
 from tests.web.chromium import (
-    CHROMIUM,
     Console,
     Server,
     incident_aware_hours_ago,
@@ -27,11 +25,6 @@ from tests.web.chromium import (
     sign_in,
     unlabelled_controls,
 )
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"browser tests need Chromium at {CHROMIUM}"),
-]
 
 RUNBOOK_TITLE = "Lost or stolen device or paper records"
 WIPE = "Lock or wipe the device remotely"  # contain, due 2h, evidence required

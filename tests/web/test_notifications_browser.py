@@ -12,25 +12,18 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from email.message import EmailMessage
 
-import pytest
 from playwright.sync_api import Dialog, Page, expect
 
 from incident.kernel.db import create_engine, session_factory, transaction
 from notifications.delivery.models import CapturedMessage
 from tests.factories import Person
 from tests.web.chromium import (
-    CHROMIUM,
     Console,
     Server,
     incident_aware_hours_ago,
     sign_in,
     unlabelled_controls,
 )
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"browser tests need Chromium at {CHROMIUM}"),
-]
 
 PROFILE = {"name": "Example GmbH", "country": "DE", "timezone": "Europe/Berlin",
            "dpo": {"name": "Dana Privacy", "email": "dpo@example.com"},

@@ -13,23 +13,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from tests.factories import Person
 from tests.web.chromium import (
-    CHROMIUM,
     Console,
     Server,
     incident_aware_hours_ago,
     sign_in,
     unlabelled_controls,
 )
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"browser tests need Chromium at {CHROMIUM}"),
-]
 
 ORGANISATION_ZONE = ZoneInfo("Europe/Helsinki")
 PROFILE = {"name": "Example Oy", "country": "FI", "timezone": "Europe/Helsinki",

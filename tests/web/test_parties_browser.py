@@ -10,23 +10,16 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from playwright.sync_api import Page, expect
 
 from tests.factories import PROFILE, Person
 from tests.web.chromium import (
-    CHROMIUM,
     Console,
     Server,
     incident_aware_hours_ago,
     sign_in,
     unlabelled_controls,
 )
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"browser tests need Chromium at {CHROMIUM}"),
-]
 
 ACME = {"id": "acme-health", "name": "Acme Health Ltd", "role": "controller", "hours": 24,
         "trigger": "aware_at", "contract": "DPA s. 7.2"}

@@ -18,12 +18,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.factories import Person
-from tests.web.chromium import CHROMIUM, Server, sign_in, unlabelled_controls
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"browser tests need Chromium at {CHROMIUM}"),
-]
+from tests.web.chromium import Server, sign_in, unlabelled_controls
 
 PROFILE = {"name": "Example GmbH", "country": "DE", "timezone": "Europe/Berlin",
            "authorities": {"gdpr/authority": {"name": "Berliner Beauftragte",
