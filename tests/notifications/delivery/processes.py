@@ -98,6 +98,20 @@ async def until(condition: Callable[[], object], within: float, what: str,
         await asyncio.sleep(0.05)
 
 
+async def all_sent(engine: AsyncEngine, process: Process, within: float = 30
+                   ) -> dict[str, Delivery]:
+    """Wait until `process` has sent every delivery; returns them as recorded then."""
+    rows: dict[str, Delivery] = {}
+
+    async def sent() -> bool:
+        nonlocal rows
+        rows = await deliveries(engine)
+        return {d.state for d in rows.values()} == {"sent"}
+
+    await until(sent, within, "every delivery sent", process)
+    return rows
+
+
 async def deliveries(engine: AsyncEngine) -> dict[str, Delivery]:
     """Every delivery, by Message-ID (reminders to one person are several deliveries)."""
     async with session_factory(engine)() as db:

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.factories import Person, sending
 from tests.notifications.delivery.processes import (
+    all_sent,
     deliveries,
     environment,
     everyone_once_or_resent,
@@ -57,14 +58,7 @@ async def test_stopped_mid_batch_it_exits_in_seconds_and_loses_nothing(
     env.update(BREACH_SCHEDULER_LEASE_SECONDS="600", BREACH_SCHEDULER_RENEW_SECONDS="300")
     again = await start(env, "outbox", "run")
     try:
-        rows = {}
-
-        async def all_recorded() -> bool:
-            nonlocal rows
-            rows = await deliveries(engine)
-            return {d.state for d in rows.values()} == {"sent"}
-
-        await until(all_recorded, 30, "every delivery sent", again)
+        rows = await all_sent(engine, again)
     finally:
         await again.stop(signal.SIGTERM)
     everyone_once_or_resent(rows, smtp_server, in_doubt)

@@ -18,6 +18,7 @@ from notifications.scheduler.models import SchedulerLease
 from tests.factories import Person, sending
 from tests.notifications.delivery.processes import (
     Process,
+    all_sent,
     deliveries,
     environment,
     everyone_once_or_resent,
@@ -53,14 +54,7 @@ async def takes_over(engine: AsyncEngine, smtp_server: SmtpServer, env: dict[str
         assert took <= TAKES_OVER_WITHIN
         lease = await ticker_lease(engine)
         assert lease is not None and lease.holder == after.worker
-        rows = {}
-
-        async def all_sent() -> bool:
-            nonlocal rows
-            rows = await deliveries(engine)
-            return {d.state for d in rows.values()} == {"sent"}
-
-        await until(all_sent, 30, "every delivery sent", after)
+        rows = await all_sent(engine, after)
     finally:
         await after.stop(signal.SIGTERM)
     everyone_once_or_resent(rows, smtp_server, in_doubt)
