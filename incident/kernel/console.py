@@ -79,6 +79,12 @@ class Runtime:
             self._settings = load_settings_or_fail()
         return self._settings
 
+    @property
+    def file_settings(self) -> Settings:
+        """The settings of a command that only reads files (the regime catalogue): no secret
+        key is generated, so such a command leaves nothing behind under var/."""
+        return self._settings or load_settings_or_fail(secret=False)
+
     def run(self, work: Work[T], *, bootstrap: bool = False) -> T:
         """Run one use case against the configured database as the user named for this run.
 
@@ -128,13 +134,13 @@ pass_runtime = click.make_pass_decorator(Runtime, ensure=True)
 """Gives a command the `Runtime` of this invocation as its first argument."""
 
 
-def load_settings_or_fail() -> Settings:
+def load_settings_or_fail(*, secret: bool = True) -> Settings:
     from pydantic import ValidationError
 
     from incident.kernel.settings import load_settings
 
     try:
-        return load_settings()
+        return load_settings(secret=secret)
     except ValidationError as exc:
         first = exc.errors()[0]
         name = "BREACH_" + str(first["loc"][0]).upper() if first["loc"] else "settings"

@@ -150,10 +150,11 @@ class Settings(BaseSettings):
         return f"sqlite+aiosqlite:///{(self.var_dir / 'breachdesk.sqlite3').resolve()}"
 
 
-def load_settings(**overrides: object) -> Settings:
-    """Read the environment, then fill in a generated secret key kept under var/."""
+def load_settings(*, secret: bool = True, **overrides: object) -> Settings:
+    """Read the environment, then fill in a generated secret key kept under var/ (unless
+    `secret` is False: a command that only reads files needs none, and creates nothing)."""
     settings = Settings(**overrides)  # type: ignore[arg-type]
-    if settings.secret_key:
+    if settings.secret_key or not secret:
         return settings
     return settings.model_copy(update={"secret_key": _stored_secret(settings.var_dir)})
 

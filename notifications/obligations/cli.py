@@ -69,7 +69,7 @@ def obligations(runtime: Runtime, facts_file: Path, explain: bool) -> None:
     from notifications.obligations.engine import compute_obligations, results_to_json
     from notifications.obligations.facts import FactsError, facts_from_json
 
-    catalogue = regimes_or_fail(runtime.settings).catalogue
+    catalogue = regimes_or_fail(runtime.file_settings).catalogue
     try:
         facts = facts_from_json(read_json(facts_file))
         results = compute_obligations(facts, catalogue, explain=explain)
@@ -343,7 +343,7 @@ def regimes() -> None:
 def regimes_list(runtime: Runtime, as_json: bool) -> None:
     """Every regime in use, shipped or the organisation's own (BREACH_REGIMES_DIR): its id,
     jurisdiction, duties, confidence, last review, and where it comes from."""
-    loaded = regimes_or_fail(runtime.settings)
+    loaded = regimes_or_fail(runtime.file_settings)
     rows: list[dict[str, Any]] = [{"id": r.id, "name": r.name, "jurisdiction": r.jurisdiction,
                                    "obligations": len(r.obligations), "confidence": r.confidence,
                                    "reviewed": r.reviewed.isoformat(),
@@ -385,7 +385,7 @@ def regimes_show(runtime: Runtime, regime_id: str, as_json: bool) -> None:
     from notifications.obligations.deadlines import describe
     from notifications.obligations.regimes import trigger_label
 
-    loaded = regimes_or_fail(runtime.settings)
+    loaded = regimes_or_fail(runtime.file_settings)
     regime = loaded.catalogue.get(regime_id)
     if regime is None:
         known = ", ".join(r.id for r in loaded.catalogue)

@@ -4,10 +4,15 @@ in-process on both lanes."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from tests.cli_support import Breach, breach  # noqa: F401  (fixture)
 from tests.factories import LOW_RISK, PROFILE
+
+BREACH = str(Path(sys.executable).with_name("breach"))
 
 
 def test_profile_assessment_override_and_records(breach: Breach, tmp_path: Path) -> None:  # noqa: F811
@@ -118,3 +123,14 @@ def test_the_catalogue_is_listed_shown_and_a_folder_validated(
     assert (f"{own / 'us-ca.yaml'}: obligations[individuals].deadline.calendar_dayz: Extra "
             "inputs are not permitted") in refused.stdout
     assert refused.stderr == f"breach: error: 2 problem(s) in the regime files of {own}\n"
+
+
+def test_the_catalogue_commands_leave_nothing_behind(tmp_path: Path) -> None:
+    # They read regime files only: no secret key is generated under var/.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BREACH_")}
+    env["BREACH_VAR_DIR"] = str(tmp_path / "var")
+    for args in (["regimes", "list"], ["regimes", "show", "us-tx"]):
+        done = subprocess.run([BREACH, *args], cwd=tmp_path, env=env, capture_output=True,
+                              text=True, timeout=60, check=False)
+        assert done.returncode == 0, done.stderr
+    assert not (tmp_path / "var").exists()
