@@ -5,6 +5,7 @@
     .venv/bin/python bench/notices.py --database postgresql      # a throwaway PostgreSQL cluster
     .venv/bin/python bench/notices.py --people 5000 --rounds 1   # a quicker run
     .venv/bin/python bench/notices.py --set outbox_batch=1000 --set smtp_connections=8
+    .venv/bin/python bench/notices.py --sink aiosmtpd --no-load  # the Python sink, no API load
 
 It generates its own data: people with e-mail addresses in four languages (en, de, fr,
 pl), imported into the inventory of a fresh database, an incident that affects them all,
@@ -25,14 +26,46 @@ rounds:
   messages of the same size: what the wire and a C SMTP stack do on this machine. Skipped,
   and said so, where the `postfix` package (which installs both in /usr/sbin) is missing.
 
-The product and the hand-written script send to the same aiosmtpd sink, in its own process
-(on uvloop) and counting what it accepts. For each run the table shows messages per second,
-CPU time per message of the sending process (with its children: /proc/PID/stat, from the
-start signal to the end) and its peak RSS (VmHWM), and how busy the sink's core was.
+The product and the hand-written script send to the same SMTP sink (`--sink`):
+
+- postfix (the default where /usr/sbin/smtp-sink exists): Postfix's `smtp-sink`, a C
+  server that advertises PIPELINING, accepts everything and throws it away, taking up to
+  1,000 connections at once (`-m 1000`, backlog 1000). It counts the messages it accepted
+  (`-c`, read from its output); the bytes are those it read from the network (its
+  /proc/PID/io rchar) less an estimate of the SMTP commands around each message. It cannot
+  tell mail to the people from other mail: a run's note says so when it accepted another
+  number of messages than those whose 250 reply was committed (or the script counted).
+- aiosmtpd: an aiosmtpd server in its own process (on uvloop), counting the messages to
+  the people and their bytes exactly; it costs far more CPU per message, which on a small
+  machine it takes from the senders.
+
+Either way a run is done when every delivery's outcome is committed (the product) or the
+script reports its count (hand-written) and the sink holds every message sent.
+
+For each run the table shows messages per second, CPU time per message of the sending
+process (with its children: /proc/PID/stat, from the start signal to the end) and its peak
+RSS (VmHWM), and how busy the sink's core was.
+
+While the product sends, the service must stay responsive (unless `--no-load`): a load
+generator in its own process (its CPU is not the product's) sends, open-loop at fixed rates
+over keep-alive connections with the responder's API token, 50 reads a second (in turn the
+incident list, the incident, and the notification with its delivery counts: its progress)
+and 5 writes a second (a note on the incident's timeline). Each request is started on its
+schedule whether or not earlier ones have finished, and its latency is measured from the
+scheduled start, so time spent queueing behind a slow answer is counted. It is measured
+for a few seconds before the send (idle, `--load-idle`) and from the send until every
+outcome is committed. The notes are timeline events, not deliveries: the completion
+polling, which counts the notification's deliveries, does not see them. Answering the
+load is the product's own work, so the product's CPU per message includes it; the round's
+line shows the share of a core it took while idle. A table shows, per phase, the requests,
+the p50/p95/p99/max latency of reads and of writes, the failed requests (non-2xx or
+errors, with their status codes) and the writes over a second.
 
 Targets (issue 18): the product at least 2 x the hand-written script in messages/s and in
 CPU per message (half of its CPU or less), at least 10 % of Postfix's rate, peak memory
-flat from 20,000 to 100,000 people, so that 1,000,000 people take under 15 minutes.
+flat from 20,000 to 100,000 people, so that 1,000,000 people take under 15 minutes. And,
+measured during the 100,000-person run: while it sends, the API's p99 latency under 100 ms
+for reads and for writes, and no write refused or taking over a second.
 """
 
 from __future__ import annotations
@@ -54,12 +87,12 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from multiprocessing.sharedctypes import Synchronized
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -203,8 +236,32 @@ def _sink(sock: socket.socket, people: Synchronized[int], size: Synchronized[int
     loop.run_forever()
 
 
-class Sink:
+class Sink(Protocol):
+    """The SMTP server the product and the hand-written script send to."""
+
+    name: str
+    port: int
+
+    @property
+    def url(self) -> str: ...
+
+    def counts(self) -> tuple[int, int]:
+        """Messages accepted (to the people, where the sink can tell) and their bytes, so far."""
+        ...
+
+    def cpu(self) -> float: ...
+
+    def check(self, accepted: int, sent: int) -> str:
+        """What to say of `accepted` messages in a run whose `sent` outcomes were committed."""
+        ...
+
+    def stop(self) -> None: ...
+
+
+class AiosmtpdSink:
     """An aiosmtpd server in its own process, counting the messages to people and their bytes."""
+
+    name = "aiosmtpd"
 
     def __init__(self) -> None:
         context = multiprocessing.get_context("fork")
@@ -231,6 +288,9 @@ class Sink:
         assert self.process.pid is not None
         return cpu_seconds(self.process.pid)
 
+    def check(self, accepted: int, sent: int) -> str:
+        return "" if accepted == sent else f"the sink accepted {accepted:,} messages to people, {sent:,} sent"
+
     def stop(self) -> None:
         if self.process.is_alive():
             self.process.terminate()
@@ -238,6 +298,82 @@ class Sink:
             if self.process.is_alive():
                 self.process.kill()
                 self.process.join()
+
+
+SMTP_SINK = Path("/usr/sbin/smtp-sink")
+SMTP_SINK_CONNECTIONS = 1000
+"""Connections Postfix's smtp-sink serves at once (-m), and its listen backlog."""
+ENVELOPE_BYTES = 110
+"""About what a client sends around each message (MAIL FROM with SIZE and BODY, RCPT TO,
+DATA, the final dot), taken off the bytes smtp-sink read to estimate the messages' size."""
+
+
+class PostfixSink:
+    """Postfix's smtp-sink in its own process: every message it accepts counted (`-c`, its
+    counters written to a file at each message), its bytes from what it read off the network."""
+
+    name = "postfix"
+
+    def __init__(self, workdir: Path) -> None:
+        self.port = unused_port()
+        self.counters = workdir / "smtp-sink.counters"
+        user = ["-u", "nobody"] if os.geteuid() == 0 else []
+        log = workdir / "smtp-sink.log"
+        with self.counters.open("wb") as out, log.open("wb") as errors:
+            self.process = subprocess.Popen(
+                [str(SMTP_SINK), *user, "-c", "-h", "sink.test", "-m", str(SMTP_SINK_CONNECTIONS),
+                 f"127.0.0.1:{self.port}", str(SMTP_SINK_CONNECTIONS)],
+                stdout=out, stderr=errors, start_new_session=True)
+        began = time.monotonic()
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), 1):
+                break
+            if self.process.poll() is not None or time.monotonic() - began > 10:
+                self.stop()
+                raise SystemExit(f"bench: error: smtp-sink did not start:\n{_log_tail(log)}")
+            time.sleep(0.05)
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.port}"
+
+    def messages(self) -> int:
+        """The last counter line: `sess=N quit=N mesg=N`, each ended by a carriage return."""
+        with self.counters.open("rb") as counters:
+            counters.seek(0, os.SEEK_END)
+            counters.seek(max(0, counters.tell() - 200))
+            tail = counters.read().split(b"\r")[:-1]  # the last piece may be half written
+        for line in reversed(tail):
+            for part in line.split():
+                if part.startswith(b"mesg="):
+                    return int(part[5:])
+        return 0
+
+    def counts(self) -> tuple[int, int]:
+        messages, read = self.messages(), 0
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{self.process.pid}/io").read_text().splitlines():
+                if line.startswith("rchar:"):
+                    read = int(line.split()[1])
+        return messages, read - messages * ENVELOPE_BYTES
+
+    def cpu(self) -> float:
+        return cpu_seconds(self.process.pid)
+
+    def check(self, accepted: int, sent: int) -> str:
+        if accepted == sent:
+            return ""
+        return (f"smtp-sink accepted {accepted:,} messages, {sent:,} sent"
+                + (" (the rest other mail?)" if accepted > sent else ""))
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
 
 
 # --- the data --------------------------------------------------------------------------------------
@@ -334,6 +470,14 @@ class Prepared:
     notification_id: int
     token: str
     recipients: int
+
+    @property
+    def notification_path(self) -> str:
+        return self.send_path.removesuffix("/send")
+
+    @property
+    def incident_path(self) -> str:
+        return self.notification_path.rsplit("/notifications/", 1)[0]
 
 
 def _ok(response: Any, what: str, *codes: int) -> Any:
@@ -437,6 +581,8 @@ class Result:
     sink_cpu: float | None = None
     note: str = ""
     mean_bytes: int = 0
+    round_number: int = 0
+    load: LoadReport | None = None
 
     @property
     def rate(self) -> float:
@@ -482,7 +628,10 @@ def _log_tail(path: Path, lines: int = 15) -> str:
 
 
 def run_product(prepared: Prepared, database: Database, sink: Sink, children: Children,
-                workdir: Path, label: str, settings: dict[str, str]) -> Result:
+                workdir: Path, label: str, settings: dict[str, str],
+                load_idle: float | None) -> Result:
+    """One send by `breach serve`; with `load_idle` (seconds), the API measured under a steady
+    load for that long before the send and while it sends."""
     import httpx
 
     url = database.copy(prepared.url)
@@ -497,6 +646,7 @@ def run_product(prepared: Prepared, database: Database, sink: Sink, children: Ch
     with log.open("wb") as out:
         serve = children.start([BREACH, "serve", "--port", str(port)], env=env, cwd=workdir,
                                stdout=out, stderr=subprocess.STDOUT)
+    load: ApiLoad | None = None
     try:
         base = f"http://127.0.0.1:{port}"
         with httpx.Client(base_url=base, timeout=600) as client:
@@ -508,9 +658,19 @@ def run_product(prepared: Prepared, database: Database, sink: Sink, children: Ch
                 if serve.poll() is not None or time.monotonic() - began > 60:
                     raise SystemExit(f"bench: error: breach serve did not start:\n{_log_tail(log)}")
                 time.sleep(0.1)
-            time.sleep(2)  # what it does on start (the scheduler's first pass) is not timed
+            if load_idle is not None:
+                load = ApiLoad(children, base, prepared)
+                load.go()
+            # What it does on start (the scheduler's first pass) is not timed; nor is the load's
+            # warm-up.
+            time.sleep(max(2, LOAD_WARMUP_SECONDS))
+            idle_at, idle_cpu0 = time.monotonic(), cpu_seconds(serve.pid)
+            if load_idle is not None:
+                time.sleep(load_idle)  # the load's idle phase
+            serve_idle_cpu = (cpu_seconds(serve.pid) - idle_cpu0) / max(time.monotonic() - idle_at, 1e-3)
             people0, bytes0 = sink.counts()
             cpu0, sink0 = cpu_seconds(serve.pid), sink.cpu()
+            send_at = time.monotonic()
             started = time.perf_counter()
             sent = client.post(prepared.send_path, headers={"Authorization": f"Bearer {prepared.token}"})
         if sent.status_code != 202:
@@ -533,16 +693,20 @@ def run_product(prepared: Prepared, database: Database, sink: Sink, children: Ch
                                  f"serve exited (sink {accepted} of {recipients}, deliveries "
                                  f"{state}):\n{_log_tail(log)}")
             time.sleep(0.05)
-        seconds = time.perf_counter() - started
+        seconds, end_at = time.perf_counter() - started, time.monotonic()
         cpu, peak, sink_cpu = cpu_seconds(serve.pid) - cpu0, peak_rss_mb(serve.pid), sink.cpu() - sink0
         accepted, size = (now - before for now, before in zip(sink.counts(), (people0, bytes0),
                                                                  strict=True))
+        measured = None if load is None else load.finish(idle_at, send_at, end_at, serve_idle_cpu)
     finally:
+        if load is not None:
+            load.stop()
         children.stop(serve)
         database.drop(url)
-    note = "" if state.get("failed", 0) == 0 else f"{state['failed']} failed"
-    return Result("product", recipients, seconds, cpu, peak, sink_cpu, note,
-                  mean_bytes=size // max(accepted, 1))
+    notes = [f"{state['failed']} failed" if state.get("failed", 0) else "",
+             sink.check(accepted, state.get("sent", 0))]
+    return Result("product", recipients, seconds, cpu, peak, sink_cpu, ", ".join(n for n in notes if n),
+                  mean_bytes=size // max(accepted, 1), load=measured)
 
 
 def run_hand_written(prepared: Prepared, sink: Sink, children: Children, workdir: Path,
@@ -581,8 +745,9 @@ def run_hand_written(prepared: Prepared, sink: Sink, children: Children, workdir
     finally:
         children.stop(child)
     failed = int(report[2])
+    notes = [f"{failed} failed" if failed else "", sink.check(accepted, int(report[1]))]
     return Result("hand-written", prepared.recipients, seconds, cpu, peak, sink_cpu,
-                  f"{failed} failed" if failed else "", mean_bytes=total // max(accepted, 1))
+                  ", ".join(n for n in notes if n), mean_bytes=total // max(accepted, 1))
 
 
 def run_postfix(count: int, size: int, children: Children) -> Result | str:
@@ -618,6 +783,233 @@ def run_postfix(count: int, size: int, children: Children) -> Result | str:
                       mean_bytes=size)
     finally:
         children.stop(sink)
+
+
+# --- the API under load (a process of its own) -----------------------------------------------------
+
+READ_RATE = 50.0
+"""Reads a second: in turn the incident list, the incident, the notification (its progress)."""
+WRITE_RATE = 5.0
+"""Writes a second: a note on the incident's timeline."""
+LOAD_IDLE_SECONDS = 5.0
+"""How long the load is measured before the send, by default."""
+LOAD_WARMUP_SECONDS = 2.0
+"""The load runs this long, unmeasured, before the idle phase (connections opened, caches warm)."""
+LOAD_CONNECTIONS = 64
+"""Keep-alive connections the load may hold; a request beyond them waits (and it is counted)."""
+LOAD_TIMEOUT = 30.0
+"""A request not answered in this time is a failure ("timeout")."""
+LATENCY_TARGET_MS = 100.0
+"""The p99 latency of reads and of writes while the product sends."""
+WRITE_LIMIT_MS = 1000.0
+"""No write may take longer while the product sends."""
+PHASES = ("idle", "send")
+KINDS = ("reads", "writes")
+
+
+def _percentile(ordered: list[float], fraction: float) -> float:
+    """The nearest-rank percentile of a sorted, non-empty list."""
+    return ordered[max(0, min(len(ordered) - 1, int(fraction * len(ordered) + 0.999999) - 1))]
+
+
+@dataclass
+class Latency:
+    """The requests of one kind in one phase, their latencies in milliseconds from their
+    scheduled start, the failed ones by status code (or error), and the writes over a second."""
+
+    requests: int
+    p50: float | None
+    p95: float | None
+    p99: float | None
+    max: float | None
+    failed: dict[str, int]
+    slow: int
+
+    @classmethod
+    def of(cls, samples: list[tuple[float, str]]) -> Latency:
+        ordered = sorted(latency for latency, _ in samples)
+        failed: dict[str, int] = {}
+        for _, outcome in samples:
+            if outcome:
+                failed[outcome] = failed.get(outcome, 0) + 1
+
+        def at(fraction: float) -> float | None:
+            return round(_percentile(ordered, fraction), 2) if ordered else None
+
+        return cls(len(samples), at(0.50), at(0.95), at(0.99), at(1.0), failed,
+                   sum(1 for latency in ordered if latency > WRITE_LIMIT_MS))
+
+    @property
+    def failures(self) -> int:
+        return sum(self.failed.values())
+
+
+@dataclass
+class LoadReport:
+    """The API's latency under a steady load, idle and while the product sends."""
+
+    phases: dict[str, dict[str, Latency]]
+    seconds: dict[str, float]
+    lag_p99_ms: float
+    """How late the generator itself started its requests (its own slowness, not the product's)."""
+    generator_cpu: float
+    """The generator's share of a core."""
+    serve_idle_cpu: float
+    """The share of a core breach serve took while idle, answering the load."""
+
+    def verdict(self, phase: str) -> tuple[bool, str]:
+        reads, writes = self.phases[phase]["reads"], self.phases[phase]["writes"]
+        problems = []
+        for kind, stats in (("reads", reads), ("writes", writes)):
+            if stats.requests and stats.p99 is not None and stats.p99 >= LATENCY_TARGET_MS:
+                problems.append(f"{kind} p99 {stats.p99:,.0f} ms")
+        if writes.failures:
+            problems.append(f"{writes.failures} write(s) failed")
+        if writes.slow:
+            problems.append(f"{writes.slow} write(s) over 1 s")
+        if reads.failures:
+            problems.append(f"{reads.failures} read(s) failed")
+        if not reads.requests or not writes.requests:
+            problems.append("too short to measure")
+        return not problems, "; ".join(problems)
+
+
+def api_load(base: str, incident: str, notification: str) -> None:
+    """Read and write through the API at fixed rates until told to stop, then report the
+    latencies per phase. Speaks with the benchmark on stdin and stdout: ready, go,
+    end IDLE SEND END (monotonic instants: the phases' bounds), then one line of JSON."""
+    import json
+    import resource
+
+    import httpx
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the benchmark stops it
+    headers = {"Authorization": f"Bearer {os.environ['BENCH_TOKEN']}"}
+    reads = ["/api/v1/incidents", incident, notification]
+
+    async def main() -> dict[str, Any]:
+        loop = asyncio.get_running_loop()
+        limits = httpx.Limits(max_connections=LOAD_CONNECTIONS,
+                              max_keepalive_connections=LOAD_CONNECTIONS)
+        records: list[tuple[float, str, float, str]] = []  # scheduled, kind, ms, failure
+        lags: list[float] = []
+        async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits,
+                                     timeout=LOAD_TIMEOUT) as client:
+            async def request(kind: str, index: int) -> httpx.Response:
+                if kind == "writes":
+                    return await client.post(f"{incident}/notes",
+                                             json={"text": f"Load check {index}: still answering."})
+                return await client.get(reads[index % len(reads)])
+
+            for kind, index in (("reads", 0), ("reads", 1), ("reads", 2), ("writes", 0)):
+                response = await request(kind, index)
+                if not response.is_success:
+                    print(f"failed {kind} {response.request.url.path}: {response.status_code} "
+                          f"{response.text[:300]}", flush=True)
+                    return {}
+            await asyncio.gather(*[client.get("/health") for _ in range(8)])  # a few connections
+            print("ready", flush=True)
+            if (await loop.run_in_executor(None, sys.stdin.readline)).strip() != "go":
+                return {}
+            stop = asyncio.Event()
+            pending: set[asyncio.Task[None]] = set()
+            origin = time.monotonic()
+
+            async def one(kind: str, index: int, scheduled: float) -> None:
+                lags.append(time.monotonic() - scheduled)
+                try:
+                    response = await request(kind, index)
+                    failure = "" if response.is_success else str(response.status_code)
+                except httpx.TimeoutException:
+                    failure = "timeout"
+                except httpx.HTTPError as error:
+                    failure = type(error).__name__
+                records.append((scheduled, kind, (time.monotonic() - scheduled) * 1000, failure))
+
+            async def schedule(kind: str, rate: float) -> None:
+                index = 0
+                while not stop.is_set():
+                    scheduled = origin + index / rate
+                    delay = scheduled - time.monotonic()
+                    if delay > 0:
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(stop.wait(), delay)
+                        if stop.is_set():
+                            break
+                    task = asyncio.create_task(one(kind, index, scheduled))
+                    pending.add(task)
+                    task.add_done_callback(pending.discard)
+                    index += 1
+
+            schedules = [asyncio.create_task(schedule("reads", READ_RATE)),
+                         asyncio.create_task(schedule("writes", WRITE_RATE))]
+            command = (await loop.run_in_executor(None, sys.stdin.readline)).split()
+            stop.set()
+            await asyncio.gather(*schedules)
+            if pending:
+                await asyncio.wait(set(pending), timeout=LOAD_TIMEOUT + 5)
+            for task in list(pending):  # should not happen: the client gives up first
+                task.cancel()
+        if len(command) != 4 or command[0] != "end":
+            return {}
+        idle, send, end = (float(value) for value in command[1:])
+        bounds = {"idle": (idle, send), "send": (send, end)}
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        lags.sort()
+        return {
+            "phases": {phase: {kind: asdict(Latency.of([(ms, failure) for at, k, ms, failure in records
+                                                         if k == kind and low <= at < high]))
+                               for kind in KINDS}
+                       for phase, (low, high) in bounds.items()},
+            "seconds": {phase: high - low for phase, (low, high) in bounds.items()},
+            "lag_p99_ms": _percentile(lags, 0.99) * 1000 if lags else 0.0,
+            "generator_cpu": (usage.ru_utime + usage.ru_stime) / max(time.monotonic() - origin, 1e-9),
+        }
+
+    print(json.dumps(asyncio.run(main())), flush=True)
+
+
+class ApiLoad:
+    """The load generator, started against a running `breach serve`."""
+
+    def __init__(self, children: Children, base: str, prepared: Prepared) -> None:
+        argv = [sys.executable, str(Path(__file__).resolve()), "--api-load", base,
+                prepared.incident_path, prepared.notification_path]
+        self.children = children
+        self.process = children.start(argv, env={**os.environ, "BENCH_TOKEN": prepared.token},
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline().strip()
+        if line != "ready":
+            self.stop()
+            raise SystemExit(f"bench: error: the API load did not start: {line or 'it exited'}")
+
+    def _say(self, line: str) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(line + "\n")
+        self.process.stdin.flush()
+
+    def go(self) -> None:
+        self._say("go")
+
+    def finish(self, idle: float, send: float, end: float, serve_idle_cpu: float) -> LoadReport:
+        import json
+
+        assert self.process.stdout is not None
+        self._say(f"end {idle!r} {send!r} {end!r}")
+        line = self.process.stdout.readline()
+        self.stop()
+        try:
+            found = json.loads(line)
+            phases = {phase: {kind: Latency(**found["phases"][phase][kind]) for kind in KINDS}
+                      for phase in PHASES}
+        except (ValueError, KeyError, TypeError) as error:
+            raise SystemExit(f"bench: error: the API load reported {line[:300]!r}: {error}") from None
+        return LoadReport(phases, found["seconds"], found["lag_p99_ms"], found["generator_cpu"],
+                          serve_idle_cpu)
+
+    def stop(self) -> None:
+        self.children.stop(self.process)
 
 
 # --- the hand-written script (a process of its own) ------------------------------------------------
@@ -787,11 +1179,62 @@ def _fmt(value: float | None, pattern: str, unit: str = "") -> str:
     return "—" if value is None else format(value, pattern) + unit
 
 
-def report(sizes: list[int], results: dict[int, list[Result]], postfix_note: str, database: str,
-           rounds: int) -> None:
+def _ms(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.1f}"
+
+
+def _failed(stats: Latency) -> str:
+    if not stats.failures:
+        return "0"
+    codes = ", ".join(f"{code}: {n}" for code, n in sorted(stats.failed.items()))
+    return f"{stats.failures} ({codes})"
+
+
+def load_line(result: Result) -> str:
+    """One line for a round: each phase's p99s and failures, what answering the load cost, and
+    the verdict while sending."""
+    load = result.load
+    assert load is not None
+    parts = []
+    for phase in PHASES:
+        reads, writes = load.phases[phase]["reads"], load.phases[phase]["writes"]
+        parts.append(f"{phase} reads p99 {_ms(reads.p99)} ms, writes p99 {_ms(writes.p99)} ms, "
+                     f"{reads.failures + writes.failures} failed")
+    cost = load.serve_idle_cpu * result.seconds / result.people * 1000
+    passed, why = load.verdict("send")
+    return (f"{'; '.join(parts)}; answering it took {load.serve_idle_cpu:.0%} of a core while "
+            f"idle (≈ {cost:.2f} ms of the product's CPU/message), the generator "
+            f"{load.generator_cpu:.0%} — {'PASS' if passed else 'FAIL: ' + why}")
+
+
+def load_report(sizes: list[int], results: dict[int, list[Result]]) -> None:
+    loaded = [(size, r) for size in sizes for r in results.get(size, []) if r.load is not None]
+    if not loaded:
+        return
     print()
-    print(f"Summary ({database}, {rounds} round(s); the best rate and the least CPU per message of "
-          "each run; peak RSS the highest):")
+    print(f"API latency under load ({READ_RATE:.0f} reads/s in turn: incident list, incident, "
+          f"notification progress; {WRITE_RATE:.0f} writes/s: notes; open-loop, in ms from each "
+          "request's scheduled start):")
+    print(f"  {'people':>8}  {'round':>5}  {'phase':<5} {'kind':<6} {'requests':>8} {'p50':>7} "
+          f"{'p95':>7} {'p99':>7} {'max':>8} {'> 1 s':>5}  failed")
+    for size, result in loaded:
+        assert result.load is not None
+        for phase in PHASES:
+            for kind in KINDS:
+                stats = result.load.phases[phase][kind]
+                print(f"  {size:>8,}  {result.round_number:>5}  {phase:<5} {kind:<6} "
+                      f"{stats.requests:>8,} {_ms(stats.p50):>7} {_ms(stats.p95):>7} "
+                      f"{_ms(stats.p99):>7} {_ms(stats.max):>8} {stats.slow:>5}  {_failed(stats)}")
+    lag = max(r.load.lag_p99_ms for _, r in loaded if r.load is not None)
+    print(f"  (the generator started its requests within {lag:.1f} ms of their schedule, p99; the "
+          "product's CPU per message includes answering the load: --no-load leaves it out)")
+
+
+def report(sizes: list[int], results: dict[int, list[Result]], postfix_note: str, database: str,
+           rounds: int, sink: Sink) -> None:
+    print()
+    print(f"Summary ({database}, {rounds} round(s), sent to the {sink.name} sink; the best rate and "
+          "the least CPU per message of each run; peak RSS the highest):")
     print(f"  {'people':>8}  {'run':<13} {'messages/s':>11} {'CPU/message':>12} {'peak RSS':>9}  "
           f"{'1,000,000 people':>16}")
     best: dict[tuple[int, str], tuple[float, float | None, float | None]] = {}
@@ -810,6 +1253,11 @@ def report(sizes: list[int], results: dict[int, list[Result]], postfix_note: str
                   f"{_fmt(peak, '.0f', ' MB'):>9}  {million!s:>16}")
     if postfix_note:
         print(f"  postfix: {postfix_note}")
+    if sink.name == "postfix":
+        print("  (smtp-sink cannot tell mail to the people from other mail: a run is done when "
+              "every outcome is committed, and the sink is checked to have accepted as many; "
+              "bytes/message are estimated from what it read)")
+    load_report(sizes, results)
     print()
     print("Targets (issue 18):")
     for size in sizes:
@@ -833,6 +1281,17 @@ def report(sizes: list[int], results: dict[int, list[Result]], postfix_note: str
         minutes = 1_000_000 / product[0] / 60
         print(f"  {size:>8,} people: 1,000,000 people in {minutes:,.0f} min at this rate "
               f"(target < 15) {'met' if minutes < 15 else 'MISSED'}")
+    for size in sizes:
+        for result in results.get(size, []):
+            if result.load is None:
+                continue
+            sending = result.load.phases["send"]
+            passed, why = result.load.verdict("send")
+            print(f"  {size:>8,} people, round {result.round_number}: API while sending: reads p99 "
+                  f"{_ms(sending['reads'].p99)} ms, writes p99 {_ms(sending['writes'].p99)} ms "
+                  f"(target < {LATENCY_TARGET_MS:.0f}); writes failed {sending['writes'].failures}, "
+                  f"over 1 s {sending['writes'].slow} (target 0) "
+                  f"{'PASS' if passed else 'FAIL: ' + why}")
     if len(sizes) > 1:
         small, large = best.get((sizes[0], "product")), best.get((sizes[-1], "product"))
         if small and large and small[2] and large[2]:
@@ -858,12 +1317,31 @@ def main() -> None:
                         help="run the hand-written script on uvloop (breach serve uses it when installed)")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="a setting of breach serve (BREACH_NAME), e.g. outbox_batch=1000")
+    parser.add_argument("--sink", choices=["aiosmtpd", "postfix"],
+                        default="postfix" if SMTP_SINK.exists() else "aiosmtpd",
+                        help="the SMTP server the product and the hand-written script send to "
+                             "(default: Postfix's smtp-sink where installed, else aiosmtpd)")
+    parser.add_argument("--no-load", action="store_true",
+                        help="do not measure the API's latency under load while the product sends")
+    parser.add_argument("--load-idle", type=float, default=LOAD_IDLE_SECONDS, metavar="SECONDS",
+                        help="how long the load is measured before the send (default %(default)s)")
     parser.add_argument("--hand-written", nargs=3, metavar=("DB", "PORT", "SIZE"), help=argparse.SUPPRESS)
+    parser.add_argument("--api-load", nargs=3, metavar=("BASE", "INCIDENT", "NOTIFICATION"),
+                        help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.hand_written:
         people_db, port, size = args.hand_written
         hand_written(Path(people_db), int(port), int(size), args.uvloop)
         return
+    if args.api_load:
+        api_load(*args.api_load)
+        return
+    if args.sink == "postfix" and not SMTP_SINK.exists():
+        parser.error(f"--sink postfix: {SMTP_SINK} not found (install Debian's postfix package: "
+                     "apt-get install --no-install-recommends postfix)")
+    if args.load_idle <= 0:
+        parser.error("--load-idle takes a number of seconds above 0")
+    load_idle = None if args.no_load else args.load_idle
 
     settings = dict(item.split("=", 1) for item in args.set if "=" in item)
     if len(settings) != len(args.set):
@@ -877,9 +1355,13 @@ def main() -> None:
     postfix_note = ""
     try:
         database = Database(args.database, workdir)
-        sink = Sink()
-        print(f"{args.database}, people in {', '.join(LOCALES)}; aiosmtpd sink in its own process; "
-              f"{os.cpu_count()} cores; breach serve "
+        sink = PostfixSink(workdir) if args.sink == "postfix" else AiosmtpdSink()
+        sink_said = ("Postfix's smtp-sink" if args.sink == "postfix" else "aiosmtpd (uvloop)")
+        load_said = ("no API load" if load_idle is None else
+                     f"API load {READ_RATE:.0f} reads/s + {WRITE_RATE:.0f} writes/s "
+                     f"({load_idle:g} s idle, then while sending)")
+        print(f"{args.database}, people in {', '.join(LOCALES)}; {sink_said} sink in its own process; "
+              f"{load_said}; {os.cpu_count()} cores; breach serve "
               f"{', '.join(f'{k}={v}' for k, v in settings.items()) or 'at its defaults'}")
         for count in args.people:
             started = time.perf_counter()
@@ -889,7 +1371,8 @@ def main() -> None:
             for round_number in range(1, args.rounds + 1):
                 runs: list[Result | str] = []
                 product = run_product(prepared, database, sink, children, workdir,
-                                      f"{count}-{round_number}", settings)
+                                      f"{count}-{round_number}", settings, load_idle)
+                product.round_number = round_number
                 runs.append(product)
                 size = size or product.mean_bytes
                 if "hand-written" not in args.skip:
@@ -903,15 +1386,19 @@ def main() -> None:
                         print(f"  round {round_number}: postfix       {run}")
                         continue
                     results.setdefault(count, []).append(run)
+                    run.round_number = round_number
                     sink_busy = ("" if run.sink_cpu is None else
-                                 f", sink core {run.sink_cpu / run.seconds:.0%} busy")
+                                 f", {sink.name} sink core {run.sink_cpu / run.seconds:.0%} busy")
                     print(f"  round {round_number}: {run.run:<13} {run.rate:>9,.0f} messages/s "
                           f"({run.seconds:,.1f} s), CPU {_fmt(run.cpu_ms, '.2f', ' ms')}/message, "
                           f"peak RSS {_fmt(run.peak_mb, '.0f', ' MB')}, {run.mean_bytes:,} bytes/message"
                           f"{sink_busy}{', ' + run.note if run.note else ''} (load {load:.1f})",
                           flush=True)
+                    if run.load is not None:
+                        print(f"  round {round_number}: {'API load':<13} {load_line(run)}",
+                              flush=True)
             database.drop(prepared.url)
-        report(args.people, results, postfix_note, args.database, args.rounds)
+        report(args.people, results, postfix_note, args.database, args.rounds, sink)
     except KeyboardInterrupt:
         print("bench: interrupted", file=sys.stderr)
         raise SystemExit(130) from None

@@ -52,11 +52,13 @@ PLUGIN = Plugin(
 def web_parts(context: WebContext) -> WebParts:
     """Obligations, notifications, mailbox, reminder, register and compliance routes; the
     scheduler of this process."""
+    import asyncio
+
     from litestar.di import Provide
 
     from incident.kernel.plugins import WebParts
     from incident.kernel.settings import templates_dir
-    from notifications.delivery import outbox, trouble
+    from notifications.delivery import outbox, trouble, workers
     from notifications.delivery import pages as delivery_pages
     from notifications.drafting import api as drafting_api
     from notifications.drafting import pages as drafting_pages
@@ -81,24 +83,35 @@ def web_parts(context: WebContext) -> WebParts:
     # Failing delivery, on every page for those who can act (templates/web/base.html).
     context.pages.globals.update(trouble.page_globals())
     running: list[tuple[scheduler.Ticker, outbox.Transport, outbox.Transport | None]] = []
+    senders: list[workers.SendingProcesses] = []
 
     async def start_scheduler() -> None:
         if settings.scheduler:
             transport = outbox.transport_for(settings, engine, clock)
             fallback = outbox.fallback_for(settings)
+            processes = workers.how_many(settings.outbox_processes, engine.dialect.name)
             ticker = scheduler.ticker_for(settings, scheduler.jobs(
-                engine, settings, clock, mail_templates, transport, fallback=fallback),
-                engine=engine, clock=clock)
+                engine, settings, clock, mail_templates, transport, fallback=fallback,
+                outbox=processes == 0), engine=engine, clock=clock)
             running.append((ticker, transport, fallback))
             await ticker.begin()
+            if processes:
+                senders.append(workers.SendingProcesses(
+                    processes, stop_within=settings.shutdown_grace_seconds + outbox.CLOSE_WITHIN
+                    + 2))
+                await senders[-1].start()
 
     async def stop_scheduler() -> None:
         # Within a few seconds (Ctrl-C, SIGTERM): what is held is released, leases end.
+        stopping = [asyncio.ensure_future(processes.stop()) for processes in senders]
         for ticker, transport, fallback in running:
             await ticker.stop(settings.shutdown_grace_seconds)
             await outbox.close(transport)
             await outbox.close(fallback)
+        if stopping:
+            await asyncio.wait(stopping)
         running.clear()
+        senders.clear()
 
     return WebParts(
         route_handlers=[obligations_api.ObligationController, drafting_api.NotificationController,

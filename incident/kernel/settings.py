@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
@@ -46,10 +47,13 @@ class Settings(BaseSettings):
     default_locale: str = "en"
     # The outbox: persistent SMTP connections, messages per second (0: no limit), how often
     # due deliveries are claimed and how many at a time; the ticker can be switched off.
-    smtp_connections: int = Field(default=4, ge=1, le=64)
+    smtp_connections: int = Field(default=8, ge=1, le=64)
     smtp_rate: float = Field(default=0, ge=0)
     outbox_tick_seconds: float = Field(default=2, gt=0)
-    outbox_batch: int = Field(default=100, ge=1, le=10_000)
+    outbox_batch: int = Field(default=200, ge=1, le=10_000)
+    # `breach serve` sends from processes of its own: "auto" is one on SQLite and one per
+    # core (up to four) on PostgreSQL; 0 sends from the web process itself.
+    outbox_processes: Annotated[int, Field(ge=0, le=16)] | Literal["auto"] = "auto"
     # A claimed delivery whose worker died is resent (same Message-ID) after this long; at
     # once when that worker is known to be dead (its presence ended, or its process is gone).
     outbox_lease_seconds: float = Field(default=300, gt=0)

@@ -15,9 +15,11 @@ def outbox_group() -> None:
 
 
 @outbox_group.command("run")
-@click.option("--once", is_flag=True, help="send one batch of due deliveries and stop")
+@click.option("--once", is_flag=True, help="send the deliveries due now and stop")
+@click.option("--parent", type=int, default=None, hidden=True,
+              help="the PID of the `breach serve` that started it: stop when it is gone")
 @pass_runtime
-def outbox_run(runtime: Runtime, once: bool) -> None:
+def outbox_run(runtime: Runtime, once: bool, parent: int | None) -> None:
     """Send due deliveries until stopped, like the service's own ticker does.
 
     Ctrl-C or SIGTERM stops it within a few seconds, mid-batch: outcomes on the wire are
@@ -30,7 +32,7 @@ def outbox_run(runtime: Runtime, once: bool) -> None:
     from incident.kernel.errors import DomainError
     from incident.kernel.logs import configure_logging
     from incident.kernel.settings import templates_dir
-    from notifications.delivery import outbox
+    from notifications.delivery import outbox, workers
     from notifications.delivery.outbox import Dispatcher, Policy
     from notifications.drafting.render import renderer
 
@@ -42,6 +44,7 @@ def outbox_run(runtime: Runtime, once: bool) -> None:
         loop = asyncio.get_running_loop()
         for number in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(number, stop.set)
+        watch = workers.tie_to_parent(parent, stop) if parent is not None else None
         engine = create_engine(settings.effective_database_url)
         transport = outbox.transport_for(settings, engine, clock)
         fallback = outbox.fallback_for(settings)
@@ -59,6 +62,8 @@ def outbox_run(runtime: Runtime, once: bool) -> None:
                 renew=timedelta(seconds=settings.scheduler_renew_seconds),
                 grace=settings.shutdown_grace_seconds)
         finally:
+            if watch is not None:
+                watch.cancel()
             await outbox.close(transport)
             await outbox.close(fallback)
             await engine.dispose()
@@ -69,4 +74,5 @@ def outbox_run(runtime: Runtime, once: bool) -> None:
         return
     except (DomainError, SchemaOutOfDate) as exc:
         raise Failure(str(exc)) from None
-    out().print(f"{handled} deliveries handled")
+    if parent is None:
+        out().print(f"{handled} deliveries handled")

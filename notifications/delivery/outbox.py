@@ -29,19 +29,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import math
 import os
 import socket
 import time
-import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from email import message_from_bytes, policy
-from typing import Any, Protocol
+from typing import Protocol
 
-from sqlalchemy import delete, literal, update
+from sqlalchemy import literal, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -55,9 +53,10 @@ from incident.timeline import service as journal
 from notifications.delivery import presence
 from notifications.delivery.mailer import pool_from_url
 from notifications.delivery.message import Attachment, build_message
-from notifications.delivery.models import CapturedMessage, SentMessage
+from notifications.delivery.models import CapturedMessage
 from notifications.delivery.outcomes import Outcome, Status
-from notifications.delivery.rules import Policy, after_attempt
+from notifications.delivery.recorder import DELIVERIES, RELAY_UNREACHABLE, Finished, Recorder, Row
+from notifications.delivery.rules import Policy
 from notifications.drafting import rules as drafting
 from notifications.drafting.documents import pdf_of
 from notifications.drafting.letters import Letter, letter_for
@@ -76,8 +75,10 @@ __all__ = ["RELAY_UNREACHABLE", "CaptureTransport", "Dispatcher", "Policy", "Tra
 
 log = logging.getLogger("breachdesk.outbox")
 
-RELAY_UNREACHABLE = "relay unreachable: "
-"""How the delivery log begins the reply of an attempt that never reached the relay."""
+AGAIN_MOST = 10_000
+"""A run stops claiming once this many of its messages ended in doubt (resent next run)."""
+YIELD_EVERY = 16
+"""Messages built between two yields to the event loop: requests are served meanwhile."""
 
 
 class Transport(Protocol):
@@ -107,14 +108,20 @@ class CaptureTransport:
 class Dispatcher:
     """Works through due deliveries; several may run against one database (one per process).
 
-    At most `concurrency` messages are with the transport at once (the pool's size: the
-    others wait here, not yet handed over, so a stop can put them back untouched).
+    A run is a pipeline with bounded work in each stage: deliveries are claimed a batch
+    at a time (only when the queue has room), each message is built (rendered once per
+    language version, the person's part filled in) into a queue of at most `window`
+    messages, `concurrency` senders (one per SMTP connection) take them off it, and each
+    outcome goes to the `Recorder`, which commits them in batches. A run goes on while
+    deliveries are due: there is no ceiling per tick. Messages not yet handed to a sender
+    are not on the wire, so a stop can put them back untouched.
     """
 
     def __init__(self, engine: AsyncEngine, transport: Transport, renderer: Renderer, *,
                  clock: Clock, sender: str, worker: str, policy: Policy | None = None,
-                 concurrency: int = 4, fallback: Transport | None = None,
-                 probe_every: float = 5.0) -> None:
+                 concurrency: int = 8, fallback: Transport | None = None,
+                 probe_every: float = 5.0, record_every: float = 0.05,
+                 reclaim_every: float = 5.0) -> None:
         self.engine = engine
         self.sessions = session_factory(engine)
         self.transport = transport
@@ -124,54 +131,174 @@ class Dispatcher:
         self.sender = sender
         self.worker = worker
         self.policy = policy or Policy()
+        self.concurrency = max(concurrency, 1)
+        self.window = 4 * self.concurrency
         self.probe_every = probe_every
+        self.reclaim_every = reclaim_every
         self.stopping = False
-        self._slots = asyncio.Semaphore(max(concurrency, 1))
+        self.recorder = Recorder(engine, clock, worker=worker, policy=self.policy,
+                                 on_recorded=self._forget, every=record_every)
         self._claimed: dict[int, tuple[str, int, datetime]] = {}
         """Deliveries this dispatcher holds, with what they were before it claimed them."""
         self._handed: set[int] = set()
-        """Of those, the ones handed to a relay whose outcome is not recorded yet."""
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._records: set[asyncio.Task[None]] = set()
+        """Of those, the ones handed to a relay whose outcome is not committed yet."""
+        self._senders: set[asyncio.Task[None]] = set()
+        self._running = False
+        self._fault: BaseException | None = None
+        self._halt = asyncio.Event()
         self._probed = -math.inf
         self._relay_down = False
         self._reached = False
         self._unreached = False
 
     async def run_once(self) -> int:
-        """Reclaim expired leases, claim one batch, send it; returns how many were claimed."""
-        if self.stopping:
+        """Reclaim expired leases, then send every delivery due, claiming batch after batch
+        while they come full; returns how many were claimed. A delivery that ends in doubt
+        during the run is resent by the next one (not at once, in a loop)."""
+        if self.stopping or self._running:
             return 0
+        self._running = True
+        try:
+            return await self._run()
+        finally:
+            self._running = False
+
+    async def _run(self) -> int:
         await self.reclaim()
         await self.relay_check()
-        claimed = await self.claim()
-        if not claimed:
-            return 0
-        if self.stopping:  # stopped while claiming: hand the batch back untouched
-            await self.release()
-            return 0
-        letters: dict[int, Letter] = {}
-        async with self.sessions() as db:
-            for notification_id in {d.notification_id for d in claimed}:
-                notification = await db.get(Notification, notification_id)
-                assert notification is not None
-                letters[notification_id] = await letter_for(db, notification)
+        reclaimed_at = time.monotonic()
         was_down, self._reached, self._unreached = self._relay_down, False, False
-        tasks = [asyncio.ensure_future(self._deliver(d, letters[d.notification_id]))
-                 for d in claimed]
-        self._tasks.update(tasks)
+        queue: asyncio.Queue[tuple[Delivery, Letter, bytes] | None] = asyncio.Queue(self.window)
+        letters: dict[int, Letter] = {}
+        again: set[int] = set()
+        senders = [asyncio.ensure_future(self._send_from(queue, again))
+                   for _ in range(self.concurrency)]
+        self._senders.update(senders)
+        claimed_in_run = 0
         try:
-            results = await asyncio.gather(*tasks, return_exceptions=True)
+            while not self.stopping:
+                if time.monotonic() - reclaimed_at > self.reclaim_every:
+                    await self.reclaim()
+                    reclaimed_at = time.monotonic()
+                if self._fault is not None or len(again) > AGAIN_MOST:
+                    break  # a relay losing every reply: the next run resends them
+                claimed = await self.claim(exclude=again)
+                if not claimed:
+                    break
+                claimed_in_run += len(claimed)
+                for notification_id in {d.notification_id for d in claimed} - set(letters):
+                    async with self.sessions() as db:
+                        notification = await db.get(Notification, notification_id)
+                        assert notification is not None
+                        letters[notification_id] = await letter_for(db, notification)
+                for built, delivery in enumerate(claimed, start=1):
+                    if self.stopping:
+                        break  # the rest is still claimed, never handed over: released
+                    letter = letters[delivery.notification_id]
+                    try:
+                        message = await self._message(delivery, letter)
+                    except ValueError as error:  # a recipient or text no message can carry
+                        self.recorder.add(Finished(
+                            delivery.id or 0, delivery.attempts,
+                            Outcome(Status.FAILED, None, f"message not built: {error}", "message"),
+                            letter))
+                        continue
+                    if not await self._offer(queue, (delivery, letter, message)):
+                        break  # stopped while the senders were busy: released
+                    if built % YIELD_EVERY == 0:
+                        await asyncio.sleep(0)  # let requests and the senders in
+                if len(claimed) < self.policy.batch:
+                    break
         finally:
-            self._tasks.difference_update(tasks)
+            for _ in senders:
+                if self.stopping or not await self._offer(queue, None):
+                    _put_end(queue)
+            done, _ = await asyncio.wait(senders)
+            self._senders.difference_update(senders)
+            await self.recorder.drain()
+        for task in done:
+            if not task.cancelled() and task.exception() is not None:
+                self._fault = self._fault or task.exception()
+        if self._fault is not None:
+            fault, self._fault = self._fault, None
+            await self.release()  # what was handed over is in doubt, the rest as it was
+            raise fault
+        if self.stopping:
+            return claimed_in_run
         if was_down and self._reached and not self._unreached:
             await self.bring_forward()  # the relay answers again: nobody waits out a backoff
         for notification_id in letters:
             await self.finish_if_done(notification_id)
-        for result in results:
-            if isinstance(result, Exception):
-                raise result
-        return len(claimed)
+        return claimed_in_run
+
+    async def _send_from(self, queue: asyncio.Queue[tuple[Delivery, Letter, bytes] | None],
+                         again: set[int]) -> None:
+        """One sender: hands the queue's messages to the relay one at a time until the end
+        mark (or a stop: what is left in the queue stays claimed and is released)."""
+        while True:
+            item = await queue.get()
+            if item is None or self.stopping:
+                return
+            delivery, letter, message = item
+            ident = delivery.id or 0
+            self._handed.add(ident)
+            try:
+                outcome = await self._send(letter, delivery.address or "", message)
+            except Exception as error:  # the transport broke: this one stays in doubt
+                log.exception("sending delivery %s failed", ident)
+                self._fault = self._fault or error
+                continue
+            if outcome.status is Status.RETRY and outcome.stage == "connect":
+                self._relay_down, self._unreached = True, True
+            elif outcome.status is Status.IN_DOUBT:
+                again.add(ident)
+            self.recorder.add(Finished(ident, delivery.attempts, outcome, letter, message))
+
+    async def _offer(self, queue: asyncio.Queue[tuple[Delivery, Letter, bytes] | None],
+                     item: tuple[Delivery, Letter, bytes] | None) -> bool:
+        """Queue a message for the senders, waiting for room unless a stop comes first."""
+        if not queue.full():
+            queue.put_nowait(item)
+            return True
+        put = asyncio.ensure_future(queue.put(item))
+        halt = asyncio.ensure_future(self._halt.wait())
+        await asyncio.wait({put, halt}, return_when=asyncio.FIRST_COMPLETED)
+        halt.cancel()
+        if put.done():
+            return True
+        put.cancel()
+        return False
+
+    def _forget(self, batch: Sequence[Finished], rows: Sequence[Row]) -> None:
+        """Outcomes committed (or the lease lost meanwhile): these are no longer held."""
+        for finished in batch:
+            self._claimed.pop(finished.delivery_id, None)
+            self._handed.discard(finished.delivery_id)
+
+    async def _message(self, delivery: Delivery, letter: Letter) -> bytes:
+        """The bytes of `delivery`'s message (a ValueError when none can be built)."""
+        kind = letter.notification.kind
+        rendered = self.renderer.render(kind, delivery.locale, letter.context_for(delivery),
+                                        zone=letter.zone, fallback=letter.language)
+        files: list[Attachment] = []
+        if kind == drafting.NotificationKind.CHECKPOINT:
+            # The signed checkpoint itself, as its log line: the witness keeps the copy.
+            files.append(Attachment(f"checkpoint-{letter.fields['number']}.jsonl",
+                                    "application/json",
+                                    str(letter.fields["line"]).encode() + b"\n"))
+        if kind == drafting.NotificationKind.AUTHORITY_REPORT:
+            rendered = with_english_copy(rendered, self.renderer.render(
+                kind, "en", letter.context_for(delivery, "en"), zone=letter.zone))
+            # The same report as a PDF, for the authority's case file.
+            files.append(Attachment(
+                f"report-{letter.notification.id}-{letter.notification.sequence}.pdf",
+                "application/pdf", await asyncio.to_thread(pdf_of, rendered.html)))
+        return build_message(sender=self.sender, to=delivery.address or "",
+                             to_name=delivery.name or None, subject=rendered.subject,
+                             text=rendered.text, html=rendered.html,
+                             message_id=delivery.message_id, date=self.clock.now(),
+                             author=letter.author, reply_to=letter.reply_to,
+                             attachments=files)
 
     async def reclaim(self) -> int:
         """Deliveries whose dispatcher died mid-send are in doubt: at once when that
@@ -205,37 +332,53 @@ class Dispatcher:
                         "now with their Message-IDs", len(expired), ", ".join(sorted(dead)))
         return len(expired)
 
-    async def claim(self) -> list[Delivery]:
+    async def claim(self, exclude: set[int] | None = None) -> list[Delivery]:
+        """Lease up to a batch of due deliveries (oldest due first), skipping those another
+        dispatcher holds locked and those in `exclude`."""
         now = self.clock.now()
+        query = (select(Delivery)
+                 .join(Notification, col(Notification.id) == col(Delivery.notification_id))
+                 .where(col(Delivery.state).in_([s.value for s in drafting.DUE]),
+                        col(Delivery.next_attempt_at) <= now,
+                        Notification.status == NotificationStatus.SENDING.value)
+                 .order_by(col(Delivery.next_attempt_at), col(Delivery.id))
+                 .limit(self.policy.batch)
+                 .with_for_update(of=Delivery, skip_locked=True))
+        if exclude:
+            query = query.where(col(Delivery.id).not_in(list(exclude)))
         async with self.sessions() as db, transaction(db):
-            due = (await db.exec(
-                select(Delivery).join(Notification, col(Notification.id) == col(Delivery.notification_id))
-                .where(col(Delivery.state).in_([s.value for s in drafting.DUE]),
-                       col(Delivery.next_attempt_at) <= now,
-                       Notification.status == NotificationStatus.SENDING.value)
-                .order_by(col(Delivery.next_attempt_at), col(Delivery.id))
-                .limit(self.policy.batch)
-                .with_for_update(of=Delivery, skip_locked=True))).all()
+            due = list((await db.exec(query)).all())
+            if not due:
+                return []
             for delivery in due:
                 self._claimed[delivery.id or 0] = (delivery.state, delivery.attempts,
                                                    delivery.next_attempt_at)
-                delivery.state, delivery.attempts = DeliveryState.SENDING.value, delivery.attempts + 1
-                delivery.lease_until, delivery.leased_by = now + self.policy.lease, self.worker
-                db.add(delivery)
-        return list(due)
+            conn = await db.connection()
+            await conn.execute(update(DELIVERIES).where(
+                DELIVERIES.c.id.in_([d.id for d in due])).values(
+                state=DeliveryState.SENDING.value, attempts=DELIVERIES.c.attempts + 1,
+                lease_until=now + self.policy.lease, leased_by=self.worker))
+        for delivery in due:
+            delivery.state, delivery.attempts = DeliveryState.SENDING.value, delivery.attempts + 1
+            delivery.lease_until, delivery.leased_by = now + self.policy.lease, self.worker
+        return due
 
     async def stop(self, grace: float = 3.0) -> int:
         """Claim nothing more; give messages on the wire `grace` seconds to be answered and
         recorded; then release whatever this dispatcher still holds (see `release`)."""
         self.stopping = True
-        if self._tasks:
-            _, pending = await asyncio.wait(set(self._tasks), timeout=grace)
+        self._halt.set()
+        senders = set(self._senders)
+        if senders:
+            _, pending = await asyncio.wait(senders, timeout=grace)
             for task in pending:
-                task.cancel()
+                task.cancel()  # its message stays handed over, unrecorded: in doubt
             if pending:
                 await asyncio.wait(pending, timeout=1)
-        if self._records:  # outcomes being written when the rest was cancelled
-            await asyncio.wait(set(self._records), timeout=grace)
+        try:
+            await asyncio.wait_for(asyncio.shield(self.recorder.drain()), max(grace, 1.0))
+        except Exception:  # what was not committed is released below as in doubt
+            log.exception("recording the last outcomes before the stop failed")
         return await self.release()
 
     async def release(self) -> int:
@@ -314,47 +457,6 @@ class Dispatcher:
                         "due now", count)
         return count
 
-    async def _deliver(self, delivery: Delivery, letter: Letter) -> None:
-        try:
-            rendered = self.renderer.render(letter.notification.kind, delivery.locale,
-                                            letter.context_for(delivery), zone=letter.zone,
-                                            fallback=letter.language)
-            files: list[Attachment] = []
-            if letter.notification.kind == drafting.NotificationKind.CHECKPOINT:
-                # The signed checkpoint itself, as its log line: the witness keeps the copy.
-                files.append(Attachment(f"checkpoint-{letter.fields['number']}.jsonl",
-                                        "application/json",
-                                        str(letter.fields["line"]).encode() + b"\n"))
-            if letter.notification.kind == drafting.NotificationKind.AUTHORITY_REPORT:
-                rendered = with_english_copy(rendered, self.renderer.render(
-                    letter.notification.kind, "en", letter.context_for(delivery, "en"),
-                    zone=letter.zone))
-                # The same report as a PDF, for the authority's case file.
-                files.append(Attachment(
-                    f"report-{letter.notification.id}-{letter.notification.sequence}.pdf",
-                    "application/pdf", await asyncio.to_thread(pdf_of, rendered.html)))
-            message = build_message(sender=self.sender, to=delivery.address or "",
-                                    to_name=delivery.name or None, subject=rendered.subject,
-                                    text=rendered.text, html=rendered.html,
-                                    message_id=delivery.message_id, date=self.clock.now(),
-                                    author=letter.author, reply_to=letter.reply_to,
-                                    attachments=files)
-        except ValueError as error:  # a recipient or text the message cannot carry
-            outcome = Outcome(Status.FAILED, None, f"message not built: {error}", "message")
-            message = b""
-        else:
-            async with self._slots:
-                if self.stopping:
-                    return  # never handed over: `stop` puts it back as it was
-                self._handed.add(delivery.id or 0)
-                outcome = await self._send(letter, delivery.address or "", message)
-        # Once an outcome is known it is written, even if the batch is being cancelled.
-        recording = asyncio.ensure_future(self._record_and_forget(delivery, outcome, letter,
-                                                                  message))
-        self._records.add(recording)
-        recording.add_done_callback(self._records.discard)
-        await asyncio.shield(recording)
-
     async def _send(self, letter: Letter, recipient: str, message: bytes) -> Outcome:
         """Through the relay, or the fallback relay for an escalation that needs another path."""
         escalation = letter.notification.kind == drafting.NotificationKind.ESCALATION
@@ -367,50 +469,6 @@ class Dispatcher:
         elif self.fallback is not None and escalation and outcome.status is Status.RETRY:
             return await self.fallback.send(self.sender, recipient, message)
         return outcome
-
-    async def _record_and_forget(self, delivery: Delivery, outcome: Outcome, letter: Letter,
-                                 message: bytes) -> None:
-        await self.record(delivery, outcome, letter, message)
-        self._claimed.pop(delivery.id or 0, None)
-        self._handed.discard(delivery.id or 0)
-
-    async def record(self, delivery: Delivery, outcome: Outcome, letter: Letter,
-                     message: bytes = b"") -> None:
-        """Commit one outcome at once, only while this dispatcher still holds the lease; a
-        message sent is kept, byte for byte, with the outcome."""
-        now = self.clock.now()
-        reply = outcome.reply
-        if outcome.status is Status.RETRY and outcome.stage == "connect":
-            reply, self._relay_down, self._unreached = RELAY_UNREACHABLE + reply, True, True
-        step = after_attempt(
-            DeliveryState(outcome.status.value), reply=reply, attempts=delivery.attempts,
-            now=now, hint_seconds=outcome.retry_after, policy=self.policy,
-            give_up_at=letter.give_up_at(now, first_retry=self.policy.first_retry,
-                                         without_deadline=self.policy.give_up_without_deadline))
-        values: dict[str, Any] = {"state": step.state.value, "lease_until": None,
-                                  "last_reply": step.reply}
-        if step.state is DeliveryState.SENT:
-            values.update(sent_at=now)
-        if step.ended:
-            values.update(ended_at=now)
-        if step.next_attempt_at is not None:
-            values.update(next_attempt_at=step.next_attempt_at)
-        async with self.sessions() as db, transaction(db):
-            conn = await db.connection()
-            changed = await conn.execute(update(Delivery).where(
-                col(Delivery.id) == delivery.id,
-                col(Delivery.state) == DeliveryState.SENDING.value,
-                col(Delivery.leased_by) == self.worker).values(**values))
-            if changed.rowcount == 1:
-                db.add(DeliveryAttempt(delivery_id=delivery.id or 0, at=now,
-                                       outcome=values["state"], reply=values["last_reply"],
-                                       worker=self.worker))
-                if step.state is DeliveryState.SENT and message:
-                    await conn.execute(delete(SentMessage).where(
-                        col(SentMessage.delivery_id) == delivery.id))
-                    db.add(SentMessage(delivery_id=delivery.id or 0, at=now,
-                                       sha256=hashlib.sha256(message).hexdigest(),
-                                       raw=zlib.compress(message, 6)))
 
     async def finish_if_done(self, notification_id: int) -> bool:
         """When no delivery is open any more: the notification is done, its obligation met."""
@@ -436,6 +494,17 @@ class Dispatcher:
                                        payload={"notification": notification_id, **counts})
             await _meet(db, incident, notification, last_sent or now, counts, now)
         return True
+
+
+def _put_end(queue: asyncio.Queue[tuple[Delivery, Letter, bytes] | None]) -> None:
+    """The end mark for one sender on a stop: the queue may be full of messages left to
+    release, so make room by dropping one (it stays claimed, and the stop releases it)."""
+    while True:
+        try:
+            queue.put_nowait(None)
+            return
+        except asyncio.QueueFull:
+            queue.get_nowait()
 
 
 async def _meet(db: AsyncSession, incident: Incident, notification: Notification, at: datetime,

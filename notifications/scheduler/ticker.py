@@ -64,6 +64,9 @@ class Job:
     stop: Callable[[float], Awaitable[Any]] | None = None
     """How the job ends its work in progress on a stop, given the grace period (None:
     it is given the grace period, then cancelled)."""
+    long: bool = False
+    """A run may outlast its interval (the outbox sends while work is due): the ticks
+    meanwhile return at once instead of being skipped with a warning."""
 
 
 
@@ -105,8 +108,9 @@ async def checkpoint_if_due(engine: AsyncEngine, settings: Settings, clock: Cloc
 
 def jobs(engine: AsyncEngine, settings: Settings, clock: Clock, renderer: Renderer,
          transport: Transport, worker: str | None = None,
-         fallback: Transport | None = None) -> list[Job]:
-    """Every job of the ticker, in one list (`breach scheduler list` prints it)."""
+         fallback: Transport | None = None, outbox: bool = True) -> list[Job]:
+    """Every job of the ticker, in one list (`breach scheduler list` prints it); without
+    the outbox's when processes of their own send (see notifications/delivery/workers.py)."""
     name = worker or worker_name()
     dispatcher = Dispatcher(engine, transport, renderer, clock=clock, sender=settings.mail_from,
                             worker=name,
@@ -124,7 +128,7 @@ def jobs(engine: AsyncEngine, settings: Settings, clock: Clock, renderer: Render
     async def checkpoint() -> int:
         return await checkpoint_if_due(engine, settings, clock)
 
-    return [
+    declared = [
         Job("checkpoint", 60, checkpoint,
             "sign every timeline's head into a checkpoint outside the database: after a send "
             "or an obligation's change, and hourly while anything changed"),
@@ -134,8 +138,9 @@ def jobs(engine: AsyncEngine, settings: Settings, clock: Clock, renderer: Render
             "plan reminders and escalations, fire those due (each exactly once)"),
         Job("outbox", settings.outbox_tick_seconds, dispatcher.run_once,
             "send due deliveries and retries, reclaim expired leases, finish notifications",
-            stop=dispatcher.stop),
+            stop=dispatcher.stop, long=True),
     ]
+    return declared if outbox else [job for job in declared if job.name != "outbox"]
 
 
 
@@ -169,7 +174,8 @@ class Ticker:
             # The first run is at start: whatever fell due while nothing ran goes out now.
             self.scheduler.add_job(self._guarded(job), "interval", seconds=job.every_seconds,
                                    id=job.name, name=job.description,
-                                   next_run_time=datetime.now(UTC))
+                                   next_run_time=datetime.now(UTC),
+                                   max_instances=2 if job.long else 1)
         if engine is not None and clock is not None:
             self.scheduler.add_job(self._keep, "interval", seconds=renew.total_seconds(),
                                    id="lease", name="renew this process's lease and presence")

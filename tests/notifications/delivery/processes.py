@@ -42,9 +42,19 @@ class Process:
     def logged(self, text: str) -> bool:
         return any(text in line for line in self.lines)
 
-    async def stop(self, signal_number: int) -> float:
-        """Send `signal_number`; returns how many seconds it took to exit."""
+    def children(self) -> list[int]:
+        """The PIDs of its child processes (`breach serve`'s sending processes)."""
+        found: list[int] = []
+        for task in Path(f"/proc/{self.process.pid}/task").glob("*/children"):
+            found.extend(int(pid) for pid in task.read_text().split())
+        return found
+
+    async def stop(self, signal_number: int, *, with_children: bool = False) -> float:
+        """Send `signal_number` (to its children first, with `with_children`: a crash of
+        the whole service); returns how many seconds it took to exit."""
         sent = time.monotonic()
+        for child in self.children() if with_children else []:
+            os.kill(child, signal_number)
         self.process.send_signal(signal_number)
         await asyncio.wait_for(self.process.wait(), 30)
         if self._reader is not None:

@@ -6,7 +6,9 @@ message with its own Message-ID. Both say whom they took over from."""
 
 from __future__ import annotations
 
+import os
 import signal
+import socket
 from pathlib import Path
 
 import httpx
@@ -71,7 +73,8 @@ async def test_stopped_mid_batch_it_exits_in_seconds_and_the_next_ticks_at_once(
     addresses = [f"p{n}@example.com" for n in range(60)]
     await sending(client, people, addresses)
     smtp_server.faults.delay = 0.05  # a slow server: the signal lands mid-batch
-    env = environment(database_url, tmp_path / "var", smtp_server, outbox_tick_seconds="0.2")
+    env = environment(database_url, tmp_path / "var", smtp_server, outbox_tick_seconds="0.2",
+                      smtp_connections="4")
     before = await start(env, "serve")
     await until(lambda: len(smtp_server.messages) >= 10, STARTS_WITHIN, "10 messages", before)
     took = await before.stop(signal_number)
@@ -95,12 +98,50 @@ async def test_after_kill_9_the_next_takes_over_at_once_and_resends_what_was_in_
     addresses = [f"p{n}@example.com" for n in range(60)]
     await sending(client, people, addresses)
     smtp_server.faults.delay = 0.05
-    env = environment(database_url, tmp_path / "var", smtp_server, outbox_tick_seconds="0.2")
+    env = environment(database_url, tmp_path / "var", smtp_server, outbox_tick_seconds="0.2",
+                      smtp_connections="4")
     before = await start(env, "serve")
     await until(lambda: len(smtp_server.messages) >= 10, STARTS_WITHIN, "10 messages", before)
-    await before.stop(signal.SIGKILL)
+    await before.stop(signal.SIGKILL, with_children=True)  # the service and its sender
     rows = await deliveries(engine)
     in_flight = sum(1 for d in rows.values() if d.state == "sending")
     assert 0 < in_flight <= 100  # a batch claimed, its lease running for 300 s
     await takes_over(engine, smtp_server, env, before, addresses, in_flight,
                      because="its process no longer runs on this machine")
+
+
+@pytest.mark.parametrize("lane", ["sqlite"])
+async def test_a_sending_process_outlives_neither_its_service_nor_its_own_crash(
+        client: httpx.AsyncClient, people: dict[str, Person], engine: AsyncEngine,
+        database_url: str, tmp_path: Path, smtp_server: SmtpServer) -> None:
+    """`breach serve` sends from a process of its own. Killed, that process is started again
+    and resends what it had in flight at once; the service killed with kill -9, its sending
+    process stops in order instead of sending on unwatched."""
+    addresses = [f"p{n}@example.com" for n in range(80)]
+    await sending(client, people, addresses)
+    smtp_server.faults.delay = 0.05
+    env = environment(database_url, tmp_path / "var", smtp_server, outbox_tick_seconds="0.2",
+                      smtp_connections="4")
+    service = await start(env, "serve")
+    await until(lambda: len(smtp_server.messages) >= 10, STARTS_WITHIN, "10 messages", service)
+    [first] = service.children()
+    os.kill(first, signal.SIGKILL)
+    await until(lambda: service.logged(f"(pid {first}) exited with status -9"), 5,
+                "the crash noticed", service)
+    await until(lambda: len(service.children()) == 1 and service.children() != [first], 10,
+                "a new sending process", service)
+    [second] = service.children()
+    await until(lambda: len(smtp_server.messages) >= 30, 30, "30 messages", service)
+
+    await service.stop(signal.SIGKILL)
+    await until(lambda: not Path(f"/proc/{second}").exists(), 10, "the sender stopped")
+    assert service.logged(f"{socket.gethostname()}:{second} released ")
+    rows = await deliveries(engine)
+    nothing_lost(rows, smtp_server)  # released in order: nothing left claimed
+
+    after = await start(env, "serve")
+    try:
+        rows = await all_sent(engine, after, within=60)
+    finally:
+        await after.stop(signal.SIGTERM)
+    everyone_once_or_resent(rows, smtp_server, 4 + 4)  # on the wire at the crash, the stop
