@@ -2,9 +2,15 @@
 
     .venv/bin/python bench/mailer.py                                  # 20,000 messages, 8 connections
     .venv/bin/python bench/mailer.py --messages 100000 --connections 16 --uvloop
+    .venv/bin/python bench/mailer.py --sink smtp-sink                 # Postfix's sink, PIPELINING
+    .venv/bin/python bench/mailer.py --sink smtp-sink --no-pipelining # the same without it
 
-An aiosmtpd sink runs in a separate process (so it does not share the client's core)
-and counts what it accepts. In the same run, and in alternating rounds, the same
+The sink runs in a separate process (so it does not share the client's core) and
+counts what it accepts: by default aiosmtpd (which does not offer PIPELINING); with
+`--sink smtp-sink`, Postfix's smtp-sink (written in C, so the client is measured rather
+than the sink, and offering PIPELINING unless `--no-pipelining`: the pool then sends
+MAIL, RCPT and DATA in one write, two round trips per message instead of four; the raw
+aiosmtplib loop never pipelines). In the same run, and in alternating rounds, the same
 messages (built once by `build_message`) go out
 
 - raw: `connections` aiosmtplib.SMTP clients, each looping over `sendmail`, the
@@ -23,8 +29,13 @@ import argparse
 import asyncio
 import itertools
 import multiprocessing
+import os
+import re
+import shutil
 import socket
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from multiprocessing.sharedctypes import Synchronized
@@ -72,6 +83,50 @@ def _sink(sock: socket.socket, counter: Synchronized[int], use_uvloop: bool) -> 
         loop.run_forever()
     finally:
         server.close()
+
+
+SMTP_SINK = "/usr/sbin/smtp-sink"
+
+
+class _SmtpSink:
+    """Postfix's smtp-sink on a free loopback port; `-c` prints its running counters."""
+
+    def __init__(self, pipelining: bool) -> None:
+        command = shutil.which("smtp-sink") or SMTP_SINK
+        if not Path(command).exists():
+            raise SystemExit("smtp-sink is not installed (Debian: apt-get install postfix)")
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = int(probe.getsockname()[1])
+        options = ["-c", "-h", "sink.test"] + ([] if pipelining else ["-p"])
+        if os.geteuid() == 0:
+            options += ["-u", "nobody"]  # it refuses to run as root otherwise
+        # A file, not a pipe: the counters are rewritten after every message and a full
+        # pipe would stall the sink.
+        self.output = tempfile.TemporaryFile()  # noqa: SIM115 (closed in stop)
+        self.process = subprocess.Popen([command, *options, f"127.0.0.1:{self.port}", "1000"],
+                                        stdout=self.output, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 5
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                break
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit(f"smtp-sink did not start: {self._read().strip()}") from None
+                time.sleep(0.05)
+
+    def stop(self) -> int:
+        """Stop it and return the messages it counted."""
+        self.process.terminate()
+        self.process.wait(timeout=10)
+        counts = re.findall(r"mesg=(\d+)", self._read())
+        self.output.close()
+        return int(counts[-1]) if counts else 0
+
+    def _read(self) -> str:
+        self.output.seek(0)
+        return self.output.read().decode(errors="replace")
 
 
 def _messages(count: int) -> list[tuple[str, bytes]]:
@@ -133,28 +188,40 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--uvloop", action="store_true", help="run client and sink on uvloop")
+    parser.add_argument("--sink", choices=["aiosmtpd", "smtp-sink"], default="aiosmtpd",
+                        help="the server: aiosmtpd in a process of its own, or Postfix's smtp-sink")
+    parser.add_argument("--no-pipelining", action="store_true",
+                        help="smtp-sink without PIPELINING (aiosmtpd never offers it)")
     args = parser.parse_args()
+    if args.no_pipelining and args.sink != "smtp-sink":
+        parser.error("--no-pipelining applies to --sink smtp-sink")
 
     distinct = min(args.messages, 2_000)
     built = _messages(distinct)
     batch = [built[i % distinct] for i in range(args.messages)]
     size = sum(len(data) for _, data in built) // distinct
 
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(512)
-    port = sock.getsockname()[1]
     counter: Synchronized[int] = multiprocessing.Value("q", 0)
-    sink = multiprocessing.get_context("fork").Process(target=_sink, args=(sock, counter, args.uvloop),
-                                                       daemon=True)
-    sink.start()
-    sock.close()
+    if args.sink == "smtp-sink":
+        smtp_sink = _SmtpSink(pipelining=not args.no_pipelining)
+        port = smtp_sink.port
+        described = f"smtp-sink {'without' if args.no_pipelining else 'with'} PIPELINING"
+    else:
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(512)
+        port = sock.getsockname()[1]
+        sink = multiprocessing.get_context("fork").Process(target=_sink, args=(sock, counter, args.uvloop),
+                                                           daemon=True)
+        sink.start()
+        sock.close()
+        described = "aiosmtpd sink"
     if args.uvloop:
         import uvloop
         uvloop.install()
 
     print(f"{args.messages:,} messages of {size:,} bytes, {args.connections} connections, "
-          f"aiosmtpd sink in its own process{', uvloop' if args.uvloop else ''}")
+          f"{described} in its own process{', uvloop' if args.uvloop else ''}")
     best = {"raw": float("inf"), "pool": float("inf")}
     cpu = {"raw": float("inf"), "pool": float("inf")}
     try:
@@ -166,8 +233,11 @@ def main() -> None:
             best[name] = min(best[name], elapsed)
             print(f"  {name:<5} {args.messages / elapsed:>10,.0f} messages/s")
     finally:
-        sink.terminate()
-        sink.join()
+        if args.sink == "smtp-sink":
+            counter.value = smtp_sink.stop()
+        else:
+            sink.terminate()
+            sink.join()
     expected = min(1000, len(batch)) + args.rounds * 2 * args.messages
     if counter.value != expected:
         raise SystemExit(f"the sink counted {counter.value:,} messages, expected {expected:,}")

@@ -9,6 +9,14 @@ drives MAIL, RCPT and DATA itself and watches the transport's write buffer to kn
 whether the final "." left this process. `pool_from_url` builds a pool from
 BREACH_SMTP_URL.
 
+When the server offers PIPELINING (RFC 2920), MAIL, RCPT and DATA go out in one write
+and their replies are read in order, then the message: two round trips instead of
+four. Every reply means what it means without pipelining (the same Outcome, stage
+included); the replies to the commands after a refused one are read before the
+connection is reset and used again. aiosmtplib still connects, secures and
+authenticates; it reads one reply per write, so the pool reads the replies of a
+pipelined transaction itself.
+
 What a reply means lives in `outcomes.py`, the pace in `rate_limit.py`: this module
 owns connections, the SMTP transaction and the URL that configures them.
 """
@@ -18,11 +26,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
+import functools
 import logging
 import re
 import socket
 import ssl
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Final, cast
@@ -31,13 +41,15 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import aiosmtplib
 from aiosmtplib import (
     SMTPException,
+    SMTPReadTimeoutError,
     SMTPRecipientRefused,
+    SMTPResponse,
     SMTPResponseException,
     SMTPSenderRefused,
     SMTPServerDisconnected,
     SMTPTimeoutError,
 )
-from aiosmtplib.protocol import SMTPProtocol
+from aiosmtplib.protocol import MAX_LINE_LENGTH, MAX_RESPONSE_LENGTH, SMTPProtocol
 
 from notifications.delivery.message import normalise_address, parse_mailbox
 from notifications.delivery.outcomes import Outcome, Stage, Status, from_reply, retry_hint, without_reply
@@ -61,20 +73,107 @@ class _WriteWatch(asyncio.Protocol):
     With the transport's high-water mark at one byte, `pause_writing` means bytes wait
     in this process and `resume_writing` means every byte went to the operating
     system, so `unsent` tells whether the end of a message can have reached the server.
+
+    Between `capture` and `release` (a pipelined transaction) it keeps what the server
+    sends and parses the replies itself, as aiosmtplib would, one after the other:
+    aiosmtplib's protocol parses one reply per read and drops what arrives while no
+    command waits, and a pipelining server sends several replies at once.
     """
 
     def __init__(self, inner: SMTPProtocol) -> None:
         self.inner = inner
         self.unsent = False
+        self._capturing = False
+        self._buffer = bytearray()
+        self._replies: deque[SMTPResponse] = deque()
+        self._error: SMTPException | None = None
+        self._waiter: asyncio.Future[None] | None = None
 
     def data_received(self, data: bytes) -> None:
-        self.inner.data_received(data)
+        if not self._capturing:
+            self.inner.data_received(data)
+            return
+        if self._error is not None:
+            return
+        self._buffer += data
+        try:
+            while (reply := self._parse()) is not None:
+                self._replies.append(reply)
+        except SMTPResponseException as exc:
+            self._error = exc
+        self._wake()
 
     def eof_received(self) -> bool:
+        self._fail(SMTPServerDisconnected("Unexpected EOF received"))
         return self.inner.eof_received()
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self._fail(SMTPServerDisconnected("Connection lost"))
         self.inner.connection_lost(exc)
+
+    def capture(self) -> None:
+        """Keep and parse the replies from now on (nothing can be waiting for aiosmtplib)."""
+        self._capturing, self._error = True, None
+        self._buffer.clear()
+        self._replies.clear()
+
+    def release(self) -> bool:
+        """Hand the connection back to aiosmtplib: True when the server sent nothing more
+        than the replies read (else the conversation is out of step)."""
+        in_step = not self._buffer and not self._replies
+        self._capturing = False
+        self._buffer.clear()
+        self._replies.clear()
+        return in_step
+
+    async def reply(self, wait: float) -> SMTPResponse:
+        """The next reply (in order), waiting at most `wait` seconds for it; the errors
+        aiosmtplib raises when there is none."""
+        if not self._replies and self._error is None:
+            loop = asyncio.get_running_loop()
+            waiter = self._waiter = loop.create_future()
+            timer = loop.call_later(wait, _expire, waiter)
+            try:
+                await waiter
+            finally:
+                timer.cancel()
+                self._waiter = None
+        if self._replies:
+            return self._replies.popleft()
+        assert self._error is not None
+        raise self._error
+
+    def _parse(self) -> SMTPResponse | None:
+        """One complete reply off the front of the buffer, as aiosmtplib parses it."""
+        buffer, offset, text = self._buffer, 0, bytearray()
+        while (end := buffer.find(b"\n", offset)) != -1:
+            line = bytes(buffer[offset:end + 1])
+            if len(line) > MAX_LINE_LENGTH:
+                raise SMTPResponseException(-1, "Response too long")
+            try:
+                code = int(line[:3])
+            except ValueError:
+                raise SMTPResponseException(
+                    -1, f"Malformed SMTP response line: {line.decode('utf-8', errors='ignore')}") from None
+            offset += len(line)
+            if text:
+                text += b"\n"
+            text += line[4:].strip(b" \t\r\n")
+            if line[3:4] != b"-":
+                del buffer[:offset]
+                return SMTPResponse(code, text.decode("utf-8", "surrogateescape"))
+        if len(buffer) > MAX_RESPONSE_LENGTH:
+            raise SMTPResponseException(-1, "Response too long")
+        return None
+
+    def _fail(self, error: SMTPException) -> None:
+        if self._capturing and self._error is None:
+            self._error = error
+            self._wake()
+
+    def _wake(self) -> None:
+        if self._waiter is not None and not self._waiter.done() and (self._replies or self._error):
+            self._waiter.set_result(None)
 
     def pause_writing(self) -> None:
         self.unsent = True
@@ -83,6 +182,11 @@ class _WriteWatch(asyncio.Protocol):
     def resume_writing(self) -> None:
         self.unsent = False
         self.inner.resume_writing()
+
+
+def _expire(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_exception(SMTPReadTimeoutError("Timed out waiting for server response"))
 
 
 class _Lost(Exception):
@@ -102,6 +206,27 @@ PROBE_TIMEOUT = 10.0
 _DOT_LINE = re.compile(rb"(?m)^\.")
 _WIRE_LINE_BREAK = re.compile(rb"\r\n|\r|\n")
 _TRANSPORT_ERRORS = (SMTPServerDisconnected, SMTPTimeoutError, ConnectionError)
+
+
+@functools.lru_cache(maxsize=32)
+def _envelope_sender(sender: str) -> str:
+    """The address in `sender` (a ValueError when there is none); the same few senders
+    come back for every message, so each is parsed once."""
+    return parse_mailbox(sender, what="sender")[1]
+
+
+def _payload(message: bytes) -> tuple[bytes, int]:
+    """The message as DATA sends it (CRLF line ends, dots stuffed, the final ".") and
+    its size before stuffing. Messages from `build_message` need neither rewrite, and
+    looking is cheaper than rewriting."""
+    crlf = message.count(b"\r\n")
+    wire = message if crlf == message.count(b"\n") == message.count(b"\r") else (
+        _WIRE_LINE_BREAK.sub(b"\r\n", message))
+    if not wire.endswith(b"\r\n"):
+        wire += b"\r\n"
+    if wire.startswith(b".") or b"\n." in wire:
+        return _DOT_LINE.sub(b"..", wire) + b".\r\n", len(wire)
+    return wire + b".\r\n", len(wire)
 
 
 class _Connection:
@@ -173,16 +298,12 @@ class SmtpPool:
         """
         if self._closed:
             raise RuntimeError("the SMTP pool is closed")
-        _, envelope_from = parse_mailbox(sender, what="sender")
+        envelope_from = _envelope_sender(sender)
         try:
             envelope_to = normalise_address(recipient, what="recipient address")
         except ValueError as exc:
             return without_reply(Status.FAILED, str(exc), "rcpt")
-        wire = _WIRE_LINE_BREAK.sub(b"\r\n", message)
-        if not wire.endswith(b"\r\n"):
-            wire += b"\r\n"
-        size = len(wire)
-        payload = _DOT_LINE.sub(b"..", wire) + b".\r\n"
+        payload, size = _payload(message)
         if self._limiter is not None:
             await self._limiter.acquire()
         async with self._slots:
@@ -289,6 +410,8 @@ class SmtpPool:
         options = [f"SIZE={size}"] if smtp.supports_extension("size") else []
         if not payload.isascii() and smtp.supports_extension("8bitmime"):
             options.append("BODY=8BITMIME")
+        if smtp.supports_extension("pipelining"):
+            return await self._pipelined(connection, sender, recipient, payload, options)
         try:
             await smtp.mail(sender, options=options)
         except SMTPSenderRefused as exc:
@@ -322,14 +445,100 @@ class SmtpPool:
             reply = await protocol.read_response(timeout=self.timeout)
         except (*_TRANSPORT_ERRORS, SMTPResponseException) as exc:
             connection.discard()  # from here on no unsent byte can still leave
-            if not written or watch.unsent:
-                return without_reply(Status.RETRY, "connection lost before the end of the message was "
-                                     f"sent ({type(exc).__name__}: {exc})", "message")
-            return without_reply(Status.IN_DOUBT, "no reply after the end of the message was sent "
-                                 f"({type(exc).__name__}: {exc})", "message")
+            return _unanswered(exc, sent=written and not watch.unsent)
         if reply.code == 421:
             connection.discard()
         return from_reply(reply.code, reply.message, "message")
+
+    async def _pipelined(self, connection: _Connection, sender: str, recipient: str,
+                         payload: bytes, options: list[str]) -> Outcome:
+        """The transaction with PIPELINING: MAIL, RCPT and DATA in one write, their replies
+        read in order, then the message; each reply decides as in `_transaction`."""
+        smtp, watch = connection.smtp, connection.watch
+        assert smtp is not None and watch is not None
+        protocol = smtp.protocol
+        # Both addresses are plain ASCII addr-specs (normalise_address): quoted as aiosmtplib would.
+        commands = f"MAIL FROM:<{sender}>{''.join(' ' + option for option in options)}\r\n" \
+                   f"RCPT TO:<{recipient}>\r\nDATA\r\n"
+        watch.capture()
+        try:
+            try:
+                if protocol is None:
+                    raise SMTPServerDisconnected("Server not connected")
+                # No await between writing and reading: the replies are kept from `capture` on.
+                protocol.write(commands.encode("ascii"))
+                mail = await watch.reply(self.timeout)
+            except _TRANSPORT_ERRORS as exc:
+                raise _Lost(without_reply(Status.RETRY, exc, "mail")) from exc
+            except SMTPResponseException as exc:
+                connection.discard()
+                return without_reply(Status.RETRY, exc, "mail")
+            if mail.code == 421:  # the server is closing this connection
+                connection.discard()
+                raise _Lost(from_reply(mail.code, mail.message, "mail"))
+            if mail.code != 250:
+                return await self._refused_in_pipeline(connection, mail, "mail", pending=2)
+            try:
+                rcpt = await watch.reply(self.timeout)
+            except (*_TRANSPORT_ERRORS, SMTPResponseException) as exc:
+                connection.discard()
+                return without_reply(Status.RETRY, exc, "rcpt")
+            if rcpt.code not in (250, 251):
+                return await self._refused_in_pipeline(connection, rcpt, "rcpt", pending=1)
+            try:
+                start = await watch.reply(self.timeout)
+            except (*_TRANSPORT_ERRORS, SMTPResponseException) as exc:
+                connection.discard()
+                return without_reply(Status.RETRY, exc, "data")
+            if start.code != 354:
+                return await self._refused_in_pipeline(connection, start, "data", pending=0)
+            written = False
+            try:
+                if protocol is None:
+                    raise SMTPServerDisconnected("Connection lost")
+                protocol.write(payload)
+                written = True
+                reply = await watch.reply(self.timeout)
+            except (*_TRANSPORT_ERRORS, SMTPResponseException) as exc:
+                connection.discard()  # from here on no unsent byte can still leave
+                return _unanswered(exc, sent=written and not watch.unsent)
+            if reply.code == 421:
+                connection.discard()
+            return from_reply(reply.code, reply.message, "message")
+        finally:
+            if not watch.release():
+                connection.discard()  # more replies than commands: out of step, start afresh
+
+    async def _refused_in_pipeline(self, connection: _Connection, refusal: SMTPResponse, stage: Stage,
+                                   pending: int) -> Outcome:
+        """A refusal inside a pipelined transaction: read the replies to the `pending`
+        commands sent after the refused one, then reset as `_refused` does. The Outcome is
+        the refusal's, whatever comes after it."""
+        watch = connection.watch
+        assert watch is not None
+        if refusal.code == 421:  # the server is closing this connection
+            connection.discard()
+            return from_reply(refusal.code, refusal.message, stage)
+        try:
+            for _ in range(pending):
+                if (await watch.reply(self.timeout)).code in (354, 421):
+                    # 354: the server took DATA without a recipient accepted and now reads a
+                    # message. Ending it with "." could deliver an empty message and sending
+                    # anything else would be read as its text: the connection is dropped
+                    # unfinished instead, which servers treat as no message at all.
+                    connection.discard()
+                    break
+        except (*_TRANSPORT_ERRORS, SMTPResponseException):
+            connection.discard()
+        smtp = connection.smtp
+        if smtp is not None and smtp.is_connected and smtp.protocol is not None:
+            try:
+                smtp.protocol.write(b"RSET\r\n")
+                if (await watch.reply(self.timeout)).code != 250:
+                    connection.discard()
+            except (SMTPException, OSError):
+                connection.discard()
+        return from_reply(refusal.code, refusal.message, stage)
 
     async def _refused(self, connection: _Connection, code: int, text: str, stage: Stage) -> Outcome:
         """A refusal inside the transaction: reset the envelope so the connection can be reused."""
@@ -342,6 +551,16 @@ class SmtpPool:
             except (SMTPException, OSError):
                 connection.discard()
         return from_reply(code, text, stage)
+
+
+def _unanswered(error: BaseException, *, sent: bool) -> Outcome:
+    """No reply to the end of the message: in doubt once every byte of it went to the
+    operating system (the server may have it), else to be retried."""
+    if not sent:
+        return without_reply(Status.RETRY, "connection lost before the end of the message was "
+                             f"sent ({type(error).__name__}: {error})", "message")
+    return without_reply(Status.IN_DOUBT, "no reply after the end of the message was sent "
+                         f"({type(error).__name__}: {error})", "message")
 
 
 # --------------------------------------------------------------------------- configuration

@@ -278,8 +278,7 @@ class Dispatcher:
     async def _message(self, delivery: Delivery, letter: Letter) -> bytes:
         """The bytes of `delivery`'s message (a ValueError when none can be built)."""
         kind = letter.notification.kind
-        rendered = self.renderer.render(kind, delivery.locale, letter.context_for(delivery),
-                                        zone=letter.zone, fallback=letter.language)
+        rendered = letter.rendered_for(self.renderer, delivery)
         files: list[Attachment] = []
         if kind == drafting.NotificationKind.CHECKPOINT:
             # The signed checkpoint itself, as its log line: the witness keeps the copy.
@@ -287,8 +286,8 @@ class Dispatcher:
                                     "application/json",
                                     str(letter.fields["line"]).encode() + b"\n"))
         if kind == drafting.NotificationKind.AUTHORITY_REPORT:
-            rendered = with_english_copy(rendered, self.renderer.render(
-                kind, "en", letter.context_for(delivery, "en"), zone=letter.zone))
+            rendered = with_english_copy(rendered,
+                                         letter.rendered_for(self.renderer, delivery, "en"))
             # The same report as a PDF, for the authority's case file.
             files.append(Attachment(
                 f"report-{letter.notification.id}-{letter.notification.sequence}.pdf",

@@ -148,9 +148,14 @@ def one_line(text: str, limit: int = SUBJECT_LIMIT) -> str:
     most `limit` characters (cut with an ellipsis). No-break spaces stay, as in `2:05 PM`."""
     flat = "".join(" " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in text)
     flat = _SPACES.sub(" ", flat).strip(" ")
-    if len(flat) > limit:
-        flat = flat[: limit - 1].rstrip() + "…"
-    return contain_bidi(flat)
+    if len(contain_bidi(flat)) <= limit:
+        return contain_bidi(flat)
+    cut = limit - 1
+    while True:  # the closers of direction controls left open count towards the limit
+        shortened = contain_bidi(flat[:cut].rstrip() + "…")
+        if len(shortened) <= limit or cut == 0:
+            return shortened
+        cut -= 1
 
 
 # ------------------------------------------------------------------------- filters

@@ -21,7 +21,7 @@ from incident.lifecycle.models import Incident
 from notifications.drafting import contents
 from notifications.drafting.environment import RenderError
 from notifications.drafting.models import Delivery, Notification
-from notifications.drafting.render import Renderer
+from notifications.drafting.render import Prepared, Rendered, Renderer
 from notifications.drafting.requirements import authority_contact, complaint_authority
 from notifications.drafting.rules import CannotRender, NotificationKind
 from notifications.drafting.service import complaint_article, current_version, get_notification, letters_of
@@ -83,6 +83,10 @@ class Letter:
     _by_locale: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
     _plans: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict, repr=False)
     """Each person's part of a notice but their name, by the laws met and the data exposed."""
+    _prepared: dict[tuple[Renderer, str | None, str, str, int],
+                    tuple[dict[str, Any], Prepared]] = field(default_factory=dict, repr=False)
+    """The message shared by the recipients of one language, laws met and data exposed, with
+    the context it was prepared from."""
 
     def shared_for(self, locale: str) -> dict[str, Any]:
         """The shared part as a reader of `locale` reads it: each field in their language."""
@@ -115,6 +119,49 @@ class Letter:
         return {**shared, **dated, "authority": delivery.name or shared["authority"]}
 
 
+    def personal(self) -> tuple[str, ...]:
+        """The values of the context that are each recipient's own: the name they are
+        addressed by (a report's authority)."""
+        if self.notification.kind == NotificationKind.AUTHORITY_REPORT:
+            return ("authority",)
+        return ("recipient_name",)
+
+    def prepared_for(self, renderer: Renderer, delivery: Delivery,
+                     locale: str | None = None) -> Prepared:
+        """The message every recipient shares with `delivery`'s (the same language, laws
+        met and data exposed), to be filled with each one's own values (`personal`).
+
+        Kept for as long as the context it was prepared from stays the same but for those
+        values, so a notice to a million people renders its templates once per combination.
+        """
+        return self._prepared_with(renderer, delivery, locale, self.context_for(delivery, locale))
+
+    def rendered_for(self, renderer: Renderer, delivery: Delivery,
+                     locale: str | None = None) -> Rendered:
+        """The message to `delivery`'s recipient: the same as
+        `renderer.render(kind, locale or delivery.locale, self.context_for(delivery, locale),
+        zone=self.zone, fallback=self.language)`, byte for byte (and the same RenderError),
+        without rendering the templates again for each person where that is provably safe.
+
+        `locale` is a report's English copy (`"en"`; English always has templates, so the
+        organisation's language as the fallback changes nothing)."""
+        context = self.context_for(delivery, locale)
+        prepared = self._prepared_with(renderer, delivery, locale, context)
+        return prepared.fill(**{name: context[name] for name in prepared.personal
+                                if name in context})
+
+    def _prepared_with(self, renderer: Renderer, delivery: Delivery, locale: str | None,
+                       context: dict[str, Any]) -> Prepared:
+        key = (renderer, locale, delivery.locale, delivery.meets, delivery.categories)
+        found = self._prepared.get(key)
+        personal = self.personal()
+        if found is None or not _same_but(found[0], context, personal):
+            found = (context, renderer.prepared(
+                self.notification.kind, locale or delivery.locale, context, zone=self.zone,
+                fallback=self.language, personal=personal))
+            self._prepared[key] = found
+        return found[1]
+
     def person(self, delivery: Delivery) -> dict[str, Any]:
         """The part of a notice that is the recipient's own: their name and data, and what
         the laws that protect them ask their letter to contain."""
@@ -134,6 +181,13 @@ class Letter:
         return {**self._plans[key], "recipient_name": delivery.name,
                 "notice_date": self.notification.sent_at or self.report_date
                 or self.notification.created_at}
+
+
+def _same_but(known: Mapping[str, Any], context: Mapping[str, Any], personal: Sequence[str]) -> bool:
+    """Whether two contexts hold the same values but for those named in `personal`."""
+    return known.keys() == context.keys() and all(
+        known[name] is value or known[name] == value
+        for name, value in context.items() if name not in personal)
 
 
 async def letter_for(db: AsyncSession, notification: Notification) -> Letter:

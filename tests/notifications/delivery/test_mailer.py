@@ -1,13 +1,22 @@
-"""The SMTP pool: its URL, and every answer or failure of a real server classified."""
+"""The SMTP pool: its URL, and every answer or failure of a real server classified.
+
+Every test against the server runs twice: once against aiosmtpd as it is, once against
+aiosmtpd offering PIPELINING (RFC 2920), where the pool sends MAIL, RCPT and DATA in one
+write. The outcomes asserted are the same for both: pipelining changes the round trips,
+never what a reply means. tests/notifications/delivery/test_mailer_pipelining.py scripts
+the replies one by one.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from notifications.delivery.mailer import SmtpPool, Tls, pool_from_url
 from notifications.delivery.outcomes import Outcome, Status
@@ -16,7 +25,7 @@ from tests.smtp_server import (  # noqa: F401
     Certificate,
     DropStage,
     SmtpServer,
-    smtp_server_fixture,
+    _Handler,
     tls_certificate_fixture,
     unused_port,
 )
@@ -24,8 +33,52 @@ from tests.smtp_server import (  # noqa: F401
 ENVELOPE_FROM = "breachdesk@breach.example"
 
 
+class _PipeliningHandler(_Handler):
+    """The test server's hooks, and PIPELINING in the EHLO reply."""
+
+    async def handle_EHLO(self, smtpd: SMTP, session: Session, envelope: Envelope, hostname: str,
+                          responses: list[str]) -> list[str]:
+        session.host_name = hostname  # the hook's job once it is defined
+        return [*responses[:-1], "250-PIPELINING", responses[-1]]
+
+
+class PipeliningSmtpServer(SmtpServer):
+    """The test server offering PIPELINING (RFC 2920). aiosmtpd reads the commands line
+    by line and answers each in turn, so pipelined commands get their replies in order."""
+
+    def start(self) -> None:
+        super().start()
+        if self._controller is not None:
+            self._controller.handler = _PipeliningHandler(self)  # for every connection from now on
+
+
+SERVER_KINDS = {"plain": SmtpServer, "pipelining": PipeliningSmtpServer}
+
+
+@pytest.fixture(name="server_kind", params=sorted(SERVER_KINDS))
+def server_kind_fixture(request: pytest.FixtureRequest) -> type[SmtpServer]:
+    kind: type[SmtpServer] = SERVER_KINDS[request.param]
+    return kind
+
+
+@pytest.fixture(name="smtp_server")
+def pipelining_or_not_fixture(server_kind: type[SmtpServer]) -> Iterator[SmtpServer]:
+    """The test server (no TLS, no AUTH), with and without PIPELINING."""
+    with server_kind() as server:
+        yield server
+
+
 def pool(server: SmtpServer, **options: Any) -> SmtpPool:
     return SmtpPool(server.host, server.port, timeout=5.0, local_hostname="client.test", **options)
+
+
+async def test_the_pipelining_server_offers_it(smtp_server: SmtpServer) -> None:
+    async with pool(smtp_server) as mailer:
+        assert (await mailer.send(SENDER, "a@example.com", message())).status is Status.SENT
+        [connection] = mailer._idle[-1:]
+        assert connection.smtp is not None
+        offered = connection.smtp.supports_extension("pipelining")
+    assert offered is isinstance(smtp_server, PipeliningSmtpServer)
 
 
 # --------------------------------------------------------------------------- configuration
@@ -354,8 +407,8 @@ async def test_close_waits_for_messages_in_flight(smtp_server: SmtpServer) -> No
 # --------------------------------------------------------------------------- TLS and AUTH
 
 
-async def test_starttls_and_auth(tls_certificate: Certificate) -> None:
-    with SmtpServer(tls="starttls", certificate=tls_certificate, auth=("mailer", "p@ss:word")) as server:
+async def test_starttls_and_auth(tls_certificate: Certificate, server_kind: type[SmtpServer]) -> None:
+    with server_kind(tls="starttls", certificate=tls_certificate, auth=("mailer", "p@ss:word")) as server:
         url = f"smtp://mailer:p%40ss%3Aword@{server.host}:{server.port}?starttls=require"
         async with pool_from_url(url, tls_context=tls_certificate.client_context(), timeout=5.0,
                                  local_hostname="client.test") as mailer:
@@ -380,8 +433,8 @@ async def test_starttls_and_auth(tls_certificate: Certificate) -> None:
     assert (in_clear.status, in_clear.code, in_clear.stage) == (Status.RETRY, 530, "mail")
 
 
-async def test_implicit_tls(tls_certificate: Certificate) -> None:
-    with SmtpServer(tls="smtps", certificate=tls_certificate) as server:
+async def test_implicit_tls(tls_certificate: Certificate, server_kind: type[SmtpServer]) -> None:
+    with server_kind(tls="smtps", certificate=tls_certificate) as server:
         async with pool_from_url(server.url, tls_context=tls_certificate.client_context(), timeout=5.0,
                                  local_hostname="client.test") as mailer:
             outcomes = await asyncio.gather(*[mailer.send(SENDER, f"p{i}@example.com", message())

@@ -26,6 +26,11 @@ def test_one_line_flattens_every_line_break_and_control() -> None:
     assert one_line(" a\r\nb\u2028c\x00d\x85e\tf \n") == "a b c d e f"
     assert one_line("x" * 500) == "x" * (SUBJECT_LIMIT - 1) + "…"
     assert one_line("word " * 100, limit=12) == "word word w…"
+    # A direction control left open is closed inside the limit, not past it.
+    for opened in ("\u202a", "\u202a\u202b"):
+        assert len(one_line("a" * 198 + opened + "b" * 10)) <= SUBJECT_LIMIT
+        subject = one_line(opened + "b" * 300)
+        assert len(subject) == SUBJECT_LIMIT and subject.endswith("…" + "\u202c" * len(opened))
 
 
 def test_direction_controls_are_balanced_within_each_value() -> None:

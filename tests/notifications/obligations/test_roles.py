@@ -203,7 +203,7 @@ def test_florida_501_171_6_the_third_party_agent_has_10_days_from_determination(
 def test_florida_the_harm_exception_is_the_covered_entitys_not_the_agents() -> None:
     # 501.171(4)(c) lets the covered entity skip the individuals' notice where no harm is
     # likely; (6)(a) has no such exception for the agent's notice to the covered entity.
-    determined = {"harm_not_likely": True, "harm_determined_at": "2026-03-06T10:00:00-05:00",
+    determined: dict[str, Any] = {"harm_not_likely": True, "harm_determined_at": "2026-03-06T10:00:00-05:00",
                   "law_enforcement_consulted": True}
     agent = run(["service_provider"], country="US", timezone="America/New_York",
                 affected={"US-FL": 10}, breach_determined_at="2026-03-05T14:00:00-05:00",
