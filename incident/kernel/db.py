@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -9,7 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.util import await_only
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 if TYPE_CHECKING:
@@ -24,6 +28,34 @@ Kept as a constant so that checking a database's schema, which every command doe
 needs no import of Alembic (a tenth of a second of start-up).
 """
 _WRITE = "breach_write"
+
+
+WRITE_LOCK_WAIT = 30.0
+"""Seconds a write transaction waits for SQLite's write lock before it fails."""
+BUSY_MS = 5
+"""SQLite's own busy wait per statement (the rare read that meets a lock waits this long)."""
+
+
+def _begin_writing(connection: Connection) -> None:
+    """BEGIN IMMEDIATE, trying again for the write lock every millisecond or two.
+
+    SQLite's own busy handler sleeps ever longer between tries (up to 100 ms at a time),
+    so a request waiting behind another process's short transactions (the outbox commits
+    a batch of outcomes every few dozen milliseconds) would wait up to a tenth of a second
+    after the lock was free. So the handler gives up after BUSY_MS and the wait goes on
+    here, on the event loop, in short steps.
+    """
+    deadline = time.monotonic() + WRITE_LOCK_WAIT
+    pause = 0.0005
+    while True:
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            return
+        except OperationalError as error:
+            if "locked" not in str(error.orig) or time.monotonic() > deadline:
+                raise
+        await_only(asyncio.sleep(pause))
+        pause = min(pause * 2, 0.002)
 
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
@@ -43,14 +75,16 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        write = connection.get_execution_options().get(_WRITE, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        if connection.get_execution_options().get(_WRITE, False):
+            _begin_writing(connection)
+        else:
+            connection.exec_driver_sql("BEGIN")
 
     return engine
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from incident.kernel.clock import Clock
@@ -43,6 +43,8 @@ log = logging.getLogger("breachdesk.outbox")
 RELAY_UNREACHABLE = "relay unreachable: "
 """How the delivery log begins the reply of an attempt that never reached the relay."""
 
+BETWEEN_WRITES = 0.002
+"""Seconds between two transactions of one flush: a request waiting to write gets its turn."""
 DELIVERIES = cast(Table, Delivery.__table__)  # type: ignore[attr-defined]
 ATTEMPTS = cast(Table, DeliveryAttempt.__table__)  # type: ignore[attr-defined]
 SENT_MESSAGES = cast(Table, SentMessage.__table__)  # type: ignore[attr-defined]
@@ -74,8 +76,8 @@ class Recorder:
     """Commits outcomes for one dispatcher (`worker`) in batches; see the module docstring."""
 
     def __init__(self, engine: AsyncEngine, clock: Clock, *, worker: str, policy: Policy,
-                 on_recorded: Callable[[Sequence[Finished], Sequence[Row]], None],
-                 every: float = 0.05, most: int = 500) -> None:
+                 on_recorded: Callable[[Sequence[Finished], Sequence[Written]], None],
+                 every: float = 0.05, most: int = 100) -> None:
         self.sessions = session_factory(engine)
         self.clock = clock
         self.worker = worker
@@ -124,20 +126,24 @@ class Recorder:
             raise failure
 
     async def flush(self) -> int:
-        """Commit the outcomes held so far in one transaction; returns how many."""
+        """Commit the outcomes held so far, at most `most` to a transaction (the write lock
+        is shared with the web service's requests); returns how many."""
+        done = 0
         async with self._lock:
-            batch, self._pending = self._pending, []
-            if not batch:
-                return 0
-            try:
-                rows = await self._write(batch)
-            except BaseException:
-                self._pending[:0] = batch  # still held: the next flush tries again
-                raise
-        self.on_recorded(batch, rows)
-        return len(batch)
+            while self._pending:
+                batch, self._pending = self._pending[:self.most], self._pending[self.most:]
+                try:
+                    written = await self._write(batch)
+                except BaseException:
+                    self._pending[:0] = batch  # still held: the next flush tries again
+                    raise
+                self.on_recorded(batch, written)
+                done += len(batch)
+                if self._pending:
+                    await asyncio.sleep(BETWEEN_WRITES)  # others' turn for the write lock
+        return done
 
-    async def _write(self, batch: list[Finished]) -> list[Row]:
+    async def _write(self, batch: list[Finished]) -> list[Written]:
         now = self.clock.now()
         rows = [self._row(finished, now) for finished in batch]
         sent = [(row, finished.message) for row, finished in zip(rows, batch, strict=True)
@@ -163,9 +169,7 @@ class Recorder:
             messages = [(row, digest, raw) for (row, _), (digest, raw) in zip(sent, kept,
                                                                               strict=True)
                         if row.delivery_id in held]
-            if messages:
-                await conn.execute(delete(SENT_MESSAGES).where(
-                    SENT_MESSAGES.c.delivery_id.in_([row.delivery_id for row, _, _ in messages])))
+            if messages:  # none kept before: only a delivery sent keeps its message, once
                 await conn.execute(insert(SENT_MESSAGES), [
                     {"delivery_id": row.delivery_id, "at": now, "sha256": digest, "raw": raw}
                     for row, digest, raw in messages])
@@ -173,7 +177,7 @@ class Recorder:
             row.recorded = row.delivery_id in held
         return rows
 
-    def _row(self, finished: Finished, now: datetime) -> Row:
+    def _row(self, finished: Finished, now: datetime) -> Written:
         outcome = finished.outcome
         reply = outcome.reply
         if outcome.status is Status.RETRY and outcome.stage == "connect":
@@ -184,13 +188,13 @@ class Recorder:
             give_up_at=finished.letter.give_up_at(
                 now, first_retry=self.policy.first_retry,
                 without_deadline=self.policy.give_up_without_deadline))
-        return Row(finished.delivery_id, step.state.value, step.reply,
+        return Written(finished.delivery_id, step.state.value, step.reply,
                    now if step.state is DeliveryState.SENT else None,
                    now if step.ended else None, step.next_attempt_at)
 
 
 @dataclass(slots=True)
-class Row:
+class Written:
     """What one outcome writes on its delivery."""
 
     delivery_id: int

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlmodel import select
@@ -54,6 +54,20 @@ def internal_context(fields: Mapping[str, Any]) -> dict[str, Any]:
 
 def _lines(value: str) -> list[str]:
     return [line.strip("-• ").strip() for line in value.splitlines() if line.strip()]
+
+
+class Addressee(Protocol):
+    """What a message needs to know of its recipient: a delivery, or the outbox's copy of
+    one (`notifications.delivery.outbox.Claimed`)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def locale(self) -> str: ...
+    @property
+    def meets(self) -> str: ...
+    @property
+    def categories(self) -> int: ...
 
 
 @dataclass
@@ -107,7 +121,7 @@ class Letter:
             return max(self.deadline, started + first_retry)
         return started + without_deadline
 
-    def context_for(self, delivery: Delivery, locale: str | None = None) -> dict[str, Any]:
+    def context_for(self, delivery: Addressee, locale: str | None = None) -> dict[str, Any]:
         """What the message to `delivery`'s recipient says, its fields in their language (or
         in `locale`: a report's English copy)."""
         if self.notification.kind in INTERNAL_KINDS:
@@ -126,7 +140,7 @@ class Letter:
             return ("authority",)
         return ("recipient_name",)
 
-    def prepared_for(self, renderer: Renderer, delivery: Delivery,
+    def prepared_for(self, renderer: Renderer, delivery: Addressee,
                      locale: str | None = None) -> Prepared:
         """The message every recipient shares with `delivery`'s (the same language, laws
         met and data exposed), to be filled with each one's own values (`personal`).
@@ -136,7 +150,7 @@ class Letter:
         """
         return self._prepared_with(renderer, delivery, locale, self.context_for(delivery, locale))
 
-    def rendered_for(self, renderer: Renderer, delivery: Delivery,
+    def rendered_for(self, renderer: Renderer, delivery: Addressee,
                      locale: str | None = None) -> Rendered:
         """The message to `delivery`'s recipient: the same as
         `renderer.render(kind, locale or delivery.locale, self.context_for(delivery, locale),
@@ -150,7 +164,7 @@ class Letter:
         return prepared.fill(**{name: context[name] for name in prepared.personal
                                 if name in context})
 
-    def _prepared_with(self, renderer: Renderer, delivery: Delivery, locale: str | None,
+    def _prepared_with(self, renderer: Renderer, delivery: Addressee, locale: str | None,
                        context: dict[str, Any]) -> Prepared:
         key = (renderer, locale, delivery.locale, delivery.meets, delivery.categories)
         found = self._prepared.get(key)
@@ -162,7 +176,7 @@ class Letter:
             self._prepared[key] = found
         return found[1]
 
-    def person(self, delivery: Delivery) -> dict[str, Any]:
+    def person(self, delivery: Addressee) -> dict[str, Any]:
         """The part of a notice that is the recipient's own: their name and data, and what
         the laws that protect them ask their letter to contain."""
         key = (delivery.meets, delivery.categories)
