@@ -3,6 +3,8 @@ the kernel's middleware, and the routes every registered plugin contributes."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
@@ -27,7 +29,7 @@ from incident.kernel.access import AccessMiddleware, handler_permission, is_publ
 from incident.kernel.auth import Actor
 from incident.kernel.bodies import too_deep
 from incident.kernel.clock import Clock, SystemClock
-from incident.kernel.db import check_schema, create_engine, session_factory
+from incident.kernel.db import check_schema, checkpoint_wal, create_engine, session_factory
 from incident.kernel.errors import Unauthenticated
 from incident.kernel.health import HealthController
 from incident.kernel.logs import request_id_middleware
@@ -35,6 +37,10 @@ from incident.kernel.openapi import render_plugins
 from incident.kernel.plugins import WebContext, WebParts, load, plugins
 from incident.kernel.problems import problem_response, to_problem
 from incident.kernel.settings import Settings, templates_dir
+
+log = logging.getLogger("breachdesk")
+CHECKPOINT_EVERY = 5.0
+"""Seconds between two checkpoints of SQLite's write-ahead log by the web process."""
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None,
@@ -44,7 +50,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
     A broken runbook folder raises RunbookError here: the service does not start on it.
     """
     clock = clock or SystemClock()
-    engine = engine or create_engine(settings.effective_database_url)
+    # The web process leaves SQLite's checkpoints to a task of its own (and to the sending
+    # processes): a request's commit must not be the one that copies the log into the file.
+    own_engine = engine is None
+    engine = engine or create_engine(settings.effective_database_url, wal_autocheckpoint=False)
     sessions = session_factory(engine)
     templates = templates_dir(settings)
     environment = pages.environment(templates / "web", settings.zone)
@@ -62,10 +71,24 @@ def create_app(settings: Settings, *, clock: Clock | None = None,
             raise Unauthenticated("sign in, or send an API token")
         return actor
 
+    checkpoints: list[asyncio.Task[None]] = []
+
     async def check_database() -> None:
         await check_schema(engine)
+        if own_engine and engine.dialect.name == "sqlite":
+            checkpoints.append(asyncio.ensure_future(keep_checkpointing()))
+
+    async def keep_checkpointing() -> None:
+        while True:
+            await asyncio.sleep(CHECKPOINT_EVERY)
+            try:
+                await checkpoint_wal(engine)
+            except Exception:  # a busy database: the next one copies what this one did not
+                log.exception("checkpointing the database's write-ahead log failed")
 
     async def close_database() -> None:
+        for task in checkpoints:
+            task.cancel()
         await engine.dispose()
 
     def handle_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(__file__).parent.parent / "migrations"
 """One Alembic history for the whole schema, shared by every plugin (incident/migrations)."""
-SCHEMA_REVISION = "0016"
+SCHEMA_REVISION = "0017"
 """The revision this code needs: the head of the history (a test keeps them equal).
 
 Kept as a constant so that checking a database's schema, which every command does,
@@ -36,7 +36,7 @@ BUSY_MS = 5
 """SQLite's own busy wait per statement (the rare read that meets a lock waits this long)."""
 
 
-def _begin_writing(connection: Connection) -> None:
+def _begin_writing(connection: Connection, wait: float) -> None:
     """BEGIN IMMEDIATE, trying again for the write lock every millisecond or two.
 
     SQLite's own busy handler sleeps ever longer between tries (up to 100 ms at a time),
@@ -45,7 +45,7 @@ def _begin_writing(connection: Connection) -> None:
     after the lock was free. So the handler gives up after BUSY_MS and the wait goes on
     here, on the event loop, in short steps.
     """
-    deadline = time.monotonic() + WRITE_LOCK_WAIT
+    deadline = time.monotonic() + wait
     pause = 0.0005
     while True:
         try:
@@ -58,7 +58,8 @@ def _begin_writing(connection: Connection) -> None:
         pause = min(pause * 2, 0.002)
 
 
-def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+def create_engine(url: str, *, write_lock_wait: float = WRITE_LOCK_WAIT,
+                  wal_autocheckpoint: bool = True, **kwargs: Any) -> AsyncEngine:
     """An async engine; SQLite gets WAL, foreign keys and write transactions that lock at BEGIN.
 
     SQLite upgrades a reading transaction to a writing one only if no other
@@ -77,12 +78,14 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={BUSY_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        if not wal_autocheckpoint:
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:
         if connection.get_execution_options().get(_WRITE, False):
-            _begin_writing(connection)
+            _begin_writing(connection, write_lock_wait)
         else:
             connection.exec_driver_sql("BEGIN")
 
@@ -110,6 +113,15 @@ async def transaction(db: AsyncSession) -> AsyncIterator[AsyncSession]:
     except BaseException:
         await db.rollback()
         raise
+
+
+async def checkpoint_wal(engine: AsyncEngine) -> None:
+    """Copy what SQLite's write-ahead log holds into the database, without waiting for or
+    holding up anyone (a PASSIVE checkpoint). For an engine made without autocheckpoints."""
+    async with engine.connect() as connection:  # outside any transaction: the driver's own
+        driver = (await connection.get_raw_connection()).driver_connection
+        assert driver is not None
+        await driver.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
 
 def is_postgresql(db: AsyncSession | AsyncEngine) -> bool:

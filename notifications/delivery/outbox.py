@@ -1,13 +1,16 @@
-"""The outbox: deliveries handed out by the database, sent, and every outcome kept at once.
+"""The outbox: deliveries handed out by the database, sent, and every outcome kept.
 
-A dispatcher claims due deliveries with a lease (one UPDATE under FOR UPDATE SKIP
-LOCKED on PostgreSQL; SQLite's single writer makes the same statement exclusive),
-sends each through the transport, and commits its outcome before anything else:
-sent; retry at a backed-off time (honouring the server's hint); failed with the
-server's verbatim reply; or in doubt when the connection died after the message
-was handed over. A delivery whose lease expired (its dispatcher crashed) is in
+A dispatcher claims due deliveries a batch at a time with a lease (FOR UPDATE SKIP
+LOCKED on PostgreSQL, so several processes share the work; SQLite's single writer makes
+the claim exclusive) and keeps claiming while deliveries are due. Each message is built
+as the queue to the senders has room (the texts rendered once per language version, the
+person's part filled in), one sender per SMTP connection hands them to the relay, and
+each outcome is committed by the `Recorder` in batches: sent; retry at a backed-off time
+(honouring the server's hint); failed with the server's verbatim reply; or in doubt when
+the connection died after the message was handed over. A delivery is forgotten only once
+its outcome is committed. A delivery whose lease expired (its dispatcher crashed) is in
 doubt too, and is resent with the same Message-ID: duplicates are bounded by the
-deliveries in flight at a crash, never more. A dispatcher known to be dead (see
+deliveries on the wire at a crash, never more. A dispatcher known to be dead (see
 `presence.py`) needs no such wait: its deliveries in flight are in doubt at once.
 When every delivery of a notification has ended, the notification is done and its
 obligation met (or late).
@@ -205,6 +208,8 @@ class Dispatcher:
                     reclaimed_at = time.monotonic()
                 if self._fault is not None or len(again) > AGAIN_MOST:
                     break  # a relay losing every reply: the next run resends them
+                if self._unreached:
+                    break  # the relay cannot be reached: the rest waits, untried
                 claimed = await self.claim(exclude=again)
                 if not claimed:
                     break
@@ -232,6 +237,8 @@ class Dispatcher:
                         await asyncio.sleep(0)  # let requests and the senders in
                 if len(claimed) < self.policy.batch:
                     break
+        except Exception as error:  # the database failed us: give back what is held
+            self._fault = self._fault or error
         finally:
             for _ in senders:
                 if self.stopping or not await self._offer(queue, None):

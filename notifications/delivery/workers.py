@@ -34,14 +34,14 @@ STARTED = "from incident.cli import main; main()"
 """How a child is started: the same `breach` command, whatever the installation's scripts."""
 
 
-def how_many(setting: int | Literal["auto"], dialect: str) -> int:
+def how_many(setting: int | Literal["auto"], dialect: str, cores: int | None = None) -> int:
     """How many sending processes: the setting, or by default one on SQLite (one writer at
-    a time) and one per core, up to four, on PostgreSQL."""
+    a time) and one per core (`cores`, else this machine's), up to four, on PostgreSQL."""
     if setting != "auto":
         return setting
     if dialect != "postgresql":
         return 1
-    return max(1, min(os.cpu_count() or 1, 4))
+    return max(1, min(cores or os.cpu_count() or 1, 4))
 
 
 class SendingProcesses:

@@ -73,7 +73,9 @@ class Delivery(SQLModel, table=True):
 
     __tablename__ = "deliveries"
     __table_args__ = (UniqueConstraint("notification_id", "recipient_key", name="uq_delivery"),
-                      Index("ix_deliveries_due", "state", "next_attempt_at"))
+                      Index("ix_deliveries_due", "state", "next_attempt_at"),
+                      # a notification's progress, counted from the index alone
+                      Index("ix_deliveries_progress", "notification_id", "state"))
 
     id: int | None = Field(default=None, primary_key=True)
     notification_id: int = Field(foreign_key="notifications.id", index=True)

@@ -1,0 +1,106 @@
+"""SQLite's write lock, waited for on the event loop: a write transaction that finds another
+process writing waits its turn, while the loop goes on serving, and gets the lock once it
+is free; after WRITE_LOCK_WAIT it fails with SQLite's own error."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+
+from incident.kernel.db import checkpoint_wal, create_engine, session_factory, transaction
+
+
+def hold_write_lock(path: Path, taken: threading.Event, release: threading.Event) -> None:
+    """Another process's writer: holds the lock until told to let go."""
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("INSERT INTO notes VALUES ('theirs')")
+    taken.set()
+    release.wait(30)
+    other.execute("COMMIT")
+    other.close()
+
+
+async def test_a_writer_waits_for_the_lock_without_stopping_the_event_loop(
+        tmp_path: Path) -> None:
+    path = tmp_path / "lock.sqlite3"
+    sqlite3.connect(path).executescript(
+        "PRAGMA journal_mode=WAL; CREATE TABLE notes (text TEXT);")
+    taken, release = threading.Event(), threading.Event()
+    holder = threading.Thread(target=hold_write_lock, args=(path, taken, release))
+    holder.start()
+    await asyncio.to_thread(taken.wait, 10)
+    engine = create_engine(f"sqlite+aiosqlite:///{path}")
+    beats, beaten = 0, asyncio.Event()
+
+    async def heartbeat() -> None:
+        nonlocal beats
+        while True:
+            beats += 1
+            if beats == 200:
+                beaten.set()
+            await asyncio.sleep(0)
+
+    async def write() -> None:
+        async with session_factory(engine)() as db, transaction(db):
+            await db.exec(text("INSERT INTO notes VALUES ('ours')"))  # type: ignore[call-overload]
+
+    beating = asyncio.ensure_future(heartbeat())
+    writing = asyncio.ensure_future(write())
+    try:
+        await asyncio.wait_for(beaten.wait(), 10)  # the loop runs on while the writer waits
+        assert not writing.done()
+        release.set()
+        await asyncio.wait_for(writing, 10)
+    finally:
+        beating.cancel()
+        release.set()
+        holder.join()
+        await engine.dispose()
+    rows = sqlite3.connect(path).execute("SELECT text FROM notes ORDER BY rowid").fetchall()
+    assert rows == [("theirs",), ("ours",)]
+
+
+async def test_a_writer_gives_up_after_the_wait_with_sqlites_error(tmp_path: Path) -> None:
+    path = tmp_path / "lock.sqlite3"
+    sqlite3.connect(path).executescript(
+        "PRAGMA journal_mode=WAL; CREATE TABLE notes (text TEXT);")
+    taken, release = threading.Event(), threading.Event()
+    holder = threading.Thread(target=hold_write_lock, args=(path, taken, release))
+    holder.start()
+    await asyncio.to_thread(taken.wait, 10)
+    engine = create_engine(f"sqlite+aiosqlite:///{path}", write_lock_wait=0.2)
+    try:
+        with pytest.raises(OperationalError, match="database is locked"):
+            async with session_factory(engine)() as db, transaction(db):
+                pass
+    finally:
+        release.set()
+        holder.join()
+        await engine.dispose()
+
+
+async def test_without_autocheckpoints_the_log_is_copied_only_when_asked(tmp_path: Path) -> None:
+    """The web process's commits never copy the write-ahead log into the file (a request
+    would wait for it); its own task does, with a passive checkpoint."""
+    path = tmp_path / "wal.sqlite3"
+    engine = create_engine(f"sqlite+aiosqlite:///{path}", wal_autocheckpoint=False)
+    try:
+        async with session_factory(engine)() as db, transaction(db):
+            await db.exec(text("CREATE TABLE pages (body BLOB)"))  # type: ignore[call-overload]
+        for _ in range(30):  # 30 x 256 KiB: far past the default threshold of 1,000 pages
+            async with session_factory(engine)() as db, transaction(db):
+                await db.exec(text("INSERT INTO pages VALUES (zeroblob(262144))"))  # type: ignore[call-overload]
+
+        logged = path.with_name(path.name + "-wal").stat().st_size
+        assert logged > 30 * 262144 and path.stat().st_size < 262144  # all still in the log
+        await checkpoint_wal(engine)
+        assert path.stat().st_size > 30 * 262144  # copied into the file
+    finally:
+        await engine.dispose()
