@@ -282,6 +282,7 @@ class Dispatcher:
                 self._relay_down, self._unreached = True, True
             elif outcome.status is Status.IN_DOUBT:
                 again.add(ident)
+            await self.recorder.room()
             self.recorder.add(Finished(ident, delivery.attempts, outcome, letter, message))
 
     async def _offer(self, queue: asyncio.Queue[tuple[Claimed, Letter, bytes] | None],

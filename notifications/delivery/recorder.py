@@ -77,13 +77,14 @@ class Recorder:
 
     def __init__(self, engine: AsyncEngine, clock: Clock, *, worker: str, policy: Policy,
                  on_recorded: Callable[[Sequence[Finished], Sequence[Written]], None],
-                 every: float = 0.05, most: int = 100) -> None:
+                 every: float = 0.05, most: int = 100, backlog: int = 1000) -> None:
         self.sessions = session_factory(engine)
         self.clock = clock
         self.worker = worker
         self.policy = policy
         self.on_recorded = on_recorded
-        self.every, self.most = every, most
+        self.every, self.most, self.backlog = every, most, backlog
+        self._written = asyncio.Event()
         self._pending: list[Finished] = []
         self._first_at = 0.0
         self._lock = asyncio.Lock()
@@ -93,6 +94,14 @@ class Recorder:
 
     def __len__(self) -> int:
         return len(self._pending)
+
+    async def room(self) -> None:
+        """Wait while `backlog` outcomes or more wait to be committed: the senders slow down
+        to the pace of the database instead of holding ever more messages in memory."""
+        while len(self._pending) >= self.backlog and self._failure is None:
+            self._written.clear()
+            self._wake.set()
+            await self._written.wait()
 
     def add(self, finished: Finished) -> None:
         """Hold one outcome; it is committed within `every` seconds (sooner when many wait)."""
@@ -116,6 +125,7 @@ class Recorder:
             except Exception as error:  # surfaced to the dispatcher by `drain`
                 log.exception("recording %s delivery outcomes failed", len(self._pending))
                 self._failure = error
+                self._written.set()
                 return
 
     async def drain(self) -> None:
@@ -138,6 +148,7 @@ class Recorder:
                     self._pending[:0] = batch  # still held: the next flush tries again
                     raise
                 self.on_recorded(batch, written)
+                self._written.set()
                 done += len(batch)
                 if self._pending:
                     await asyncio.sleep(BETWEEN_WRITES)  # others' turn for the write lock
