@@ -3,8 +3,8 @@
 Sending is CPU work (rendering, MIME, the SMTP exchange, recording outcomes); in the web
 process it would compete with requests for one event loop and one core. So `breach serve`
 starts `BREACH_OUTBOX_PROCESSES` processes of `breach outbox run` (by default one on
-SQLite, whose single writer gains nothing from more, and one per core on PostgreSQL, where
-they claim with SKIP LOCKED side by side) and the web process keeps the other jobs.
+SQLite, whose single writer gains nothing from more, and on PostgreSQL one per core but
+one, up to four, claiming with SKIP LOCKED side by side) and the web process keeps the other jobs.
 
 Each child is tied to its parent: on Linux the kernel sends it SIGTERM when the parent
 dies (a kill -9 included), elsewhere it notices within a second; either way it stops in
@@ -36,12 +36,13 @@ STARTED = "from incident.cli import main; main()"
 
 def how_many(setting: int | Literal["auto"], dialect: str, cores: int | None = None) -> int:
     """How many sending processes: the setting, or by default one on SQLite (one writer at
-    a time) and one per core (`cores`, else this machine's), up to four, on PostgreSQL."""
+    a time) and on PostgreSQL one per core (`cores`, else this machine's) but one, which
+    the web service and the database need, up to four."""
     if setting != "auto":
         return setting
     if dialect != "postgresql":
         return 1
-    return max(1, min(cores or os.cpu_count() or 1, 4))
+    return max(1, min((cores or os.cpu_count() or 1) - 1, 4))
 
 
 class SendingProcesses:

@@ -73,7 +73,8 @@ class Delivery(SQLModel, table=True):
 
     __tablename__ = "deliveries"
     __table_args__ = (UniqueConstraint("notification_id", "recipient_key", name="uq_delivery"),
-                      Index("ix_deliveries_due", "state", "next_attempt_at"),
+                      # the outbox's claims, oldest due first, read off the index in order
+                      Index("ix_deliveries_due", "state", "next_attempt_at", "id"),
                       # a notification's progress, counted from the index alone
                       Index("ix_deliveries_progress", "notification_id", "state"))
 
