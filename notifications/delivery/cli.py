@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import timedelta
 
 import click
 
 from incident.kernel.console import Failure, Runtime, out, pass_runtime
-
-SWITCH_INTERVAL = 0.0005
-"""Seconds a thread may keep the interpreter before another that waits gets it."""
 
 
 @click.group("outbox")
@@ -42,10 +38,6 @@ def outbox_run(runtime: Runtime, once: bool, parent: int | None) -> None:
 
     settings, clock = runtime.settings, runtime.clock
     configure_logging(settings.log_level)  # takeovers, releases and the relay's state
-    # The database driver's thread hands each result back to the event loop; while the loop
-    # is busy building and sending, that waits for the interpreter's switch interval (5 ms
-    # by default), and on SQLite the write lock is held meanwhile. Switch sooner.
-    sys.setswitchinterval(SWITCH_INTERVAL)
 
     async def main() -> int:
         stop = asyncio.Event()

@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -27,15 +29,33 @@ def hold_write_lock(path: Path, taken: threading.Event, release: threading.Event
     other.close()
 
 
-async def test_a_writer_waits_for_the_lock_without_stopping_the_event_loop(
-        tmp_path: Path) -> None:
-    path = tmp_path / "lock.sqlite3"
+@asynccontextmanager
+async def another_writer(path: Path) -> AsyncIterator[threading.Event]:
+    """A database at `path` whose write lock another connection holds until the event
+    yielded is set (or the block ends)."""
     sqlite3.connect(path).executescript(
         "PRAGMA journal_mode=WAL; CREATE TABLE notes (text TEXT);")
     taken, release = threading.Event(), threading.Event()
     holder = threading.Thread(target=hold_write_lock, args=(path, taken, release))
     holder.start()
-    await asyncio.to_thread(taken.wait, 10)
+    try:
+        await asyncio.to_thread(taken.wait, 10)
+        yield release
+    finally:
+        release.set()
+        holder.join()
+
+
+async def test_a_writer_waits_for_the_lock_without_stopping_the_event_loop(
+        tmp_path: Path) -> None:
+    path = tmp_path / "lock.sqlite3"
+    async with another_writer(path) as release:
+        await waits_while_the_loop_runs(path, release)
+    rows = sqlite3.connect(path).execute("SELECT text FROM notes ORDER BY rowid").fetchall()
+    assert rows == [("theirs",), ("ours",)]
+
+
+async def waits_while_the_loop_runs(path: Path, release: threading.Event) -> None:
     engine = create_engine(f"sqlite+aiosqlite:///{path}")
     beats, beaten = 0, asyncio.Event()
 
@@ -60,30 +80,19 @@ async def test_a_writer_waits_for_the_lock_without_stopping_the_event_loop(
         await asyncio.wait_for(writing, 10)
     finally:
         beating.cancel()
-        release.set()
-        holder.join()
         await engine.dispose()
-    rows = sqlite3.connect(path).execute("SELECT text FROM notes ORDER BY rowid").fetchall()
-    assert rows == [("theirs",), ("ours",)]
 
 
 async def test_a_writer_gives_up_after_the_wait_with_sqlites_error(tmp_path: Path) -> None:
-    path = tmp_path / "lock.sqlite3"
-    sqlite3.connect(path).executescript(
-        "PRAGMA journal_mode=WAL; CREATE TABLE notes (text TEXT);")
-    taken, release = threading.Event(), threading.Event()
-    holder = threading.Thread(target=hold_write_lock, args=(path, taken, release))
-    holder.start()
-    await asyncio.to_thread(taken.wait, 10)
-    engine = create_engine(f"sqlite+aiosqlite:///{path}", write_lock_wait=0.2)
-    try:
-        with pytest.raises(OperationalError, match="database is locked"):
-            async with session_factory(engine)() as db, transaction(db):
-                pass
-    finally:
-        release.set()
-        holder.join()
-        await engine.dispose()
+    async with another_writer(tmp_path / "lock.sqlite3"):
+        engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'lock.sqlite3'}",
+                               write_lock_wait=0.2)
+        try:
+            with pytest.raises(OperationalError, match="database is locked"):
+                async with session_factory(engine)() as db, transaction(db):
+                    pass
+        finally:
+            await engine.dispose()
 
 
 async def test_without_autocheckpoints_the_log_is_copied_only_when_asked(tmp_path: Path) -> None:
