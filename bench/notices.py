@@ -97,6 +97,8 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from tests.factories import PROFILE  # the same organisation the tests use
+
 ROOT = Path(__file__).resolve().parent.parent
 BREACH = str(Path(sys.executable).with_name("breach"))
 SENDER = "Example GmbH Privacy Team <privacy@example.com>"
@@ -111,13 +113,6 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 STALL_SECONDS = 300.0
 """A run that makes no progress for this long is stopped, with what the process logged."""
 
-PROFILE: dict[str, Any] = {
-    "name": "Example GmbH", "country": "DE", "timezone": "Europe/Berlin",
-    "dpo": {"name": "Dana Privacy", "email": "dpo@example.com", "phone": "+49 30 1234"},
-    "authorities": {"gdpr/authority": {
-        "name": "Berliner Beauftragte für Datenschutz und Informationsfreiheit",
-        "email": "mailbox@datenschutz-berlin.de", "website": "https://www.datenschutz-berlin.de"}},
-    "sender": {"name": "Example GmbH Privacy Team", "email": "privacy@example.com"}}
 
 TEXTS: dict[str, dict[str, str]] = {
     "description": {

@@ -450,6 +450,16 @@ class SmtpPool:
             connection.discard()
         return from_reply(reply.code, reply.message, "message")
 
+    async def _pipelined_reply(self, connection: _Connection, watch: _WriteWatch,
+                               stage: Stage) -> SMTPResponse | Outcome:
+        """The next reply of a pipelined transaction, or RETRY at `stage` when none came (the
+        connection is dropped: the replies still owed cannot be matched any more)."""
+        try:
+            return await watch.reply(self.timeout)
+        except (*_TRANSPORT_ERRORS, SMTPResponseException) as exc:
+            connection.discard()
+            return without_reply(Status.RETRY, exc, stage)
+
     async def _pipelined(self, connection: _Connection, sender: str, recipient: str,
                          payload: bytes, options: list[str]) -> Outcome:
         """The transaction with PIPELINING: MAIL, RCPT and DATA in one write, their replies
@@ -478,18 +488,14 @@ class SmtpPool:
                 raise _Lost(from_reply(mail.code, mail.message, "mail"))
             if mail.code != 250:
                 return await self._refused_in_pipeline(connection, mail, "mail", pending=2)
-            try:
-                rcpt = await watch.reply(self.timeout)
-            except (*_TRANSPORT_ERRORS, SMTPResponseException) as exc:
-                connection.discard()
-                return without_reply(Status.RETRY, exc, "rcpt")
+            rcpt = await self._pipelined_reply(connection, watch, "rcpt")
+            if isinstance(rcpt, Outcome):
+                return rcpt
             if rcpt.code not in (250, 251):
                 return await self._refused_in_pipeline(connection, rcpt, "rcpt", pending=1)
-            try:
-                start = await watch.reply(self.timeout)
-            except (*_TRANSPORT_ERRORS, SMTPResponseException) as exc:
-                connection.discard()
-                return without_reply(Status.RETRY, exc, "data")
+            start = await self._pipelined_reply(connection, watch, "data")
+            if isinstance(start, Outcome):
+                return start
             if start.code != 354:
                 return await self._refused_in_pipeline(connection, start, "data", pending=0)
             written = False
