@@ -112,8 +112,13 @@ async def create_incident(db: AsyncSession, *, clock: Clock, rules: Rules, actor
 
 
 async def get_incident(db: AsyncSession, *, actor: Actor, key: str | uuid.UUID,
-                       for_update: bool = False) -> Incident:
-    """An incident by id or by reference (`BR-2026-0007`, any letter case)."""
+                       for_update: bool = False, only_keep: bool = False) -> Incident:
+    """An incident by id or by reference (`BR-2026-0007`, any letter case).
+
+    On PostgreSQL, `for_update` locks its row until the transaction ends: changes to the
+    incident take turns. With `only_keep` too, the row is only kept from being deleted (FOR
+    KEY SHARE), for a long write beneath the incident that should not hold up its notes.
+    """
     auth.require(actor, Permission.READ_INCIDENTS)
     query = select(Incident)
     try:
@@ -122,7 +127,8 @@ async def get_incident(db: AsyncSession, *, actor: Actor, key: str | uuid.UUID,
     except ValueError:
         query = query.where(Incident.reference == str(key).strip().upper())
     if for_update and is_postgresql(db):
-        query = query.with_for_update()
+        # No change moves an incident's key, so neither lock holds up rows referring to it.
+        query = query.with_for_update(read=only_keep, key_share=True)
     incident = (await db.exec(query)).one_or_none()
     # An incident the role may not see is as absent as one that does not exist: the list
     # applies the same rule, so it never offers what this refuses.

@@ -44,7 +44,10 @@ def outbox_run(runtime: Runtime, once: bool, parent: int | None) -> None:
         loop = asyncio.get_running_loop()
         for number in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(number, stop.set)
-        watch = workers.tie_to_parent(parent, stop) if parent is not None else None
+        watch = None
+        if parent is not None:
+            workers.yield_to_service()
+            watch = workers.tie_to_parent(parent, stop)
         engine = create_engine(settings.effective_database_url)
         transport = outbox.transport_for(settings, engine, clock)
         fallback = outbox.fallback_for(settings)

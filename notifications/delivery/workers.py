@@ -6,10 +6,12 @@ starts `BREACH_OUTBOX_PROCESSES` processes of `breach outbox run` (by default on
 SQLite, whose single writer gains nothing from more, and on PostgreSQL one per core but
 one, up to four, claiming with SKIP LOCKED side by side) and the web process keeps the other jobs.
 
-Each child is tied to its parent: on Linux the kernel sends it SIGTERM when the parent
-dies (a kill -9 included), elsewhere it notices within a second; either way it stops in
-order, releasing what it holds. A child that exits while the service runs is started
-again (after a pause that grows while it keeps failing), and the service says so.
+Each child runs at a lower CPU priority than the web service, so requests are answered
+first while a large notice is sent. Each child is tied to its parent: on Linux the kernel
+sends it SIGTERM when the parent dies (a kill -9 included), elsewhere it notices within a
+second; either way it stops in order, releasing what it holds. A child that exits while
+the service runs is started again (after a pause that grows while it keeps failing), and
+the service says so.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from typing import Literal
 
 log = logging.getLogger("breachdesk.outbox")
 
-__all__ = ["SendingProcesses", "how_many", "tie_to_parent"]
+__all__ = ["SendingProcesses", "how_many", "tie_to_parent", "yield_to_service"]
 
 _PR_SET_PDEATHSIG = 1
 STARTED = "from incident.cli import main; main()"
@@ -105,6 +107,17 @@ class SendingProcesses:
         for child in self.children:  # started while this stop began
             with contextlib.suppress(ProcessLookupError):
                 child.kill()
+
+
+NICENESS = 10
+"""How much lower a sending process's CPU priority is than the web service's."""
+
+
+def yield_to_service() -> None:
+    """In a child of `breach serve`: when both want a core, the web service's requests go
+    first. Sending takes what is left, which on an idle service is every core it can use."""
+    with contextlib.suppress(OSError, AttributeError):
+        os.nice(NICENESS)
 
 
 def tie_to_parent(parent: int, stop: asyncio.Event) -> asyncio.Task[None] | None:

@@ -100,12 +100,23 @@ async def delivery_log(db: AsyncSession, *, actor: Actor, key: str | uuid.UUID,
     return [(d, by_delivery.get(d.id or 0, [])) for d in deliveries]
 
 
+def message_id_sql(delivery_id: str) -> str:
+    """The SQL for a delivery's Message-ID, fixed for all its attempts, from its id: bound
+    `:id_prefix` and `:id_suffix` (see `message_id_parts`) around `delivery_id`."""
+    return f":id_prefix || CAST({delivery_id} AS VARCHAR(20)) || :id_suffix"
+
+
+def message_id_parts(notification_id: int, domain: str) -> dict[str, str]:
+    """`<breachdesk.{delivery id}.{notification id}@{domain}>`, around the delivery id."""
+    return {"id_prefix": "<breachdesk.", "id_suffix": f".{notification_id}@{domain}>"}
+
+
 async def set_message_ids(conn: AsyncConnection, notification_id: int, domain: str) -> None:
     """Give every delivery of a notification its Message-ID, fixed for all its attempts."""
     await conn.execute(text(
-        "UPDATE deliveries SET message_id = '<breachdesk.' || CAST(id AS VARCHAR(20)) || '.' || "
-        "CAST(notification_id AS VARCHAR(20)) || '@' || :domain || '>' WHERE notification_id = :n"),
-        {"n": notification_id, "domain": domain})
+        f"UPDATE deliveries SET message_id = {message_id_sql('id')} "  # noqa: S608
+        "WHERE notification_id = :n"),
+        {"n": notification_id, **message_id_parts(notification_id, domain)})
 
 
 async def send(db: AsyncSession, *, clock: Clock, actor: Actor, key: str | uuid.UUID,
@@ -125,9 +136,11 @@ async def send(db: AsyncSession, *, clock: Clock, actor: Actor, key: str | uuid.
         raise Invalid.fields([("at", "a scheduled send lies in the future")])
     refusal: DomainError | None = None
     async with transaction(db):
+        # Queueing a large audience takes seconds: meanwhile the incident takes notes and
+        # other changes; the notification's own row keeps its changes waiting.
         incident, notification = await get_notification(db, actor=actor, key=key,
                                                         notification_id=notification_id,
-                                                        for_update=True)
+                                                        for_update=True, only_keep_incident=True)
         refusal = rules.send_refusal(notification.id, NotificationStatus(notification.status),
                                      approved_hash=notification.approved_hash,
                                      content_hash=notification.content_hash)
@@ -348,18 +361,25 @@ async def _queue(db: AsyncSession, notification: Notification, incident: Inciden
             locale = "CASE WHEN a.locale IN :moved THEN :fallback ELSE a.locale END"
             params.update(moved=sorted(moved), fallback=languages.fallback)
             binds.append(bindparam("moved", expanding=True))
+        meets, meets_params, meets_binds = _meets_sql(found.each)
+        params.update(meets_params, **message_id_parts(notification.id or 0, domain))
+        binds.extend(meets_binds)
+        # One statement writes every delivery whole (its id drawn here, so its Message-ID
+        # too, and the laws its letter meets): the send holds its locks only that long.
         await conn.execute(text(
-            "INSERT INTO deliveries (notification_id, recipient_key, address, name, locale, "  # noqa: S608
-            "categories, meets, message_id, state, attempts, next_attempt_at, last_reply, "
-            "ended_at) "
-            f"SELECT :n, a.external_id, s.email, COALESCE(s.name, ''), {locale}, a.categories, "
-            "'', '', "
-            "CASE WHEN s.email IS NULL THEN :failed ELSE :pending END, 0, :now, "
-            "CASE WHEN s.email IS NULL THEN 'no e-mail address on record' END, "
-            "CASE WHEN s.email IS NULL THEN :now END "
+            "INSERT INTO deliveries (id, notification_id, recipient_key, address, name, "  # noqa: S608
+            "locale, categories, meets, message_id, state, attempts, next_attempt_at, "
+            "last_reply, ended_at) "
+            f"SELECT q.id, :n, q.recipient_key, q.address, q.name, q.locale, q.categories, "
+            f"q.meets, {message_id_sql('q.id')}, "
+            "CASE WHEN q.address IS NULL THEN :failed ELSE :pending END, 0, :now, "
+            "CASE WHEN q.address IS NULL THEN 'no e-mail address on record' END, "
+            "CASE WHEN q.address IS NULL THEN :now END "
+            f"FROM (SELECT {_new_ids(conn)} AS id, a.external_id AS recipient_key, "
+            f"s.email AS address, COALESCE(s.name, '') AS name, {locale} AS locale, "
+            f"a.categories AS categories, {meets} AS meets "
             "FROM affected_subjects a LEFT JOIN subjects s ON s.id = a.subject_id "
-            f"WHERE {where}").bindparams(*binds), params)
-        await _mark_met(conn, notification, snapshot.id, found.each)
+            f"WHERE {where}) q").bindparams(*binds), params)
     else:
         contact = authority_contact(notification.ref, profile.authorities if profile else {}) or {}
         if not contact.get("email"):
@@ -378,7 +398,7 @@ async def _queue(db: AsyncSession, notification: Notification, incident: Inciden
             "VALUES (:n, :key, :address, :name, :locale, 0, :key, '', :pending, 0, :now)"
         ).bindparams(
                 at, states[0]), params)
-    await set_message_ids(conn, notification.id or 0, domain)
+        await set_message_ids(conn, notification.id or 0, domain)
     count = (await db.exec(select(func.count()).where(
         col(Delivery.notification_id) == notification.id))).one()
     return Queued(int(count), addressed, record)
@@ -414,22 +434,36 @@ async def _addressed(db: AsyncSession, notification: Notification, snapshot_id: 
     return Addressed(union, each, people)
 
 
-async def _mark_met(conn: AsyncConnection, notification: Notification, snapshot_id: int,
-                    each: Mapping[str, Audience]) -> None:
-    """Write on each delivery which of the covered obligations its letter meets: those whose
-    law protects its recipient."""
-    for ref, addressed in each.items():
+def _meets_sql(each: Mapping[str, Audience]) -> tuple[str, dict[str, Any], list[BindParameter[Any]]]:
+    """The SQL over `affected_subjects a` for which of the covered obligations a person's
+    letter meets (those whose law protects them), comma-separated in the notice's order;
+    with its values and expanding binds."""
+    parts: list[str] = []
+    params: dict[str, Any] = {}
+    binds: list[BindParameter[Any]] = []
+    for index, (ref, addressed) in enumerate(each.items()):
         if not addressed.count:
             continue
-        scope = Scope.of(snapshot_id, addressed)
-        # `scope.where` is one of Scope's fixed fragments; every value is bound.
-        within = "" if addressed.everyone else (
-            " AND recipient_key IN (SELECT a.external_id FROM affected_subjects a "  # noqa: S608
-            f"WHERE {scope.where})")
-        await conn.execute(text(
-            "UPDATE deliveries SET meets = CASE WHEN meets = '' THEN :ref "  # noqa: S608
-            "ELSE meets || ',' || :ref END WHERE notification_id = :n" + within).bindparams(
-                *scope.binds), {**scope.params, "ref": ref, "n": notification.id})
+        params[f"meets_{index}"] = "," + ref
+        binds.append(bindparam(f"meets_{index}", type_=String))
+        if addressed.everyone:
+            parts.append(f":meets_{index}")
+            continue
+        params[f"meets_{index}_in"] = list(addressed.jurisdictions)
+        binds.append(bindparam(f"meets_{index}_in", expanding=True))
+        parts.append(f"CASE WHEN a.jurisdiction IN :meets_{index}_in THEN :meets_{index} "
+                     "ELSE '' END")
+    if not parts:
+        return "''", params, binds
+    return f"SUBSTR({' || '.join(parts)}, 2)", params, binds
+
+
+def _new_ids(conn: AsyncConnection) -> str:
+    """The SQL that draws a new delivery id for each row of a SELECT: PostgreSQL's sequence;
+    on SQLite, past the highest id (its writers take turns, so none draws the same)."""
+    if conn.dialect.name == "postgresql":
+        return "nextval(pg_get_serial_sequence('deliveries', 'id'))"
+    return "(SELECT COALESCE(MAX(id), 0) FROM deliveries) + ROW_NUMBER() OVER ()"
 
 
 def message_domain(mail_from: str) -> str:

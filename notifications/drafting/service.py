@@ -147,9 +147,12 @@ def letters_of(refs: Iterable[str]) -> dict[str, Letter]:
 
 
 async def get_notification(db: AsyncSession, *, actor: Actor, key: str | uuid.UUID,
-                           notification_id: int, for_update: bool = False
-                           ) -> tuple[Incident, Notification]:
-    incident = await get_incident(db, actor=actor, key=key, for_update=for_update)
+                           notification_id: int, for_update: bool = False,
+                           only_keep_incident: bool = False) -> tuple[Incident, Notification]:
+    """A notification of an incident; `for_update` locks both rows (the incident only
+    against deletion with `only_keep_incident`, see `get_incident`)."""
+    incident = await get_incident(db, actor=actor, key=key, for_update=for_update,
+                                  only_keep=only_keep_incident)
     query = select(Notification).where(Notification.id == notification_id,
                                        Notification.incident_id == incident.id)
     found = (await db.exec(query.with_for_update() if for_update else query)).first()

@@ -84,7 +84,7 @@ async def recompute_open_obligations(engine: AsyncEngine, clock: Clock) -> int:
     for incident_id in ids:
         async with sessions() as db, transaction(db):
             incident = (await db.exec(select(Incident).where(
-                Incident.id == incident_id).with_for_update())).one()
+                Incident.id == incident_id).with_for_update(key_share=True))).one()
             await reconcile(db, incident, now=clock.now(), cause="tick")
     return len(ids)
 

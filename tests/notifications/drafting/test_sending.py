@@ -3,17 +3,22 @@ and a send scheduled for later."""
 
 from __future__ import annotations
 
+import asyncio
+import collections
 from datetime import timedelta
 from email import message_from_bytes, policy
 
 import httpx
+import pytest
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
 from incident.kernel.clock import FixedClock
 from incident.kernel.db import session_factory
 from notifications.delivery.models import CapturedMessage
-from tests.factories import PROFILE, Person, affected_incident, dispatcher, written_report
+from notifications.drafting.models import Delivery
+from tests.factories import PROFILE, Person, affected_incident, dispatcher, sending, written_report
 
 
 async def test_authority_report_needs_an_address_and_can_be_paused(
@@ -67,3 +72,59 @@ async def test_a_scheduled_send_waits_for_its_time(
     assert await dispatcher(engine, clock).run_once() == 0
     clock.advance(timedelta(hours=1))
     assert await dispatcher(engine, clock).run_once() == 1
+
+
+async def test_each_delivery_gets_its_own_message_id_from_its_id(
+        client: httpx.AsyncClient, people: dict[str, Person], engine: AsyncEngine) -> None:
+    await sending(client, people, [f"p{n}@example.com" for n in range(5)])
+    await sending(client, people, [f"q{n}@example.com" for n in range(3)])
+    async with session_factory(engine)() as db:
+        deliveries = (await db.exec(select(Delivery))).all()
+    # The second incident's people are all five: the import updated three of them.
+    assert sorted(collections.Counter(d.notification_id for d in deliveries).values()) == [5, 5]
+    domains = {d.message_id.partition("@")[2] for d in deliveries}
+    assert len(domains) == 1
+    for delivery in deliveries:
+        assert delivery.message_id == (
+            f"<breachdesk.{delivery.id}.{delivery.notification_id}@{next(iter(domains))}")
+
+
+async def test_notes_are_taken_while_a_send_is_being_queued(
+        client: httpx.AsyncClient, people: dict[str, Person], engine: AsyncEngine) -> None:
+    """Queueing a million deliveries takes seconds; the incident's notes do not wait for it."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite writers take turns for the whole database")
+    responder, approver = people["responder"], people["approver"]
+    reference = await affected_incident(client, people)
+    base = f"/api/v1/incidents/{reference}/notifications"
+    draft = (await client.post(base, json={"obligation": "gdpr/data-subjects"},
+                               headers=responder.headers)).json()
+    url = f"{base}/{draft['id']}"
+    await client.post(f"{url}/approve", json={"content_hash": draft["content_hash"]},
+                      headers=approver.headers)
+    waiting = text("SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+    async with engine.connect() as holder, engine.connect() as watcher:
+        # A transaction sees one snapshot of pg_stat_activity: the watcher reads outside any.
+        await watcher.execution_options(isolation_level="AUTOCOMMIT")
+        # The send stops at its INSERT, holding whatever locks it took before.
+        await holder.execute(text("LOCK TABLE deliveries IN SHARE MODE"))
+        send = asyncio.create_task(client.post(f"{url}/send", json={"fallback": "en"},
+                                               headers=responder.headers))
+        while not (sender := set((await watcher.execute(waiting)).scalars())):
+            assert not send.done(), (await send).text
+            await asyncio.sleep(0.01)
+        note = asyncio.create_task(client.post(
+            f"/api/v1/incidents/{reference}/notes", json={"text": "Call centre briefed."},
+            headers=responder.headers))
+        blocked: set[int] = set()
+        while not note.done() and not blocked:
+            blocked = set((await watcher.execute(waiting)).scalars()) - sender
+            await asyncio.sleep(0.01)
+        assert not send.done()
+        await holder.commit()
+    sent, noted = await send, await note
+    assert not blocked, f"the note waited for the send: {blocked}"
+    assert sent.status_code == 202 and noted.status_code == 201, (sent.text, noted.text)
+    kinds = [e["kind"] for e in (await client.get(f"/api/v1/incidents/{reference}/timeline",
+                                                  headers=responder.headers)).json()]
+    assert kinds.index("note") < kinds.index("notification_sent")

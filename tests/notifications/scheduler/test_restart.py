@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from incident.kernel.db import session_factory
+from notifications.delivery import workers
 from notifications.scheduler.models import SchedulerLease
 from tests.factories import Person, sending
 from tests.notifications.delivery.processes import (
@@ -116,7 +117,8 @@ async def test_a_sending_process_outlives_neither_its_service_nor_its_own_crash(
         database_url: str, tmp_path: Path, smtp_server: SmtpServer) -> None:
     """`breach serve` sends from a process of its own. Killed, that process is started again
     and resends what it had in flight at once; the service killed with kill -9, its sending
-    process stops in order instead of sending on unwatched."""
+    process stops in order instead of sending on unwatched. It runs at a lower CPU priority
+    than the service, which answers requests first."""
     addresses = [f"p{n}@example.com" for n in range(80)]
     await sending(client, people, addresses)
     smtp_server.faults.delay = 0.05
@@ -125,6 +127,8 @@ async def test_a_sending_process_outlives_neither_its_service_nor_its_own_crash(
     service = await start(env, "serve")
     await until(lambda: len(smtp_server.messages) >= 10, STARTS_WITHIN, "10 messages", service)
     [first] = service.children()
+    served = os.getpriority(os.PRIO_PROCESS, service.process.pid)
+    assert os.getpriority(os.PRIO_PROCESS, first) == min(19, served + workers.NICENESS)
     os.kill(first, signal.SIGKILL)
     await until(lambda: service.logged(f"(pid {first}) exited with status -9"), 5,
                 "the crash noticed", service)
