@@ -17,7 +17,7 @@ PLUGIN = Plugin(
     name="notifications",
     models=("notifications.obligations.models", "notifications.drafting.models",
             "notifications.delivery.models", "notifications.reminders.models",
-            "notifications.scheduler.models"),
+            "notifications.scheduler.models", "notifications.bounces.models"),
     commands={
         "assess": "notifications.obligations.cli:assess",
         "obligations": "notifications.obligations.cli:obligations",
@@ -26,6 +26,7 @@ PLUGIN = Plugin(
         "notifications": "notifications.drafting.cli:notifications_group",
         "outbox": "notifications.delivery.cli:outbox_group",
         "scheduler": "notifications.scheduler.cli:scheduler_group",
+        "bounces": "notifications.bounces.cli:bounces_group",
     },
     incident_commands={
         "assess": "notifications.obligations.cli:incidents_assess",
@@ -83,6 +84,24 @@ def web_parts(context: WebContext) -> WebParts:
     # Failing delivery, on every page for those who can act (templates/web/base.html).
     context.pages.globals.update(trouble.page_globals())
     running: list[tuple[scheduler.Ticker, outbox.Transport, outbox.Transport | None]] = []
+    listening: list[asyncio.Server] = []
+
+    async def start_bounce_listener() -> None:
+        # BREACH_BOUNCE_LISTEN: bounces received over SMTP beside the web service.
+        if settings.bounce_listen and settings.bounce_address:
+            from notifications.bounces import listener
+
+            host, port = listener.parse_listen(settings.bounce_listen)
+            handler = listener.BounceHandler(engine, bounce_address=settings.bounce_address,
+                                             secret=settings.secret_key, clock=clock)
+            listening.append(await listener.start(handler, host, port))
+
+    async def stop_bounce_listener() -> None:
+        from notifications.bounces import listener
+
+        for server in listening:
+            await listener.stop(server, settings.shutdown_grace_seconds)
+        listening.clear()
     senders: list[workers.SendingProcesses] = []
 
     async def start_scheduler() -> None:
@@ -122,7 +141,7 @@ def web_parts(context: WebContext) -> WebParts:
         dependencies={"templates": Provide(lambda: mail_templates, sync_to_thread=False),
                       # The register's and compliance report's PDFs print their pages.
                       "page_templates": Provide(lambda: context.pages, sync_to_thread=False)},
-        on_startup=[start_scheduler],
-        on_shutdown=[stop_scheduler],
+        on_startup=[start_scheduler, start_bounce_listener],
+        on_shutdown=[stop_bounce_listener, stop_scheduler],
         middleware=[trouble.trouble_middleware(engine)],
     )

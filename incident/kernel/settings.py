@@ -68,8 +68,13 @@ class Settings(BaseSettings):
     # connection that works makes them all due. A second relay, for escalations only.
     smtp_probe_seconds: float = Field(default=5, gt=0)
     smtp_fallback_url: str = Field(default="", repr=False)
+    # Bounces: each delivery's envelope sender is this address tagged with the delivery
+    # (bounces+b4711-…@example.com), so a bounce names it. Empty: bounces are not tracked.
+    bounce_address: str = ""
     # Reminders before each obligation's due time, in hours (comma-separated).
     reminder_lead_hours: str = "48,24,6,1"
+    # A notice to more people than this is sent only when the sender types their number.
+    confirm_send_above: int = Field(default=50, ge=0)
     # Where people reach this service: links in reminders and escalations.
     base_url: str = "http://127.0.0.1:8000"
     # The Ed25519 key that signs timeline checkpoints (made on first use), and where the
@@ -80,6 +85,28 @@ class Settings(BaseSettings):
     # While anything changed, a checkpoint at least this often (a send or an obligation's
     # change makes one at the next tick).
     checkpoint_every_seconds: float = Field(default=3600, gt=0)
+    # Bounces (see bounce_address above): the SMTP listener `breach serve` runs too
+    # ("host:port", empty: none); a mailbox they are read from
+    # (imap:// or imaps://user:password@host:port/MAILBOX), and how often.
+    bounce_listen: str = ""
+    bounce_imap_url: str = Field(default="", repr=False)
+    bounce_imap_seconds: float = Field(default=60, gt=0)
+
+    @field_validator("bounce_listen")
+    @classmethod
+    def _bounce_listen(cls, value: str) -> str:
+        host, colon, port = value.strip().rpartition(":")
+        if value.strip() and (not colon or not host or not port.isdigit()
+                              or not 0 < int(port) < 65536):
+            raise ValueError("host:port, such as 127.0.0.1:2525")
+        return value.strip()
+
+    @field_validator("bounce_imap_url")
+    @classmethod
+    def _bounce_imap_url(cls, value: str) -> str:
+        if value and not value.startswith(("imap://", "imaps://")):
+            raise ValueError("BREACH_BOUNCE_IMAP_URL must start with imap:// or imaps://")
+        return value
 
     @field_validator("reminder_lead_hours")
     @classmethod
@@ -90,6 +117,16 @@ class Settings(BaseSettings):
             raise ValueError("a comma-separated list of hours, such as 48,24,6,1") from None
         if any(h <= 0 or h > 24 * 365 for h in hours):
             raise ValueError("each lead time is more than 0 and at most a year, in hours")
+        return value
+
+    @field_validator("bounce_address")
+    @classmethod
+    def _bare_address(cls, value: str) -> str:
+        value = value.strip()
+        local, at, domain = value.rpartition("@")
+        if value and (not at or not local or "." not in domain
+                      or any(c.isspace() or c in '<>"(),;:[]\\' for c in value)):
+            raise ValueError("a bare e-mail address, such as bounces@example.com")
         return value
 
     @model_validator(mode="after")

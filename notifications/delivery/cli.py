@@ -56,7 +56,8 @@ def outbox_run(runtime: Runtime, once: bool, parent: int | None) -> None:
                                 policy=Policy(batch=settings.outbox_batch,
                                               lease=timedelta(seconds=settings.outbox_lease_seconds)),
                                 concurrency=settings.smtp_connections, fallback=fallback,
-                                probe_every=settings.smtp_probe_seconds)
+                                probe_every=settings.smtp_probe_seconds,
+                                return_path=outbox.return_paths(settings))
         try:
             await check_schema(engine)
             return await outbox.run_until_stopped(

@@ -32,12 +32,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import math
 import os
 import socket
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email import message_from_bytes, policy
@@ -61,6 +62,7 @@ from notifications.delivery.message import Attachment, build_message
 from notifications.delivery.models import CapturedMessage
 from notifications.delivery.outcomes import Outcome, Status
 from notifications.delivery.recorder import DELIVERIES, RELAY_UNREACHABLE, Finished, Recorder, Written
+from notifications.delivery.return_paths import return_path as _return_path
 from notifications.delivery.rules import Policy
 from notifications.drafting import rules as drafting
 from notifications.drafting.documents import pdf_of
@@ -147,7 +149,8 @@ class Dispatcher:
                  clock: Clock, sender: str, worker: str, policy: Policy | None = None,
                  concurrency: int = 8, fallback: Transport | None = None,
                  probe_every: float = 5.0, record_every: float = 0.05,
-                 reclaim_every: float = 5.0) -> None:
+                 reclaim_every: float = 5.0,
+                 return_path: Callable[[int], str] | None = None) -> None:
         self.engine = engine
         self.sessions = session_factory(engine)
         self.transport = transport
@@ -155,6 +158,9 @@ class Dispatcher:
         self.renderer = renderer
         self.clock = clock
         self.sender = sender
+        self.return_path = return_path
+        """Each delivery's envelope sender, where its bounce comes back (see `return_paths`);
+        None: the sender's own address for all."""
         self.worker = worker
         self.policy = policy or Policy()
         self.concurrency = max(concurrency, 1)
@@ -273,7 +279,8 @@ class Dispatcher:
             ident = delivery.id
             self._handed.add(ident)
             try:
-                outcome = await self._send(letter, delivery.address or "", message)
+                envelope = self.sender if self.return_path is None else self.return_path(ident)
+                outcome = await self._send(letter, envelope, delivery.address or "", message)
             except Exception as error:  # the transport broke: this one stays in doubt
                 log.exception("sending delivery %s failed", ident)
                 self._fault = self._fault or error
@@ -309,6 +316,16 @@ class Dispatcher:
     async def _message(self, delivery: Claimed, letter: Letter) -> bytes:
         """The bytes of `delivery`'s message (a ValueError when none can be built)."""
         kind = letter.notification.kind
+        if kind == drafting.NotificationKind.TEST_COPY:
+            # A notice's letter as rendered when its sender asked for a test (see
+            # notifications/drafting/trial.py): sent as it was, to the sender alone.
+            copy = letter.fields["copies"][delivery.locale]
+            return build_message(sender=self.sender, to=delivery.address or "",
+                                 to_name=delivery.name or None, subject=copy["subject"],
+                                 text=copy["text"], html=copy["html"],
+                                 message_id=delivery.message_id, date=self.clock.now(),
+                                 author=letter.fields.get("author"),
+                                 reply_to=letter.fields.get("reply_to"))
         rendered = letter.rendered_for(self.renderer, delivery)
         files: list[Attachment] = []
         if kind == drafting.NotificationKind.CHECKPOINT:
@@ -494,17 +511,19 @@ class Dispatcher:
                         "due now", count)
         return count
 
-    async def _send(self, letter: Letter, recipient: str, message: bytes) -> Outcome:
-        """Through the relay, or the fallback relay for an escalation that needs another path."""
+    async def _send(self, letter: Letter, sender: str, recipient: str, message: bytes
+                    ) -> Outcome:
+        """Through the relay, or the fallback relay for an escalation that needs another path;
+        `sender` is the envelope sender."""
         escalation = letter.notification.kind == drafting.NotificationKind.ESCALATION
         if (self.fallback is not None and escalation
                 and letter.fields.get("issue") == "delivery_failing"):
-            return await self.fallback.send(self.sender, recipient, message)
-        outcome = await self.transport.send(self.sender, recipient, message)
+            return await self.fallback.send(sender, recipient, message)
+        outcome = await self.transport.send(sender, recipient, message)
         if outcome.stage != "connect":
             self._reached = True
         elif self.fallback is not None and escalation and outcome.status is Status.RETRY:
-            return await self.fallback.send(self.sender, recipient, message)
+            return await self.fallback.send(sender, recipient, message)
         return outcome
 
     async def finish_if_done(self, notification_id: int) -> bool:
@@ -600,6 +619,15 @@ def transport_for(settings: Settings, engine: AsyncEngine, clock: Clock) -> Tran
         return pool_from_url(settings.smtp_url, size=settings.smtp_connections,
                              rate=settings.smtp_rate or None)
     return CaptureTransport(engine, clock)
+
+
+def return_paths(settings: Settings) -> Callable[[int], str] | None:
+    """Each delivery's envelope sender under BREACH_BOUNCE_ADDRESS (see
+    notifications/delivery/return_paths.py), or None when bounces are not tracked."""
+    if not settings.bounce_address:
+        return None
+    address, secret = settings.bounce_address, settings.secret_key
+    return functools.partial(_return_path, bounce_address=address, secret=secret)
 
 
 def fallback_for(settings: Settings) -> Transport | None:

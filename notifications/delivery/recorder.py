@@ -180,7 +180,12 @@ class Recorder:
             messages = [(row, digest, raw) for (row, _), (digest, raw) in zip(sent, kept,
                                                                               strict=True)
                         if row.delivery_id in held]
-            if messages:  # none kept before: only a delivery sent keeps its message, once
+            if messages:  # one sent again after a soft bounce keeps the message first sent
+                before = set((await conn.execute(select(SENT_MESSAGES.c.delivery_id).where(
+                    SENT_MESSAGES.c.delivery_id.in_([row.delivery_id for row, _, _ in messages])
+                ))).scalars())
+                messages = [item for item in messages if item[0].delivery_id not in before]
+            if messages:  # only a delivery sent keeps its message, once
                 await conn.execute(insert(SENT_MESSAGES), [
                     {"delivery_id": row.delivery_id, "at": now, "sha256": digest, "raw": raw}
                     for row, digest, raw in messages])

@@ -15,7 +15,7 @@ from incident.kernel.bounds import ROW_ID_MAX
 from incident.kernel.injected import Config, Db, Now, Who
 from incident.kernel.openapi import also_answers, answers_in
 from incident.kernel.params import RowId
-from notifications.drafting import letters, reports, sending
+from notifications.drafting import letters, reports, sending, trial
 from notifications.drafting import service as drafts
 from notifications.drafting.render import Renderer
 from notifications.drafting.schemas import (
@@ -23,11 +23,16 @@ from notifications.drafting.schemas import (
     DeliveryPublic,
     DraftCreate,
     DraftEdit,
+    LanguageCountPublic,
     NotificationPublic,
     PreviewPublic,
     SendOrder,
+    SendPreviewPublic,
     SheetRowPublic,
     Submission,
+    TestSendOrder,
+    TestSendPublic,
+    UnreachablePublic,
     delivery_public,
     notification_public,
     notifications_public,
@@ -108,13 +113,46 @@ class NotificationController(Controller):
                    key: FromPath[str], notification_id: RowId,
                    data: JSONBody[SendOrder | None] = None) -> NotificationPublic:
         """Body (optional): `{"at": instant}` to schedule the send; `{"fallback": "en"}` for
-        the language recipients get whose own language has no text."""
+        the language recipients get whose own language has no text; `{"confirm": 51}`, the
+        number of recipients, required above BREACH_CONFIRM_SEND_ABOVE of them (422 saying
+        what to type otherwise; see `send-preview`)."""
         sent = await sending.send(db, clock=clock, actor=actor, key=key,
                                   notification_id=notification_id,
                                   message_domain=message_domain(settings.mail_from),
                                   not_before=data.at if data else None, renderer=templates,
-                                  fallback=data.fallback if data else None)
+                                  fallback=data.fallback if data else None,
+                                  confirm=data.confirm if data else None,
+                                  confirm_above=settings.confirm_send_above)
         return await notification_public(db, sent)
+
+    @get("/{notification_id:int}/send-preview", guards=[requires(Permission.READ_INCIDENTS)],
+         opt=also_answers(409))
+    async def send_preview(self, db: Db, actor: Who, settings: Config, templates: Templates,
+                           key: FromPath[str], notification_id: RowId,
+                           fallback: Annotated[str | None,
+                                               QueryParameter(pattern=LOCALE_PATTERN)] = None
+                           ) -> SendPreviewPublic:
+        """Whom a send would reach now: recipients by the language of their letter and by
+        channel, the people with no e-mail address (listed only for a role that may read
+        personal data), and whether the send needs their number typed (`confirm`)."""
+        return send_preview_public(await trial.send_preview(
+            db, actor=actor, key=key, notification_id=notification_id, renderer=templates,
+            confirm_above=settings.confirm_send_above, fallback=fallback))
+
+    @post("/{notification_id:int}/test-send", guards=[requires(Permission.WRITE_INCIDENTS)],
+          status_code=202, opt=also_answers(409))
+    async def test_send(self, db: Db, clock: Now, actor: Who, settings: Config,
+                        templates: Templates, key: FromPath[str], notification_id: RowId,
+                        data: JSONBody[TestSendOrder | None] = None) -> TestSendPublic:
+        """Each language version of an approved notice, as its first recipient in that
+        language gets it (with a sample name), to the signed-in user's own address through
+        the outbox, the subject marked [TEST]. Never a delivery to the people."""
+        sent = await trial.send_test_copies(
+            db, clock=clock, actor=actor, key=key, notification_id=notification_id,
+            renderer=templates, message_domain=message_domain(settings.mail_from),
+            fallback=data.fallback if data else None)
+        return TestSendPublic(test_notification=sent.notification_id, languages=sent.languages,
+                              to=sent.address)
 
     @get("/{notification_id:int}/report.pdf", guards=[requires(Permission.READ_INCIDENTS)],
          opt={**answers_in("application/pdf"), **also_answers(409, 422)})
@@ -180,3 +218,17 @@ class NotificationController(Controller):
                                            notification_id=notification_id, after_id=after,
                                            limit=limit)
         return [delivery_public(d, attempts) for d, attempts in found]
+
+
+def send_preview_public(preview: trial.SendPreview) -> SendPreviewPublic:
+    counts = preview.counts
+    return SendPreviewPublic(
+        recipients=counts.recipients,
+        by_language=[LanguageCountPublic(locale=row.locale, recipients=row.recipients,
+                                         missing=row.missing) for row in preview.languages],
+        by_channel=counts.channels, no_address=counts.channels.get("none", 0),
+        no_address_people=None if preview.unreachable is None else [
+            UnreachablePublic(external_id=p.external_id, name=p.name, locale=p.locale)
+            for p in preview.unreachable],
+        confirm_required=preview.confirm_required, confirm_above=preview.confirm_above,
+        instruction=preview.instruction)

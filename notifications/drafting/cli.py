@@ -95,3 +95,68 @@ def notifications_status(runtime: Runtime, reference: str, notification_id: int,
 
 def _states(counts: dict[str, int]) -> str:
     return ", ".join(f"{state} {count}" for state, count in sorted(counts.items())) or "no deliveries"
+
+
+@notifications_group.command("send")
+@click.argument("reference")
+@click.argument("notification_id", type=click.IntRange(1, ROW_ID_MAX))
+@click.option("--fallback", metavar="LOCALE",
+              help="the language recipients get whose own language has no text")
+@click.option("--yes", is_flag=True,
+              help="send without typing the number of recipients (above "
+                   "BREACH_CONFIRM_SEND_ABOVE of them it is asked for)")
+@pass_runtime
+def notifications_send(runtime: Runtime, reference: str, notification_id: int,
+                       fallback: str | None, yes: bool) -> None:
+    """Send an approved notification: shows whom it reaches (by language, by channel, who
+    has no e-mail address), then, above BREACH_CONFIRM_SEND_ABOVE recipients, asks for their
+    number (or takes --yes)."""
+    import sys
+
+    from incident.kernel.console import Failure
+    from incident.kernel.settings import templates_dir
+    from notifications.drafting import sending, trial
+    from notifications.drafting.render import renderer
+
+    async def count(settings: Settings, db: AsyncSession, actor: Actor) -> trial.SendPreview:
+        return await trial.send_preview(db, actor=actor, key=reference,
+                                        notification_id=notification_id,
+                                        renderer=renderer(templates_dir(settings)),
+                                        confirm_above=settings.confirm_send_above,
+                                        fallback=fallback)
+
+    preview = runtime.run(count)
+    counts, console = preview.counts, err()
+    console.print(f"notification {notification_id} reaches {counts.recipients} "
+                  f"{'recipient' if counts.recipients == 1 else 'recipients'}", markup=False)
+    console.print("  by language: " + (", ".join(
+        f"{row.locale} {row.recipients}" for row in preview.languages) or "-"), markup=False)
+    console.print(f"  by channel: e-mail {counts.channels.get('email', 0)}, "
+                  f"none (no e-mail address) {counts.channels.get('none', 0)}", markup=False)
+    for person in preview.unreachable or []:
+        console.print(f"  no e-mail address: {person.external_id} {person.name} "
+                      f"({person.locale})", markup=False)
+    confirm: int | None = None
+    if preview.confirm_required:
+        if yes:
+            confirm = counts.recipients
+        elif not sys.stdin.isatty():
+            raise Failure(f"not sent: {counts.recipients} recipients; type their number at a "
+                          "terminal, or send with --yes")
+        else:
+            confirm = click.prompt(f"{preview.instruction} (anything else cancels)", type=int,
+                                   default=0, show_default=False, err=True)
+            if confirm != counts.recipients:
+                raise Failure(f"not sent: {confirm} is not {counts.recipients}")
+
+    async def send(settings: Settings, db: AsyncSession, actor: Actor) -> Any:
+        sent = await sending.send(db, clock=runtime.clock, actor=actor, key=reference,
+                                  notification_id=notification_id,
+                                  message_domain=sending.message_domain(settings.mail_from),
+                                  renderer=renderer(templates_dir(settings)), fallback=fallback,
+                                  confirm=confirm, confirm_above=settings.confirm_send_above)
+        return sent.status, sent.recipients
+
+    status, recipients = runtime.run(send)
+    out().print(f"notification {notification_id}: {status}; {recipients} recipients queued",
+                markup=False)

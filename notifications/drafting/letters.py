@@ -36,7 +36,7 @@ from notifications.obligations.service import (
 )
 
 INTERNAL_KINDS = frozenset({NotificationKind.REMINDER, NotificationKind.ESCALATION,
-                            NotificationKind.CHECKPOINT})
+                            NotificationKind.CHECKPOINT, NotificationKind.TEST_COPY})
 """Messages to the people who must act, not to those a breach is reported to."""
 
 

@@ -21,7 +21,7 @@ from incident.kernel.injected import Config, Db, Now, Who
 from incident.kernel.pages import refusal_sentence, render_page
 from incident.kernel.params import RowId
 from incident.lifecycle.pages import Notice
-from notifications.drafting import audiences, letters, rules, sending
+from notifications.drafting import audiences, letters, rules, sending, trial
 from notifications.drafting import service as drafts
 from notifications.drafting.api import LOCALE_PATTERN, MeetsQuery, Templates, refs_in
 from notifications.drafting.models import NotificationVersion
@@ -72,6 +72,10 @@ LanguageQuery = Annotated[str | None, QueryParameter(pattern=LOCALE_PATTERN, max
 
 
 AfterQuery = Annotated[int, QueryParameter(ge=0, le=ROW_ID_MAX)]
+
+TestedQuery = Annotated[str | None, QueryParameter(
+    pattern=r"^[A-Za-z_]{2,35}(,[A-Za-z_]{2,35}){0,49}$", max_length=1800)]
+"""The languages of the test letters just queued, comma-separated (shown once, after)."""
 
 
 def sandboxed(html: str) -> Response[str]:
@@ -152,10 +156,15 @@ async def draft_page(request: Request[Any, Any, Any], db: AsyncSession, *, clock
                      actor: Actor, renderer: Renderer, key: str, notification_id: int,
                      locale: str = "en", status: int = 200, notice: Notice | None = None,
                      unsaved: dict[str, str] | None = None, lang: str | None = None,
-                     meets: Sequence[str] = ()) -> Template:
+                     meets: Sequence[str] = (), typed: str = "", confirm_above: int | None = None,
+                     tested: Sequence[str] = ()) -> Template:
     """A draft: its fields (a form while it may change, in one language at a time), the
     languages its letters are written in, the laws it meets and the letters that makes, a
-    preview (as read by someone protected by `meets`), approval, sending, progress."""
+    preview (as read by someone protected by `meets`), approval, sending, progress.
+
+    Approved: whom the send reaches (by language, by channel, who has no address), a test
+    send to oneself (`tested`: the languages just queued), and above `confirm_above`
+    recipients the number to type (`typed`: what was typed, kept after a refusal)."""
     incident, notification = await drafts.get_notification(db, actor=actor, key=key,
                                                            notification_id=notification_id)
     meets = [ref for ref in meets if ref in notification.refs]
@@ -174,6 +183,16 @@ async def draft_page(request: Request[Any, Any, Any], db: AsyncSession, *, clock
     editable = rules.EDITABLE.get(notification.kind, ())
     stage = NotificationStatus(notification.status)
     preview_query = {"locale": locale, **({"meets": ",".join(meets)} if meets else {})}
+    reach: trial.SendPreview | None = None
+    if confirm_above is None:  # the app's BREACH_CONFIRM_SEND_ABOVE
+        confirm_above = int(request.app.state.settings.confirm_send_above)
+    if stage is NotificationStatus.APPROVED:
+        try:
+            reach = await trial.send_preview(db, actor=actor, key=incident.id,
+                                             notification_id=notification_id, renderer=renderer,
+                                             confirm_above=confirm_above)
+        except DomainError:
+            reach = None  # the send itself says why it cannot go
     return render_page(request, "notification.html", status=status, incident=incident, kinds=KIND_TITLES,
                        notification=notification, url=url, notice=notice, unsaved=unsaved or {},
                        fields=[(name, FIELD_LABELS.get(name, name.replace("_", " ")),
@@ -198,7 +217,8 @@ async def draft_page(request: Request[Any, Any, Any], db: AsyncSession, *, clock
                        api=f"/api/v1/incidents/{quote(incident.reference)}/notifications/{notification_id}",
                        can_write=actor.can(Permission.WRITE_INCIDENTS),
                        can_approve=actor.can(Permission.APPROVE),
-                       can_read_people=actor.can(Permission.READ_PERSONAL_DATA))
+                       can_read_people=actor.can(Permission.READ_PERSONAL_DATA),
+                       reach=reach, typed=typed, tested=list(tested))
 
 
 class NotificationPages(Controller):
@@ -226,11 +246,12 @@ class NotificationPages(Controller):
     @get("/{notification_id:int}", guards=[requires(Permission.READ_INCIDENTS)])
     async def draft(self, request: Request[Any, Any, Any], db: Db, clock: Now, actor: Who,
                     templates: Templates, key: FromPath[str], notification_id: RowId,
-                    locale: LocaleQuery = "en", lang: LanguageQuery = None,
-                    meets: MeetsQuery = None) -> Template:
+                    settings: Config, locale: LocaleQuery = "en", lang: LanguageQuery = None,
+                    meets: MeetsQuery = None, tested: TestedQuery = None) -> Template:
         return await draft_page(request, db, clock=clock, actor=actor, renderer=templates, key=key,
                                 notification_id=notification_id, locale=locale, lang=lang,
-                                meets=refs_in(meets))
+                                meets=refs_in(meets), confirm_above=settings.confirm_send_above,
+                                tested=tested.split(",") if tested else ())
 
     @post("/{notification_id:int}", guards=[requires(Permission.WRITE_INCIDENTS)])
     async def edit(self, request: Request[Any, Any, Any], db: Db, clock: Now, actor: Who,
@@ -296,16 +317,45 @@ class NotificationPages(Controller):
                    settings: Config, templates: Templates, key: FromPath[str],
                    notification_id: RowId) -> Response[Any]:
         form = await request.form()
+        typed = str(form.get("confirm") or "").strip()[:20]
         try:
+            if typed and not typed.isdigit():
+                raise Invalid(f"{typed!r} is not a number: type the number of recipients shown",
+                              errors=[{"field": "confirm", "message": "is not a number"}])
             await sending.send(db, clock=clock, actor=actor, key=key,
                                notification_id=notification_id,
                                message_domain=message_domain(settings.mail_from),
-                               renderer=templates, fallback=str(form.get("fallback") or "") or None)
+                               renderer=templates, fallback=str(form.get("fallback") or "") or None,
+                               confirm=int(typed) if typed.isdigit() else None,
+                               confirm_above=settings.confirm_send_above)
+        except DomainError as exc:
+            unconfirmed = any(e.get("field") == "confirm"
+                              for e in exc.extensions.get("errors") or [])
+            message = (f"Not sent: {exc.detail}."
+                       if unconfirmed else refusal_sentence(exc))
+            return await draft_page(request, db, clock=clock, actor=actor, renderer=templates, key=key,
+                                    notification_id=notification_id, status=exc.status,
+                                    notice=Notice("confirm" if unconfirmed else "approval", message),
+                                    typed=typed, confirm_above=settings.confirm_send_above)
+        return Redirect(f"{base(key, notification_id)}#progress", status_code=303)
+
+    @post("/{notification_id:int}/test-send", guards=[requires(Permission.WRITE_INCIDENTS)])
+    async def test_send(self, request: Request[Any, Any, Any], db: Db, clock: Now, actor: Who,
+                        settings: Config, templates: Templates, key: FromPath[str],
+                        notification_id: RowId) -> Response[Any]:
+        form = await request.form()
+        try:
+            sent = await trial.send_test_copies(
+                db, clock=clock, actor=actor, key=key, notification_id=notification_id,
+                renderer=templates, message_domain=message_domain(settings.mail_from),
+                fallback=str(form.get("fallback") or "") or None)
         except DomainError as exc:
             return await draft_page(request, db, clock=clock, actor=actor, renderer=templates, key=key,
                                     notification_id=notification_id, status=exc.status,
-                                    notice=Notice("approval", refusal_sentence(exc)))
-        return Redirect(f"{base(key, notification_id)}#progress", status_code=303)
+                                    notice=Notice("test-send", refusal_sentence(exc)),
+                                    confirm_above=settings.confirm_send_above)
+        query = urlencode({"tested": ",".join(sent.languages)})
+        return Redirect(f"{base(key, notification_id)}?{query}#approval", status_code=303)
 
     @post("/{notification_id:int}/pause", guards=[requires(Permission.WRITE_INCIDENTS)])
     async def pause(self, request: Request[Any, Any, Any], db: Db, clock: Now, actor: Who,

@@ -37,6 +37,7 @@ class NotificationKind(StrEnum):
     REMINDER = "reminder"  # internal: to the people who must act, before a due time
     ESCALATION = "escalation"  # internal: something is overdue or failing
     CHECKPOINT = "checkpoint"  # internal: a signed checkpoint, to a witness outside the service
+    TEST_COPY = "test_copy"  # internal: an approved notice's letters, to its sender, marked [TEST]
 
 
 class DeliveryState(StrEnum):
@@ -48,6 +49,7 @@ class DeliveryState(StrEnum):
     RETRY = "retry"  # a temporary failure: tried again at next_attempt_at
     FAILED = "failed"  # refused for good, or retried until the give-up time
     IN_DOUBT = "in_doubt"  # the connection died after the message was handed over
+    BOUNCED = "bounced"  # accepted, then reported undeliverable for good (a hard bounce)
 
 
 TRANSITIONS: Mapping[NotificationStatus, frozenset[NotificationStatus]] = {
@@ -56,7 +58,8 @@ TRANSITIONS: Mapping[NotificationStatus, frozenset[NotificationStatus]] = {
     NotificationStatus.APPROVED: frozenset({NotificationStatus.DRAFT, NotificationStatus.SENDING}),
     NotificationStatus.SENDING: frozenset({NotificationStatus.PAUSED, NotificationStatus.DONE}),
     NotificationStatus.PAUSED: frozenset({NotificationStatus.SENDING, NotificationStatus.DONE}),
-    NotificationStatus.DONE: frozenset(),
+    # A soft bounce after the last delivery ended: that one is tried again.
+    NotificationStatus.DONE: frozenset({NotificationStatus.SENDING}),
 }
 
 UNSENT = frozenset({NotificationStatus.DRAFT, NotificationStatus.APPROVED})
@@ -71,14 +74,19 @@ LIVE = IN_FLIGHT | {NotificationStatus.DONE}
 DELIVERY_TRANSITIONS: Mapping[DeliveryState, frozenset[DeliveryState]] = {
     DeliveryState.PENDING: frozenset({DeliveryState.SENDING}),
     DeliveryState.SENDING: frozenset({DeliveryState.SENT, DeliveryState.RETRY,
-                                      DeliveryState.FAILED, DeliveryState.IN_DOUBT}),
-    DeliveryState.RETRY: frozenset({DeliveryState.SENDING}),
-    DeliveryState.IN_DOUBT: frozenset({DeliveryState.SENDING}),
-    DeliveryState.SENT: frozenset(),
+                                      DeliveryState.FAILED, DeliveryState.IN_DOUBT,
+                                      DeliveryState.BOUNCED}),
+    # A hard bounce may come back for a message accepted on an earlier attempt.
+    DeliveryState.RETRY: frozenset({DeliveryState.SENDING, DeliveryState.BOUNCED}),
+    DeliveryState.IN_DOUBT: frozenset({DeliveryState.SENDING, DeliveryState.BOUNCED}),
+    # Sent is ended for the outbox, until a bounce says otherwise: a hard one for good, a
+    # soft one (the receiving side gave up on a passing fault) to be tried again.
+    DeliveryState.SENT: frozenset({DeliveryState.BOUNCED, DeliveryState.RETRY}),
     DeliveryState.FAILED: frozenset(),
+    DeliveryState.BOUNCED: frozenset(),
 }
 
-ENDED = frozenset({DeliveryState.SENT, DeliveryState.FAILED})
+ENDED = frozenset({DeliveryState.SENT, DeliveryState.FAILED, DeliveryState.BOUNCED})
 """A delivery that will not be tried again."""
 
 OPEN = frozenset(DeliveryState) - ENDED
@@ -203,3 +211,17 @@ def all_ended(counts: Mapping[str, int]) -> bool:
 def ended_count(counts: Mapping[str, int]) -> int:
     """How many deliveries ended (sent or failed), given the number in each state."""
     return sum(counts.get(state, 0) for state in ENDED)
+
+
+def confirmation_refusal(recipients: int, confirm: int | None, above: int) -> DomainError | None:
+    """Why a send to `recipients` is not confirmed, or None: above `above` recipients, the
+    sender types their number (`confirm`), so a notice never goes to many on one click."""
+    if recipients <= above or confirm == recipients:
+        return None
+    people = f"{recipients} {'person' if recipients == 1 else 'people'}"
+    typed = "nothing was typed" if confirm is None else f"{confirm} was typed"
+    refusal = Invalid(f"type {recipients} to send to {people} ({typed})",
+                      errors=[{"field": "confirm",
+                               "message": f"type {recipients} to send to {people}"}])
+    refusal.extensions["recipients"] = recipients
+    return refusal

@@ -47,6 +47,51 @@ class SendOrder(Input):
     fallback: LocaleKey | None = None
     """The language recipients whose own language has no text get instead (the whole letter
     in it); without it, such recipients make the send refused."""
+    confirm: Annotated[int, Field(ge=0, le=1_000_000_000)] | None = None
+    """The number of recipients, typed by the sender: required above
+    BREACH_CONFIRM_SEND_ABOVE recipients (see `send-preview`)."""
+
+
+class TestSendOrder(Input):
+    fallback: LocaleKey | None = None
+    """As for a send: the language of readers of a language with no text."""
+
+
+class LanguageCountPublic(BaseModel):
+    locale: str
+    recipients: int
+    missing: list[str]
+    """The fields with no text in this language."""
+
+
+class UnreachablePublic(BaseModel):
+    external_id: str
+    name: str
+    locale: str
+
+
+class SendPreviewPublic(BaseModel):
+    """Whom a send would reach now: by the language of their letter, by channel (`email`;
+    `none`: no e-mail address on record, so not reached by it)."""
+
+    recipients: int
+    by_language: list[LanguageCountPublic]
+    by_channel: dict[str, int]
+    no_address: int
+    no_address_people: list[UnreachablePublic] | None
+    """The people with no address (at most 200), for a role that may read personal data;
+    null for others."""
+    confirm_required: bool
+    confirm_above: int
+    instruction: str | None
+    """What the sender types as `confirm` when it is required ("Type 51 to send to 51 people")."""
+
+
+class TestSendPublic(BaseModel):
+    test_notification: int
+    """The internal notification that carries the test letters through the outbox."""
+    languages: list[str]
+    to: str
 
 
 class Approval(Input):

@@ -122,8 +122,14 @@ async def set_message_ids(conn: AsyncConnection, notification_id: int, domain: s
 async def send(db: AsyncSession, *, clock: Clock, actor: Actor, key: str | uuid.UUID,
                notification_id: int, message_domain: str,
                not_before: datetime | None = None, renderer: Renderer | None = None,
-               fallback: str | None = None) -> Notification:
+               fallback: str | None = None, confirm: int | None = None,
+               confirm_above: int | None = None) -> Notification:
     """Queue an approved notification: one delivery per recipient, written in bulk.
+
+    To more than `confirm_above` recipients (BREACH_CONFIRM_SEND_ABOVE; None: no limit) it
+    is sent only when `confirm` is their number, as the sender saw it counted: otherwise
+    Invalid, and nothing is written. The counts (`recipient_counts`) and the confirmation go
+    into the `notification_sent` event.
 
     With `not_before`, a scheduled send: the deliveries wait in the outbox until then. Every
     recipient's language must have the draft's text (a letter is never half in another
@@ -150,10 +156,22 @@ async def send(db: AsyncSession, *, clock: Clock, actor: Actor, key: str | uuid.
             profile = await get_profile(db)
             fields = (await current_version(db, notification)).fields
             languages = Languages(fields, profile, renderer, notification.kind, fallback)
+            counts = await recipient_counts(db, notification, incident.reference, profile,
+                                            languages)
+            needed = False
+            if (isinstance(counts, Counts) and confirm_above is not None
+                    and counts.recipients > confirm_above):
+                needed = True
+                if unconfirmed := rules.confirmation_refusal(counts.recipients, confirm,
+                                                             confirm_above):
+                    raise unconfirmed  # a typo, not a decision: nothing is written
             queued = await _queue(db, notification, incident, profile, not_before or now,
                                   message_domain, languages)
             if isinstance(queued, DomainError):
                 refusal = queued
+            elif needed and queued.recipients != confirm:
+                raise Conflict(f"the recipients changed meanwhile: they are now "
+                               f"{queued.recipients}; type {queued.recipients} to send")
             else:
                 notification.status, notification.sent_at = NotificationStatus.SENDING.value, now
                 notification.recipients = queued.recipients
@@ -168,12 +186,55 @@ async def send(db: AsyncSession, *, clock: Clock, actor: Actor, key: str | uuid.
                                 else {}),
                              **({"covers": notification.covers} if notification.covers
                                 else {}),
-                             "languages": queued.languages})
+                             "languages": queued.languages,
+                             **(counts.payload() if isinstance(counts, Counts) else {}),
+                             "confirmation": {"above": confirm_above, "required": needed,
+                                              "typed": confirm}})
                 return notification
     assert refusal is not None
     await _refuse(db, now=now, actor=actor, incident_id=incident.id,
                   notification_id=notification_id, action="send", why=refusal.detail)
     raise refusal
+
+
+class Counts(NamedTuple):
+    """Whom a send reaches, counted before it is made: the recipients, by the language their
+    letter is written in, and by channel (`email`; `none`: no e-mail address on record, the
+    deliveries `_queue` marks failed at once)."""
+
+    recipients: int
+    languages: dict[str, int]
+    channels: dict[str, int]
+
+    def payload(self) -> dict[str, Any]:
+        return {"by_language": dict(sorted(self.languages.items())),
+                "by_channel": dict(self.channels), "no_address": self.channels.get("none", 0)}
+
+
+async def recipient_counts(db: AsyncSession, notification: Notification, reference: str,
+                           profile: OrganisationProfile | None, languages: Languages
+                           ) -> Counts | DomainError:
+    """What `_queue` would make now, counted: the same snapshot, audience and address rule."""
+    if notification.kind == NotificationKind.AUTHORITY_REPORT:
+        contact = authority_contact(notification.ref, profile.authorities if profile else {}) or {}
+        letters, _ = languages.letters({str(contact.get("language") or languages.default): 1})
+        return Counts(1, letters, {"email" if contact.get("email") else "none": 1})
+    if notification.kind != NotificationKind.SUBJECT_NOTICE or notification.incident_id is None:
+        return Counts(0, {}, {})
+    snapshot = await latest_snapshot(db, notification.incident_id)
+    if snapshot is None or snapshot.id is None:
+        return Conflict(f"{reference} has no affected-people snapshot: compute one")
+    found = await _addressed(db, notification, snapshot.id, profile)
+    if isinstance(found, DomainError):
+        return found
+    scope = Scope.of(snapshot.id, found.union)
+    conn = await db.connection()
+    letters, _ = languages.letters(await scope.readers(conn))
+    total, reachable = (await conn.execute(text(
+        "SELECT count(*), count(s.email) FROM affected_subjects a "  # noqa: S608
+        f"LEFT JOIN subjects s ON s.id = a.subject_id WHERE {scope.where}"
+    ).bindparams(*scope.binds), scope.params)).one()
+    return Counts(int(total), letters, {"email": int(reachable), "none": int(total) - int(reachable)})
 
 
 class Queued(NamedTuple):

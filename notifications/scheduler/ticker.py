@@ -33,8 +33,9 @@ from incident.kernel.clock import Clock
 from incident.kernel.db import session_factory, transaction
 from incident.kernel.settings import Settings
 from incident.lifecycle.models import Incident
+from notifications.bounces.imap import poller as bounce_poller
 from notifications.delivery import presence
-from notifications.delivery.outbox import Dispatcher, Transport, worker_name
+from notifications.delivery.outbox import Dispatcher, Transport, return_paths, worker_name
 from notifications.delivery.rules import Policy
 from notifications.delivery.witness import queue_witness_copies
 from notifications.drafting import rules as drafting
@@ -117,7 +118,8 @@ def jobs(engine: AsyncEngine, settings: Settings, clock: Clock, renderer: Render
                             policy=Policy(batch=settings.outbox_batch,
                                           lease=timedelta(seconds=settings.outbox_lease_seconds)),
                             concurrency=settings.smtp_connections, fallback=fallback,
-                            probe_every=settings.smtp_probe_seconds)
+                            probe_every=settings.smtp_probe_seconds,
+                            return_path=return_paths(settings))
 
     async def remind() -> int:
         await reminders.plan(engine, clock, settings.lead_hours)
@@ -140,6 +142,11 @@ def jobs(engine: AsyncEngine, settings: Settings, clock: Clock, renderer: Render
             "send due deliveries and retries, reclaim expired leases, finish notifications",
             stop=dispatcher.stop, long=True),
     ]
+    if settings.bounce_imap_url and settings.bounce_address:
+        declared.append(Job("bounces", settings.bounce_imap_seconds,
+                            bounce_poller(engine, settings, clock),
+                            "read bounces from the mailbox BREACH_BOUNCE_IMAP_URL names and "
+                            "apply each to its delivery"))
     return declared if outbox else [job for job in declared if job.name != "outbox"]
 
 

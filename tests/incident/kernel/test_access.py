@@ -81,6 +81,10 @@ EXPECTED: dict[tuple[str, str], Permission | None] = {
     ("POST", "/api/v1/incidents/{key:str}/notifications/{notification_id:int}/approve"): P.APPROVE,
     ("POST", "/api/v1/incidents/{key:str}/notifications/{notification_id:int}/send"):
         P.WRITE_INCIDENTS,
+    ("GET", "/api/v1/incidents/{key:str}/notifications/{notification_id:int}/send-preview"):
+        P.READ_INCIDENTS,
+    ("POST", "/api/v1/incidents/{key:str}/notifications/{notification_id:int}/test-send"):
+        P.WRITE_INCIDENTS,
     ("POST", "/api/v1/incidents/{key:str}/notifications/{notification_id:int}/pause"):
         P.WRITE_INCIDENTS,
     ("POST", "/api/v1/incidents/{key:str}/notifications/{notification_id:int}/resume"):
@@ -119,6 +123,8 @@ EXPECTED: dict[tuple[str, str], Permission | None] = {
         P.READ_INCIDENTS,
     ("POST", "/incidents/{key:str}/notifications/{notification_id:int}/approve"): P.APPROVE,
     ("POST", "/incidents/{key:str}/notifications/{notification_id:int}/send"): P.WRITE_INCIDENTS,
+    ("POST", "/incidents/{key:str}/notifications/{notification_id:int}/test-send"):
+        P.WRITE_INCIDENTS,
     ("POST", "/incidents/{key:str}/notifications/{notification_id:int}/pause"): P.WRITE_INCIDENTS,
     ("POST", "/incidents/{key:str}/notifications/{notification_id:int}/resume"): P.WRITE_INCIDENTS,
     ("GET", "/incidents/{key:str}/notifications/{notification_id:int}/deliveries"):

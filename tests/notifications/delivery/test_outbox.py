@@ -18,9 +18,10 @@ from sqlmodel import select
 
 from incident.kernel.clock import FixedClock
 from incident.kernel.db import session_factory
-from incident.kernel.settings import REPOSITORY
+from incident.kernel.settings import REPOSITORY, load_settings
 from notifications.delivery.mailer import pool_from_url
-from notifications.delivery.outbox import Dispatcher
+from notifications.delivery.outbox import Dispatcher, return_paths
+from notifications.delivery.return_paths import delivery_of
 from notifications.drafting.models import Delivery
 from notifications.drafting.render import renderer
 from tests.factories import Person, sending
@@ -127,3 +128,32 @@ async def test_killed_mid_batch_every_recipient_gets_the_notice_and_duplicates_a
     assert duplicates <= in_flight
     for address, ids in by_recipient.items():
         assert set(ids) == {final[address].message_id}  # a resend carries the same Message-ID
+
+
+async def test_each_delivery_goes_out_with_its_own_return_path(
+        client: httpx.AsyncClient, people: dict[str, Person], engine: AsyncEngine,
+        clock: FixedClock, smtp_server: SmtpServer) -> None:
+    """With a bounce address, each message's envelope sender names its delivery (VERP), so
+    the bounce that comes back to it says whom it is about; the From header is unchanged."""
+    await sending(client, people, [f"p{n}@example.com" for n in range(4)])
+    settings = load_settings(secret=False, secret_key="s" * 43,
+                             bounce_address="bounces@example.com")
+    paths = return_paths(settings)
+    assert paths is not None
+    pool = pool_from_url(smtp_server.url, size=2, timeout=5)
+    dispatcher = Dispatcher(engine, pool, renderer(REPOSITORY / "templates"), clock=clock,
+                            sender="Example GmbH <privacy@example.com>", worker="w1",
+                            return_path=paths)
+    try:
+        assert await dispatcher.run_once() == 4
+    finally:
+        await pool.close()
+    sent = await deliveries(engine)
+    assert len(smtp_server.messages) == 4
+    for message in smtp_server.messages:
+        delivery = sent[message.rcpt_tos[0]]
+        assert delivery_of(message.mail_from, bounce_address="bounces@example.com",
+                           secret="s" * 43) == delivery.id
+        assert message.mail_from.startswith(f"bounces+b{delivery.id}-")
+        assert b"\r\nFrom: Example GmbH Privacy Team <privacy@example.com>\r\n" in message.data
+    assert return_paths(load_settings(secret=False, bounce_address="")) is None

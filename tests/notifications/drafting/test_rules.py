@@ -42,9 +42,9 @@ def reachable(start: S) -> set[S]:
     return seen
 
 
-def test_every_status_has_its_moves_and_done_is_final() -> None:
+def test_every_status_has_its_moves_and_done_only_sends_again_after_a_bounce() -> None:
     assert set(TRANSITIONS) == set(S)
-    assert TRANSITIONS[S.DONE] == frozenset()
+    assert TRANSITIONS[S.DONE] == {S.SENDING}  # a soft bounce: one delivery tried again
     assert reachable(S.DRAFT) == set(S)
 
 
@@ -122,14 +122,16 @@ def test_the_content_hash_covers_every_field() -> None:
                                ["gdpr/data-subjects"])
 
 
-def test_delivery_states_are_open_or_ended_and_ended_ones_are_final() -> None:
+def test_delivery_states_are_open_or_ended_and_only_a_bounce_reopens_one() -> None:
     assert set(DELIVERY_TRANSITIONS) == set(D)
-    assert {D.SENT, D.FAILED} == ENDED and set(D) == OPEN | ENDED and not OPEN & ENDED
-    for state in ENDED:
-        assert DELIVERY_TRANSITIONS[state] == frozenset()
+    assert {D.SENT, D.FAILED, D.BOUNCED} == ENDED and set(D) == OPEN | ENDED
+    assert not OPEN & ENDED
+    assert DELIVERY_TRANSITIONS[D.FAILED] == DELIVERY_TRANSITIONS[D.BOUNCED] == frozenset()
+    # Accepted, then bounced: for good (hard), or to be tried again (soft).
+    assert DELIVERY_TRANSITIONS[D.SENT] == {D.BOUNCED, D.RETRY}
     assert DUE <= OPEN and D.SENDING not in DUE  # a claimed delivery is not handed out twice
     for state in DUE:
-        assert DELIVERY_TRANSITIONS[state] == {D.SENDING}
+        assert DELIVERY_TRANSITIONS[state] - {D.BOUNCED} == {D.SENDING}
 
 
 def test_a_notification_is_finished_when_no_delivery_is_open() -> None:

@@ -1,0 +1,226 @@
+"""A bounce applied to the delivery it is about: found by its return path, checked, kept.
+
+`record_bounce` is what every receiver (the SMTP listener, the IMAP poller) calls with the
+message as it came. The delivery is the one the return path names under our key: the
+envelope recipients first (the listener's RCPT TO), else the addresses the bounce was
+delivered to (Delivered-To, X-Original-To, …). When the bounce quotes the original
+Message-ID, it must be that delivery's: a token that names no delivery of ours, or one
+whose Message-ID does not match, is dropped (nothing stored) with a warning that names no
+address. For a delivery of ours, in one transaction:
+
+- the report is kept (its first MiB: see `models.RAW_LIMIT`) as evidence;
+- hard: the delivery is `bounced` (final, ended now), its last reply says why, the
+  delivery log has the attempt's outcome, and the incident's timeline `delivery_bounced`;
+- soft: the delivery is tried again on the outbox's backoff (`retry`), or `failed` when
+  the next try would come after the notification's give-up time — the outbox's own rules
+  (`notifications.delivery.rules.after_attempt`). A notification already done is sending
+  again, so that the outbox picks the retry up (the event says so). Timeline:
+  `delivery_bounced` too;
+- a bounce about a delivery that has already failed or bounced is kept and changes
+  nothing; so does a soft bounce about a delivery that is being tried again anyway;
+- a bounce that could not be read (kind None) is kept with `parsed` False, a warning
+  logged, and the delivery left as it was.
+
+Timeline payloads carry ids, the kind and the status only: never an address.
+`record_bounce` never raises: whatever the input, the receiver gets a `Recorded`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from incident.kernel.auth import SYSTEM
+from incident.kernel.clock import Clock
+from incident.kernel.db import session_factory, transaction
+from incident.timeline import service as journal
+from notifications.bounces.models import RAW_LIMIT, BounceReport
+from notifications.bounces.reading import BounceReading, read_bounce
+from notifications.delivery.return_paths import delivery_of
+from notifications.delivery.rules import Policy, after_attempt
+from notifications.drafting.letters import Letter
+from notifications.drafting.models import Delivery, DeliveryAttempt, Notification
+from notifications.drafting.rules import DeliveryState, NotificationStatus
+from notifications.obligations.models import IncidentObligation
+
+__all__ = ["Outcome", "Recorded", "Source", "record_bounce"]
+
+log = logging.getLogger("breachdesk.bounces")
+
+Source = Literal["smtp", "imap"]
+Outcome = Literal["bounced", "retry", "failed", "unchanged", "unparsed", "unknown", "forged",
+                  "error"]
+KEPT: frozenset[str] = frozenset({"bounced", "retry", "failed", "unchanged", "unparsed"})
+"""The outcomes for which the report was stored."""
+DIAGNOSTIC_LIMIT = 2000
+"""The longest diagnostic kept on the report and quoted in the delivery's last reply."""
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """What became of one bounce."""
+
+    outcome: Outcome
+    delivery_id: int | None = None
+    """The delivery the return path named (also when it was dropped as forged)."""
+    report_id: int | None = None
+    kind: str | None = None
+    status: str | None = None
+
+    @property
+    def kept(self) -> bool:
+        return self.outcome in KEPT
+
+
+async def record_bounce(engine: AsyncEngine, raw: bytes, *, recipients: Iterable[str] = (),
+                        source: Source, bounce_address: str, secret: str, clock: Clock,
+                        policy: Policy | None = None) -> Recorded:
+    """Apply one bounce (see the module docstring); never raises."""
+    try:
+        return await _record(engine, raw, recipients=tuple(recipients), source=source,
+                             bounce_address=bounce_address, secret=secret, clock=clock,
+                             policy=policy or Policy())
+    except Exception:
+        log.exception("a bounce received over %s could not be recorded", source)
+        return Recorded("error")
+
+
+def _read(raw: bytes) -> BounceReading | None:
+    try:
+        return read_bounce(raw)
+    except Exception:  # a message no reader understands is still evidence
+        log.warning("a bounce could not be read at all", exc_info=True)
+        return None
+
+
+def _named(addresses: Iterable[str], *, bounce_address: str, secret: str) -> int | None:
+    for address in addresses:
+        found = delivery_of(address, bounce_address=bounce_address, secret=secret)
+        if found is not None:
+            return found
+    return None
+
+
+def _bare_id(message_id: str) -> str:
+    return message_id.strip().strip("<>").strip()
+
+
+async def _record(engine: AsyncEngine, raw: bytes, *, recipients: tuple[str, ...],
+                  source: Source, bounce_address: str, secret: str, clock: Clock,
+                  policy: Policy) -> Recorded:
+    if not bounce_address:
+        log.warning("a bounce arrived over %s, but BREACH_BOUNCE_ADDRESS is not set: dropped",
+                    source)
+        return Recorded("unknown")
+    reading = _read(raw)
+    delivery_id = _named(recipients, bounce_address=bounce_address, secret=secret)
+    if delivery_id is None and reading is not None:
+        delivery_id = _named(reading.addressed_to, bounce_address=bounce_address, secret=secret)
+    if delivery_id is None:
+        log.warning("a bounce received over %s names none of our deliveries (no return path "
+                    "under our key): dropped", source)
+        return Recorded("unknown")
+    kind = reading.kind if reading is not None else None
+    status = reading.status if reading is not None else None
+    diagnostic = (reading.diagnostic or None) if reading is not None else None
+    if diagnostic is not None:
+        diagnostic = " ".join(diagnostic.split())[:DIAGNOSTIC_LIMIT]
+    now = clock.now()
+    async with session_factory(engine)() as db, transaction(db):
+        delivery = (await db.exec(select(Delivery).where(
+            Delivery.id == delivery_id).with_for_update())).first()
+        if delivery is None:
+            log.warning("a bounce received over %s names delivery %s, which does not exist: "
+                        "dropped", source, delivery_id)
+            return Recorded("unknown", delivery_id)
+        quoted = reading.original_message_id if reading is not None else None
+        if quoted and _bare_id(quoted) != _bare_id(delivery.message_id):
+            log.warning("a bounce received over %s names delivery %s but quotes another "
+                        "Message-ID: dropped as forged", source, delivery_id)
+            return Recorded("forged", delivery_id)
+        report = BounceReport(received_at=now, source=source, delivery_id=delivery_id,
+                              kind=kind, status=status, diagnostic=diagnostic,
+                              parsed=kind is not None, size=len(raw), raw=raw[:RAW_LIMIT])
+        db.add(report)
+        await db.flush()
+        if kind not in ("hard", "soft"):
+            why = reading.why if reading is not None else "the message could not be parsed"
+            log.warning("bounce report %s about delivery %s could not be read (%s): kept, the "
+                        "delivery left as it was", report.id, delivery_id, why or "no reason")
+            return Recorded("unparsed", delivery_id, report.id)
+        state = DeliveryState(delivery.state)
+        reopened = False
+        reply = " ".join(part for part in ("bounced:", status, diagnostic) if part)
+        notification = await db.get(Notification, delivery.notification_id)
+        assert notification is not None
+        if kind == "hard":
+            if state in (DeliveryState.BOUNCED, DeliveryState.FAILED):
+                return Recorded("unchanged", delivery_id, report.id, kind, status)
+            delivery.state = DeliveryState.BOUNCED.value
+            delivery.ended_at = now
+            delivery.lease_until, delivery.leased_by = None, None
+            delivery.last_reply = reply
+        else:
+            if state is not DeliveryState.SENT:  # ended for good, or being tried again anyway
+                return Recorded("unchanged", delivery_id, report.id, kind, status)
+            step = after_attempt(DeliveryState.RETRY, reply=reply, attempts=delivery.attempts,
+                                 now=now, hint_seconds=None, policy=policy,
+                                 give_up_at=await _give_up_at(db, notification, now, policy))
+            delivery.state, delivery.last_reply = step.state.value, step.reply
+            if step.next_attempt_at is not None:
+                delivery.next_attempt_at = step.next_attempt_at
+            if step.ended:
+                delivery.ended_at = now
+            else:
+                delivery.ended_at = None
+                reopened = _sending_again(db, notification)
+        db.add(delivery)
+        db.add(DeliveryAttempt(delivery_id=delivery_id, at=now, outcome=delivery.state,
+                               reply=delivery.last_reply, worker=f"bounces ({source})"))
+        if notification.incident_id is not None:
+            await journal.append_event(
+                db, chain=str(notification.incident_id), at=now, actor=SYSTEM,
+                kind="delivery_bounced",
+                payload={"delivery": delivery_id, "notification": notification.id,
+                         "report": report.id, "kind": kind, "status": status,
+                         "state": delivery.state,
+                         **({"notification_sending_again": True} if reopened else {})})
+        outcome: Outcome = ("bounced" if delivery.state == DeliveryState.BOUNCED.value
+                            else "retry" if delivery.state == DeliveryState.RETRY.value
+                            else "failed")
+        return Recorded(outcome, delivery_id, report.id, kind, status)
+
+
+async def _give_up_at(db: AsyncSession, notification: Notification, now: datetime,
+                      policy: Policy) -> datetime:
+    """When the outbox stops retrying this notification's deliveries: its obligation's due
+    time (after one retry at least), else a while after it was sent — as `Letter` says."""
+    deadline = None
+    if notification.incident_id is not None:
+        obligation = (await db.exec(select(IncidentObligation).where(
+            IncidentObligation.incident_id == notification.incident_id,
+            IncidentObligation.ref == notification.ref))).first()
+        deadline = obligation.due_at if obligation is not None else None
+    letter = Letter(notification, {}, {}, ZoneInfo("UTC"), deadline)
+    return letter.give_up_at(now, first_retry=policy.first_retry,
+                             without_deadline=policy.give_up_without_deadline)
+
+
+def _sending_again(db: AsyncSession, notification: Notification) -> bool:
+    """A notification already done has a delivery to try again: it is sending once more, so
+    the outbox claims the retry (and finishes it again when every delivery has ended).
+    True when it was done."""
+    if notification.status != NotificationStatus.DONE.value:
+        return False
+    notification.status = NotificationStatus.SENDING.value
+    notification.finished_at = None
+    db.add(notification)
+    return True
