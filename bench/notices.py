@@ -543,6 +543,10 @@ async def prepare(url: str, count: int, workdir: Path) -> Prepared:
                                            json={"version": draft["version"], "fields": TEXTS}), "text")
             _ok(await client.post(f"{url_of}/approve", json={"content_hash": draft["content_hash"]},
                                   headers=as_("approver")), "approval")
+            # What the sender sees before sending, and types to confirm it.
+            preview = _ok(await client.get(f"{url_of}/send-preview", headers=as_("responder")),
+                          "send preview")
+            count = int(preview["recipients"])
         return Prepared(url, f"{url_of}/send", int(draft["id"]), tokens["responder"], count)
     finally:
         await engine.dispose()
@@ -667,7 +671,8 @@ def run_product(prepared: Prepared, database: Database, sink: Sink, children: Ch
             cpu0, sink0 = cpu_seconds(serve.pid), sink.cpu()
             send_at = time.monotonic()
             started = time.perf_counter()
-            sent = client.post(prepared.send_path, headers={"Authorization": f"Bearer {prepared.token}"})
+            sent = client.post(prepared.send_path, json={"confirm": prepared.recipients},
+                               headers={"Authorization": f"Bearer {prepared.token}"})
         if sent.status_code != 202:
             raise SystemExit(f"bench: error: send: {sent.status_code} {sent.text[:500]}")
         recipients = int(sent.json().get("recipients", prepared.recipients))
