@@ -3,10 +3,10 @@
 `record_bounce` is what every receiver (the SMTP listener, the IMAP poller) calls with the
 message as it came. The delivery is the one the return path names under our key: the
 envelope recipients first (the listener's RCPT TO), else the addresses the bounce was
-delivered to (Delivered-To, X-Original-To, …). When the bounce quotes the original
-Message-ID, it must be that delivery's: a token that names no delivery of ours, or one
-whose Message-ID does not match, is dropped (nothing stored) with a warning that names no
-address. For a delivery of ours, in one transaction:
+delivered to (Delivered-To, X-Original-To, …). When the bounce quotes one of our Message-IDs,
+it must be that delivery's (a relay's own Message-ID is accepted: some rewrite them). A token
+that names no delivery of ours, or one quoting another delivery's Message-ID, is dropped
+(nothing stored) with a warning that names no address. For a delivery of ours, in one transaction:
 
 - the report is kept (its first MiB: see `models.RAW_LIMIT`) as evidence;
 - hard: the delivery is `bounced` (final, ended now), its last reply says why, the
@@ -109,6 +109,10 @@ def _named(addresses: Iterable[str], *, bounce_address: str, secret: str) -> int
     return None
 
 
+OUR_MESSAGE_IDS = "breachdesk."
+"""How the Message-IDs this service gives begin (see drafting/sending.py)."""
+
+
 def _bare_id(message_id: str) -> str:
     return message_id.strip().strip("<>").strip()
 
@@ -143,9 +147,14 @@ async def _record(engine: AsyncEngine, raw: bytes, *, recipients: tuple[str, ...
             return Recorded("unknown", delivery_id)
         quoted = reading.original_message_id if reading is not None else None
         if quoted and _bare_id(quoted) != _bare_id(delivery.message_id):
-            log.warning("a bounce received over %s names delivery %s but quotes another "
-                        "Message-ID: dropped as forged", source, delivery_id)
-            return Recorded("forged", delivery_id)
+            if _bare_id(quoted).startswith(OUR_MESSAGE_IDS):
+                log.warning("a bounce received over %s names delivery %s but quotes another "
+                            "of our Message-IDs: dropped as forged", source, delivery_id)
+                return Recorded("forged", delivery_id)
+            # Some relays (Amazon SES among them) give each message a Message-ID of their
+            # own: the return path's MAC still says which delivery it is.
+            log.info("a bounce received over %s about delivery %s quotes a Message-ID the "
+                     "relay gave it", source, delivery_id)
         report = BounceReport(received_at=now, source=source, delivery_id=delivery_id,
                               kind=kind, status=status, diagnostic=diagnostic,
                               parsed=kind is not None, size=len(raw), raw=raw[:RAW_LIMIT])

@@ -204,8 +204,23 @@ async def test_a_bounce_quoting_another_message_id_is_dropped_as_forged(
     assert (done.outcome, done.delivery_id, done.report_id) == ("forged", ana.id, None)
     assert await reports(engine) == []
     assert [d.state for d in await deliveries(engine)] == ["sent", "sent"]
-    assert f"names delivery {ana.id} but quotes another Message-ID" in caplog.text
+    assert f"names delivery {ana.id} but quotes another of our Message-IDs" in caplog.text
     assert "@" not in caplog.text  # no address in the log
+
+
+async def test_a_bounce_quoting_a_message_id_the_relay_gave_is_applied(
+        client: httpx.AsyncClient, people: dict[str, Person], engine: AsyncEngine,
+        clock: FixedClock) -> None:
+    """Some relays give each message a Message-ID of their own; the bounce quotes that one.
+    The return path's MAC still names the delivery."""
+    ana, _ = await sent_notice(client, people, engine, clock)
+    raw = dsn(to=path_of(ana), recipient="ana@example.org", kind="hard",
+              message_id="<0100018c2f3a-4b1e-9d2a@email.amazonses.com>")
+
+    done = await record(engine, clock, raw, [path_of(ana)])
+
+    assert (done.outcome, done.delivery_id) == ("bounced", ana.id)
+    assert [d.state for d in await deliveries(engine)] == ["bounced", "sent"]
 
 
 @pytest.mark.parametrize("case", ["wrong key", "no such delivery", "not ours", "garbage"])
