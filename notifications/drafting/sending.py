@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from incident.affected.models import AffectedSnapshot
 from incident.kernel import auth
 from incident.kernel.auth import Actor, Permission
 from incident.kernel.clock import Clock
@@ -219,15 +220,12 @@ async def recipient_counts(db: AsyncSession, notification: Notification, referen
         contact = authority_contact(notification.ref, profile.authorities if profile else {}) or {}
         letters, _ = languages.letters({str(contact.get("language") or languages.default): 1})
         return Counts(1, letters, {"email" if contact.get("email") else "none": 1})
-    if notification.kind != NotificationKind.SUBJECT_NOTICE or notification.incident_id is None:
+    if notification.kind != NotificationKind.SUBJECT_NOTICE:
         return Counts(0, {}, {})
-    snapshot = await latest_snapshot(db, notification.incident_id)
-    if snapshot is None or snapshot.id is None:
-        return Conflict(f"{reference} has no affected-people snapshot: compute one")
-    found = await _addressed(db, notification, snapshot.id, profile)
+    found = await addressed_now(db, notification, reference, profile)
     if isinstance(found, DomainError):
         return found
-    scope = Scope.of(snapshot.id, found.union)
+    scope = Scope.of(found.snapshot.id or 0, found.union)
     conn = await db.connection()
     letters, _ = languages.letters(await scope.readers(conn))
     total, reachable = (await conn.execute(text(
@@ -267,15 +265,12 @@ async def language_table(db: AsyncSession, notification: Notification, renderer:
     if notification.kind == NotificationKind.AUTHORITY_REPORT:
         contact = authority_contact(notification.ref, profile.authorities if profile else {}) or {}
         return languages.table({str(contact.get("language") or languages.default): 1})
-    if notification.kind != NotificationKind.SUBJECT_NOTICE or notification.incident_id is None:
+    if notification.kind != NotificationKind.SUBJECT_NOTICE:
         return []
-    snapshot = await latest_snapshot(db, notification.incident_id)
-    if snapshot is None or snapshot.id is None:
-        return []
-    found = await _addressed(db, notification, snapshot.id, profile)
+    found = await addressed_now(db, notification, "", profile)
     if isinstance(found, DomainError):
         return []
-    scope = Scope.of(snapshot.id, found.union)
+    scope = Scope.of(found.snapshot.id or 0, found.union)
     return languages.table(await scope.readers(await db.connection()))
 
 
@@ -283,13 +278,9 @@ async def letter_variants(db: AsyncSession, notification: Notification
                           ) -> list[tuple[tuple[str, ...], int]]:
     """For a draft of a notice meeting several laws: the different letters it would send
     now (the set of laws each meets) and to how many people each (the latest snapshot)."""
-    if (notification.kind != NotificationKind.SUBJECT_NOTICE or not notification.covers
-            or notification.incident_id is None):
+    if notification.kind != NotificationKind.SUBJECT_NOTICE or not notification.covers:
         return []
-    snapshot = await latest_snapshot(db, notification.incident_id)
-    if snapshot is None or snapshot.id is None:
-        return []
-    found = await _addressed(db, notification, snapshot.id, await get_profile(db))
+    found = await addressed_now(db, notification, "", await get_profile(db))
     return [] if isinstance(found, DomainError) else contents.variants(found.each, found.people)
 
 
@@ -401,15 +392,12 @@ async def _queue(db: AsyncSession, notification: Notification, incident: Inciden
     at = bindparam("now", type_=Delivery.__table__.c.next_attempt_at.type)  # type: ignore[attr-defined]
     states = (bindparam("pending", type_=String), bindparam("failed", type_=String))
     if notification.kind == NotificationKind.SUBJECT_NOTICE:
-        snapshot = await latest_snapshot(db, incident.id)
-        if snapshot is None or snapshot.id is None:
-            return Conflict(f"{incident.reference} has no affected-people snapshot: compute one")
-        found = await _addressed(db, notification, snapshot.id, profile)
+        found = await addressed_now(db, notification, incident.reference, profile)
         if isinstance(found, DomainError):
             return found
         addressed = found.union
-        notification.snapshot_id = snapshot.id
-        scope = Scope.of(snapshot.id, found.union)
+        notification.snapshot_id = found.snapshot.id
+        scope = Scope.of(found.snapshot.id or 0, found.union)
         params.update(scope.params)
         binds = [at, *states, *scope.binds]
         where = scope.where
@@ -466,20 +454,26 @@ async def _queue(db: AsyncSession, notification: Notification, incident: Inciden
 
 
 class Addressed(NamedTuple):
-    """Whom a notice to people goes to (`union`), and whom each obligation it covers
-    addresses (`each`, by obligation)."""
+    """Whom a notice to people goes to in a snapshot (`union`), and whom each obligation it
+    covers addresses (`each`, by obligation)."""
 
+    snapshot: AffectedSnapshot
     union: Audience
     each: dict[str, Audience]
     people: dict[str, int]
     """The snapshot's people by jurisdiction."""
 
 
-async def _addressed(db: AsyncSession, notification: Notification, snapshot_id: int,
-                     profile: OrganisationProfile | None) -> Addressed | DomainError:
-    """Whom the notice addresses in the snapshot (every person some law it covers protects),
-    or why it addresses nobody."""
-    people = await jurisdiction_counts(db, snapshot_id)
+async def addressed_now(db: AsyncSession, notification: Notification, reference: str,
+                        profile: OrganisationProfile | None) -> Addressed | DomainError:
+    """Whom a notice to people addresses in its incident's latest snapshot (every person
+    some law it covers protects), or why it addresses nobody (`reference`: the incident's,
+    for the message)."""
+    snapshot = (await latest_snapshot(db, notification.incident_id)
+                if notification.incident_id is not None else None)
+    if snapshot is None or snapshot.id is None:
+        return Conflict(f"{reference} has no affected-people snapshot: compute one")
+    people = await jurisdiction_counts(db, snapshot.id)
     each: dict[str, Audience] = {}
     for ref in notification.refs:
         protects = protects_of(ref)
@@ -492,7 +486,7 @@ async def _addressed(db: AsyncSession, notification: Notification, snapshot_id: 
     if not union.count:
         return Conflict(f"{', '.join(each)} {'addresses' if len(each) == 1 else 'address'} "
                         f"nobody: {'; '.join(a.why_nobody() for a in each.values())}")
-    return Addressed(union, each, people)
+    return Addressed(snapshot, union, each, people)
 
 
 def _meets_sql(each: Mapping[str, Audience]) -> tuple[str, dict[str, Any], list[BindParameter[Any]]]:

@@ -47,14 +47,14 @@ from notifications.drafting.sending import (
     LanguageRow,
     Languages,
     Scope,
-    _addressed,
     _meets_sql,
+    addressed_now,
     recipient_counts,
     set_message_ids,
 )
 from notifications.drafting.service import current_version, get_notification
 from notifications.obligations.models import OrganisationProfile
-from notifications.obligations.service import get_profile, latest_snapshot
+from notifications.obligations.service import get_profile
 
 LISTED = 200
 """At most this many people with no address are listed (their number is always given)."""
@@ -106,15 +106,13 @@ class _Addressees(NamedTuple):
 async def _addressees(db: AsyncSession, notification: Notification,
                       profile: OrganisationProfile | None) -> _Addressees | None:
     """The scope a notice to people goes to now (None: not such a notice, or nobody)."""
-    if notification.kind != NotificationKind.SUBJECT_NOTICE or notification.incident_id is None:
+    if notification.kind != NotificationKind.SUBJECT_NOTICE:
         return None
-    snapshot = await latest_snapshot(db, notification.incident_id)
-    if snapshot is None or snapshot.id is None:
-        return None
-    found = await _addressed(db, notification, snapshot.id, profile)
+    found = await addressed_now(db, notification, "", profile)
     if isinstance(found, DomainError):
         return None
-    return _Addressees(snapshot.id, snapshot.number, Scope.of(snapshot.id, found.union),
+    snapshot_id = found.snapshot.id or 0
+    return _Addressees(snapshot_id, found.snapshot.number, Scope.of(snapshot_id, found.union),
                        dict(found.each))
 
 
