@@ -182,6 +182,31 @@ async def sending(client: httpx.AsyncClient, people: dict[str, Person], addresse
     return reference
 
 
+async def approved_notice(client: httpx.AsyncClient, people: dict[str, Person],
+                          reference: str) -> str:
+    """The incident's notice to people, written in every language its readers read and
+    approved: its API address."""
+    responder, approver = people["responder"], people["approver"]
+    base = f"/api/v1/incidents/{reference}/notifications"
+    draft = (await client.post(base, json={"obligation": "gdpr/data-subjects"},
+                               headers=responder.headers)).json()
+    url = f"{base}/{draft['id']}"
+    preview = (await client.get(f"{url}/send-preview", headers=responder.headers)).json()
+    lacking = [row["locale"] for row in preview["by_language"] if row["missing"]]
+    if lacking:
+        description = {"en": "A laptop holding a customer export was stolen.",
+                       **{locale: f"({locale}) A laptop was stolen." for locale in lacking}}
+        edited = await client.patch(url, json={"fields": {"description": description},
+                                               "version": draft["version"]},
+                                    headers=responder.headers)
+        assert edited.status_code == 200, edited.text
+        draft = edited.json()
+    approved = await client.post(f"{url}/approve", json={"content_hash": draft["content_hash"]},
+                                 headers=approver.headers)
+    assert approved.status_code == 200, approved.text
+    return url
+
+
 REPORT_TEXT: dict[str, str] = {
     "consequences": "The people concerned may receive phishing messages that use their contact "
                     "details.",

@@ -25,6 +25,8 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from incident.kernel.clock import Clock
@@ -180,13 +182,11 @@ class Recorder:
             messages = [(row, digest, raw) for (row, _), (digest, raw) in zip(sent, kept,
                                                                               strict=True)
                         if row.delivery_id in held]
-            if messages:  # one sent again after a soft bounce keeps the message first sent
-                before = set((await conn.execute(select(SENT_MESSAGES.c.delivery_id).where(
-                    SENT_MESSAGES.c.delivery_id.in_([row.delivery_id for row, _, _ in messages])
-                ))).scalars())
-                messages = [item for item in messages if item[0].delivery_id not in before]
-            if messages:  # only a delivery sent keeps its message, once
-                await conn.execute(insert(SENT_MESSAGES), [
+            if messages:  # only a delivery sent keeps its message, once: one sent again
+                # after a soft bounce keeps the message first sent
+                keep = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+                await conn.execute(keep(SENT_MESSAGES).on_conflict_do_nothing(
+                    index_elements=["delivery_id"]), [
                     {"delivery_id": row.delivery_id, "at": now, "sha256": digest, "raw": raw}
                     for row, digest, raw in messages])
         for row in rows:

@@ -18,7 +18,15 @@ from incident.kernel.clock import FixedClock
 from incident.kernel.db import session_factory
 from notifications.delivery.models import CapturedMessage
 from notifications.drafting.models import Delivery
-from tests.factories import PROFILE, Person, affected_incident, dispatcher, sending, written_report
+from tests.factories import (
+    PROFILE,
+    Person,
+    affected_incident,
+    approved_notice,
+    dispatcher,
+    sending,
+    written_report,
+)
 
 
 async def test_authority_report_needs_an_address_and_can_be_paused(
@@ -94,22 +102,16 @@ async def test_notes_are_taken_while_a_send_is_being_queued(
     """Queueing a million deliveries takes seconds; the incident's notes do not wait for it."""
     if engine.dialect.name != "postgresql":
         pytest.skip("SQLite writers take turns for the whole database")
-    responder, approver = people["responder"], people["approver"]
+    responder = people["responder"]
     reference = await affected_incident(client, people)
-    base = f"/api/v1/incidents/{reference}/notifications"
-    draft = (await client.post(base, json={"obligation": "gdpr/data-subjects"},
-                               headers=responder.headers)).json()
-    url = f"{base}/{draft['id']}"
-    await client.post(f"{url}/approve", json={"content_hash": draft["content_hash"]},
-                      headers=approver.headers)
+    url = await approved_notice(client, people, reference)
     waiting = text("SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
     async with engine.connect() as holder, engine.connect() as watcher:
         # A transaction sees one snapshot of pg_stat_activity: the watcher reads outside any.
         await watcher.execution_options(isolation_level="AUTOCOMMIT")
         # The send stops at its INSERT, holding whatever locks it took before.
         await holder.execute(text("LOCK TABLE deliveries IN SHARE MODE"))
-        send = asyncio.create_task(client.post(f"{url}/send", json={"fallback": "en"},
-                                               headers=responder.headers))
+        send = asyncio.create_task(client.post(f"{url}/send", headers=responder.headers))
         while not (sender := set((await watcher.execute(waiting)).scalars())):
             assert not send.done(), (await send).text
             await asyncio.sleep(0.01)
