@@ -46,7 +46,9 @@ PLUGIN = Plugin(
     hooks={"runtime.settings": ("notifications.obligations.service:regimes_for_command",),
            "incident.circumstances_changed": (
                "notifications.obligations.service:circumstances_changed",),
-           "incident.page_sections": ("notifications.obligations.party_pages:incident_section",)},
+           "incident.page_sections": ("notifications.obligations.party_pages:incident_section",),
+           "notification.page_sections": ("notifications.reach.pages:notification_section",
+                                          "notifications.bounces.pages:notification_section")},
 )
 
 
@@ -59,6 +61,7 @@ def web_parts(context: WebContext) -> WebParts:
 
     from incident.kernel.plugins import WebParts
     from incident.kernel.settings import templates_dir
+    from notifications.bounces import api as bounces_api
     from notifications.delivery import outbox, trouble, workers
     from notifications.delivery import pages as delivery_pages
     from notifications.drafting import api as drafting_api
@@ -68,6 +71,8 @@ def web_parts(context: WebContext) -> WebParts:
     from notifications.obligations import assessment_pages, party_pages
     from notifications.obligations import service as obligation_services
     from notifications.pack import api as pack_api
+    from notifications.reach import api as reach_api
+    from notifications.reach import pages as reach_pages
     from notifications.register import api as register_api
     from notifications.register import pages as register_pages
     from notifications.scheduler import pages as scheduler_pages
@@ -137,7 +142,9 @@ def web_parts(context: WebContext) -> WebParts:
                         drafting_pages.NotificationPages, delivery_pages.MailboxPages,
                         scheduler_pages.ReminderPages, register_api.RegisterController,
                         register_pages.RegisterPages, pack_api.EvidencePackController,
-                        assessment_pages.AssessmentPages, party_pages.PartiesPages],
+                        assessment_pages.AssessmentPages, party_pages.PartiesPages,
+                        bounces_api.BounceController, reach_api.ReachController,
+                        reach_pages.ReachPages],
         dependencies={"templates": Provide(lambda: mail_templates, sync_to_thread=False),
                       # The register's and compliance report's PDFs print their pages.
                       "page_templates": Provide(lambda: context.pages, sync_to_thread=False)},

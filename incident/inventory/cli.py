@@ -111,7 +111,8 @@ def subjects_import(runtime: Runtime, file: Path, default_system: str | None, st
 
     Existing people are updated by external id, so importing a file twice changes
     nothing. Every rejected line is listed with its number and reason; the exit
-    status is 1 when any line was rejected.
+    status is 1 when any line was rejected. An optional postal_address column holds up
+    to 6 lines of 100 characters, separated by line breaks (in CSV, inside a quoted field).
     """
     from rich.progress import (
         BarColumn,

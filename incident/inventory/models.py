@@ -10,6 +10,7 @@ from sqlalchemy import (
     Column,
     ForeignKey,
     Integer,
+    Text,
 )
 from sqlmodel import Field, SQLModel
 
@@ -39,6 +40,9 @@ class Subject(SQLModel, table=True):
     locale: str | None = Field(default=None, max_length=35)
     country: str = Field(max_length=2)
     region: str | None = Field(default=None, max_length=6)
+    postal_address: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    """Where a letter reaches them, as lines separated by newlines (name excluded), for the
+    people a notice by e-mail does not reach."""
 
 
 class Holding(SQLModel, table=True):

@@ -1,7 +1,8 @@
 """The data inventory's rules, as pure functions: import rows, categories, scopes and their overlap.
 
 Import files (CSV or JSON Lines) hold one holding per line: a subject in one
-system. Each line is checked here and becomes either an `InventoryRow` or a
+system (a CSV line may span several lines of the file inside a quoted field, as a postal
+address does). Each line is checked here and becomes either an `InventoryRow` or a
 `RowError` naming the line and what is wrong; nothing here touches a database.
 
 Data categories are stored as bit masks so the affected-set computation can
@@ -30,17 +31,21 @@ from incident.kernel.text import ONE_LINE_REFUSED
 from incident.kernel.vocabulary import DataCategory, normalise_locale
 
 COLUMNS = ("external_id", "email", "name", "locale", "country", "region", "system",
-           "categories", "first_seen", "last_seen")
+           "categories", "first_seen", "last_seen", "postal_address")
 REQUIRED_COLUMNS = ("external_id", "country")
 MAX_EXTERNAL_ID = 200
 MAX_EMAIL = 254
 MAX_NAME = 200
+MAX_ADDRESS_LINES = 6
+MAX_ADDRESS_LINE = 100
 
 CATEGORY_BITS: Mapping[DataCategory, int] = {c: 1 << i for i, c in enumerate(DataCategory)}
 ALL_CATEGORIES = sum(CATEGORY_BITS.values())
 
 _EMAIL = re.compile(r"[^@\s\"(),:;<>\[\\\]]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
                     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+")
+_OTHER_BREAKS = re.compile("[\u2028\u2029]")
+"""Unicode's line and paragraph separators: line breaks a postal address must not hide."""
 _COUNTRIES = frozenset(c.alpha_2 for c in pycountry.countries)
 _REGIONS = frozenset(s.code for s in pycountry.subdivisions)
 
@@ -77,7 +82,7 @@ class InventoryRow(NamedTuple):
     """One valid line: one holding, then the subject it belongs to. Times are UTC epoch seconds.
 
     The field order is the order the database writers bind: the first five
-    are the holding (keyed by external id), external_id and the last five the
+    are the holding (keyed by external id), external_id and the last six the
     subject. A named tuple, because an import makes millions of them.
     """
 
@@ -91,14 +96,20 @@ class InventoryRow(NamedTuple):
     locale: str | None
     country: str
     region: str | None
+    postal_address: str | None = None
+    """Where a letter reaches them: lines joined by "\\n", the name excluded."""
 
     @property
-    def subject(self) -> tuple[str, str | None, str, str | None, str, str | None]:
+    def subject(self) -> SubjectFields:
         return (self.external_id, *self[5:])
 
     @property
     def holding(self) -> tuple[str, int, int, int | None, int | None]:
         return self[:5]
+
+
+SubjectFields = tuple[str, str | None, str, str | None, str, str | None, str | None]
+"""external_id, email, name, locale, country, region, postal_address."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +151,26 @@ def _text(value: str, field: str, limit: int) -> str:
         raise _Reject(f"{field} contains a control character (line break, tab, direction "
                       "override, zero-width or similar)")
     return value
+
+
+def _postal_address(value: str) -> str | None:
+    """Up to MAX_ADDRESS_LINES lines of at most MAX_ADDRESS_LINE characters, separated by line
+    breaks (CR LF and CR read as LF); each line stripped, blank lines dropped."""
+    if not value:
+        return None
+    lines = [line.strip() for line in value.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    lines = [line for line in lines if line]
+    if len(lines) > MAX_ADDRESS_LINES:
+        raise _Reject(f"postal_address has {len(lines)} lines; at most {MAX_ADDRESS_LINES}")
+    for number, line in enumerate(lines, start=1):
+        if len(line) > MAX_ADDRESS_LINE:
+            raise _Reject(f"postal_address line {number} longer than {MAX_ADDRESS_LINE} "
+                          "characters")
+        if ONE_LINE_REFUSED.search(line) or _OTHER_BREAKS.search(line):
+            raise _Reject(f"postal_address line {number} contains a control character (tab, "
+                          "direction override, zero-width or similar; lines are separated by "
+                          "line breaks only)")
+    return "\n".join(lines) or None
 
 
 def _email(value: str) -> str | None:
@@ -190,12 +221,12 @@ class RowChecker:
     def __init__(self, systems: Mapping[str, System], default_system: str | None = None) -> None:
         self.systems = systems
         self.default_system = default_system
-        self._last_raw: Sequence[str] = ()
-        self._last_subject: tuple[str, str | None, str, str | None, str, str | None] | None = None
+        self._last_raw: tuple[str, ...] = ()
+        self._last_subject: SubjectFields | None = None
 
     def __call__(self, fields: Sequence[str], line: int) -> InventoryRow | RowError:
         try:
-            raw_subject = fields[:6]
+            raw_subject = (*fields[:6], fields[10])
             if raw_subject == self._last_raw and self._last_subject is not None:
                 subject = self._last_subject
             else:
@@ -214,12 +245,12 @@ class RowChecker:
                 raise _Reject("first_seen is after last_seen")
         except _Reject as reject:
             return RowError(line, str(reject))
-        external_id, email, name, locale, country, region = subject
+        external_id, email, name, locale, country, region, postal_address = subject
         return InventoryRow(external_id, system.id, categories, first_seen, last_seen, email, name,
-                            locale, country, region)
+                            locale, country, region, postal_address)
 
 
-def _subject(fields: Sequence[str]) -> tuple[str, str | None, str, str | None, str, str | None]:
+def _subject(fields: Sequence[str]) -> SubjectFields:
     external_id = fields[0].strip()
     if not external_id:
         raise _Reject("external_id is missing")
@@ -241,7 +272,7 @@ def _subject(fields: Sequence[str]) -> tuple[str, str | None, str, str | None, s
     except ValueError as error:
         raise _Reject(str(error)) from None
     return (external_id, _email(fields[1].strip()), _text(fields[2].strip(), "name", MAX_NAME),
-            locale, country, region)
+            locale, country, region, _postal_address(fields[10]))
 
 
 def _check_header(header: Sequence[str], default_system: str | None) -> list[str]:
@@ -294,20 +325,28 @@ def _csv_records(text: IO[str], default_system: str | None) -> Iterator[Record |
         raise FileError("the file is empty: a header line is expected")
     names = _check_header(header, default_system)
     width = len(names)
-    in_order = names == list(COLUMNS)
+    # The columns in COLUMNS order, perhaps without the last ones (files made before they were
+    # added): the missing ones are padded at the end.
+    in_order = names == list(COLUMNS[:width])
+    padding = [""] * (len(COLUMNS) - width)
     # Columns the file lacks read the empty string appended at the end of each line.
     pick = itemgetter(*[names.index(c) if c in names else width for c in COLUMNS])
+    # A line is named by the line of the file it starts on (a quoted field may span several).
+    first = reader.line_num + 1
     for fields in reader:
+        line, first = first, reader.line_num + 1
         if not fields:
             continue
         if len(fields) != width:
-            yield RowError(reader.line_num, f"{len(fields)} fields where the header has {width}")
+            yield RowError(line, f"{len(fields)} fields where the header has {width}")
             continue
         if in_order:
-            yield reader.line_num, fields
+            if padding:
+                fields += padding
+            yield line, fields
         else:
             fields.append("")
-            yield reader.line_num, pick(fields)
+            yield line, pick(fields)
 
 
 def _jsonl_records(text: IO[str]) -> Iterator[Record | RowError]:
@@ -332,6 +371,10 @@ def _jsonl_records(text: IO[str]) -> Iterator[Record | RowError]:
             yield number, [record.get(column, "") for column in COLUMNS]
 
 
+_LISTS = {"categories": ";", "postal_address": "\n"}
+"""The fields a JSON line may give as a list of strings, and what joins its items."""
+
+
 def _json_fields(value: Mapping[str, Any]) -> dict[str, str] | str:
     record: dict[str, str] = {}
     for key, item in value.items():
@@ -339,8 +382,8 @@ def _json_fields(value: Mapping[str, Any]) -> dict[str, str] | str:
             return f"unknown field {str(key)[:40]!r}"
         if item is None:
             record[key] = ""
-        elif key == "categories" and isinstance(item, list) and all(isinstance(i, str) for i in item):
-            record[key] = ";".join(item)
+        elif key in _LISTS and isinstance(item, list) and all(isinstance(i, str) for i in item):
+            record[key] = _LISTS[key].join(item)
         elif isinstance(item, str):
             record[key] = item
         else:

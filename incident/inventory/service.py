@@ -232,19 +232,21 @@ def _tally(chunk: list[InventoryRow | RowError], report: ImportReport) -> list[I
 
 
 _UPSERT_SUBJECTS = (
-    "INSERT INTO subjects (external_id, email, name, locale, country, region) {source} "
-    "ON CONFLICT (external_id) DO UPDATE SET email = excluded.email, name = excluded.name, "
-    "locale = excluded.locale, country = excluded.country, region = excluded.region")
+    "INSERT INTO subjects (external_id, email, name, locale, country, region, postal_address) "
+    "{source} ON CONFLICT (external_id) DO UPDATE SET email = excluded.email, "
+    "name = excluded.name, locale = excluded.locale, country = excluded.country, "
+    "region = excluded.region, postal_address = excluded.postal_address")
 _UPSERT_HOLDINGS = (
     "INSERT INTO holdings (subject_id, system_id, categories, first_seen, last_seen) {source} "
     "ON CONFLICT (subject_id, system_id) DO UPDATE SET categories = excluded.categories, "
     "first_seen = excluded.first_seen, last_seen = excluded.last_seen")
-# Subjects bind a whole InventoryRow by position (external_id, then fields 6 to 10).
-_SQLITE_SUBJECTS = _UPSERT_SUBJECTS.replace("{source}", "VALUES (?1, ?6, ?7, ?8, ?9, ?10)")
+# Subjects bind a whole InventoryRow by position (external_id, then fields 6 to 11).
+_SQLITE_SUBJECTS = _UPSERT_SUBJECTS.replace("{source}", "VALUES (?1, ?6, ?7, ?8, ?9, ?10, ?11)")
 _SQLITE_HOLDINGS = _UPSERT_HOLDINGS.replace(
     "{source}", "VALUES ((SELECT id FROM subjects WHERE external_id = ?), ?, ?, ?, ?)")
 _STAGED_SUBJECTS = _UPSERT_SUBJECTS.replace(
-    "{source}", "SELECT external_id, email, name, locale, country, region FROM import_subjects")
+    "{source}", "SELECT external_id, email, name, locale, country, region, postal_address "
+    "FROM import_subjects")
 _STAGED_HOLDINGS = _UPSERT_HOLDINGS.replace(
     "{source}", "SELECT s.id, i.system_id, i.categories, i.first_seen, i.last_seen "
     "FROM import_holdings i JOIN subjects s ON s.external_id = i.external_id")
@@ -277,7 +279,7 @@ class _PostgresWriter:
         self.raw = (await self.conn.get_raw_connection()).driver_connection
         await self.raw.execute(
             "CREATE TEMPORARY TABLE import_subjects (external_id text, email text, name text, "
-            "locale text, country text, region text) ON COMMIT DROP;"
+            "locale text, country text, region text, postal_address text) ON COMMIT DROP;"
             "CREATE TEMPORARY TABLE import_holdings (external_id text, system_id integer, "
             "categories integer, first_seen bigint, last_seen bigint) ON COMMIT DROP")
 

@@ -33,6 +33,8 @@ HOOKS = {
                                       "transaction (the obligations follow the new facts)",
     "incident.page_sections": "async (request, db, *, actor, clock, incident, targets) -> dict "
                               "of template values for the incident page",
+    "notification.page_sections": "async (request, db, *, actor, incident, notification) -> "
+                                  "dict of template values for a notification's page",
     "runtime.settings": "async (settings) -> None: the settings a command's use case runs "
                         "with, given before it starts; raises ConfigurationError to refuse",
 }

@@ -16,6 +16,9 @@ that names no delivery of ours, or one quoting another delivery's Message-ID, is
   (`notifications.delivery.rules.after_attempt`). A notification already done is sending
   again, so that the outbox picks the retry up (the event says so). Timeline:
   `delivery_bounced` too;
+- a delivery of a finished notification ended by the bounce (hard, or soft past the
+  give-up time) is a person not reached: each duty the notification met is reopened, or
+  stays pending, with the people missing on the timeline (`delivery.reaching.settle`);
 - a bounce about a delivery that has already failed or bounced is kept and changes
   nothing; so does a soft bounce about a delivery that is being tried again anyway;
 - a bounce that could not be read (kind None) is kept with `parsed` False, a warning
@@ -41,9 +44,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from incident.kernel.auth import SYSTEM
 from incident.kernel.clock import Clock
 from incident.kernel.db import session_factory, transaction
+from incident.lifecycle.models import Incident
 from incident.timeline import service as journal
 from notifications.bounces.models import RAW_LIMIT, BounceReport
 from notifications.bounces.reading import BounceReading, read_bounce
+from notifications.delivery.reaching import settle
 from notifications.delivery.return_paths import delivery_of
 from notifications.delivery.rules import Policy, after_attempt
 from notifications.drafting.letters import Letter
@@ -202,6 +207,12 @@ async def _record(engine: AsyncEngine, raw: bytes, *, recipients: tuple[str, ...
                          "report": report.id, "kind": kind, "status": status,
                          "state": delivery.state,
                          **({"notification_sending_again": True} if reopened else {})})
+        if (notification.incident_id is not None and _ended_unreached(delivery)
+                and notification.status == NotificationStatus.DONE.value):
+            incident = await db.get(Incident, notification.incident_id)
+            assert incident is not None
+            await settle(db, incident, notification, now,
+                         cause=f"delivery {delivery_id}: {kind} bounce, report {report.id}")
         outcome: Outcome = ("bounced" if delivery.state == DeliveryState.BOUNCED.value
                             else "retry" if delivery.state == DeliveryState.RETRY.value
                             else "failed")
@@ -221,6 +232,11 @@ async def _give_up_at(db: AsyncSession, notification: Notification, now: datetim
     letter = Letter(notification, {}, {}, ZoneInfo("UTC"), deadline)
     return letter.give_up_at(now, first_retry=policy.first_retry,
                              without_deadline=policy.give_up_without_deadline)
+
+
+def _ended_unreached(delivery: Delivery) -> bool:
+    """The bounce ended the delivery without reaching the person (bounced, or failed)."""
+    return delivery.state in (DeliveryState.BOUNCED.value, DeliveryState.FAILED.value)
 
 
 def _sending_again(db: AsyncSession, notification: Notification) -> bool:

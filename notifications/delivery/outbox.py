@@ -38,17 +38,16 @@ import math
 import os
 import socket
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email import message_from_bytes, policy
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Table, literal, update
+from sqlalchemy import Table, update
 from sqlalchemy import select as select_columns
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel import col, func, select
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel import col, select
 
 from incident.kernel.auth import SYSTEM
 from incident.kernel.clock import Clock
@@ -61,6 +60,7 @@ from notifications.delivery.mailer import pool_from_url
 from notifications.delivery.message import Attachment, build_message
 from notifications.delivery.models import CapturedMessage
 from notifications.delivery.outcomes import Outcome, Status
+from notifications.delivery.reaching import settle
 from notifications.delivery.recorder import DELIVERIES, RELAY_UNREACHABLE, Finished, Recorder, Written
 from notifications.delivery.return_paths import return_path as _return_path
 from notifications.delivery.rules import Policy
@@ -71,11 +71,6 @@ from notifications.drafting.models import Delivery, DeliveryAttempt, Notificatio
 from notifications.drafting.render import Renderer, with_english_copy
 from notifications.drafting.rules import DeliveryState, NotificationStatus
 from notifications.drafting.sending import state_counts
-from notifications.obligations import rules as obligations
-from notifications.obligations.engine import iso
-from notifications.obligations.models import IncidentObligation
-from notifications.obligations.rules import ObligationStatus
-from notifications.obligations.service import reconcile
 
 __all__ = ["RELAY_UNREACHABLE", "CaptureTransport", "Dispatcher", "Policy", "Transport", "close",
            "fallback_for", "run_until_stopped", "transport_for", "worker_name"]
@@ -527,7 +522,8 @@ class Dispatcher:
         return outcome
 
     async def finish_if_done(self, notification_id: int) -> bool:
-        """When no delivery is open any more: the notification is done, its obligation met."""
+        """When no delivery is open any more: the notification is done, and each duty it
+        meets is settled by whom it reached (`reaching.settle`)."""
         now = self.clock.now()
         async with self.sessions() as db, transaction(db):
             notification = (await db.exec(select(Notification).where(
@@ -537,8 +533,6 @@ class Dispatcher:
             counts = await state_counts(db, notification_id)
             if not drafting.all_ended(counts):
                 return False
-            last_sent = (await db.exec(select(func.max(Delivery.sent_at)).where(
-                Delivery.notification_id == notification_id))).one()
             notification.status, notification.finished_at = NotificationStatus.DONE.value, now
             db.add(notification)
             if notification.incident_id is None:  # a checkpoint to its witness: the delivery
@@ -548,7 +542,7 @@ class Dispatcher:
             await journal.append_event(db, chain=str(incident.id), at=now, actor=SYSTEM,
                                        kind="notification_finished",
                                        payload={"notification": notification_id, **counts})
-            await _meet(db, incident, notification, last_sent or now, counts, now)
+            await settle(db, incident, notification, now, cause="its last delivery ended")
         return True
 
 
@@ -561,49 +555,6 @@ def _put_end(queue: asyncio.Queue[tuple[Claimed, Letter, bytes] | None]) -> None
             return
         except asyncio.QueueFull:
             queue.get_nowait()
-
-
-async def _meet(db: AsyncSession, incident: Incident, notification: Notification, at: datetime,
-                counts: Mapping[str, int], now: datetime) -> None:
-    """Each obligation the notification covers is met by the letters that meet it (those
-    to the people its law protects): late, with the facts, after its due time."""
-    rows = (await db.exec(select(IncidentObligation).where(
-        IncidentObligation.incident_id == incident.id,
-        col(IncidentObligation.ref).in_(notification.refs)).with_for_update())).all()
-    met = False
-    for row in sorted(rows, key=lambda r: notification.refs.index(r.ref)):
-        mine = await _counts_meeting(db, notification, row.ref) if notification.covers else counts
-        if row.status != ObligationStatus.PENDING or not mine.get(DeliveryState.SENT):
-            continue
-        status = obligations.status_when_met(row.due_at, at)
-        late = status is ObligationStatus.LATE
-        row.status, row.met_at = status.value, at
-        row.how = (f"notification {notification.id}: {mine.get(DeliveryState.SENT, 0)} sent, "
-                   f"{mine.get(DeliveryState.FAILED, 0)} failed (see its delivery log)")
-        if notification.covers:
-            row.how += f"; one letter per person with {', '.join(notification.refs)}"
-        row.late_reason = ("the last delivery ended after the due time; the reasons for the "
-                           "delay remain to be recorded") if late else None
-        row.status_by, row.status_at = SYSTEM.label, now
-        db.add(row)
-        met = True
-        await journal.append_event(db, chain=str(incident.id), at=now, actor=SYSTEM,
-                                   kind="obligation_late" if late else "obligation_met",
-                                   payload={"ref": row.ref, "met_at": iso(at), "how": row.how,
-                                            "late_reason": row.late_reason})
-    if met:
-        await reconcile(db, incident, now=now, cause=f"notification {notification.id} finished")
-
-
-async def _counts_meeting(db: AsyncSession, notification: Notification, ref: str
-                          ) -> dict[str, int]:
-    """How many of the letters meeting `ref` for their recipient ended in each state."""
-    rows = (await db.exec(select(Delivery.state, func.count()).where(
-        Delivery.notification_id == notification.id,
-        (literal(",") + col(Delivery.meets) + literal(",")).contains(
-            f",{ref},", autoescape=True)).group_by(
-        col(Delivery.state)))).all()
-    return {state: int(count) for state, count in rows}
 
 
 # --- reading and steering -----------------------------------------------------------------------

@@ -7,8 +7,13 @@ page shown to an admin or an approver — who can fix the relay or reach people 
 way — carries a banner saying so, with the last reply. The state is read from the
 database on each page (one small query), so it holds whichever process sends.
 
-`trouble_middleware` reads it before the page's handler runs and leaves it where the
-page template's `delivery_trouble()` finds it (a context variable of the request).
+The same pages carry a second banner while a finished notice left people not reached (no
+address, refused for good, a hard bounce) with nothing recorded yet that reached them, and a
+duty it meets still pending: which notices, and how many people each.
+
+`trouble_middleware` reads both before the page's handler runs and leaves them where the
+page template's `delivery_trouble()` and `people_not_reached()` find them (context
+variables of the request).
 """
 
 from __future__ import annotations
@@ -26,12 +31,17 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from incident.kernel.auth import Actor, Permission
 from incident.kernel.db import session_factory
+from incident.lifecycle.models import Incident
 from notifications.delivery.outbox import RELAY_UNREACHABLE
+from notifications.delivery.reaching import UNREACHED, reached_otherwise
 from notifications.drafting.models import Delivery, Notification
-from notifications.drafting.rules import DeliveryState, NotificationStatus
+from notifications.drafting.rules import DeliveryState, NotificationKind, NotificationStatus
+from notifications.obligations.models import IncidentObligation
+from notifications.obligations.rules import ObligationStatus
+from notifications.obligations.service import UNFINISHED
 
-__all__ = ["FAILING_AFTER_ATTEMPTS", "Trouble", "delivery_trouble", "failing",
-           "trouble_middleware"]
+__all__ = ["FAILING_AFTER_ATTEMPTS", "Trouble", "Unreached", "delivery_trouble", "failing",
+           "not_reached", "people_not_reached", "trouble_middleware"]
 
 FAILING_AFTER_ATTEMPTS = 3
 """Attempts after which a delivery counts as failing (as for the escalation e-mail)."""
@@ -39,6 +49,8 @@ COUNTED_UP_TO = 1000
 NOT_PAGES = ("/api", "/static", "/health", "/schema")
 
 _current: ContextVar[Trouble | None] = ContextVar("delivery_trouble", default=None)
+_unreached: ContextVar[tuple[Unreached, ...]] = ContextVar("people_not_reached", default=())
+NOTICES_SHOWN = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +62,16 @@ class Trouble:
     more: bool
     relay_unreachable: bool
     last_reply: str
+
+
+@dataclass(frozen=True, slots=True)
+class Unreached:
+    """A finished notice that left people not reached, with a duty it meets still pending."""
+
+    reference: str
+    notification_id: int
+    ref: str
+    people: int
 
 
 def may_act(actor: object) -> bool:
@@ -76,6 +98,36 @@ async def failing(db: AsyncSession) -> Trouble | None:
                    reply.startswith(RELAY_UNREACHABLE), reply.removeprefix(RELAY_UNREACHABLE))
 
 
+async def not_reached(db: AsyncSession) -> list[Unreached]:
+    """The notices of unfinished incidents that left people not reached (at most
+    NOTICES_SHOWN, oldest first), where a duty they meet is still pending."""
+    rows = (await db.exec(
+        select(Notification, Incident.reference, func.count())
+        .join(Delivery, col(Delivery.notification_id) == col(Notification.id))
+        .join(Incident, col(Incident.id) == col(Notification.incident_id))
+        .where(Notification.status == NotificationStatus.DONE.value,
+               Notification.kind == NotificationKind.SUBJECT_NOTICE.value,
+               col(Incident.status).in_(UNFINISHED),
+               col(Delivery.state).in_(UNREACHED), ~reached_otherwise())
+        .group_by(col(Notification.id), col(Incident.reference))
+        .order_by(col(Notification.id)).limit(50))).all()
+    if not rows:
+        return []
+    pending = {(row.incident_id, row.ref) for row in (await db.exec(select(
+        IncidentObligation).where(
+        col(IncidentObligation.incident_id).in_({n.incident_id for n, _, _ in rows}),
+        IncidentObligation.status == ObligationStatus.PENDING.value))).all()}
+    found = [Unreached(str(reference), notification.id or 0, notification.ref, int(people))
+             for notification, reference, people in rows
+             if any((notification.incident_id, ref) in pending for ref in notification.refs)]
+    return found[:NOTICES_SHOWN]
+
+
+def people_not_reached() -> tuple[Unreached, ...]:
+    """For the page template: the notices that left people not reached, if any."""
+    return _unreached.get()
+
+
 def delivery_trouble() -> Trouble | None:
     """For the page template: the trouble found for this request, if any."""
     return _current.get()
@@ -87,16 +139,19 @@ def trouble_middleware(engine: AsyncEngine) -> Callable[[ASGIApp], ASGIApp]:
 
     def factory(app: ASGIApp) -> ASGIApp:
         async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-            found = None
+            found: Trouble | None = None
+            missing: tuple[Unreached, ...] = ()
             if (scope["type"] == ScopeType.HTTP and scope["method"] == "GET"
                     and not scope["path"].startswith(NOT_PAGES) and may_act(scope.get("user"))):
                 async with sessions() as db:
                     found = await failing(db)
-            token = _current.set(found)
+                    missing = tuple(await not_reached(db))
+            token, listed = _current.set(found), _unreached.set(missing)
             try:
                 await app(scope, receive, send)
             finally:
                 _current.reset(token)
+                _unreached.reset(listed)
 
         return middleware
 
@@ -105,4 +160,4 @@ def trouble_middleware(engine: AsyncEngine) -> Callable[[ASGIApp], ASGIApp]:
 
 def page_globals() -> dict[str, Any]:
     """What the page templates may call."""
-    return {"delivery_trouble": delivery_trouble}
+    return {"delivery_trouble": delivery_trouble, "people_not_reached": people_not_reached}

@@ -12,6 +12,7 @@ from litestar.response import Redirect, Template
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from incident.kernel import plugins
 from incident.kernel.access import requires
 from incident.kernel.auth import Actor, Permission
 from incident.kernel.bounds import ROW_ID_MAX
@@ -193,6 +194,11 @@ async def draft_page(request: Request[Any, Any, Any], db: AsyncSession, *, clock
                                              confirm_above=confirm_above)
         except DomainError:
             reach = None  # the send itself says why it cannot go
+    # Parts other capabilities add (bounces, for one), so this page never imports them.
+    sections: dict[str, Any] = {}
+    for section in plugins.hooks("notification.page_sections"):
+        sections.update(await section(request, db, actor=actor, incident=incident,
+                                      notification=notification))
     return render_page(request, "notification.html", status=status, incident=incident, kinds=KIND_TITLES,
                        notification=notification, url=url, notice=notice, unsaved=unsaved or {},
                        fields=[(name, FIELD_LABELS.get(name, name.replace("_", " ")),
@@ -218,7 +224,7 @@ async def draft_page(request: Request[Any, Any, Any], db: AsyncSession, *, clock
                        can_write=actor.can(Permission.WRITE_INCIDENTS),
                        can_approve=actor.can(Permission.APPROVE),
                        can_read_people=actor.can(Permission.READ_PERSONAL_DATA),
-                       reach=reach, typed=typed, tested=list(tested))
+                       reach=reach, typed=typed, tested=list(tested), **sections)
 
 
 class NotificationPages(Controller):

@@ -108,3 +108,6 @@ class IncidentObligation(SQLModel, table=True):
     waiver: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     status_by: str | None = Field(default=None, max_length=300)
     status_at: datetime | None = None
+    met_by: int | None = None
+    """The notification whose letters met it (when the outbox found every person reached):
+    a person found unreached later (a hard bounce) reopens it."""

@@ -465,6 +465,22 @@ class LawEnforcementDelay(_Strict):
         return self
 
 
+class SubstituteNotice(_Strict):
+    """When the law lets a public communication stand in for a person's own notice (GDPR Art.
+    34(3)(c): "disproportionate effort"; a US state's "substitute notice"), and what it must be.
+
+    `conditions` are the law's alternatives, in its words: any one of them suffices, and the
+    person recording a public communication says which one held. `means` is what the
+    communication must consist of (all of them, unless the law says otherwise in `note`).
+    A person reached this way counts as reached for this duty only."""
+
+    conditions: tuple[str, ...] = Field(min_length=1)
+    means: tuple[str, ...] = Field(min_length=1)
+    citation: str
+    confidence: Confidence
+    note: str | None = None
+
+
 class AssumedClock(_Strict):
     """Until an obligation's own trigger is recorded, its clock counted from `trigger` as if
     that trigger had happened then, and marked assumed, so the earliest due time is visible
@@ -517,6 +533,9 @@ class Obligation(_Strict):
     """Circumstances in which the law says this duty does not arise, each cited."""
     law_enforcement_delay: LawEnforcementDelay | None = None
     """Whether, and how, a law-enforcement request to delay moves this duty's clock."""
+    substitute_notice: SubstituteNotice | None = None
+    """For an obligation owed to people: when a public communication may take the place of
+    notice to a person the notice did not reach (absent: the law allows none)."""
     confidence: Confidence | None = None
     """How sure our reading of this duty is, where it differs from the regime's."""
     reviewed: date | None = None
@@ -555,7 +574,7 @@ class Obligation(_Strict):
         if self.recipient == PEOPLE and self.letter is None:
             raise ValueError("an obligation owed to individuals must say what its notice "
                              "contains: add letter.elements, each with its citation")
-        for name in ("protects", "complaint", "letter"):
+        for name in ("protects", "complaint", "letter", "substitute_notice"):
             if self.recipient != PEOPLE and getattr(self, name) is not None:
                 raise ValueError(f"{name} is only for obligations owed to individuals, not to "
                                  f"recipient {self.recipient!r}")

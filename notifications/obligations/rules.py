@@ -8,6 +8,7 @@ overdue flag on the page and in the API — asks it.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -123,3 +124,55 @@ def justification_text(text: str, *, field: str = "justification", what: str = "
     return bounded_text(field, text, limit=REASON_LIMIT, at_least=JUSTIFICATION_MINIMUM,
                         needed=f"{what} needs a justification ({JUSTIFICATION_MINIMUM} characters "
                         "or more)")
+
+
+CHANNEL_NAMES: Mapping[str, str] = {"email": "by e-mail", "postal": "by postal letter",
+                                    "call": "by a call",
+                                    "public": "by public communication"}
+"""How a person was reached, as the account of a met duty says it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reach:
+    """Whom one notification's letters for one duty reached, and how.
+
+    `by_email`: the server accepted the message and no hard bounce came back; `otherwise`:
+    not reached by e-mail but reached another way (by channel, each person once); `open`:
+    still being sent; `unreached`: ended without reaching the person (no address, a
+    permanent failure, a hard bounce) and nothing else recorded yet. `last_at`: when the last
+    person counted as reached was reached."""
+
+    by_email: int = 0
+    otherwise: Mapping[str, int] = field(default_factory=dict)
+    open: int = 0
+    unreached: int = 0
+    last_at: datetime | None = None
+
+    @property
+    def reached(self) -> int:
+        return self.by_email + sum(self.otherwise.values())
+
+
+def status_after_reach(reach: Reach, due_at: datetime | None) -> ObligationStatus | None:
+    """What a duty owed through a notification becomes once its letters have ended.
+
+    The law asks that each person be informed (GDPR Art. 34(1): "communicate the personal
+    data breach to the data subject"), not that a message be sent: the duty is met only when
+    every person its letters address was reached, by e-mail or another recorded way — at
+    the time the last of them was; late after its due time. While anyone is still being sent
+    to, nothing is decided (None); while anyone is not reached, it stays pending. A
+    notification that reached nobody meets nothing."""
+    if reach.open:
+        return None
+    if reach.unreached or not reach.reached or reach.last_at is None:
+        return ObligationStatus.PENDING
+    return status_when_met(due_at, reach.last_at)
+
+
+def how_reached(reach: Reach, notification_id: int) -> str:
+    """The account of a duty met by a notification: how many people, by which channel."""
+    parts = [f"{reach.by_email} {CHANNEL_NAMES['email']}"] if reach.by_email else []
+    parts += [f"{count} {CHANNEL_NAMES.get(channel, channel)}"
+              for channel, count in sorted(reach.otherwise.items()) if count]
+    return (f"notification {notification_id}: every person reached, "
+            f"{', '.join(parts) or 'nobody'} (see its delivery log)")

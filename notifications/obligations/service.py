@@ -659,6 +659,7 @@ async def record_obligation(db: AsyncSession, *, clock: Clock, actor: Actor, key
             payload.update(was=row.status, reason=reason)
             row.status, row.met_at, row.how, row.late_reason, row.waiver = (
                 target.value, None, None, None, None)
+            row.met_by = None
             kind = "obligation_reopened"
         row.status_by, row.status_at = actor.label, now
         db.add(row)
@@ -684,7 +685,7 @@ def record_met(row: IncidentObligation, change: ObligationChange, now: datetime,
     reason = rules.reason_text(change.reason, at_least=1 if late else 0, needed=(
         f"met after its due time {iso(row.due_at)}: the reasons for the delay are required "
         "(GDPR Art. 33(1))"))
-    row.status, row.met_at, row.how = status.value, at, how
+    row.status, row.met_at, row.how, row.met_by = status.value, at, how, None
     row.late_reason = reason if late else None
     return "obligation_late" if late else "obligation_met"
 

@@ -6,8 +6,10 @@ checkpoint that covers it (one is made first if the timeline changed since the l
 public keys, the evidence files (by SHA-256), every notification's versions with their
 approval, the exact bytes of each message sent to an authority (and, for someone who may
 read personal data, to each person), the per-recipient delivery log with people by their id
-only, the obligations with their basis, and a PDF summary. `manifest.json` lists every file
-with its SHA-256 and is signed with the checkpoint key (`manifest.sig`).
+only, the bounce reports about the deliveries (each report's message by the same rule as the
+message it is about, and by its SHA-256 always), the obligations with their basis, and a PDF
+summary. `manifest.json` lists every file with its SHA-256 and is signed with the checkpoint
+key (`manifest.sig`).
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ from incident.lifecycle.models import Incident
 from incident.lifecycle.service import get_incident
 from incident.timeline import service as journal
 from incident.timeline.rules import canonical_json, format_instant
+from notifications.bounces.models import BounceReport
+from notifications.bounces.reports import masked, reports_of, sha256_of
 from notifications.delivery.models import SentMessage
 from notifications.drafting.documents import pdf_of
 from notifications.drafting.models import Delivery, Notification, NotificationVersion
@@ -214,12 +218,45 @@ async def _notifications(db: AsyncSession, incident: Incident, personal: bool,
                              "message_sha256": message.sha256 if message else "",
                              "message_file": kept})
         files[f"{base}/deliveries.csv"] = table.getvalue().encode()
+        bounces = _bounces(await reports_of(db, [d.id for d in deliveries if d.id is not None]),
+                           {d.id or 0: d for d in deliveries}, base, report or personal, files)
         summary.append({"id": notification.id, "ref": notification.ref, "kind": notification.kind,
                         "status": notification.status, "versions": len(versions),
                         "approved_by": notification.approved_by,
                         "sent_at": _instant(notification.sent_at),
-                        "deliveries": len(deliveries), "messages_kept": len(sent)})
+                        "deliveries": len(deliveries), "messages_kept": len(sent),
+                        "bounces": bounces})
     return summary
+
+
+BOUNCE_COLUMNS = ["report", "delivery", "recipient_id", "received_at", "source", "kind",
+                  "status", "diagnostic", "parsed", "size", "report_sha256", "report_file"]
+
+
+def _bounces(found: list[BounceReport], deliveries: Mapping[int, Delivery], base: str,
+             keep: bool, files: dict[str, bytes]) -> int:
+    """The bounce reports about a notification's deliveries: `bounces.csv` (people by id; the
+    diagnostic's addresses masked unless `keep`) and, when `keep`, each report's message as
+    kept, `bounces/<report>.eml`; its SHA-256 is listed either way. How many there are."""
+    table = io.StringIO()
+    writer = csv.DictWriter(table, fieldnames=BOUNCE_COLUMNS)
+    writer.writeheader()
+    for bounce in found:
+        delivery = deliveries[bounce.delivery_id or 0]
+        kept = ""
+        if keep:
+            kept = f"{base}/bounces/{bounce.id}.eml"
+            files[kept] = bounce.raw
+        writer.writerow({"report": bounce.id, "delivery": bounce.delivery_id,
+                         "recipient_id": delivery.recipient_key,
+                         "received_at": _instant(bounce.received_at), "source": bounce.source,
+                         "kind": bounce.kind or "", "status": bounce.status or "",
+                         "diagnostic": (bounce.diagnostic if keep
+                                        else masked(bounce.diagnostic, [delivery.address])) or "",
+                         "parsed": "yes" if bounce.parsed else "no", "size": bounce.size,
+                         "report_sha256": sha256_of(bounce), "report_file": kept})
+    files[f"{base}/bounces.csv"] = table.getvalue().encode()
+    return len(found)
 
 
 def _summary_html(settings: Settings, values: Mapping[str, Any]) -> str:
@@ -250,5 +287,6 @@ Files: timeline.jsonl and timeline.csv (the incident's events exactly as stored)
 checkpoints.jsonl (the latest signed checkpoint covering them), public-keys.json,
 incident.json, obligations.json (each duty with its basis and what was done), evidence.json
 and evidence/ (files by SHA-256), notifications/<id>/ (versions with their approval, the
-delivery log with people by id only, messages/*.eml as sent), summary.pdf.
+delivery log with people by id only, messages/*.eml as sent, bounces.csv and bounces/*.eml:
+the bounce reports received about the deliveries, each with its SHA-256), summary.pdf.
 """

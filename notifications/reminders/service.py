@@ -40,6 +40,7 @@ from incident.kernel.db import is_postgresql, session_factory, transaction
 from incident.lifecycle import rules as lifecycle
 from incident.lifecycle.models import Incident
 from incident.timeline import service as journal
+from notifications.delivery.reaching import UNREACHED, reached_otherwise
 from notifications.drafting import rules as drafting
 from notifications.drafting.models import Delivery, Notification, NotificationVersion
 from notifications.drafting.rules import (
@@ -174,6 +175,7 @@ async def plan(engine: AsyncEngine, clock: Clock,
                     if (p := classify_reminder(incident_id, obligations, _decision)) is not None]
         planned += [step_reminder(s) for s in steps]
         planned += await _failing(db, now)
+        planned += await _not_reached(db, now)
         if not planned:
             return 0
         rows = [{"key": p.key, "kind": p.kind, "subject": p.subject, "incident_id": p.incident_id,
@@ -196,18 +198,60 @@ async def _failing(db: AsyncSession, now: datetime) -> list[Planned]:
         .where(col(Notification.status).in_([s.value for s in drafting.IN_FLIGHT]),
                col(Notification.kind).in_((NotificationKind.SUBJECT_NOTICE.value,
                                            NotificationKind.AUTHORITY_REPORT.value)),
-               col(Delivery.state).in_((DeliveryState.RETRY.value, DeliveryState.FAILED.value)),
-               col(Delivery.attempts) >= FAILING_AFTER_ATTEMPTS)
+               # Still being tried after several attempts, or refused for good at any
+               # attempt; a person with no address is no failure of the mail (they are
+               # "not reached" once the notice is done: `_not_reached`).
+               ((col(Delivery.state) == DeliveryState.RETRY.value)
+                & (col(Delivery.attempts) >= FAILING_AFTER_ATTEMPTS))
+               | ((col(Delivery.state) == DeliveryState.FAILED.value)
+                  & col(Delivery.address).is_not(None)))
         .group_by(col(Notification.id)))).all()
     return [failing_reminder(notification, now, int(stuck), notification.recipients,
                              str(last or "")) for notification, stuck, last in rows]
+
+
+def not_reached_reminder(notification: Notification, now: datetime, missing: int) -> Planned:
+    """At most one escalation per notice per day while people it addressed are not reached."""
+    subject = f"notification:{notification.id}"
+    assert notification.incident_id is not None
+    return Planned(f"{subject}|not_reached|{now.date().isoformat()}", "people_not_reached",
+                   subject, notification.incident_id, now,
+                   {"ref": notification.ref, "not_reached": missing,
+                    "total": notification.recipients})
+
+
+async def _not_reached(db: AsyncSession, now: datetime, only: int | None = None
+                       ) -> list[Planned]:
+    """Notices to people that are done while someone they addressed is not reached (no
+    address, refused, bounced) and nothing reached them yet, with a duty they meet still
+    pending: escalated at once, to those who can act. `only`: that notice alone."""
+    query = select(Notification, func.count())
+    if only is not None:
+        query = query.where(Notification.id == only)
+    rows = (await db.exec(
+        query
+        .join(Delivery, col(Delivery.notification_id) == col(Notification.id))
+        .where(Notification.status == NotificationStatus.DONE.value,
+               Notification.kind == NotificationKind.SUBJECT_NOTICE.value,
+               col(Delivery.state).in_(UNREACHED), ~reached_otherwise())
+        .group_by(col(Notification.id)))).all()
+    if not rows:
+        return []
+    pending = {(row.incident_id, row.ref) for row in (await db.exec(select(
+        IncidentObligation).where(
+        col(IncidentObligation.incident_id).in_({n.incident_id for n, _ in rows}),
+        IncidentObligation.status == ObligationStatus.PENDING.value,
+        IncidentObligation.applies == True))).all()}  # noqa: E712
+    return [not_reached_reminder(notification, now, int(missing))
+            for notification, missing in rows
+            if any((notification.incident_id, ref) in pending for ref in notification.refs)]
 
 
 # --- firing ----------------------------------------------------------------------------------
 
 
 KNOWN_KINDS = frozenset({"obligation_due", "obligation_overdue", "step_overdue",
-                         "delivery_failing", CLASSIFY})
+                         "delivery_failing", "people_not_reached", CLASSIFY})
 
 
 async def fire(engine: AsyncEngine, clock: Clock, *, worker: str, message_domain: str,
@@ -293,6 +337,9 @@ async def _still_called_for(db: AsyncSession, reminder: Reminder, incident: Inci
             return "the obligation is no longer pending"
         if iso(row.due_at) != reminder.detail.get("due_at"):
             return f"the obligation's due time moved to {iso(row.due_at)}"
+    elif reminder.kind == "people_not_reached":
+        if not await _not_reached(db, reminder.due_at, only=int(ident)):
+            return "everyone the notice addressed was reached, or its duties are settled"
     elif what == "step":
         step = await db.get(IncidentStep, int(ident))
         if step is None or step.state not in OPEN_STEPS:
@@ -326,9 +373,13 @@ def page_context(reminder: Reminder, incident: Incident, now: datetime, base_url
     if reminder.kind in ("obligation_due", CLASSIFY):
         return {**base, "time_left_seconds": max(
             (datetime.fromisoformat(str(due)) - now).total_seconds(), 0)}
-    issue = "delivery_failing" if reminder.kind == "delivery_failing" else "obligation_overdue"
+    issue = (reminder.kind if reminder.kind in ("delivery_failing", "people_not_reached")
+             else "obligation_overdue")
     context = {**base, "issue": issue, "since": iso(reminder.due_at),
                "elapsed_seconds": max((now - reminder.due_at).total_seconds(), 0)}
+    if issue == "people_not_reached":
+        context.update(not_reached=detail.get("not_reached", 0),
+                       deliveries_total=detail.get("total", 0))
     if issue == "delivery_failing":
         context.update(deliveries_failed=detail.get("failing", 0),
                        deliveries_total=detail.get("total", 0),

@@ -74,7 +74,7 @@ def test_a_good_line_becomes_a_row_in_utc_with_its_subject_normalised() -> None:
         first_seen=at("2024-01-01T00:00:00+00:00"), last_seen=at("2025-01-01T00:00:00+00:00"),
         email="ben@example.com", name="Ben Smith", locale="en_US", country="US", region="US-CA")
     assert row.holding == ("c-2", 1, row.categories, row.first_seen, row.last_seen)
-    assert row.subject == ("c-2", "ben@example.com", "Ben Smith", "en_US", "US", "US-CA")
+    assert row.subject == ("c-2", "ben@example.com", "Ben Smith", "en_US", "US", "US-CA", None)
 
 
 def test_a_bare_last_seen_date_covers_its_whole_day_and_a_naive_time_is_utc() -> None:

@@ -91,6 +91,19 @@ EXPECTED: dict[tuple[str, str], Permission | None] = {
         P.WRITE_INCIDENTS,
     ("GET", "/api/v1/incidents/{key:str}/notifications/{notification_id:int}/deliveries"):
         P.READ_PERSONAL_DATA,
+    ("GET", "/api/v1/incidents/{key:str}/notifications/{notification_id:int}/bounces"):
+        P.READ_INCIDENTS,
+    ("GET", "/api/v1/bounces/{report_id:int}/raw"): P.READ_PERSONAL_DATA,
+    ("GET", "/api/v1/incidents/{key:str}/notifications/{notification_id:int}/not-reached"):
+        P.READ_INCIDENTS,
+    ("POST", "/api/v1/incidents/{key:str}/notifications/{notification_id:int}/other-contacts"):
+        P.WRITE_INCIDENTS,
+    ("GET",
+     "/api/v1/incidents/{key:str}/notifications/{notification_id:int}/not-reached/letters.csv"):
+        P.READ_PERSONAL_DATA,
+    ("GET",
+     "/api/v1/incidents/{key:str}/notifications/{notification_id:int}/not-reached/letters.pdf"):
+        P.READ_PERSONAL_DATA,
     ("GET", "/api/v1/incidents/{key:str}/notifications/{notification_id:int}/report.pdf"):
         P.READ_INCIDENTS,
     ("GET", "/api/v1/incidents/{key:str}/notifications/{notification_id:int}/sheet"):
@@ -123,6 +136,8 @@ EXPECTED: dict[tuple[str, str], Permission | None] = {
         P.READ_INCIDENTS,
     ("POST", "/incidents/{key:str}/notifications/{notification_id:int}/approve"): P.APPROVE,
     ("POST", "/incidents/{key:str}/notifications/{notification_id:int}/send"): P.WRITE_INCIDENTS,
+    ("POST", "/incidents/{key:str}/notifications/{notification_id:int}/other-contacts"):
+        P.WRITE_INCIDENTS,
     ("POST", "/incidents/{key:str}/notifications/{notification_id:int}/test-send"):
         P.WRITE_INCIDENTS,
     ("POST", "/incidents/{key:str}/notifications/{notification_id:int}/pause"): P.WRITE_INCIDENTS,
@@ -199,7 +214,7 @@ async def _fixtures(client: httpx.AsyncClient, engine: AsyncEngine, clock: Fixed
             "{runbook_id:str}": "ransomware", "{step_row_id:int}": str(step),
             "{evidence_id:int}": str(evidence.json()["id"]), "{regime:str}": "gdpr",
             "{obligation:str}": "authority", "{notification_id:int}": "1", "{message_id:int}": "1",
-            "{number:int}": "1"}
+            "{number:int}": "1", "{report_id:int}": "1"}
 
 
 def _url(path: str, values: dict[str, str]) -> str:

@@ -25,6 +25,37 @@ CATALOGUE = {
     "us-fl": ["individuals", "attorney-general", "covered-entity", "harm-determination"],
     "us-ny": ["individuals", "attorney-general", "owner", "harm-determination"],
     "us-co": ["individuals", "attorney-general", "covered-entity"],
+    # Ala. Code 8-38-5, 8-38-6, 8-38-8; AS 45.48.010(a) and (c).
+    "us-al": ["individuals", "attorney-general", "covered-entity"],
+    "us-ak": ["individuals", "attorney-general-determination"],
+    # 10 M.R.S. 1348; Md. Code Com. Law 14-3504; MCL 445.72; Minn. Stat. 325E.61;
+    # Miss. Code Ann. 75-24-29; Mo. Rev. Stat. 407.1500.
+    "us-me": ["individuals", "regulator", "owner"],
+    "us-md": ["individuals", "attorney-general", "owner"],
+    "us-mi": ["individuals", "owner"],
+    "us-mn": ["individuals", "owner"],
+    "us-ms": ["individuals", "owner"],
+    "us-mo": ["individuals", "attorney-general", "owner"],
+    "us-mt": ["individuals", "consumer-protection", "owner"],  # Mont. Code Ann. 30-14-1704
+    "us-ne": ["individuals", "attorney-general", "owner"],  # Neb. Rev. Stat. 87-803
+    "us-nv": ["individuals", "owner"],  # NRS 603A.220
+    "us-nh": ["individuals", "attorney-general", "owner"],  # RSA 359-C:20
+    "us-nj": ["individuals", "state-police", "owner"],  # N.J.S.A. 56:8-163
+    "us-nm": ["individuals", "attorney-general", "owner"],  # NMSA 57-12C-6 and -10
+    # ORS 646A.604(1), (2)(a) and (2)(c); 73 P.S. 2303(a), (c.1) and (c); R.I. Gen. Laws
+    # 11-49.3-4(a); S.C. Code 39-1-90(A), (B) and (K); SDCL 22-40-20; Tenn. Code 47-18-2107(b)
+    # and (c); Utah Code 13-44-202; 9 V.S.A. 2435(b)(1) to (3); Va. Code 18.2-186.6;
+    # W. Va. Code 46A-2A-102(a) and (c).
+    "us-or": ["individuals", "attorney-general", "covered-entity", "vendor-attorney-general"],
+    "us-pa": ["individuals", "attorney-general", "entity"],
+    "us-ri": ["individuals", "attorney-general"],
+    "us-sc": ["individuals", "consumer-affairs", "owner"],
+    "us-sd": ["individuals", "attorney-general", "attorney-general-determination"],
+    "us-tn": ["individuals", "owner"],
+    "us-ut": ["individuals", "attorney-general", "owner"],
+    "us-va": ["individuals", "attorney-general", "attorney-general-distribution", "owner"],
+    "us-wv": ["individuals", "owner"],
+    "us-vt": ["individuals", "attorney-general-preliminary", "attorney-general-follow-up", "owner"],
     "ca-pipeda": ["commissioner", "individuals"],
     "au-ndb": ["assessment", "commissioner", "individuals"],
     "br-lgpd": ["anpd", "data-subjects"],

@@ -239,7 +239,13 @@ def test_every_duty_between_parties_is_owed_to_a_counterparty_and_cited() -> Non
     assert {f"{r.id}/{o.id}" for r, o in duties} == {
         "gdpr/controller", "uk-gdpr/controller", "ch-fadp/controller", "sg-pdpa/organisation",
         "hipaa/covered-entity", "us-ca/owner", "us-co/covered-entity", "us-fl/covered-entity",
-        "us-ma/owner", "us-ny/owner", "us-tx/owner", "us-wa/owner"}
+        "us-ma/owner", "us-ny/owner", "us-tx/owner", "us-wa/owner",
+        "us-al/covered-entity",
+        "us-me/owner", "us-md/owner", "us-mi/owner", "us-mn/owner", "us-ms/owner", "us-mo/owner",
+        "us-mt/owner", "us-ne/owner", "us-nv/owner",
+        "us-nh/owner", "us-nj/owner", "us-nm/owner",
+        "us-or/covered-entity", "us-pa/entity", "us-sc/owner", "us-tn/owner", "us-ut/owner",
+        "us-vt/owner", "us-va/owner", "us-wv/owner"}
     for regime, obligation in duties:
         assert obligation.when is not None and obligation.when.roles, obligation.id
         assert set(obligation.when.roles) <= set(PROCESSOR_SIDE)

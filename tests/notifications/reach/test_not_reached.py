@@ -1,0 +1,354 @@
+"""Nobody left unreached: a duty owed to people is met only when every person its notice
+addresses was reached — by e-mail, or another way that was recorded — and a hard bounce
+after the fact reopens it.
+
+GDPR Art. 34(1): the controller "shall communicate the personal data breach to the data
+subject"; Art. 34(3)(c): where that "would involve disproportionate effort", "there shall
+instead be a public communication or similar measure whereby the data subjects are informed
+in an equally effective manner"."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import timedelta
+from email import message_from_bytes, policy
+from typing import Any
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import col, select
+
+from incident.kernel.clock import FixedClock
+from incident.kernel.db import session_factory
+from incident.kernel.settings import REPOSITORY
+from incident.timeline.models import TimelineEvent
+from notifications.bounces.service import record_bounce
+from notifications.delivery.models import CapturedMessage
+from notifications.delivery.outbox import CaptureTransport, Dispatcher
+from notifications.drafting.models import Delivery
+from notifications.drafting.render import renderer
+from notifications.reminders import service as reminders
+from tests.factories import (
+    SUBJECTS_HEADER,
+    Person,
+    affected_incident,
+    approved_notice,
+    dispatcher,
+)
+from tests.notifications.bounces.support import BOUNCES, SECRET, dsn, path_of, sent_notice
+from tests.notifications.reminders.samples import all_reminders
+from tests.sessions import Browser
+
+SUBJECTS = "gdpr/data-subjects"
+
+
+async def events(engine: AsyncEngine, kind: str) -> list[dict[str, Any]]:
+    async with session_factory(engine)() as db:
+        rows = (await db.exec(select(TimelineEvent).where(TimelineEvent.kind == kind)
+                              .order_by(col(TimelineEvent.id)))).all()
+    return [dict(json.loads(row.payload)) for row in rows]
+
+
+async def duty(client: httpx.AsyncClient, person: Person, reference: str) -> dict[str, Any]:
+    obligations = (await client.get(f"/api/v1/incidents/{reference}/obligations",
+                                    headers=person.headers)).json()["obligations"]
+    return dict(next(o for o in obligations if o["ref"] == SUBJECTS))
+
+
+async def sent_to_three(client: httpx.AsyncClient, people: dict[str, Person],
+                        engine: AsyncEngine, clock: FixedClock) -> tuple[str, str]:
+    """THREE_PEOPLE's notice sent: Anna and Bernd by e-mail; Carla has no address."""
+    reference = await affected_incident(client, people)
+    url = await approved_notice(client, people, reference)
+    sent = await client.post(f"{url}/send", headers=people["responder"].headers)
+    assert sent.status_code == 202, sent.text
+    await dispatcher(engine, clock).run_once()
+    shown = (await client.get(url, headers=people["responder"].headers)).json()
+    assert shown["status"] == "done", shown
+    return reference, url
+
+
+async def test_a_person_without_an_address_keeps_the_duty_pending_with_the_gap_shown(
+        client: httpx.AsyncClient, people: dict[str, Person], engine: AsyncEngine,
+        clock: FixedClock) -> None:
+    reference, url = await sent_to_three(client, people, engine, clock)
+
+    row = await duty(client, people["responder"], reference)
+    assert row["status"] == "pending" and row["met_at"] is None
+    [missing] = await events(engine, "people_not_reached")
+    assert missing["ref"] == SUBJECTS and missing["not_reached"] == 1
+    assert missing["why"] == {"no_address": 1, "refused": 0, "gave_up": 0, "bounced": 0}
+    assert missing["reached"] == {"email": 2}
+    assert "Carla" not in json.dumps(missing)
+    assert await events(engine, "obligation_met") == []
+
+    gap = await client.get(f"{url}/not-reached", headers=people["responder"].headers)
+    assert gap.status_code == 200, gap.text
+    body = gap.json()
+    [subjects] = body["duties"]
+    assert subjects["reached"] == {"email": 2} and subjects["not_reached"] == 1
+    assert subjects["why"]["no_address"] == 1 and subjects["public_communication_allowed"]
+    [carla] = body["people"]
+    assert (carla["external_id"], carla["name"], carla["why"], carla["locale"]) == (
+        "c-3", "Carla Ruiz", "no_address", "es")
+    assert carla["reached"] is False and carla["contacts"] == []
+
+
+async def test_the_people_are_listed_only_to_a_role_that_may_read_personal_data(
+        client: httpx.AsyncClient, people: dict[str, Person], engine: AsyncEngine,
+        clock: FixedClock) -> None:
+    _, url = await sent_to_three(client, people, engine, clock)
+    gap = await client.get(f"{url}/not-reached", headers=people["auditor"].headers)
+    assert gap.status_code == 200, gap.text
+    assert gap.json()["people"] is None and gap.json()["duties"][0]["not_reached"] == 1
+    assert "Carla" not in gap.text and "c-3" not in gap.text
+    refused = await client.post(f"{url}/other-contacts", headers=people["auditor"].headers,
+                                json={"channel": "postal", "at": "2026-03-10T12:00:00Z",
+                                      "all_not_reached": True})
+    assert refused.status_code == 403, refused.text
+
+
+async def test_a_postal_letter_recorded_meets_the_duty_when_the_letter_was_posted(
+        client: httpx.AsyncClient, people: dict[str, Person], engine: AsyncEngine,
+        clock: FixedClock) -> None:
+    reference, url = await sent_to_three(client, people, engine, clock)
+    [carla] = (await client.get(f"{url}/not-reached",
+                                headers=people["responder"].headers)).json()["people"]
+    clock.advance(timedelta(days=2))
+    posted = clock.now() - timedelta(hours=3)
+
+    done = await client.post(f"{url}/other-contacts", headers=people["responder"].headers,
+                             json={"channel": "postal", "at": posted.isoformat(),
+                                   "deliveries": [carla["delivery_id"]],
+                                   "note": "Letter posted first class to the address on file"})
+
+    assert done.status_code == 201, done.text
+    body = done.json()
+    assert body["people"] == 1 and body["channel"] == "postal" and body["basis"] is None
+    assert body["duties"][0]["reached"] == {"email": 2, "postal": 1}
+    assert body["duties"][0]["not_reached"] == 0 and body["duties"][0]["status"] == "met"
+    row = await duty(client, people["responder"], reference)
+    assert row["status"] == "met" and row["met_at"].startswith(posted.isoformat()[:19])
+    assert "2 by e-mail" in row["how"] and "1 by postal letter" in row["how"]
+    [recorded] = await events(engine, "people_reached_otherwise")
+    assert (recorded["channel"], recorded["people"], recorded["note"]) == ("postal", 1, True)
+    assert "Carla" not in json.dumps(recorded) and "first class" not in json.dumps(recorded)
+    [met] = await events(engine, "obligation_met")
+    assert met["reached"] == {"email": 2, "postal": 1}
+    # Nobody is left: the list is empty, and recording again is refused.
+    again = await client.post(f"{url}/other-contacts", headers=people["responder"].headers,
+                              json={"channel": "call", "at": posted.isoformat(),
+                                    "all_not_reached": True})
+    assert again.status_code == 409, again.text
+    everyone = (await client.get(f"{url}/not-reached?missing_only=false",
+                                 headers=people["responder"].headers)).json()["people"]
+    assert [(p["external_id"], p["reached"]) for p in everyone] == [("c-3", True)]
+    assert everyone[0]["contacts"][0]["note"].startswith("Letter posted")
+
+
+async def test_a_letter_returned_is_kept_and_the_person_is_still_not_reached(
+        client: httpx.AsyncClient, people: dict[str, Person], engine: AsyncEngine,
+        clock: FixedClock) -> None:
+    reference, url = await sent_to_three(client, people, engine, clock)
+    failed = await client.post(f"{url}/other-contacts", headers=people["responder"].headers,
+                               json={"channel": "postal", "outcome": "failed",
+                                     "at": clock.now().isoformat(), "all_not_reached": True,
+                                     "note": "Returned: addressee unknown"})
+    assert failed.status_code == 201, failed.text
+    assert failed.json()["duties"][0]["not_reached"] == 1
+    assert (await duty(client, people["responder"], reference))["status"] == "pending"
+    assert [e["outcome"] for e in await events(engine, "other_contact_failed")] == ["failed"]
+
+
+async def test_a_public_communication_needs_an_approver_and_the_condition_that_held(
+        client: httpx.AsyncClient, people: dict[str, Person], engine: AsyncEngine,
+        clock: FixedClock) -> None:
+    reference, url = await sent_to_three(client, people, engine, clock)
+    order: dict[str, Any] = {"channel": "public", "at": clock.now().isoformat(),
+                             "all_not_reached": True,
+                             "note": "Banner on the home page, in every customer language"}
+
+    by_responder = await client.post(f"{url}/other-contacts", json=order,
+                                     headers=people["responder"].headers)
+    assert by_responder.status_code == 403, by_responder.text
+    unnamed = await client.post(f"{url}/other-contacts", json=order,
+                                headers=people["approver"].headers)
+    assert unnamed.status_code == 422, unnamed.text
+    assert "GDPR Art. 34(3)(c)" in unnamed.text and "disproportionate effort" in unnamed.text
+
+    done = await client.post(f"{url}/other-contacts", headers=people["approver"].headers,
+                             json={**order, "conditions": {SUBJECTS: 0}})
+
+    assert done.status_code == 201, done.text
+    assert done.json()["basis"].startswith(f"{SUBJECTS}: GDPR Art. 34(3)(c), ")
+    assert "public communication" in done.json()["basis"]
+    row = await duty(client, people["responder"], reference)
+    assert row["status"] == "met" and "1 by public communication" in row["how"]
+
+
+async def test_a_record_names_only_people_the_notice_did_not_reach(
+        client: httpx.AsyncClient, people: dict[str, Person], engine: AsyncEngine,
+        clock: FixedClock) -> None:
+    _, url = await sent_to_three(client, people, engine, clock)
+    async with session_factory(engine)() as db:
+        anna = (await db.exec(select(Delivery).where(Delivery.recipient_key == "c-1"))).one()
+    at = clock.now().isoformat()
+    cases: list[tuple[dict[str, Any], int, str]] = [
+        ({"channel": "call", "at": at, "deliveries": [anna.id]}, 409, "did not end unreached"),
+        ({"channel": "call", "at": at, "deliveries": [999_999]}, 422, "not deliveries of"),
+        ({"channel": "call", "at": at}, 422, "exactly one of the two"),
+        ({"channel": "call", "at": at, "deliveries": [anna.id], "all_not_reached": True}, 422,
+         "exactly one of the two"),
+        ({"channel": "call", "at": (clock.now() + timedelta(days=1)).isoformat(),
+          "all_not_reached": True}, 422, "lies in the future"),
+        ({"channel": "call", "at": "2020-01-01T00:00:00Z", "all_not_reached": True}, 422,
+         "before the incident's awareness time"),
+        ({"channel": "call", "at": at, "all_not_reached": True, "conditions": {SUBJECTS: 0}},
+         422, "only a public communication"),
+        ({"channel": "pigeon", "at": at, "all_not_reached": True}, 400, "channel"),
+        ({"channel": "call", "at": at, "all_not_reached": True, "note": "x\u0000y"}, 400, "note"),
+    ]
+    for body, status, words in cases:
+        refused = await client.post(f"{url}/other-contacts", json=body,
+                                    headers=people["responder"].headers)
+        assert refused.status_code == status, (body, refused.text)
+        assert words in refused.text, (body, refused.text)
+        assert refused.headers["content-type"].startswith("application/problem+json")
+    assert await events(engine, "people_reached_otherwise") == []
+
+
+async def test_a_hard_bounce_after_the_duty_was_met_reopens_it_until_the_person_is_reached(
+        client: httpx.AsyncClient, people: dict[str, Person], engine: AsyncEngine,
+        clock: FixedClock) -> None:
+    ana, _ = await sent_notice(client, people, engine, clock)
+    [reference] = {e["reference"] for e in await events(engine, "incident_created")}
+    assert (await duty(client, people["responder"], reference))["status"] == "met"
+    clock.advance(timedelta(hours=1))
+
+    bounced = await record_bounce(
+        engine, dsn(to=path_of(ana), recipient="ana@example.org", kind="hard",
+                    message_id=ana.message_id),
+        recipients=[path_of(ana)], source="smtp", bounce_address=BOUNCES, secret=SECRET,
+        clock=clock)
+
+    assert bounced.outcome == "bounced"
+    row = await duty(client, people["responder"], reference)
+    assert row["status"] == "pending" and row["met_at"] is None
+    [reopened] = await events(engine, "obligation_reopened")
+    assert reopened["ref"] == SUBJECTS and reopened["was"] == "met"
+    assert "hard bounce" in reopened["reason"]
+    [missing] = await events(engine, "people_not_reached")
+    assert missing["why"]["bounced"] == 1 and missing["reached"] == {"email": 1}
+
+    url = f"/api/v1/incidents/{reference}/notifications/{ana.notification_id}"
+    called = await client.post(f"{url}/other-contacts", headers=people["responder"].headers,
+                               json={"channel": "call", "at": clock.now().isoformat(),
+                                     "deliveries": [ana.id], "note": "Reached by phone"})
+    assert called.status_code == 201, called.text
+    row = await duty(client, people["responder"], reference)
+    assert row["status"] == "met" and "1 by a call" in row["how"]
+
+
+async def test_the_approvers_are_told_at_once_and_no_more_once_everyone_is_reached(
+        client: httpx.AsyncClient, people: dict[str, Person], engine: AsyncEngine,
+        clock: FixedClock) -> None:
+    _, url = await sent_to_three(client, people, engine, clock)
+    await reminders.plan(engine, clock)
+    await reminders.plan(engine, clock)
+    [planned] = [r for r in await all_reminders(engine) if r.kind == "people_not_reached"]
+    assert planned.detail == {"ref": SUBJECTS, "not_reached": 1, "total": 3}
+    assert await reminders.fire(engine, clock, worker="w", message_domain="example.com",
+                                base_url="https://breach.example.com") >= 1
+    await Dispatcher(engine, CaptureTransport(engine, clock), renderer(REPOSITORY / "templates"),
+                     clock=clock, sender="Breachdesk <breachdesk@example.com>",
+                     worker="w").run_once()
+    async with session_factory(engine)() as db:
+        told = [m for m in (await db.exec(select(CapturedMessage))).all()
+                if "not reached" in str(message_from_bytes(m.raw, policy=policy.default)[
+                    "Subject"])]
+    assert sorted(m.recipient for m in told) == sorted(
+        [people["admin"].email, people["approver"].email])
+    body = message_from_bytes(told[0].raw, policy=policy.default).get_body(("plain",))
+    assert body is not None and "did not reach 1 of 3 people" in body.get_content()
+    assert "Carla" not in body.get_content()
+
+    # Once she is reached, the next day's escalation is planned no more.
+    await client.post(f"{url}/other-contacts", headers=people["responder"].headers,
+                      json={"channel": "call", "at": clock.now().isoformat(),
+                            "all_not_reached": True})
+    clock.advance(timedelta(days=1))
+    await reminders.plan(engine, clock)
+    assert len([r for r in await all_reminders(engine) if r.kind == "people_not_reached"]) == 1
+
+
+async def test_every_page_carries_the_banner_for_those_who_can_act(
+        client: httpx.AsyncClient, people: dict[str, Person], engine: AsyncEngine,
+        clock: FixedClock, approver: Browser) -> None:
+    reference, url = await sent_to_three(client, people, engine, clock)
+    page = await approver.client.get("/incidents")
+    assert page.status_code == 200
+    assert 'id="people-not-reached"' in page.text
+    assert f"{reference}, {SUBJECTS}: 1 person" in page.text
+    await client.post(f"{url}/other-contacts", headers=people["responder"].headers,
+                      json={"channel": "postal", "at": clock.now().isoformat(),
+                            "all_not_reached": True})
+    assert 'id="people-not-reached"' not in (await approver.client.get("/incidents")).text
+
+
+async def test_the_letters_for_the_people_not_reached_come_as_csv_and_pdf(
+        client: httpx.AsyncClient, people: dict[str, Person], engine: AsyncEngine,
+        clock: FixedClock) -> None:
+    _, url = await sent_to_three(client, people, engine, clock)
+    moved = (SUBJECTS_HEADER.rstrip("\n") + ",postal_address\n"
+             'c-3,,Carla Ruiz,es,ES,,crm,contact,,,"Calle Mayor 1\n28013 Madrid"\n')
+    imported = await client.post("/api/v1/subjects/import", content=moved.encode(),
+                                 headers={**people["admin"].headers, "content-type": "text/csv"})
+    assert imported.status_code == 200, imported.text
+
+    table = await client.get(f"{url}/not-reached/letters.csv",
+                             headers=people["responder"].headers)
+    assert table.status_code == 200, table.text
+    [row] = list(csv.DictReader(io.StringIO(table.content.decode())))
+    assert (row["name"], row["address_line_1"], row["address_line_2"], row["locale"]) == (
+        "Carla Ruiz", "Calle Mayor 1", "28013 Madrid", "es")
+    printed = await client.get(f"{url}/not-reached/letters.pdf",
+                               headers=people["responder"].headers)
+    assert printed.status_code == 200 and printed.content.startswith(b"%PDF")
+    assert [e["format"] for e in await events(engine, "letters_exported")] == ["csv", "pdf"]
+    assert (await client.get(f"{url}/not-reached/letters.csv",
+                             headers=people["auditor"].headers)).status_code == 403
+    async with session_factory(engine)() as db:
+        anna = (await db.exec(select(Delivery).where(Delivery.recipient_key == "c-1"))).one()
+    refused = await client.get(f"{url}/not-reached/letters.csv?deliveries={anna.id}",
+                               headers=people["responder"].headers)
+    assert refused.status_code == 409, refused.text
+
+
+async def test_the_notice_page_lists_the_people_and_records_a_letter(
+        client: httpx.AsyncClient, people: dict[str, Person], engine: AsyncEngine,
+        clock: FixedClock, approver: Browser) -> None:
+    reference, url = await sent_to_three(client, people, engine, clock)
+    page_url = url.removeprefix("/api/v1")
+    page = await approver.client.get(page_url)
+    assert page.status_code == 200, page.text
+    assert 'id="not-reached"' in page.text and "Carla Ruiz" in page.text
+    assert "GDPR Art. 34(3)(c)" in page.text and 'id="letters-pdf"' in page.text
+    [carla] = (await client.get(f"{url}/not-reached",
+                                headers=people["responder"].headers)).json()["people"]
+
+    refused = await approver.post(f"{page_url}/other-contacts", {
+        "scope": "chosen", "delivery": str(carla["delivery_id"]), "channel": "public",
+        "outcome": "reached", "at": "2026-03-10T12:30", "note": "Banner on the home page"})
+    assert refused.status_code == 422, refused.text
+    assert 'id="not-reached-error"' in refused.text and "34(3)(c)" in refused.text
+    assert "Banner on the home page" in refused.text  # what was typed is kept
+
+    done = await approver.post(f"{page_url}/other-contacts", {
+        "scope": "chosen", "delivery": str(carla["delivery_id"]), "channel": "postal",
+        "outcome": "reached", "at": "2026-03-10T12:30", "note": "Posted"})
+    assert done.status_code == 303, done.text
+    assert (await duty(client, people["responder"], reference))["status"] == "met"
+    shown = await approver.client.get(page_url)
+    assert 'id="everyone-reached"' in shown.text and 'id="other-contact-form"' not in shown.text
