@@ -76,6 +76,7 @@ def _instant(typed: str, zone: ZoneInfo) -> datetime:
 
 class ReachPages(Controller):
     path = "/incidents/{key:str}/notifications/{notification_id:int}"
+    include_in_schema = False
 
     @post("/other-contacts", guards=[requires(Permission.WRITE_INCIDENTS)])
     async def record(self, request: Request[Any, Any, Any], db: Db, clock: Now, actor: Who,

@@ -30,7 +30,7 @@ class OtherContactOrder(Input):
     """Everyone the notice's e-mail did not reach and nothing reached yet."""
     note: Annotated[str, MultiLine, Documented({"maxLength": rules.NOTE_LIMIT})] = ""
     """What was sent where, who answered, where the communication appeared."""
-    conditions: Annotated[dict[Ref, Annotated[int, Field(ge=0, le=50)]],
+    conditions: Annotated[dict[str, Annotated[int, Field(ge=0, le=50)]],
                           Field(max_length=60)] | None = None
     """A public communication only: for each duty, the index of its law's condition that
     held (see `substitute_notice` in `not-reached`)."""
