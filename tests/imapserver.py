@@ -19,15 +19,18 @@ import imaplib
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
+
+from tests.smtp_server import unused_port
 
 HOST = "127.0.0.1"
 USER = "bounces"
@@ -52,12 +55,6 @@ def unavailable_reason() -> str | None:
     return None
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass
 class ImapServer:
     directory: Path
@@ -66,8 +63,6 @@ class ImapServer:
 
     @property
     def url(self) -> str:
-        from urllib.parse import quote
-
         return f"imap://{quote(USER, safe='')}:{quote(PASSWORD, safe='')}@{HOST}:{self.port}/{MAILBOX}"
 
     def connect(self) -> imaplib.IMAP4:
@@ -76,49 +71,47 @@ class ImapServer:
         imap.select(MAILBOX)
         return imap
 
+    @contextmanager
+    def session(self) -> Iterator[imaplib.IMAP4]:
+        """A logged-in connection with the mailbox selected, logged out afterwards."""
+        imap = self.connect()
+        try:
+            yield imap
+        finally:
+            imap.logout()
+
     def append(self, raw: bytes) -> None:
         """Deliver one message into the mailbox, unseen (IMAP APPEND)."""
-        imap = self.connect()
-        try:
+        with self.session() as imap:
             status, data = imap.append(MAILBOX, None, None, raw)
             assert status == "OK", data
-        finally:
-            imap.logout()
+
+    def _uids(self, imap: imaplib.IMAP4, criterion: str) -> list[bytes]:
+        _, data = imap.uid("SEARCH", criterion)
+        return [uid for line in data if isinstance(line, bytes) for uid in line.split()]
 
     def unseen(self) -> list[bytes]:
-        imap = self.connect()
-        try:
-            _, data = imap.uid("SEARCH", "UNSEEN")
-            return [uid for line in data if isinstance(line, bytes) for uid in line.split()]
-        finally:
-            imap.logout()
+        with self.session() as imap:
+            return self._uids(imap, "UNSEEN")
 
     def count(self) -> int:
-        imap = self.connect()
-        try:
-            _, data = imap.uid("SEARCH", "ALL")
-            return sum(len(line.split()) for line in data if isinstance(line, bytes))
-        finally:
-            imap.logout()
+        with self.session() as imap:
+            return len(self._uids(imap, "ALL"))
 
     def empty(self) -> None:
         """Delete every message (between tests sharing the server)."""
-        imap = self.connect()
-        try:
-            _, data = imap.uid("SEARCH", "ALL")
-            uids = [uid for line in data if isinstance(line, bytes) for uid in line.split()]
+        with self.session() as imap:
+            uids = self._uids(imap, "ALL")
             if uids:
                 imap.uid("STORE", b",".join(uids).decode(), "+FLAGS", "(\\Deleted)")
                 imap.expunge()
-        finally:
-            imap.logout()
 
     def log(self) -> str:
         path = self.directory / "dovecot.log"
         return path.read_text(errors="replace") if path.exists() else ""
 
 
-def _config(directory: Path, port: int, uid: int, gid: int, user: str | None) -> str:
+def _config(directory: Path, port: int, user: str | None) -> str:
     own = (f"default_internal_user = {user}\ndefault_login_user = {user}\n"
            if user is not None else "")
     return f"""\
@@ -171,9 +164,9 @@ def start() -> ImapServer:
     home.mkdir()
     os.chown(home, uid, gid)
     (directory / "passwd").write_text(f"{USER}:{{PLAIN}}{PASSWORD}:{uid}:{gid}::{home}::\n")
-    port = _free_port()
+    port = unused_port()
     config = directory / "dovecot.conf"
-    config.write_text(_config(directory, port, uid, gid, user))
+    config.write_text(_config(directory, port, user))
     process = subprocess.Popen([binary, "-F", "-c", str(config)], stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE)
     server = ImapServer(directory, port, process)

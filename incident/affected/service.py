@@ -38,6 +38,7 @@ from incident.kernel.auth import Actor, Permission
 from incident.kernel.clock import Clock
 from incident.kernel.db import is_postgresql, session_factory, transaction
 from incident.kernel.errors import Conflict, Invalid, NotFound
+from incident.kernel.text import spreadsheet_safe
 from incident.lifecycle.models import Incident
 from incident.lifecycle.service import get_incident
 from incident.timeline import service as journal
@@ -234,17 +235,10 @@ async def export_csv(engine: AsyncEngine, snapshot_id: int) -> AsyncIterator[byt
             yield _csv_lines(batch)
 
 
-def _cell(value: str | None) -> str:
-    """Free text that a spreadsheet would run as a formula is quoted (OWASP CSV injection)."""
-    if not value:
-        return ""
-    return "'" + value if value[0] in "=+-@\t\r" else value
-
-
 def _csv_lines(batch: Iterable[Any]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     for external_id, email, name, where, locale, mask in batch:
-        writer.writerow([external_id, _cell(email), _cell(name), where, locale,
+        writer.writerow([external_id, spreadsheet_safe(email), spreadsheet_safe(name), where, locale,
                          ";".join(category_names(mask))])
     return buffer.getvalue().encode()

@@ -140,10 +140,6 @@ def category_names(mask: int) -> list[str]:
     return [c.value for c, bit in CATEGORY_BITS.items() if mask & bit]
 
 
-
-
-
-
 def _text(value: str, field: str, limit: int) -> str:
     if len(value) > limit:
         raise _Reject(f"{field} longer than {limit} characters")

@@ -1,7 +1,8 @@
 """Which characters user text may hold, and how stored text is shown safely on a terminal.
 
 Pure functions, no imports beyond the standard library: the input types (kernel/schemas.py)
-refuse what these find, and the CLI (kernel/console.py) prints through `visible`.
+refuse what these find, the CLI (kernel/console.py) prints through `visible`, and every CSV
+export writes its cells through `spreadsheet_safe`.
 """
 
 from __future__ import annotations
@@ -102,3 +103,13 @@ def visible(text: str, *, layout: bool = False) -> str:
         or not (char in BIDI_CONTROLS or char in INVISIBLE or unicodedata.category(char) == "Cc")
         else _escape(char)
         for char in text)
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> str:
+    """A CSV cell a spreadsheet will not run as a formula: text starting like one is
+    quoted with an apostrophe (OWASP CSV injection); None is empty."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text

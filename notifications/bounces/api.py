@@ -66,9 +66,9 @@ class BounceController(Controller):
                       limit: Limit = 50, offset: Offset = 0) -> Page[BouncePublic]:
         """The bounce reports about the notification's deliveries, newest first. Recipients'
         addresses and names only for a role that may read personal data."""
-        _, _, found, total = await reports.bounces_of(db, actor=actor, key=key,
-                                                      notification_id=notification_id,
-                                                      limit=limit, offset=offset)
+        found, total = await reports.bounces_of(db, actor=actor, key=key,
+                                                notification_id=notification_id,
+                                                limit=limit, offset=offset)
         return Page(items=[bounce_public(b) for b in found], total=total, limit=limit,
                     offset=offset)
 
@@ -77,7 +77,7 @@ class BounceController(Controller):
     async def raw(self, db: Db, clock: Now, actor: Who, report_id: RowId) -> Response[bytes]:
         """The report's message as kept (its first MiB), recorded on the incident's timeline
         as taken. `x-bounce-sha256` is its SHA-256, as the evidence pack lists it."""
-        report, _ = await reports.raw_report(db, clock=clock, actor=actor, report_id=report_id)
+        report = await reports.raw_report(db, clock=clock, actor=actor, report_id=report_id)
         # An attachment: a returned message may hold HTML, which must never run here.
         return Response(report.raw, media_type="message/rfc822", headers={
             "content-disposition": f'attachment; filename="bounce-{report.id}.eml"',

@@ -94,6 +94,7 @@ def bounces_poll(runtime: Runtime, once: bool) -> None:
     """
     import asyncio
     import contextlib
+    import logging
     import signal
 
     from incident.kernel.db import SchemaOutOfDate, check_schema, create_engine
@@ -127,8 +128,6 @@ def bounces_poll(runtime: Runtime, once: bool) -> None:
                 except MailboxError:
                     if once:
                         raise
-                    import logging
-
                     logging.getLogger("breachdesk.bounces").warning(
                         "reading the bounce mailbox failed; trying again in %s s",
                         settings.bounce_imap_seconds, exc_info=True)

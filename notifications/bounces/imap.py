@@ -34,7 +34,6 @@ from incident.kernel.clock import Clock
 from incident.kernel.settings import Settings
 from notifications.bounces.models import DATA_LIMIT
 from notifications.bounces.service import record_bounce
-from notifications.delivery.rules import Policy
 
 __all__ = ["BATCH", "Mailbox", "MailboxError", "Polled", "parse_imap_url", "poll_once", "poller"]
 
@@ -185,7 +184,7 @@ _UID = re.compile(rb"^[0-9]+$")
 
 
 async def poll_once(engine: AsyncEngine, mailbox: Mailbox, *, bounce_address: str, secret: str,
-                    clock: Clock, policy: Policy | None = None, batch: int = BATCH) -> Polled:
+                    clock: Clock, batch: int = BATCH) -> Polled:
     """Read and record the mailbox's unseen messages (at most `batch`); each recorded one
     is marked seen. Raises MailboxError when the mailbox cannot be read."""
     polled = Polled()
@@ -201,7 +200,7 @@ async def poll_once(engine: AsyncEngine, mailbox: Mailbox, *, bounce_address: st
             polled.read += 1
             recorded = await record_bounce(engine, raw, recipients=(), source="imap",
                                            bounce_address=bounce_address, secret=secret,
-                                           clock=clock, policy=policy)
+                                           clock=clock)
             polled.outcomes[recorded.outcome] += 1
             if recorded.outcome == "error":
                 polled.left += 1  # unseen: read again at the next poll

@@ -28,9 +28,8 @@ from incident.kernel.clock import Clock
 from notifications.bounces.models import DATA_LIMIT
 from notifications.bounces.service import record_bounce
 from notifications.delivery.return_paths import delivery_of
-from notifications.delivery.rules import Policy
 
-__all__ = ["BounceHandler", "parse_listen", "serve_until_stopped", "start"]
+__all__ = ["BounceHandler", "parse_listen", "start", "stop"]
 
 log = logging.getLogger("breachdesk.bounces")
 
@@ -41,13 +40,12 @@ RECIPIENTS_LIMIT = 100
 class BounceHandler:
     """aiosmtpd's handler: RCPT only for our return paths, DATA recorded as a bounce."""
 
-    def __init__(self, engine: AsyncEngine, *, bounce_address: str, secret: str, clock: Clock,
-                 policy: Policy | None = None) -> None:
+    def __init__(self, engine: AsyncEngine, *, bounce_address: str, secret: str,
+                 clock: Clock) -> None:
         self.engine = engine
         self.bounce_address = bounce_address
         self.secret = secret
         self.clock = clock
-        self.policy = policy
 
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope,
                           address: str, rcpt_options: list[str]) -> str:
@@ -60,13 +58,10 @@ class BounceHandler:
 
     async def handle_DATA(self, server: SMTP, session: Session,
                           envelope: Envelope) -> str:
-        raw = envelope.original_content or b""
-        if isinstance(envelope.content, bytes) and not raw:
-            raw = envelope.content
         recorded = await record_bounce(
-            self.engine, bytes(raw), recipients=list(envelope.rcpt_tos), source="smtp",
-            bounce_address=self.bounce_address, secret=self.secret, clock=self.clock,
-            policy=self.policy)
+            self.engine, envelope.original_content or b"", recipients=envelope.rcpt_tos,
+            source="smtp", bounce_address=self.bounce_address, secret=self.secret,
+            clock=self.clock)
         if recorded.outcome == "error":
             return "451 4.3.0 the bounce could not be recorded; try again later"
         return "250 2.0.0 OK"
@@ -103,13 +98,3 @@ async def stop(server: asyncio.Server, within: float = 3.0) -> None:
         await asyncio.wait_for(server.wait_closed(), within)
     except TimeoutError:
         log.warning("bounce connections still open after %s s were dropped", within)
-
-
-async def serve_until_stopped(handler: BounceHandler, host: str, port: int,
-                              stopping: asyncio.Event, *, grace: float = 3.0) -> None:
-    """`breach bounces listen`: listen until `stopping` is set (Ctrl-C, SIGTERM)."""
-    server = await start(handler, host, port)
-    try:
-        await stopping.wait()
-    finally:
-        await stop(server, grace)

@@ -27,12 +27,11 @@ async def notification_section(request: Request[Any, Any, Any], db: AsyncSession
     counts = await reports.kind_counts(db, notification.id)
     if not counts:
         return {"bounces": None}
-    _, _, newest, total = await reports.bounces_of(db, actor=actor, key=incident.id,
-                                                   notification_id=notification.id,
-                                                   limit=SHOWN)
+    personal = actor.can(Permission.READ_PERSONAL_DATA)
+    newest = await reports.listed(db, notification.id, personal=personal, limit=SHOWN)
     return {"bounces": {
         "counts": [(kind, counts.get(kind, 0)) for kind in ("hard", "soft", reports.UNREAD)],
-        "total": total, "newest": newest, "personal": actor.can(Permission.READ_PERSONAL_DATA),
+        "total": sum(counts.values()), "newest": newest, "personal": personal,
         "api": (f"/api/v1/incidents/{quote(incident.reference)}/notifications/"
                 f"{notification.id}/bounces"),
     }}

@@ -195,7 +195,7 @@ def _own_parts(msg: Message) -> list[Message]:
     while stack and len(parts) < _MAX_PARTS:
         part = stack.pop()
         parts.append(part)
-        if part.get_content_type() in _RETURNED_TYPES or part.get_content_type() in _STATUS_TYPES:
+        if part.get_content_type() in (*_RETURNED_TYPES, *_STATUS_TYPES):
             continue
         payload = part.get_payload()
         if part.is_multipart() and isinstance(payload, list):
@@ -319,11 +319,11 @@ def _recipient(block: Message) -> _Recipient:
 
 
 def _status_in(text: str) -> str | None:
-    found = _STATUS.match(text) or _SMTP_REPLY.search(text)
-    if found is None:
-        return None
-    status = found.group("status") if found.re is _SMTP_REPLY else found.group(1)
-    return status or None
+    """The enhanced status code `text` starts with, else the one of an SMTP reply in it."""
+    if found := _STATUS.match(text):
+        return found.group(1)
+    reply = _SMTP_REPLY.search(text)
+    return reply.group("status") if reply else None
 
 
 # --- other formats ---------------------------------------------------------------------------------

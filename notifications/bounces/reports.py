@@ -18,7 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import ColumnElement, func
+from sqlalchemy.orm import defer
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -27,14 +28,13 @@ from incident.kernel.auth import Actor, Permission
 from incident.kernel.clock import Clock
 from incident.kernel.db import transaction
 from incident.kernel.errors import NotFound
-from incident.lifecycle.models import Incident
 from incident.lifecycle.service import get_incident
 from incident.timeline import service as journal
 from notifications.bounces.models import BounceReport
 from notifications.drafting.models import Delivery, Notification
 from notifications.drafting.service import get_notification
 
-__all__ = ["ADDRESS_MASK", "UNREAD", "Bounce", "bounces_of", "kind_counts", "masked",
+__all__ = ["ADDRESS_MASK", "UNREAD", "Bounce", "bounces_of", "kind_counts", "listed", "masked",
            "raw_report", "reports_of", "sha256_of"]
 
 ADDRESS_MASK = "[address]"
@@ -83,67 +83,63 @@ class Bounce:
     name: str | None
 
 
-def _columns() -> tuple[object, ...]:
-    return (BounceReport.id, BounceReport.received_at, BounceReport.source,
-            BounceReport.delivery_id, Delivery.recipient_key, BounceReport.kind,
-            BounceReport.status, BounceReport.diagnostic, BounceReport.parsed, BounceReport.size,
-            func.length(col(BounceReport.raw)), Delivery.address, Delivery.name)
+def _about(notification_id: int) -> ColumnElement[bool]:
+    """A report joined to its delivery, of this notification."""
+    return (col(BounceReport.delivery_id) == col(Delivery.id)) & (
+        col(Delivery.notification_id) == notification_id)
 
 
 async def bounces_of(db: AsyncSession, *, actor: Actor, key: str | uuid.UUID,
                      notification_id: int, limit: int = 50, offset: int = 0
-                     ) -> tuple[Incident, Notification, list[Bounce], int]:
+                     ) -> tuple[list[Bounce], int]:
     """A page of the reports about a notification's deliveries, newest first, and how many
     there are in all. NotFound for an incident or notification the actor cannot see."""
-    incident, notification = await get_notification(db, actor=actor, key=key,
-                                                    notification_id=notification_id)
-    personal = actor.can(Permission.READ_PERSONAL_DATA)
-    about = (col(BounceReport.delivery_id) == col(Delivery.id)) & (
-        col(Delivery.notification_id) == notification_id)
+    await get_notification(db, actor=actor, key=key, notification_id=notification_id)
     total = (await db.exec(select(func.count()).select_from(BounceReport).join(
-        Delivery, about))).one()
-    rows = (await db.exec(select(*_columns()).join(Delivery, about).order_by(  # type: ignore[call-overload]
-        col(BounceReport.received_at).desc(), col(BounceReport.id).desc()).offset(
-        offset).limit(limit))).all()
-    found = [_bounce(row, personal) for row in rows]
-    return incident, notification, found, int(total)
+        Delivery, _about(notification_id)))).one()
+    found = await listed(db, notification_id, personal=actor.can(Permission.READ_PERSONAL_DATA),
+                         limit=limit, offset=offset)
+    return found, int(total)
 
 
-def _bounce(row: tuple[object, ...], personal: bool) -> Bounce:
-    (ident, received_at, source, delivery_id, recipient, kind, status, diagnostic, parsed,
-     size, kept, address, name) = row
-    assert isinstance(ident, int) and isinstance(received_at, datetime)
-    assert isinstance(delivery_id, int)
-    return Bounce(id=ident, received_at=received_at, source=str(source),
-                  delivery_id=delivery_id, recipient_id=str(recipient),
-                  kind=None if kind is None else str(kind),
-                  status=None if status is None else str(status),
-                  diagnostic=(None if diagnostic is None else str(diagnostic)) if personal
-                  else masked(None if diagnostic is None else str(diagnostic),
-                              [None if address is None else str(address)]),
-                  parsed=bool(parsed), size=int(str(size)), kept=int(str(kept or 0)),
-                  address=(None if address is None else str(address)) if personal else None,
-                  name=str(name or "") if personal else None)
+async def listed(db: AsyncSession, notification_id: int, *, personal: bool, limit: int,
+                 offset: int = 0) -> list[Bounce]:
+    """The reports about a notification's deliveries, newest first, without their messages;
+    for a reader who may see them (`personal`) or not (see `Bounce`)."""
+    rows = (await db.exec(select(BounceReport, Delivery, func.length(col(BounceReport.raw)))
+                          .join(Delivery, _about(notification_id))
+                          .options(defer(BounceReport.raw))  # type: ignore[arg-type]
+                          .order_by(col(BounceReport.received_at).desc(),
+                                    col(BounceReport.id).desc())
+                          .offset(offset).limit(limit))).all()
+    return [_bounce(report, delivery, kept, personal) for report, delivery, kept in rows]
+
+
+def _bounce(report: BounceReport, delivery: Delivery, kept: int | None, personal: bool) -> Bounce:
+    assert report.id is not None and delivery.id is not None
+    return Bounce(id=report.id, received_at=report.received_at, source=report.source,
+                  delivery_id=delivery.id, recipient_id=delivery.recipient_key, kind=report.kind,
+                  status=report.status,
+                  diagnostic=(report.diagnostic if personal
+                              else masked(report.diagnostic, [delivery.address])),
+                  parsed=report.parsed, size=report.size, kept=kept or 0,
+                  address=delivery.address if personal else None,
+                  name=delivery.name if personal else None)
 
 
 async def kind_counts(db: AsyncSession, notification_id: int) -> dict[str, int]:
     """How many reports about the notification's deliveries, by kind: "hard", "soft", and
     `UNREAD` for those that could not be read."""
     rows = (await db.exec(select(BounceReport.kind, func.count()).join(
-        Delivery, col(BounceReport.delivery_id) == col(Delivery.id)).where(
-        col(Delivery.notification_id) == notification_id).group_by(
-        col(BounceReport.kind)))).all()
+        Delivery, _about(notification_id)).group_by(col(BounceReport.kind)))).all()
     return {str(kind) if kind is not None else UNREAD: int(count) for kind, count in rows}
 
 
-async def reports_of(db: AsyncSession, delivery_ids: Iterable[int]) -> list[BounceReport]:
-    """Every report about these deliveries, message included, oldest first (the evidence
-    pack's order)."""
-    ids = list(delivery_ids)
-    if not ids:
-        return []
-    return list((await db.exec(select(BounceReport).where(
-        col(BounceReport.delivery_id).in_(ids)).order_by(col(BounceReport.id)))).all())
+async def reports_of(db: AsyncSession, notification_id: int) -> list[BounceReport]:
+    """Every report about the notification's deliveries, message included, oldest first (the
+    evidence pack's order)."""
+    return list((await db.exec(select(BounceReport).join(Delivery, _about(notification_id))
+                               .order_by(col(BounceReport.id)))).all())
 
 
 def sha256_of(report: BounceReport) -> str:
@@ -151,7 +147,7 @@ def sha256_of(report: BounceReport) -> str:
 
 
 async def raw_report(db: AsyncSession, *, clock: Clock, actor: Actor,
-                     report_id: int) -> tuple[BounceReport, Incident]:
+                     report_id: int) -> BounceReport:
     """The report with the message as kept, for a role that may read personal data, after
     recording on the incident's timeline who took it. NotFound for a report that does not
     exist, or whose incident the actor cannot see (or that belongs to no incident)."""
@@ -173,4 +169,4 @@ async def raw_report(db: AsyncSession, *, clock: Clock, actor: Actor,
                                    payload={"report": report.id, "delivery": report.delivery_id,
                                             "notification": notification.id,
                                             "sha256": sha256_of(report)})
-    return report, incident
+    return report

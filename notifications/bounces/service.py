@@ -47,13 +47,14 @@ from incident.kernel.db import session_factory, transaction
 from incident.lifecycle.models import Incident
 from incident.timeline import service as journal
 from notifications.bounces.models import RAW_LIMIT, BounceReport
-from notifications.bounces.reading import BounceReading, read_bounce
-from notifications.delivery.reaching import settle
+from notifications.bounces.reading import read_bounce
+from notifications.delivery.reaching import UNREACHED, settle
 from notifications.delivery.return_paths import delivery_of
 from notifications.delivery.rules import Policy, after_attempt
 from notifications.drafting.letters import Letter
 from notifications.drafting.models import Delivery, DeliveryAttempt, Notification
 from notifications.drafting.rules import DeliveryState, NotificationStatus
+from notifications.drafting.sending import MESSAGE_ID_START
 from notifications.obligations.models import IncidentObligation
 
 __all__ = ["Outcome", "Recorded", "Source", "record_bounce"]
@@ -65,8 +66,8 @@ Outcome = Literal["bounced", "retry", "failed", "unchanged", "unparsed", "unknow
                   "error"]
 KEPT: frozenset[str] = frozenset({"bounced", "retry", "failed", "unchanged", "unparsed"})
 """The outcomes for which the report was stored."""
-DIAGNOSTIC_LIMIT = 2000
-"""The longest diagnostic kept on the report and quoted in the delivery's last reply."""
+POLICY = Policy()
+"""The outbox's backoff and give-up rules, as a soft bounce's retry follows them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,24 +87,15 @@ class Recorded:
 
 
 async def record_bounce(engine: AsyncEngine, raw: bytes, *, recipients: Iterable[str] = (),
-                        source: Source, bounce_address: str, secret: str, clock: Clock,
-                        policy: Policy | None = None) -> Recorded:
+                        source: Source, bounce_address: str, secret: str,
+                        clock: Clock) -> Recorded:
     """Apply one bounce (see the module docstring); never raises."""
     try:
         return await _record(engine, raw, recipients=tuple(recipients), source=source,
-                             bounce_address=bounce_address, secret=secret, clock=clock,
-                             policy=policy or Policy())
+                             bounce_address=bounce_address, secret=secret, clock=clock)
     except Exception:
         log.exception("a bounce received over %s could not be recorded", source)
         return Recorded("error")
-
-
-def _read(raw: bytes) -> BounceReading | None:
-    try:
-        return read_bounce(raw)
-    except Exception:  # a message no reader understands is still evidence
-        log.warning("a bounce could not be read at all", exc_info=True)
-        return None
 
 
 def _named(addresses: Iterable[str], *, bounce_address: str, secret: str) -> int | None:
@@ -114,34 +106,25 @@ def _named(addresses: Iterable[str], *, bounce_address: str, secret: str) -> int
     return None
 
 
-OUR_MESSAGE_IDS = "breachdesk."
-"""How the Message-IDs this service gives begin (see drafting/sending.py)."""
-
-
 def _bare_id(message_id: str) -> str:
     return message_id.strip().strip("<>").strip()
 
 
 async def _record(engine: AsyncEngine, raw: bytes, *, recipients: tuple[str, ...],
-                  source: Source, bounce_address: str, secret: str, clock: Clock,
-                  policy: Policy) -> Recorded:
+                  source: Source, bounce_address: str, secret: str, clock: Clock) -> Recorded:
     if not bounce_address:
         log.warning("a bounce arrived over %s, but BREACH_BOUNCE_ADDRESS is not set: dropped",
                     source)
         return Recorded("unknown")
-    reading = _read(raw)
+    reading = read_bounce(raw)
     delivery_id = _named(recipients, bounce_address=bounce_address, secret=secret)
-    if delivery_id is None and reading is not None:
+    if delivery_id is None:
         delivery_id = _named(reading.addressed_to, bounce_address=bounce_address, secret=secret)
     if delivery_id is None:
         log.warning("a bounce received over %s names none of our deliveries (no return path "
                     "under our key): dropped", source)
         return Recorded("unknown")
-    kind = reading.kind if reading is not None else None
-    status = reading.status if reading is not None else None
-    diagnostic = (reading.diagnostic or None) if reading is not None else None
-    if diagnostic is not None:
-        diagnostic = " ".join(diagnostic.split())[:DIAGNOSTIC_LIMIT]
+    kind, status, diagnostic = reading.kind, reading.status, reading.diagnostic
     now = clock.now()
     async with session_factory(engine)() as db, transaction(db):
         delivery = (await db.exec(select(Delivery).where(
@@ -150,9 +133,9 @@ async def _record(engine: AsyncEngine, raw: bytes, *, recipients: tuple[str, ...
             log.warning("a bounce received over %s names delivery %s, which does not exist: "
                         "dropped", source, delivery_id)
             return Recorded("unknown", delivery_id)
-        quoted = reading.original_message_id if reading is not None else None
+        quoted = reading.original_message_id
         if quoted and _bare_id(quoted) != _bare_id(delivery.message_id):
-            if _bare_id(quoted).startswith(OUR_MESSAGE_IDS):
+            if _bare_id(quoted).startswith(MESSAGE_ID_START):
                 log.warning("a bounce received over %s names delivery %s but quotes another "
                             "of our Message-IDs: dropped as forged", source, delivery_id)
                 return Recorded("forged", delivery_id)
@@ -165,29 +148,27 @@ async def _record(engine: AsyncEngine, raw: bytes, *, recipients: tuple[str, ...
                               parsed=kind is not None, size=len(raw), raw=raw[:RAW_LIMIT])
         db.add(report)
         await db.flush()
-        if kind not in ("hard", "soft"):
-            why = reading.why if reading is not None else "the message could not be parsed"
+        if kind is None:
             log.warning("bounce report %s about delivery %s could not be read (%s): kept, the "
-                        "delivery left as it was", report.id, delivery_id, why or "no reason")
+                        "delivery left as it was", report.id, delivery_id, reading.why)
             return Recorded("unparsed", delivery_id, report.id)
-        state = DeliveryState(delivery.state)
+        # Ended for good already; or, for a soft bounce, being tried again anyway.
+        if delivery.state in UNREACHED or (kind == "soft"
+                                           and delivery.state != DeliveryState.SENT.value):
+            return Recorded("unchanged", delivery_id, report.id, kind, status)
         reopened = False
         reply = " ".join(part for part in ("bounced:", status, diagnostic) if part)
         notification = await db.get(Notification, delivery.notification_id)
         assert notification is not None
         if kind == "hard":
-            if state in (DeliveryState.BOUNCED, DeliveryState.FAILED):
-                return Recorded("unchanged", delivery_id, report.id, kind, status)
             delivery.state = DeliveryState.BOUNCED.value
             delivery.ended_at = now
             delivery.lease_until, delivery.leased_by = None, None
             delivery.last_reply = reply
         else:
-            if state is not DeliveryState.SENT:  # ended for good, or being tried again anyway
-                return Recorded("unchanged", delivery_id, report.id, kind, status)
             step = after_attempt(DeliveryState.RETRY, reply=reply, attempts=delivery.attempts,
-                                 now=now, hint_seconds=None, policy=policy,
-                                 give_up_at=await _give_up_at(db, notification, now, policy))
+                                 now=now, hint_seconds=None, policy=POLICY,
+                                 give_up_at=await _give_up_at(db, notification, now))
             delivery.state, delivery.last_reply = step.state.value, step.reply
             if step.next_attempt_at is not None:
                 delivery.next_attempt_at = step.next_attempt_at
@@ -207,7 +188,7 @@ async def _record(engine: AsyncEngine, raw: bytes, *, recipients: tuple[str, ...
                          "report": report.id, "kind": kind, "status": status,
                          "state": delivery.state,
                          **({"notification_sending_again": True} if reopened else {})})
-        if (notification.incident_id is not None and _ended_unreached(delivery)
+        if (notification.incident_id is not None and delivery.state in UNREACHED
                 and notification.status == NotificationStatus.DONE.value):
             incident = await db.get(Incident, notification.incident_id)
             assert incident is not None
@@ -219,8 +200,7 @@ async def _record(engine: AsyncEngine, raw: bytes, *, recipients: tuple[str, ...
         return Recorded(outcome, delivery_id, report.id, kind, status)
 
 
-async def _give_up_at(db: AsyncSession, notification: Notification, now: datetime,
-                      policy: Policy) -> datetime:
+async def _give_up_at(db: AsyncSession, notification: Notification, now: datetime) -> datetime:
     """When the outbox stops retrying this notification's deliveries: its obligation's due
     time (after one retry at least), else a while after it was sent — as `Letter` says."""
     deadline = None
@@ -230,13 +210,8 @@ async def _give_up_at(db: AsyncSession, notification: Notification, now: datetim
             IncidentObligation.ref == notification.ref))).first()
         deadline = obligation.due_at if obligation is not None else None
     letter = Letter(notification, {}, {}, ZoneInfo("UTC"), deadline)
-    return letter.give_up_at(now, first_retry=policy.first_retry,
-                             without_deadline=policy.give_up_without_deadline)
-
-
-def _ended_unreached(delivery: Delivery) -> bool:
-    """The bounce ended the delivery without reaching the person (bounced, or failed)."""
-    return delivery.state in (DeliveryState.BOUNCED.value, DeliveryState.FAILED.value)
+    return letter.give_up_at(now, first_retry=POLICY.first_retry,
+                             without_deadline=POLICY.give_up_without_deadline)
 
 
 def _sending_again(db: AsyncSession, notification: Notification) -> bool:

@@ -311,36 +311,33 @@ class Dispatcher:
     async def _message(self, delivery: Claimed, letter: Letter) -> bytes:
         """The bytes of `delivery`'s message (a ValueError when none can be built)."""
         kind = letter.notification.kind
+        files: list[Attachment] = []
         if kind == drafting.NotificationKind.TEST_COPY:
             # A notice's letter as rendered when its sender asked for a test (see
             # notifications/drafting/trial.py): sent as it was, to the sender alone.
             copy = letter.fields["copies"][delivery.locale]
-            return build_message(sender=self.sender, to=delivery.address or "",
-                                 to_name=delivery.name or None, subject=copy["subject"],
-                                 text=copy["text"], html=copy["html"],
-                                 message_id=delivery.message_id, date=self.clock.now(),
-                                 author=letter.fields.get("author"),
-                                 reply_to=letter.fields.get("reply_to"))
-        rendered = letter.rendered_for(self.renderer, delivery)
-        files: list[Attachment] = []
-        if kind == drafting.NotificationKind.CHECKPOINT:
-            # The signed checkpoint itself, as its log line: the witness keeps the copy.
-            files.append(Attachment(f"checkpoint-{letter.fields['number']}.jsonl",
-                                    "application/json",
-                                    str(letter.fields["line"]).encode() + b"\n"))
-        if kind == drafting.NotificationKind.AUTHORITY_REPORT:
-            rendered = with_english_copy(rendered,
-                                         letter.rendered_for(self.renderer, delivery, "en"))
-            # The same report as a PDF, for the authority's case file.
-            files.append(Attachment(
-                f"report-{letter.notification.id}-{letter.notification.sequence}.pdf",
-                "application/pdf", await asyncio.to_thread(pdf_of, rendered.html)))
+            subject, text, html = copy["subject"], copy["text"], copy["html"]
+            author, reply_to = letter.fields.get("author"), letter.fields.get("reply_to")
+        else:
+            rendered = letter.rendered_for(self.renderer, delivery)
+            if kind == drafting.NotificationKind.CHECKPOINT:
+                # The signed checkpoint itself, as its log line: the witness keeps the copy.
+                files.append(Attachment(f"checkpoint-{letter.fields['number']}.jsonl",
+                                        "application/json",
+                                        str(letter.fields["line"]).encode() + b"\n"))
+            if kind == drafting.NotificationKind.AUTHORITY_REPORT:
+                rendered = with_english_copy(
+                    rendered, letter.rendered_for(self.renderer, delivery, "en"))
+                # The same report as a PDF, for the authority's case file.
+                files.append(Attachment(
+                    f"report-{letter.notification.id}-{letter.notification.sequence}.pdf",
+                    "application/pdf", await asyncio.to_thread(pdf_of, rendered.html)))
+            subject, text, html = rendered.subject, rendered.text, rendered.html
+            author, reply_to = letter.author, letter.reply_to
         return build_message(sender=self.sender, to=delivery.address or "",
-                             to_name=delivery.name or None, subject=rendered.subject,
-                             text=rendered.text, html=rendered.html,
-                             message_id=delivery.message_id, date=self.clock.now(),
-                             author=letter.author, reply_to=letter.reply_to,
-                             attachments=files)
+                             to_name=delivery.name or None, subject=subject, text=text,
+                             html=html, message_id=delivery.message_id, date=self.clock.now(),
+                             author=author, reply_to=reply_to, attachments=files)
 
     async def reclaim(self) -> int:
         """Deliveries whose dispatcher died mid-send are in doubt: at once when that

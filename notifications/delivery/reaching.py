@@ -20,7 +20,7 @@ people when it is recorded.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -32,26 +32,26 @@ from incident.kernel.auth import SYSTEM
 from incident.lifecycle.models import Incident
 from incident.timeline import service as journal
 from notifications.delivery.models import OtherContact
+from notifications.delivery.rules import GAVE_UP
 from notifications.drafting.models import Delivery, Notification
-from notifications.drafting.rules import DeliveryState, NotificationKind
+from notifications.drafting.rules import DeliveryState, NotificationKind, NotificationStatus
 from notifications.obligations import rules as obligations
 from notifications.obligations.engine import iso
 from notifications.obligations.models import IncidentObligation
+from notifications.obligations.regimes import SubstituteNotice
 from notifications.obligations.rules import ObligationStatus, Reach
-from notifications.obligations.service import reconcile, shipped_regimes
+from notifications.obligations.service import UNFINISHED, reconcile, reopen, shipped_regimes
 
-__all__ = ["CHANNELS", "OPEN", "UNREACHED", "Why", "allows_public", "meeting", "reach_of",
-           "reached_otherwise", "settle", "unreached_by_why"]
+__all__ = ["OPEN", "UNREACHED", "UnreachedNotice", "Why", "meeting", "notices_leaving_unreached",
+           "reach_of", "reached_otherwise", "settle", "substitute_notice", "unreached_by_why",
+           "why_of"]
 
 UNREACHED = (DeliveryState.FAILED.value, DeliveryState.BOUNCED.value)
 """Delivery states that end without reaching the person."""
 OPEN = (DeliveryState.PENDING.value, DeliveryState.SENDING.value, DeliveryState.RETRY.value,
         DeliveryState.IN_DOUBT.value)
 """Delivery states still being sent."""
-CHANNELS = ("postal", "call", "public")
-"""The other ways a person is reached, as recorded."""
 REACHED = "reached"
-GAVE_UP = "gave up at "
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +65,23 @@ class Why:
     bounced: int = 0
 
     def as_dict(self) -> dict[str, int]:
-        return {"no_address": self.no_address, "refused": self.refused,
-                "gave_up": self.gave_up, "bounced": self.bounced}
+        return asdict(self)
+
+
+def _why_sql() -> ColumnElement[str]:
+    """`why_of`, in SQL."""
+    return case((col(Delivery.state) == DeliveryState.BOUNCED.value, "bounced"),
+                (col(Delivery.address).is_(None), "no_address"),
+                (col(Delivery.last_reply).startswith(GAVE_UP), "gave_up"), else_="refused")
+
+
+def why_of(delivery: Delivery) -> str:
+    """Why one delivery that ended unreached did not reach its person (a field of `Why`)."""
+    if delivery.state == DeliveryState.BOUNCED.value:
+        return "bounced"
+    if delivery.address is None:
+        return "no_address"
+    return "gave_up" if (delivery.last_reply or "").startswith(GAVE_UP) else "refused"
 
 
 def meeting(notification: Notification, ref: str) -> ColumnElement[bool]:
@@ -78,24 +93,27 @@ def meeting(notification: Notification, ref: str) -> ColumnElement[bool]:
         f",{ref},", autoescape=True))
 
 
-def allows_public(ref: str) -> bool:
-    """Whether the duty's law lets a public communication take the place of a person's own
-    notice (its `substitute_notice`)."""
+def substitute_notice(ref: str) -> SubstituteNotice | None:
+    """The duty's rule for a public communication in place of a person's own notice, or
+    None where its law allows none."""
     found = shipped_regimes().obligation(ref)
-    return found is not None and found[1].substitute_notice is not None
+    return found[1].substitute_notice if found is not None else None
 
 
-def reached_otherwise() -> ColumnElement[bool]:
-    """A delivery (of the query's `deliveries`) that something recorded reached another way."""
+def _counted(ref: str | None) -> ColumnElement[bool]:
+    """A record that reached its person, by a way `ref`'s law accepts (a public
+    communication only where it allows one); any way when `ref` is None."""
+    counted = col(OtherContact.outcome) == REACHED
+    if ref is not None and substitute_notice(ref) is None:
+        counted = and_(counted, col(OtherContact.channel) != "public")
+    return counted
+
+
+def reached_otherwise(ref: str | None = None) -> ColumnElement[bool]:
+    """A delivery (of the query's `deliveries`) that something recorded reached another
+    way (for `ref`: a way its law accepts)."""
     return select(OtherContact.id).where(col(OtherContact.delivery_id) == col(Delivery.id),
-                                         col(OtherContact.outcome) == REACHED).exists()
-
-
-def _reached_otherwise(ref: str) -> ColumnElement[bool]:
-    allowed = col(OtherContact.outcome) == REACHED
-    if not allows_public(ref):
-        allowed = and_(allowed, col(OtherContact.channel) != "public")
-    return allowed
+                                         _counted(ref)).exists()
 
 
 async def reach_of(db: AsyncSession, notification: Notification, ref: str) -> Reach:
@@ -109,7 +127,7 @@ async def reach_of(db: AsyncSession, notification: Notification, ref: str) -> Re
                                    OtherContact.at)
                             .join(Delivery, col(Delivery.id) == col(OtherContact.delivery_id))
                             .where(scope, col(Delivery.state).in_(UNREACHED),
-                                   _reached_otherwise(ref))
+                                   _counted(ref))
                             .order_by(col(OtherContact.delivery_id), col(OtherContact.at),
                                       col(OtherContact.id)))).all()
     first: dict[int, tuple[str, datetime]] = {}
@@ -125,21 +143,52 @@ async def reach_of(db: AsyncSession, notification: Notification, ref: str) -> Re
                  last_at=max(times) if times else None)
 
 
-def _not_reached_yet(ref: str) -> ColumnElement[bool]:
-    """Unreached deliveries with no recorded way that reached them for `ref`."""
-    reached = select(OtherContact.id).where(
-        col(OtherContact.delivery_id) == col(Delivery.id), _reached_otherwise(ref))
-    return and_(col(Delivery.state).in_(UNREACHED), ~reached.exists())
-
-
 async def unreached_by_why(db: AsyncSession, notification: Notification, ref: str) -> Why:
     """The people the notification's letters for `ref` did not reach, by why."""
-    why = case((col(Delivery.state) == DeliveryState.BOUNCED.value, "bounced"),
-               (col(Delivery.address).is_(None), "no_address"),
-               (col(Delivery.last_reply).startswith(GAVE_UP), "gave_up"), else_="refused")
+    why = _why_sql()
     rows = (await db.exec(select(why, func.count()).where(
-        meeting(notification, ref), _not_reached_yet(ref)).group_by(why))).all()
+        meeting(notification, ref), col(Delivery.state).in_(UNREACHED),
+        ~reached_otherwise(ref)).group_by(why))).all()
     return Why(**{str(name): int(count) for name, count in rows})
+
+
+@dataclass(frozen=True, slots=True)
+class UnreachedNotice:
+    """A finished notice that left people not reached, with a duty it meets still pending."""
+
+    notification: Notification
+    reference: str
+    """Its incident's."""
+    people: int
+
+
+async def notices_leaving_unreached(db: AsyncSession, *, only: int | None = None,
+                                    limit: int | None = None) -> list[UnreachedNotice]:
+    """The finished notices to people of unfinished incidents that left people not reached
+    and nothing recorded reached them yet, while a duty they meet is pending and applies
+    (oldest first; `only`: that notice alone; `limit`: looked at, before the duty check)."""
+    query = (select(Notification, Incident.reference, func.count())
+             .join(Delivery, col(Delivery.notification_id) == col(Notification.id))
+             .join(Incident, col(Incident.id) == col(Notification.incident_id))
+             .where(Notification.status == NotificationStatus.DONE.value,
+                    Notification.kind == NotificationKind.SUBJECT_NOTICE.value,
+                    col(Incident.status).in_(UNFINISHED),
+                    col(Delivery.state).in_(UNREACHED), ~reached_otherwise())
+             .group_by(col(Notification.id), col(Incident.reference))
+             .order_by(col(Notification.id)))
+    if only is not None:
+        query = query.where(Notification.id == only)
+    rows = (await db.exec(query.limit(limit) if limit is not None else query)).all()
+    if not rows:
+        return []
+    pending = {(row.incident_id, row.ref) for row in (await db.exec(select(
+        IncidentObligation).where(
+        col(IncidentObligation.incident_id).in_({n.incident_id for n, _, _ in rows}),
+        IncidentObligation.status == ObligationStatus.PENDING.value,
+        IncidentObligation.applies == True))).all()}  # noqa: E712
+    return [UnreachedNotice(notification, str(reference), int(people))
+            for notification, reference, people in rows
+            if any((notification.incident_id, ref) in pending for ref in notification.refs)]
 
 
 async def settle(db: AsyncSession, incident: Incident, notification: Notification,
@@ -191,11 +240,7 @@ async def _met(db: AsyncSession, incident: Incident, notification: Notification,
                                payload={"ref": row.ref, "met_at": iso(reach.last_at),
                                         "how": row.how, "late_reason": row.late_reason,
                                         "notification": notification.id,
-                                        "reached": _reached(reach)})
-
-
-def _reached(reach: Reach) -> dict[str, int]:
-    return {"email": reach.by_email, **reach.otherwise}
+                                        "reached": reach.by_channel})
 
 
 def _event_kind(notification: Notification) -> str:
@@ -207,7 +252,7 @@ async def _missing(db: AsyncSession, incident: Incident, notification: Notificat
                    row: IncidentObligation, reach: Reach, why: Why, now: datetime) -> None:
     payload: dict[str, Any] = {"ref": row.ref, "notification": notification.id,
                                "not_reached": reach.unreached, "why": why.as_dict(),
-                               "reached": _reached(reach)}
+                               "reached": reach.by_channel}
     await journal.append_event(db, chain=str(incident.id), at=now, actor=SYSTEM,
                                kind=_event_kind(notification), payload=payload)
 
@@ -219,8 +264,7 @@ async def _reopen(db: AsyncSession, incident: Incident, notification: Notificati
     reason = (f"{reach.unreached} {'person' if reach.unreached == 1 else 'people'} "
               f"notification {notification.id} counted as reached "
               f"{'is' if reach.unreached == 1 else 'are'} not reached ({cause})")
-    row.status, row.met_at, row.met_by = ObligationStatus.PENDING.value, None, None
-    row.how, row.late_reason = None, None
+    reopen(row)
     row.status_by, row.status_at = SYSTEM.label, now
     db.add(row)
     await journal.append_event(db, chain=str(incident.id), at=now, actor=SYSTEM,

@@ -32,6 +32,10 @@ def next_attempt(attempts: int, now: datetime, hint_seconds: float | None, polic
     return now + wait
 
 
+GAVE_UP = "gave up at "
+"""How the reply of a delivery the outbox stopped retrying at its give-up time begins."""
+
+
 @dataclass(frozen=True, slots=True)
 class AfterAttempt:
     """What one attempt's outcome makes of a delivery."""
@@ -62,6 +66,6 @@ def after_attempt(outcome: DeliveryState, *, reply: str | None, attempts: int, n
     at = now if outcome is DeliveryState.IN_DOUBT else next_attempt(attempts, now, hint_seconds,
                                                                     policy)
     if at > give_up_at:
-        return AfterAttempt(DeliveryState.FAILED, f"gave up at {iso(give_up_at)}: {reply}",
+        return AfterAttempt(DeliveryState.FAILED, f"{GAVE_UP}{iso(give_up_at)}: {reply}",
                             at)
     return AfterAttempt(outcome, reply, at)

@@ -31,16 +31,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from incident.kernel.auth import Actor, Permission
 from incident.kernel.db import session_factory
-from incident.lifecycle.models import Incident
 from notifications.delivery.outbox import RELAY_UNREACHABLE
-from notifications.delivery.reaching import UNREACHED, reached_otherwise
+from notifications.delivery.reaching import UnreachedNotice, notices_leaving_unreached
 from notifications.drafting.models import Delivery, Notification
-from notifications.drafting.rules import DeliveryState, NotificationKind, NotificationStatus
-from notifications.obligations.models import IncidentObligation
-from notifications.obligations.rules import ObligationStatus
-from notifications.obligations.service import UNFINISHED
+from notifications.drafting.rules import DeliveryState, NotificationStatus
 
-__all__ = ["FAILING_AFTER_ATTEMPTS", "Trouble", "Unreached", "delivery_trouble", "failing",
+__all__ = ["FAILING_AFTER_ATTEMPTS", "Trouble", "delivery_trouble", "failing",
            "not_reached", "people_not_reached", "trouble_middleware"]
 
 FAILING_AFTER_ATTEMPTS = 3
@@ -49,7 +45,7 @@ COUNTED_UP_TO = 1000
 NOT_PAGES = ("/api", "/static", "/health", "/schema")
 
 _current: ContextVar[Trouble | None] = ContextVar("delivery_trouble", default=None)
-_unreached: ContextVar[tuple[Unreached, ...]] = ContextVar("people_not_reached", default=())
+_unreached: ContextVar[tuple[UnreachedNotice, ...]] = ContextVar("people_not_reached", default=())
 NOTICES_SHOWN = 5
 
 
@@ -62,16 +58,6 @@ class Trouble:
     more: bool
     relay_unreachable: bool
     last_reply: str
-
-
-@dataclass(frozen=True, slots=True)
-class Unreached:
-    """A finished notice that left people not reached, with a duty it meets still pending."""
-
-    reference: str
-    notification_id: int
-    ref: str
-    people: int
 
 
 def may_act(actor: object) -> bool:
@@ -98,32 +84,12 @@ async def failing(db: AsyncSession) -> Trouble | None:
                    reply.startswith(RELAY_UNREACHABLE), reply.removeprefix(RELAY_UNREACHABLE))
 
 
-async def not_reached(db: AsyncSession) -> list[Unreached]:
-    """The notices of unfinished incidents that left people not reached (at most
-    NOTICES_SHOWN, oldest first), where a duty they meet is still pending."""
-    rows = (await db.exec(
-        select(Notification, Incident.reference, func.count())
-        .join(Delivery, col(Delivery.notification_id) == col(Notification.id))
-        .join(Incident, col(Incident.id) == col(Notification.incident_id))
-        .where(Notification.status == NotificationStatus.DONE.value,
-               Notification.kind == NotificationKind.SUBJECT_NOTICE.value,
-               col(Incident.status).in_(UNFINISHED),
-               col(Delivery.state).in_(UNREACHED), ~reached_otherwise())
-        .group_by(col(Notification.id), col(Incident.reference))
-        .order_by(col(Notification.id)).limit(50))).all()
-    if not rows:
-        return []
-    pending = {(row.incident_id, row.ref) for row in (await db.exec(select(
-        IncidentObligation).where(
-        col(IncidentObligation.incident_id).in_({n.incident_id for n, _, _ in rows}),
-        IncidentObligation.status == ObligationStatus.PENDING.value))).all()}
-    found = [Unreached(str(reference), notification.id or 0, notification.ref, int(people))
-             for notification, reference, people in rows
-             if any((notification.incident_id, ref) in pending for ref in notification.refs)]
-    return found[:NOTICES_SHOWN]
+async def not_reached(db: AsyncSession) -> list[UnreachedNotice]:
+    """The notices that left people not reached (at most NOTICES_SHOWN, oldest first)."""
+    return (await notices_leaving_unreached(db, limit=50))[:NOTICES_SHOWN]
 
 
-def people_not_reached() -> tuple[Unreached, ...]:
+def people_not_reached() -> tuple[UnreachedNotice, ...]:
     """For the page template: the notices that left people not reached, if any."""
     return _unreached.get()
 
@@ -140,7 +106,7 @@ def trouble_middleware(engine: AsyncEngine) -> Callable[[ASGIApp], ASGIApp]:
     def factory(app: ASGIApp) -> ASGIApp:
         async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
             found: Trouble | None = None
-            missing: tuple[Unreached, ...] = ()
+            missing: tuple[UnreachedNotice, ...] = ()
             if (scope["type"] == ScopeType.HTTP and scope["method"] == "GET"
                     and not scope["path"].startswith(NOT_PAGES) and may_act(scope.get("user"))):
                 async with sessions() as db:

@@ -181,7 +181,7 @@ class Letter:
         the laws that protect them ask their letter to contain."""
         key = (delivery.meets, delivery.categories)
         if key not in self._plans:  # a few combinations of laws and data, however many people
-            refs = delivery.meets.split(",") if delivery.meets else self.notification.refs
+            refs = self.notification.refs_met(delivery.meets)
             categories = category_names(delivery.categories)
             complaint = next((self.complaints[r] for r in refs if r in self.complaints), {})
             self._plans[key] = {

@@ -47,6 +47,11 @@ class Notification(SQLModel, table=True):
         """The obligations it meets: `covers`, or its own `ref` alone."""
         return list(self.covers) or [self.ref]
 
+    def refs_met(self, meets: str) -> list[str]:
+        """The obligations one of its letters meets for its recipient: the delivery's `meets`
+        (comma-separated), or every one of `refs` when it names none."""
+        return meets.split(",") if meets else self.refs
+
 
 class NotificationVersion(SQLModel, table=True):
     """Every version of a draft's editable fields, with the hash an approval binds to."""

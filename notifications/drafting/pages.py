@@ -157,15 +157,16 @@ async def draft_page(request: Request[Any, Any, Any], db: AsyncSession, *, clock
                      actor: Actor, renderer: Renderer, key: str, notification_id: int,
                      locale: str = "en", status: int = 200, notice: Notice | None = None,
                      unsaved: dict[str, str] | None = None, lang: str | None = None,
-                     meets: Sequence[str] = (), typed: str = "", confirm_above: int | None = None,
+                     meets: Sequence[str] = (), typed: str = "",
                      tested: Sequence[str] = ()) -> Template:
     """A draft: its fields (a form while it may change, in one language at a time), the
     languages its letters are written in, the laws it meets and the letters that makes, a
     preview (as read by someone protected by `meets`), approval, sending, progress.
 
     Approved: whom the send reaches (by language, by channel, who has no address), a test
-    send to oneself (`tested`: the languages just queued), and above `confirm_above`
-    recipients the number to type (`typed`: what was typed, kept after a refusal)."""
+    send to oneself (`tested`: the languages just queued), and above the app's
+    BREACH_CONFIRM_SEND_ABOVE recipients the number to type (`typed`: what was typed, kept
+    after a refusal)."""
     incident, notification = await drafts.get_notification(db, actor=actor, key=key,
                                                            notification_id=notification_id)
     meets = [ref for ref in meets if ref in notification.refs]
@@ -185,8 +186,7 @@ async def draft_page(request: Request[Any, Any, Any], db: AsyncSession, *, clock
     stage = NotificationStatus(notification.status)
     preview_query = {"locale": locale, **({"meets": ",".join(meets)} if meets else {})}
     reach: trial.SendPreview | None = None
-    if confirm_above is None:  # the app's BREACH_CONFIRM_SEND_ABOVE
-        confirm_above = int(request.app.state.settings.confirm_send_above)
+    confirm_above = int(request.app.state.settings.confirm_send_above)
     if stage is NotificationStatus.APPROVED:
         try:
             reach = await trial.send_preview(db, actor=actor, key=incident.id,
@@ -194,6 +194,11 @@ async def draft_page(request: Request[Any, Any, Any], db: AsyncSession, *, clock
                                              confirm_above=confirm_above)
         except DomainError:
             reach = None  # the send itself says why it cannot go
+    languages: list[sending.LanguageRow] = []
+    if reach is not None:  # approved: the send preview has the table already
+        languages = reach.languages
+    elif stage in rules.UNSENT:
+        languages = await sending.language_table(db, notification, renderer)
     # Parts other capabilities add (bounces, for one), so this page never imports them.
     sections: dict[str, Any] = {}
     for section in plugins.hooks("notification.page_sections"):
@@ -206,8 +211,7 @@ async def draft_page(request: Request[Any, Any, Any], db: AsyncSession, *, clock
                          for name in editable or sorted(version.fields)],
                        lang=lang, default_lang=default,
                        complete=complete_languages(version.fields, editable, default),
-                       languages=(await sending.language_table(db, notification, renderer)
-                                  if stage in rules.UNSENT else []),
+                       languages=languages,
                        editable=bool(editable), labels=FIELD_LABELS,
                        locales=sorted({*PREVIEW_LOCALES, *renderer.locales(notification.kind)}),
                        locale=locale, used=used, subject=subject, text=text,
@@ -252,12 +256,11 @@ class NotificationPages(Controller):
     @get("/{notification_id:int}", guards=[requires(Permission.READ_INCIDENTS)])
     async def draft(self, request: Request[Any, Any, Any], db: Db, clock: Now, actor: Who,
                     templates: Templates, key: FromPath[str], notification_id: RowId,
-                    settings: Config, locale: LocaleQuery = "en", lang: LanguageQuery = None,
+                    locale: LocaleQuery = "en", lang: LanguageQuery = None,
                     meets: MeetsQuery = None, tested: TestedQuery = None) -> Template:
         return await draft_page(request, db, clock=clock, actor=actor, renderer=templates, key=key,
                                 notification_id=notification_id, locale=locale, lang=lang,
-                                meets=refs_in(meets), confirm_above=settings.confirm_send_above,
-                                tested=tested.split(",") if tested else ())
+                                meets=refs_in(meets), tested=tested.split(",") if tested else ())
 
     @post("/{notification_id:int}", guards=[requires(Permission.WRITE_INCIDENTS)])
     async def edit(self, request: Request[Any, Any, Any], db: Db, clock: Now, actor: Who,
@@ -342,7 +345,7 @@ class NotificationPages(Controller):
             return await draft_page(request, db, clock=clock, actor=actor, renderer=templates, key=key,
                                     notification_id=notification_id, status=exc.status,
                                     notice=Notice("confirm" if unconfirmed else "approval", message),
-                                    typed=typed, confirm_above=settings.confirm_send_above)
+                                    typed=typed)
         return Redirect(f"{base(key, notification_id)}#progress", status_code=303)
 
     @post("/{notification_id:int}/test-send", guards=[requires(Permission.WRITE_INCIDENTS)])
@@ -358,8 +361,7 @@ class NotificationPages(Controller):
         except DomainError as exc:
             return await draft_page(request, db, clock=clock, actor=actor, renderer=templates, key=key,
                                     notification_id=notification_id, status=exc.status,
-                                    notice=Notice("test-send", refusal_sentence(exc)),
-                                    confirm_above=settings.confirm_send_above)
+                                    notice=Notice("test-send", refusal_sentence(exc)))
         query = urlencode({"tested": ",".join(sent.languages)})
         return Redirect(f"{base(key, notification_id)}?{query}#approval", status_code=303)
 

@@ -209,19 +209,30 @@ def all_ended(counts: Mapping[str, int]) -> bool:
 
 
 def ended_count(counts: Mapping[str, int]) -> int:
-    """How many deliveries ended (sent or failed), given the number in each state."""
+    """How many deliveries ended (sent, failed or bounced), given the number in each state."""
     return sum(counts.get(state, 0) for state in ENDED)
 
 
-def confirmation_refusal(recipients: int, confirm: int | None, above: int) -> DomainError | None:
+def confirmation_needed(recipients: int, above: int | None) -> bool:
+    """Whether a send to `recipients` needs their number typed: above `above` of them
+    (BREACH_CONFIRM_SEND_ABOVE; None: never)."""
+    return above is not None and recipients > above
+
+
+def confirmation_instruction(recipients: int) -> str:
+    """What the sender types to send to `recipients`: "type 51 to send to 51 people"."""
+    return f"type {recipients} to send to {recipients} {'person' if recipients == 1 else 'people'}"
+
+
+def confirmation_refusal(recipients: int, confirm: int | None,
+                         above: int | None) -> DomainError | None:
     """Why a send to `recipients` is not confirmed, or None: above `above` recipients, the
     sender types their number (`confirm`), so a notice never goes to many on one click."""
-    if recipients <= above or confirm == recipients:
+    if not confirmation_needed(recipients, above) or confirm == recipients:
         return None
-    people = f"{recipients} {'person' if recipients == 1 else 'people'}"
+    instruction = confirmation_instruction(recipients)
     typed = "nothing was typed" if confirm is None else f"{confirm} was typed"
-    refusal = Invalid(f"type {recipients} to send to {people} ({typed})",
-                      errors=[{"field": "confirm",
-                               "message": f"type {recipients} to send to {people}"}])
+    refusal = Invalid(f"{instruction} ({typed})",
+                      errors=[{"field": "confirm", "message": instruction}])
     refusal.extensions["recipients"] = recipients
     return refusal

@@ -19,7 +19,6 @@ from incident.kernel.auth import Actor, Permission
 from incident.kernel.clock import Clock
 from incident.kernel.db import transaction
 from incident.kernel.errors import Conflict, DomainError, Invalid
-from incident.lifecycle.models import Incident
 from incident.timeline import service as journal
 from notifications.drafting import contents, rules, translations
 from notifications.drafting.audience import Audience, audience, combined
@@ -107,9 +106,13 @@ def message_id_sql(delivery_id: str) -> str:
     return f":id_prefix || CAST({delivery_id} AS VARCHAR(20)) || :id_suffix"
 
 
+MESSAGE_ID_START = "breachdesk."
+"""How every Message-ID this service gives begins (inside its angle brackets)."""
+
+
 def message_id_parts(notification_id: int, domain: str) -> dict[str, str]:
     """`<breachdesk.{delivery id}.{notification id}@{domain}>`, around the delivery id."""
-    return {"id_prefix": "<breachdesk.", "id_suffix": f".{notification_id}@{domain}>"}
+    return {"id_prefix": f"<{MESSAGE_ID_START}", "id_suffix": f".{notification_id}@{domain}>"}
 
 
 async def set_message_ids(conn: AsyncConnection, notification_id: int, domain: str) -> None:
@@ -159,39 +162,39 @@ async def send(db: AsyncSession, *, clock: Clock, actor: Actor, key: str | uuid.
             languages = Languages(fields, profile, renderer, notification.kind, fallback)
             counts = await recipient_counts(db, notification, incident.reference, profile,
                                             languages)
-            needed = False
-            if (isinstance(counts, Counts) and confirm_above is not None
-                    and counts.recipients > confirm_above):
-                needed = True
+            if isinstance(counts, DomainError):
+                refusal = counts
+            else:
                 if unconfirmed := rules.confirmation_refusal(counts.recipients, confirm,
                                                              confirm_above):
                     raise unconfirmed  # a typo, not a decision: nothing is written
-            queued = await _queue(db, notification, incident, profile, not_before or now,
-                                  message_domain, languages)
-            if isinstance(queued, DomainError):
-                refusal = queued
-            elif needed and queued.recipients != confirm:
-                raise Conflict(f"the recipients changed meanwhile: they are now "
-                               f"{queued.recipients}; type {queued.recipients} to send")
-            else:
-                notification.status, notification.sent_at = NotificationStatus.SENDING.value, now
-                notification.recipients = queued.recipients
-                db.add(notification)
-                await journal.append_event(
-                    db, chain=str(incident.id), at=now, actor=actor, kind="notification_sent",
-                    payload={"notification": notification.id, "ref": notification.ref,
-                             "recipients": queued.recipients, "snapshot": notification.snapshot_id,
-                             "not_before": not_before.isoformat() if not_before else None,
-                             "content_hash": notification.content_hash,
-                             **({"audience": queued.audience.payload()} if queued.audience
-                                else {}),
-                             **({"covers": notification.covers} if notification.covers
-                                else {}),
-                             "languages": queued.languages,
-                             **(counts.payload() if isinstance(counts, Counts) else {}),
-                             "confirmation": {"above": confirm_above, "required": needed,
-                                              "typed": confirm}})
-                return notification
+                needed = rules.confirmation_needed(counts.recipients, confirm_above)
+                queued = await _queue(db, notification, profile, not_before or now,
+                                      message_domain, languages, counts)
+                if isinstance(queued, DomainError):
+                    refusal = queued
+                elif needed and queued.recipients != confirm:
+                    raise Conflict(f"the recipients changed meanwhile: they are now "
+                                   f"{queued.recipients}; type {queued.recipients} to send")
+                else:
+                    notification.status, notification.sent_at = NotificationStatus.SENDING.value, now
+                    notification.recipients = queued.recipients
+                    db.add(notification)
+                    await journal.append_event(
+                        db, chain=str(incident.id), at=now, actor=actor, kind="notification_sent",
+                        payload={"notification": notification.id, "ref": notification.ref,
+                                 "recipients": queued.recipients,
+                                 "snapshot": notification.snapshot_id,
+                                 "not_before": not_before.isoformat() if not_before else None,
+                                 "content_hash": notification.content_hash,
+                                 **({"audience": queued.audience.payload()} if queued.audience
+                                    else {}),
+                                 **({"covers": notification.covers} if notification.covers
+                                    else {}),
+                                 "languages": queued.languages, **counts.payload(),
+                                 "confirmation": {"above": confirm_above, "required": needed,
+                                                  "typed": confirm}})
+                    return notification
     assert refusal is not None
     await _refuse(db, now=now, actor=actor, incident_id=incident.id,
                   notification_id=notification_id, action="send", why=refusal.detail)
@@ -201,11 +204,15 @@ async def send(db: AsyncSession, *, clock: Clock, actor: Actor, key: str | uuid.
 class Counts(NamedTuple):
     """Whom a send reaches, counted before it is made: the recipients, by the language their
     letter is written in, and by channel (`email`; `none`: no e-mail address on record, the
-    deliveries `_queue` marks failed at once)."""
+    deliveries `_queue` marks failed at once); with what `_queue` makes them from."""
 
     recipients: int
     languages: dict[str, int]
     channels: dict[str, int]
+    readers: dict[str, int]
+    """The recipients by the language they read (before letters are placed)."""
+    addressed: Addressed | None = None
+    """A notice to people: whom it addresses, in which snapshot."""
 
     def payload(self) -> dict[str, Any]:
         return {"by_language": dict(sorted(self.languages.items())),
@@ -218,21 +225,23 @@ async def recipient_counts(db: AsyncSession, notification: Notification, referen
     """What `_queue` would make now, counted: the same snapshot, audience and address rule."""
     if notification.kind == NotificationKind.AUTHORITY_REPORT:
         contact = authority_contact(notification.ref, profile.authorities if profile else {}) or {}
-        letters, _ = languages.letters({str(contact.get("language") or languages.default): 1})
-        return Counts(1, letters, {"email" if contact.get("email") else "none": 1})
+        readers = {str(contact.get("language") or languages.default): 1}
+        letters, _ = languages.letters(readers)
+        return Counts(1, letters, {"email" if contact.get("email") else "none": 1}, readers)
     if notification.kind != NotificationKind.SUBJECT_NOTICE:
-        return Counts(0, {}, {})
+        return Counts(0, {}, {}, {})
     found = await addressed_now(db, notification, reference, profile)
     if isinstance(found, DomainError):
         return found
-    scope = Scope.of(found.snapshot.id or 0, found.union)
-    conn = await db.connection()
-    letters, _ = languages.letters(await scope.readers(conn))
+    scope, conn = found.scope, await db.connection()
+    readers = await scope.readers(conn)
+    letters, _ = languages.letters(readers)
     total, reachable = (await conn.execute(text(
         "SELECT count(*), count(s.email) FROM affected_subjects a "  # noqa: S608
         f"LEFT JOIN subjects s ON s.id = a.subject_id WHERE {scope.where}"
     ).bindparams(*scope.binds), scope.params)).one()
-    return Counts(int(total), letters, {"email": int(reachable), "none": int(total) - int(reachable)})
+    return Counts(int(total), letters,
+                  {"email": int(reachable), "none": int(total) - int(reachable)}, readers, found)
 
 
 class Queued(NamedTuple):
@@ -270,8 +279,7 @@ async def language_table(db: AsyncSession, notification: Notification, renderer:
     found = await addressed_now(db, notification, "", profile)
     if isinstance(found, DomainError):
         return []
-    scope = Scope.of(found.snapshot.id or 0, found.union)
-    return languages.table(await scope.readers(await db.connection()))
+    return languages.table(await found.scope.readers(await db.connection()))
 
 
 async def letter_variants(db: AsyncSession, notification: Notification
@@ -372,11 +380,11 @@ class Languages:
         return moved, record
 
 
-async def _queue(db: AsyncSession, notification: Notification, incident: Incident,
-                 profile: OrganisationProfile | None, now: datetime,
-                 domain: str, languages: Languages) -> Queued | DomainError:
-    """Insert the deliveries; returns their number (and a notice's audience), or why they
-    cannot be made.
+async def _queue(db: AsyncSession, notification: Notification,
+                 profile: OrganisationProfile | None, now: datetime, domain: str,
+                 languages: Languages, counts: Counts) -> Queued | DomainError:
+    """Insert the deliveries `counts` counted; returns their number (and a notice's
+    audience), or why they cannot be made.
 
     A notice to people goes to the people of the latest snapshot whom its obligation's law
     protects (`audience.py`): one INSERT ... SELECT, restricted to their jurisdictions unless
@@ -384,7 +392,7 @@ async def _queue(db: AsyncSession, notification: Notification, incident: Inciden
     """
     addressed: Audience | None = None
     conn = await db.connection()
-    params: dict[str, Any] = {"n": notification.id, "now": now, "domain": domain,
+    params: dict[str, Any] = {"n": notification.id, "now": now,
                               "pending": DeliveryState.PENDING.value,
                               "failed": DeliveryState.FAILED.value}
     # Instants go through the column's own type, so they are stored as the ORM stores them;
@@ -392,16 +400,15 @@ async def _queue(db: AsyncSession, notification: Notification, incident: Inciden
     at = bindparam("now", type_=Delivery.__table__.c.next_attempt_at.type)  # type: ignore[attr-defined]
     states = (bindparam("pending", type_=String), bindparam("failed", type_=String))
     if notification.kind == NotificationKind.SUBJECT_NOTICE:
-        found = await addressed_now(db, notification, incident.reference, profile)
-        if isinstance(found, DomainError):
-            return found
+        found = counts.addressed
+        assert found is not None  # counted for a notice to people
         addressed = found.union
         notification.snapshot_id = found.snapshot.id
-        scope = Scope.of(found.snapshot.id or 0, found.union)
+        scope = found.scope
         params.update(scope.params)
         binds = [at, *states, *scope.binds]
         where = scope.where
-        placed = languages.placed(await scope.readers(conn))
+        placed = languages.placed(counts.readers)
         if isinstance(placed, DomainError):
             return placed
         moved, record = placed
@@ -462,6 +469,11 @@ class Addressed(NamedTuple):
     each: dict[str, Audience]
     people: dict[str, int]
     """The snapshot's people by jurisdiction."""
+
+    @property
+    def scope(self) -> Scope:
+        """Them, as SQL over the snapshot's `affected_subjects a`."""
+        return Scope.of(self.snapshot.id or 0, self.union)
 
 
 async def addressed_now(db: AsyncSession, notification: Notification, reference: str,

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, text
@@ -38,11 +39,12 @@ from incident.lifecycle.models import Incident
 from incident.timeline import service as journal
 from notifications.drafting import rules
 from notifications.drafting.environment import RenderError
-from notifications.drafting.letters import letter_for
+from notifications.drafting.letters import Letter, letter_for
 from notifications.drafting.models import Delivery, Notification, NotificationVersion
 from notifications.drafting.render import Renderer
 from notifications.drafting.rules import CannotRender, NotificationKind, NotificationStatus
 from notifications.drafting.sending import (
+    Addressed,
     Counts,
     LanguageRow,
     Languages,
@@ -53,7 +55,6 @@ from notifications.drafting.sending import (
     set_message_ids,
 )
 from notifications.drafting.service import current_version, get_notification
-from notifications.obligations.models import OrganisationProfile
 from notifications.obligations.service import get_profile
 
 LISTED = 200
@@ -85,35 +86,15 @@ class SendPreview:
 
     @property
     def confirm_required(self) -> bool:
-        return self.counts.recipients > self.confirm_above
+        return rules.confirmation_needed(self.counts.recipients, self.confirm_above)
 
     @property
     def instruction(self) -> str | None:
         """What the sender types, when they must: "Type 51 to send to 51 people"."""
         if not self.confirm_required:
             return None
-        count = self.counts.recipients
-        return f"Type {count} to send to {count} {'person' if count == 1 else 'people'}"
-
-
-class _Addressees(NamedTuple):
-    snapshot_id: int
-    snapshot_number: int
-    scope: Scope
-    each: dict[str, Any]
-
-
-async def _addressees(db: AsyncSession, notification: Notification,
-                      profile: OrganisationProfile | None) -> _Addressees | None:
-    """The scope a notice to people goes to now (None: not such a notice, or nobody)."""
-    if notification.kind != NotificationKind.SUBJECT_NOTICE:
-        return None
-    found = await addressed_now(db, notification, "", profile)
-    if isinstance(found, DomainError):
-        return None
-    snapshot_id = found.snapshot.id or 0
-    return _Addressees(snapshot_id, found.snapshot.number, Scope.of(snapshot_id, found.union),
-                       dict(found.each))
+        instruction = rules.confirmation_instruction(self.counts.recipients)
+        return instruction[:1].upper() + instruction[1:]
 
 
 async def send_preview(db: AsyncSession, *, actor: Actor, key: str | uuid.UUID,
@@ -132,14 +113,11 @@ async def send_preview(db: AsyncSession, *, actor: Actor, key: str | uuid.UUID,
     counts = await recipient_counts(db, notification, incident.reference, profile, languages)
     if isinstance(counts, DomainError):
         raise counts
-    table = languages.table(counts.languages) if counts.languages else []
     unreachable: list[Unreachable] | None = None
     if actor.can(Permission.READ_PERSONAL_DATA):
-        unreachable = []
-        addressees = await _addressees(db, notification, profile)
-        if addressees is not None and counts.channels.get("none"):
-            unreachable = await _unreachable(db, addressees.scope)
-    return SendPreview(counts, table, unreachable, confirm_above)
+        unreachable = (await _unreachable(db, counts.addressed.scope)
+                       if counts.addressed is not None and counts.channels.get("none") else [])
+    return SendPreview(counts, languages.table(counts.readers), unreachable, confirm_above)
 
 
 async def _unreachable(db: AsyncSession, scope: Scope) -> list[Unreachable]:
@@ -160,7 +138,7 @@ class TestSent(NamedTuple):
     address: str
 
 
-async def own_address(db: AsyncSession, actor: Actor) -> str:
+async def _own_address(db: AsyncSession, actor: Actor) -> str:
     """The signed-in user's e-mail address; Conflict for an actor who is no user."""
     user = await db.get(User, actor.user_id) if actor.user_id is not None else None
     if user is None or not user.email:
@@ -178,7 +156,7 @@ async def send_test_copies(db: AsyncSession, *, clock: Clock, actor: Actor,
     auth.require(actor, Permission.WRITE_INCIDENTS)
     now = clock.now()
     async with transaction(db):
-        address = await own_address(db, actor)
+        address = await _own_address(db, actor)
         incident, notification = await get_notification(db, actor=actor, key=key,
                                                         notification_id=notification_id)
         if (notification.status != NotificationStatus.APPROVED
@@ -191,15 +169,13 @@ async def send_test_copies(db: AsyncSession, *, clock: Clock, actor: Actor,
         profile = await get_profile(db)
         fields = (await current_version(db, notification)).fields
         languages = Languages(fields, profile, renderer, notification.kind, fallback)
-        addressees = await _addressees(db, notification, profile)
-        if addressees is None:
-            counts = await recipient_counts(db, notification, incident.reference, profile,
-                                            languages)
-            raise counts if isinstance(counts, DomainError) else Conflict(
-                f"notification {notification.id} addresses nobody")
-        copies = await _copies(db, incident, notification, addressees, languages, renderer, now)
-        test = await _queue_copies(db, incident, notification, actor, address, copies, now,
-                                   message_domain)
+        found = await addressed_now(db, notification, incident.reference, profile)
+        if isinstance(found, DomainError):
+            raise found
+        letter = await letter_for(db, notification)
+        copies = await _copies(db, notification, found, languages, renderer, letter, now)
+        test = await _queue_copies(db, incident, notification, actor, address, copies, letter,
+                                   now, message_domain)
         await journal.append_event(
             db, chain=str(incident.id), at=now, actor=actor, kind="notification_test_sent",
             payload={"notification": notification.id, "test": test, "languages": sorted(copies),
@@ -208,13 +184,13 @@ async def send_test_copies(db: AsyncSession, *, clock: Clock, actor: Actor,
     return TestSent(test, sorted(copies), address)
 
 
-async def _copies(db: AsyncSession, incident: Incident, notification: Notification,
-                  addressees: _Addressees, languages: Languages, renderer: Renderer,
-                  now: Any) -> dict[str, dict[str, str]]:
+async def _copies(db: AsyncSession, notification: Notification, found: Addressed,
+                  languages: Languages, renderer: Renderer, letter: Letter,
+                  now: datetime) -> dict[str, dict[str, str]]:
     """{language a letter is written in: its subject, text and HTML}, each rendered for the
     first recipient (by external id) whose letter is written in it."""
     conn = await db.connection()
-    scope = addressees.scope
+    scope = found.scope
     placed = languages.placed(await scope.readers(conn))
     if isinstance(placed, DomainError):
         raise placed
@@ -222,24 +198,22 @@ async def _copies(db: AsyncSession, incident: Incident, notification: Notificati
     firsts = (await conn.execute(text(
         f"SELECT a.locale, MIN(a.external_id) FROM affected_subjects a WHERE {scope.where} "  # noqa: S608
         "GROUP BY a.locale").bindparams(*scope.binds), scope.params)).all()
-    meets, meets_params, meets_binds = _meets_sql(addressees.each)
+    meets, meets_params, meets_binds = _meets_sql(found.each)
     rows = (await conn.execute(text(
         f"SELECT a.external_id, a.locale, a.categories, {meets} FROM affected_subjects a "  # noqa: S608
         f"WHERE {scope.where} AND a.external_id IN :firsts").bindparams(
         *scope.binds, *meets_binds, bindparam("firsts", expanding=True)),
         {**scope.params, **meets_params, "firsts": [first for _, first in firsts]})).all()
-    letter = await letter_for(db, notification)
     letter.report_date = now
-    chosen: dict[str, tuple[str, str, int, str]] = {}
-    for external_id, locale, categories, met in sorted(rows, key=lambda row: str(row[0])):
+    chosen: dict[str, tuple[str, int, str]] = {}
+    for _, locale, categories, met in sorted(rows, key=lambda row: str(row[0])):
         reads = moved.get(str(locale), str(locale))
-        written = languages.letter_locale(reads)
-        chosen.setdefault(written, (str(external_id), reads, int(categories or 0), str(met or "")))
+        chosen.setdefault(languages.letter_locale(reads),
+                          (reads, int(categories or 0), str(met or "")))
     copies: dict[str, dict[str, str]] = {}
-    for written, (_, reads, categories, met) in sorted(chosen.items()):
+    for written, (reads, categories, met) in sorted(chosen.items()):
         sample = Delivery(notification_id=notification.id or 0, recipient_key="test",
-                          name=SAMPLE_NAME, locale=reads, meets=met,
-                          categories=categories,
+                          name=SAMPLE_NAME, locale=reads, meets=met, categories=categories,
                           message_id="", next_attempt_at=now)
         try:
             rendered = letter.rendered_for(renderer, sample)
@@ -253,13 +227,12 @@ async def _copies(db: AsyncSession, incident: Incident, notification: Notificati
 
 async def _queue_copies(db: AsyncSession, incident: Incident, notification: Notification,
                         actor: Actor, address: str, copies: dict[str, dict[str, str]],
-                        now: Any, domain: str) -> int:
+                        letter: Letter, now: datetime, domain: str) -> int:
     """The test's own notification with one delivery per language; returns its id."""
     ref = f"test:{notification.id}"
     earlier = (await db.exec(select(func.count()).where(
         Notification.incident_id == incident.id, col(Notification.ref) == ref))).one()
     sequence = int(earlier) + 1
-    letter = await letter_for(db, notification)
     stored: dict[str, Any] = {"of": notification.id, "version": notification.version,
                               "content_hash": notification.content_hash,
                               "author": letter.author, "reply_to": letter.reply_to,

@@ -152,6 +152,11 @@ class Reach:
     def reached(self) -> int:
         return self.by_email + sum(self.otherwise.values())
 
+    @property
+    def by_channel(self) -> dict[str, int]:
+        """The people reached, by channel ("email", then the others)."""
+        return {"email": self.by_email, **self.otherwise}
+
 
 def status_after_reach(reach: Reach, due_at: datetime | None) -> ObligationStatus | None:
     """What a duty owed through a notification becomes once its letters have ended.

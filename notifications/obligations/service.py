@@ -657,9 +657,7 @@ async def record_obligation(db: AsyncSession, *, clock: Clock, actor: Actor, key
             reason = rules.reason_text(change.reason, at_least=1,
                                        needed="say why the record is reopened")
             payload.update(was=row.status, reason=reason)
-            row.status, row.met_at, row.how, row.late_reason, row.waiver = (
-                target.value, None, None, None, None)
-            row.met_by = None
+            reopen(row)
             kind = "obligation_reopened"
         row.status_by, row.status_at = actor.label, now
         db.add(row)
@@ -668,6 +666,12 @@ async def record_obligation(db: AsyncSession, *, clock: Clock, actor: Actor, key
                                    payload=payload)
         await reconcile(db, incident, now=now, cause=kind)
     return row
+
+
+def reopen(row: IncidentObligation) -> None:
+    """Back to pending, with nothing left of how it was met or waived."""
+    row.status, row.met_at, row.met_by = ObligationStatus.PENDING.value, None, None
+    row.how, row.late_reason, row.waiver = None, None, None
 
 
 def record_met(row: IncidentObligation, change: ObligationChange, now: datetime,

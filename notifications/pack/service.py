@@ -218,7 +218,7 @@ async def _notifications(db: AsyncSession, incident: Incident, personal: bool,
                              "message_sha256": message.sha256 if message else "",
                              "message_file": kept})
         files[f"{base}/deliveries.csv"] = table.getvalue().encode()
-        bounces = _bounces(await reports_of(db, [d.id for d in deliveries if d.id is not None]),
+        bounces = _bounces(await reports_of(db, notification.id or 0),
                            {d.id or 0: d for d in deliveries}, base, report or personal, files)
         summary.append({"id": notification.id, "ref": notification.ref, "kind": notification.kind,
                         "status": notification.status, "versions": len(versions),

@@ -4,10 +4,9 @@ reached another way."""
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, TypeAlias
+from typing import Annotated
 
 from litestar import Controller, Response, get, post
-from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from incident.kernel.access import requires
@@ -17,18 +16,19 @@ from incident.kernel.injected import Config, Db, Now, Who
 from incident.kernel.openapi import also_answers, answers_in
 from incident.kernel.params import RowId
 from incident.kernel.settings import templates_dir
-from notifications.drafting.render import Renderer
+from notifications.drafting.api import Templates
 from notifications.obligations.service import get_profile
 from notifications.reach import letters, service
 from notifications.reach.schemas import (
     NotReachedPublic,
     OtherContactOrder,
+    PublicDraftPublic,
     RecordedPublic,
     not_reached_public,
+    public_draft_public,
     recorded_public,
 )
 
-Templates: TypeAlias = NamedDependency[Renderer]
 DeliveryIds = Annotated[str | None, QueryParameter(pattern=r"^[0-9]{1,12}(,[0-9]{1,12}){0,999}$",
                                                    max_length=14_000)]
 """Delivery ids, comma-separated (default: everyone still not reached)."""
@@ -36,6 +36,11 @@ DeliveryIds = Annotated[str | None, QueryParameter(pattern=r"^[0-9]{1,12}(,[0-9]
 
 def ids_in(deliveries: str | None) -> list[int]:
     return [int(i) for i in deliveries.split(",")] if deliveries else []
+
+
+def _attachment(batch: letters.PostalBatch, extension: str) -> dict[str, str]:
+    name = f"letters-{batch.reference}-{batch.notification_id}.{extension}"
+    return {"content-disposition": f'attachment; filename="{name}"'}
 
 
 class ReachController(Controller):
@@ -55,6 +60,17 @@ class ReachController(Controller):
         return not_reached_public(await service.not_reached(
             db, actor=actor, key=key, notification_id=notification_id, after=after,
             limit=limit, missing_only=missing_only))
+
+    @get("/not-reached/public-communication", guards=[requires(Permission.READ_INCIDENTS)],
+         opt=also_answers(409))
+    async def public_communication(self, db: Db, clock: Now, actor: Who, templates: Templates,
+                                   key: FromPath[str], notification_id: RowId
+                                   ) -> PublicDraftPublic:
+        """The notice's texts as a public communication, in each language the people still
+        not reached read, addressed to no name, with each duty's legal basis for one."""
+        return public_draft_public(await service.public_communication(
+            db, actor=actor, key=key, notification_id=notification_id, renderer=templates,
+            now=clock.now()))
 
     @post("/other-contacts", guards=[requires(Permission.WRITE_INCIDENTS)], status_code=201,
           opt=also_answers(409, 422))
@@ -85,8 +101,7 @@ class ReachController(Controller):
                                           file_format="csv", deliveries=ids_in(deliveries),
                                           after=after)
         return Response(letters.letters_csv(batch), media_type="text/csv; charset=utf-8",
-                        headers={"content-disposition": f'attachment; filename="letters-'
-                                 f'{batch.reference}-{notification_id}.csv"'})
+                        headers=_attachment(batch, "csv"))
 
     @get("/not-reached/letters.pdf", guards=[requires(Permission.READ_PERSONAL_DATA)],
          opt={**answers_in("application/pdf"), **also_answers(409, 422)})
@@ -105,6 +120,4 @@ class ReachController(Controller):
         assert profile is not None  # a notice was drafted: the profile exists
         pdf = await asyncio.to_thread(letters.letters_pdf, batch, profile,
                                       templates=templates_dir(settings))
-        return Response(pdf, media_type="application/pdf",
-                        headers={"content-disposition": f'attachment; filename="letters-'
-                                 f'{batch.reference}-{notification_id}.pdf"'})
+        return Response(pdf, media_type="application/pdf", headers=_attachment(batch, "pdf"))

@@ -35,6 +35,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from incident.inventory.models import Subject
 from incident.inventory.rules import MAX_ADDRESS_LINES
 from incident.kernel.errors import Invalid
+from incident.kernel.text import spreadsheet_safe
 from incident.lifecycle.models import Incident
 from notifications.drafting.documents import pdf_of
 from notifications.drafting.environment import RenderError, environment
@@ -152,17 +153,11 @@ def _body_of(html: str) -> str:
 # --- the CSV for a mail merge ----------------------------------------------------------------
 
 
-def _cell(value: str) -> str:
-    """Text a spreadsheet would run as a formula is quoted (OWASP CSV injection), as the
-    project's other CSV exports do (notifications/register/exports.py, the affected list)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def _csv_rows(batch: PostalBatch) -> Iterator[list[str]]:
     for letter in batch.letters:
         address = [*letter.address, *([""] * (MAX_ADDRESS_LINES - len(letter.address)))]
-        yield [str(letter.delivery_id), *(_cell(v) for v in (letter.name, *address)),
-               letter.locale, _cell(letter.subject), _cell(letter.body)]
+        yield [str(letter.delivery_id), *(spreadsheet_safe(v) for v in (letter.name, *address)),
+               letter.locale, spreadsheet_safe(letter.subject), spreadsheet_safe(letter.body)]
 
 
 def letters_csv(batch: PostalBatch) -> bytes:

@@ -7,12 +7,11 @@ allows one, with its conditions to choose from, and only to an approver."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, TypeAlias
+from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, Response, post
-from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -26,13 +25,12 @@ from incident.kernel.params import RowId
 from incident.lifecycle.api import IncidentRules
 from incident.lifecycle.models import Incident
 from incident.lifecycle.pages import Notice
+from notifications.drafting.api import Templates
 from notifications.drafting.models import Notification
 from notifications.drafting.pages import draft_page
-from notifications.drafting.render import Renderer
 from notifications.drafting.rules import LIVE, NotificationKind
 from notifications.reach import service
 
-Templates: TypeAlias = NamedDependency[Renderer]
 LISTED = 50
 """The people listed on the page; the rest are in the API's pages and the letters."""
 TYPED = "reach_typed"
@@ -49,7 +47,7 @@ async def notification_section(request: Request[Any, Any, Any], db: AsyncSession
                                       notification_id=notification.id or 0, limit=LISTED)
     if not any(d.reach.unreached or d.reach.otherwise for d in found.duties):
         return {"not_reached": None}
-    rules = service.substitute_notices(notification.refs)
+    rules = {d.ref: d.substitute_notice for d in found.duties}
     api = (f"/api/v1/incidents/{quote(incident.reference)}/notifications/{notification.id}")
     return {"not_reached": {
         "duties": found.duties, "people": found.people, "more": found.next_after is not None,
@@ -113,7 +111,6 @@ class ReachPages(Controller):
             status = exc.status if isinstance(exc, DomainError) else 422
             return await draft_page(request, db, clock=clock, actor=actor, renderer=templates,
                                     key=key, notification_id=notification_id, status=status,
-                                    notice=Notice("not-reached", message),
-                                    confirm_above=settings.confirm_send_above)
+                                    notice=Notice("not-reached", message))
         return Redirect(f"/incidents/{quote(key)}/notifications/{notification_id}#not-reached",
                         status_code=303)

@@ -5,14 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field
 
 from incident.kernel.bounds import ROW_ID_MAX
 from incident.kernel.schemas import Documented, Input, Instant, MultiLine
 from notifications.reach import rules, service
 from notifications.reach.rules import Channel, Outcome
-
-Ref = Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]+/[a-z0-9-]+$", max_length=100)]
 
 
 class OtherContactOrder(Input):
@@ -103,17 +101,10 @@ class RecordedPublic(BaseModel):
 def duty_public(duty: service.Duty) -> DutyReachPublic:
     reach = duty.reach
     return DutyReachPublic(ref=duty.ref, status=duty.status,
-                           reached={"email": reach.by_email, **reach.otherwise},
+                           reached=reach.by_channel,
                            not_reached=reach.unreached, still_sending=reach.open,
                            why=WhyPublic(**duty.why.as_dict()),
-                           public_communication_allowed=duty.public_allowed)
-
-
-def contact_public(contact: service.Contact) -> ContactPublic:
-    return ContactPublic(id=contact.id, channel=contact.channel, outcome=contact.outcome,
-                         at=contact.at, recorded_at=contact.recorded_at,
-                         recorded_by=contact.recorded_by, note=contact.note,
-                         basis=contact.basis, batch=contact.batch)
+                           public_communication_allowed=duty.substitute_notice is not None)
 
 
 def not_reached_public(found: service.NotReached) -> NotReachedPublic:
@@ -121,7 +112,8 @@ def not_reached_public(found: service.NotReached) -> NotReachedPublic:
         PersonPublic(delivery_id=p.delivery_id, external_id=p.recipient_key, name=p.name,
                      locale=p.locale, address=p.address, state=p.state, why=p.why,
                      last_reply=p.last_reply, meets=p.meets, reached=p.reached,
-                     contacts=[contact_public(c) for c in p.contacts])
+                     contacts=[ContactPublic.model_validate(c, from_attributes=True)
+                               for c in p.contacts])
         for p in found.people]
     return NotReachedPublic(notification=found.notification_id,
                             duties=[duty_public(d) for d in found.duties], people=people,
@@ -132,3 +124,39 @@ def recorded_public(done: service.Recorded) -> RecordedPublic:
     return RecordedPublic(batch=done.batch, channel=done.channel, outcome=done.outcome,
                           people=done.people, basis=done.basis,
                           duties=[duty_public(d) for d in done.duties])
+
+
+class SubstituteNoticePublic(BaseModel):
+    """A law's rule for a public communication in place of a person's own notice."""
+
+    citation: str
+    confidence: str
+    conditions: list[str]
+    """The law's alternatives: one must hold (name its index when recording)."""
+    means: list[str]
+    note: str | None
+
+
+class PublicTextPublic(BaseModel):
+    locale: str
+    subject: str
+    text: str
+    people: int
+
+
+class PublicDraftPublic(BaseModel):
+    """The notice as a public communication, per language of the people still not reached,
+    and each duty's legal basis for one (null: its law allows none)."""
+
+    basis: dict[str, SubstituteNoticePublic | None]
+    texts: list[PublicTextPublic]
+
+
+def public_draft_public(draft: service.PublicDraft) -> PublicDraftPublic:
+    return PublicDraftPublic(
+        basis={ref: None if rule is None else SubstituteNoticePublic(
+            citation=rule.citation, confidence=rule.confidence,
+            conditions=list(rule.conditions), means=list(rule.means), note=rule.note)
+            for ref, rule in draft.rules.items()},
+        texts=[PublicTextPublic(locale=t.locale, subject=t.subject, text=t.text,
+                                people=t.people) for t in draft.texts])

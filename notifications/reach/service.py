@@ -14,7 +14,6 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import insert
 from sqlmodel import col, select
@@ -25,6 +24,7 @@ from incident.kernel.auth import Actor, Permission
 from incident.kernel.clock import Clock
 from incident.kernel.db import transaction
 from incident.kernel.errors import Conflict, Invalid
+from incident.kernel.schemas import bounded_text
 from incident.timeline import service as journal
 from notifications.delivery.models import OtherContact
 from notifications.delivery.reaching import (
@@ -34,24 +34,28 @@ from notifications.delivery.reaching import (
     reach_of,
     reached_otherwise,
     settle,
+    substitute_notice,
     unreached_by_why,
+    why_of,
 )
+from notifications.drafting.environment import RenderError
+from notifications.drafting.letters import letter_for
 from notifications.drafting.models import Delivery, Notification
 from notifications.drafting.render import Renderer
-from notifications.drafting.rules import NotificationKind
+from notifications.drafting.rules import CannotRender, NotificationKind
 from notifications.drafting.service import get_notification
 from notifications.obligations import rules as obligations
 from notifications.obligations.engine import iso
 from notifications.obligations.models import IncidentObligation
 from notifications.obligations.regimes import SubstituteNotice
 from notifications.obligations.rules import Reach
-from notifications.obligations.service import shipped_regimes
 from notifications.reach import rules
 from notifications.reach.letters import PostalBatch, postal_letters
 from notifications.reach.rules import Channel, Outcome
 
-__all__ = ["LETTERS_AT_MOST", "Contact", "Duty", "NotReached", "Person", "Recorded",
-           "letters_for", "not_reached", "record_other_contact", "substitute_notices"]
+__all__ = ["LETTERS_AT_MOST", "Duty", "NotReached", "Person", "PublicDraft", "PublicText",
+           "Recorded", "letters_for", "not_reached", "public_communication",
+           "record_other_contact"]
 
 LETTERS_AT_MOST = 1_000
 """The most letters one download holds (a print-ready PDF takes about a third of a second
@@ -66,22 +70,8 @@ class Duty:
     status: str
     reach: Reach
     why: Why
-    public_allowed: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Contact:
-    """One record of reaching a person another way."""
-
-    id: int
-    channel: str
-    outcome: str
-    at: datetime
-    recorded_at: datetime
-    recorded_by: str
-    note: str
-    basis: str | None
-    batch: str
+    substitute_notice: SubstituteNotice | None
+    """Its law's rule for a public communication instead (None: it allows none)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +87,7 @@ class Person:
     why: str
     last_reply: str | None
     meets: list[str]
-    contacts: list[Contact] = field(default_factory=list)
+    contacts: list[OtherContact] = field(default_factory=list)
 
     @property
     def reached(self) -> bool:
@@ -130,35 +120,15 @@ def _check_notice(notification: Notification) -> None:
                        "did not arrive is sent again or submitted through its portal)")
 
 
-def _why(delivery: Delivery) -> str:
-    if delivery.state == "bounced":
-        return "bounced"
-    if delivery.address is None:
-        return "no_address"
-    if (delivery.last_reply or "").startswith("gave up at "):
-        return "gave_up"
-    return "refused"
-
-
-async def _duties(db: AsyncSession, notification: Notification, incident_id: Any) -> list[Duty]:
+async def _duties(db: AsyncSession, notification: Notification,
+                  incident_id: uuid.UUID) -> list[Duty]:
     rows = {row.ref: row for row in (await db.exec(select(IncidentObligation).where(
         IncidentObligation.incident_id == incident_id,
         col(IncidentObligation.ref).in_(notification.refs)))).all()}
-    duties = []
-    for ref in notification.refs:
-        row = rows.get(ref)
-        duties.append(Duty(ref, row.status if row else "unknown",
-                           await reach_of(db, notification, ref),
-                           await unreached_by_why(db, notification, ref),
-                           substitute_notices([ref])[ref] is not None))
-    return duties
-
-
-def substitute_notices(refs: Sequence[str]) -> dict[str, SubstituteNotice | None]:
-    """Each duty's public-communication rule, None where its law allows none."""
-    catalogue = shipped_regimes()
-    found = {ref: catalogue.obligation(ref) for ref in refs}
-    return {ref: (hit[1].substitute_notice if hit else None) for ref, hit in found.items()}
+    return [Duty(ref, rows[ref].status if ref in rows else "unknown",
+                 await reach_of(db, notification, ref),
+                 await unreached_by_why(db, notification, ref), substitute_notice(ref))
+            for ref in notification.refs]
 
 
 async def not_reached(db: AsyncSession, *, actor: Actor, key: str | uuid.UUID,
@@ -177,23 +147,18 @@ async def not_reached(db: AsyncSession, *, actor: Actor, key: str | uuid.UUID,
                                    col(Delivery.state).in_(UNREACHED),
                                    col(Delivery.id) > after)
     if missing_only:
-        query = query.where(~select(OtherContact.id).where(
-            col(OtherContact.delivery_id) == col(Delivery.id),
-            col(OtherContact.outcome) == REACHED).exists())
+        query = query.where(~reached_otherwise())
     found = (await db.exec(query.order_by(col(Delivery.id)).limit(limit + 1))).all()
     more = len(found) > limit
     found = found[:limit]
     records = (await db.exec(select(OtherContact).where(
         col(OtherContact.delivery_id).in_([d.id for d in found])).order_by(
         col(OtherContact.at), col(OtherContact.id)))).all()
-    by_delivery: dict[int, list[Contact]] = {}
-    for r in records:
-        assert r.id is not None
-        by_delivery.setdefault(r.delivery_id, []).append(Contact(
-            r.id, r.channel, r.outcome, r.at, r.recorded_at, r.recorded_by, r.note, r.basis,
-            r.batch))
-    people = [Person(d.id or 0, d.recipient_key, d.name, d.locale, d.address, d.state, _why(d),
-                     d.last_reply, d.meets.split(",") if d.meets else [notification.ref],
+    by_delivery: dict[int, list[OtherContact]] = {}
+    for record in records:
+        by_delivery.setdefault(record.delivery_id, []).append(record)
+    people = [Person(d.id or 0, d.recipient_key, d.name, d.locale, d.address, d.state,
+                     why_of(d), d.last_reply, notification.refs_met(d.meets),
                      by_delivery.get(d.id or 0, [])) for d in found]
     return NotReached(notification_id, duties, people,
                       people[-1].delivery_id if more and people else None)
@@ -214,9 +179,7 @@ async def record_other_contact(db: AsyncSession, *, clock: Clock, actor: Actor,
     if channel == "public":
         auth.require(actor, Permission.APPROVE)
     rules.check_order(channel, outcome, named=len(deliveries), everyone=all_not_reached)
-    note = obligations.reason_text(note) if note else ""
-    if len(note) > rules.NOTE_LIMIT:
-        raise Invalid.fields([("note", f"at most {rules.NOTE_LIMIT} characters")])
+    note = bounded_text("note", note, limit=rules.NOTE_LIMIT)
     now = clock.now()
     async with transaction(db):
         incident, notification = await get_notification(db, actor=actor, key=key,
@@ -226,9 +189,8 @@ async def record_other_contact(db: AsyncSession, *, clock: Clock, actor: Actor,
         obligations.check_met_at(at, aware_at=incident.aware_at, now=now,
                                  skew_seconds=skew_seconds)
         chosen = await _named(db, notification, deliveries, all_not_reached)
-        refs = sorted({ref for d in chosen
-                       for ref in (d.meets.split(",") if d.meets else [notification.ref])})
-        basis = (rules.public_basis(substitute_notices(refs), conditions)
+        refs = sorted({ref for d in chosen for ref in notification.refs_met(d.meets)})
+        basis = (rules.public_basis({ref: substitute_notice(ref) for ref in refs}, conditions)
                  if channel == "public" else None)
         if channel != "public" and conditions:
             raise Invalid.fields([("conditions", "only a public communication names the "
@@ -255,19 +217,32 @@ async def _named(db: AsyncSession, notification: Notification, ids: Sequence[int
                  everyone: bool) -> list[Delivery]:
     """The deliveries a record is about: each one of this notice, not reached by e-mail and
     not already reached another way (Conflict naming the first few otherwise)."""
-    reached = select(OtherContact.id).where(col(OtherContact.delivery_id) == col(Delivery.id),
-                                            col(OtherContact.outcome) == REACHED).exists()
     if everyone:
         found = list((await db.exec(select(Delivery).where(
             Delivery.notification_id == notification.id, col(Delivery.state).in_(UNREACHED),
-            ~reached).order_by(col(Delivery.id)))).all())
+            ~reached_otherwise()).order_by(col(Delivery.id)))).all())
         if not found:
             raise Conflict(f"notification {notification.id}: everyone its letters address was "
                            "reached; nothing to record")
         return found
+    found = await _unreached(db, notification, ids, purpose="nothing to record")
+    already = sorted(set((await db.exec(select(OtherContact.delivery_id).where(
+        col(OtherContact.delivery_id).in_([d.id for d in found]),
+        col(OtherContact.outcome) == REACHED))).all()))
+    if already:
+        raise Conflict(f"deliveries {_few(already)} were already recorded as reached")
+    return found
+
+
+async def _unreached(db: AsyncSession, notification: Notification, ids: Sequence[int], *,
+                     purpose: str) -> list[Delivery]:
+    """The deliveries `ids` of this notice, by id, each one that ended unreached: Invalid
+    naming those that are not its deliveries, Conflict naming those that did not end
+    unreached (`purpose` says why that matters)."""
     wanted = list(dict.fromkeys(ids))
     found = list((await db.exec(select(Delivery).where(
-        Delivery.notification_id == notification.id, col(Delivery.id).in_(wanted)))).all())
+        Delivery.notification_id == notification.id, col(Delivery.id).in_(wanted)).order_by(
+        col(Delivery.id)))).all())
     known = {d.id for d in found}
     unknown = [i for i in wanted if i not in known]
     if unknown:
@@ -276,12 +251,8 @@ async def _named(db: AsyncSession, notification: Notification, ids: Sequence[int
     sent = [d.id or 0 for d in found if d.state not in UNREACHED]
     if sent:
         raise Conflict(f"deliveries {_few(sent)} of notification {notification.id} did not end "
-                       "unreached (sent by e-mail, or still being sent): nothing to record")
-    already = set((await db.exec(select(OtherContact.delivery_id).where(
-        col(OtherContact.delivery_id).in_(wanted), col(OtherContact.outcome) == REACHED))).all())
-    if already:
-        raise Conflict(f"deliveries {_few(sorted(already))} were already recorded as reached")
-    return sorted(found, key=lambda d: d.id or 0)
+                       f"unreached (sent by e-mail, or still being sent): {purpose}")
+    return found
 
 
 def _few(ids: Sequence[int]) -> str:
@@ -297,29 +268,77 @@ async def letters_for(db: AsyncSession, *, clock: Clock, actor: Actor, key: str 
     reached (from delivery id `after`, at most LETTERS_AT_MOST). Reading them is reading
     personal data: `letters_exported` on the timeline (counts and format, never a name)."""
     auth.require(actor, Permission.READ_PERSONAL_DATA)
+    now = clock.now()
     async with transaction(db):
         incident, notification = await get_notification(db, actor=actor, key=key,
                                                         notification_id=notification_id)
         _check_notice(notification)
         if deliveries:
-            chosen = list((await db.exec(select(Delivery).where(
-                Delivery.notification_id == notification.id,
-                col(Delivery.id).in_(list(dict.fromkeys(deliveries)))))).all())
-            sent = [d.id or 0 for d in chosen if d.state not in UNREACHED]
-            if sent:
-                raise Conflict(f"deliveries {_few(sent)} of notification {notification.id} did "
-                               "not end unreached: a letter is for a person the e-mail missed")
-            ids: list[int | None] = list(deliveries)
+            ids = [d.id or 0 for d in await _unreached(
+                db, notification, deliveries, purpose="a letter is for a person the e-mail "
+                "missed")]
         else:
-            ids = list((await db.exec(select(Delivery.id).where(
+            ids = [i or 0 for i in (await db.exec(select(Delivery.id).where(
                 Delivery.notification_id == notification.id, col(Delivery.state).in_(UNREACHED),
                 col(Delivery.id) > after, ~reached_otherwise()).order_by(
-                col(Delivery.id)).limit(LETTERS_AT_MOST))).all())
-        batch = await postal_letters(db, notification, [i for i in ids if i is not None],
-                                     renderer=renderer, now=clock.now())
+                col(Delivery.id)).limit(LETTERS_AT_MOST))).all()]
+        batch = await postal_letters(db, notification, ids, renderer=renderer, now=now)
         await journal.append_event(
-            db, chain=str(incident.id), at=clock.now(), actor=actor, kind="letters_exported",
+            db, chain=str(incident.id), at=now, actor=actor, kind="letters_exported",
             payload={"notification": notification.id, "format": file_format,
                      "letters": len(batch.letters),
                      "without_address": len(batch.without_address)})
     return batch
+
+
+@dataclass(frozen=True, slots=True)
+class PublicText:
+    """The notice's text in one language, addressed to no one in particular."""
+
+    locale: str
+    subject: str
+    text: str
+    people: int
+    """The people still not reached who read this language."""
+
+
+@dataclass(frozen=True, slots=True)
+class PublicDraft:
+    """A public communication drafted from the notice's own texts, in each language of the
+    people still not reached, with each duty's rule for one (None: its law allows none)."""
+
+    rules: dict[str, SubstituteNotice | None]
+    texts: list[PublicText]
+
+
+async def public_communication(db: AsyncSession, *, actor: Actor, key: str | uuid.UUID,
+                               notification_id: int, renderer: Renderer,
+                               now: datetime) -> PublicDraft:
+    """The notice's approved texts as a public communication: one version per language the
+    people still not reached read, rendered as their letter is (the same parts their laws
+    ask for and the data concerned, for all of them at once) but addressed to no name."""
+    _, notification = await get_notification(db, actor=actor, key=key,
+                                             notification_id=notification_id)
+    _check_notice(notification)
+    groups = (await db.exec(select(Delivery.locale, Delivery.meets, Delivery.categories).where(
+        Delivery.notification_id == notification.id, col(Delivery.state).in_(UNREACHED),
+        ~reached_otherwise()))).all()
+    readers: dict[str, tuple[set[str], int, int]] = {}
+    for locale, meets, categories in groups:
+        refs, mask, people = readers.get(locale, (set(), 0, 0))
+        refs.update(notification.refs_met(meets))
+        readers[locale] = (refs, mask | int(categories or 0), people + 1)
+    letter = await letter_for(db, notification)
+    letter.report_date = now
+    texts = []
+    for locale, (refs, mask, people) in sorted(readers.items()):
+        anyone = Delivery(notification_id=notification.id or 0, recipient_key="public",
+                          name="", locale=locale, meets=",".join(sorted(refs)),
+                          categories=mask, message_id="", next_attempt_at=now)
+        try:
+            rendered = letter.rendered_for(renderer, anyone)
+        except RenderError as exc:
+            raise CannotRender(f"notification {notification.id} cannot be rendered in "
+                               f"{locale}: {exc}") from exc
+        texts.append(PublicText(rendered.locale, rendered.subject, rendered.text, people))
+    return PublicDraft({ref: substitute_notice(ref) for ref in notification.refs}, texts)

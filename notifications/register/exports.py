@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from incident.kernel.text import spreadsheet_safe
 from notifications.register.chart import Chart, incident_chart
 from notifications.register.rules import Decision, Outcome, percent, span_words
 from notifications.register.schemas import (
@@ -51,18 +52,12 @@ def instant(at: datetime | None) -> str:
     return "" if at is None else at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def cell(value: Any) -> str:
-    """Text a spreadsheet would run as a formula is quoted (OWASP CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def _csv(columns: list[str], rows: Iterable[list[Any]]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
     for row in rows:
-        writer.writerow([cell(value) for value in row])
+        writer.writerow([spreadsheet_safe(value) for value in row])
     return buffer.getvalue()
 
 

@@ -40,7 +40,7 @@ from incident.kernel.db import is_postgresql, session_factory, transaction
 from incident.lifecycle import rules as lifecycle
 from incident.lifecycle.models import Incident
 from incident.timeline import service as journal
-from notifications.delivery.reaching import UNREACHED, reached_otherwise
+from notifications.delivery.reaching import notices_leaving_unreached
 from notifications.drafting import rules as drafting
 from notifications.drafting.models import Delivery, Notification, NotificationVersion
 from notifications.drafting.rules import (
@@ -220,31 +220,11 @@ def not_reached_reminder(notification: Notification, now: datetime, missing: int
                     "total": notification.recipients})
 
 
-async def _not_reached(db: AsyncSession, now: datetime, only: int | None = None
-                       ) -> list[Planned]:
-    """Notices to people that are done while someone they addressed is not reached (no
-    address, refused, bounced) and nothing reached them yet, with a duty they meet still
-    pending: escalated at once, to those who can act. `only`: that notice alone."""
-    query = select(Notification, func.count())
-    if only is not None:
-        query = query.where(Notification.id == only)
-    rows = (await db.exec(
-        query
-        .join(Delivery, col(Delivery.notification_id) == col(Notification.id))
-        .where(Notification.status == NotificationStatus.DONE.value,
-               Notification.kind == NotificationKind.SUBJECT_NOTICE.value,
-               col(Delivery.state).in_(UNREACHED), ~reached_otherwise())
-        .group_by(col(Notification.id)))).all()
-    if not rows:
-        return []
-    pending = {(row.incident_id, row.ref) for row in (await db.exec(select(
-        IncidentObligation).where(
-        col(IncidentObligation.incident_id).in_({n.incident_id for n, _ in rows}),
-        IncidentObligation.status == ObligationStatus.PENDING.value,
-        IncidentObligation.applies == True))).all()}  # noqa: E712
-    return [not_reached_reminder(notification, now, int(missing))
-            for notification, missing in rows
-            if any((notification.incident_id, ref) in pending for ref in notification.refs)]
+async def _not_reached(db: AsyncSession, now: datetime) -> list[Planned]:
+    """Notices that left people not reached while a duty they meet is pending: escalated
+    at once, to those who can act."""
+    return [not_reached_reminder(found.notification, now, found.people)
+            for found in await notices_leaving_unreached(db)]
 
 
 # --- firing ----------------------------------------------------------------------------------
@@ -338,7 +318,7 @@ async def _still_called_for(db: AsyncSession, reminder: Reminder, incident: Inci
         if iso(row.due_at) != reminder.detail.get("due_at"):
             return f"the obligation's due time moved to {iso(row.due_at)}"
     elif reminder.kind == "people_not_reached":
-        if not await _not_reached(db, reminder.due_at, only=int(ident)):
+        if not await notices_leaving_unreached(db, only=int(ident)):
             return "everyone the notice addressed was reached, or its duties are settled"
     elif what == "step":
         step = await db.get(IncidentStep, int(ident))

@@ -98,6 +98,8 @@ EXPECTED: dict[tuple[str, str], Permission | None] = {
         P.READ_INCIDENTS,
     ("POST", "/api/v1/incidents/{key:str}/notifications/{notification_id:int}/other-contacts"):
         P.WRITE_INCIDENTS,
+    ("GET", "/api/v1/incidents/{key:str}/notifications/{notification_id:int}/not-reached/"
+            "public-communication"): P.READ_INCIDENTS,
     ("GET",
      "/api/v1/incidents/{key:str}/notifications/{notification_id:int}/not-reached/letters.csv"):
         P.READ_PERSONAL_DATA,

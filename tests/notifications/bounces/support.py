@@ -20,6 +20,7 @@ from notifications.drafting.models import Delivery, DeliveryAttempt, Notificatio
 from tests.conftest import SECRET_KEY
 from tests.factories import Person, dispatcher, sending
 
+BounceKind = Literal["hard", "soft"]
 BOUNCES = "bounces@example.com"
 SECRET = SECRET_KEY
 ADDRESSES = ["ana@example.org", "ben@example.org"]
@@ -31,7 +32,7 @@ def path_of(delivery: Delivery) -> str:
     return return_path(delivery.id, bounce_address=BOUNCES, secret=SECRET)
 
 
-def dsn(*, to: str, recipient: str, kind: Literal["hard", "soft"], message_id: str | None,
+def dsn(*, to: str, recipient: str, kind: BounceKind, message_id: str | None,
         delivered_to: str | None = None, status: str | None = None,
         diagnostic: str | None = None) -> bytes:
     """A delivery status notification as Postfix writes one: hard (failed, 5.1.1 user
@@ -91,18 +92,35 @@ def dsn(*, to: str, recipient: str, kind: Literal["hard", "soft"], message_id: s
     return "\r\n".join(lines).encode()
 
 
+def bounce_about(about: Delivery, kind: BounceKind = "hard", *, quoting: str | None = None,
+                 delivered_to: str | None = None) -> bytes:
+    """`dsn` about one delivery, sent to its return path: its own Message-ID quoted, unless
+    `quoting` names another."""
+    assert about.address is not None
+    return dsn(to=path_of(about), recipient=about.address, kind=kind,
+               message_id=quoting or about.message_id, delivered_to=delivered_to)
+
+
 NOT_A_BOUNCE = (b"From: someone@example.net\r\nTo: bounces@example.com\r\n"
                 b"Subject: hello\r\n\r\nJust saying hello, nothing about any delivery.\r\n")
 
 
-async def sent_notice(client: httpx.AsyncClient, people: dict[str, Person], engine: AsyncEngine,
-                      clock: FixedClock, addresses: Sequence[str] = ADDRESSES) -> list[Delivery]:
-    """A notice to `addresses`, sent through the mail capture: its deliveries, all sent."""
-    await sending(client, people, list(addresses))
+async def sent(client: httpx.AsyncClient, people: dict[str, Person], engine: AsyncEngine,
+               clock: FixedClock, addresses: Sequence[str] = ADDRESSES
+               ) -> tuple[str, list[Delivery]]:
+    """A notice to `addresses`, sent through the mail capture: the incident's reference and
+    the deliveries, all sent."""
+    reference = await sending(client, people, list(addresses))
     assert await dispatcher(engine, clock).run_once() == len(addresses)
     found = await deliveries(engine)
     assert [d.state for d in found] == ["sent"] * len(addresses)
-    return found
+    return reference, found
+
+
+async def sent_notice(client: httpx.AsyncClient, people: dict[str, Person], engine: AsyncEngine,
+                      clock: FixedClock, addresses: Sequence[str] = ADDRESSES) -> list[Delivery]:
+    """The deliveries of `sent`."""
+    return (await sent(client, people, engine, clock, addresses))[1]
 
 
 async def deliveries(engine: AsyncEngine) -> list[Delivery]:
@@ -135,9 +153,14 @@ async def attempts(engine: AsyncEngine, ident: int | None) -> list[DeliveryAttem
             DeliveryAttempt.delivery_id == ident).order_by(col(DeliveryAttempt.id)))).all())
 
 
-async def bounce_events(engine: AsyncEngine) -> list[tuple[str, dict[str, object]]]:
-    """Every `delivery_bounced` event: (its chain, its payload)."""
+async def events(engine: AsyncEngine, kind: str) -> list[tuple[TimelineEvent, dict[str, object]]]:
+    """Every timeline event of `kind`, oldest first, with its payload."""
     async with session_factory(engine)() as db:
         found = (await db.exec(select(TimelineEvent).where(
-            TimelineEvent.kind == "delivery_bounced").order_by(col(TimelineEvent.id)))).all()
-        return [(event.chain, payload_of(event)) for event in found]
+            TimelineEvent.kind == kind).order_by(col(TimelineEvent.id)))).all()
+        return [(event, payload_of(event)) for event in found]
+
+
+async def bounce_events(engine: AsyncEngine) -> list[tuple[str, dict[str, object]]]:
+    """Every `delivery_bounced` event: (its chain, its payload)."""
+    return [(event.chain, payload) for event, payload in await events(engine, "delivery_bounced")]

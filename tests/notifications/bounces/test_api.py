@@ -15,24 +15,24 @@ from datetime import timedelta
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel import col, select
 
 from incident.kernel.clock import FixedClock
 from incident.kernel.db import session_factory
-from incident.timeline.models import TimelineEvent
-from incident.timeline.service import payload_of, verify
+from incident.timeline.service import verify
 from notifications.bounces.reports import ADDRESS_MASK, masked
 from notifications.bounces.service import record_bounce
 from notifications.drafting.models import Delivery
-from tests.factories import Person, dispatcher, sending
+from tests.factories import Person, sending
 from tests.notifications.bounces.support import (
     ADDRESSES,
     BOUNCES,
     NOT_A_BOUNCE,
     SECRET,
+    bounce_about,
     deliveries,
-    dsn,
+    events,
     path_of,
+    sent,
 )
 
 
@@ -42,14 +42,8 @@ async def bounced_notice(client: httpx.AsyncClient, people: dict[str, Person],
     """A notice sent to ana and ben, then three reports, a minute apart: ana's hard bounce,
     ben's soft one, and a message about ben's delivery nobody could read. The incident's
     reference, the notification's id, the deliveries and the three messages in order."""
-    reference = await sending(client, people, ADDRESSES)
-    assert await dispatcher(engine, clock).run_once() == len(ADDRESSES)
-    ana, ben = await deliveries(engine)
-    messages = [dsn(to=path_of(ana), recipient="ana@example.org", kind="hard",
-                    message_id=ana.message_id),
-                dsn(to=path_of(ben), recipient="ben@example.org", kind="soft",
-                    message_id=ben.message_id),
-                NOT_A_BOUNCE]
+    reference, (ana, ben) = await sent(client, people, engine, clock, ADDRESSES)
+    messages = [bounce_about(ana), bounce_about(ben, "soft"), NOT_A_BOUNCE]
     for raw, about in zip(messages, (ana, ben, ben), strict=True):
         clock.advance(timedelta(minutes=1))
         recorded = await record_bounce(engine, raw, recipients=[path_of(about)], source="smtp",
@@ -58,12 +52,15 @@ async def bounced_notice(client: httpx.AsyncClient, people: dict[str, Person],
     return reference, ana.notification_id, [ana, ben], messages
 
 
+def listing(reference: str, notification: int) -> str:
+    """The API address of a notification's bounce reports."""
+    return f"/api/v1/incidents/{reference}/notifications/{notification}/bounces"
+
+
 async def downloads(engine: AsyncEngine) -> list[tuple[str, dict[str, object]]]:
-    async with session_factory(engine)() as db:
-        found = (await db.exec(select(TimelineEvent).where(
-            TimelineEvent.kind == "bounce_report_downloaded").order_by(
-            col(TimelineEvent.id)))).all()
-        return [(event.actor, payload_of(event)) for event in found]
+    """Every `bounce_report_downloaded` event: (who took the report, the payload)."""
+    return [(event.actor, payload)
+            for event, payload in await events(engine, "bounce_report_downloaded")]
 
 
 async def test_a_notifications_bounces_are_listed_newest_first_with_the_recipient_for_a_responder(
@@ -71,7 +68,7 @@ async def test_a_notifications_bounces_are_listed_newest_first_with_the_recipien
         clock: FixedClock) -> None:
     reference, notification, (ana, ben), messages = await bounced_notice(
         client, people, engine, clock)
-    url = f"/api/v1/incidents/{reference}/notifications/{notification}/bounces"
+    url = listing(reference, notification)
 
     got = await client.get(url, headers=people["responder"].headers)
 
@@ -102,8 +99,7 @@ async def test_an_auditor_sees_the_bounces_without_any_address(
         clock: FixedClock) -> None:
     reference, notification, _, _ = await bounced_notice(client, people, engine, clock)
 
-    got = await client.get(f"/api/v1/incidents/{reference}/notifications/{notification}/bounces",
-                           headers=people["auditor"].headers)
+    got = await client.get(listing(reference, notification), headers=people["auditor"].headers)
 
     assert got.status_code == 200, got.text
     items = got.json()["items"]
@@ -120,9 +116,8 @@ async def test_the_kept_report_is_served_to_a_responder_and_its_taking_is_on_the
         clock: FixedClock) -> None:
     reference, notification, (ana, _), messages = await bounced_notice(
         client, people, engine, clock)
-    listed = (await client.get(
-        f"/api/v1/incidents/{reference}/notifications/{notification}/bounces",
-        headers=people["responder"].headers)).json()["items"]
+    listed = (await client.get(listing(reference, notification),
+                               headers=people["responder"].headers)).json()["items"]
     hard = listed[2]
 
     got = await client.get(f"/api/v1/bounces/{hard['id']}/raw",
@@ -148,9 +143,8 @@ async def test_the_kept_report_is_refused_to_an_auditor(
         client: httpx.AsyncClient, people: dict[str, Person], engine: AsyncEngine,
         clock: FixedClock) -> None:
     reference, notification, _, _ = await bounced_notice(client, people, engine, clock)
-    listed = (await client.get(
-        f"/api/v1/incidents/{reference}/notifications/{notification}/bounces",
-        headers=people["auditor"].headers)).json()["items"]
+    listed = (await client.get(listing(reference, notification),
+                               headers=people["auditor"].headers)).json()["items"]
 
     refused = await client.get(f"/api/v1/bounces/{listed[0]['id']}/raw",
                                headers=people["auditor"].headers)
@@ -168,9 +162,8 @@ async def test_unknown_incidents_notifications_and_reports_are_problems(
     reference, notification, _, _ = await bounced_notice(client, people, engine, clock)
     headers = people["responder"].headers
     for url, detail in [
-        (f"/api/v1/incidents/BR-2026-9999/notifications/{notification}/bounces",
-         "no incident BR-2026-9999"),
-        (f"/api/v1/incidents/{reference}/notifications/{notification + 100}/bounces",
+        (listing("BR-2026-9999", notification), "no incident BR-2026-9999"),
+        (listing(reference, notification + 100),
          f"{reference} has no notification {notification + 100}"),
         ("/api/v1/bounces/9999/raw", "no bounce report 9999"),
     ]:
@@ -179,9 +172,8 @@ async def test_unknown_incidents_notifications_and_reports_are_problems(
         assert got.headers["content-type"].startswith("application/problem+json")
         problem = got.json()
         assert problem["status"] == 404 and detail in problem["detail"], problem
-    malformed = await client.get(
-        f"/api/v1/incidents/{reference}/notifications/{notification}/bounces",
-        params={"limit": 0}, headers=headers)
+    malformed = await client.get(listing(reference, notification), params={"limit": 0},
+                                 headers=headers)
     assert malformed.status_code == 400
     assert malformed.headers["content-type"].startswith("application/problem+json")
 
@@ -192,9 +184,8 @@ async def test_a_notification_with_no_bounce_lists_none(
     reference = await sending(client, people, ["carla@example.org"])
     [carla] = await deliveries(engine)
 
-    got = await client.get(
-        f"/api/v1/incidents/{reference}/notifications/{carla.notification_id}/bounces",
-        headers=people["auditor"].headers)
+    got = await client.get(listing(reference, carla.notification_id),
+                           headers=people["auditor"].headers)
 
     assert got.status_code == 200
     assert got.json() == {"items": [], "total": 0, "limit": 50, "offset": 0}

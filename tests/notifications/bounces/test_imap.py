@@ -16,6 +16,7 @@ from incident.kernel.clock import FixedClock
 from incident.kernel.settings import REPOSITORY, Settings
 from notifications.bounces.imap import MailboxError, parse_imap_url, poll_once, poller
 from notifications.delivery.outbox import CaptureTransport
+from notifications.drafting.models import Delivery
 from notifications.drafting.render import renderer
 from notifications.scheduler.ticker import jobs
 from tests.cli_support import Breach
@@ -25,20 +26,19 @@ from tests.notifications.bounces.support import (
     BOUNCES,
     NOT_A_BOUNCE,
     SECRET,
+    BounceKind,
+    bounce_about,
     bounce_events,
     deliveries,
-    dsn,
     path_of,
     reports,
     sent_notice,
 )
 
 
-def mailed(to_path: str, raw_kind: str, recipient: str, message_id: str | None) -> bytes:
+def mailed(about: Delivery, kind: BounceKind, *, quoting: str | None = None) -> bytes:
     """A bounce as the mailbox holds it: delivered to the return path (Delivered-To)."""
-    assert raw_kind in ("hard", "soft")
-    return dsn(to=to_path, recipient=recipient, kind="hard" if raw_kind == "hard" else "soft",
-               message_id=message_id, delivered_to=to_path)
+    return bounce_about(about, kind, quoting=quoting, delivered_to=path_of(about))
 
 
 async def test_unseen_bounces_are_recorded_then_marked_seen(
@@ -46,10 +46,10 @@ async def test_unseen_bounces_are_recorded_then_marked_seen(
         clock: FixedClock, imap_server: ImapServer) -> None:
     ana, ben, cleo = await sent_notice(client, people, engine, clock, [
         "ana@example.org", "ben@example.org", "cleo@example.org"])
-    imap_server.append(mailed(path_of(ana), "hard", "ana@example.org", ana.message_id))
-    imap_server.append(mailed(path_of(ben), "soft", "ben@example.org", ben.message_id))
+    imap_server.append(mailed(ana, "hard"))
+    imap_server.append(mailed(ben, "soft"))
     imap_server.append(NOT_A_BOUNCE)  # someone wrote to the bounce mailbox
-    forged = mailed(path_of(cleo), "hard", "cleo@example.org", ana.message_id)
+    forged = mailed(cleo, "hard", quoting=ana.message_id)
     imap_server.append(forged)
     mailbox = parse_imap_url(imap_server.url)
 
@@ -75,8 +75,8 @@ async def test_a_poll_reads_at_most_a_batch_and_leaves_the_rest_unseen(
         client: httpx.AsyncClient, people: dict[str, Person], engine: AsyncEngine,
         clock: FixedClock, imap_server: ImapServer) -> None:
     ana, ben = await sent_notice(client, people, engine, clock)
-    imap_server.append(mailed(path_of(ana), "hard", "ana@example.org", ana.message_id))
-    imap_server.append(mailed(path_of(ben), "hard", "ben@example.org", ben.message_id))
+    imap_server.append(mailed(ana, "hard"))
+    imap_server.append(mailed(ben, "hard"))
     mailbox = parse_imap_url(imap_server.url)
 
     first = await poll_once(engine, mailbox, bounce_address=BOUNCES, secret=SECRET,
@@ -125,7 +125,7 @@ async def test_breach_bounces_poll_once(
         client: httpx.AsyncClient, people: dict[str, Person], engine: AsyncEngine,
         clock: FixedClock, settings: Settings, imap_server: ImapServer) -> None:
     ana, _ = await sent_notice(client, people, engine, clock)
-    imap_server.append(mailed(path_of(ana), "hard", "ana@example.org", ana.message_id))
+    imap_server.append(mailed(ana, "hard"))
     breach = Breach(settings.model_copy(update={"bounce_address": BOUNCES,
                                                 "bounce_imap_url": imap_server.url}), clock)
 

@@ -8,7 +8,6 @@ import asyncio
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -32,6 +31,7 @@ from tests.notifications.bounces.support import (
     BOUNCES,
     NOT_A_BOUNCE,
     SECRET,
+    bounce_about,
     bounce_events,
     deliveries,
     delivery,
@@ -40,7 +40,7 @@ from tests.notifications.bounces.support import (
     reports,
     sent_notice,
 )
-from tests.smtp_server import SmtpServer
+from tests.smtp_server import SmtpServer, unused_port
 
 BREACH = str(Path(sys.executable).with_name("breach"))
 HOST = "127.0.0.1"
@@ -55,6 +55,15 @@ async def bounce_port(engine: AsyncEngine, clock: FixedClock) -> AsyncIterator[i
         yield int(server.sockets[0].getsockname()[1])
     finally:
         await listener.stop(server, 1)
+
+
+def breach_env(tmp_path: Path, **settings: str) -> dict[str, str]:
+    """The environment of a `breach` process: this one's, with no BREACH_ setting but our
+    key, a throwaway BREACH_VAR_DIR and `settings` (BREACH_ prefixed)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BREACH_")}
+    env.update(BREACH_SECRET_KEY=SECRET, BREACH_VAR_DIR=str(tmp_path / "var"),
+               **{f"BREACH_{name}": value for name, value in settings.items()})
+    return env
 
 
 async def send(port: int, to: str, raw: bytes) -> None:
@@ -72,10 +81,8 @@ async def test_hard_soft_and_unreadable_bounces_over_smtp_reach_their_deliveries
     ana, ben, cleo = await sent_notice(client, people, engine, clock, [
         "ana@example.org", "ben@example.org", "cleo@example.org"])
 
-    await send(bounce_port, path_of(ana), dsn(to=path_of(ana), recipient="ana@example.org",
-                                               kind="hard", message_id=ana.message_id))
-    await send(bounce_port, path_of(ben), dsn(to=path_of(ben), recipient="ben@example.org",
-                                               kind="soft", message_id=ben.message_id))
+    await send(bounce_port, path_of(ana), bounce_about(ana))
+    await send(bounce_port, path_of(ben), bounce_about(ben, "soft"))
     await send(bounce_port, path_of(cleo), NOT_A_BOUNCE)
 
     assert [(d.id, d.state) for d in await deliveries(engine)] == [
@@ -93,8 +100,7 @@ async def test_only_our_return_paths_are_accepted_as_recipients(
         clock: FixedClock, bounce_port: int) -> None:
     ana, _ = await sent_notice(client, people, engine, clock)
     assert ana.id is not None
-    raw = dsn(to=path_of(ana), recipient="ana@example.org", kind="hard",
-              message_id=ana.message_id)
+    raw = bounce_about(ana)
     strangers = ["postmaster@example.com", "bounces@example.com", "someone@example.net",
                  return_path(ana.id, bounce_address=BOUNCES, secret="another key"),
                  return_path(ana.id, bounce_address="bounces@elsewhere.example", secret=SECRET)]
@@ -113,8 +119,7 @@ async def test_a_forged_or_unknown_bounce_is_accepted_and_dropped(
         clock: FixedClock, bounce_port: int) -> None:
     ana, ben = await sent_notice(client, people, engine, clock)
     # ana's return path, quoting ben's message: forged
-    await send(bounce_port, path_of(ana), dsn(to=path_of(ana), recipient="ana@example.org",
-                                               kind="hard", message_id=ben.message_id))
+    await send(bounce_port, path_of(ana), bounce_about(ana, quoting=ben.message_id))
     # a valid token for a delivery that does not exist
     ghost = return_path(424242, bounce_address=BOUNCES, secret=SECRET)
     await send(bounce_port, ghost, dsn(to=ghost, recipient="x@example.org", kind="hard",
@@ -129,8 +134,7 @@ async def test_a_bounce_larger_than_the_limit_is_refused(
         client: httpx.AsyncClient, people: dict[str, Person], engine: AsyncEngine,
         clock: FixedClock, bounce_port: int) -> None:
     ana, _ = await sent_notice(client, people, engine, clock)
-    raw = dsn(to=path_of(ana), recipient="ana@example.org", kind="hard",
-              message_id=ana.message_id) + (b"x" * 76 + b"\r\n") * (DATA_LIMIT // 78 + 1)
+    raw = bounce_about(ana) + (b"x" * 76 + b"\r\n") * (DATA_LIMIT // 78 + 1)
 
     with pytest.raises(aiosmtplib.SMTPResponseException) as refused:
         await send(bounce_port, path_of(ana), raw)
@@ -173,10 +177,8 @@ async def test_breach_bounces_listen_receives_until_sigterm(
         client: httpx.AsyncClient, people: dict[str, Person], engine: AsyncEngine,
         clock: FixedClock, database_url: str, tmp_path: Path) -> None:
     ana, _ = await sent_notice(client, people, engine, clock)
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BREACH_")}
-    env.update(BREACH_DATABASE_URL=database_url, BREACH_SECRET_KEY=SECRET,
-               BREACH_BOUNCE_ADDRESS=BOUNCES, BREACH_VAR_DIR=str(tmp_path / "var"))
+    port = unused_port()
+    env = breach_env(tmp_path, DATABASE_URL=database_url, BOUNCE_ADDRESS=BOUNCES)
     process = await asyncio.create_subprocess_exec(
         BREACH, "bounces", "listen", "--port", str(port), env=env,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -184,8 +186,7 @@ async def test_breach_bounces_listen_receives_until_sigterm(
         assert process.stdout is not None
         line = await asyncio.wait_for(process.stdout.readline(), 30)  # says it listens
         assert f"listening for bounces on {HOST}:{port}" in line.decode()
-        await send(port, path_of(ana), dsn(to=path_of(ana), recipient="ana@example.org",
-                                            kind="hard", message_id=ana.message_id))
+        await send(port, path_of(ana), bounce_about(ana))
         assert (await delivery(engine, ana.id)).state == "bounced"
         process.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(process.wait(), 15) == 0
@@ -198,8 +199,7 @@ async def test_breach_bounces_listen_receives_until_sigterm(
 
 
 async def test_breach_bounces_listen_needs_a_bounce_address(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BREACH_")}
-    env.update(BREACH_VAR_DIR=str(tmp_path / "var"), BREACH_SECRET_KEY=SECRET)
+    env = breach_env(tmp_path)
     done = await asyncio.create_subprocess_exec(BREACH, "bounces", "listen", env=env,
                                                 stdout=subprocess.PIPE,
                                                 stderr=subprocess.PIPE)
@@ -214,11 +214,9 @@ async def test_breach_serve_receives_bounces_when_bounce_listen_is_set(
         client: httpx.AsyncClient, people: dict[str, Person], engine: AsyncEngine,
         clock: FixedClock, database_url: str, tmp_path: Path) -> None:
     ana, _ = await sent_notice(client, people, engine, clock)
-    web, smtp = free_port(), free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BREACH_")}
-    env.update(BREACH_DATABASE_URL=database_url, BREACH_SECRET_KEY=SECRET,
-               BREACH_BOUNCE_ADDRESS=BOUNCES, BREACH_BOUNCE_LISTEN=f"{HOST}:{smtp}",
-               BREACH_SCHEDULER="false", BREACH_VAR_DIR=str(tmp_path / "var"))
+    web, smtp = unused_port(), unused_port()
+    env = breach_env(tmp_path, DATABASE_URL=database_url, BOUNCE_ADDRESS=BOUNCES,
+                     BOUNCE_LISTEN=f"{HOST}:{smtp}", SCHEDULER="false")
     server = await asyncio.create_subprocess_exec(
         BREACH, "serve", "--port", str(web), env=env, stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE)
@@ -233,8 +231,7 @@ async def test_breach_serve_receives_bounces_when_bounce_listen_is_set(
                         await asyncio.wait_for(server.wait(), 0.2)
                     assert server.returncode is None, "breach serve stopped at start"
         assert ready.status_code == 200
-        await send(smtp, path_of(ana), dsn(to=path_of(ana), recipient="ana@example.org",
-                                            kind="hard", message_id=ana.message_id))
+        await send(smtp, path_of(ana), bounce_about(ana))
         assert (await delivery(engine, ana.id)).state == "bounced"
     finally:
         if server.returncode is None:
@@ -242,12 +239,6 @@ async def test_breach_serve_receives_bounces_when_bounce_listen_is_set(
         await asyncio.wait_for(server.communicate(), 20)
     with pytest.raises(OSError):  # the listener stopped with the service
         await send(smtp, path_of(ana), b"Subject: late\r\n\r\n")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return int(probe.getsockname()[1])
 
 
 def test_the_listen_setting_is_host_and_port() -> None:

@@ -38,15 +38,23 @@ def counts_in(section: str) -> dict[str, int]:
         r'<span class="count-value">(\d+)</span></li>', section)}
 
 
+async def bounces_seen_by(browser: Browser, client: httpx.AsyncClient,
+                          people: dict[str, Person], engine: AsyncEngine, clock: FixedClock
+                          ) -> tuple[str, list[bytes]]:
+    """The Bounces section `browser` sees for the notification of `bounced_notice` (one report
+    of each kind), and the reports' messages."""
+    reference, notification, _, messages = await bounced_notice(client, people, engine, clock)
+    section = section_of(await browser.client.get(
+        f"/incidents/{reference}/notifications/{notification}"))
+    assert counts_in(section) == {"hard": 1, "soft": 1, "unread": 1}
+    return section, messages
+
+
 async def test_a_responder_sees_the_bounces_with_recipients_and_their_reports(
         client: httpx.AsyncClient, people: dict[str, Person], engine: AsyncEngine,
         clock: FixedClock, responder: Browser) -> None:
-    reference, notification, _, messages = await bounced_notice(client, people, engine, clock)
+    section, messages = await bounces_seen_by(responder, client, people, engine, clock)
 
-    section = section_of(await responder.client.get(
-        f"/incidents/{reference}/notifications/{notification}"))
-
-    assert counts_in(section) == {"hard": 1, "soft": 1, "unread": 1}
     assert '<th scope="col">Recipient</th>' in section and '<caption>' in section
     rows = ROW.findall(section)
     assert [kind for _, kind, _ in rows] == ["unread", "soft", "hard"]  # newest first
@@ -64,12 +72,8 @@ async def test_a_responder_sees_the_bounces_with_recipients_and_their_reports(
 async def test_an_auditor_sees_the_bounces_without_recipients_or_reports(
         client: httpx.AsyncClient, people: dict[str, Person], engine: AsyncEngine,
         clock: FixedClock, auditor: Browser) -> None:
-    reference, notification, _, _ = await bounced_notice(client, people, engine, clock)
+    section, _ = await bounces_seen_by(auditor, client, people, engine, clock)
 
-    section = section_of(await auditor.client.get(
-        f"/incidents/{reference}/notifications/{notification}"))
-
-    assert counts_in(section) == {"hard": 1, "soft": 1, "unread": 1}
     assert len(ROW.findall(section)) == 3
     assert "@" not in section and ADDRESS_MASK in section
     assert '<th scope="col">Recipient</th>' not in section and "/raw" not in section

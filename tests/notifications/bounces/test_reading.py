@@ -21,6 +21,7 @@ from notifications.bounces.reading import (
     NO_FAILED_RECIPIENT,
     NOT_A_REPORT,
     UNPARSEABLE,
+    BounceKind,
     BounceReading,
     read_bounce,
 )
@@ -35,10 +36,9 @@ def sample(name: str) -> bytes:
     return (SAMPLES / name).read_bytes()
 
 
-def failure(kind: str, status: str | None, diagnostic: str | None, recipients: set[str],
+def failure(kind: BounceKind, status: str | None, diagnostic: str | None, recipients: set[str],
             message_id: str | None, addressed_to: tuple[str, ...]) -> BounceReading:
-    assert kind in ("hard", "soft")
-    return BounceReading(kind="hard" if kind == "hard" else "soft", status=status,
+    return BounceReading(kind=kind, status=status,
                          diagnostic=diagnostic, failed_recipients=frozenset(recipients),
                          original_message_id=message_id, addressed_to=addressed_to, why=None)
 

@@ -19,15 +19,16 @@ from incident.kernel.clock import FixedClock
 from incident.kernel.db import session_factory
 from incident.timeline.service import verify
 from notifications.bounces.models import RAW_LIMIT
-from notifications.bounces.service import Recorded, record_bounce
+from notifications.bounces.service import Recorded, Source, record_bounce
 from notifications.delivery.return_paths import return_path
 from notifications.delivery.rules import Policy
-from tests.factories import Person
+from tests.factories import Person, dispatcher
 from tests.notifications.bounces.support import (
     BOUNCES,
     NOT_A_BOUNCE,
     SECRET,
     attempts,
+    bounce_about,
     bounce_events,
     deliveries,
     delivery,
@@ -40,10 +41,8 @@ from tests.notifications.bounces.support import (
 
 
 async def record(engine: AsyncEngine, clock: FixedClock, raw: bytes, recipients: list[str],
-                 source: str = "smtp") -> Recorded:
-    assert source in ("smtp", "imap")
-    return await record_bounce(engine, raw, recipients=recipients,
-                               source="smtp" if source == "smtp" else "imap",
+                 source: Source = "smtp") -> Recorded:
+    return await record_bounce(engine, raw, recipients=recipients, source=source,
                                bounce_address=BOUNCES, secret=SECRET, clock=clock)
 
 
@@ -52,8 +51,7 @@ async def test_a_hard_bounce_ends_the_delivery_as_bounced_with_its_log_and_timel
         clock: FixedClock) -> None:
     ana, ben = await sent_notice(client, people, engine, clock)
     clock.advance(timedelta(minutes=20))
-    raw = dsn(to=path_of(ana), recipient="ana@example.org", kind="hard",
-              message_id=ana.message_id)
+    raw = bounce_about(ana)
 
     done = await record(engine, clock, raw, [path_of(ana)])
 
@@ -102,8 +100,7 @@ async def test_a_soft_bounce_tries_the_delivery_again_on_the_outboxs_backoff(
     ana, _ = await sent_notice(client, people, engine, clock)
     assert (await notification_of(engine, ana)).status == "done"
     clock.advance(timedelta(minutes=5))
-    raw = dsn(to=path_of(ana), recipient="ana@example.org", kind="soft",
-              message_id=ana.message_id)
+    raw = bounce_about(ana, "soft")
 
     done = await record(engine, clock, raw, [path_of(ana)])
 
@@ -121,8 +118,6 @@ async def test_a_soft_bounce_tries_the_delivery_again_on_the_outboxs_backoff(
     assert payload["notification_sending_again"] is True
 
     clock.advance(timedelta(minutes=2))
-    from tests.factories import dispatcher
-
     assert await dispatcher(engine, clock).run_once() == 1
     resent = await delivery(engine, ana.id)
     assert resent.state == "sent" and resent.attempts == 2
@@ -134,8 +129,7 @@ async def test_a_soft_bounce_after_the_give_up_time_fails_the_delivery(
         clock: FixedClock) -> None:
     ana, _ = await sent_notice(client, people, engine, clock)
     clock.advance(timedelta(days=400))  # far past any deadline of the notice
-    raw = dsn(to=path_of(ana), recipient="ana@example.org", kind="soft",
-              message_id=ana.message_id)
+    raw = bounce_about(ana, "soft")
 
     done = await record(engine, clock, raw, [path_of(ana)])
 
@@ -153,16 +147,13 @@ async def test_a_second_bounce_for_a_bounced_delivery_is_kept_and_changes_nothin
         client: httpx.AsyncClient, people: dict[str, Person], engine: AsyncEngine,
         clock: FixedClock) -> None:
     ana, _ = await sent_notice(client, people, engine, clock)
-    raw = dsn(to=path_of(ana), recipient="ana@example.org", kind="hard",
-              message_id=ana.message_id)
+    raw = bounce_about(ana)
     assert (await record(engine, clock, raw, [path_of(ana)])).outcome == "bounced"
     first = await delivery(engine, ana.id)
     clock.advance(timedelta(hours=1))
 
     again = await record(engine, clock, raw, [path_of(ana)])
-    soft = await record(engine, clock, dsn(to=path_of(ana), recipient="ana@example.org",
-                                           kind="soft", message_id=ana.message_id),
-                        [path_of(ana)])
+    soft = await record(engine, clock, bounce_about(ana, "soft"), [path_of(ana)])
 
     assert (again.outcome, soft.outcome) == ("unchanged", "unchanged")
     assert len(await reports(engine)) == 3
@@ -195,8 +186,7 @@ async def test_a_bounce_quoting_another_message_id_is_dropped_as_forged(
         client: httpx.AsyncClient, people: dict[str, Person], engine: AsyncEngine,
         clock: FixedClock, caplog: pytest.LogCaptureFixture) -> None:
     ana, ben = await sent_notice(client, people, engine, clock)
-    raw = dsn(to=path_of(ana), recipient="ana@example.org", kind="hard",
-              message_id=ben.message_id)
+    raw = bounce_about(ana, quoting=ben.message_id)
 
     with caplog.at_level(logging.WARNING, logger="breachdesk.bounces"):
         done = await record(engine, clock, raw, [path_of(ana)])
@@ -214,8 +204,7 @@ async def test_a_bounce_quoting_a_message_id_the_relay_gave_is_applied(
     """Some relays give each message a Message-ID of their own; the bounce quotes that one.
     The return path's MAC still names the delivery."""
     ana, _ = await sent_notice(client, people, engine, clock)
-    raw = dsn(to=path_of(ana), recipient="ana@example.org", kind="hard",
-              message_id="<0100018c2f3a-4b1e-9d2a@email.amazonses.com>")
+    raw = bounce_about(ana, quoting="<0100018c2f3a-4b1e-9d2a@email.amazonses.com>")
 
     done = await record(engine, clock, raw, [path_of(ana)])
 
@@ -260,8 +249,7 @@ async def test_only_the_first_mebibyte_of_a_large_bounce_is_kept(
         client: httpx.AsyncClient, people: dict[str, Person], engine: AsyncEngine,
         clock: FixedClock) -> None:
     ana, _ = await sent_notice(client, people, engine, clock)
-    raw = dsn(to=path_of(ana), recipient="ana@example.org", kind="hard",
-              message_id=ana.message_id) + b"x" * (2 * RAW_LIMIT)
+    raw = bounce_about(ana) + b"x" * (2 * RAW_LIMIT)
 
     assert (await record(engine, clock, raw, [path_of(ana)])).outcome == "bounced"
 
@@ -273,8 +261,7 @@ async def test_without_a_bounce_address_nothing_is_tracked(
         client: httpx.AsyncClient, people: dict[str, Person], engine: AsyncEngine,
         clock: FixedClock) -> None:
     ana, _ = await sent_notice(client, people, engine, clock)
-    raw = dsn(to=path_of(ana), recipient="ana@example.org", kind="hard",
-              message_id=ana.message_id)
+    raw = bounce_about(ana)
 
     done = await record_bounce(engine, raw, recipients=[path_of(ana)], source="smtp",
                                bounce_address="", secret=SECRET, clock=clock)

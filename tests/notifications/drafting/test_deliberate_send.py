@@ -39,14 +39,25 @@ async def events(engine: AsyncEngine, kind: str) -> list[dict[str, Any]]:
     return [dict(json.loads(row.payload)) for row in rows]
 
 
+async def three_people_notice(client: httpx.AsyncClient,
+                              people: dict[str, Person]) -> tuple[str, str]:
+    """An incident affecting THREE_PEOPLE and its approved notice: (reference, API address)."""
+    reference = await affected_incident(client, people)
+    return reference, await approved_notice(client, people, reference)
+
+
+async def preview_as(client: httpx.AsyncClient, url: str, person: Person) -> httpx.Response:
+    """The notice's send preview as `person` reads it."""
+    preview = await client.get(f"{url}/send-preview", headers=person.headers)
+    assert preview.status_code == 200, preview.text
+    return preview
+
+
 async def test_the_preview_counts_recipients_by_language_and_channel(
         client: httpx.AsyncClient, people: dict[str, Person]) -> None:
     """THREE_PEOPLE: Anna reads Polish, Bernd German, Carla Spanish and has no address."""
-    reference = await affected_incident(client, people)
-    url = await approved_notice(client, people, reference)
-    preview = await client.get(f"{url}/send-preview", headers=people["responder"].headers)
-    assert preview.status_code == 200, preview.text
-    body = preview.json()
+    _, url = await three_people_notice(client, people)
+    body = (await preview_as(client, url, people["responder"])).json()
     assert body["recipients"] == 3
     assert {row["locale"]: row["recipients"] for row in body["by_language"]} == {
         "pl": 1, "de": 1, "es": 1}
@@ -58,10 +69,8 @@ async def test_the_preview_counts_recipients_by_language_and_channel(
 
 async def test_the_people_without_an_address_are_hidden_from_a_role_without_personal_data(
         client: httpx.AsyncClient, people: dict[str, Person]) -> None:
-    reference = await affected_incident(client, people)
-    url = await approved_notice(client, people, reference)
-    preview = await client.get(f"{url}/send-preview", headers=people["auditor"].headers)
-    assert preview.status_code == 200, preview.text
+    _, url = await three_people_notice(client, people)
+    preview = await preview_as(client, url, people["auditor"])
     body = preview.json()
     assert body["no_address"] == 1 and body["no_address_people"] is None
     assert "Carla" not in preview.text and "c-3" not in preview.text
@@ -71,8 +80,7 @@ async def test_a_test_send_reaches_the_sender_once_per_language_and_nobody_else(
         client: httpx.AsyncClient, people: dict[str, Person], engine: AsyncEngine,
         clock: FixedClock) -> None:
     responder = people["responder"]
-    reference = await affected_incident(client, people)
-    url = await approved_notice(client, people, reference)
+    reference, url = await three_people_notice(client, people)
     tested = await client.post(f"{url}/test-send", headers=responder.headers)
     assert tested.status_code == 202, tested.text
     assert tested.json()["languages"] == ["de", "es", "pl"]
@@ -139,7 +147,7 @@ async def test_a_send_to_many_needs_their_number_typed(
         client: httpx.AsyncClient, people: dict[str, Person], engine: AsyncEngine) -> None:
     responder = people["responder"]
     url = await many_people(client, people, 51)
-    preview = (await client.get(f"{url}/send-preview", headers=responder.headers)).json()
+    preview = (await preview_as(client, url, responder)).json()
     assert preview["confirm_required"] is True
     assert preview["instruction"] == "Type 51 to send to 51 people"
     for body in (None, {"confirm": 50}, {"confirm": 5}):
@@ -165,8 +173,7 @@ async def test_a_send_to_many_needs_their_number_typed(
 
 async def test_a_send_to_few_needs_no_number(
         client: httpx.AsyncClient, people: dict[str, Person], engine: AsyncEngine) -> None:
-    reference = await affected_incident(client, people)
-    url = await approved_notice(client, people, reference)
+    _, url = await three_people_notice(client, people)
     sent = await client.post(f"{url}/send", headers=people["responder"].headers)
     assert sent.status_code == 202, sent.text
     [payload] = await events(engine, "notification_sent")
@@ -203,12 +210,11 @@ async def test_the_send_command_shows_the_counts_and_needs_the_number_or_yes(
 
 async def test_the_send_command_sends_to_few_without_asking(
         breach: Breach, client: httpx.AsyncClient,  # noqa: F811  (first: it makes the first user)
-        people: dict[str, Person], engine: AsyncEngine) -> None:
-    reference = await affected_incident(client, people)
-    url = await approved_notice(client, people, reference)
+        people: dict[str, Person]) -> None:
+    reference, url = await three_people_notice(client, people)
     command = ("notifications", "send", reference, url.rsplit("/", 1)[1])
-    sent = await asyncio.to_thread(breach, *command, user=people["auditor"].email, ok=False)
-    assert "may not" in sent.stderr.strip().splitlines()[-1]
+    refused = await asyncio.to_thread(breach, *command, user=people["auditor"].email, ok=False)
+    assert "may not" in refused.stderr.strip().splitlines()[-1]
     done = await asyncio.to_thread(breach, *command, user=people["responder"].email)
     assert "reaches 3 recipients" in done.stderr
     assert "no e-mail address: c-3 Carla Ruiz (es)" in done.stderr

@@ -16,7 +16,8 @@ import pytest
 
 from notifications.obligations.regime_loader import RegimeError, load_regimes
 from notifications.obligations.regimes import PEOPLE, Catalogue, SubstituteNotice
-from tests.notifications.obligations.test_protects import AUTHORITY, HEAD
+from tests.notifications.obligations.test_protects import AUTHORITY, HEAD, PROTECTS
+from tests.notifications.obligations.test_protects import PEOPLE as PEOPLE_DUTY_HEAD
 
 REGIMES: Catalogue = load_regimes()
 
@@ -237,23 +238,7 @@ def test_every_low_confidence_substitute_notice_says_what_to_check() -> None:
 
 # ----------------------------------------------------------------------------------- loader
 
-PEOPLE_DUTY = """\
-  - id: people
-    recipient: individuals
-    recipient_name: Each affected person
-    trigger: aware_at
-    deadline: {hours: 72}
-    content: [what happened]
-    citation: Demo Act s. 2
-    source: https://example.org/law#s2
-    letter:
-      elements:
-        nature: Demo Act s. 4
-    protects:
-      people_in: [DE]
-      citation: Demo Act s. 3
-      confidence: high
-"""
+PEOPLE_DUTY = PEOPLE_DUTY_HEAD + PROTECTS
 
 SUBSTITUTE = """\
     substitute_notice:

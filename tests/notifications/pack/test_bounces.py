@@ -23,7 +23,7 @@ from incident.kernel.clock import FixedClock
 from notifications.bounces.reports import ADDRESS_MASK
 from tests.factories import Person
 from tests.notifications.bounces.test_api import bounced_notice
-from tests.notifications.pack.test_pack import bare_python, pdf_text, unpacked, verify  # noqa: F401
+from tests.notifications.pack.test_pack import pdf_text, unpacked, verify
 
 COLUMNS = ["report", "delivery", "recipient_id", "received_at", "source", "kind", "status",
            "diagnostic", "parsed", "size", "report_sha256", "report_file"]
@@ -37,7 +37,7 @@ def rows_of(folder: Path, notification: int) -> list[dict[str, str]]:
 
 async def test_a_pack_for_a_reader_of_personal_data_keeps_every_bounce_report_by_its_hash(
         client: httpx.AsyncClient, people: dict[str, Person], engine: AsyncEngine,
-        clock: FixedClock, tmp_path: Path, bare_python: Path) -> None:  # noqa: F811
+        clock: FixedClock, tmp_path: Path, bare_python: Path) -> None:
     reference, notification, (ana, ben), messages = await bounced_notice(
         client, people, engine, clock)
 
@@ -67,7 +67,7 @@ async def test_a_pack_for_a_reader_of_personal_data_keeps_every_bounce_report_by
 
 async def test_an_auditors_pack_lists_the_bounce_reports_by_hash_without_any_address(
         client: httpx.AsyncClient, people: dict[str, Person], engine: AsyncEngine,
-        clock: FixedClock, tmp_path: Path, bare_python: Path) -> None:  # noqa: F811
+        clock: FixedClock, tmp_path: Path, bare_python: Path) -> None:
     reference, notification, _, messages = await bounced_notice(client, people, engine, clock)
 
     folder = await unpacked(client, people["auditor"], reference, tmp_path)
@@ -84,7 +84,7 @@ async def test_an_auditors_pack_lists_the_bounce_reports_by_hash_without_any_add
 
 async def test_a_changed_bounce_report_is_named_by_the_verifier(
         client: httpx.AsyncClient, people: dict[str, Person], engine: AsyncEngine,
-        clock: FixedClock, tmp_path: Path, bare_python: Path) -> None:  # noqa: F811
+        clock: FixedClock, tmp_path: Path, bare_python: Path) -> None:
     reference, notification, _, _ = await bounced_notice(client, people, engine, clock)
     folder = await unpacked(client, people["approver"], reference, tmp_path)
     first = rows_of(folder, notification)[0]["report_file"]

@@ -8,10 +8,7 @@ import hashlib
 import io
 import json
 import os
-import shutil
 import subprocess
-import sys
-import sysconfig
 import zipfile
 from pathlib import Path
 
@@ -25,29 +22,6 @@ from tests.factories import Person, dispatcher, incident_body, sending
 from tests.notifications.register.samples import assert_not_blank
 
 ADDRESSES = ["p1@example.com", "p2@example.com", "p3@example.com"]
-NEEDED = ("cryptography", "cffi", "_cffi_backend", "pycparser")
-"""What `cryptography` needs at run time, copied from this environment into the fresh one."""
-
-
-@pytest.fixture(scope="session")
-def bare_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A new virtual environment with `cryptography` (and what it needs) and nothing else:
-    not Breachdesk, not its other dependencies."""
-    folder = tmp_path_factory.mktemp("bare-venv")
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(folder)], check=True)
-    site = Path(sysconfig.get_paths()["purelib"])
-    target = next((folder / "lib").glob("python3*/site-packages"))
-    for path in site.iterdir():
-        if path.name.split("-")[0].split(".")[0] in NEEDED:
-            copy = shutil.copytree if path.is_dir() else shutil.copy2
-            copy(path, target / path.name)
-    python = folder / "bin" / "python"
-    probe = subprocess.run([str(python), "-c", "import incident"], capture_output=True,
-                           cwd=folder)
-    assert probe.returncode != 0  # Breachdesk is not there
-    return python
-
-
 def verify(python: Path, folder: Path) -> tuple[int, str]:
     done = subprocess.run([str(python), "verify.py"], cwd=folder, capture_output=True, text=True,
                           env={"PATH": os.environ.get("PATH", "")}, timeout=60)

@@ -57,6 +57,12 @@ async def duty(client: httpx.AsyncClient, person: Person, reference: str) -> dic
     return dict(next(o for o in obligations if o["ref"] == SUBJECTS))
 
 
+async def record(client: httpx.AsyncClient, person: Person, url: str,
+                 body: dict[str, Any]) -> httpx.Response:
+    """`person` records how people the notice at `url` did not reach were reached."""
+    return await client.post(f"{url}/other-contacts", json=body, headers=person.headers)
+
+
 async def sent_to_three(client: httpx.AsyncClient, people: dict[str, Person],
                         engine: AsyncEngine, clock: FixedClock) -> tuple[str, str]:
     """THREE_PEOPLE's notice sent: Anna and Bernd by e-mail; Carla has no address."""
@@ -104,9 +110,8 @@ async def test_the_people_are_listed_only_to_a_role_that_may_read_personal_data(
     assert gap.status_code == 200, gap.text
     assert gap.json()["people"] is None and gap.json()["duties"][0]["not_reached"] == 1
     assert "Carla" not in gap.text and "c-3" not in gap.text
-    refused = await client.post(f"{url}/other-contacts", headers=people["auditor"].headers,
-                                json={"channel": "postal", "at": "2026-03-10T12:00:00Z",
-                                      "all_not_reached": True})
+    refused = await record(client, people["auditor"], url, {
+        "channel": "postal", "at": "2026-03-10T12:00:00Z", "all_not_reached": True})
     assert refused.status_code == 403, refused.text
 
 
@@ -119,10 +124,9 @@ async def test_a_postal_letter_recorded_meets_the_duty_when_the_letter_was_poste
     clock.advance(timedelta(days=2))
     posted = clock.now() - timedelta(hours=3)
 
-    done = await client.post(f"{url}/other-contacts", headers=people["responder"].headers,
-                             json={"channel": "postal", "at": posted.isoformat(),
-                                   "deliveries": [carla["delivery_id"]],
-                                   "note": "Letter posted first class to the address on file"})
+    done = await record(client, people["responder"], url, {
+        "channel": "postal", "at": posted.isoformat(), "deliveries": [carla["delivery_id"]],
+        "note": "Letter posted first class to the address on file"})
 
     assert done.status_code == 201, done.text
     body = done.json()
@@ -138,9 +142,8 @@ async def test_a_postal_letter_recorded_meets_the_duty_when_the_letter_was_poste
     [met] = await events(engine, "obligation_met")
     assert met["reached"] == {"email": 2, "postal": 1}
     # Nobody is left: the list is empty, and recording again is refused.
-    again = await client.post(f"{url}/other-contacts", headers=people["responder"].headers,
-                              json={"channel": "call", "at": posted.isoformat(),
-                                    "all_not_reached": True})
+    again = await record(client, people["responder"], url, {
+        "channel": "call", "at": posted.isoformat(), "all_not_reached": True})
     assert again.status_code == 409, again.text
     everyone = (await client.get(f"{url}/not-reached?missing_only=false",
                                  headers=people["responder"].headers)).json()["people"]
@@ -152,10 +155,9 @@ async def test_a_letter_returned_is_kept_and_the_person_is_still_not_reached(
         client: httpx.AsyncClient, people: dict[str, Person], engine: AsyncEngine,
         clock: FixedClock) -> None:
     reference, url = await sent_to_three(client, people, engine, clock)
-    failed = await client.post(f"{url}/other-contacts", headers=people["responder"].headers,
-                               json={"channel": "postal", "outcome": "failed",
-                                     "at": clock.now().isoformat(), "all_not_reached": True,
-                                     "note": "Returned: addressee unknown"})
+    failed = await record(client, people["responder"], url, {
+        "channel": "postal", "outcome": "failed", "at": clock.now().isoformat(),
+        "all_not_reached": True, "note": "Returned: addressee unknown"})
     assert failed.status_code == 201, failed.text
     assert failed.json()["duties"][0]["not_reached"] == 1
     assert (await duty(client, people["responder"], reference))["status"] == "pending"
@@ -170,22 +172,41 @@ async def test_a_public_communication_needs_an_approver_and_the_condition_that_h
                              "all_not_reached": True,
                              "note": "Banner on the home page, in every customer language"}
 
-    by_responder = await client.post(f"{url}/other-contacts", json=order,
-                                     headers=people["responder"].headers)
+    by_responder = await record(client, people["responder"], url, order)
     assert by_responder.status_code == 403, by_responder.text
-    unnamed = await client.post(f"{url}/other-contacts", json=order,
-                                headers=people["approver"].headers)
+    unnamed = await record(client, people["approver"], url, order)
     assert unnamed.status_code == 422, unnamed.text
     assert "GDPR Art. 34(3)(c)" in unnamed.text and "disproportionate effort" in unnamed.text
 
-    done = await client.post(f"{url}/other-contacts", headers=people["approver"].headers,
-                             json={**order, "conditions": {SUBJECTS: 0}})
+    done = await record(client, people["approver"], url, {**order, "conditions": {SUBJECTS: 0}})
 
     assert done.status_code == 201, done.text
     assert done.json()["basis"].startswith(f"{SUBJECTS}: GDPR Art. 34(3)(c), ")
     assert "public communication" in done.json()["basis"]
     row = await duty(client, people["responder"], reference)
     assert row["status"] == "met" and "1 by public communication" in row["how"]
+
+
+async def test_the_public_communication_is_drafted_from_the_notice_in_each_language_missing(
+        client: httpx.AsyncClient, people: dict[str, Person], engine: AsyncEngine,
+        clock: FixedClock) -> None:
+    _, url = await sent_to_three(client, people, engine, clock)
+    drafted = await client.get(f"{url}/not-reached/public-communication",
+                               headers=people["auditor"].headers)
+    assert drafted.status_code == 200, drafted.text
+    body = drafted.json()
+    assert body["basis"][SUBJECTS]["citation"] == "GDPR Art. 34(3)(c)"
+    assert "disproportionate effort" in body["basis"][SUBJECTS]["conditions"][0]
+    [spanish] = body["texts"]  # Carla, the only one not reached, reads Spanish
+    assert (spanish["locale"], spanish["people"]) == ("es", 1)
+    assert "(es) A laptop was stolen." in spanish["text"]
+    assert "Carla" not in drafted.text and "Anna" not in drafted.text
+
+    await record(client, people["responder"], url, {
+        "channel": "call", "at": clock.now().isoformat(), "all_not_reached": True})
+    again = await client.get(f"{url}/not-reached/public-communication",
+                             headers=people["auditor"].headers)
+    assert again.json()["texts"] == []
 
 
 async def test_a_record_names_only_people_the_notice_did_not_reach(
@@ -211,8 +232,7 @@ async def test_a_record_names_only_people_the_notice_did_not_reach(
         ({"channel": "call", "at": at, "all_not_reached": True, "note": "x\u0000y"}, 400, "note"),
     ]
     for body, status, words in cases:
-        refused = await client.post(f"{url}/other-contacts", json=body,
-                                    headers=people["responder"].headers)
+        refused = await record(client, people["responder"], url, body)
         assert refused.status_code == status, (body, refused.text)
         assert words in refused.text, (body, refused.text)
         assert refused.headers["content-type"].startswith("application/problem+json")
@@ -243,9 +263,9 @@ async def test_a_hard_bounce_after_the_duty_was_met_reopens_it_until_the_person_
     assert missing["why"]["bounced"] == 1 and missing["reached"] == {"email": 1}
 
     url = f"/api/v1/incidents/{reference}/notifications/{ana.notification_id}"
-    called = await client.post(f"{url}/other-contacts", headers=people["responder"].headers,
-                               json={"channel": "call", "at": clock.now().isoformat(),
-                                     "deliveries": [ana.id], "note": "Reached by phone"})
+    called = await record(client, people["responder"], url, {
+        "channel": "call", "at": clock.now().isoformat(), "deliveries": [ana.id],
+        "note": "Reached by phone"})
     assert called.status_code == 201, called.text
     row = await duty(client, people["responder"], reference)
     assert row["status"] == "met" and "1 by a call" in row["how"]
@@ -275,9 +295,8 @@ async def test_the_approvers_are_told_at_once_and_no_more_once_everyone_is_reach
     assert "Carla" not in body.get_content()
 
     # Once she is reached, the next day's escalation is planned no more.
-    await client.post(f"{url}/other-contacts", headers=people["responder"].headers,
-                      json={"channel": "call", "at": clock.now().isoformat(),
-                            "all_not_reached": True})
+    await record(client, people["responder"], url, {
+        "channel": "call", "at": clock.now().isoformat(), "all_not_reached": True})
     clock.advance(timedelta(days=1))
     await reminders.plan(engine, clock)
     assert len([r for r in await all_reminders(engine) if r.kind == "people_not_reached"]) == 1
@@ -291,9 +310,8 @@ async def test_every_page_carries_the_banner_for_those_who_can_act(
     assert page.status_code == 200
     assert 'id="people-not-reached"' in page.text
     assert f"{reference}, {SUBJECTS}: 1 person" in page.text
-    await client.post(f"{url}/other-contacts", headers=people["responder"].headers,
-                      json={"channel": "postal", "at": clock.now().isoformat(),
-                            "all_not_reached": True})
+    await record(client, people["responder"], url, {
+        "channel": "postal", "at": clock.now().isoformat(), "all_not_reached": True})
     assert 'id="people-not-reached"' not in (await approver.client.get("/incidents")).text
 
 
