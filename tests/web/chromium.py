@@ -101,6 +101,43 @@ def unlabelled_controls(page: Page) -> list[str]:
     return found
 
 
+AXE = Path(__file__).with_name("node_modules") / "axe-core" / "axe.min.js"
+"""axe-core, installed from npm by the README's test command (`npm ci --prefix tests/web`)."""
+SERIOUS = ("serious", "critical")
+
+
+def accessibility_violations(page: Page) -> list[str]:
+    """axe-core's serious and critical findings on the page as it is now, one line each
+    (rule, what it says, the first offending elements). Evaluated through the DevTools
+    protocol, so the page's Content-Security-Policy stays as strict as users get it."""
+    if not AXE.exists():
+        raise RuntimeError(f"axe-core is missing at {AXE}: run `npm ci --prefix tests/web`")
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE.read_text(encoding="utf-8"))
+    results: dict[str, Any] = page.evaluate(
+        "() => axe.run(document, {resultTypes: ['violations']})")
+    return [f"{v['id']} ({v['impact']}): {v['help']}: "
+            + "; ".join(" ".join(node["target"]) for node in v["nodes"][:3])
+            for v in results["violations"] if v["impact"] in SERIOUS]
+
+
+def wider_than_viewport(page: Page) -> list[str]:
+    """Visible elements that reach past the right edge of the viewport (a page that scrolls
+    sideways on a phone), outermost first, as tag#id.class."""
+    found: list[str] = page.evaluate("""() => {
+        const width = document.documentElement.clientWidth;
+        const wide = [...document.body.querySelectorAll('*')].filter(e => {
+            const box = e.getBoundingClientRect();
+            return box.width > 0 && box.right > width + 1
+                && getComputedStyle(e).visibility !== 'hidden';
+        });
+        return wide.filter(e => !wide.includes(e.parentElement)).map(e =>
+            e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
+            + [...e.classList].map(c => '.' + c).join(''));
+    }""")
+    return found
+
+
 def form_values(page: Page, selector: str) -> dict[str, Any]:
     """The named controls of a form, as the browser would submit them."""
     values: dict[str, Any] = page.eval_on_selector(
