@@ -7,12 +7,12 @@ SQLite only: accessibility depends on the pages, not on the database.
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, ViewportSize
 
 from tests.factories import Person
 from tests.web.chromium import Server, accessibility_violations, incident_aware_hours_ago, sign_in
 
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
 def test_the_sign_in_page_has_no_serious_accessibility_violations(page: Page) -> None:
@@ -23,7 +23,7 @@ def test_the_sign_in_page_has_no_serious_accessibility_violations(page: Page) ->
 @pytest.mark.parametrize("viewport", [None, PHONE], ids=["desktop", "phone"])
 def test_the_pages_of_an_incident_have_no_serious_accessibility_violations(
         page: Page, server: Server, staff: dict[str, Person],
-        viewport: dict[str, int] | None) -> None:
+        viewport: ViewportSize | None) -> None:
     if viewport:
         page.set_viewport_size(viewport)
     reference, _ = incident_aware_hours_ago(server, staff["responder"], 2, "Stolen laptop")
