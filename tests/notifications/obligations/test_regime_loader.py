@@ -56,6 +56,20 @@ CATALOGUE = {
     "us-va": ["individuals", "attorney-general", "attorney-general-distribution", "owner"],
     "us-wv": ["individuals", "owner"],
     "us-vt": ["individuals", "attorney-general-preliminary", "attorney-general-follow-up", "owner"],
+    # A.R.S. 18-552(B) and the maintainer's notice; Ark. Code 4-110-105(a), (b)(1) and (b)(2);
+    # Conn. Gen. Stat. 36a-701b(b) and (c); 6 Del. C. 12B-102(a), (b) and (d); D.C. Code
+    # 28-3852(a), (b) and (b-1); O.C.G.A. 10-1-912(a) and (b); HRS 487N-2(a), (b) and (f); Idaho
+    # Code 28-51-105(1) and (2); 815 ILCS 530/10(a), (b) and (e); IC 24-4.9-3-1 and 3-2.
+    "us-az": ["individuals", "attorney-general", "homeland-security", "owner"],
+    "us-ar": ["individuals", "attorney-general", "owner"],
+    "us-ct": ["individuals", "attorney-general", "owner"],
+    "us-de": ["individuals", "attorney-general", "owner"],
+    "us-dc": ["individuals", "attorney-general", "owner"],
+    "us-ga": ["individuals", "owner"],
+    "us-hi": ["individuals", "consumer-protection", "owner"],
+    "us-id": ["individuals", "owner"],
+    "us-il": ["individuals", "attorney-general", "owner"],
+    "us-in": ["individuals", "attorney-general", "owner"],
     "ca-pipeda": ["commissioner", "individuals"],
     "au-ndb": ["assessment", "commissioner", "individuals"],
     "br-lgpd": ["anpd", "data-subjects"],
