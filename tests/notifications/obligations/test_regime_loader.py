@@ -70,6 +70,20 @@ CATALOGUE = {
     "us-id": ["individuals", "owner"],
     "us-il": ["individuals", "attorney-general", "owner"],
     "us-in": ["individuals", "attorney-general", "owner"],
+    # Iowa Code 715C.2(1), (2) and (8); K.S.A. 50-7a02(a) and (b); KRS 365.732(2) and (3); La.
+    # R.S. 51:3074(C) and (D) with LAC 16:III.701; N.C.G.S. 75-65(a), (b) and (e1); N.D.C.C.
+    # 51-30-02 and 51-30-03; O.R.C. 1349.19(B) and (C); 24 O.S. 163 (SB 626); Wis. Stat.
+    # 134.98(2); Wyo. Stat. 40-12-502(a) and (g).
+    "us-ia": ["individuals", "attorney-general", "owner"],
+    "us-ks": ["individuals", "owner"],
+    "us-ky": ["individuals", "owner"],
+    "us-la": ["individuals", "attorney-general", "owner"],
+    "us-nc": ["individuals", "attorney-general", "owner"],
+    "us-nd": ["individuals", "attorney-general", "owner"],
+    "us-oh": ["individuals", "owner"],
+    "us-ok": ["individuals", "attorney-general", "owner"],
+    "us-wi": ["individuals", "owner"],
+    "us-wy": ["individuals", "owner"],
     "ca-pipeda": ["commissioner", "individuals"],
     "au-ndb": ["assessment", "commissioner", "individuals"],
     "br-lgpd": ["anpd", "data-subjects"],
