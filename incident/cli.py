@@ -111,8 +111,9 @@ def serve(runtime: Runtime, host: str, port: int) -> None:
     from incident.kernel.db import SchemaOutOfDate, create_engine, session_factory
     from incident.kernel.errors import ConfigurationError
     from incident.kernel.logs import configure_logging
+    from incident.kernel.settings import serving
 
-    settings = runtime.settings
+    settings = serving(runtime.settings, host, port)  # links in messages go where it listens
     runbook_catalogue(settings)  # a broken runbook stops the start, with every problem listed
     configure_logging(settings.log_level)
     try:  # an invalid configured file (a regime of BREACH_REGIMES_DIR…) stops the start

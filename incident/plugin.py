@@ -34,7 +34,8 @@ PLUGIN = Plugin(
     web="incident.plugin:web_parts",
     hooks={
         "incident.aware_at_changed": ("incident.containment.service:reschedule_steps",),
-        "incident.page_sections": ("incident.containment.pages:incident_section",),
+        "incident.page_sections": ("incident.containment.pages:incident_section",
+                                   "incident.affected.pages:incident_section"),
     },
 )
 
@@ -46,12 +47,15 @@ def web_parts(context: WebContext) -> WebParts:
 
     from incident.accounts import api as accounts_api
     from incident.accounts import pages as accounts_pages
+    from incident.accounts.sso import OidcClient
     from incident.affected import api as affected_api
+    from incident.affected import pages as affected_pages
     from incident.audit import api as audit_api
     from incident.containment import api as containment_api
     from incident.containment import pages as containment_pages
     from incident.containment.runbook_loader import load_catalogue
     from incident.inventory import api as inventory_api
+    from incident.inventory import pages as inventory_pages
     from incident.kernel.plugins import WebParts
     from incident.kernel.settings import runbooks_dir
     from incident.lifecycle import api as lifecycle_api
@@ -62,6 +66,7 @@ def web_parts(context: WebContext) -> WebParts:
     catalogue = context.catalogue if context.catalogue is not None else load_catalogue(
         runbooks_dir(settings))
     rules = Rules.from_settings(settings)
+    sso = OidcClient(settings, context.clock) if settings.single_sign_on else None
     return WebParts(
         route_handlers=[
             lifecycle_api.IncidentController, audit_api.IncidentTimelineController,
@@ -69,17 +74,21 @@ def web_parts(context: WebContext) -> WebParts:
             containment_api.ContainmentController, inventory_api.InventoryController,
             affected_api.AffectedController,
             accounts_pages.SignInController, accounts_pages.AccountPages,
+            accounts_pages.PeoplePages, accounts_pages.OwnCredentialPages,
             lifecycle_pages.IncidentPages, containment_pages.ContainmentPages,
+            inventory_pages.InventoryPages, affected_pages.AffectedPages,
             # Evidence files may be far larger than any JSON body or form.
             Router(path="/", route_handlers=[containment_api.EvidenceController,
                                              containment_pages.EvidencePages],
                    request_max_body_size=settings.evidence_max_bytes + 65_536),
-            Router(path="/", route_handlers=[inventory_api.SubjectImportController],
+            Router(path="/", route_handlers=[inventory_api.SubjectImportController,
+                                             inventory_pages.SubjectImportPages],
                    request_max_body_size=settings.import_max_bytes),
         ],
         dependencies={
             "rules": Provide(lambda: rules, sync_to_thread=False),
             "catalogue": Provide(lambda: catalogue, sync_to_thread=False),
+            "sso": Provide(lambda: sso, sync_to_thread=False),
         },
-        state={"catalogue": catalogue},
+        state={"catalogue": catalogue, "imports": inventory_pages.ImportRecords()},
     )

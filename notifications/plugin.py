@@ -17,7 +17,8 @@ PLUGIN = Plugin(
     name="notifications",
     models=("notifications.obligations.models", "notifications.drafting.models",
             "notifications.delivery.models", "notifications.reminders.models",
-            "notifications.scheduler.models", "notifications.bounces.models"),
+            "notifications.scheduler.models", "notifications.bounces.models",
+            "notifications.webhooks.models"),
     commands={
         "assess": "notifications.obligations.cli:assess",
         "obligations": "notifications.obligations.cli:obligations",
@@ -27,6 +28,7 @@ PLUGIN = Plugin(
         "outbox": "notifications.delivery.cli:outbox_group",
         "scheduler": "notifications.scheduler.cli:scheduler_group",
         "bounces": "notifications.bounces.cli:bounces_group",
+        "webhooks": "notifications.webhooks.cli:webhooks_group",
     },
     incident_commands={
         "assess": "notifications.obligations.cli:incidents_assess",
@@ -37,6 +39,11 @@ PLUGIN = Plugin(
         "obligations": "notifications.obligations.cli:incidents_obligations",
         "obligation": "notifications.obligations.cli:incidents_obligation",
     },
+    notification_commands={
+        "not-reached": "notifications.reach.cli:not_reached",
+        "reached": "notifications.reach.cli:reached",
+        "letters": "notifications.reach.cli:letters",
+    },
     audit_commands={
         "register": "notifications.register.cli:register",
         "compliance": "notifications.register.cli:compliance",
@@ -46,7 +53,12 @@ PLUGIN = Plugin(
     hooks={"runtime.settings": ("notifications.obligations.service:regimes_for_command",),
            "incident.circumstances_changed": (
                "notifications.obligations.service:circumstances_changed",),
-           "incident.page_sections": ("notifications.obligations.party_pages:incident_section",),
+           "incident.page_sections": ("notifications.obligations.party_pages:incident_section",
+                                      "notifications.obligations.pending:incident_section"),
+           "organisation.zone": ("notifications.obligations.pending:organisation_zone",),
+           "incident.next_due": ("notifications.register.service:next_due",),
+           "incident.pending_duties": ("notifications.obligations.pending:pending_duties",),
+           "timeline.appended": ("notifications.webhooks.service:queue_for_event",),
            "notification.page_sections": ("notifications.reach.pages:notification_section",
                                           "notifications.bounces.pages:notification_section")},
 )
@@ -68,7 +80,7 @@ def web_parts(context: WebContext) -> WebParts:
     from notifications.drafting import pages as drafting_pages
     from notifications.drafting.render import renderer
     from notifications.obligations import api as obligations_api
-    from notifications.obligations import assessment_pages, party_pages
+    from notifications.obligations import assessment_pages, coverage_pages, party_pages, setup_pages
     from notifications.obligations import service as obligation_services
     from notifications.pack import api as pack_api
     from notifications.reach import api as reach_api
@@ -77,6 +89,8 @@ def web_parts(context: WebContext) -> WebParts:
     from notifications.register import pages as register_pages
     from notifications.scheduler import pages as scheduler_pages
     from notifications.scheduler import ticker as scheduler
+    from notifications.webhooks import api as webhooks_api
+    from notifications.webhooks import pages as webhooks_pages
 
     settings, clock, engine = context.settings, context.clock, context.engine
     # The regime catalogue (shipped and BREACH_REGIMES_DIR's), validated now: an invalid
@@ -88,6 +102,8 @@ def web_parts(context: WebContext) -> WebParts:
     context.pages.globals["mail_captured"] = not settings.smtp_url
     # Failing delivery, on every page for those who can act (templates/web/base.html).
     context.pages.globals.update(trouble.page_globals())
+    # Unfinished set-up, on every page (and the admin's landing on /setup).
+    context.pages.globals.update(setup_pages.page_globals())
     running: list[tuple[scheduler.Ticker, outbox.Transport, outbox.Transport | None]] = []
     listening: list[asyncio.Server] = []
 
@@ -144,11 +160,13 @@ def web_parts(context: WebContext) -> WebParts:
                         register_pages.RegisterPages, pack_api.EvidencePackController,
                         assessment_pages.AssessmentPages, party_pages.PartiesPages,
                         bounces_api.BounceController, reach_api.ReachController,
-                        reach_pages.ReachPages],
+                        reach_pages.ReachPages, setup_pages.SetupPages,
+                        webhooks_api.WebhookController, webhooks_pages.WebhookPages,
+                        coverage_pages.CoveragePages],
         dependencies={"templates": Provide(lambda: mail_templates, sync_to_thread=False),
                       # The register's and compliance report's PDFs print their pages.
                       "page_templates": Provide(lambda: context.pages, sync_to_thread=False)},
         on_startup=[start_scheduler, start_bounce_listener],
         on_shutdown=[stop_bounce_listener, stop_scheduler],
-        middleware=[trouble.trouble_middleware(engine)],
+        middleware=[trouble.trouble_middleware(engine), setup_pages.setup_middleware(engine)],
     )

@@ -125,6 +125,61 @@ def users_disable(runtime: Runtime, email: str) -> None:
     echo(f"disabled {email}")
 
 
+@users.command("enable")
+@click.argument("email")
+@pass_runtime
+def users_enable(runtime: Runtime, email: str) -> None:
+    """Enable a disabled user again."""
+    from incident.accounts import service as accounts
+
+    runtime.run(lambda s, db, actor: accounts.set_active(db, clock=runtime.clock, actor=actor,
+                                                         email=email, active=True))
+    echo(f"enabled {email}")
+
+
+@users.command("role")
+@click.argument("email")
+@click.argument("role", type=click.Choice(ROLES))
+@pass_runtime
+def users_role(runtime: Runtime, email: str, role: str) -> None:
+    """Give a user another role (the last active admin stays an admin)."""
+    from incident.accounts import service as accounts
+
+    runtime.run(lambda s, db, actor: accounts.set_role(db, clock=runtime.clock, actor=actor,
+                                                       email=email, role=role))
+    echo(f"{email} is now {role}")
+
+
+@users.command("reset-password")
+@click.argument("email")
+@pass_runtime
+def users_reset_password(runtime: Runtime, email: str) -> None:
+    """A new one-time password for a user who forgot theirs (printed on the last line); their
+    sessions end, and they choose their own at their next sign-in."""
+    from incident.accounts import service as accounts
+
+    async def work(settings: Settings, db: AsyncSession, actor: Actor) -> str:
+        user, password = await accounts.reset_password(db, clock=runtime.clock, actor=actor,
+                                                       email=email)
+        echo(f"reset the password of {user.email}; one-time password "
+             "(to be changed at next sign-in):")
+        return password
+
+    echo(runtime.run(work))
+
+
+@users.command("reset-second-factor")
+@click.argument("email")
+@pass_runtime
+def users_reset_second_factor(runtime: Runtime, email: str) -> None:
+    """Remove a user's second factor (a lost phone)."""
+    from incident.accounts import service as accounts
+
+    runtime.run(lambda s, db, actor: accounts.reset_totp(db, clock=runtime.clock, actor=actor,
+                                                         email=email))
+    echo(f"reset the second factor of {email}")
+
+
 @click.group()
 def tokens() -> None:
     """API tokens (stored only as hashes)."""

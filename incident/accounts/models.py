@@ -18,6 +18,18 @@ class User(SQLModel, table=True):
     must_change_password: bool = True
     active: bool = True
     created_at: datetime
+    # The second factor (incident/accounts/totp.py): secrets sealed with a key derived from
+    # BREACH_SECRET_KEY, never returned once enrolment is confirmed; the last time step
+    # accepted, so a code cannot be used twice.
+    totp_secret: str | None = Field(default=None, max_length=255)
+    totp_pending: str | None = Field(default=None, max_length=255)
+    totp_enabled_at: datetime | None = None
+    totp_last_step: int | None = None
+    # How the account came to be: "local" (made by an admin or at the console) or "sso"
+    # (made at its first sign-in with the identity provider); the provider's subject
+    # identifier once it has signed in that way.
+    source: str = Field(default="local", max_length=10)
+    sso_subject: str | None = Field(default=None, max_length=255, unique=True, index=True)
 
 
 class ApiToken(SQLModel, table=True):

@@ -1,30 +1,68 @@
-"""Sign-in, sign-out and the password pages."""
+"""Sign-in, sign-out, the password pages; one's own account (sessions, API tokens); and, for
+admins, the people page (users and roles, one-time passwords, everyone's sessions and tokens).
+
+Every change goes through the accounts service the API uses, so the same rules hold, and is
+sent back to its page (303) with a line saying what was done. A refused form re-renders its
+page with the message beside the form and what was typed. A new one-time password or API
+token is the one exception: it is shown in the answer to the form that made it, once, since
+keeping it for a later page would mean storing the secret.
+"""
 
 from __future__ import annotations
 
+import base64
 import secrets
-from typing import Any
+from datetime import timedelta
+from typing import Annotated, Any, TypeAlias
+from urllib.parse import urlencode
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie
-from litestar.params import FromQuery
+from litestar.di import NamedDependency
+from litestar.params import FromQuery, PathParameter
 from litestar.response import Redirect, Template
+from sqlmodel.ext.asyncio.session import AsyncSession
 
+from incident.accounts import rules, totp
 from incident.accounts import service as accounts
+from incident.accounts.sso import OidcClient, Pending, SsoRefused
 from incident.kernel import auth
 from incident.kernel.access import CSRF_FIELD, SESSION_COOKIE, requires
-from incident.kernel.auth import Permission
-from incident.kernel.errors import Invalid, TooManyAttempts, Unauthenticated
+from incident.kernel.auth import Actor, Permission, Role, TokenScope
+from incident.kernel.clock import Clock
+from incident.kernel.errors import Conflict, DomainError, Invalid, TooManyAttempts, Unauthenticated
 from incident.kernel.injected import Config, Db, Now, Who
-from incident.kernel.pages import render_page
+from incident.kernel.pages import refusal_sentence, render_page
+from incident.kernel.params import RowId
+from incident.kernel.settings import Settings
+
+SessionId = Annotated[str, PathParameter(max_length=64)]
+Sso: TypeAlias = NamedDependency[OidcClient | None]
+"""The identity provider's client (incident/plugin.py), None where single sign-on is off."""
+
+DONE = {
+    "role": "The role was changed.",
+    "disabled": "The user was disabled: their sessions ended and their API tokens stopped working.",
+    "enabled": "The user was enabled again.",
+    "session": "The session was ended.",
+    "token": "The API token was revoked: requests with it are refused from now on.",
+    "totp": "Your second factor is set up: signing in asks for a code from your app.",
+    "totp-reset": "The second factor was reset: they sign in with their password alone, or "
+                  "set up a new one at their next sign-in if their role requires it.",
+}
+"""What a page says after a change it was sent back from (`?done=`)."""
 
 LOGIN_CSRF_COOKIE = "breach_login_csrf"
+SECOND_STEP_COOKIE = "breach_login_second"
+"""A sign-in whose password was right and which waits for its code: the user, a proof tied to
+their password, and when it expires, signed with the secret key."""
+SECOND_STEP_SECONDS = 300
 
 
 def _safe_next(target: str | None) -> str:
     """Only a path on this site: `//evil.example` and `https://…` would leave it."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return "/incidents"
+        return "/"  # the home page: the incident list, or the set-up while it is unfinished
     return target
 
 
@@ -36,9 +74,72 @@ class SignInController(Controller):
     async def login_form(self, request: Request[Any, Any, Any], next: FromQuery[str | None] = None
                          ) -> Template:
         token = secrets.token_urlsafe(24)
-        page = render_page(request, "login.html", next=_safe_next(next), login_csrf=token, error=None)
+        page = render_page(request, "login.html", next=_safe_next(next), login_csrf=token,
+                           error=None, **_sign_in_options(request))
         page.cookies.append(_login_cookie(token))
         return page
+
+    @get("/login/sso")
+    async def sso_start(self, request: Request[Any, Any, Any], db: Db, clock: Now,
+                        settings: Config, sso: Sso,
+                        next: FromQuery[str | None] = None) -> Response[Any]:
+        """Leave for the identity provider, carrying (signed, in a cookie only the way back
+        reads) the state, nonce and PKCE verifier the answer must match."""
+        if sso is None:
+            return self._again(request, "/incidents", "Single sign-on is not set up here.", 404)
+        try:
+            url, pending = await sso.begin(_safe_next(next))
+        except SsoRefused as exc:
+            await accounts.record_sso_failure(db, clock=clock, reason=exc.reason)
+            return _refused(request, settings, str(exc), 502)
+        expires = int(clock.now().timestamp()) + SSO_SECONDS
+        value = ".".join([pending.state, pending.nonce, pending.verifier,
+                          base64.urlsafe_b64encode(pending.next.encode()).decode().rstrip("="),
+                          str(expires)])
+        response: Response[Any] = Redirect(url, status_code=303)
+        response.cookies.append(Cookie(key=SSO_COOKIE, value=auth.sign(value, _sso_key(settings)),
+                                       httponly=True, samesite="lax",
+                                       secure=settings.secure_cookies, path="/login/sso",
+                                       max_age=SSO_SECONDS))
+        return response
+
+    @get("/login/sso/callback")
+    async def sso_callback(self, request: Request[Any, Any, Any], db: Db, clock: Now,
+                           settings: Config, sso: Sso) -> Response[Any]:
+        """Back from the identity provider: check, sign in (or say why not), forget the
+        pending sign-in either way. (`state` is read from the query by hand: Litestar keeps
+        that name for its own app state.)"""
+        query = request.query_params
+        code, state, error = (str(query.get(name) or "")[:2048]
+                              for name in ("code", "state", "error"))
+        if sso is None:
+            return self._again(request, "/incidents", "Single sign-on is not set up here.", 404)
+        pending = _pending(request, settings, clock.now().timestamp())
+        try:
+            if pending is None:
+                raise SsoRefused("state", "The sign-in expired or did not start in this "
+                                 "browser. Start again.")
+            if error:
+                shown = "".join(c for c in error[:60] if c.isalnum() or c in "_-")
+                raise SsoRefused("provider", f"The identity provider did not sign you in "
+                                 f"({shown}).")
+            identity = await sso.finish(pending=pending, state=state, code=code)
+        except SsoRefused as exc:
+            await accounts.record_sso_failure(db, clock=clock, reason=exc.reason)
+            return _refused(request, settings, str(exc),
+                            502 if exc.reason == "unreachable" else 401)
+        role = rules.mapped_role(identity.claims, settings.oidc_role_claim,
+                                 rules.parse_role_mapping(settings.oidc_roles))
+        try:
+            signed_in = await accounts.sign_in_sso(
+                db, clock=clock, subject=identity.subject, email=identity.email,
+                email_verified=identity.email_verified, name=identity.name, role=role,
+                session_hours=settings.session_hours)
+        except accounts.NoAccess as exc:
+            return _refused(request, settings, refusal_sentence(exc), 403, no_access=True)
+        response = self._signed_in(signed_in, pending.next, settings)
+        response.cookies.append(Cookie(key=SSO_COOKIE, value="", max_age=0, path="/login/sso"))
+        return response
 
     @post("/login")
     async def login(self, request: Request[Any, Any, Any], db: Db, clock: Now,
@@ -48,13 +149,67 @@ class SignInController(Controller):
         expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
         if not expected or not secrets.compare_digest(str(form.get(CSRF_FIELD, "")), expected):
             return self._again(request, target, "The sign-in form expired; please try again.", 403)
+        if form.get("step") == "code":
+            return await self._code(request, db, clock, settings, target,
+                                    str(form.get("code", ""))[:40])
         try:
-            signed_in = await accounts.sign_in(db, clock=clock, email=str(form.get("email", "")),
-                                               password=str(form.get("password", "")),
-                                               session_hours=settings.session_hours)
+            outcome = await accounts.sign_in(db, clock=clock, email=str(form.get("email", "")),
+                                             password=str(form.get("password", "")),
+                                             session_hours=settings.session_hours,
+                                             totp_roles=settings.totp_roles,
+                                             key=settings.secret_key,
+                                             local_sign_in=settings.local_sign_in == "on",
+                                             break_glass=settings.break_glass,
+                                             provider=settings.oidc_provider_name)
         except (Unauthenticated, TooManyAttempts) as exc:
             return self._again(request, target, str(exc), 401 if isinstance(
                 exc, Unauthenticated) else 429)
+        if isinstance(outcome, accounts.SecondFactorNeeded):
+            expires = int(clock.now().timestamp()) + SECOND_STEP_SECONDS
+            pending = auth.sign(f"{outcome.user_id}-{outcome.proof}-{expires}",
+                                settings.secret_key)
+            page = self._ask_code(request, target, outcome, None, "", 200)
+            page.cookies.append(Cookie(key=SECOND_STEP_COOKIE, value=pending, httponly=True,
+                                       samesite="strict", secure=settings.secure_cookies,
+                                       path="/login", max_age=SECOND_STEP_SECONDS))
+            return page
+        return self._signed_in(outcome, target, settings)
+
+    async def _code(self, request: Request[Any, Any, Any], db: AsyncSession, clock: Clock,
+                    settings: Settings, target: str, code: str) -> Response[Any]:
+        """The second step: the code, for the sign-in the pending cookie names."""
+        signed = request.cookies.get(SECOND_STEP_COOKIE, "")
+        value = auth.unsign(signed, settings.secret_key) if signed else None
+        parts = value.split("-") if value else []
+        if (len(parts) != 3 or not parts[0].isdigit() or not parts[2].isdigit()
+                or int(parts[2]) < clock.now().timestamp()):
+            return self._again(request, target, "The sign-in expired; enter your e-mail and "
+                               "password again.", 401)
+        user_id, proof = int(parts[0]), parts[1]
+        try:
+            signed_in = await accounts.sign_in_with_code(
+                db, clock=clock, user_id=user_id, proof=proof, code=code,
+                key=settings.secret_key, session_hours=settings.session_hours,
+                local_sign_in=settings.local_sign_in == "on")
+        except TooManyAttempts as exc:
+            return self._again(request, target, str(exc), 429)
+        except Unauthenticated as exc:
+            if exc.extensions.get("field") != "code":
+                return self._again(request, target, refusal_sentence(exc), 401)
+            try:
+                state = await accounts.second_factor(db, user_id=user_id, proof=proof,
+                                                     key=settings.secret_key,
+                                                     totp_roles=settings.totp_roles)
+            except Unauthenticated as stale:
+                return self._again(request, target, refusal_sentence(stale), 401)
+            return self._ask_code(request, target, state, refusal_sentence(exc), code, 401)
+        response = self._signed_in(signed_in, target, settings)
+        response.cookies.append(Cookie(key=SECOND_STEP_COOKIE, value="", max_age=0,
+                                       path="/login"))
+        return response
+
+    def _signed_in(self, signed_in: accounts.SignedIn, target: str,
+                   settings: Settings) -> Response[Any]:
         destination = "/account/password" if signed_in.user.must_change_password else target
         response = Redirect(destination)
         response.cookies.append(Cookie(
@@ -64,13 +219,68 @@ class SignInController(Controller):
         response.cookies.append(Cookie(key=LOGIN_CSRF_COOKIE, value="", max_age=0, path="/login"))
         return response
 
+    def _ask_code(self, request: Request[Any, Any, Any], target: str,
+                  state: accounts.SecondFactorNeeded, error: str | None, typed: str,
+                  status: int) -> Template:
+        token = secrets.token_urlsafe(24)
+        enrol = state.enrol_secret
+        page = render_page(request, "login.html", status=status, next=target, login_csrf=token,
+                           error=None, code_error=error, code=typed,
+                           **_sign_in_options(request),
+                           second={"email": state.email, "secret": totp.grouped(enrol) if enrol
+                                   else None,
+                                   "uri": totp.provisioning_uri(enrol, state.email) if enrol
+                                   else None})
+        page.cookies.append(_login_cookie(token))
+        return page
+
     def _again(self, request: Request[Any, Any, Any], target: str, error: str,
                status: int) -> Template:
         token = secrets.token_urlsafe(24)
         page = render_page(request, "login.html", status=status, next=target, login_csrf=token,
-                           error=error)
+                           error=error, **_sign_in_options(request))
         page.cookies.append(_login_cookie(token))
         return page
+
+
+SSO_COOKIE = "breach_sso"
+"""A sign-in gone to the identity provider: its state, nonce, PKCE verifier, where to go
+after, and until when, signed with a key of its own derived from the secret key."""
+SSO_SECONDS = 600
+
+
+def _sso_key(settings: Settings) -> str:
+    return f"{settings.secret_key}:single-sign-on"
+
+
+def _pending(request: Request[Any, Any, Any], settings: Settings, now: float) -> Pending | None:
+    signed = request.cookies.get(SSO_COOKIE, "")
+    value = auth.unsign(signed, _sso_key(settings)) if signed else None
+    parts = value.split(".") if value else []
+    if len(parts) != 5 or not parts[4].isdigit() or int(parts[4]) < now:
+        return None
+    try:
+        target = base64.urlsafe_b64decode(parts[3] + "=" * (-len(parts[3]) % 4)).decode()
+    except ValueError:
+        return None
+    return Pending(state=parts[0], nonce=parts[1], verifier=parts[2], next=_safe_next(target))
+
+
+def _sign_in_options(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """What the sign-in page offers: the identity provider's button (when set up) and the
+    password form (for everyone, or only the break-glass admin)."""
+    settings: Settings = request.app.state["settings"]
+    return {"sso": settings.oidc_provider_name if settings.single_sign_on else None,
+            "passwords": settings.local_sign_in == "on"}
+
+
+def _refused(request: Request[Any, Any, Any], settings: Settings, message: str, status: int,
+             *, no_access: bool = False) -> Template:
+    """The page of a sign-in with the identity provider that opened no session."""
+    page = render_page(request, "login_refused.html", status=status, message=message,
+                       no_access=no_access, provider=settings.oidc_provider_name)
+    page.cookies.append(Cookie(key=SSO_COOKIE, value="", max_age=0, path="/login/sso"))
+    return page
 
 
 def _login_cookie(token: str) -> Cookie:
@@ -111,4 +321,251 @@ class AccountPages(Controller):
                                            current=str(form.get("current_password", "")), new=new)
         except Invalid as exc:
             return render_page(request, "password.html", status=422, done=False, error=exc.detail)
-        return Redirect("/incidents")
+        return Redirect("/")
+
+
+def _field_errors(exc: DomainError) -> dict[str, str]:
+    """A refusal's messages by field (`errors` of an Invalid); a Conflict about an e-mail
+    address or a role belongs to that field too."""
+    errors = {e["field"]: e["message"] for e in exc.extensions.get("errors") or []}
+    if not errors:
+        errors["form"] = refusal_sentence(exc)
+    return errors
+
+
+def _back(target: str, done: str) -> Redirect:
+    return Redirect(f"{target}?{urlencode({'done': done})}", status_code=303)
+
+
+def _origin(form: Any) -> str:
+    """Where a revoke form came from: the people page or one's own account page."""
+    return "/users" if str(form.get("from", "")) == "/users" else "/account"
+
+
+async def _current_session(request: Request[Any, Any, Any], settings: Settings) -> str:
+    signed = request.cookies.get(SESSION_COOKIE, "")
+    secret = auth.unsign(signed, settings.secret_key) if signed else None
+    return auth.secret_digest(secret) if secret else ""
+
+
+async def _users_page(request: Request[Any, Any, Any], db: AsyncSession, clock: Clock,
+                      actor: Actor, settings: Settings, *, status: int = 200,
+                      done: str | None = None, typed: dict[str, str] | None = None,
+                      errors: dict[str, str] | None = None, notice: str | None = None,
+                      ) -> Template:
+    users = await accounts.list_users(db, actor=actor)
+    sessions = await accounts.list_sessions(db, clock=clock, actor=actor, all_users=True)
+    tokens = await accounts.list_tokens(db, clock=clock, actor=actor, all_users=True)
+    await db.commit()
+    emails = {u.id: u.email for u in users}
+    return render_page(request, "users.html", status=status, users=users, sessions=sessions,
+                       totp_roles=settings.totp_roles,
+                       tokens=tokens, emails=emails, roles=[r.value for r in Role],
+                       done=DONE.get(done or ""), notice=notice,
+                       typed=typed or {"email": "", "name": "", "role": ""},
+                       errors=errors or {},
+                       current_session=await _current_session(request, settings))
+
+
+class PeoplePages(Controller):
+    """Admins: users and their roles, one-time passwords, everyone's sessions and tokens."""
+
+    path = "/users"
+    include_in_schema = False
+    guards = [requires(Permission.MANAGE_USERS)]
+
+    @get("/")
+    async def users_page(self, request: Request[Any, Any, Any], db: Db, clock: Now, actor: Who,
+                         settings: Config, done: FromQuery[str | None] = None) -> Template:
+        return await _users_page(request, db, clock, actor, settings, done=done)
+
+    @post("/")
+    async def create_user(self, request: Request[Any, Any, Any], db: Db, clock: Now,
+                          actor: Who, settings: Config) -> Template:
+        form = await request.form()
+        typed = {name: str(form.get(name, "")) for name in ("email", "name", "role")}
+        problems = []
+        if not typed["email"].strip():
+            problems.append(("email", "is required"))
+        if not typed["role"]:
+            problems.append(("role", "is required: choose one"))
+        try:
+            if problems:
+                raise Invalid.fields(problems)
+            user, password = await accounts.create_user(
+                db, clock=clock, actor=actor, email=typed["email"], role=typed["role"],
+                name=typed["name"])
+        except (Invalid, Conflict) as exc:
+            errors = _field_errors(exc)
+            if "form" in errors and "already exists" in errors["form"]:
+                errors = {"email": exc.detail}
+            return await _users_page(request, db, clock, actor, settings, status=exc.status,
+                                     typed=typed, errors=errors)
+        return render_page(request, "users_secret.html", status=201, user=user,
+                           password=password, created=True)
+
+    @post("/{user_id:int}/role")
+    async def change_role(self, request: Request[Any, Any, Any], db: Db, clock: Now,
+                          actor: Who, settings: Config, user_id: RowId) -> Response[Any]:
+        form = await request.form()
+        try:
+            await accounts.set_role(db, clock=clock, actor=actor, user_id=user_id,
+                                    role=str(form.get("role", "")))
+        except DomainError as exc:
+            return await _users_page(request, db, clock, actor, settings, status=exc.status,
+                                     notice=refusal_sentence(exc))
+        return _back("/users", "role")
+
+    @post("/{user_id:int}/active")
+    async def set_active(self, request: Request[Any, Any, Any], db: Db, clock: Now,
+                         actor: Who, settings: Config, user_id: RowId) -> Response[Any]:
+        form = await request.form()
+        wanted = str(form.get("active", ""))
+        try:
+            if wanted not in ("true", "false"):
+                raise Invalid.fields([("active", "must be true or false")])
+            await accounts.set_active(db, clock=clock, actor=actor, user_id=user_id,
+                                      active=wanted == "true")
+        except DomainError as exc:
+            return await _users_page(request, db, clock, actor, settings, status=exc.status,
+                                     notice=refusal_sentence(exc))
+        return _back("/users", "enabled" if wanted == "true" else "disabled")
+
+    @post("/{user_id:int}/password-reset")
+    async def reset_password(self, request: Request[Any, Any, Any], db: Db, clock: Now,
+                             actor: Who, settings: Config, user_id: RowId) -> Response[Any]:
+        try:
+            user, password = await accounts.reset_password(db, clock=clock, actor=actor,
+                                                           user_id=user_id)
+        except DomainError as exc:
+            return await _users_page(request, db, clock, actor, settings, status=exc.status,
+                                     notice=refusal_sentence(exc))
+        return render_page(request, "users_secret.html", user=user, password=password,
+                           created=False)
+
+    @post("/{user_id:int}/totp-reset")
+    async def reset_totp(self, request: Request[Any, Any, Any], db: Db, clock: Now,
+                         actor: Who, settings: Config, user_id: RowId) -> Response[Any]:
+        try:
+            await accounts.reset_totp(db, clock=clock, actor=actor, user_id=user_id)
+        except DomainError as exc:
+            return await _users_page(request, db, clock, actor, settings, status=exc.status,
+                                     notice=refusal_sentence(exc))
+        return _back("/users", "totp-reset")
+
+
+async def _account_page(request: Request[Any, Any, Any], db: AsyncSession, clock: Clock,
+                        actor: Actor, settings: Settings, *, status: int = 200,
+                        done: str | None = None, typed: dict[str, str] | None = None,
+                        errors: dict[str, str] | None = None, notice: str | None = None,
+                        new_token: tuple[Any, str] | None = None) -> Template:
+    user = await accounts.user_by_email(db, actor.label)
+    sessions = await accounts.list_sessions(db, clock=clock, actor=actor)
+    tokens = await accounts.list_tokens(db, clock=clock, actor=actor)
+    await db.commit()
+    scopes = sorted(auth.allowed_scopes(actor.role))
+    second_factor = {"since": user.totp_enabled_at if user else None,
+                     "pending": bool(user and user.totp_secret is None and user.totp_pending),
+                     "required": actor.role.value in settings.totp_roles}
+    return render_page(request, "account.html", status=status, user=user, sessions=sessions,
+                       second_factor=second_factor,
+                       tokens=tokens, scopes=scopes,
+                       default_scope=auth.default_scope(actor.role).value,
+                       done=DONE.get(done or ""), notice=notice,
+                       typed=typed or {"name": "", "scope": "", "expires_in": ""},
+                       errors=errors or {}, new_token=new_token,
+                       current_session=await _current_session(request, settings))
+
+
+class OwnCredentialPages(Controller):
+    """One's own account: sessions and API tokens (admins may end anyone's from /users)."""
+
+    path = "/account"
+    include_in_schema = False
+    guards = [requires(Permission.SELF_SERVICE)]
+
+    @get("/")
+    async def account_page(self, request: Request[Any, Any, Any], db: Db, clock: Now,
+                           actor: Who, settings: Config,
+                           done: FromQuery[str | None] = None) -> Template:
+        return await _account_page(request, db, clock, actor, settings, done=done)
+
+    @post("/tokens")
+    async def create_token(self, request: Request[Any, Any, Any], db: Db, clock: Now,
+                           actor: Who, settings: Config) -> Template:
+        form = await request.form()
+        typed = {name: str(form.get(name, "")) for name in ("name", "scope", "expires_in")}
+        days = typed["expires_in"].strip()
+        try:
+            if days and not (days.isascii() and days.isdigit() and 1 <= int(days) <= 3650):
+                raise Invalid.fields([("expires_in", "must be a whole number of days, "
+                                                     "1 to 3650, or empty for no expiry")])
+            if typed["scope"] not in ("", *TokenScope):
+                raise Invalid.fields([("scope", "must be read or write")])
+            until = clock.now() + timedelta(days=int(days)) if days else None
+            token, secret = await accounts.create_token(
+                db, clock=clock, actor=actor, email=None, name=typed["name"],
+                scope=typed["scope"] or None, expires_at=until)
+        except DomainError as exc:
+            errors = _field_errors(exc)
+            if "form" in errors and exc.extensions.get("permission") == "write_scope":
+                errors = {"scope": exc.detail}
+            return await _account_page(request, db, clock, actor, settings, status=exc.status,
+                                       typed=typed, errors=errors)
+        return await _account_page(request, db, clock, actor, settings, status=201,
+                                   new_token=(token, secret))
+
+    @post("/tokens/{token_id:int}/revoke")
+    async def revoke_token(self, request: Request[Any, Any, Any], db: Db, clock: Now,
+                           actor: Who, token_id: RowId) -> Redirect:
+        form = await request.form()
+        await accounts.revoke_token(db, clock=clock, actor=actor, token_id=token_id)
+        return _back(_origin(form), "token")
+
+    @post("/totp")
+    async def begin_totp(self, request: Request[Any, Any, Any], db: Db, clock: Now, actor: Who,
+                         settings: Config) -> Response[Any]:
+        try:
+            await accounts.begin_totp(db, clock=clock, actor=actor, key=settings.secret_key)
+        except DomainError as exc:
+            return await _account_page(request, db, clock, actor, settings, status=exc.status,
+                                       notice=refusal_sentence(exc))
+        return Redirect("/account/totp", status_code=303)
+
+    @get("/totp")
+    async def totp_form(self, request: Request[Any, Any, Any], db: Db, actor: Who,
+                        settings: Config) -> Response[Any]:
+        secret = await accounts.pending_totp(db, actor=actor, key=settings.secret_key)
+        if secret is None:
+            return Redirect("/account", status_code=303)
+        return _totp_page(request, actor, secret, None, "")
+
+    @post("/totp/confirm")
+    async def confirm_totp(self, request: Request[Any, Any, Any], db: Db, clock: Now,
+                           actor: Who, settings: Config) -> Response[Any]:
+        form = await request.form()
+        code = str(form.get("code", ""))[:40]
+        try:
+            await accounts.confirm_totp(db, clock=clock, actor=actor, key=settings.secret_key,
+                                        code=code)
+        except Invalid as exc:
+            secret = await accounts.pending_totp(db, actor=actor, key=settings.secret_key)
+            if secret is not None:
+                return _totp_page(request, actor, secret, refusal_sentence(exc), code,
+                                  status=422)
+            raise
+        return _back("/account", "totp")
+
+    @post("/sessions/{session_id:str}/revoke")
+    async def revoke_session(self, request: Request[Any, Any, Any], db: Db, clock: Now,
+                             actor: Who, session_id: SessionId) -> Redirect:
+        form = await request.form()
+        await accounts.revoke_session(db, clock=clock, actor=actor, session_id=session_id)
+        return _back(_origin(form), "session")
+
+
+def _totp_page(request: Request[Any, Any, Any], actor: Actor, secret: str, error: str | None,
+               typed: str, status: int = 200) -> Template:
+    return render_page(request, "account_totp.html", status=status,
+                       secret=totp.grouped(secret),
+                       uri=totp.provisioning_uri(secret, actor.label), error=error, code=typed)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from incident.kernel.auth import Role, TokenScope
-from incident.kernel.schemas import Input, Instant, Name
+from incident.kernel.schemas import Email, Input, Instant, Name
 
 
 class UserPublic(BaseModel):
@@ -21,6 +21,49 @@ class UserPublic(BaseModel):
     active: bool
     must_change_password: bool
     created_at: datetime
+    totp_enabled_at: datetime | None = Field(default=None, description="when the second "
+                                             "factor for the web sign-in was set up, if it was")
+    source: str = Field(default="local", description="local (made by an admin or at the "
+                        "console) or sso (made at its first sign-in with the identity provider)")
+
+
+class UserCreate(Input):
+    email: Email
+    role: Role
+    name: str = Field(default="", max_length=200)
+
+
+class UserCreated(UserPublic):
+    password: str = Field(description="the one-time password, shown once; to be changed at "
+                                      "first sign-in")
+
+
+def json_boolean(value: Any) -> Any:
+    """Only a JSON boolean says yes or no: not 0, not "false" (Litestar's lax validation would
+    take them)."""
+    if value is not None and type(value) is not bool:
+        raise ValueError("must be true or false (a JSON boolean, not text or a number)")
+    return value
+
+
+class UserChange(Input):
+    role: Role | None = None
+    active: Annotated[bool | None, BeforeValidator(json_boolean)] = Field(
+        default=None, description="false disables the user: their sessions end and their "
+                                  "tokens stop working")
+
+
+class PasswordReset(BaseModel):
+    user: UserPublic
+    password: str = Field(description="a new one-time password, shown once")
+
+
+class SessionPublic(BaseModel):
+    id: str = Field(description="the session's handle (a hash, never the cookie's secret)")
+    user_id: int
+    email: str
+    created_at: datetime
+    expires_at: datetime
 
 
 class TokenCreate(Input):

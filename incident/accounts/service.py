@@ -15,6 +15,7 @@ from sqlalchemy import delete, func, text, update
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from incident.accounts import rules, totp
 from incident.accounts.models import ApiToken, LoginThrottle, User, WebSession
 from incident.kernel import auth
 from incident.kernel.auth import Actor, Permission, Role
@@ -37,6 +38,10 @@ FREE_FAILURES = 5
 MAX_BLOCK = timedelta(minutes=15)
 
 TokenState = Literal["active", "revoked", "expired", "user disabled"]
+
+ANONYMOUS = Actor(label="anonymous", role=Role.AUDITOR, via="session")
+"""Who a refused sign-in is recorded as when it names nobody known (the address typed is
+not kept: it is whatever a stranger typed)."""
 
 
 def user_actor(user: User, via: str) -> Actor:
@@ -63,6 +68,8 @@ async def create_user(db: AsyncSession, *, clock: Clock, actor: Actor, email: st
     email = _valid_email(email)
     if problem := single_line_problem(name):
         raise Invalid.fields([("name", problem)])
+    if len(name.strip()) > 200:
+        raise Invalid.fields([("name", "may have at most 200 characters")])
     try:
         chosen = Role(role)
     except ValueError:
@@ -93,21 +100,117 @@ async def list_users(db: AsyncSession, *, actor: Actor) -> list[User]:
     return list((await db.exec(select(User).order_by(User.id))).all())  # type: ignore[arg-type]
 
 
-async def set_active(db: AsyncSession, *, clock: Clock, actor: Actor, email: str,
-                     active: bool) -> User:
-    """Disable or re-enable a user; disabling also ends their sessions (tokens stop working)."""
+async def user_by_id(db: AsyncSession, *, actor: Actor, user_id: int) -> User:
     auth.require(actor, Permission.MANAGE_USERS)
+    return await _named_user(db, user_id=user_id)
+
+
+async def change_user(db: AsyncSession, *, clock: Clock, actor: Actor,
+                      user_id: int | None = None, email: str | None = None,
+                      role: str | None = None, active: bool | None = None) -> User:
+    """Change a user's role, their being active, or both, in one transaction: both or neither.
+
+    Disabling also ends their sessions (their tokens stop working); their open sessions act
+    with a new role from their next request (the role is read on every request). The last
+    active admin can be neither demoted nor disabled. A role already held appends no event.
+    """
+    auth.require(actor, Permission.MANAGE_USERS)
+    chosen = _chosen_role(role) if role is not None else None
     now = clock.now()
     async with transaction(db):
-        user = await _user_by_email(db, auth.normalise_email(email))
-        if user is None:
-            raise NotFound(f"no user with the e-mail {email}")
-        user.active = active
-        if not active:
-            await db.exec(delete(WebSession).where(WebSession.user_id == user.id))  # type: ignore[arg-type]
+        await _lock_users(db)
+        user = await _named_user(db, user_id=user_id, email=email)
+        before = Role(user.role)
+        after_role = chosen or before
+        after_active = user.active if active is None else active
+        if (before is Role.ADMIN and user.active
+                and (after_role is not Role.ADMIN or not after_active)
+                and await _active_admins(db) <= 1):
+            raise Conflict(f"{user.email} is the last active admin: make someone else an "
+                           "admin first")
+        if after_role is not before:
+            user.role = after_role.value
+            await append_event(db, chain=ORGANISATION_CHAIN, at=now, actor=actor,
+                               kind="user_role_changed",
+                               payload={"user_id": user.id, "from": before.value,
+                                        "to": after_role.value})
+        if active is not None:
+            user.active = active
+            if not active:
+                await db.exec(delete(WebSession).where(WebSession.user_id == user.id))  # type: ignore[arg-type]
+            await append_event(db, chain=ORGANISATION_CHAIN, at=now, actor=actor,
+                               kind="user_enabled" if active else "user_disabled",
+                               payload={"user_id": user.id})
+    return user
+
+
+def _chosen_role(role: str) -> Role:
+    try:
+        return Role(role)
+    except ValueError:
+        raise Invalid.fields([("role", f"must be one of {', '.join(r.value for r in Role)}")]
+                             ) from None
+
+
+async def set_active(db: AsyncSession, *, clock: Clock, actor: Actor, active: bool,
+                     email: str | None = None, user_id: int | None = None) -> User:
+    """Disable or re-enable a user (named by e-mail or id): see `change_user`."""
+    return await change_user(db, clock=clock, actor=actor, user_id=user_id, email=email,
+                             active=active)
+
+
+async def set_role(db: AsyncSession, *, clock: Clock, actor: Actor, role: str,
+                   user_id: int | None = None, email: str | None = None) -> User:
+    """Give a user another role: see `change_user`."""
+    return await change_user(db, clock=clock, actor=actor, user_id=user_id, email=email,
+                             role=role)
+
+
+async def reset_password(db: AsyncSession, *, clock: Clock, actor: Actor,
+                         user_id: int | None = None,
+                         email: str | None = None) -> tuple[User, str]:
+    """A new one-time password for a user who forgot theirs, returned once: their sessions
+    end, their sign-in throttle is lifted, and they must choose a password at next sign-in."""
+    auth.require(actor, Permission.MANAGE_USERS)
+    password = auth.generate_password()
+    digest = auth.hash_password(password)
+    now = clock.now()
+    async with transaction(db):
+        user = await _named_user(db, user_id=user_id, email=email)
+        if not user.active:
+            raise Conflict(f"the user {user.email} is disabled: enable them first")
+        if user.source == "sso":
+            raise Conflict(f"{user.email} signs in with the identity provider, which keeps "
+                           "their password")
+        user.password_hash = digest
+        user.must_change_password = True
+        await db.exec(delete(WebSession).where(WebSession.user_id == user.id))  # type: ignore[arg-type]
+        await db.exec(delete(LoginThrottle).where(LoginThrottle.email == user.email))  # type: ignore[arg-type]
         await append_event(db, chain=ORGANISATION_CHAIN, at=now, actor=actor,
-                           kind="user_enabled" if active else "user_disabled",
-                           payload={"user_id": user.id})
+                           kind="password_reset", payload={"user_id": user.id})
+    return user, password
+
+
+async def _lock_users(db: AsyncSession) -> None:
+    """On PostgreSQL, serialise changes that count admins (two admins demoting each other at
+    once must leave one); SQLite's write transactions are serial already."""
+    if is_postgresql(db):
+        await db.exec(text("LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE"))  # type: ignore[call-overload]
+
+
+async def _active_admins(db: AsyncSession) -> int:
+    query = select(func.count()).select_from(User).where(
+        User.role == Role.ADMIN.value, User.active == True)  # noqa: E712
+    return int((await db.exec(query)).one())
+
+
+async def _named_user(db: AsyncSession, *, email: str | None = None,
+                      user_id: int | None = None) -> User:
+    user = (await db.get(User, user_id) if user_id is not None
+            else await _user_by_email(db, auth.normalise_email(email or "")))
+    if user is None:
+        raise NotFound(f"no user {user_id}" if user_id is not None
+                       else f"no user with the e-mail {email}")
     return user
 
 
@@ -292,37 +395,234 @@ class SignedIn:
     user: User
 
 
+@dataclass(frozen=True, slots=True)
+class SecondFactorNeeded:
+    """The password was right; a code is needed before a session opens.
+
+    `proof` ties the next step to the password as it is now (a reset in between voids it);
+    `enrol_secret` is set when the person's role requires a second factor they have not
+    set up yet: they set it up now, confirmed by its first code."""
+
+    user_id: int
+    email: str
+    proof: str
+    enrol_secret: str | None = None
+
+
+def _proof(user: User) -> str:
+    return auth.secret_digest(f"{user.id}:{user.password_hash}")[:32]
+
+
+PASSWORDS_OFF = ("passwords are turned off here: sign in with {provider} (only the "
+                 "break-glass admin signs in with a password)")
+
+
 async def sign_in(db: AsyncSession, *, clock: Clock, email: str, password: str,
-                  session_hours: int) -> SignedIn:
-    """Check a password under the throttle and open a session.
+                  session_hours: int, totp_roles: frozenset[str] = frozenset(),
+                  key: str = "", local_sign_in: bool = True, break_glass: str = "",
+                  provider: str = "single sign-on") -> SignedIn | SecondFactorNeeded:
+    """Check a password under the throttle and open a session, or ask for the second factor
+    (enrolled, or required for the user's role by BREACH_REQUIRE_TOTP_FOR).
 
     Unknown and known addresses take the same path and time, so sign-in does
-    not reveal who has an account.
+    not reveal who has an account. With local sign-in off (BREACH_LOCAL_SIGN_IN), only the
+    break-glass admin's password opens a session; whoever else gives a right password is
+    told to use the identity provider. A failure is on the organisation timeline (an
+    unknown address by no name: it is whatever was typed).
     """
     email = auth.normalise_email(email)[:254]
     now = clock.now()
+    refusal = "the e-mail or password is wrong"
     async with transaction(db):
-        throttle = await db.get(LoginThrottle, email)
-        if throttle and throttle.blocked_until and throttle.blocked_until > now:
-            wait = int((throttle.blocked_until - now).total_seconds()) + 1
-            raise TooManyAttempts(f"too many failed sign-ins; try again in {wait} seconds",
-                                  retry_after=wait)
+        throttle = await _throttled(db, email, now)
         user = await _user_by_email(db, email)
-        ok = auth.verify_password(user.password_hash if user else auth.DUMMY_HASH, password)
-        if not ok or user is None or not user.active:
+        ok = auth.verify_password(user.password_hash if user and user.password_hash
+                                  else auth.DUMMY_HASH, password) and bool(
+                                      user and user.password_hash)
+        allowed = rules.password_allowed(email, local_sign_in=local_sign_in,
+                                         break_glass=break_glass)
+        if not ok or user is None or not user.active or not allowed:
             _record_failure(db, throttle, email, now)
+            reason = ("password" if not ok or user is None else "disabled" if not user.active
+                      else "passwords_off")
+            if reason == "passwords_off":
+                refusal = PASSWORDS_OFF.format(provider=provider)
+            await append_event(db, chain=ORGANISATION_CHAIN, at=now,
+                               actor=user_actor(user, "session") if user else ANONYMOUS,
+                               kind="sign_in_failed",
+                               payload={"user_id": user.id if user else None,
+                                        "method": "password", "reason": reason})
         else:
             if throttle is not None:
                 await db.delete(throttle)
-            secret, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-            db.add(WebSession(id_hash=auth.secret_digest(secret), user_id=user.id,  # type: ignore[arg-type]
-                              csrf_token=csrf, created_at=now,
-                              expires_at=now + timedelta(hours=session_hours)))
-            await append_event(db, chain=ORGANISATION_CHAIN, at=now,
-                               actor=user_actor(user, "session"), kind="signed_in",
-                               payload={"user_id": user.id})
-            return SignedIn(secret, csrf, user)
-    raise Unauthenticated("the e-mail or password is wrong")
+            if user.totp_secret is not None or user.role in totp_roles:
+                assert user.id is not None
+                return SecondFactorNeeded(user.id, user.email, _proof(user),
+                                          _enrolment_secret(user, key))
+            return await _open_session(db, user, now, session_hours,
+                                       break_glass=not local_sign_in)
+    raise Unauthenticated(refusal)
+
+
+def _enrolment_secret(user: User, key: str) -> str | None:
+    """For a user without a second factor: the secret being set up (made now if none is
+    pending, or if the pending one was sealed under another key). Flushed by the caller's
+    transaction."""
+    if user.totp_secret is not None:
+        return None
+    pending = totp.unseal(user.totp_pending, key) if user.totp_pending else None
+    if pending is None:
+        pending = totp.new_secret()
+        user.totp_pending = totp.seal(pending, key)
+    return pending
+
+
+async def _throttled(db: AsyncSession, email: str, now: datetime) -> LoginThrottle | None:
+    throttle = await db.get(LoginThrottle, email)
+    if throttle and throttle.blocked_until and throttle.blocked_until > now:
+        wait = int((throttle.blocked_until - now).total_seconds()) + 1
+        raise TooManyAttempts(f"too many failed sign-ins; try again in {wait} seconds",
+                              retry_after=wait)
+    return throttle
+
+
+async def _open_session(db: AsyncSession, user: User, now: datetime, session_hours: int, *,
+                        method: str = "password", break_glass: bool = False) -> SignedIn:
+    secret, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    db.add(WebSession(id_hash=auth.secret_digest(secret), user_id=user.id,  # type: ignore[arg-type]
+                      csrf_token=csrf, created_at=now,
+                      expires_at=now + timedelta(hours=session_hours)))
+    payload: dict[str, object] = {"user_id": user.id, "method": method}
+    if break_glass:
+        payload["break_glass"] = True
+    await append_event(db, chain=ORGANISATION_CHAIN, at=now,
+                       actor=user_actor(user, "session"), kind="signed_in", payload=payload)
+    return SignedIn(secret, csrf, user)
+
+
+SECOND_STEP_STALE = "the sign-in has expired; enter your e-mail and password again"
+
+
+async def second_factor(db: AsyncSession, *, user_id: int, proof: str, key: str,
+                        totp_roles: frozenset[str]) -> SecondFactorNeeded:
+    """Where a sign-in waiting for its code stands (for its form, shown again)."""
+    async with transaction(db):
+        user = await db.get(User, user_id)
+        if user is None or not user.active or not secrets.compare_digest(proof, _proof(user)):
+            raise Unauthenticated(SECOND_STEP_STALE)
+        return SecondFactorNeeded(user_id, user.email, proof, _enrolment_secret(user, key))
+
+
+async def sign_in_with_code(db: AsyncSession, *, clock: Clock, user_id: int, proof: str,
+                            code: str, key: str, session_hours: int,
+                            local_sign_in: bool = True) -> SignedIn:
+    """The second step of a sign-in: a code from the authenticator (or, while setting it up,
+    the first code of the pending secret, which confirms it). Wrong codes count as failed
+    sign-ins of the address; a code already accepted is refused until the next one."""
+    now = clock.now()
+    refusal = "the code is wrong: enter the six digits your authenticator app shows now"
+    async with transaction(db):
+        user = await db.get(User, user_id)
+        if user is None or not user.active or not secrets.compare_digest(proof, _proof(user)):
+            raise Unauthenticated(SECOND_STEP_STALE)
+        throttle = await _throttled(db, user.email, now)
+        enrolling = user.totp_secret is None
+        sealed = user.totp_pending if enrolling else user.totp_secret
+        secret = totp.unseal(sealed, key) if sealed else None
+        verdict = (totp.check_code(secret, code, now, user.totp_last_step) if secret
+                   else totp.CodeCheck(None))
+        if verdict.accepted:
+            if throttle is not None:
+                await db.delete(throttle)
+            user.totp_last_step = verdict.step
+            if enrolling:
+                _enrol(user, now)
+                await append_event(db, chain=ORGANISATION_CHAIN, at=now,
+                                   actor=user_actor(user, "session"), kind="totp_enrolled",
+                                   payload={"user_id": user.id})
+            return await _open_session(db, user, now, session_hours,
+                                       method="password+totp", break_glass=not local_sign_in)
+        _record_failure(db, throttle, user.email, now)
+        await append_event(db, chain=ORGANISATION_CHAIN, at=now,
+                           actor=user_actor(user, "session"), kind="sign_in_failed",
+                           payload={"user_id": user.id, "method": "password+totp",
+                                    "reason": "code_replayed" if verdict.replayed
+                                    else "code"})
+        if verdict.replayed:
+            refusal = "that code was used already: wait for the next one your app shows"
+    raise Unauthenticated(refusal, field="code")
+
+
+def _enrol(user: User, now: datetime) -> None:
+    user.totp_secret, user.totp_pending = user.totp_pending, None
+    user.totp_enabled_at = now
+
+
+async def begin_totp(db: AsyncSession, *, clock: Clock, actor: Actor, key: str) -> None:
+    """Start setting up one's second factor: a pending secret, shown until its first code
+    confirms it. One already set up is changed only after an admin resets it."""
+    auth.require(actor, Permission.SELF_SERVICE)
+    now = clock.now()
+    async with transaction(db):
+        user = await _named_user(db, user_id=actor.user_id) if actor.user_id else None
+        if user is None:
+            raise NotFound("only a user signed in as themself has a second factor")
+        if user.totp_secret is not None:
+            raise Conflict("your second factor is set up already; an admin can reset it if "
+                           "you lost it")
+        if user.totp_pending is None or totp.unseal(user.totp_pending, key) is None:
+            user.totp_pending = totp.seal(totp.new_secret(), key)
+            await append_event(db, chain=ORGANISATION_CHAIN, at=now, actor=actor,
+                               kind="totp_enrolment_started", payload={"user_id": user.id})
+
+
+async def pending_totp(db: AsyncSession, *, actor: Actor, key: str) -> str | None:
+    """The secret of one's own second factor while it awaits its first code; never after."""
+    auth.require(actor, Permission.SELF_SERVICE)
+    user = await db.get(User, actor.user_id) if actor.user_id else None
+    if user is None or user.totp_secret is not None or user.totp_pending is None:
+        return None
+    return totp.unseal(user.totp_pending, key)
+
+
+async def confirm_totp(db: AsyncSession, *, clock: Clock, actor: Actor, key: str,
+                       code: str) -> None:
+    """Confirm one's pending second factor with its first code."""
+    auth.require(actor, Permission.SELF_SERVICE)
+    now = clock.now()
+    async with transaction(db):
+        user = await db.get(User, actor.user_id) if actor.user_id else None
+        secret = (totp.unseal(user.totp_pending, key)
+                  if user is not None and user.totp_pending else None)
+        if user is None or secret is None:
+            raise Conflict("no second factor is being set up: start again")
+        if totp.normalised_code(code) is None:
+            raise Invalid.fields([("code", "must be the six digits your app shows")])
+        verdict = totp.check_code(secret, code, now, user.totp_last_step)
+        if not verdict.accepted:
+            raise Invalid.fields([("code", "is not the code your app shows now: check that "
+                                           "the secret was entered right, then try the next")])
+        user.totp_last_step = verdict.step
+        _enrol(user, now)
+        await append_event(db, chain=ORGANISATION_CHAIN, at=now, actor=actor,
+                           kind="totp_enrolled", payload={"user_id": user.id})
+
+
+async def reset_totp(db: AsyncSession, *, clock: Clock, actor: Actor,
+                     user_id: int | None = None, email: str | None = None) -> User:
+    """Remove a user's second factor (a lost phone): they sign in with their password alone,
+    or set up a new one at their next sign-in if their role requires it."""
+    auth.require(actor, Permission.MANAGE_USERS)
+    now = clock.now()
+    async with transaction(db):
+        user = await _named_user(db, user_id=user_id, email=email)
+        if user.totp_secret is None and user.totp_pending is None:
+            return user
+        user.totp_secret = user.totp_pending = None
+        user.totp_enabled_at = user.totp_last_step = None
+        await append_event(db, chain=ORGANISATION_CHAIN, at=now, actor=actor,
+                           kind="totp_reset", payload={"user_id": user.id})
+    return user
 
 
 def _record_failure(db: AsyncSession, throttle: LoginThrottle | None, email: str,
@@ -356,6 +656,48 @@ async def sign_out(db: AsyncSession, *, secret: str) -> None:
             WebSession.id_hash == auth.secret_digest(secret)))  # type: ignore[arg-type]
 
 
+@dataclass(frozen=True, slots=True)
+class SessionListing:
+    """A signed-in browser as listed: its handle (the stored hash, never the cookie's secret),
+    whose it is, and since and until when."""
+
+    id: str
+    user_id: int
+    email: str
+    created_at: datetime
+    expires_at: datetime
+
+
+async def list_sessions(db: AsyncSession, *, clock: Clock, actor: Actor,
+                        all_users: bool = False) -> list[SessionListing]:
+    """The actor's open sessions, or (admins) everyone's; expired ones are left out."""
+    auth.require(actor, Permission.MANAGE_USERS if all_users else Permission.SELF_SERVICE)
+    query = (select(WebSession, User.email).join(User, WebSession.user_id == User.id)  # type: ignore[arg-type]
+             .where(WebSession.expires_at > clock.now(), User.active == True)  # noqa: E712
+             .order_by(WebSession.created_at.desc()))  # type: ignore[attr-defined]
+    if not all_users:
+        query = query.where(WebSession.user_id == actor.user_id)
+    return [SessionListing(id=s.id_hash, user_id=s.user_id, email=email,
+                           created_at=s.created_at, expires_at=s.expires_at)
+            for s, email in (await db.exec(query)).all()]
+
+
+async def revoke_session(db: AsyncSession, *, clock: Clock, actor: Actor,
+                         session_id: str) -> None:
+    """End a session: one's own, or (admins) anyone's. Someone else's is as unknown as a
+    session that never existed."""
+    auth.require(actor, Permission.SELF_SERVICE)
+    now = clock.now()
+    async with transaction(db):
+        session = await db.get(WebSession, session_id[:64])
+        if session is None or (session.user_id != actor.user_id
+                               and not actor.can(Permission.MANAGE_USERS)):
+            raise NotFound("no such session (it may have ended already)")
+        await db.delete(session)
+        await append_event(db, chain=ORGANISATION_CHAIN, at=now, actor=actor,
+                           kind="session_revoked", payload={"user_id": session.user_id})
+
+
 async def count_users(db: AsyncSession) -> int:
     return int((await db.exec(select(func.count()).select_from(User))).one())
 
@@ -378,3 +720,99 @@ async def actor_for_cli(db: AsyncSession, *, clock: Clock, email: str | None,
     if not user.active:
         raise Unauthenticated(f"the user {user.email} is disabled")
     return user_actor(user, "cli")
+
+
+# --- single sign-on ---------------------------------------------------------------------------
+
+class NoAccess(Forbidden):
+    """A sign-in with the identity provider that opens no session here (no mapped role, a
+    disabled user, an address taken by another account, the last admin's demotion)."""
+
+    slug, title = "no-access", "No access to Breachdesk"
+
+
+async def sign_in_sso(db: AsyncSession, *, clock: Clock, subject: str, email: str,
+                      email_verified: bool, name: str, role: Role | None,
+                      session_hours: int) -> SignedIn:
+    """Open a session for a person the identity provider vouched for.
+
+    They are found by the provider's subject identifier; on their first sign-in by their
+    address (an account made here beforehand, linked only when the provider says the
+    address is verified), else created (source "sso"). Their role follows the provider's
+    claims (`rules.mapped_role`) at every sign-in; no mapped role means no access, and the
+    last active admin is not demoted this way either. Each outcome is on the timeline, a
+    refusal too (NoAccess is raised once it is recorded).
+    """
+    email = auth.normalise_email(email)[:254]
+    now = clock.now()
+    async with transaction(db):
+        await _lock_users(db)
+        outcome = await _sso_session(db, now, subject=subject, email=email,
+                                     email_verified=email_verified, name=name, role=role,
+                                     session_hours=session_hours)
+        if isinstance(outcome, tuple):
+            user, reason, refusal = outcome
+            await append_event(db, chain=ORGANISATION_CHAIN, at=now,
+                               actor=user_actor(user, "sso") if user else ANONYMOUS,
+                               kind="sign_in_failed",
+                               payload={"user_id": user.id if user else None, "method": "sso",
+                                        "reason": reason, "subject": subject[:255]})
+    if isinstance(outcome, tuple):
+        raise refusal
+    return outcome
+
+
+async def _sso_session(db: AsyncSession, now: datetime, *, subject: str, email: str,
+                       email_verified: bool, name: str, role: Role | None, session_hours: int
+                       ) -> SignedIn | tuple[User | None, str, NoAccess]:
+    """The session, or who was refused (if known), why, and what to say."""
+    user = (await db.exec(select(User).where(User.sso_subject == subject))).one_or_none()
+    if user is None:
+        same = await _user_by_email(db, email)
+        if same is not None and (same.sso_subject is not None or not email_verified):
+            return same, "address_taken", NoAccess(
+                f"an account with the address {email} exists already and the identity "
+                "provider does not vouch for that address: ask an admin")
+        user = same
+    if role is None:
+        return user, "no_role", NoAccess(
+            "your identity provider account has no role in Breachdesk: ask an admin to add "
+            "you to one of the groups that give one")
+    if user is not None and not user.active:
+        return user, "disabled", NoAccess(f"the account {user.email} is disabled here: ask "
+                                          "an admin")
+    if user is None:
+        _valid_email(email)
+        user = User(email=email, name=name.strip()[:200], role=role.value, source="sso",
+                    sso_subject=subject, must_change_password=False, created_at=now)
+        db.add(user)
+        await db.flush()
+        await append_event(db, chain=ORGANISATION_CHAIN, at=now, actor=user_actor(user, "sso"),
+                           kind="user_created",
+                           payload={"user_id": user.id, "role": role.value, "source": "sso"})
+        return await _open_session(db, user, now, session_hours, method="sso")
+    before = Role(user.role)
+    if before is not role:
+        if before is Role.ADMIN and await _active_admins(db) <= 1:
+            return user, "last_admin", NoAccess(
+                f"{user.email} is the last active admin and the identity provider now gives "
+                f"the role {role}: make someone else an admin first")
+        user.role = role.value
+        await append_event(db, chain=ORGANISATION_CHAIN, at=now, actor=user_actor(user, "sso"),
+                           kind="user_role_changed",
+                           payload={"user_id": user.id, "from": before.value, "to": role.value,
+                                    "by": "sso"})
+    if user.sso_subject is None and user.must_change_password:
+        # Linked before its one-time password was ever changed: that password is void now.
+        user.password_hash, user.must_change_password = "", False
+    user.sso_subject = subject
+    return await _open_session(db, user, now, session_hours, method="sso")
+
+
+async def record_sso_failure(db: AsyncSession, *, clock: Clock, reason: str) -> None:
+    """A sign-in with the provider that failed before anyone was identified (state, code,
+    token, an unreachable provider): on the organisation timeline, by reason."""
+    async with transaction(db):
+        await append_event(db, chain=ORGANISATION_CHAIN, at=clock.now(), actor=ANONYMOUS,
+                           kind="sign_in_failed",
+                           payload={"user_id": None, "method": "sso", "reason": reason})

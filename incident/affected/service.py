@@ -55,9 +55,14 @@ def _lists_digest(scope: AffectedScope) -> str:
 
 
 async def set_scope(db: AsyncSession, *, clock: Clock, actor: Actor, key: str | uuid.UUID,
-                    scope: AffectedScope) -> Incident:
+                    scope: AffectedScope, keep_lists: bool = False) -> Incident:
     """Record what the incident exposed. The include/exclude lists stay off the timeline
-    (they are personal data); their counts and digest go on it."""
+    (they are personal data); their counts and digest go on it.
+
+    With `keep_lists`, the include and exclude lists stay as they are and those of `scope` are
+    ignored: a form for someone who may not read people never shows them, so it cannot send
+    them back.
+    """
     auth.require(actor, Permission.WRITE_INCIDENTS)
     if (scope.exposure_from is not None and scope.exposure_to is not None
             and scope.exposure_from > scope.exposure_to):
@@ -65,6 +70,10 @@ async def set_scope(db: AsyncSession, *, clock: Clock, actor: Actor, key: str | 
     now = clock.now()
     async with transaction(db):
         incident = await get_incident(db, actor=actor, key=key, for_update=True)
+        if keep_lists:
+            stored = incident.scope or {}
+            scope = scope.model_copy(update={"include": list(stored.get("include", [])),
+                                             "exclude": list(stored.get("exclude", []))})
         known = set((await db.exec(select(System.key))).all())
         unknown = [name for name in scope.systems if name not in known]
         if unknown:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any, TypeAlias
 from urllib.parse import quote
 
-from litestar import Controller, Response, get, patch, post
+from litestar import Controller, Response, get, patch, post, put
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, MultipartBody
@@ -19,6 +19,7 @@ from incident.containment.schemas import (
     EvidencePublic,
     OverdueStepPublic,
     RunbookAttach,
+    StepAssign,
     StepChange,
     StepPublic,
 )
@@ -74,7 +75,20 @@ class ContainmentController(Controller):
         step = await containment.change_step(db, clock=clock, actor=actor, key=key,
                                              step_row_id=step_row_id, target=data.state,
                                              reason=data.reason, expected_version=data.version)
-        return StepPublic.model_validate(step)
+        emails = await containment.assignee_emails(db, [step])
+        return StepPublic.model_validate(step).model_copy(
+            update={"assignee": emails.get(step.assignee_id) if step.assignee_id else None})
+
+    @put("/incidents/{key:str}/steps/{step_row_id:int}/assignee",
+         guards=[requires(Permission.WRITE_INCIDENTS)])
+    async def assign_step(self, db: Db, clock: Now, actor: Who, key: FromPath[str],
+                          step_row_id: RowId, data: JSONBody[StepAssign]) -> StepPublic:
+        """Give the step to one person who may work on incidents (their e-mail), or to nobody
+        (null); the timeline records the change. Who may finish it stays the step's role."""
+        step, email = await containment.assign_step(db, clock=clock, actor=actor, key=key,
+                                                    step_row_id=step_row_id,
+                                                    assignee=data.assignee)
+        return StepPublic.model_validate(step).model_copy(update={"assignee": email})
 
     @get("/steps/overdue", guards=[requires(Permission.READ_INCIDENTS)])
     async def overdue(self, db: Db, clock: Now, actor: Who) -> list[OverdueStepPublic]:

@@ -246,6 +246,33 @@ def steps_set(runtime: Runtime, reference: str, step: str, state: str, reason: s
              f"{changed.state.value} (version {changed.version})")
 
 
+@steps.command("assign")
+@click.argument("reference")
+@click.argument("step")
+@click.argument("assignee", required=False)
+@click.option("--nobody", is_flag=True, help="give the step to nobody")
+@pass_runtime
+def steps_assign(runtime: Runtime, reference: str, step: str, assignee: str | None,
+                 nobody: bool) -> None:
+    """Give a step to a person (ASSIGNEE, their e-mail), or to nobody (--nobody).
+
+    Who may finish the step stays the role it is marked for (or an admin)."""
+    if bool(assignee) == nobody:
+        raise click.UsageError("name the person (ASSIGNEE) or give --nobody, not both",
+                               ctx=click.get_current_context())
+    from incident.containment import service as containment
+
+    async def work(settings: Settings, db: AsyncSession, actor: Actor) -> tuple[str, str | None]:
+        found = await find_step(db, actor, reference, step)
+        _, email = await containment.assign_step(db, clock=runtime.clock, actor=actor,
+                                                 key=reference, step_row_id=found.row_id,
+                                                 assignee=None if nobody else assignee)
+        return f"{found.reference} step {found.row_id} {found.label}", email
+
+    name, email = runtime.run(work)
+    echo(f"{name} is now given to {email or 'nobody'}")
+
+
 def runbook_catalogue(settings: Settings) -> Any:
     """The runbooks under BREACH_RUNBOOKS_DIR; every problem printed, then one failure line."""
     from incident.containment.runbook_loader import RunbookError, load_catalogue

@@ -57,6 +57,9 @@ class IncidentStep(SQLModel, table=True):
     changed_by: str | None = Field(default=None, max_length=300)
     changed_at: datetime | None = None
     version: int = 1
+    assignee_id: int | None = Field(default=None, foreign_key="users.id")
+    """The person the step is given to, if any (any role: the step's `role` says who may
+    finish it)."""
 
 
 class EvidenceBlob(SQLModel, table=True):

@@ -21,13 +21,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from incident.containment import service as containment
 from incident.containment.api import Runbooks
-from incident.containment.rules import STEP_TRANSITIONS, StepState
-from incident.containment.runbooks import Catalogue
+from incident.containment.rules import STEP_TRANSITIONS, StepState, may_finish
+from incident.containment.runbooks import Catalogue, StepRole
 from incident.containment.schemas import StepChange
 from incident.kernel.access import requires
 from incident.kernel.auth import Actor, Permission
 from incident.kernel.clock import Clock
-from incident.kernel.errors import Conflict, DomainError, Invalid
+from incident.kernel.errors import Conflict, DomainError, Forbidden, Invalid
 from incident.kernel.injected import Config, Db, Now, Who
 from incident.kernel.pages import form_number, refusal_sentence
 from incident.kernel.params import RowId
@@ -115,6 +115,23 @@ class ContainmentPages(Controller):
         except Conflict as exc:
             stale = "version" in exc.extensions
             return await parts.refused(exc, at, changed_meanwhile(exc) if stale else None)
+        except Forbidden as exc:  # a step for another role: say whose it is, beside the step
+            return await parts.refused(exc, at)
+        return back(key, at)
+
+    @post("/incidents/{key:str}/steps/{step_row_id:int}/assignee",
+          guards=[requires(Permission.WRITE_INCIDENTS)])
+    async def assign_step(self, request: Request[Any, Any, Any], db: Db, clock: Now, actor: Who,
+                          catalogue: Runbooks, key: FromPath[str],
+                          step_row_id: RowId) -> Response[Any]:
+        form = await request.form()
+        at = f"step-{step_row_id}"
+        try:
+            await containment.assign_step(db, clock=clock, actor=actor, key=key,
+                                          step_row_id=step_row_id,
+                                          assignee=str(form.get("assignee", "")) or None)
+        except (Invalid, Conflict) as exc:
+            return await PageParts(request, db, actor, clock, catalogue, key).refused(exc, at)
         return back(key, at)
 
 
@@ -175,6 +192,8 @@ async def incident_section(request: Request[Any, Any, Any], db: AsyncSession, *,
                        for state, allowed in STEP_TRANSITIONS.items()},
         "step_labels": {f"{s.runbook_id}/{s.step_id}": s.title for s in checklist.steps},
         "can_read_evidence": actor.can(Permission.READ_EVIDENCE),
+        "may_finish": {role.value: may_finish(role.value, actor.role.value) for role in StepRole},
+        "assignable": await containment.assignable(db) if can_write else [],
         "move_to_contained": can_write and checklist.containment_complete
         and Status.CONTAINED in targets,
     }

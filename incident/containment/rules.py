@@ -61,6 +61,26 @@ def check_step_change(current: StepState, target: StepState, *, reason: str | No
         raise StepChangeRefused("this step requires evidence: attach a file to it first")
 
 
+FINISHING_STATES = frozenset({StepState.DONE, StepState.SKIPPED})
+"""The moves that finish a step: only the step's role (or an admin) makes them."""
+
+
+def may_finish(step_role: str, actor_role: str) -> bool:
+    """A step marked for a role is finished (done or skipped) by that role; an admin, who holds
+    every role's permissions, may finish any step."""
+    return actor_role in (step_role, "admin")
+
+
+def check_step_role(step_role: str, actor_role: str, target: StepState) -> None:
+    """Raise unless the actor's role may make this move on a step marked for `step_role`."""
+    if target in FINISHING_STATES and not may_finish(step_role, actor_role):
+        verb = "mark it done" if target is StepState.DONE else "skip it"
+        article = "an" if step_role[:1] in "aeiou" else "a"
+        also = "" if step_role == "admin" else " (or an admin)"
+        raise StepChangeRefused(f"this step is for the {step_role}: only {article} {step_role}"
+                                f"{also} may {verb}", status=403, field="state")
+
+
 @dataclass(frozen=True, slots=True)
 class StepView:
     """What progress and overdue rules need of a step."""

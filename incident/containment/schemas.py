@@ -44,6 +44,14 @@ class StepPublic(BaseModel):
     version: int
     overdue: bool = False
     evidence: int = 0
+    assignee: str | None = Field(default=None, description="e-mail of the person it is given to")
+    guidance: str = Field(default="", description="how to do it, as the pinned runbook says")
+
+
+class StepAssign(Input):
+    """Give a step to a person (their e-mail), or to nobody (null or blank)."""
+
+    assignee: str | None = Field(default=None, max_length=254)
 
 
 class AttachedRunbookPublic(BaseModel):

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from incident.accounts.models import User
 from incident.containment.due_offsets import parse_due, step_due_at
 from incident.containment.models import Evidence, EvidenceBlob, IncidentRunbook, IncidentStep
 from incident.containment.rules import (
@@ -27,6 +28,7 @@ from incident.containment.rules import (
     StepState,
     StepView,
     check_step_change,
+    check_step_role,
     containment_complete,
     is_overdue,
     progress_by_phase,
@@ -47,11 +49,11 @@ from incident.containment.schemas import (
     StepPublic,
 )
 from incident.kernel import auth
-from incident.kernel.auth import Actor, Permission
+from incident.kernel.auth import Actor, Permission, Role
 from incident.kernel.bounds import ROW_ID_MAX
 from incident.kernel.clock import Clock
 from incident.kernel.db import is_postgresql, transaction
-from incident.kernel.errors import Conflict, Invalid, NotFound
+from incident.kernel.errors import Conflict, Forbidden, Invalid, NotFound
 from incident.kernel.schemas import bounded_text
 from incident.lifecycle import rules as lifecycle_rules
 from incident.lifecycle.models import Incident
@@ -166,9 +168,12 @@ async def change_step(db: AsyncSession, *, clock: Clock, actor: Actor, key: str 
             check_step_change(current, target, reason=reason,
                               evidence_required=step.evidence_required,
                               evidence_count=int(evidence))
+            check_step_role(step.role, actor.role.value, target)
         except StepChangeRefused as exc:
             if exc.status == 422:
                 raise Invalid.fields([(exc.field or "state", str(exc))]) from None
+            if exc.status == 403:
+                raise Forbidden(str(exc), role=step.role) from None
             raise Conflict(str(exc)) from None
         step.state, step.reason = target.value, (reason or "").strip() or None
         step.changed_by, step.changed_at, step.version = actor.label, now, step.version + 1
@@ -179,6 +184,77 @@ async def change_step(db: AsyncSession, *, clock: Clock, actor: Actor, key: str 
                                             "from": current.value, "to": target.value,
                                             "reason": step.reason})
     return step
+
+
+async def _assignee(db: AsyncSession, email: str | None) -> User | None:
+    """The active person a step is given to, by e-mail; None (blank) gives it to nobody."""
+    if not (email and email.strip()):
+        return None
+    user = (await db.exec(select(User).where(User.email == auth.normalise_email(email)))
+            ).one_or_none()
+    if user is None or not user.active:
+        raise Invalid.fields([("assignee", f"no active user has the e-mail {email.strip()}")])
+    if Permission.WRITE_INCIDENTS not in auth.PERMISSIONS[Role(user.role)]:
+        raise Invalid.fields([("assignee", f"{user.email} is {user.role}: that role cannot "
+                               f"work on steps")])
+    return user
+
+
+async def assign_step(db: AsyncSession, *, clock: Clock, actor: Actor, key: str | uuid.UUID,
+                      step_row_id: int, assignee: str | None) -> tuple[IncidentStep, str | None]:
+    """Give a step to one person (by e-mail), or to nobody; the timeline records the change.
+    Returns the step and the assignee's e-mail."""
+    auth.require(actor, Permission.WRITE_INCIDENTS)
+    now = clock.now()
+    async with transaction(db):
+        incident = await get_incident(db, actor=actor, key=key)
+        _refuse_if_finished(incident)
+        query = select(IncidentStep).where(IncidentStep.id == step_row_id,
+                                           IncidentStep.incident_id == incident.id)
+        if is_postgresql(db):
+            query = query.with_for_update()
+        step = (await db.exec(query)).first()
+        if step is None:
+            raise NotFound(f"no step {step_row_id} on {incident.reference}")
+        user = await _assignee(db, assignee)
+        new_id = user.id if user else None
+        email = user.email if user else None
+        if new_id == step.assignee_id:
+            return step, email
+        before = await db.get(User, step.assignee_id) if step.assignee_id else None
+        step.assignee_id, step.version = new_id, step.version + 1
+        db.add(step)
+        incident.updated_at = now
+        await journal.append_event(db, chain=str(incident.id), at=now, actor=actor,
+                                   kind="step_assigned",
+                                   payload={"runbook": step.runbook_id, "step": step.step_id,
+                                            "from": before.email if before else None,
+                                            "to": email, "assignee_id": new_id})
+    return step, email
+
+
+async def assignee_emails(db: AsyncSession, steps: list[IncidentStep]) -> dict[int, str]:
+    """The e-mail of each step's assignee, by user id, in one query."""
+    ids = {s.assignee_id for s in steps if s.assignee_id is not None}
+    if not ids:
+        return {}
+    rows = await db.exec(select(User.id, User.email).where(col(User.id).in_(ids)))
+    return {row[0]: row[1] for row in rows if row[0] is not None}
+
+
+async def assignable(db: AsyncSession) -> list[str]:
+    """The e-mails of the active people who may be given a step (those who may work on
+    incidents), sorted."""
+    roles = [r.value for r in Role if Permission.WRITE_INCIDENTS in auth.PERMISSIONS[r]]
+    query = select(User.email).where(User.active == True,  # noqa: E712  (SQL, not Python)
+                                     col(User.role).in_(roles)).order_by(User.email)
+    return list((await db.exec(query)).all())
+
+
+def guidance_of(attached: list[IncidentRunbook]) -> dict[tuple[str, str], str]:
+    """Each pinned step's guidance, by (runbook, step): as the runbook said when attached."""
+    return {(a.runbook_id, str(step.get("id"))): str(step.get("guidance", ""))
+            for a in attached for step in a.content.get("steps", [])}
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,9 +391,13 @@ async def checklist(db: AsyncSession, *, actor: Actor, catalogue: Catalogue, key
     attached = await attached_runbooks(db, incident)
     steps = await incident_steps(db, incident)
     counts = await evidence_counts(db, incident)
+    emails = await assignee_emails(db, steps)
+    guidance = guidance_of(attached)
     views = [view(s) for s in steps]
     public_steps = [StepPublic.model_validate(s).model_copy(update={
-        "overdue": is_overdue(v, now), "evidence": counts.get(s.id or 0, 0)})
+        "overdue": is_overdue(v, now), "evidence": counts.get(s.id or 0, 0),
+        "assignee": emails.get(s.assignee_id) if s.assignee_id else None,
+        "guidance": guidance.get((s.runbook_id, s.step_id), "")})
         for s, v in zip(steps, views, strict=True)]
     taken = {a.runbook_id for a in attached}
     return incident, ChecklistPublic(

@@ -40,7 +40,7 @@ from incident.kernel import auth
 from incident.kernel.auth import Actor, Permission
 from incident.kernel.clock import Clock
 from incident.kernel.db import is_postgresql, transaction
-from incident.kernel.errors import DomainError
+from incident.kernel.errors import Conflict, DomainError, NotFound
 from incident.timeline import service as journal
 from incident.timeline.models import ORGANISATION_CHAIN
 
@@ -108,13 +108,21 @@ class _Hashing(io.RawIOBase):
 
 
 async def save_system(db: AsyncSession, *, clock: Clock, actor: Actor, key: str, name: str,
-                      data_categories: list[str]) -> System:
-    """Create or update a system of the inventory (PUT semantics)."""
+                      data_categories: list[str], new: bool = False,
+                      existing: bool = False) -> System:
+    """Create or update a system of the inventory (PUT semantics). With `new`, a system that
+    already has this key is refused instead of changed (a form that adds systems); with
+    `existing`, a key no system has is refused instead of added (a form that changes one)."""
     auth.require(actor, Permission.MANAGE_INVENTORY)
     now = clock.now()
     async with transaction(db):
         system = (await db.exec(select(System).where(System.key == key))).first()
         created = system is None
+        if new and system is not None:
+            raise Conflict(f"a system with the key {key!r} exists already ({system.name}): "
+                           "change it from the list instead, or choose another key")
+        if existing and system is None:
+            raise NotFound(f"no system with the key {key!r}")
         if system is None:
             system = System(key=key, name=name, data_categories=data_categories, created_at=now,
                             updated_at=now)
@@ -128,6 +136,14 @@ async def save_system(db: AsyncSession, *, clock: Clock, actor: Actor, key: str,
     return system
 
 
+async def get_system(db: AsyncSession, *, actor: Actor, key: str) -> System:
+    auth.require(actor, Permission.READ_INCIDENTS)
+    system = (await db.exec(select(System).where(System.key == key))).first()
+    if system is None:
+        raise NotFound(f"no system with the key {key!r}")
+    return system
+
+
 async def list_systems(db: AsyncSession, *, actor: Actor) -> list[tuple[System, int]]:
     """Every system with the number of subjects it holds."""
     auth.require(actor, Permission.READ_INCIDENTS)
@@ -135,6 +151,40 @@ async def list_systems(db: AsyncSession, *, actor: Actor) -> list[tuple[System, 
         select(col(Holding.system_id), func.count()).group_by(col(Holding.system_id)))).all())
     systems = (await db.exec(select(System).order_by(System.key))).all()
     return [(system, counts.get(system.id or 0, 0)) for system in systems]
+
+
+@dataclass(frozen=True)
+class InventoryCounts:
+    """How many people the inventory holds, and how they divide by system, jurisdiction and locale.
+
+    A person's jurisdiction is their region where given (`US-CA`), else their country; a person
+    with no locale is counted under `None` (the default locale applies to them when notified).
+    """
+
+    subjects: int
+    holdings: int
+    by_system: list[tuple[str, str, int]]
+    by_jurisdiction: list[tuple[str, int]]
+    by_locale: list[tuple[str | None, int]]
+
+
+async def inventory_counts(db: AsyncSession, *, actor: Actor) -> InventoryCounts:
+    """The inventory's counts, largest group first: no person is named, so whoever may read
+    incidents may read them."""
+    auth.require(actor, Permission.READ_INCIDENTS)
+    subjects, holdings = await inventory_totals(db)
+    systems = await list_systems(db, actor=actor)
+    where = func.coalesce(col(Subject.region), col(Subject.country))
+    jurisdictions = (await db.exec(select(where, func.count()).group_by(where))).all()
+    locales = (await db.exec(select(col(Subject.locale), func.count())
+                             .group_by(col(Subject.locale)))).all()
+    return InventoryCounts(
+        subjects=subjects, holdings=holdings,
+        by_system=sorted(((s.key, s.name, n) for s, n in systems), key=lambda i: (-i[2], i[0])),
+        by_jurisdiction=sorted(((str(j), int(n)) for j, n in jurisdictions),
+                               key=lambda i: (-i[1], i[0])),
+        by_locale=sorted(((lo, int(n)) for lo, n in locales),
+                         key=lambda i: (-i[1], i[0] or "")))
 
 
 async def inventory_totals(db: AsyncSession) -> tuple[int, int]:

@@ -29,7 +29,7 @@ from incident.kernel.errors import DomainError, Unauthenticated
 SESSION_COOKIE = "breach_session"
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
-PUBLIC_PATHS = frozenset({"/health", "/ready", "/login"})
+PUBLIC_PATHS = frozenset({"/health", "/ready", "/login", "/login/sso", "/login/sso/callback"})
 PUBLIC_PREFIXES = ("/static/", "/schema")
 """Paths anyone may reach. Everything else needs credentials and a permission."""
 PASSWORD_PATHS = ("/account/password", "/logout")

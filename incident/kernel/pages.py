@@ -11,7 +11,8 @@ from typing import Any, TypeVar
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2.runtime import Context
 from litestar import Request, Response
 from litestar.response import Redirect, Template
 
@@ -32,17 +33,31 @@ def environment(directory: Path, zone: ZoneInfo) -> Environment:
     env = Environment(loader=FileSystemLoader(directory), autoescape=select_autoescape(default=True),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
 
-    def local(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M %Z") -> str:
-        return "" if value is None else value.astimezone(zone).strftime(fmt)
+    def zone_of(context: Context) -> ZoneInfo:
+        # A page may show its times in another zone (the incident page: the organisation's).
+        chosen = context.get("page_zone")
+        return chosen if isinstance(chosen, ZoneInfo) else zone
 
-    def input_value(value: datetime | str | None) -> str:
+    @pass_context
+    def local(context: Context, value: datetime | None, fmt: str = "%Y-%m-%d %H:%M %Z") -> str:
+        return "" if value is None else value.astimezone(zone_of(context)).strftime(fmt)
+
+    @pass_context
+    def input_value(context: Context, value: datetime | str | None) -> str:
         """A datetime-local field's value; text that did not parse is given back as typed."""
         if isinstance(value, str):
             return value
         # isoformat, not strftime: %Y drops the leading zeros of a year such as 0001.
-        return "" if value is None else value.astimezone(zone).isoformat(timespec="minutes")[:16]
+        return "" if value is None else value.astimezone(zone_of(context)).isoformat(
+            timespec="minutes")[:16]
+
+    @pass_context
+    def local_iso(context: Context, value: str | None) -> str:
+        """An ISO 8601 instant kept as text (a timeline payload's), shown as `local` shows."""
+        return "" if not value else local(context, datetime.fromisoformat(value))
 
     env.filters["local"] = local
+    env.filters["local_iso"] = local_iso
     env.filters["input_value"] = input_value
     env.filters["filesize"] = filesize
     env.globals["zone_name"] = str(zone)

@@ -31,12 +31,22 @@ HOOKS = {
     "incident.aware_at_changed": "async (db, incident) -> None, in the edit's transaction",
     "incident.circumstances_changed": "async (db, incident, *, now) -> None, in the change's "
                                       "transaction (the obligations follow the new facts)",
+    "incident.pending_duties": "async (db, incident, *, now, recompute=True) -> the duties "
+                               "still owed (neither met nor waived), each named in words; with "
+                               "recompute, brought up to date in the move's transaction. "
+                               "Resolving or closing with any needs an approver and a reason",
+    "incident.next_due": "async (db, *, now) -> {incident id: {due_at, urgency, label, left}}: "
+                         "each open incident's soonest pending duty (the incident list)",
+    "organisation.zone": "async (db) -> ZoneInfo | None: the organisation's time zone, in which "
+                         "the incident pages show and read times (None: not set)",
     "incident.page_sections": "async (request, db, *, actor, clock, incident, targets) -> dict "
                               "of template values for the incident page",
     "notification.page_sections": "async (request, db, *, actor, incident, notification) -> "
                                   "dict of template values for a notification's page",
     "runtime.settings": "async (settings) -> None: the settings a command's use case runs "
                         "with, given before it starts; raises ConfigurationError to refuse",
+    "timeline.appended": "async (db, event) -> None, in the append's transaction, after the "
+                         "event is flushed (outgoing webhooks are queued with their event)",
 }
 """The hooks lower layers call. A capability above them adds its function by name."""
 
@@ -52,6 +62,9 @@ class Plugin:
     """`breach NAME` -> the click command or group."""
     incident_commands: Mapping[str, str] = field(default_factory=dict)
     """`breach incidents NAME` -> the click command."""
+    notification_commands: Mapping[str, str] = field(default_factory=dict)
+    """`breach notifications NAME` -> the click command (the `notifications` group is the
+    notifications package's; its higher layers add commands to it by name)."""
     audit_commands: Mapping[str, str] = field(default_factory=dict)
     """`breach audit NAME` -> the click command: reports for auditors from any package."""
     web: str | None = None

@@ -75,8 +75,9 @@ class Settings(BaseSettings):
     reminder_lead_hours: str = "48,24,6,1"
     # A notice to more people than this is sent only when the sender types their number.
     confirm_send_above: int = Field(default=50, ge=0)
-    # Where people reach this service: links in reminders and escalations.
-    base_url: str = "http://127.0.0.1:8000"
+    # Where people reach this service: links in reminders and escalations. Empty: where
+    # `breach serve` listens (`served_at`; http://127.0.0.1:8000 without --host and --port).
+    base_url: str = ""
     # The Ed25519 key that signs timeline checkpoints (made on first use), and where the
     # checkpoint log is kept: both outside the database. A witness address gets each one.
     signing_key: Path | None = None
@@ -100,6 +101,22 @@ class Settings(BaseSettings):
                               or not 0 < int(port) < 65536):
             raise ValueError("host:port, such as 127.0.0.1:2525")
         return value.strip()
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        value = value.strip()
+        scheme, _, rest = value.partition("://")
+        if value and (scheme not in ("http", "https") or not rest.split("/")[0]
+                      or any(c.isspace() for c in value)):
+            raise ValueError("an http(s) address such as https://breach.example.com")
+        return value.rstrip("/")
+
+    @property
+    def links_to(self) -> str:
+        """The address links in messages start with: BREACH_BASE_URL, else `breach serve`'s
+        own default address."""
+        return self.base_url or served_at(SERVE_HOST, SERVE_PORT)
 
     @field_validator("bounce_imap_url")
     @classmethod
@@ -141,6 +158,63 @@ class Settings(BaseSettings):
         return tuple(float(part) for part in self.reminder_lead_hours.split(",") if part.strip())
     secure_cookies: bool = False
     session_hours: int = 12
+    # Roles whose people must sign in on the web with a second factor (a TOTP code), comma-
+    # separated, such as admin,approver; whoever has none is asked to set it up at sign-in.
+    require_totp_for: str = ""
+
+    @field_validator("require_totp_for")
+    @classmethod
+    def _totp_roles(cls, value: str) -> str:
+        # incident.kernel.auth.Role's values (not imported: auth loads argon2).
+        unknown = {part.strip() for part in value.split(",") if part.strip()} - {
+            "admin", "responder", "approver", "auditor"}
+        if unknown:
+            raise ValueError(f"unknown role {', '.join(sorted(unknown))}: use admin, "
+                             "responder, approver or auditor, comma-separated")
+        return value
+
+    @property
+    def totp_roles(self) -> frozenset[str]:
+        """The roles that must use a second factor at the web sign-in."""
+        return frozenset(part.strip() for part in self.require_totp_for.split(",")
+                         if part.strip())
+    # Single sign-on with an OpenID Connect provider (off while the issuer is empty): the
+    # provider's issuer URL (discovery at /.well-known/openid-configuration), this service's
+    # client there, the claim whose values give roles, and the mapping from its values to
+    # roles (value:role, comma-separated; a person none of whose values is mapped has no
+    # access). The name the sign-in button shows.
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = Field(default="", repr=False)
+    oidc_role_claim: str = "groups"
+    oidc_roles: str = ""
+    oidc_provider_name: str = "single sign-on"
+    # Passwords at the web sign-in: "off" leaves them to the break-glass admin alone.
+    local_sign_in: Literal["on", "off"] = "on"
+    break_glass: str = ""
+
+    @model_validator(mode="after")
+    def _single_sign_on(self) -> Settings:
+        if self.oidc_issuer:
+            scheme, _, rest = self.oidc_issuer.partition("://")
+            if scheme not in ("http", "https") or not rest:
+                raise ValueError("BREACH_OIDC_ISSUER must be an https:// address")
+            if not self.oidc_client_id:
+                raise ValueError("BREACH_OIDC_CLIENT_ID is needed with BREACH_OIDC_ISSUER")
+            for part in self.oidc_roles.split(","):
+                value, colon, role = part.strip().rpartition(":")
+                if part.strip() and (not colon or not value.strip() or role.strip() not in {
+                        "admin", "responder", "approver", "auditor"}):
+                    raise ValueError(f"BREACH_OIDC_ROLES: {part.strip()!r} is not value:role "
+                                     "with a role of admin, responder, approver or auditor")
+        elif self.local_sign_in == "off":
+            raise ValueError("BREACH_LOCAL_SIGN_IN=off needs single sign-on: set "
+                             "BREACH_OIDC_ISSUER too")
+        return self
+
+    @property
+    def single_sign_on(self) -> bool:
+        return bool(self.oidc_issuer)
     log_level: str = "INFO"
 
     @field_validator("timezone")
@@ -189,6 +263,30 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.var_dir / 'breachdesk.sqlite3').resolve()}"
+
+
+SERVE_HOST, SERVE_PORT = "127.0.0.1", 8000
+"""Where `breach serve` listens unless --host and --port say otherwise."""
+
+
+def served_at(host: str, port: int) -> str:
+    """The address of a service listening on `host`:`port`, as a link: a wildcard host
+    (every interface) is this machine's name, an IPv6 address is bracketed."""
+    if host in ("", "0.0.0.0", "::"):  # noqa: S104 - names every interface, binds nothing
+        import socket
+
+        host = socket.getfqdn()
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def serving(settings: Settings, host: str, port: int) -> Settings:
+    """`settings` of `breach serve --host HOST --port PORT`: links go where it listens,
+    unless BREACH_BASE_URL says otherwise (a proxy in front of it, HTTPS...)."""
+    if settings.base_url:
+        return settings
+    return settings.model_copy(update={"base_url": served_at(host, port)})
 
 
 def load_settings(*, secret: bool = True, **overrides: object) -> Settings:

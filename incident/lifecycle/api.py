@@ -74,11 +74,15 @@ class IncidentController(Controller):
                                                           key=key, data=data)
         return (await incident_public(db, [incident]))[0]
 
-    @post("/{key:str}/status", guards=[requires(Permission.WRITE_INCIDENTS)], status_code=200)
-    async def change_status(self, db: Db, clock: Now, actor: Who, key: FromPath[str],
-                            data: JSONBody[StatusChange]) -> IncidentPublic:
+    @post("/{key:str}/status", guards=[requires(Permission.WRITE_INCIDENTS)], status_code=200,
+          opt=also_answers(409))
+    async def change_status(self, db: Db, clock: Now, rules: IncidentRules, actor: Who,
+                            key: FromPath[str], data: JSONBody[StatusChange]) -> IncidentPublic:
+        """Move the incident. Resolving or closing while duties to notify are pending takes an
+        approver (409 `pending-duties` otherwise) and a written reason (422)."""
         incident = await incident_service.change_status(db, clock=clock, actor=actor, key=key,
-                                                        target=data.status, reason=data.reason)
+                                                        target=data.status, reason=data.reason,
+                                                        at=data.at, rules=rules)
         return (await incident_public(db, [incident]))[0]
 
     @put("/{key:str}/circumstances", guards=[requires(Permission.WRITE_INCIDENTS)],

@@ -138,15 +138,21 @@ def incidents_show(runtime: Runtime, reference: str, as_json: bool) -> None:
 @incidents.command("status")
 @click.argument("reference")
 @click.argument("target", type=click.Choice(STATUSES))
-@click.option("--reason", help="why (required to dismiss)")
+@click.option("--reason", help="why (required to dismiss, and to resolve or close while "
+                                "duties to notify are pending: an approver's call)")
+@click.option("--at", "at", help="when it happened, for contained and closed (ISO 8601; without "
+                                 "an offset, in BREACH_TIMEZONE). Default: now.")
 @pass_runtime
-def incidents_status(runtime: Runtime, reference: str, target: str, reason: str | None) -> None:
+def incidents_status(runtime: Runtime, reference: str, target: str, reason: str | None,
+                     at: str | None) -> None:
     """Move an incident through its lifecycle."""
     from incident.lifecycle import service as incident_service
     from incident.lifecycle.rules import Status
+    from incident.lifecycle.service import Rules
 
     runtime.run(lambda s, db, actor: incident_service.change_status(
-        db, clock=runtime.clock, actor=actor, key=reference, target=Status(target), reason=reason))
+        db, clock=runtime.clock, actor=actor, key=reference, target=Status(target), reason=reason,
+        at=parse_time(at, s), rules=Rules.from_settings(s)))
     echo(f"{reference.upper()} is now {target}")
 
 

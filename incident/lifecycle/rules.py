@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from incident.kernel.auth import PERMISSIONS, Permission, Role
-from incident.kernel.errors import DomainError
+from incident.kernel.errors import DomainError, Invalid
 from incident.kernel.schemas import bounded_text
 
 
@@ -55,6 +55,13 @@ TRANSITIONS: Mapping[Status, frozenset[Status]] = {
 NEEDS_REASON = frozenset({Status.DISMISSED})
 """Targets that need a written reason: auditors must see why a breach was not reportable."""
 
+FINISHING = frozenset({Status.RESOLVED, Status.CLOSED})
+"""Targets that say the work is over: with duties to notify still pending, only an approver
+moves an incident there, and only with a written reason."""
+
+TIMED = {Status.CONTAINED: "contained_at", Status.CLOSED: "closed_at"}
+"""Targets that record when they happened (which may be before the click): the field each sets."""
+
 FINISHED = frozenset({Status.CLOSED, Status.DISMISSED})
 """Statuses in which nothing more is owed: no obligation is recomputed, no reminder fires."""
 
@@ -89,6 +96,44 @@ class ReasonRequired(LifecycleError):
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail, errors=[{"field": "reason", "message": detail}])
+
+
+class PendingDuties(LifecycleError):
+    """Resolving or closing while duties to notify are pending, without an approver."""
+
+    status, slug, title = 409, "pending-duties", "Duties still pending"
+
+    def __init__(self, target: Status, pending: list[str]) -> None:
+        self.pending = pending
+        super().__init__(
+            f"{_duties(pending)} still pending (neither met nor waived): only an approver may "
+            f"move the incident to {target} now, with a written reason",
+            to=target.value, pending=pending)
+
+
+def _duties(pending: list[str]) -> str:
+    count = len(pending)
+    return f"{count} dut{'y is' if count == 1 else 'ies are'} ({'; '.join(pending)})"
+
+
+def check_finishing(target: Status, pending: list[str], *, may_approve: bool,
+                    reason: str | None) -> None:
+    """Raise unless a move to `target` may leave `pending` duties behind: resolving or closing
+    with duties still owed takes an approver (409 otherwise) and a written reason (422)."""
+    if target not in FINISHING or not pending:
+        return
+    if not may_approve:
+        raise PendingDuties(target, pending)
+    if not (reason and reason.strip()):
+        raise ReasonRequired(f"{_duties(pending)} still pending: moving the incident to {target} "
+                             f"now needs a written reason")
+
+
+def check_moved_at(target: Status, at: datetime | None) -> None:
+    """Only the moves that record a time (contained, closed) take one."""
+    if at is not None and target not in TIMED:
+        raise Invalid.fields([("at", f"a move to {target} records no time; only moves to "
+                               f"{' and '.join(TIMED)} do")])
 
 
 def allowed_targets(current: Status) -> list[Status]:
@@ -157,6 +202,7 @@ class Times:
     detected_at: datetime
     aware_at: datetime
     contained_at: datetime | None = None
+    closed_at: datetime | None = None
 
 
 def check_times(times: Times, *, now: datetime, skew: timedelta) -> list[tuple[str, str]]:
@@ -174,6 +220,7 @@ def check_times(times: Times, *, now: datetime, skew: timedelta) -> list[tuple[s
         "detected_at": times.detected_at,
         "aware_at": times.aware_at,
         "contained_at": times.contained_at,
+        "closed_at": times.closed_at,
     }
     for name, value in fields.items():
         if value is not None and value > latest:
@@ -189,4 +236,6 @@ def check_times(times: Times, *, now: datetime, skew: timedelta) -> list[tuple[s
     before("aware_at", "occurred_from", "is before the breach began (occurred_from)")
     before("aware_at", "detected_at", "is before detected_at: awareness follows detection")
     before("contained_at", "occurred_from", "is before the breach began (occurred_from)")
+    before("closed_at", "aware_at", "is before the organisation became aware (aware_at)")
+    before("closed_at", "contained_at", "is before containment (contained_at)")
     return problems

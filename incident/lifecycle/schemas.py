@@ -55,11 +55,14 @@ class IncidentUpdate(Input):
 
 
 class StatusChange(Input):
-    """A move; `reason` (required to dismiss) is limited by the service, to REASON_LIMIT."""
+    """A move; `reason` (required to dismiss, and to resolve or close while duties to notify
+    are pending) is limited by the service, to REASON_LIMIT."""
 
     status: Status
     reason: str | None = Field(default=None,
                                json_schema_extra={"maxLength": lifecycle.REASON_LIMIT})
+    at: Instant | None = Field(default=None, description="when it happened, for a move to "
+                               "contained or closed (not in the future); default: now")
 
 
 class NoteCreate(Input):

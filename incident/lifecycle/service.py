@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -51,7 +51,8 @@ class Rules:
 def _times(incident: Incident | IncidentCreate) -> lifecycle.Times:
     return lifecycle.Times(occurred_from=incident.occurred_from, occurred_to=incident.occurred_to,
                            detected_at=incident.detected_at, aware_at=incident.aware_at,
-                           contained_at=getattr(incident, "contained_at", None))
+                           contained_at=getattr(incident, "contained_at", None),
+                           closed_at=getattr(incident, "closed_at", None))
 
 
 def _check_times(times: lifecycle.Times, *, clock: Clock, rules: Rules) -> None:
@@ -68,6 +69,14 @@ async def _lead_id(db: AsyncSession, email: str | None) -> int | None:
     if user is None or not user.active:
         raise Invalid.fields([("lead", f"no active user has the e-mail {email}")])
     return user.id
+
+
+async def lead_choices(db: AsyncSession) -> list[str]:
+    """The e-mails of the active people who may lead an incident (those who may work on it)."""
+    roles = [r.value for r in auth.Role if Permission.WRITE_INCIDENTS in auth.PERMISSIONS[r]]
+    query = select(User.email).where(User.active == True,  # noqa: E712  (SQL, not Python)
+                                     col(User.role).in_(roles)).order_by(User.email)
+    return list((await db.exec(query)).all())
 
 
 async def _next_reference(db: AsyncSession, year: int) -> str:
@@ -144,6 +153,8 @@ class IncidentFilter:
     aware_from: datetime | None = None
     aware_to: datetime | None = None
     text: str | None = None
+    among: frozenset[uuid.UUID] | None = None
+    """Only these incidents (a filter a higher layer computed, such as "overdue")."""
 
 
 async def list_incidents(db: AsyncSession, *, actor: Actor, where: IncidentFilter,
@@ -162,6 +173,8 @@ async def list_incidents(db: AsyncSession, *, actor: Actor, where: IncidentFilte
         query = query.where(Incident.aware_at >= where.aware_from)
     if where.aware_to is not None:
         query = query.where(Incident.aware_at < where.aware_to)
+    if where.among is not None:
+        query = query.where(col(Incident.id).in_(sorted(where.among)))
     if text:
         pattern = f"%{text.lower()}%"
         query = query.where(func.lower(Incident.title).like(pattern)
@@ -245,25 +258,48 @@ async def record_circumstances(db: AsyncSession, *, clock: Clock, rules: Rules, 
 
 
 async def change_status(db: AsyncSession, *, clock: Clock, actor: Actor, key: str | uuid.UUID,
-                        target: Status, reason: str | None = None) -> Incident:
-    """Move an incident to `target`, recording who, when and why."""
+                        target: Status, reason: str | None = None, at: datetime | None = None,
+                        rules: Rules | None = None) -> Incident:
+    """Move an incident to `target`, recording who, when and why.
+
+    A move to contained or closed records when that happened: `at`, or now when not given
+    (never in the future, never before the facts it follows). Resolving or closing while
+    duties to notify are still pending (hook `incident.pending_duties`) takes an approver and
+    a written reason; the event keeps the reason and the duties left pending.
+    """
     auth.require(actor, Permission.WRITE_INCIDENTS)
     if target is Status.DISMISSED:
         auth.require(actor, Permission.DISMISS_INCIDENTS)
     reason = lifecycle.reason_text(reason)
+    lifecycle.check_moved_at(target, at)
     now = clock.now()
     async with transaction(db):
         incident = await get_incident(db, actor=actor, key=key, for_update=True)
         current = Status(incident.status)
         lifecycle.check_transition(current, target, reason=reason)
+        pending: list[str] = []
+        if target in lifecycle.FINISHING:
+            for duties in plugins.hooks("incident.pending_duties"):
+                pending += await duties(db, incident, now=now)
+            lifecycle.check_finishing(target, pending, may_approve=actor.can(Permission.APPROVE),
+                                      reason=reason)
         incident.status = target.value
-        for name, value in lifecycle.timestamps_on_entering(target, now).items():
+        for name, value in lifecycle.timestamps_on_entering(target, at or now).items():
             setattr(incident, name, value)
+        payload: dict[str, Any] = {"from": current.value, "to": target.value, "reason": reason}
+        if target in lifecycle.TIMED:
+            field = lifecycle.TIMED[target]
+            skew = rules.skew if rules else timedelta(0)
+            wrong = [("at", message) for name, message in lifecycle.check_times(
+                _times(incident), now=now, skew=skew) if name == field]
+            if wrong:
+                raise Invalid.fields(wrong)
+            payload[field] = getattr(incident, field).astimezone(UTC).isoformat()
         incident.updated_at = now
+        if pending:
+            payload["pending"] = pending
         await journal.append_event(db, chain=str(incident.id), at=now, actor=actor,
-                                   kind="status_changed",
-                                   payload={"from": current.value, "to": target.value,
-                                            "reason": reason})
+                                   kind="status_changed", payload=payload)
     return incident
 
 

@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from incident.kernel.auth import Actor
 from incident.kernel.db import is_postgresql
+from incident.kernel.plugins import hooks
 from incident.timeline.models import TimelineEvent, TimelineHead
 from incident.timeline.rules import GENESIS, Link, Verification, next_link, verify_chain
 
@@ -31,6 +32,8 @@ async def append_event(db: AsyncSession, *, chain: str, at: datetime, actor: Act
     db.add(event)
     db.add(head)
     await db.flush()
+    for hook in hooks("timeline.appended"):
+        await hook(db, event)
     return event
 
 

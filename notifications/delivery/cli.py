@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import click
 
 from incident.kernel.console import Failure, Runtime, out, pass_runtime
+
+if TYPE_CHECKING:
+    import asyncio
+    from collections.abc import Callable
 
 
 @click.group("outbox")
@@ -73,10 +78,21 @@ def outbox_run(runtime: Runtime, once: bool, parent: int | None) -> None:
             await engine.dispose()
 
     try:
-        handled = asyncio.run(main())
+        with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
+            handled = runner.run(main())
     except KeyboardInterrupt:
         return
     except (DomainError, SchemaOutOfDate) as exc:
         raise Failure(str(exc)) from None
     if parent is None:
         out().print(f"{handled} deliveries handled")
+
+
+def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's event loop where it is installed (it comes with the web server): sending is
+    mostly socket writes and callbacks, which it runs in C; else asyncio's own."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop

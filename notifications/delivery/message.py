@@ -19,7 +19,6 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Final, NamedTuple
 
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 # Characters that must never reach a header: C0 controls (tab aside), DEL, and the
 # Unicode line separators that some software treats as line ends.
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f\x85\u2028\u2029]")
@@ -236,7 +235,7 @@ def _fold(name: str, tokens: list[str]) -> str:
 
 def _part(subtype: str, content: str) -> bytes:
     """Content-Type and Content-Transfer-Encoding headers, a blank line and the body."""
-    text = _LINE_BREAK.sub("\n", content)
+    text = content.replace("\r\n", "\n").replace("\r", "\n") if "\r" in content else content
     data = text.encode("utf-8")
     extra = len(data) - len(text)  # bytes beyond one per character: a gauge of non-ASCII
     if not extra and not _NOT_7BIT.search(text):

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from incident.kernel.bounds import ROW_ID_MAX
+from incident.kernel.commands import PluginGroup
 from incident.kernel.console import Runtime, err, out, pass_runtime, print_json
 
 if TYPE_CHECKING:
@@ -16,7 +17,8 @@ if TYPE_CHECKING:
     from incident.kernel.settings import Settings
 
 
-@click.group("notifications")
+@click.group("notifications", cls=PluginGroup,
+             registered=lambda plugin: plugin.notification_commands)
 def notifications_group() -> None:
     """Notifications of an incident and their deliveries."""
 

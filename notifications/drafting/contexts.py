@@ -39,7 +39,14 @@ change together: a template that needs a new key adds it here first.
 
 `reminder`, an internal reminder that an obligation falls due:
     recipient_name (may be empty), incident_reference, incident_title, incident_url,
-    obligation, regime, obligation_recipient, due_at, time_left.
+    duty (whom the duty is owed to, a recipient of the regime files: `authority`,
+    `individuals`...; the templates name it in words; empty for a decision to make, then
+    obligation, the decision in words, is shown), regime (its name), obligation_recipient
+    (the authority's name), due_at, time_left, items (empty, or the digest of what fell due
+    while no reminder could be sent: a list of {incident_reference, incident_title,
+    incident_url, duty, phase (`initial`, `intermediate`, `final`, `follow_up` or empty),
+    obligation, regime, obligation_recipient, due_at, state (`overdue`, `due`, `decide` or
+    `attention`)}; the other keys are then not read).
 
 `checkpoint`, a signed timeline checkpoint to its witness (BREACH_CHECKPOINT_WITNESS):
     recipient_name (may be empty), number, at, chains (how many timelines it signs), hash,
@@ -142,7 +149,9 @@ def sample_context(kind: str) -> dict[str, Any]:
                            "overridden": False,
                            "reasons": ["DPC is the highest category score: 3."]},
         },
-        "reminder": {**internal, "time_left": timedelta(hours=19, minutes=40)},
+        "reminder": {**{k: v for k, v in internal.items() if k != "obligation"},
+                     "duty": "authority", "items": [],
+                     "time_left": timedelta(hours=19, minutes=40)},
         "checkpoint": {"recipient_name": "Anna Nowak", "number": 42, "at": aware,
                        "chains": 12, "hash": "ab" * 32,
                        "fingerprint": " ".join(["7efb"] * 16),

@@ -49,6 +49,9 @@ def internal_context(fields: Mapping[str, Any]) -> dict[str, Any]:
     for name in ("time_left", "elapsed"):
         if f"{name}_seconds" in fields:
             values[name] = timedelta(seconds=float(fields[f"{name}_seconds"]))
+    if isinstance(values.get("items"), list):  # a reminders digest: each line's due time
+        values["items"] = [internal_context(item) if isinstance(item, dict) else item
+                           for item in values["items"]]
     return values
 
 

@@ -45,6 +45,11 @@ def authority_contact(ref: str, authorities: Mapping[str, Mapping[str, Any]]
     return authorities.get(ref) or authorities.get(ref.split("/")[0])
 
 
+NO_PROFILE = Gap("organisation profile", "is not set: an admin completes it on the set-up page "
+                 "(/setup), with PUT /api/v1/organisation or `breach organisation set`")
+"""What every notice lacks before the organisation's set-up is done."""
+
+
 def profile_gaps(kind: str, ref: str, profile: Any | None, *,
                  complaint: str | None = None) -> list[Gap]:
     """What a message of `kind` for obligation `ref` needs from the organisation profile and
@@ -54,7 +59,7 @@ def profile_gaps(kind: str, ref: str, profile: Any | None, *,
     if kind not in (NotificationKind.SUBJECT_NOTICE, NotificationKind.AUTHORITY_REPORT):
         return []
     if profile is None:
-        return [Gap("organisation profile", "is not set (PUT /api/v1/organisation)")]
+        return [NO_PROFILE]
     gaps: list[Gap] = []
     sender: Mapping[str, Any] = profile.sender or {}
     dpo: Mapping[str, Any] = profile.dpo or {}

@@ -29,7 +29,7 @@ from incident.lifecycle.service import get_incident
 from incident.timeline import service as journal
 from notifications.drafting import contents, rules, translations
 from notifications.drafting.models import Notification, NotificationVersion
-from notifications.drafting.requirements import Gap, profile_gaps, text_gaps
+from notifications.drafting.requirements import NO_PROFILE, Gap, profile_gaps, text_gaps
 from notifications.drafting.rules import NotificationKind, NotificationStatus, content_hash
 from notifications.drafting.translations import normal_locale, texts_of
 from notifications.obligations.models import IncidentObligation
@@ -75,11 +75,15 @@ async def _obligation(db: AsyncSession, incident: Incident, ref: str) -> Inciden
 
 async def create_draft(db: AsyncSession, *, clock: Clock, actor: Actor, key: str | uuid.UUID,
                        ref: str) -> Notification:
-    """Start the notification of one obligation (a supplement when one was sent already)."""
+    """Start the notification of one obligation (a supplement when one was sent already).
+    Refused until the organisation's set-up is done: without its profile no duty exists."""
     auth.require(actor, Permission.WRITE_INCIDENTS)
     now = clock.now()
     async with transaction(db):
         incident = await get_incident(db, actor=actor, key=key, for_update=True)
+        if await get_profile(db) is None:
+            raise missing([NO_PROFILE], "no notice can be drafted before the organisation's "
+                                        "set-up is finished")
         await reconcile(db, incident, now=now, cause="draft")
         obligation = await _obligation(db, incident, ref)
         if not obligation.applies:

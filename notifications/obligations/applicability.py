@@ -29,15 +29,20 @@ from notifications.obligations.regimes import (
     MetTrigger,
     Obligation,
     Regime,
+    same_place,
     territory_matches,
 )
 
 
 def _count(affected: dict[str, int], within: tuple[str, ...] | None, per_territory: bool) -> int:
-    counts = [n for code, n in affected.items() if within is None or _in(code, within)]
+    counts: dict[str, int] = {}
+    for code, n in affected.items():
+        if within is None or _in(code, within):
+            place = same_place(code)  # "PR" and "US-PR" are one jurisdiction
+            counts[place] = counts.get(place, 0) + n
     if per_territory:
-        return max(counts, default=0)
-    return sum(counts)
+        return max(counts.values(), default=0)
+    return sum(counts.values())
 
 
 def _in(code: str, territories: tuple[str, ...]) -> bool:

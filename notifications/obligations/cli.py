@@ -433,6 +433,47 @@ def regimes_show(runtime: Runtime, regime_id: str, as_json: bool) -> None:
             echo(f"  note: {note}")
 
 
+@regimes.command("coverage")
+@click.option("--place", default=None,
+              help="A code (US-OH, DE, US) or part of a name (Ohio): only what covers it.")
+@click.option("--confidence", default=None, type=click.Choice(["high", "medium", "low"]),
+              help="Only regimes whose overall or some duty's confidence this is.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_runtime
+def regimes_coverage(runtime: Runtime, place: str | None, confidence: str | None,
+                     as_json: bool) -> None:
+    """Which regimes cover which jurisdictions: every US state, DC and territory (covered or
+    not) and each country or region, with each regime's duties, deadlines, confidence and
+    primary citation, and what its file marks as low confidence or unsourced."""
+    from rich.table import Table
+
+    from notifications.obligations.coverage import SelectionError, as_data, coverage, select
+
+    loaded = regimes_or_fail(runtime.file_settings)
+    try:
+        found = select(coverage(loaded.catalogue), place, confidence)
+    except SelectionError as exc:
+        raise Failure(str(exc)) from None
+    if as_json:
+        print_json(as_data(found))
+        return
+    table = Table("Where", "Regime", "Duties: recipient, deadline, trigger (confidence)",
+                  "Confidence", "Primary citation", "Marked low or unsourced",
+                  title="Coverage of the regimes in use", title_justify="left")
+    for place_row in found.jurisdictions:
+        where = f"{place_row.code} {place_row.name}"
+        if not place_row.covered:
+            table.add_row(where, "not yet covered", "", "", "", "")
+        for regime in place_row.regimes:
+            duties = "\n".join(f"{d.recipient}: {d.brief} from {d.trigger} ({d.confidence})"
+                               for d in regime.duties)
+            marked = "\n".join(f"{f.where}: {f.what}" for f in regime.flags)
+            table.add_row(where, regime.id, duties, regime.confidence, regime.citation, marked)
+    out().print(table)
+    missing = ", ".join(j.code for j in found.uncovered) or "none"
+    echo(f"not yet covered: {missing}")
+
+
 @regimes.command("validate")
 @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
 def regimes_validate(directory: Path) -> None:

@@ -174,12 +174,28 @@ TimeZoneName = Annotated[str, AfterValidator(_timezone),
                          Documented({"enum": sorted(available_timezones())})]
 
 
+SAME_PLACE: Mapping[str, str] = {
+    "AS": "US-AS", "GU": "US-GU", "MP": "US-MP", "PR": "US-PR", "UM": "US-UM", "VI": "US-VI",
+}
+"""Places with two ISO codes: the US territories have their own ISO 3166-1 code (PR) and are
+ISO 3166-2 subdivisions of the United States (US-PR). A person's residence or an organisation's
+country may be recorded either way; each is read as its subdivision code."""
+
+
+def same_place(code: str) -> str:
+    """The one code a place with two ISO codes is read as ("PR" and "US-PR": "US-PR")."""
+    return SAME_PLACE.get(code, code)
+
+
 def territory_matches(code: str, territory: str) -> bool:
     """Does a place of residence or establishment `code` lie in `territory`?
 
     "US-CA" lies in "US-CA" and in "US"; "DE" and "DE-BY" lie in "EU" and "EEA";
-    a bare "US" (state unknown) does not lie in "US-CA".
+    a bare "US" (state unknown) does not lie in "US-CA". A territory recorded by its own
+    country code lies where its subdivision code does (`SAME_PLACE`): "PR" lies in "US-PR"
+    and in "US", and "US-PR" in "PR".
     """
+    code, territory = same_place(code), same_place(territory)
     country = code.split("-", 1)[0]
     if territory in TERRITORY_GROUPS:
         return country in TERRITORY_GROUPS[territory]

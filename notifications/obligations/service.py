@@ -617,8 +617,9 @@ async def obligations_of(db: AsyncSession, *, clock: Clock, actor: Actor, key: s
         incident = await get_incident(db, actor=actor, key=key, for_update=True)
         problems: list[str] = []
         if await get_profile(db) is None:
-            problems.append("no organisation profile yet: an admin sets it "
-                            "(PUT /api/v1/organisation or `breach organisation set FILE.json`)")
+            problems.append("no organisation profile yet: an admin sets it on the set-up page "
+                            "(/setup), with PUT /api/v1/organisation or `breach organisation "
+                            "set FILE.json`")
             assumptions: list[str] = []
         else:
             assumptions = await reconcile(db, incident, now=now, cause="read")

@@ -4,9 +4,9 @@ reached another way."""
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from incident.kernel.access import requires
@@ -38,9 +38,17 @@ def ids_in(deliveries: str | None) -> list[int]:
     return [int(i) for i in deliveries.split(",")] if deliveries else []
 
 
-def _attachment(batch: letters.PostalBatch, extension: str) -> dict[str, str]:
-    name = f"letters-{batch.reference}-{batch.notification_id}.{extension}"
-    return {"content-disposition": f'attachment; filename="{name}"'}
+def _attachment(request: Request[Any, Any, Any], batch: letters.PostalBatch, extension: str,
+                after: int) -> dict[str, str]:
+    """The download's file name (a part names the delivery id it begins after), and where
+    the next part begins when more people are still not reached (an RFC 8288 `Link` with
+    rel="next")."""
+    part = f"-after-{after}" if after or batch.next_after is not None else ""
+    name = f"letters-{batch.reference}-{batch.notification_id}{part}.{extension}"
+    headers = {"content-disposition": f'attachment; filename="{name}"'}
+    if batch.next_after is not None:
+        headers["link"] = f'<{request.url.path}?after={batch.next_after}>; rel="next"'
+    return headers
 
 
 class ReachController(Controller):
@@ -89,35 +97,41 @@ class ReachController(Controller):
 
     @get("/not-reached/letters.csv", guards=[requires(Permission.READ_PERSONAL_DATA)],
          opt={**answers_in("text/csv"), **also_answers(409, 422)})
-    async def letters_csv(self, db: Db, clock: Now, actor: Who, templates: Templates,
-                          key: FromPath[str], notification_id: RowId,
+    async def letters_csv(self, request: Request[Any, Any, Any], db: Db, clock: Now,
+                          actor: Who, templates: Templates, key: FromPath[str],
+                          notification_id: RowId,
                           deliveries: DeliveryIds = None,
                           after: Annotated[int, QueryParameter(ge=0, le=ROW_ID_MAX)] = 0
                           ) -> Response[bytes]:
         """Postal letters for a mail merge: one row per person not reached (or the
-        deliveries named), their address lines and the letter in their language."""
+        deliveries named), their address lines and the letter in their language. At most
+        1,000 people at a time: a `Link` header (rel="next") gives the next part."""
         batch = await service.letters_for(db, clock=clock, actor=actor, key=key,
                                           notification_id=notification_id, renderer=templates,
                                           file_format="csv", deliveries=ids_in(deliveries),
                                           after=after)
         return Response(letters.letters_csv(batch), media_type="text/csv; charset=utf-8",
-                        headers=_attachment(batch, "csv"))
+                        headers=_attachment(request, batch, "csv", after))
 
     @get("/not-reached/letters.pdf", guards=[requires(Permission.READ_PERSONAL_DATA)],
          opt={**answers_in("application/pdf"), **also_answers(409, 422)})
-    async def letters_pdf(self, db: Db, clock: Now, actor: Who, settings: Config,
-                          templates: Templates, key: FromPath[str], notification_id: RowId,
+    async def letters_pdf(self, request: Request[Any, Any, Any], db: Db, clock: Now,
+                          actor: Who, settings: Config, templates: Templates,
+                          key: FromPath[str], notification_id: RowId,
                           deliveries: DeliveryIds = None,
                           after: Annotated[int, QueryParameter(ge=0, le=ROW_ID_MAX)] = 0
                           ) -> Response[bytes]:
         """Print-ready letters (A4, the address placed for a window envelope), one after
-        the other, each in the person's language."""
+        the other, each in the person's language. At most 200 people at a time (about a
+        minute to lay out): a `Link` header (rel="next") gives the next part, and the
+        notice's page lists every part."""
         batch = await service.letters_for(db, clock=clock, actor=actor, key=key,
                                           notification_id=notification_id, renderer=templates,
                                           file_format="pdf", deliveries=ids_in(deliveries),
-                                          after=after)
+                                          after=after, limit=service.LETTERS_PER_PDF)
         profile = await get_profile(db)
         assert profile is not None  # a notice was drafted: the profile exists
         pdf = await asyncio.to_thread(letters.letters_pdf, batch, profile,
                                       templates=templates_dir(settings))
-        return Response(pdf, media_type="application/pdf", headers=_attachment(batch, "pdf"))
+        return Response(pdf, media_type="application/pdf",
+                        headers=_attachment(request, batch, "pdf", after))

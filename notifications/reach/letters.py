@@ -90,6 +90,9 @@ class PostalBatch:
     """The incident's reference, which the letters quote."""
     letters: tuple[PostalLetter, ...]
     without_address: tuple[Unaddressed, ...]
+    next_after: int | None = None
+    """More people are still not reached after this batch: the delivery id to go on after
+    (`after`); None when the batch holds the last of them, or the deliveries were named."""
 
 
 async def postal_letters(db: AsyncSession, notification: Notification,

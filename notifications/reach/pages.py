@@ -11,16 +11,16 @@ from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from litestar import Controller, Request, Response, post
+from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath
-from litestar.response import Redirect
+from litestar.response import Redirect, Template
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from incident.kernel.access import requires
 from incident.kernel.auth import Actor, Permission
 from incident.kernel.errors import DomainError, Invalid
 from incident.kernel.injected import Config, Db, Now, Who
-from incident.kernel.pages import refusal_sentence
+from incident.kernel.pages import refusal_sentence, render_page
 from incident.kernel.params import RowId
 from incident.lifecycle.api import IncidentRules
 from incident.lifecycle.models import Incident
@@ -29,6 +29,7 @@ from notifications.drafting.api import Templates
 from notifications.drafting.models import Notification
 from notifications.drafting.pages import draft_page
 from notifications.drafting.rules import LIVE, NotificationKind
+from notifications.drafting.service import get_notification
 from notifications.reach import service
 
 LISTED = 50
@@ -48,14 +49,28 @@ async def notification_section(request: Request[Any, Any, Any], db: AsyncSession
     if not any(d.reach.unreached or d.reach.otherwise for d in found.duties):
         return {"not_reached": None}
     rules = {d.ref: d.substitute_notice for d in found.duties}
-    api = (f"/api/v1/incidents/{quote(incident.reference)}/notifications/{notification.id}")
+    parts = (await service.letter_parts(db, actor=actor, key=incident.id,
+                                        notification_id=notification.id or 0)
+             if found.people else [])
+    csv_parts = (await service.letter_parts(db, actor=actor, key=incident.id,
+                                            notification_id=notification.id or 0,
+                                            size=service.LETTERS_AT_MOST)
+                 if sum(part.people for part in parts) > service.LETTERS_AT_MOST else [])
+    page = f"/incidents/{quote(incident.reference)}/notifications/{notification.id}"
+    api = f"/api/v1{page}"
     return {"not_reached": {
         "duties": found.duties, "people": found.people, "more": found.next_after is not None,
         "missing": sum(d.reach.unreached for d in found.duties),
         "api": f"{api}/not-reached", "letters_csv": f"{api}/not-reached/letters.csv",
         "letters_pdf": f"{api}/not-reached/letters.pdf",
-        "form": (f"/incidents/{quote(incident.reference)}/notifications/{notification.id}"
-                 "/other-contacts"),
+        "letter_parts": [(part, f"{api}/not-reached/letters.pdf?after={part.after}")
+                         for part in parts] if len(parts) > 1 else [],
+        "per_pdf": service.LETTERS_PER_PDF,
+        "csv_parts": [(part, f"{api}/not-reached/letters.csv?after={part.after}")
+                      for part in csv_parts],
+        "per_csv": service.LETTERS_AT_MOST,
+        "form": f"{page}/other-contacts",
+        "public_page": f"{page}/public-communication",
         "may_record": actor.can(Permission.WRITE_INCIDENTS),
         "may_publish": actor.can(Permission.APPROVE),
         "public_rules": {ref: rule for ref, rule in rules.items() if rule is not None},
@@ -76,6 +91,26 @@ class ReachPages(Controller):
     path = "/incidents/{key:str}/notifications/{notification_id:int}"
     include_in_schema = False
 
+    @get("/public-communication", guards=[requires(Permission.READ_INCIDENTS)])
+    async def public_communication(self, request: Request[Any, Any, Any], db: Db, clock: Now,
+                                   actor: Who, templates: Templates, key: FromPath[str],
+                                   notification_id: RowId) -> Template:
+        """The notice as a public communication, to read and print: a version per language
+        the people still not reached read, how many read it, and each duty's legal basis
+        for one (or that its law allows none)."""
+        incident, notification = await get_notification(db, actor=actor, key=key,
+                                                        notification_id=notification_id)
+        draft = await service.public_communication(db, actor=actor, key=incident.id,
+                                                   notification_id=notification_id,
+                                                   renderer=templates, now=clock.now())
+        page = f"/incidents/{quote(incident.reference)}/notifications/{notification_id}"
+        return render_page(request, "public_communication.html", incident=incident,
+                           notification=notification, draft=draft,
+                           people=sum(t.people for t in draft.texts),
+                           allowed=all(rule is not None for rule in draft.rules.values()),
+                           back=f"{page}#not-reached",
+                           api=f"/api/v1{page}/not-reached/public-communication")
+
     @post("/other-contacts", guards=[requires(Permission.WRITE_INCIDENTS)])
     async def record(self, request: Request[Any, Any, Any], db: Db, clock: Now, actor: Who,
                      settings: Config, templates: Templates, rules: IncidentRules,
@@ -84,8 +119,10 @@ class ReachPages(Controller):
         typed = {name: str(form.get(name) or "")[:2_100] for name in (
             "channel", "outcome", "at", "note", "scope")}
         typed["deliveries"] = ",".join(str(v) for v in form.getall("delivery", [])[:1000])
-        conditions = {str(name).removeprefix("condition:"): str(value)
-                      for name, value in form.items() if str(name).startswith("condition:")}
+        conditions = {str(name).removeprefix("condition:"): str(value)[:20]
+                      for name, value in list(form.items())[:200]
+                      if str(name).startswith("condition:")}
+        typed.update({f"condition:{ref}": value for ref, value in conditions.items()})
         try:
             chosen = [int(v) for v in typed["deliveries"].split(",") if v.strip()]
             channel = typed["channel"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import insert
@@ -53,13 +53,17 @@ from notifications.reach import rules
 from notifications.reach.letters import PostalBatch, postal_letters
 from notifications.reach.rules import Channel, Outcome
 
-__all__ = ["LETTERS_AT_MOST", "Duty", "NotReached", "Person", "PublicDraft", "PublicText",
-           "Recorded", "letters_for", "not_reached", "public_communication",
-           "record_other_contact"]
+__all__ = ["LETTERS_AT_MOST", "LETTERS_PER_PDF", "Duty", "LetterPart", "NotReached", "Person",
+           "PublicDraft", "PublicText", "Recorded", "letter_parts", "letters_for", "not_reached",
+           "public_communication", "record_other_contact"]
 
 LETTERS_AT_MOST = 1_000
-"""The most letters one download holds (a print-ready PDF takes about a third of a second
-per letter): the rest are in the next, after the last delivery id of this one."""
+"""The most letters one CSV download (or one command) holds: the rest are in the next, after
+the last delivery id of this one."""
+LETTERS_PER_PDF = 200
+"""The most letters one PDF download holds: a print-ready letter takes about a third of a
+second to lay out, so a part is ready within about a minute and a large batch comes in
+parts (`letter_parts`) rather than one request held for many minutes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,17 +266,23 @@ def _few(ids: Sequence[int]) -> str:
 
 async def letters_for(db: AsyncSession, *, clock: Clock, actor: Actor, key: str | uuid.UUID,
                       notification_id: int, renderer: Renderer, file_format: str,
-                      deliveries: Sequence[int] = (), after: int = 0) -> PostalBatch:
+                      deliveries: Sequence[int] = (), after: int = 0,
+                      limit: int = LETTERS_AT_MOST) -> PostalBatch:
     """Postal letters, in each person's language and from the same texts as the e-mail,
     for the people named (each not reached by it) or, by default, everyone still not
-    reached (from delivery id `after`, at most LETTERS_AT_MOST). Reading them is reading
-    personal data: `letters_exported` on the timeline (counts and format, never a name)."""
+    reached (from delivery id `after`, at most `limit`; the batch's `next_after` says where
+    the rest begin). Reading them is reading personal data: `letters_exported` on the
+    timeline (counts and format, never a name)."""
     auth.require(actor, Permission.READ_PERSONAL_DATA)
     now = clock.now()
     async with transaction(db):
         incident, notification = await get_notification(db, actor=actor, key=key,
                                                         notification_id=notification_id)
         _check_notice(notification)
+        more = False
+        if len(set(deliveries)) > limit:
+            raise Invalid.fields([("deliveries", f"at most {limit} people at a time in this "
+                                   "format")])
         if deliveries:
             ids = [d.id or 0 for d in await _unreached(
                 db, notification, deliveries, purpose="a letter is for a person the e-mail "
@@ -281,14 +291,42 @@ async def letters_for(db: AsyncSession, *, clock: Clock, actor: Actor, key: str 
             ids = [i or 0 for i in (await db.exec(select(Delivery.id).where(
                 Delivery.notification_id == notification.id, col(Delivery.state).in_(UNREACHED),
                 col(Delivery.id) > after, ~reached_otherwise()).order_by(
-                col(Delivery.id)).limit(LETTERS_AT_MOST))).all()]
+                col(Delivery.id)).limit(limit + 1))).all()]
+            more, ids = len(ids) > limit, ids[:limit]
         batch = await postal_letters(db, notification, ids, renderer=renderer, now=now)
+        if more:
+            batch = replace(batch, next_after=ids[-1])
         await journal.append_event(
             db, chain=str(incident.id), at=now, actor=actor, kind="letters_exported",
             payload={"notification": notification.id, "format": file_format,
                      "letters": len(batch.letters),
                      "without_address": len(batch.without_address)})
     return batch
+
+
+@dataclass(frozen=True, slots=True)
+class LetterPart:
+    """One part of the letters for the people still not reached: the delivery id it begins
+    after (`after` of `letters_for`) and how many people it holds."""
+
+    number: int
+    after: int
+    people: int
+
+
+async def letter_parts(db: AsyncSession, *, actor: Actor, key: str | uuid.UUID,
+                       notification_id: int, size: int = LETTERS_PER_PDF) -> list[LetterPart]:
+    """The people the notice still has not reached, by delivery id, in parts of at most
+    `size` (none when everyone was reached)."""
+    auth.require(actor, Permission.READ_PERSONAL_DATA)
+    _, notification = await get_notification(db, actor=actor, key=key,
+                                             notification_id=notification_id)
+    _check_notice(notification)
+    ids = [i or 0 for i in (await db.exec(select(Delivery.id).where(
+        Delivery.notification_id == notification.id, col(Delivery.state).in_(UNREACHED),
+        ~reached_otherwise()).order_by(col(Delivery.id)))).all()]
+    return [LetterPart(n + 1, ids[start - 1] if start else 0, len(ids[start:start + size]))
+            for n, start in enumerate(range(0, len(ids), size))]
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,6 @@
 """The breach register and the deadline-compliance report as pages, filtered by the days the
-incidents became known (in the service's time zone), with their CSV, PDF and JSON at hand."""
+incidents became known (in the service's time zone), with their CSV, PDF and JSON at hand; and
+the deadline dashboard: what is still owed now, soonest first."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from incident.kernel.injected import Config, Db, Now, Who
 from incident.kernel.pages import refusal_sentence, render_page
 from incident.lifecycle.rules import Status
 from notifications.register import exports, service
-from notifications.register.rules import Per
+from notifications.register.rules import URGENCY_LABELS, Per, Urgency
 from notifications.register.schemas import register_public
 
 SinceDay = Annotated[str | None, QueryParameter(name="from", max_length=40)]
@@ -116,3 +117,12 @@ class RegisterPages(Controller):
         return render_page(request, "compliance.html", notice=None,
                            downloads=_downloads("/api/v1/compliance", chosen, per=grouping.value),
                            **exports.compliance_values(found, zone), **values)
+
+    @get("/dashboard", guards=[requires(Permission.READ_INCIDENTS)])
+    async def dashboard(self, request: Request[Any, Any, Any], db: Db, clock: Now, actor: Who,
+                        settings: Config) -> Template:
+        """Every open duty of every open incident, soonest first, by urgency in words and
+        colour, each linked to its incident's duty; times in the organisation's zone."""
+        found = await service.dashboard(db, clock=clock, actor=actor, zone=settings.zone)
+        return render_page(request, "dashboard.html", board=found, labels=URGENCY_LABELS,
+                           Urgency=Urgency, board_zone=ZoneInfo(found.time_zone))

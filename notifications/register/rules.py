@@ -491,3 +491,59 @@ def span_words(seconds: int | None) -> str:
 def percent(share: float | None) -> str:
     """A share as a whole percentage (`67 %`), or `—` when there is none."""
     return "—" if share is None else f"{round(share * 100)} %"
+
+
+# --- the deadline dashboard: open duties by urgency ----------------------------------------------
+
+SOON_HOURS = 6
+"""A duty due within this many hours is urgent (shown red-orange on the dashboard)."""
+TODAY_HOURS = 24
+"""A duty due within this many hours is due today (shown amber)."""
+
+
+class Urgency(StrEnum):
+    """How soon an open duty falls due, as the dashboard and the incident list colour it."""
+
+    OVERDUE = "overdue"  # past its due time and still pending
+    SOON = "soon"  # due in less than SOON_HOURS
+    TODAY = "today"  # due in less than TODAY_HOURS
+    LATER = "later"  # due later than that
+    UNTIMED = "untimed"  # no fixed due time ("without undue delay")
+
+
+URGENCY_LABELS: Mapping[Urgency, str] = {
+    Urgency.OVERDUE: "Overdue", Urgency.SOON: f"Due in under {SOON_HOURS} h",
+    Urgency.TODAY: f"Due in under {TODAY_HOURS} h", Urgency.LATER: "Due later",
+    Urgency.UNTIMED: "No fixed due time"}
+"""The words shown with each urgency's colour (colour alone says nothing to some readers)."""
+
+
+def urgency(due_at: datetime | None, now: datetime) -> Urgency:
+    """How soon a pending duty that applies falls due. Overdue exactly as the obligations
+    say (`is_overdue`: after its due time, never at it)."""
+    if due_at is None:
+        return Urgency.UNTIMED
+    if is_overdue(ObligationStatus.PENDING, applies=True, due_at=due_at, now=now):
+        return Urgency.OVERDUE
+    left = (due_at - now).total_seconds()
+    if left < SOON_HOURS * 3600:
+        return Urgency.SOON
+    if left < TODAY_HOURS * 3600:
+        return Urgency.TODAY
+    return Urgency.LATER
+
+
+def time_left(due_at: datetime | None, now: datetime) -> str:
+    """How long until (or since) `due_at`, to the minute: `3 h 05 min left`, `overdue by 2 d 4 h`."""
+    if due_at is None:
+        return ""
+    seconds = int((due_at - now).total_seconds())
+    minutes = abs(seconds) // 60
+    days, hours, mins = minutes // 1440, minutes % 1440 // 60, minutes % 60
+    if days:
+        span = f"{days} d {hours} h"
+    elif hours:
+        span = f"{hours} h {mins:02d} min"
+    else:
+        span = f"{mins} min"
+    return f"overdue by {span}" if seconds < 0 else f"{span} left"

@@ -13,12 +13,12 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import SQLModel, col, select
+from sqlmodel import SQLModel, col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from incident.affected.models import AffectedSnapshot
@@ -325,3 +325,87 @@ def _effects(assessment: IncidentAssessment) -> rules.Effects:
         overridden_by=assessment.overridden_by if assessment.override else None,
         justification=assessment.override_justification if assessment.override else None,
         reasons=tuple(str(r) for r in result.get("reasons") or ()))
+
+
+# --- the deadline dashboard: every open duty of every open incident ------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OpenDuty:
+    """One duty still owed by an open incident, with how soon it falls due."""
+
+    reference: str
+    title: str
+    status: str
+    ref: str
+    recipient_name: str
+    phase: str | None
+    due_at: datetime | None
+    urgency: rules.Urgency
+    left: str
+
+
+@dataclass(frozen=True, slots=True)
+class Dashboard:
+    generated_at: datetime
+    time_zone: str
+    """The organisation's (its profile's; the service's before there is one)."""
+    duties: tuple[OpenDuty, ...]
+    counts: dict[rules.Urgency, int]
+
+
+def _open_statuses(actor: Actor) -> list[str]:
+    """The statuses of incidents whose duties are still open, among those the actor may see."""
+    visible = lifecycle.visible_statuses(actor.role)
+    return [s.value for s in Status if s in visible and not lifecycle.is_finished(s)]
+
+
+def _utc(at: datetime | None) -> datetime | None:
+    return at.replace(tzinfo=UTC) if at is not None and at.tzinfo is None else at
+
+
+async def dashboard(db: AsyncSession, *, clock: Clock, actor: Actor, zone: ZoneInfo) -> Dashboard:
+    """Every pending duty that applies, of every open incident the actor may see, soonest due
+    first (those with no fixed due time last), as last computed (the scheduler recomputes
+    open incidents' duties every tick; reading an incident's recomputes them at once)."""
+    auth.require(actor, Permission.READ_INCIDENTS)
+    now = clock.now()
+    found = (await db.exec(
+        select(IncidentObligation, Incident)
+        .join(Incident, col(Incident.id) == col(IncidentObligation.incident_id))
+        .where(col(Incident.status).in_(_open_statuses(actor)), col(IncidentObligation.applies),
+               IncidentObligation.status == ObligationStatus.PENDING.value))).all()
+    duties = []
+    for row, incident in found:
+        due = _utc(row.due_at)
+        duties.append(OpenDuty(
+            reference=incident.reference, title=incident.title, status=incident.status,
+            ref=row.ref, recipient_name=row.recipient_name, phase=row.phase, due_at=due,
+            urgency=rules.urgency(due, now), left=rules.time_left(due, now)))
+    far = datetime.max.replace(tzinfo=UTC)
+    duties.sort(key=lambda d: (d.due_at or far, d.reference, d.ref))
+    counts = {level: sum(1 for d in duties if d.urgency is level) for level in rules.Urgency}
+    profile = await get_profile(db)
+    return Dashboard(generated_at=now, time_zone=profile.timezone if profile else str(zone),
+                     duties=tuple(duties), counts=counts)
+
+
+async def next_due(db: AsyncSession, *, now: datetime) -> dict[uuid.UUID, dict[str, Any]]:
+    """The `incident.next_due` hook: each open incident's soonest pending duty with a due time
+    (its due time, urgency, the urgency's words and the time left), by incident id."""
+    unfinished = [s.value for s in Status if not lifecycle.is_finished(s)]
+    soonest = (await db.exec(
+        select(IncidentObligation.incident_id, func.min(IncidentObligation.due_at))
+        .join(Incident, col(Incident.id) == col(IncidentObligation.incident_id))
+        .where(col(Incident.status).in_(unfinished), col(IncidentObligation.applies),
+               IncidentObligation.status == ObligationStatus.PENDING.value,
+               col(IncidentObligation.due_at).is_not(None))
+        .group_by(col(IncidentObligation.incident_id)))).all()
+    found: dict[uuid.UUID, dict[str, Any]] = {}
+    for incident_id, at in soonest:
+        due = _utc(at)
+        level = rules.urgency(due, now)
+        found[incident_id] = {"due_at": due, "urgency": level.value,
+                              "label": rules.URGENCY_LABELS[level],
+                              "left": rules.time_left(due, now)}
+    return found

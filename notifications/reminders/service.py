@@ -7,8 +7,17 @@ not yet known (the unique key makes that idempotent across processes). `fire` cl
 due reminders (FOR UPDATE SKIP LOCKED on PostgreSQL), and in the same transaction
 marks each fired with its lateness and queues its e-mails in the outbox, to the
 incident's lead, the approvers and the admins. A crash loses nothing (the claim rolls
-back) and doubles nothing (a fired reminder is never claimed again). After downtime,
-whatever fell due fires at the next tick, once, with how late it was.
+back) and doubles nothing (a fired reminder is never claimed again).
+
+What a tick does with each due reminder is `rules.decide`: on time, its own message; a
+lead-time reminder found late (after downtime, or for an incident recorded or a profile set
+after its moment) is skipped, never sent late; anything else found late goes, with the rest
+of that tick's late items, into one digest per person (`rules.digests`), each marked fired
+with its lateness and named on its incident's timeline (`reminder_fired`, with the message it
+went out in). Messages name each duty in words by whom it is owed to and its phase (the
+templates' `words/`, in every language they exist in), with the authority's name from the
+organisation profile and the regime's name from its file; they are written in the
+organisation's language and link to BREACH_BASE_URL.
 
 An incident whose duties run on an assumed clock (counted from awareness until the
 incident is classified, `assume_from` in the regime files) also gets one reminder to make
@@ -20,7 +29,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -37,12 +46,14 @@ from incident.containment.rules import OPEN_STATES as OPEN_STEPS
 from incident.kernel.auth import SYSTEM
 from incident.kernel.clock import Clock
 from incident.kernel.db import is_postgresql, session_factory, transaction
+from incident.kernel.vocabulary import normalise_locale
 from incident.lifecycle import rules as lifecycle
 from incident.lifecycle.models import Incident
 from incident.timeline import service as journal
 from notifications.delivery.reaching import notices_leaving_unreached
 from notifications.drafting import rules as drafting
 from notifications.drafting.models import Delivery, Notification, NotificationVersion
+from notifications.drafting.requirements import authority_contact
 from notifications.drafting.rules import (
     DeliveryState,
     NotificationKind,
@@ -53,9 +64,9 @@ from notifications.drafting.sending import set_message_ids
 from notifications.obligations.engine import iso
 from notifications.obligations.models import IncidentObligation
 from notifications.obligations.rules import ObligationStatus
-from notifications.obligations.service import UNFINISHED, shipped_regimes
+from notifications.obligations.service import UNFINISHED, get_profile, shipped_regimes
 from notifications.reminders.models import Reminder
-from notifications.reminders.rules import ReminderState
+from notifications.reminders.rules import Action, ReminderState, decide, digests, skipped_note
 
 log = logging.getLogger("breachdesk.reminders")
 
@@ -235,45 +246,118 @@ KNOWN_KINDS = frozenset({"obligation_due", "obligation_overdue", "step_overdue",
 
 
 async def fire(engine: AsyncEngine, clock: Clock, *, worker: str, message_domain: str,
-               base_url: str, batch: int = 50) -> int:
-    """Fire the due reminders (one batch, one transaction); returns how many fired."""
+               base_url: str, batch: int = 500) -> int:
+    """Fire the due reminders (one batch, one transaction); returns how many fired.
+
+    Each is decided by `rules.decide`: on time, its own message; a lead-time reminder found
+    late, skipped; anything else found late, in one digest per person (`rules.digests`).
+    """
     now = clock.now()
     async with session_factory(engine)() as db, transaction(db):
         due = (await db.exec(select(Reminder).where(
             Reminder.state == ReminderState.DUE.value, col(Reminder.due_at) <= now).order_by(
             col(Reminder.due_at), col(Reminder.id)).limit(batch).with_for_update(
             skip_locked=True))).all()
+        profile = await get_profile(db)
+        names = Names(dict(profile.authorities or {}) if profile else {},
+                      _locale_of(profile.language if profile else None))
+        late: list[Firing] = []
         fired = 0
         for reminder in due:
-            fired += await _fire_one(db, reminder, now, worker, message_domain, base_url)
+            firing = await _decided(db, reminder, now, base_url, names)
+            if firing is None:
+                continue
+            if firing.action == Action.SEND:
+                await _send(db, [firing], firing.recipients, now, worker, message_domain, names)
+                fired += 1
+            else:
+                late.append(firing)
+        fired += await _send_digests(db, late, now, worker, message_domain, names)
         return fired
 
 
-async def _fire_one(db: AsyncSession, reminder: Reminder, now: datetime, worker: str,
-                    domain: str, base_url: str) -> int:
+@dataclass(frozen=True)
+class Names:
+    """What reminders name duties with: the profile's authorities, and the language the
+    organisation reads (its reminders are written in it, when templates exist for it)."""
+
+    authorities: dict[str, Any]
+    locale: str = "en"
+
+
+@dataclass
+class Firing:
+    """A due reminder that is sent (on its own or in digests), with what its message says."""
+
+    reminder: Reminder
+    incident: Incident
+    action: Action
+    recipients: list[User]
+    fields: dict[str, Any]
+    lateness: float
+
+
+def _locale_of(language: str | None) -> str:
+    try:
+        return normalise_locale(language or "en")
+    except ValueError:
+        return "en"
+
+
+async def _decided(db: AsyncSession, reminder: Reminder, now: datetime, base_url: str,
+                   names: Names) -> Firing | None:
+    """Park, retire or skip `reminder` (None), or say how it is sent."""
     if reminder.kind not in KNOWN_KINDS:
         reminder.state = ReminderState.PARKED.value
         reminder.note = f"unknown kind {reminder.kind!r}: kept, not fired"
         db.add(reminder)
         log.error("reminder %s parked: unknown kind %r (left by another version?)",
                   reminder.key, reminder.kind)
-        return 0
+        return None
     incident = await db.get(Incident, reminder.incident_id)
     assert incident is not None
     still = await _still_called_for(db, reminder, incident)
     if still is not None:
         reminder.state, reminder.note = ReminderState.OBSOLETE.value, still
         db.add(reminder)
-        return 0
-    lateness = max((now - reminder.due_at).total_seconds(), 0.0)
-    recipients = await _recipients(db, incident)
-    template = (NotificationKind.REMINDER if reminder.kind in ("obligation_due", CLASSIFY)
-                else NotificationKind.ESCALATION).value
-    fields = page_context(reminder, incident, now, base_url)
-    notification = Notification(incident_id=incident.id, ref=f"reminder:{reminder.id}",
-                                kind=template, status=NotificationStatus.SENDING.value, sent_at=now,
-                                content_hash=content_hash(template, reminder.key, 1, fields),
-                                recipients=len(recipients), created_at=now, created_by=SYSTEM.label)
+        return None
+    action = decide(reminder.kind, reminder.due_at, now)
+    if action == Action.SKIP:
+        reminder.state, reminder.note = ReminderState.SKIPPED.value, skipped_note(
+            now, reminder.due_at)
+        db.add(reminder)
+        return None
+    duty = await _duty(db, reminder, names)
+    return Firing(reminder, incident, action, await _recipients(db, incident),
+                  page_context(reminder, incident, now, base_url, duty),
+                  max((now - reminder.due_at).total_seconds(), 0.0))
+
+
+def _template(kind: str) -> str:
+    return (NotificationKind.REMINDER if kind in ("obligation_due", CLASSIFY)
+            else NotificationKind.ESCALATION).value
+
+
+async def _send(db: AsyncSession, firings: Sequence[Firing], recipients: Sequence[User],
+                now: datetime, worker: str, domain: str, names: Names, *, ref: str = "",
+                ) -> Notification:
+    """One message to `recipients`: one reminder's own, or the digest of several (`ref`).
+
+    Each reminder is marked fired, and each incident's timeline says what was sent about it
+    in this message, to how many people, in the same transaction."""
+    first = firings[0]
+    if len(firings) == 1:
+        template, fields = _template(first.reminder.kind), first.fields
+        ref, key = ref or f"reminder:{first.reminder.id}", first.reminder.key
+    else:
+        template = NotificationKind.REMINDER.value
+        fields = {"items": [digest_item(f.reminder.kind, f.fields) for f in firings]}
+        key = "|".join(f.reminder.key for f in firings)
+    notification = Notification(incident_id=first.incident.id, ref=ref, kind=template,
+                                status=NotificationStatus.SENDING.value, sent_at=now,
+                                content_hash=content_hash(template, key, 1, fields),
+                                recipients=len(recipients), created_at=now,
+                                created_by=SYSTEM.label)
     db.add(notification)
     await db.flush()
     assert notification.id is not None
@@ -282,20 +366,58 @@ async def _fire_one(db: AsyncSession, reminder: Reminder, now: datetime, worker:
                                created_by=SYSTEM.label))
     for user in recipients:
         db.add(Delivery(notification_id=notification.id, recipient_key=user.email,
-                        address=user.email, name=user.name, locale="en", message_id="",
+                        address=user.email, name=user.name, locale=names.locale, message_id="",
                         next_attempt_at=now))
     await db.flush()
     await set_message_ids(await db.connection(), notification.id, domain)
-    reminder.state, reminder.fired_at, reminder.fired_by = ReminderState.FIRED.value, now, worker
-    reminder.lateness_seconds, reminder.notification_id = lateness, notification.id
-    db.add(reminder)
-    await journal.append_event(db, chain=str(incident.id), at=now, actor=SYSTEM,
-                               kind="reminder_fired",
-                               payload={"reminder": reminder.key, "kind": reminder.kind,
-                                        "due_at": iso(reminder.due_at),
-                                        "late_seconds": round(lateness),
-                                        "recipients": len(recipients)})
-    return 1
+    for firing in firings:
+        reminder = firing.reminder
+        if reminder.state != ReminderState.FIRED:  # in one digest, or another's too
+            reminder.state, reminder.fired_at, reminder.fired_by = (
+                ReminderState.FIRED.value, now, worker)
+            reminder.lateness_seconds, reminder.notification_id = (
+                firing.lateness, notification.id)
+            db.add(reminder)
+    by_incident: dict[uuid.UUID, list[Firing]] = {}
+    for firing in firings:
+        by_incident.setdefault(firing.incident.id, []).append(firing)
+    for incident_id, about in by_incident.items():
+        payload: dict[str, Any] = {
+            "reminder": about[0].reminder.key, "kind": about[0].reminder.kind,
+            "due_at": iso(about[0].reminder.due_at),
+            "late_seconds": round(max(f.lateness for f in about)),
+            "recipients": len(recipients), "notification": notification.id}
+        if len(firings) > 1:  # a digest: every reminder of this incident it carries
+            payload.update(digest=True, items=len(firings),
+                           reminders=[f.reminder.key for f in about])
+        await journal.append_event(db, chain=str(incident_id), at=now, actor=SYSTEM,
+                                   kind="reminder_fired", payload=payload)
+    return notification
+
+
+async def _send_digests(db: AsyncSession, late: Sequence[Firing], now: datetime, worker: str,
+                        domain: str, names: Names) -> int:
+    """What fell due while nothing could send it: one message per person (those with the
+    same items share one); returns how many reminders fired."""
+    if not late:
+        return 0
+    late = sorted(late, key=lambda f: (f.incident.reference, f.reminder.due_at, f.reminder.id))
+    by_id = {f.reminder.id: f for f in late}
+    users = {u.id: u for f in late for u in f.recipients}
+    shared = digests((f.reminder.id, [u.id for u in f.recipients]) for f in late)
+    for number, digest in enumerate(shared, start=1):
+        firings = [by_id[ident] for ident in digest.items]
+        ref = (f"reminder:{firings[0].reminder.id}" if len(firings) == 1
+               else f"reminder-digest:{firings[0].reminder.id}:{number}")
+        await _send(db, firings, [users[p] for p in digest.people], now, worker, domain,
+                    names, ref=ref)
+    for firing in late:  # an item nobody is there to receive still counts as decided
+        if firing.reminder.state != ReminderState.FIRED:
+            firing.reminder.state, firing.reminder.fired_at = ReminderState.FIRED.value, now
+            firing.reminder.fired_by, firing.reminder.lateness_seconds = worker, firing.lateness
+            firing.reminder.note = "nobody to send it to"
+            db.add(firing.reminder)
+    return len(late)
 
 
 async def _still_called_for(db: AsyncSession, reminder: Reminder, incident: Incident) -> str | None:
@@ -337,17 +459,86 @@ async def _recipients(db: AsyncSession, incident: Incident) -> list[User]:
     return list(users)
 
 
-def page_context(reminder: Reminder, incident: Incident, now: datetime, base_url: str) -> dict[str, Any]:
+DUTY_WORDS = {"authority": "Notify the supervisory authority", "regulator": "Notify the regulator",
+              "individuals": "Notify the people affected", "media": "Inform the media",
+              "internal": "Notify within the organisation",
+              "counterparty": "Notify the business partner"}
+"""A duty in words, by whom it is owed to (the English of `templates/email/reminder/words/`)."""
+
+
+@dataclass(frozen=True)
+class Duty:
+    """A duty as reminders name it: whom it is owed to (`duty`, a recipient of the regime
+    files), in words, the regime's name and the authority's (or the recipient's) name."""
+
+    duty: str
+    words: str
+    regime: str
+    recipient: str
+    phase: str = ""
+
+
+def name_duty(ref: str, recipient: str, recipient_name: str, regime_name: str | None,
+              authorities: Mapping[str, Mapping[str, Any]], phase: str | None = None) -> Duty:
+    """`ref` in words (pure): an authority's or a regulator's name as the organisation profile
+    gives it (the duty's own entry, else its regime's), else the regime file's recipient name;
+    the regime by the short name its file gives it ("UK GDPR", from "UK GDPR - personal data
+    breach notification"), else its id in capitals."""
+    regime = (regime_name.split(" - ")[0].strip() if regime_name
+              else ref.split("/")[0].upper().replace("-", " "))
+    named = ""
+    if recipient in ("authority", "regulator"):
+        named = str((authority_contact(ref, authorities) or {}).get("name") or "")
+    return Duty(recipient, DUTY_WORDS.get(recipient, ref), regime, named or recipient_name,
+                phase or "")
+
+
+async def _duty(db: AsyncSession, reminder: Reminder, names: Names) -> Duty | None:
+    """The duty a reminder is about, named (None for a runbook step). For the decision that
+    starts a legal clock: the regimes and authorities of the duties it starts."""
+    if reminder.kind == CLASSIFY:
+        named = [_named(ref, None, names) for ref in reminder.detail.get("refs", [])]
+        return Duty("", str(reminder.detail.get("action", reminder.kind)),
+                    " / ".join(dict.fromkeys(d.regime for d in named)),
+                    ", ".join(dict.fromkeys(d.recipient for d in named)))
+    ref = str(reminder.detail.get("ref") or "")
+    if not ref:
+        return None
+    what, _, ident = reminder.subject.partition(":")
+    row = await db.get(IncidentObligation, int(ident)) if what == "obligation" else None
+    if row is None:
+        row = (await db.exec(select(IncidentObligation).where(
+            IncidentObligation.incident_id == reminder.incident_id,
+            IncidentObligation.ref == ref))).first()
+    return _named(ref, row, names)
+
+
+def _named(ref: str, row: IncidentObligation | None, names: Names) -> Duty:
+    found = shipped_regimes().obligation(ref)
+    recipient = row.recipient if row else (found[1].recipient if found else "")
+    recipient_name = row.recipient_name if row else (found[1].recipient_name if found else ref)
+    phase = row.phase if row else (found[1].phase if found else None)
+    return name_duty(ref, recipient, recipient_name, found[0].name if found else None,
+                     names.authorities, phase)
+
+
+def page_context(reminder: Reminder, incident: Incident, now: datetime, base_url: str,
+                 duty: Duty | None = None) -> dict[str, Any]:
     """The stored fields of a reminder's message (JSON: instants as ISO 8601, spans in seconds)."""
     detail = reminder.detail
     due = detail.get("due_at") or iso(reminder.due_at)
-    base = {"incident_reference": incident.reference, "incident_title": incident.title,
-            "incident_url": f"{base_url.rstrip('/')}/incidents/{incident.reference}",
-            "obligation": detail.get("ref") or detail.get("title") or reminder.kind,
-            "regime": str(detail.get("ref", "runbook")).split("/")[0].upper(),
-            "obligation_recipient": detail.get("ref", ""), "due_at": due}
-    if reminder.kind == CLASSIFY:  # the decision to make, before the earliest assumed due time
-        base.update(obligation=detail.get("action", reminder.kind),
+    base: dict[str, Any] = {
+        "incident_reference": incident.reference, "incident_title": incident.title,
+        "incident_url": f"{base_url.rstrip('/')}/incidents/{incident.reference}",
+        "duty": duty.duty if duty else "", "phase": duty.phase if duty else "",
+        "obligation": (duty.words if duty
+                       else detail.get("ref") or detail.get("title") or reminder.kind),
+        "regime": (duty.regime if duty
+                   else str(detail.get("ref", "runbook")).split("/")[0].upper()),
+        "obligation_recipient": duty.recipient if duty else detail.get("ref", ""),
+        "due_at": due, "items": []}
+    if reminder.kind == CLASSIFY and duty is None:  # the decision, before the earliest
+        base.update(obligation=detail.get("action", reminder.kind),  # assumed due time
                     regime=" / ".join(detail.get("regimes", [])),
                     obligation_recipient=", ".join(detail.get("refs", [])))
     if reminder.kind in ("obligation_due", CLASSIFY):
@@ -357,6 +548,7 @@ def page_context(reminder: Reminder, incident: Incident, now: datetime, base_url
              else "obligation_overdue")
     context = {**base, "issue": issue, "since": iso(reminder.due_at),
                "elapsed_seconds": max((now - reminder.due_at).total_seconds(), 0)}
+    context.pop("items")  # the escalation's templates have no digest
     if issue == "people_not_reached":
         context.update(not_reached=detail.get("not_reached", 0),
                        deliveries_total=detail.get("total", 0))
@@ -365,6 +557,19 @@ def page_context(reminder: Reminder, incident: Incident, now: datetime, base_url
                        deliveries_total=detail.get("total", 0),
                        last_error=detail.get("last_error", ""))
     return context
+
+
+DIGEST_STATES = {"obligation_overdue": "overdue", "step_overdue": "overdue",
+                 CLASSIFY: "decide", "obligation_due": "due"}
+"""How a digest says what each item is (anything else: it needs attention)."""
+
+
+def digest_item(kind: str, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """One line of a digest from a reminder's own fields (pure)."""
+    return {name: fields[name] for name in (
+        "incident_reference", "incident_title", "incident_url", "duty", "obligation", "regime",
+        "obligation_recipient", "due_at")} | {"phase": fields.get("phase", ""),
+                                               "state": DIGEST_STATES.get(kind, "attention")}
 
 
 # --- who ticks (SQLite) ------------------------------------------------------------------------

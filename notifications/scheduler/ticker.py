@@ -48,6 +48,7 @@ from notifications.reminders import service as reminders
 from notifications.reminders.models import Reminder
 from notifications.reminders.rules import ReminderState
 from notifications.scheduler.models import SchedulerLease
+from notifications.webhooks.sender import WebhookSender
 
 __all__ = ["Job", "Ticker", "TickerLease", "jobs", "take_ticker", "ticker_for"]
 
@@ -125,7 +126,7 @@ def jobs(engine: AsyncEngine, settings: Settings, clock: Clock, renderer: Render
         await reminders.plan(engine, clock, settings.lead_hours)
         return await reminders.fire(engine, clock, worker=name,
                                     message_domain=message_domain(settings.mail_from),
-                                    base_url=settings.base_url)
+                                    base_url=settings.links_to)
 
     async def checkpoint() -> int:
         return await checkpoint_if_due(engine, settings, clock)
@@ -138,6 +139,8 @@ def jobs(engine: AsyncEngine, settings: Settings, clock: Clock, renderer: Render
             "recompute the obligations of open incidents as their triggers arrive"),
         Job("reminders", 30, remind,
             "plan reminders and escalations, fire those due (each exactly once)"),
+        Job("webhooks", 5, WebhookSender(engine, clock, key=settings.secret_key).run_once,
+            "send due webhook deliveries in order per endpoint and incident, with retries"),
         Job("outbox", settings.outbox_tick_seconds, dispatcher.run_once,
             "send due deliveries and retries, reclaim expired leases, finish notifications",
             stop=dispatcher.stop, long=True),

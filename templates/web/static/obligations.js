@@ -26,6 +26,7 @@
     notify_authority: "notify the authority",
     notify_authority_and_subjects: "notify the authority and the people affected",
   };
+  const COLUMNS = ["Obligation", "Recipient", "Due", "Time left", "Status"];
   const MILESTONES = [
     ["breach_determined_at", "Determined that a reportable breach occurred"],
     ["classified_major_at", "Classified as a major incident"],
@@ -355,7 +356,7 @@
     const parts = [];
     if (found.problems.length) {
       const hint = canManageOrganisation
-        ? "As an admin you set it with `breach organisation set FILE.json` or PUT /api/v1/organisation (format in the README)."
+        ? h("a", { href: "/setup" }, "Set up the organisation profile")
         : "Ask an admin to set the organisation profile.";
       parts.push(h("div", { class: "problems", id: "obligations-problems" },
         h("p", {}, h("strong", {}, "Obligations cannot be computed yet:")),
@@ -370,12 +371,14 @@
     const applying = found.obligations.filter((o) => o.applies);
     const gone = found.obligations.filter((o) => !o.applies);
     if (applying.length) {
-      parts.push(h("div", { class: "obligations-scroll" }, h("table", { class: "obligations-table", id: "obligations-applying" },
-        h("caption", {}, `${applying.length} ${applying.length === 1 ? "duty applies" : "duties apply"}, soonest due first`),
-        h("thead", {}, h("tr", {},
-          ["Obligation", "Recipient", "Due", "Time left", "Target", "Status"].map(
-            (name) => h("th", { scope: "col" }, name)))),
-        applying.map(renderObligation))));
+      // Each cell names its column (data-label): on a phone the rows stack, each cell under
+      // its column's name. The table fits its column on a desktop without scrolling.
+      parts.push(h("table", { class: "obligations-table", id: "obligations-applying",
+        "data-labelled": true },
+      h("caption", {}, `${applying.length} ${applying.length === 1 ? "duty applies" : "duties apply"}, soonest due first`),
+      h("thead", {}, h("tr", {},
+        COLUMNS.map((name) => h("th", { scope: "col" }, name)))),
+      applying.map(renderObligation)));
     } else if (!found.problems.length) {
       parts.push(h("p", { class: "empty", id: "obligations-none" },
         "No duty to notify applies to this incident as it stands."));
@@ -497,24 +500,33 @@
     const countdown = pending && o.due_at && o.seconds_left !== null
       ? h("span", { class: "countdown", dataset: { seconds: o.seconds_left } })
       : h("span", { class: "muted" }, "—");
-    const target = o.target_at
-      ? [time(o.target_at), pending && new Date(o.target_at) < new Date()
-        ? h("span", { class: "target-passed" }, " (passed)") : null]
-      : h("span", { class: "muted" }, "—");
+    // The target (the latest time a duty "without undue delay" may be met) is shown under
+    // the due time, unless it is the due time itself.
+    const target = o.target_at && !(o.due_at && Date.parse(o.target_at) === Date.parse(o.due_at))
+      ? h("div", { class: "target" }, "target ", time(o.target_at),
+        pending && new Date(o.target_at) < new Date()
+          ? h("span", { class: "target-passed" }, " (passed)") : null)
+      : null;
+    const [obligation, recipient, due, left, status] = COLUMNS;
     return h("tbody", {
       class: `obligation status-${o.status}${o.overdue ? " overdue" : ""}`,
       id: `obligation-${id}`, dataset: { ref: o.ref },
     },
     h("tr", { class: "obligation-row" },
-      h("th", { scope: "row" }, h("code", { class: "obligation-ref" }, o.ref),
-        o.phase ? h("span", { class: "phase-tag" }, o.phase) : null),
-      h("td", { class: "recipient" }, o.recipient_name, contactFor(o)),
-      h("td", { class: "due" }, dueCell(o)),
-      h("td", { class: "left" }, countdown),
-      h("td", { class: "target" }, target),
-      h("td", { class: "status-cell" }, statusLine(o))),
+      h("th", { scope: "row", dataset: { label: obligation } },
+        h("code", { class: "obligation-ref" }, o.ref),
+        o.phase ? h("span", { class: "phase-tag" }, o.phase) : null,
+        // A duty read with low confidence says so where it is listed, not only in its basis.
+        o.confidence === "low" ? h("span", { class: "confidence confidence-low" }, "low confidence") : null),
+      h("td", { class: "recipient", dataset: { label: recipient } }, o.recipient_name,
+        contactFor(o)),
+      h("td", { class: "when", dataset: { label: due } }, h("div", { class: "due" }, dueCell(o)),
+        target),
+      h("td", { class: "left", dataset: { label: left } }, countdown),
+      h("td", { class: "status-cell", dataset: { label: status } }, statusLine(o))),
     h("tr", { class: "obligation-more" },
-      h("td", { colspan: 6 }, basis(o, `basis-${id}`), actions(o))));
+      h("td", { colspan: COLUMNS.length },
+        h("div", { class: "duty-more" }, basis(o, `basis-${id}`), actions(o)))));
   }
 
   function renderGone(o) {
@@ -528,6 +540,9 @@
 
   // --- obligation forms ---------------------------------------------------------------------
 
+  /** A duty's forms, behind one button (a disclosure) that opens them: marking it met or
+   *  waiving it while it is pending, reopening it once it is not. A refused form stays open
+   *  with the server's reason and what was typed; a saved one closes. */
   function actions(o) {
     const forms = [];
     if (canWrite && o.applies && o.status === "pending") {
@@ -539,7 +554,12 @@
     if (canApprove && o.status !== "pending") {
       forms.push(reopenForm(o));
     }
-    return forms.length ? h("div", { class: "obligation-actions" }, forms) : null;
+    if (!forms.length) {
+      return null;
+    }
+    return h("details", { class: "form-panel duty-actions", dataset: { key: `actions-${slug(o.ref)}` } },
+      h("summary", {}, "Update status", h("span", { class: "visually-hidden" }, ` of ${o.ref}`)),
+      h("div", { class: "obligation-actions" }, forms));
   }
 
   function recordUrl(o) {

@@ -113,3 +113,25 @@ def test_a_disabled_user_is_refused_by_name_and_by_token(breach: Breach) -> None
         f"breach: error: the user {dana} is disabled")
     assert "BREACH_TOKEN is not a valid API token" in breach.error(
         "incidents", "list", user=None, env={"BREACH_TOKEN": token})
+
+
+def test_roles_password_resets_and_second_factors_at_the_command_line(
+        breach: Breach) -> None:  # noqa: F811
+    dana = breach.person("responder", "dana@example.com")
+    assert breach("users", "role", dana, "approver").stdout == f"{dana} is now approver\n"
+    assert "approver" in breach("users", "list").stdout
+    assert breach.error("users", "role", ADMIN, "auditor") == (
+        f"breach: error: {ADMIN} is the last active admin: make someone else an admin first")
+    assert breach.error("users", "disable", ADMIN) == (
+        f"breach: error: {ADMIN} is the last active admin: make someone else an admin first")
+    reset = breach("users", "reset-password", dana).stdout.splitlines()
+    assert reset[0] == (f"reset the password of {dana}; one-time password (to be changed at "
+                        "next sign-in):")
+    assert len(reset[-1]) >= 12
+    assert "may not manage users" in breach.error("users", "reset-password", ADMIN, user=dana)
+    assert breach("users", "reset-second-factor", dana).stdout == (
+        f"reset the second factor of {dana}\n")
+    breach("users", "disable", dana)
+    assert breach("users", "enable", dana).stdout == f"enabled {dana}\n"
+    kinds = [e.kind for e in organisation_events(breach.settings)]
+    assert kinds[-4:] == ["user_role_changed", "password_reset", "user_disabled", "user_enabled"]

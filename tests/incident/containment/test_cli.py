@@ -80,7 +80,25 @@ def test_attach_list_change_and_overdue_steps(breach: Breach, settings: Settings
     breach("steps", "set", ref, "notify-individuals", "skipped", "--reason", "Disk encrypted")
     assert "requires evidence" in breach.error("steps", "set", ref, "remote-lock-wipe", "done")
 
+    # A step of the approver: given to a responder, finished only by an approver (or an admin).
+    responder, approver = breach.person("responder"), breach.person("approver")
+    decide = steps["decide-notifiable"]
+    assert (breach("steps", "assign", ref, "decide-notifiable", responder).stdout.strip()
+            == f"{ref} step {decide['id']} lost-device/decide-notifiable is now given to "
+               f"{responder}")
+    error = breach.error("steps", "set", ref, "decide-notifiable", "skipped", "--reason", "n/a",
+                         user=responder)
+    assert error == ("breach: error: this step is for the approver: only an approver (or an "
+                     "admin) may skip it")
+    breach("steps", "set", ref, "decide-notifiable", "skipped", "--reason", "Not notifiable: "
+           "the disk was encrypted and the key safe.", user=approver)
+    assert "no active user has the e-mail" in breach.error("steps", "assign", ref,
+                                                           "decide-notifiable", "x@example.com")
+    breach("steps", "assign", ref, "decide-notifiable", "--nobody")
+
     after = by_step(breach.json("steps", "list", ref))
+    assert (after["decide-notifiable"]["state"], after["decide-notifiable"]["assignee"]) == (
+        "skipped", None)
     assert (after["close-asset"]["state"], after["close-asset"]["version"]) == ("done", 3)
     skipped = after["notify-individuals"]
     assert (skipped["state"], skipped["reason"]) == ("skipped", "Disk encrypted")

@@ -113,14 +113,21 @@ async def test_step_states_reasons_and_evidence(client: httpx.AsyncClient, clock
     responder = people["responder"]
     reference = await new_incident(client, responder)
     checklist = await attach(client, responder, reference)
+    # A step is finished by the role it is marked for: the plain one is the admin's.
     plain = next(s for s in checklist["steps"] if not s["evidence_required"])
-    proof = next(s for s in checklist["steps"] if s["evidence_required"])
+    proof = next(s for s in checklist["steps"]
+                 if s["evidence_required"] and s["role"] == "responder")
+    assert plain["role"] == "admin"
 
     clock.advance(timedelta(minutes=5))
     started = await change(client, responder, reference, plain["id"], state="in_progress")
     assert started.status_code == 200
     assert started.json()["changed_by"] == responder.email and started.json()["version"] == 2
-    done = await change(client, responder, reference, plain["id"], state="done")
+    not_theirs = await change(client, responder, reference, plain["id"], state="done")
+    assert not_theirs.status_code == 403
+    assert not_theirs.json()["detail"] == ("this step is for the admin: only an admin may mark "
+                                           "it done")
+    done = await change(client, people["admin"], reference, plain["id"], state="done")
     assert done.json()["state"] == "done"
     assert (await change(client, responder, reference, plain["id"], state="skipped",
                          reason="x")).status_code == 409
@@ -149,13 +156,13 @@ async def test_step_states_reasons_and_evidence(client: httpx.AsyncClient, clock
 
 async def test_concurrent_step_updates_lose_nothing(client: httpx.AsyncClient,
                                                     people: dict[str, Person]) -> None:
-    responder, approver = people["responder"], people["approver"]
+    responder, admin = people["responder"], people["admin"]
     reference = await new_incident(client, responder)
     step = (await attach(client, responder, reference))["steps"][0]
     # Both read version 1 and try to act on it: exactly one wins, the other is told.
     racing = await asyncio.gather(
         change(client, responder, reference, step["id"], state="in_progress", version=1),
-        change(client, approver, reference, step["id"], state="skipped", reason="n/a",
+        change(client, admin, reference, step["id"], state="skipped", reason="n/a",
                version=1))
     assert sorted(r.status_code for r in racing) == [200, 409]
     # Without versions, concurrent changes apply in turn; each is on the timeline.
@@ -190,8 +197,9 @@ async def test_due_and_overdue_follow_the_clock(client: httpx.AsyncClient, clock
     across = (await client.get("/api/v1/steps/overdue", headers=people["auditor"].headers)).json()
     assert {o["step"]["id"] for o in across} == {s["id"] for s in late}
     assert {o["reference"] for o in across} == {reference}
-    for step in late:
-        await change(client, responder, reference, step["id"], state="skipped", reason="done by IT")
+    for step in late:  # an admin may finish a step of any role
+        await change(client, people["admin"], reference, step["id"], state="skipped",
+                     reason="done by IT")
     assert (await client.get("/api/v1/steps/overdue", headers=responder.headers)).json() == []
 
 
@@ -217,9 +225,10 @@ async def test_containment_complete_when_every_contain_step_is_finished(
     assert checklist["containment_complete"] is False
     assert checklist["progress"]["contain"]["todo"] == checklist["progress"]["contain"]["total"]
     for step in checklist["steps"]:
-        if step["phase"] == "contain":
-            await change(client, responder, reference, step["id"], state="skipped",
-                         reason="not applicable here")
+        if step["phase"] == "contain":  # each by the role it is marked for
+            person = people[step["role"]]
+            assert (await change(client, person, reference, step["id"], state="skipped",
+                                 reason="not applicable here")).status_code == 200
     now = (await client.get(f"/api/v1/incidents/{reference}/steps", headers=responder.headers)).json()
     assert now["containment_complete"] is True
     assert now["progress"]["contain"]["skipped"] == now["progress"]["contain"]["total"]
@@ -296,3 +305,50 @@ async def test_finished_incidents_keep_their_checklist(client: httpx.AsyncClient
         await client.post(f"/api/v1/incidents/{reference}/status",
                           json={"status": target, "reason": "test"}, headers=approver.headers)
     assert (await change(client, approver, reference, step["id"], state="done")).status_code == 409
+
+
+async def assign(client: httpx.AsyncClient, person: Person, reference: str, step: int,
+                 assignee: str | None) -> httpx.Response:
+    return await client.put(f"/api/v1/incidents/{reference}/steps/{step}/assignee",
+                            json={"assignee": assignee}, headers=person.headers)
+
+
+async def test_a_step_is_given_to_a_person_and_shows_its_guidance(
+        client: httpx.AsyncClient, people: dict[str, Person]) -> None:
+    responder, approver = people["responder"], people["approver"]
+    reference = await new_incident(client, responder)
+    decide = step_named(await attach(client, responder, reference), "decide-notifiable")
+    assert decide["role"] == "approver" and decide["assignee"] is None
+    assert decide["guidance"].startswith("Score the risk with the ENISA method")
+
+    given = await assign(client, responder, reference, decide["id"], approver.email.upper())
+    assert given.status_code == 200, given.text
+    assert (given.json()["assignee"], given.json()["version"]) == (approver.email, 2)
+    listed = step_named((await client.get(f"/api/v1/incidents/{reference}/steps",
+                                          headers=responder.headers)).json(), "decide-notifiable")
+    assert listed["assignee"] == approver.email
+    # Given to the responder, it stays the approver's to finish.
+    assert (await assign(client, responder, reference, decide["id"], responder.email)
+            ).status_code == 200
+    refused = await change(client, responder, reference, decide["id"], state="skipped",
+                           reason="not ours")
+    assert refused.status_code == 403
+    assert refused.json()["detail"] == ("this step is for the approver: only an approver (or an "
+                                        "admin) may skip it")
+
+    for wrong, message in [("nobody@example.com", "no active user has the e-mail"),
+                           (people["auditor"].email, "that role cannot work on steps")]:
+        bad = await assign(client, responder, reference, decide["id"], wrong)
+        assert bad.status_code == 422
+        assert bad.json()["errors"][0]["field"] == "assignee"
+        assert message in bad.json()["errors"][0]["message"]
+    assert (await assign(client, people["auditor"], reference, decide["id"], None)
+            ).status_code == 403
+    assert (await assign(client, responder, reference, decide["id"], None)).status_code == 200
+
+    assigned = [e["payload"] for e in await timeline(client, responder, reference)
+                if e["kind"] == "step_assigned"]
+    assert [(p["step"], p["from"], p["to"]) for p in assigned] == [
+        ("decide-notifiable", None, approver.email),
+        ("decide-notifiable", approver.email, responder.email),
+        ("decide-notifiable", responder.email, None)]

@@ -27,6 +27,8 @@ EXPECTED: dict[tuple[str, str], Permission | None] = {
     ("GET", "/ready"): None,
     ("GET", "/login"): None,
     ("POST", "/login"): None,
+    ("GET", "/login/sso"): None,
+    ("GET", "/login/sso/callback"): None,
     ("GET", "/api/v1/incidents"): P.READ_INCIDENTS,
     ("POST", "/api/v1/incidents"): P.WRITE_INCIDENTS,
     ("GET", "/api/v1/incidents/{key:str}"): P.READ_INCIDENTS,
@@ -45,6 +47,7 @@ EXPECTED: dict[tuple[str, str], Permission | None] = {
     ("POST", "/api/v1/incidents/{key:str}/runbooks"): P.WRITE_INCIDENTS,
     ("GET", "/api/v1/incidents/{key:str}/steps"): P.READ_INCIDENTS,
     ("PATCH", "/api/v1/incidents/{key:str}/steps/{step_row_id:int}"): P.WRITE_INCIDENTS,
+    ("PUT", "/api/v1/incidents/{key:str}/steps/{step_row_id:int}/assignee"): P.WRITE_INCIDENTS,
     ("GET", "/api/v1/steps/overdue"): P.READ_INCIDENTS,
     ("GET", "/api/v1/incidents/{key:str}/evidence"): P.READ_INCIDENTS,
     ("POST", "/api/v1/incidents/{key:str}/evidence"): P.WRITE_INCIDENTS,
@@ -117,9 +120,38 @@ EXPECTED: dict[tuple[str, str], Permission | None] = {
     ("GET", "/api/v1/tokens"): P.SELF_SERVICE,
     ("POST", "/api/v1/tokens"): P.SELF_SERVICE,
     ("DELETE", "/api/v1/tokens/{token_id:int}"): P.SELF_SERVICE,
+    ("POST", "/api/v1/users"): P.MANAGE_USERS,
+    ("PATCH", "/api/v1/users/{user_id:int}"): P.MANAGE_USERS,
+    ("POST", "/api/v1/users/{user_id:int}/password-reset"): P.MANAGE_USERS,
+    ("GET", "/api/v1/sessions"): P.SELF_SERVICE,
+    ("DELETE", "/api/v1/sessions/{session_id:str}"): P.SELF_SERVICE,
+    ("GET", "/users"): P.MANAGE_USERS,
+    ("POST", "/users"): P.MANAGE_USERS,
+    ("POST", "/users/{user_id:int}/role"): P.MANAGE_USERS,
+    ("POST", "/users/{user_id:int}/active"): P.MANAGE_USERS,
+    ("POST", "/users/{user_id:int}/password-reset"): P.MANAGE_USERS,
+    ("GET", "/account"): P.SELF_SERVICE,
+    ("POST", "/account/tokens"): P.SELF_SERVICE,
+    ("POST", "/account/tokens/{token_id:int}/revoke"): P.SELF_SERVICE,
+    ("POST", "/account/sessions/{session_id:str}/revoke"): P.SELF_SERVICE,
+    ("DELETE", "/api/v1/users/{user_id:int}/totp"): P.MANAGE_USERS,
+    ("POST", "/users/{user_id:int}/totp-reset"): P.MANAGE_USERS,
+    ("POST", "/account/totp"): P.SELF_SERVICE,
+    ("GET", "/account/totp"): P.SELF_SERVICE,
+    ("POST", "/account/totp/confirm"): P.SELF_SERVICE,
     ("GET", "/"): P.READ_INCIDENTS,
     ("GET", "/incidents"): P.READ_INCIDENTS,
     ("GET", "/incidents/new"): P.WRITE_INCIDENTS,
+    ("GET", "/inventory"): P.READ_INCIDENTS,
+    ("GET", "/inventory/imports/{import_id:str}"): P.MANAGE_INVENTORY,
+    ("POST", "/inventory/import"): P.MANAGE_INVENTORY,
+    ("GET", "/inventory/systems"): P.READ_INCIDENTS,
+    ("POST", "/inventory/systems"): P.MANAGE_INVENTORY,
+    ("GET", "/inventory/systems/{key:str}"): P.MANAGE_INVENTORY,
+    ("POST", "/inventory/systems/{key:str}"): P.MANAGE_INVENTORY,
+    ("POST", "/incidents/{key:str}/scope"): P.WRITE_INCIDENTS,
+    ("POST", "/incidents/{key:str}/affected"): P.WRITE_INCIDENTS,
+    ("GET", "/incidents/{key:str}/affected"): P.READ_PERSONAL_DATA,
     ("POST", "/incidents"): P.WRITE_INCIDENTS,
     ("GET", "/incidents/{key:str}"): P.READ_INCIDENTS,
     ("POST", "/incidents/{key:str}/status"): P.WRITE_INCIDENTS,
@@ -127,6 +159,9 @@ EXPECTED: dict[tuple[str, str], Permission | None] = {
     ("POST", "/incidents/{key:str}/circumstances"): P.WRITE_INCIDENTS,
     ("POST", "/incidents/{key:str}/runbooks"): P.WRITE_INCIDENTS,
     ("POST", "/incidents/{key:str}/steps/{step_row_id:int}"): P.WRITE_INCIDENTS,
+    ("POST", "/incidents/{key:str}/steps/{step_row_id:int}/assignee"): P.WRITE_INCIDENTS,
+    ("GET", "/incidents/{key:str}/edit"): P.WRITE_INCIDENTS,
+    ("POST", "/incidents/{key:str}/edit"): P.WRITE_INCIDENTS,
     ("POST", "/incidents/{key:str}/evidence"): P.WRITE_INCIDENTS,
     ("GET", "/incidents/{key:str}/notifications"): P.READ_INCIDENTS,
     ("GET", "/incidents/{key:str}/assessment"): P.READ_INCIDENTS,
@@ -140,6 +175,8 @@ EXPECTED: dict[tuple[str, str], Permission | None] = {
     ("POST", "/incidents/{key:str}/notifications/{notification_id:int}/send"): P.WRITE_INCIDENTS,
     ("POST", "/incidents/{key:str}/notifications/{notification_id:int}/other-contacts"):
         P.WRITE_INCIDENTS,
+    ("GET", "/incidents/{key:str}/notifications/{notification_id:int}/public-communication"):
+        P.READ_INCIDENTS,
     ("POST", "/incidents/{key:str}/notifications/{notification_id:int}/test-send"):
         P.WRITE_INCIDENTS,
     ("POST", "/incidents/{key:str}/notifications/{notification_id:int}/pause"): P.WRITE_INCIDENTS,
@@ -158,9 +195,29 @@ EXPECTED: dict[tuple[str, str], Permission | None] = {
     ("GET", "/api/v1/compliance.pdf"): P.AUDIT_REPORTS,
     ("GET", "/register"): P.AUDIT_REPORTS,
     ("GET", "/compliance"): P.AUDIT_REPORTS,
+    ("GET", "/dashboard"): P.READ_INCIDENTS,
+    ("GET", "/regimes"): P.READ_INCIDENTS,
+    ("GET", "/setup"): P.READ_INCIDENTS,
+    ("POST", "/setup"): P.MANAGE_ORGANISATION,
     ("POST", "/logout"): P.SELF_SERVICE,
     ("GET", "/account/password"): P.SELF_SERVICE,
     ("POST", "/account/password"): P.SELF_SERVICE,
+    ("GET", "/api/v1/webhooks/events"): P.MANAGE_ORGANISATION,
+    ("GET", "/api/v1/webhooks"): P.MANAGE_ORGANISATION,
+    ("POST", "/api/v1/webhooks"): P.MANAGE_ORGANISATION,
+    ("GET", "/api/v1/webhooks/{endpoint_id:int}"): P.MANAGE_ORGANISATION,
+    ("PATCH", "/api/v1/webhooks/{endpoint_id:int}"): P.MANAGE_ORGANISATION,
+    ("DELETE", "/api/v1/webhooks/{endpoint_id:int}"): P.MANAGE_ORGANISATION,
+    ("POST", "/api/v1/webhooks/{endpoint_id:int}/rotate"): P.MANAGE_ORGANISATION,
+    ("POST", "/api/v1/webhooks/{endpoint_id:int}/pause"): P.MANAGE_ORGANISATION,
+    ("POST", "/api/v1/webhooks/{endpoint_id:int}/resume"): P.MANAGE_ORGANISATION,
+    ("GET", "/api/v1/webhooks/{endpoint_id:int}/deliveries"): P.MANAGE_ORGANISATION,
+    ("GET", "/webhooks"): P.MANAGE_ORGANISATION,
+    ("POST", "/webhooks"): P.MANAGE_ORGANISATION,
+    ("GET", "/webhooks/{endpoint_id:int}"): P.MANAGE_ORGANISATION,
+    ("POST", "/webhooks/{endpoint_id:int}/rotate"): P.MANAGE_ORGANISATION,
+    ("POST", "/webhooks/{endpoint_id:int}/pause"): P.MANAGE_ORGANISATION,
+    ("POST", "/webhooks/{endpoint_id:int}/remove"): P.MANAGE_ORGANISATION,
 }
 """The intended matrix, written out so that a changed guard or a new route fails a test."""
 
@@ -213,10 +270,12 @@ async def _fixtures(client: httpx.AsyncClient, engine: AsyncEngine, clock: Fixed
         token = (await db.exec(select(ApiToken).where(
             ApiToken.token_hash == secret_digest(victim.token)))).one()
     return {"{key:str}": reference, "{token_id:int}": str(token.id),
+            "{user_id:int}": str(token.user_id), "{session_id:str}": "0" * 64,
             "{runbook_id:str}": "ransomware", "{step_row_id:int}": str(step),
             "{evidence_id:int}": str(evidence.json()["id"]), "{regime:str}": "gdpr",
             "{obligation:str}": "authority", "{notification_id:int}": "1", "{message_id:int}": "1",
-            "{number:int}": "1", "{report_id:int}": "1"}
+            "{number:int}": "1", "{report_id:int}": "1", "{import_id:str}": "0" * 32,
+            "{endpoint_id:int}": "1"}
 
 
 def _url(path: str, values: dict[str, str]) -> str:
@@ -326,7 +385,7 @@ async def test_sign_in_never_redirects_off_site(client: httpx.AsyncClient,
                                                 people: dict[str, Person], target: str) -> None:
     person = people["auditor"]
     response = await sign_in(client, person.email, person.password, next_path=target)
-    assert response.headers["location"] == "/incidents"
+    assert response.headers["location"] == "/"
 
 
 async def test_security_headers_on_pages_and_api(client: httpx.AsyncClient,

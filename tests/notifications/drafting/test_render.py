@@ -25,7 +25,7 @@ SHIPPED_KINDS = {"subject_notice", "authority_report", "reminder", "escalation"}
 REQUIRED_LOCALES = {"en", "pl", "de", "fr"}
 # Keys whose values are chosen from a fixed set or checked, not free text typed by a person.
 CHOSEN = {"kind", "issue", "incident_url", "categories", "breach_types", "jurisdictions",
-          "subjects_by_category"}
+          "subjects_by_category", "duty", "items"}
 
 
 @cache

@@ -160,13 +160,13 @@ async def test_a_report_is_prefilled_for_a_reader_and_approved_only_when_written
                       headers=responder.headers)
     steps = (await client.get(f"{incident}/steps", headers=responder.headers)).json()["steps"]
     wipe = next(s for s in steps if s["step_id"] == "remote-lock-wipe")
-    done = await client.patch(f"{incident}/steps/{wipe['id']}", headers=responder.headers,
+    done = await client.patch(f"{incident}/steps/{wipe['id']}", headers=people["admin"].headers,
                               json={"state": "done", "version": wipe["version"]})
     assert done.status_code == 409  # this step needs evidence first
     await client.post(f"{incident}/evidence", headers=responder.headers,
                       data={"step": str(wipe["id"])},
                       files={"file": ("wipe.log", b"wiped", "text/plain")})
-    done = await client.patch(f"{incident}/steps/{wipe['id']}", headers=responder.headers,
+    done = await client.patch(f"{incident}/steps/{wipe['id']}", headers=people["admin"].headers,
                               json={"state": "done", "version": wipe["version"]})
     assert done.status_code == 200, done.text
     base = f"{incident}/notifications"

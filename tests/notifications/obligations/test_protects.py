@@ -108,6 +108,7 @@ SHIPPED: dict[str, tuple[tuple[str, ...] | None, tuple[str, ...] | None, str]] =
     "us-ok/individuals": (("US-OK",), None, "medium"),
     "us-wi/individuals": (("US-WI",), None, "medium"),
     "us-wy/individuals": (("US-WY",), None, "high"),
+    "us-pr/individuals": (("US-PR",), None, "high"),
     "hipaa/individuals": (None, None, "high"),
     "br-lgpd/data-subjects": (("BR",), ("BR",), "medium"),
     "ca-pipeda/individuals": (("CA",), ("CA",), "low"),

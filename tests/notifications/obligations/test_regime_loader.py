@@ -84,6 +84,8 @@ CATALOGUE = {
     "us-ok": ["individuals", "attorney-general", "owner"],
     "us-wi": ["individuals", "owner"],
     "us-wy": ["individuals", "owner"],
+    # 10 L.P.R.A. 4052 (residents, the Department of Consumer Affairs, the holder).
+    "us-pr": ["individuals", "consumer-affairs", "owner"],
     "ca-pipeda": ["commissioner", "individuals"],
     "au-ndb": ["assessment", "commissioner", "individuals"],
     "br-lgpd": ["anpd", "data-subjects"],

@@ -249,7 +249,7 @@ def test_every_duty_between_parties_is_owed_to_a_counterparty_and_cited() -> Non
         "us-az/owner", "us-ar/owner", "us-ct/owner", "us-de/owner", "us-dc/owner", "us-ga/owner",
         "us-hi/owner", "us-id/owner", "us-il/owner", "us-in/owner",
         "us-ia/owner", "us-ks/owner", "us-ky/owner", "us-la/owner", "us-nc/owner", "us-nd/owner",
-        "us-oh/owner", "us-ok/owner", "us-wi/owner", "us-wy/owner"}
+        "us-oh/owner", "us-ok/owner", "us-wi/owner", "us-wy/owner", "us-pr/owner"}
     for regime, obligation in duties:
         assert obligation.when is not None and obligation.when.roles, obligation.id
         assert set(obligation.when.roles) <= set(PROCESSOR_SIDE)

@@ -18,62 +18,28 @@ from typing import Any
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel import col, select
+from sqlmodel import select
 
 from incident.kernel.clock import FixedClock
 from incident.kernel.db import session_factory
 from incident.kernel.settings import REPOSITORY
-from incident.timeline.models import TimelineEvent
 from notifications.bounces.service import record_bounce
 from notifications.delivery.models import CapturedMessage
 from notifications.delivery.outbox import CaptureTransport, Dispatcher
 from notifications.drafting.models import Delivery
 from notifications.drafting.render import renderer
 from notifications.reminders import service as reminders
-from tests.factories import (
-    SUBJECTS_HEADER,
-    Person,
-    affected_incident,
-    approved_notice,
-    dispatcher,
-)
+from tests.factories import SUBJECTS_HEADER, Person, dispatcher, sending
 from tests.notifications.bounces.support import BOUNCES, SECRET, dsn, path_of, sent_notice
+from tests.notifications.reach.support import SUBJECTS, duty, events, sent_to_three
 from tests.notifications.reminders.samples import all_reminders
 from tests.sessions import Browser
-
-SUBJECTS = "gdpr/data-subjects"
-
-
-async def events(engine: AsyncEngine, kind: str) -> list[dict[str, Any]]:
-    async with session_factory(engine)() as db:
-        rows = (await db.exec(select(TimelineEvent).where(TimelineEvent.kind == kind)
-                              .order_by(col(TimelineEvent.id)))).all()
-    return [dict(json.loads(row.payload)) for row in rows]
-
-
-async def duty(client: httpx.AsyncClient, person: Person, reference: str) -> dict[str, Any]:
-    obligations = (await client.get(f"/api/v1/incidents/{reference}/obligations",
-                                    headers=person.headers)).json()["obligations"]
-    return dict(next(o for o in obligations if o["ref"] == SUBJECTS))
 
 
 async def record(client: httpx.AsyncClient, person: Person, url: str,
                  body: dict[str, Any]) -> httpx.Response:
     """`person` records how people the notice at `url` did not reach were reached."""
     return await client.post(f"{url}/other-contacts", json=body, headers=person.headers)
-
-
-async def sent_to_three(client: httpx.AsyncClient, people: dict[str, Person],
-                        engine: AsyncEngine, clock: FixedClock) -> tuple[str, str]:
-    """THREE_PEOPLE's notice sent: Anna and Bernd by e-mail; Carla has no address."""
-    reference = await affected_incident(client, people)
-    url = await approved_notice(client, people, reference)
-    sent = await client.post(f"{url}/send", headers=people["responder"].headers)
-    assert sent.status_code == 202, sent.text
-    await dispatcher(engine, clock).run_once()
-    shown = (await client.get(url, headers=people["responder"].headers)).json()
-    assert shown["status"] == "done", shown
-    return reference, url
 
 
 async def test_a_person_without_an_address_keeps_the_duty_pending_with_the_gap_shown(
@@ -209,6 +175,34 @@ async def test_the_public_communication_is_drafted_from_the_notice_in_each_langu
     assert again.json()["texts"] == []
 
 
+async def test_the_public_communication_reads_as_a_page_with_its_legal_basis(
+        client: httpx.AsyncClient, people: dict[str, Person], engine: AsyncEngine,
+        clock: FixedClock, approver: Browser, auditor: Browser) -> None:
+    """GDPR Art. 34(3)(c): where informing each person "would involve disproportionate
+    effort", "a public communication or similar measure whereby the data subjects are
+    informed in an equally effective manner": the page shows the notice's own text per
+    language and the basis the law gives, for anyone who may read the incident."""
+    _, url = await sent_to_three(client, people, engine, clock)
+    page_url = url.removeprefix("/api/v1")
+    notice = await approver.client.get(page_url)
+    assert f'href="{page_url}/public-communication"' in notice.text
+    assert "/not-reached/public-communication" not in notice.text  # the page, not the JSON
+
+    page = await auditor.client.get(f"{page_url}/public-communication")
+
+    assert page.status_code == 200, page.text
+    text = page.text
+    assert 'id="public-people"' in text and "<strong>1</strong> person" in text
+    assert "GDPR Art. 34(3)(c)" in text and "disproportionate effort" in text
+    assert "equally effective manner" in text  # what it must consist of
+    assert "<dt>Confidence</dt><dd>high</dd>" in text
+    assert 'id="text-es"' in text and 'lang="es"' in text  # Carla reads Spanish
+    assert "(es) A laptop was stolen." in text
+    assert "Carla" not in text and "Anna" not in text  # addressed to no name
+    missing = await auditor.client.get(f"{page_url.rsplit('/', 1)[0]}/99999/public-communication")
+    assert missing.status_code == 404
+
+
 async def test_a_record_names_only_people_the_notice_did_not_reach(
         client: httpx.AsyncClient, people: dict[str, Person], engine: AsyncEngine,
         clock: FixedClock) -> None:
@@ -342,6 +336,45 @@ async def test_the_letters_for_the_people_not_reached_come_as_csv_and_pdf(
     refused = await client.get(f"{url}/not-reached/letters.csv?deliveries={anna.id}",
                                headers=people["responder"].headers)
     assert refused.status_code == 409, refused.text
+
+
+async def test_a_large_batch_of_letters_comes_in_parts_none_holding_a_request_for_minutes(
+        client: httpx.AsyncClient, people: dict[str, Person], engine: AsyncEngine,
+        clock: FixedClock, approver: Browser) -> None:
+    """201 people without an e-mail address: the PDF letters come 200 at a time, the next
+    part named by a `Link` header (RFC 8288, rel="next") and listed on the notice's page."""
+    reference = await sending(client, people, [""] * 201)
+    await dispatcher(engine, clock).run_once()
+    responder = people["responder"].headers
+    [notice] = (await client.get(f"/api/v1/incidents/{reference}/notifications",
+                                 headers=responder)).json()
+    url = f"/api/v1/incidents/{reference}/notifications/{notice['id']}"
+    missing = (await client.get(f"{url}/not-reached?limit=1000", headers=responder)).json()
+    ids = [p["delivery_id"] for p in missing["people"]]
+    assert len(ids) == 201 and ids == sorted(ids)
+
+    first = await client.get(f"{url}/not-reached/letters.pdf", headers=responder)
+
+    assert first.status_code == 200 and first.content.startswith(b"%PDF")
+    assert first.headers["link"] == f'<{url}/not-reached/letters.pdf?after={ids[199]}>; rel="next"'
+    assert "-after-0.pdf" in first.headers["content-disposition"]
+    second = await client.get(f"{url}/not-reached/letters.pdf?after={ids[199]}",
+                              headers=responder)
+    assert second.status_code == 200 and "link" not in second.headers
+    assert [(e["format"], e["without_address"]) for e in await events(
+        engine, "letters_exported")] == [("pdf", 200), ("pdf", 1)]
+    # The CSV holds them all at once; naming more people than a PDF part holds is refused.
+    table = await client.get(f"{url}/not-reached/letters.csv", headers=responder)
+    assert table.status_code == 200 and "link" not in table.headers
+    named = ",".join(map(str, ids))
+    refused = await client.get(f"{url}/not-reached/letters.pdf?deliveries={named}",
+                               headers=responder)
+    assert refused.status_code == 422 and "at most 200 people" in refused.text
+
+    page = (await approver.client.get(url.removeprefix("/api/v1"))).text
+    assert 'letters.pdf?after=0" id="letters-pdf-1"' in page
+    assert f'letters.pdf?after={ids[199]}" id="letters-pdf-2"' in page
+    assert 'id="letters-pdf-3"' not in page and "(1 person)" in page
 
 
 async def test_the_notice_page_lists_the_people_and_records_a_letter(

@@ -111,7 +111,7 @@ async def seed(client: httpx.AsyncClient, people: dict[str, Person], clock: Fixe
                                 files={"file": ("wipe-log.txt", EVIDENCE, "text/plain")},
                                 data={"step": str(wipe["id"])}), 201)
     _ok(await client.patch(f"{base}/steps/{wipe['id']}", json={"state": "done"},
-                                 headers=responder.headers))
+                                 headers=admin.headers))  # the runbook gives this step to admins
     clock.set(at("2026-01-07T09:00:00"))
     await _record(client, responder, first, "gdpr/authority", status="met", how=HOW_PORTAL)
     await _record(client, approver, first, "gdpr/data-subjects", status="waived", reason=WAIVER)

@@ -7,6 +7,7 @@ message with its own Message-ID. Both say whom they took over from."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 from pathlib import Path
@@ -39,6 +40,14 @@ TAKES_OVER_WITHIN = 5.0
 """Seconds from the new process's first word to its taking over: one renewal interval."""
 
 
+def listening_at(process: Process) -> str:
+    """The address a `breach serve` said it listens on ("Breachdesk on http://…/")."""
+    line = next(line for line in process.lines if "Breachdesk on http" in line)
+    found = re.search(r"Breachdesk on (http://\S+?)/ ", line)
+    assert found is not None, line
+    return found.group(1)
+
+
 async def ticker_lease(engine: AsyncEngine) -> SchedulerLease | None:
     async with session_factory(engine)() as db:
         return await db.get(SchedulerLease, "ticker")
@@ -62,6 +71,18 @@ async def takes_over(engine: AsyncEngine, smtp_server: SmtpServer, env: dict[str
         await after.stop(signal.SIGTERM)
     everyone_once_or_resent(rows, smtp_server, in_doubt)
     assert {d.address for d in rows.values()} >= set(addresses)
+    # The incident is long overdue: its reminders link to where `breach serve` listened
+    # (no BREACH_BASE_URL is set), whichever of the two processes sent them.
+    served = {listening_at(previous), listening_at(after)}
+    reminders = [m.parsed() for m in smtp_server.messages
+                 if not any(to in addresses for to in m.rcpt_tos)]
+    assert reminders
+    for message in reminders:
+        body = message.get_body(("plain",))
+        assert body is not None
+        text = str(body.get_content())
+        assert any(f"{url}/incidents/BR-" in text for url in served), text
+        assert ":8000/" not in text or any(":8000" in url for url in served)
 
 
 @pytest.mark.parametrize("lane", ["sqlite"])

@@ -1,0 +1,1 @@
+"""Outgoing webhooks: signed events for chat and ticketing tools (Standard Webhooks)."""

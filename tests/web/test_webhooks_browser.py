@@ -1,0 +1,100 @@
+"""The webhooks page, worked in a real Chromium against `breach serve`: an admin adds an
+endpoint (a bad URL is refused inline and what was typed is kept), copies the secret shown
+once, and sees in the delivery log the signed event the scheduler sent to a receiver on
+loopback; then pauses, resumes and rotates its secret."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Page, expect
+from standardwebhooks import Webhook
+
+from tests.factories import Person
+from tests.notifications.webhooks.receiver import Receiver
+from tests.web.chromium import (
+    Console,
+    Server,
+    accessibility_violations,
+    incident_aware_hours_ago,
+    sign_in,
+    unlabelled_controls,
+    wider_than_viewport,
+)
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    made = Receiver()
+    made.up()
+    yield made
+    made.down()
+
+
+def test_an_admin_adds_an_endpoint_and_sees_its_deliveries(
+        server: Server, staff: dict[str, Person], page: Page, console: Console,
+        receiver: Receiver) -> None:
+    admin = staff["admin"]
+    sign_in(page, admin, "/webhooks")
+    expect(page.get_by_role("heading", name="Webhooks", exact=True)).to_be_visible()
+    assert accessibility_violations(page) == []
+
+    # Plain http to another machine is refused beside the field; what was typed stays.
+    page.get_by_label("URL").fill("http://chat.example.com/hooks")
+    page.get_by_label("What it feeds").fill("#security")
+    page.get_by_role("checkbox", name=re.compile("Incident created")).check()
+    page.get_by_role("button", name="Add endpoint").click()
+    expect(page.locator("#webhook-url-error")).to_contain_text("must use https")
+    expect(page.get_by_label("URL")).to_have_value("http://chat.example.com/hooks")
+    expect(page.get_by_label("What it feeds")).to_have_value("#security")
+    expect(page.get_by_role("checkbox", name=re.compile("Incident created"))).to_be_checked()
+    assert unlabelled_controls(page) == []
+    assert accessibility_violations(page) == []
+
+    # To the receiver on this machine: the secret is shown once.
+    page.get_by_label("URL").fill(receiver.url)
+    page.get_by_role("button", name="Add endpoint").click()
+    expect(page.get_by_role("heading", name="Endpoint added")).to_be_visible()
+    secret = page.locator("#webhook-secret").inner_text()
+    assert secret.startswith("whsec_")
+    assert accessibility_violations(page) == []
+
+    # An incident is created; the scheduler sends its event, signed, to the receiver.
+    reference, _ = incident_aware_hours_ago(server, admin, 1, "Laptop stolen from a car")
+    page.goto("/webhooks")
+    page.get_by_role("link", name=receiver.url).click()
+    # The scheduler's webhooks job runs every 5 s: wait until the receiver has the event,
+    # then until the log shows it sent (recorded just after the receiver's answer).
+    assert receiver.arrived.wait(timeout=30)
+    row = page.locator("#webhook-deliveries tbody tr").first
+    for _ in range(100):
+        if row.count() and "sent" in row.inner_text():
+            break
+        page.reload()
+    expect(row).to_contain_text("Incident created")
+    expect(row).to_contain_text("sent")
+    assert accessibility_violations(page) == []
+    [got] = receiver.received
+    body = Webhook(secret).verify(got.body, got.headers)
+    assert body["data"]["incident"]["reference"] == reference
+    assert "Laptop" not in got.body.decode()
+
+    # Pause, resume, rotate.
+    page.goto("/webhooks")
+    page.get_by_role("button", name=re.compile("^Pause")).click()
+    expect(page.locator("#webhooks-done")).to_contain_text("paused")
+    page.get_by_role("button", name=re.compile("^Resume")).click()
+    expect(page.locator("#webhooks-done")).to_contain_text("resumed")
+    page.get_by_role("button", name=re.compile("^Rotate secret")).click()
+    expect(page.get_by_role("heading", name="Secret rotated")).to_be_visible()
+    assert page.locator("#webhook-secret").inner_text() != secret
+
+    # On a phone: nothing runs past the right edge.
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/webhooks")
+    assert wider_than_viewport(page) == []
+    page.get_by_role("link", name=receiver.url).click()
+    assert wider_than_viewport(page) == []
+    assert console.unexpected() == []
