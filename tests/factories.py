@@ -20,7 +20,7 @@ from incident.accounts import service as accounts
 from incident.accounts.models import User
 from incident.kernel import auth
 from incident.kernel.clock import FixedClock
-from incident.kernel.db import session_factory
+from incident.kernel.db import session_factory, transaction
 from incident.kernel.settings import REPOSITORY
 from notifications.delivery.outbox import CaptureTransport, Dispatcher
 from notifications.drafting.render import renderer
@@ -84,9 +84,9 @@ async def make_person(engine: AsyncEngine, clock: FixedClock, role: str,
     email = email or f"{role}-{uuid.uuid4().hex[:6]}@example.com"
     sessions = session_factory(engine)
     async with sessions() as db:
-        db.add(User(email=email, role=role, password_hash=password_hash(password),
-                    must_change_password=False, created_at=clock.now()))
-        await db.commit()
+        async with transaction(db):  # waits its turn for the write lock, as the service does
+            db.add(User(email=email, role=role, password_hash=password_hash(password),
+                        must_change_password=False, created_at=clock.now()))
         _, token = await accounts.create_token(db, clock=clock, actor=CONSOLE, email=email,
                                                name="tests")
     return Person(email=email, role=role, password=password, token=token)
