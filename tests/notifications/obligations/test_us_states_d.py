@@ -39,58 +39,28 @@ the statute, the regime file says so, and so does the comment here:
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import pytest
 
 from notifications.drafting.audience import audience
-from notifications.obligations.engine import ObligationResult, compute_obligations
-from notifications.obligations.facts import facts_from_json
-from notifications.obligations.regime_loader import load_regimes
-from notifications.obligations.regimes import Catalogue, SubstituteNotice
+from notifications.obligations.engine import ObligationResult
+from tests.notifications.obligations.state_laws import (
+    REGIMES,
+    at,
+    no_harm,
+    owed,
+    state_results,
+    substitute,
+)
 
-REGIMES: Catalogue = load_regimes()
-ALL_DATA = ["contact", "official_id", "financial", "credentials", "health", "special"]
 STATES = ("us-az", "us-ar", "us-ct", "us-de", "us-dc", "us-ga", "us-hi", "us-id", "us-il",
           "us-in")
 
 
 def run(affected: dict[str, int], *, timezone: str = "America/New_York",
-        roles: list[str] | None = None, data: list[str] | None = None,
-        entity_type: str | None = None, **incident: Any) -> dict[str, ObligationResult]:
-    organisation: dict[str, Any] = {"country": "US", "timezone": timezone, "roles": roles or []}
-    if entity_type is not None:
-        organisation["entity_type"] = entity_type
-    facts = {
-        "organisation": organisation,
-        "incident": {"aware_at": "2026-05-01T10:00:00-04:00", "risk": "high",
-                     "data_categories": ALL_DATA if data is None else data, **incident},
-        "affected": affected,
-    }
-    results = compute_obligations(facts_from_json(facts), REGIMES, explain=True)
-    return {r.ref: r for r in results}
-
-
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text)
-
-
-def owed(results: dict[str, ObligationResult], ref: str) -> bool:
-    return ref in results and results[ref].applies
-
-
-def no_harm(when: str) -> dict[str, Any]:
-    """A documented determination, made at `when`, that misuse or harm is not likely."""
-    return {"harm_not_likely": True, "harm_determined_at": when}
-
-
-def substitute(ref: str) -> SubstituteNotice:
-    found = REGIMES.obligation(ref)
-    assert found is not None, ref
-    notice = found[1].substitute_notice
-    assert notice is not None, ref
-    return notice
+        **facts: Any) -> dict[str, ObligationResult]:
+    return state_results(affected, aware_at="2026-05-01T10:00:00-04:00", timezone=timezone, **facts)
 
 
 # ---------------------------------------------------------------- whom each notice addresses
