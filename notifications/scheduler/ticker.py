@@ -225,6 +225,12 @@ class Ticker:
             await self.may_tick(renew=True)
         except Exception:  # a busy database: the next renewal may succeed
             log.exception("renewing the scheduler's lease failed")
+        except asyncio.CancelledError:
+            if not self.stopping:
+                raise
+            # Cut short by a stop (waiting for the write lock, say): the stop itself ends
+            # the lease and the presence.
+            log.info("renewing the scheduler's lease was cut short by the stop")
         finally:
             self.running.discard(task)
 

@@ -4,9 +4,15 @@ controls). A plain module: test modules import from here, never from one another
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import socket
 import subprocess
 import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,6 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+import pytest
 from playwright.sync_api import ConsoleMessage, Page, expect
 
 from tests.factories import Person
@@ -47,6 +54,69 @@ class Server:
 
     def api(self, person: Person) -> httpx.Client:
         return httpx.Client(base_url=self.url, headers=person.headers, timeout=10)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_until_ready(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
+    """Probe /ready until it answers 200; between probes, wait on the process itself, so
+    a server that exits is reported at once rather than after the deadline."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{url}/ready", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            pytest.fail(f"`breach serve` did not become ready:\n{log.read_text()}")
+        try:
+            process.wait(timeout=0.05)
+        except subprocess.TimeoutExpired:
+            continue
+        pytest.fail(f"`breach serve` exited with {process.returncode}:\n{log.read_text()}")
+
+
+@contextmanager
+def serving(directory: Path, sqlite_template: Path,
+            settings: Callable[[str], dict[str, str]] = lambda url: {},
+            before_start: Callable[[dict[str, str]], None] | None = None) -> Iterator[Server]:
+    """`breach serve` on a copy of the migrated SQLite template in `directory`, with the
+    settings every browser test uses and those `settings(url)` adds; `before_start(env)`
+    may write to the database first. On the way out the server is stopped and must not
+    have logged an error."""
+    database = directory / "breach.sqlite3"
+    shutil.copy(sqlite_template, database)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BREACH_")}
+    env.update(BREACH_DATABASE_URL=f"sqlite+aiosqlite:///{database}",
+               BREACH_VAR_DIR=str(directory / "var"), BREACH_SECRET_KEY="browser-test-secret",
+               BREACH_TIMEZONE=SERVER_ZONE, **settings(url))
+    if before_start is not None:
+        before_start(env)
+    log = directory / "serve.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen([BREACH, "serve", "--port", str(port)], env=env,
+                                   cwd=directory, stdout=sink, stderr=subprocess.STDOUT,
+                                   stdin=subprocess.DEVNULL)
+    try:
+        wait_until_ready(process, url, log)
+        yield Server(url=url, env=env, zone=ZoneInfo(SERVER_ZONE),
+                     database_url=env["BREACH_DATABASE_URL"], log=log)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    errors = [line for line in log.read_text().splitlines() if '"level": "error"' in line]
+    assert not errors, "the server logged errors:\n" + "\n".join(errors)
 
 
 @dataclass

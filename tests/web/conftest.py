@@ -9,18 +9,11 @@ times relative to now.
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
@@ -28,13 +21,12 @@ from incident.kernel.clock import FixedClock
 from incident.kernel.db import create_engine
 from tests.factories import Person, one_per_role
 from tests.web.chromium import (
-    BREACH,
     BROWSER_ZONE,
     CHROMIUM,
     CHROMIUM_ARGS,
-    SERVER_ZONE,
     Console,
     Server,
+    serving,
 )
 
 HERE = Path(__file__).parent
@@ -51,31 +43,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(missing)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_until_ready(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
-    """Probe /ready until it answers 200; between probes, wait on the process itself, so
-    a server that exits is reported at once rather than after the deadline."""
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"{url}/ready", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline:
-            pytest.fail(f"`breach serve` did not become ready:\n{log.read_text()}")
-        try:
-            process.wait(timeout=0.05)
-        except subprocess.TimeoutExpired:
-            continue
-        pytest.fail(f"`breach serve` exited with {process.returncode}:\n{log.read_text()}")
-
-
 @pytest.fixture(scope="module", params=["sqlite"])
 def lane(request: pytest.FixtureRequest) -> str:
     """The SQLite lane only (the pages call the use cases both lanes test through the API);
@@ -88,33 +55,8 @@ def server(lane: str, tmp_path_factory: pytest.TempPathFactory,
            sqlite_template: Path) -> Iterator[Server]:
     if not CHROMIUM.exists():
         pytest.skip(f"browser tests need Chromium at {CHROMIUM}")
-    directory = tmp_path_factory.mktemp("server")
-    database = directory / "breach.sqlite3"
-    shutil.copy(sqlite_template, database)
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BREACH_")}
-    env.update(BREACH_DATABASE_URL=f"sqlite+aiosqlite:///{database}",
-               BREACH_VAR_DIR=str(directory / "var"), BREACH_SECRET_KEY="browser-test-secret",
-               BREACH_TIMEZONE=SERVER_ZONE)
-    log = directory / "serve.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen([BREACH, "serve", "--port", str(port)], env=env,
-                                   cwd=directory, stdout=sink, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL)
-    try:
-        _wait_until_ready(process, url, log)
-        yield Server(url=url, env=env, zone=ZoneInfo(SERVER_ZONE),
-                     database_url=env["BREACH_DATABASE_URL"], log=log)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-    errors = [line for line in log.read_text().splitlines() if '"level": "error"' in line]
-    assert not errors, "the server logged errors:\n" + "\n".join(errors)
+    with serving(tmp_path_factory.mktemp("server"), sqlite_template) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

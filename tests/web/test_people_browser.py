@@ -10,13 +10,10 @@ The server runs on the system clock: codes are computed here with pyotp for the 
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import httpx
 import pyotp
@@ -25,53 +22,25 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from tests.factories import Person
 from tests.web.chromium import (
-    BREACH,
     BROWSER_ZONE,
-    SERVER_ZONE,
     Console,
     Server,
     accessibility_violations,
     form_values,
+    serving,
     sign_in,
     unlabelled_controls,
     wider_than_viewport,
 )
-from tests.web.conftest import _free_port, _wait_until_ready
 
 
 @pytest.fixture(scope="module")
 def server(lane: str, tmp_path_factory: pytest.TempPathFactory,
            sqlite_template: Path) -> Iterator[Server]:
     """`breach serve` as in tests/web/conftest.py, with BREACH_REQUIRE_TOTP_FOR=approver."""
-    directory = tmp_path_factory.mktemp("server")
-    database = directory / "breach.sqlite3"
-    shutil.copy(sqlite_template, database)
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    import os
-
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BREACH_")}
-    env.update(BREACH_DATABASE_URL=f"sqlite+aiosqlite:///{database}",
-               BREACH_VAR_DIR=str(directory / "var"), BREACH_SECRET_KEY="browser-test-secret",
-               BREACH_TIMEZONE=SERVER_ZONE, BREACH_REQUIRE_TOTP_FOR="approver")
-    log = directory / "serve.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen([BREACH, "serve", "--port", str(port)], env=env,
-                                   cwd=directory, stdout=sink, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL)
-    try:
-        _wait_until_ready(process, url, log)
-        yield Server(url=url, env=env, zone=ZoneInfo(SERVER_ZONE),
-                     database_url=env["BREACH_DATABASE_URL"], log=log)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-    errors = [line for line in log.read_text().splitlines() if '"level": "error"' in line]
-    assert not errors, "the server logged errors:\n" + "\n".join(errors)
+    with serving(tmp_path_factory.mktemp("server"), sqlite_template,
+                 lambda url: {"BREACH_REQUIRE_TOTP_FOR": "approver"}) as running:
+        yield running
 
 
 @pytest.fixture

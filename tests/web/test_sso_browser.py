@@ -15,18 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
-import shutil
 import sqlite3
-import subprocess
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
-from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
@@ -35,8 +31,7 @@ from incident.kernel.clock import FixedClock
 from incident.kernel.db import create_engine
 from tests.factories import make_person
 from tests.oidc_provider import CODE_SECONDS, Provider, running_provider
-from tests.web.chromium import BREACH, SERVER_ZONE, Server, accessibility_violations
-from tests.web.conftest import _free_port, _wait_until_ready
+from tests.web.chromium import Server, accessibility_violations, serving
 
 CLIENT_ID, CLIENT_SECRET = "breachdesk", "breachdesk-client-secret"
 BREAK_GLASS = "break-glass@example.com"
@@ -59,43 +54,24 @@ def provider() -> Iterator[Provider]:
 def server(lane: str, tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path,
            provider: Provider) -> Iterator[Server]:
     """`breach serve` as in tests/web/conftest.py, signing in with the provider."""
-    directory = tmp_path_factory.mktemp("server")
-    database = directory / "breach.sqlite3"
-    shutil.copy(sqlite_template, database)
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    provider.add_client(CLIENT_ID, CLIENT_SECRET, f"{url}/login/sso/callback")
-    provider.add_client("another-client", "another-secret", f"{url}/login/sso/callback")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BREACH_")}
-    env.update(BREACH_DATABASE_URL=f"sqlite+aiosqlite:///{database}",
-               BREACH_VAR_DIR=str(directory / "var"), BREACH_SECRET_KEY="browser-test-secret",
-               BREACH_TIMEZONE=SERVER_ZONE, BREACH_OIDC_ISSUER=provider.url,
-               BREACH_OIDC_CLIENT_ID=CLIENT_ID, BREACH_OIDC_CLIENT_SECRET=CLIENT_SECRET,
-               BREACH_OIDC_ROLE_CLAIM="groups",
-               BREACH_OIDC_ROLES="breach-admins:admin,breach-responders:responder",
-               BREACH_OIDC_PROVIDER_NAME=PROVIDER_NAME, BREACH_LOCAL_SIGN_IN="off",
-               BREACH_BREAK_GLASS=BREAK_GLASS)
-    # The break-glass admin, made before the server starts (it writes to the database too).
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(asyncio.run, _break_glass_admin(env["BREACH_DATABASE_URL"])).result()
-    log = directory / "serve.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen([BREACH, "serve", "--port", str(port)], env=env,
-                                   cwd=directory, stdout=sink, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL)
-    try:
-        _wait_until_ready(process, url, log)
-        yield Server(url=url, env=env, zone=ZoneInfo(SERVER_ZONE),
-                     database_url=env["BREACH_DATABASE_URL"], log=log)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-    errors = [line for line in log.read_text().splitlines() if '"level": "error"' in line]
-    assert not errors, "the server logged errors:\n" + "\n".join(errors)
+
+    def settings(url: str) -> dict[str, str]:
+        provider.add_client(CLIENT_ID, CLIENT_SECRET, f"{url}/login/sso/callback")
+        provider.add_client("another-client", "another-secret", f"{url}/login/sso/callback")
+        return {"BREACH_OIDC_ISSUER": provider.url, "BREACH_OIDC_CLIENT_ID": CLIENT_ID,
+                "BREACH_OIDC_CLIENT_SECRET": CLIENT_SECRET, "BREACH_OIDC_ROLE_CLAIM": "groups",
+                "BREACH_OIDC_ROLES": "breach-admins:admin,breach-responders:responder",
+                "BREACH_OIDC_PROVIDER_NAME": PROVIDER_NAME, "BREACH_LOCAL_SIGN_IN": "off",
+                "BREACH_BREAK_GLASS": BREAK_GLASS}
+
+    def break_glass_admin(env: dict[str, str]) -> None:
+        """Made before the server starts (it writes to the database too)."""
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pool.submit(asyncio.run, _break_glass_admin(env["BREACH_DATABASE_URL"])).result()
+
+    with serving(tmp_path_factory.mktemp("server"), sqlite_template, settings,
+                 break_glass_admin) as running:
+        yield running
 
 
 async def _break_glass_admin(database_url: str) -> None:
