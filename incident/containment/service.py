@@ -148,15 +148,7 @@ async def change_step(db: AsyncSession, *, clock: Clock, actor: Actor, key: str 
     reason = bounded_text("reason", reason, limit=STEP_REASON_LIMIT) or None
     now = clock.now()
     async with transaction(db):
-        incident = await get_incident(db, actor=actor, key=key)
-        _refuse_if_finished(incident)
-        query = select(IncidentStep).where(IncidentStep.id == step_row_id,
-                                           IncidentStep.incident_id == incident.id)
-        if is_postgresql(db):
-            query = query.with_for_update()
-        step = (await db.exec(query)).first()
-        if step is None:
-            raise NotFound(f"no step {step_row_id} on {incident.reference}")
+        incident, step = await _step_to_change(db, actor, key, step_row_id)
         if expected_version is not None and expected_version != step.version:
             raise Conflict(f"the step changed since you read it (now version {step.version}, "
                            f"state {step.state}); reload and try again",
@@ -186,6 +178,21 @@ async def change_step(db: AsyncSession, *, clock: Clock, actor: Actor, key: str 
     return step
 
 
+async def _step_to_change(db: AsyncSession, actor: Actor, key: str | uuid.UUID,
+                          step_row_id: int) -> tuple[Incident, IncidentStep]:
+    """An unfinished incident and one of its steps, the step locked for the change."""
+    incident = await get_incident(db, actor=actor, key=key)
+    _refuse_if_finished(incident)
+    query = select(IncidentStep).where(IncidentStep.id == step_row_id,
+                                       IncidentStep.incident_id == incident.id)
+    if is_postgresql(db):
+        query = query.with_for_update()
+    step = (await db.exec(query)).first()
+    if step is None:
+        raise NotFound(f"no step {step_row_id} on {incident.reference}")
+    return incident, step
+
+
 async def _assignee(db: AsyncSession, email: str | None) -> User | None:
     """The active person a step is given to, by e-mail; None (blank) gives it to nobody."""
     if not (email and email.strip()):
@@ -207,15 +214,7 @@ async def assign_step(db: AsyncSession, *, clock: Clock, actor: Actor, key: str 
     auth.require(actor, Permission.WRITE_INCIDENTS)
     now = clock.now()
     async with transaction(db):
-        incident = await get_incident(db, actor=actor, key=key)
-        _refuse_if_finished(incident)
-        query = select(IncidentStep).where(IncidentStep.id == step_row_id,
-                                           IncidentStep.incident_id == incident.id)
-        if is_postgresql(db):
-            query = query.with_for_update()
-        step = (await db.exec(query)).first()
-        if step is None:
-            raise NotFound(f"no step {step_row_id} on {incident.reference}")
+        incident, step = await _step_to_change(db, actor, key, step_row_id)
         user = await _assignee(db, assignee)
         new_id = user.id if user else None
         email = user.email if user else None
