@@ -373,6 +373,21 @@ class Agency(_Strict):
     address: str | None = None
 
 
+class Authority(_Strict):
+    """Who receives a report the law requires, and how it is filed: the body's name, postal
+    address and website, the way its reports are made (`filing`: a portal, a form, an
+    e-mail address), where that was read (`source`) and when."""
+
+    name: str
+    address: str
+    website: Url
+    filing: str
+    email: str | None = None
+    phone: str | None = None
+    source: Url
+    reviewed: date
+
+
 class Contacts(_Strict):
     """Nationwide agencies a notice names where a law asks (`regimes/contacts/*.yaml`)."""
 
@@ -558,6 +573,9 @@ class Obligation(_Strict):
     """When this duty's sources were last checked, where it differs from the regime's."""
     assume_from: AssumedClock | None = None
     """Until the trigger is recorded, count the clock from another event, marked assumed."""
+    authority: Authority | None = None
+    """For a report to an authority or regulator: the body, its address and how reports are
+    filed (the organisation profile names the contact actually used)."""
 
     @model_validator(mode="after")
     def _assumed_clock(self) -> Obligation:
@@ -590,6 +608,9 @@ class Obligation(_Strict):
         if self.recipient == PEOPLE and self.letter is None:
             raise ValueError("an obligation owed to individuals must say what its notice "
                              "contains: add letter.elements, each with its citation")
+        if self.authority is not None and self.recipient not in ("authority", "regulator"):
+            raise ValueError(f"authority is only for reports to an authority or regulator, "
+                             f"not to recipient {self.recipient!r}")
         for name in ("protects", "complaint", "letter", "substitute_notice"):
             if self.recipient != PEOPLE and getattr(self, name) is not None:
                 raise ValueError(f"{name} is only for obligations owed to individuals, not to "

@@ -117,6 +117,11 @@ SHIPPED: dict[str, tuple[tuple[str, ...] | None, tuple[str, ...] | None, str]] =
     "kr-pipa/data-subjects": (("KR",), ("KR",), "low"),
     "sg-pdpa/individuals": (("SG",), ("SG",), "low"),
     "au-ndb/individuals": (None, None, "medium"),
+    # -- americas (keep this line; add entries above it)
+    # -- europe (keep this line; add entries above it)
+    # -- middle-east-africa (keep this line; add entries above it)
+    # -- asia-pacific (keep this line; add entries above it)
+    # -- us-territories (keep this line; add entries above it)
 }
 """Per obligation owed to people: people_in (None: everyone), everyone_if_established_in,
 confidence."""

@@ -98,6 +98,11 @@ CATALOGUE = {
     "us-bank": ["regulator"],
     "us-ftc": ["ftc"],
     "cn": ["cac"],
+    # -- americas (keep this line; add entries above it)
+    # -- europe (keep this line; add entries above it)
+    # -- middle-east-africa (keep this line; add entries above it)
+    # -- asia-pacific (keep this line; add entries above it)
+    # -- us-territories (keep this line; add entries above it)
 }
 
 GOOD = """\
@@ -298,3 +303,34 @@ def test_error_message_lists_every_problem(tmp_path: Path) -> None:
     write(tmp_path, "demo.yaml", GOOD.replace("confidence: low", "confidence: sure"))
     with pytest.raises(RegimeError, match=r"1 problem\(s\) in regime files:\n  .*demo.yaml: confidence"):
         load_regimes(tmp_path)
+
+
+AUTHORITY_BLOCK = """\
+    authority:
+      name: The Demo Data Protection Authority
+      address: 1 Demo Street, 10115 Berlin
+      website: https://example.org/authority
+      filing: the authority's online breach form
+      source: https://example.org/authority/contact
+      reviewed: 2026-12-05
+"""
+
+
+def test_a_report_to_an_authority_can_name_the_authority_and_how_to_file(tmp_path: Path) -> None:
+    write(tmp_path, "demo.yaml", GOOD + AUTHORITY_BLOCK)
+    authority = load_regimes(tmp_path).obligation("demo/authority")
+    assert authority is not None and authority[1].authority is not None
+    assert authority[1].authority.filing == "the authority's online breach form"
+
+
+def test_an_authority_block_on_a_duty_to_people_is_refused(tmp_path: Path) -> None:
+    people = GOOD.replace("recipient: authority", "recipient: internal")
+    write(tmp_path, "demo.yaml", people + AUTHORITY_BLOCK)
+    assert any("authority is only for reports to an authority or regulator" in p
+               for p in problems_of(tmp_path))
+
+
+def test_an_authority_block_needs_its_source_and_review_date(tmp_path: Path) -> None:
+    write(tmp_path, "demo.yaml", GOOD + AUTHORITY_BLOCK.replace(
+        "      reviewed: 2026-12-05\n", ""))
+    assert any("reviewed" in p for p in problems_of(tmp_path))
