@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from notifications.obligations.facts import Facts
+from notifications.obligations.facts import Facts, Organisation
 from notifications.obligations.facts import Incident as FactsIncident
 from notifications.obligations.regimes import (
     RISK_ORDER,
@@ -52,6 +52,13 @@ def _in(code: str, territories: tuple[str, ...]) -> bool:
 def _words(roles: Iterable[str]) -> str:
     """("covered_entity", "data_owner") -> "covered entity or data owner"."""
     return " or ".join(role.replace("_", " ") for role in roles)
+
+
+def _imprecise(org: Organisation, territories: tuple[str, ...]) -> str:
+    """Why a test of a subdivision may fail only for want of the principal place of business."""
+    if org.principal_place is None and any("-" in t for t in territories):
+        return f" (only the country {org.country} is given, not the principal place of business)"
+    return ""
 
 
 _CIRCUMSTANCES: dict[str, tuple[str, str]] = {
@@ -114,9 +121,9 @@ def check(condition: Condition, facts: Facts) -> tuple[bool, list[str]]:
     if condition.established_in is not None:
         where = ", ".join(condition.established_in)
         test(
-            _in(org.country, condition.established_in),
-            f"established in {org.country} ({where})",
-            f"not established in {where}",
+            _in(org.established, condition.established_in),
+            f"established in {org.established} ({where})",
+            f"not established in {where}{_imprecise(org, condition.established_in)}",
         )
     for flag in condition.flags:
         test(flag in org.flags, f"organisation is {flag}", f"organisation is not {flag}")
@@ -127,6 +134,24 @@ def check(condition: Condition, facts: Facts) -> tuple[bool, list[str]]:
             f"entity type {org.entity_type}",
             f"entity type {org.entity_type or 'not given'} is not one of {kinds}",
         )
+    if condition.not_entity_types is not None:
+        kinds = ", ".join(condition.not_entity_types)
+        test(
+            org.entity_type not in condition.not_entity_types,
+            f"entity type {org.entity_type or 'not given'} is none of {kinds}",
+            f"entity type {org.entity_type} is one of {kinds}",
+        )
+    if condition.owner_entity_types is not None:
+        kinds = ", ".join(condition.owner_entity_types)
+        owners = incident.owner_entity_types
+        if owners is None:
+            test(True, f"data maintained for an owner that is {kinds} (assumed: the owners' "
+                       "entity types are not recorded)", "")
+        else:
+            matched = sorted(owners & set(condition.owner_entity_types))
+            recorded = ", ".join(sorted(owners)) or "of no recorded type"
+            test(bool(matched), f"data maintained for an owner that is {', '.join(matched)}",
+                 f"data maintained for owners that are {recorded}, none of {kinds}")
     if condition.min_affected is not None:
         count = _count(affected, condition.count_in, condition.per_territory)
         scope = ", ".join(condition.count_in) if condition.count_in else "all jurisdictions"
@@ -190,7 +215,8 @@ def obligation_applies(
 
     `regime_ok` is `check(regime.applies, facts)`, computed once per regime;
     `follows(ref)` says whether the obligation named "regime/obligation" applies,
-    for a follow-up whose clock starts when that one is fulfilled.
+    for a follow-up whose clock starts when that one is fulfilled, and for a duty that arises
+    only with another (`arises_with`).
     """
     ok, why = regime_ok
     if not ok:
@@ -204,4 +230,8 @@ def obligation_applies(
         return False, [harbour]
     if isinstance(obligation.trigger, MetTrigger) and not follows(obligation.trigger.met):
         return False, [f"follows {obligation.trigger.met}, which does not apply"]
+    if obligation.arises_with is not None:
+        if not follows(obligation.arises_with):
+            return False, [f"arises only with {obligation.arises_with}, which does not apply"]
+        why = [*why, f"arises with {obligation.arises_with}"]
     return True, why

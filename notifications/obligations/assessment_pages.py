@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath
@@ -17,7 +18,7 @@ from incident.kernel.access import requires
 from incident.kernel.auth import Actor, Permission
 from incident.kernel.errors import DomainError
 from incident.kernel.injected import Db, Now, Who
-from incident.kernel.pages import refusal_sentence, render_page
+from incident.kernel.pages import held_for, refusal_sentence, render_page, send_back
 from incident.lifecycle.service import get_incident
 from notifications.obligations import confirmation
 from notifications.obligations import service as services
@@ -123,9 +124,12 @@ class AssessmentPages(Controller):
     include_in_schema = False
 
     @get("/{key:str}/assessment", guards=[requires(Permission.READ_INCIDENTS)])
-    async def assessment(self, request: Request[Any, Any, Any], db: Db, actor: Who,
+    async def assessment(self, request: Request[Any, Any, Any], db: Db, clock: Now, actor: Who,
                          key: FromPath[str]) -> Template:
-        return await assessment_page(request, db, actor=actor, key=key)
+        """After a refused confirmation, why, beside the assessment it was about (once)."""
+        notice = (await held_for(request, db, clock)).get("notice")
+        return await assessment_page(request, db, actor=actor, key=key,
+                                     notice=(int(notice[0]), str(notice[1])) if notice else None)
 
     @post("/{key:str}/assessments/{number:int}/confirm", guards=[requires(Permission.APPROVE)])
     async def confirm(self, request: Request[Any, Any, Any], db: Db, clock: Now, actor: Who,
@@ -134,6 +138,7 @@ class AssessmentPages(Controller):
             row = await services.confirm_assessment(db, clock=clock, actor=actor, key=key,
                                                     number=number)
         except DomainError as exc:  # four eyes, already settled, superseded: say why beside it
-            return await assessment_page(request, db, actor=actor, key=key, status=exc.status,
-                                         notice=(number, refusal_sentence(exc)))
+            return await send_back(request, db, clock,
+                                   f"/incidents/{quote(key)}/assessment#assessment-{number}",
+                                   notice=(number, refusal_sentence(exc)))
         return Redirect(f"/incidents/{key}/assessment#assessment-{row.number}")

@@ -259,16 +259,19 @@ def incidents_parties(runtime: Runtime, reference: str, parties_file: Path) -> N
 @click.option("--json", "as_json", is_flag=True)
 @pass_runtime
 def incidents_obligations(runtime: Runtime, reference: str, as_json: bool) -> None:
-    """The incident's duties to notify, soonest due first, with their status."""
+    """The incident's duties to notify, soonest due first, with their status; under a pending
+    report to an authority, the contact it goes to and how that authority takes reports."""
     from notifications.obligations import service as services
     from notifications.obligations.schemas import obligation_public
 
     clock = runtime.clock
 
     async def work(settings: Settings, db: AsyncSession, actor: Actor) -> Any:
-        return await services.obligations_of(db, clock=clock, actor=actor, key=reference)
+        found = await services.obligations_of(db, clock=clock, actor=actor, key=reference)
+        profile = await services.get_profile(db)
+        return found, dict(profile.authorities or {}) if profile else {}
 
-    _, rows, assumptions, problems = runtime.run(work)
+    (_, rows, assumptions, problems), contacts = runtime.run(work)
     now = clock.now()
     public = [obligation_public(r, now) for r in rows]
     if as_json:
@@ -286,9 +289,29 @@ def incidents_obligations(runtime: Runtime, reference: str, as_json: bool) -> No
         state = item.status.upper() if item.status != "pending" else (
             "OVERDUE" if item.overdue else "pending")
         console.print(f"{item.ref:28} {state:8} {due:28} {visible(item.recipient_name)}", markup=False)
+        if item.status == "pending":
+            for line in _filing_lines(item, contacts):
+                console.print(f"  {visible(line)}", markup=False)
     gone = [i.ref for i in public if not i.applies]
     if gone:
         console.print(f"no longer apply: {', '.join(gone)}", markup=False)
+
+
+def _filing_lines(item: Any, contacts: dict[str, Any]) -> list[str]:
+    """Where a pending report to an authority goes: the organisation profile's contact (the
+    one used), and the catalogue's entry for that authority (for reference, and to file by
+    hand where the profile has no e-mail address for it)."""
+    if item.authority is None:
+        return []
+    contact = contacts.get(item.ref) or contacts.get(item.regime) or {}
+    used = ", ".join(str(contact[k]) for k in ("name", "email", "address") if contact.get(k))
+    known = item.authority
+    return [*([f"sent to: {used} (the organisation profile's contact)"] if used else []),
+            *([] if contact.get("email") else
+              ["no e-mail address in the organisation profile: not sent from here; file it as "
+               "the authority asks, then record it met (`breach incidents obligation`)"]),
+            f"authority: {known.name}, {known.address}; how to file: {known.filing}; "
+            f"{known.website} (checked on {known.reviewed.isoformat()}: {known.source})"]
 
 
 def _due_text(item: Any, zone: Any) -> str:
@@ -381,7 +404,8 @@ def _duty_row(regime: Any, duty: Any) -> dict[str, Any]:
 @pass_runtime
 def regimes_show(runtime: Runtime, regime_id: str, as_json: bool) -> None:
     """One regime as its file states it: each duty's recipient, clock, citation, source,
-    confidence and last review; and whether it is shipped or the organisation's own."""
+    confidence and last review, and for a report to an authority, who takes it and how it is
+    filed; and whether it is shipped or the organisation's own."""
     from notifications.obligations.deadlines import describe
     from notifications.obligations.regimes import trigger_label
 
@@ -429,8 +453,23 @@ def regimes_show(runtime: Runtime, regime_id: str, as_json: bool) -> None:
         echo(f"  confidence {confidence}, sources last checked {reviewed.isoformat()}")
         echo(f"  citation: {duty.citation}")
         echo(f"  source: {duty.source}")
+        if duty.authority is not None:
+            _echo_authority(duty.authority)
         for note in duty.notes:
             echo(f"  note: {note}")
+
+
+def _echo_authority(authority: Any) -> None:
+    """Who takes a duty's report and how, as its regime file states it."""
+    echo(f"  authority: {authority.name}")
+    echo(f"    address: {authority.address}")
+    echo(f"    website: {authority.website}")
+    echo(f"    how to file: {authority.filing}")
+    if authority.email:
+        echo(f"    e-mail: {authority.email}")
+    if authority.phone:
+        echo(f"    phone: {authority.phone}")
+    echo(f"    checked on {authority.reviewed.isoformat()}: {authority.source}")
 
 
 @regimes.command("coverage")
@@ -444,7 +483,8 @@ def regimes_coverage(runtime: Runtime, place: str | None, confidence: str | None
                      as_json: bool) -> None:
     """Which regimes cover which jurisdictions: every US state, DC and territory (covered or
     not) and each country or region, with each regime's duties, deadlines, confidence and
-    primary citation, and what its file marks as low confidence or unsourced."""
+    primary citation, the authority each report goes to and how it is filed, and what its
+    file marks as low confidence or unsourced."""
     from rich.table import Table
 
     from notifications.obligations.coverage import SelectionError, as_data, coverage, select
@@ -457,7 +497,8 @@ def regimes_coverage(runtime: Runtime, place: str | None, confidence: str | None
     if as_json:
         print_json(as_data(found))
         return
-    table = Table("Where", "Regime", "Duties: recipient, deadline, trigger (confidence)",
+    table = Table("Where", "Regime", "Duties: recipient, deadline, trigger (confidence); "
+                  "the authority and how to file",
                   "Confidence", "Primary citation", "Marked low or unsourced",
                   title="Coverage of the regimes in use", title_justify="left")
     for place_row in found.jurisdictions:
@@ -465,8 +506,10 @@ def regimes_coverage(runtime: Runtime, place: str | None, confidence: str | None
         if not place_row.covered:
             table.add_row(where, "not yet covered", "", "", "", "")
         for regime in place_row.regimes:
-            duties = "\n".join(f"{d.recipient}: {d.brief} from {d.trigger} ({d.confidence})"
-                               for d in regime.duties)
+            duties = "\n".join(
+                f"{d.recipient}: {d.brief} from {d.trigger} ({d.confidence})" + (
+                    f"\n  to {d.authority.name}: {d.authority.filing}" if d.authority else "")
+                for d in regime.duties)
             marked = "\n".join(f"{f.where}: {f.what}" for f in regime.flags)
             table.add_row(where, regime.id, duties, regime.confidence, regime.citation, marked)
     out().print(table)

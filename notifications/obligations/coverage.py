@@ -5,8 +5,9 @@
 state, the District of Columbia and the three territories with a breach-notification law,
 listed whether covered or not, and each country or region a regime of the catalogue belongs
 to) the regimes whose own jurisdiction it is, each with its duties (recipient, deadline in
-words, trigger), the overall and each duty's confidence, the primary citation and source, and
-what the files mark as low confidence or unsourced. A federal or regional law (HIPAA, GDPR)
+words, trigger, and for a report to an authority whose file names it, who takes it and how),
+the overall and each duty's confidence, the primary citation and source, and what the files
+mark as low confidence or unsourced. A federal or regional law (HIPAA, GDPR)
 has its own row (US, EU); `select` shows it beside a state or member country looked up by
 code. Everything here is pure: the catalogue in, plain values out.
 
@@ -19,7 +20,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -69,6 +70,21 @@ README_END = "<!-- regimes-coverage:end -->"
 
 
 @dataclass(frozen=True)
+class Filing:
+    """Who takes a duty's report and how, as its regime file states it (`authority`)."""
+
+    name: str
+    filing: str
+    """How reports are made: a portal, a form, an e-mail address."""
+    website: str
+    address: str
+    email: str | None
+    phone: str | None
+    source: str
+    reviewed: str
+
+
+@dataclass(frozen=True)
 class Duty:
     """One duty of a covering regime, as the coverage shows it."""
 
@@ -84,6 +100,8 @@ class Duty:
     reviewed: str
     citation: str
     source: str
+    authority: Filing | None = None
+    """For a report to an authority or regulator whose file names it: who takes it, and how."""
 
 
 @dataclass(frozen=True)
@@ -192,11 +210,19 @@ def _flags(regime: Regime) -> tuple[Flag, ...]:
 def _duty(regime: Regime, duty: Obligation) -> Duty:
     confidence, reviewed = regime.sourcing(duty)
     trigger = trigger_label(duty.trigger)
+    deadline = describe(duty.deadline, trigger)
+    if duty.no_later_than is not None:
+        deadline += f", and no later than the notice of {duty.no_later_than.met}"
+    known = duty.authority
+    authority = None if known is None else Filing(
+        name=known.name, filing=known.filing, website=known.website, address=known.address,
+        email=known.email, phone=known.phone, source=known.source,
+        reviewed=known.reviewed.isoformat())
     return Duty(ref=f"{regime.id}/{duty.id}", recipient=duty.recipient,
                 recipient_name=duty.recipient_name, trigger=trigger,
-                deadline=describe(duty.deadline, trigger), brief=brief(duty.deadline),
+                deadline=deadline, brief=brief(duty.deadline),
                 confidence=confidence, reviewed=reviewed.isoformat(), citation=duty.citation,
-                source=duty.source)
+                source=duty.source, authority=authority)
 
 
 def covering(regime: Regime) -> Covering:
@@ -292,7 +318,7 @@ def as_data(found: Coverage) -> dict[str, Any]:
     def regime(r: Covering) -> dict[str, Any]:
         return {"id": r.id, "name": r.name, "confidence": r.confidence, "reviewed": r.reviewed,
                 "citation": r.citation, "source": r.source,
-                "duties": [vars(d) for d in r.duties],
+                "duties": [asdict(d) for d in r.duties],
                 "flagged": [vars(f) for f in r.flags]}
 
     return {"jurisdictions": [{"code": j.code, "name": j.name, "kind": j.kind,

@@ -3,7 +3,9 @@
 Most breach laws let a law-enforcement agency hold a notice back while it would impede a
 criminal investigation, each in its own words: the notice is suspended until the agency says
 it may go and is due then (Cal. Civ. Code 1798.82(c): "promptly after"), or a fresh clock runs
-from that day (C.R.S. 6-1-716(2)(c): "not later than thirty days after"); some only honour a
+from that day (C.R.S. 6-1-716(2)(c): "not later than thirty days after"), or that fresh clock
+takes the place of the original one (10 M.R.S. 1348(3): "no more than 7 business days after");
+some only honour a
 request in writing (Fla. Stat. 501.171(4)(b)), or an oral one for a limited time (45 CFR
 164.412(b): at most 30 days). The obligation's `law_enforcement_delay` (regimes.py) says which;
 the incident's `law_enforcement_delay` (facts.py) says who asked, when, and until when.
@@ -91,7 +93,12 @@ def apply_delay(obligation: Obligation, incident: Incident, *, due: datetime | N
         return Delayed(None, target, waiting, (
             *notes, f"delayed at the request of {delay.agency} since {_iso(delay.requested_at)}, "
                     f"with no end stated yet: {rule.note} ({_cited(rule)})"))
-    if rule.effect == "after_end":
+    if rule.effect == "replace":
+        assert rule.after_end is not None
+        new_due = due_at(rule.after_end, end, tz)
+        clock = (f"due {describe(rule.after_end, 'the end of the delay')}, in place of the "
+                 "original clock")
+    elif rule.effect == "after_end":
         assert rule.after_end is not None
         fresh = due_at(rule.after_end, end, tz)
         new_due = max(d for d in (due, fresh) if d is not None) if due or fresh else None

@@ -16,7 +16,8 @@ waits for, so nobody forgets it is coming. Where its regime file says to assume 
 time that start gives, marked `assumed`, until the real trigger replaces it.
 
 Each result carries the `confidence` of our reading of its duty and the date its sources
-were last `reviewed` (the duty's own, else its regime's).
+were last `reviewed` (the duty's own, else its regime's); a report to an authority that
+applies carries the `authority` its file names (who takes it, and how).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from notifications.obligations.applicability import check, obligation_applies
 from notifications.obligations.deadlines import Basis, rule_as_data
 from notifications.obligations.due_times import TriggerState, due_times
 from notifications.obligations.facts import Facts, FactsError, FactsProblem
-from notifications.obligations.regimes import Catalogue, Obligation, Regime
+from notifications.obligations.regimes import Authority, Catalogue, Obligation, Regime
 from notifications.obligations.versions import NotInForce, choose
 
 # ----------------------------------------------------------------------- results
@@ -61,6 +62,9 @@ class ObligationResult:
     """When this duty's sources were last checked (its own date, else its regime's)."""
     assumed: bool = False
     """The due time counts from a stand-in event until the trigger is recorded (`assume_from`)."""
+    authority: Authority | None = None
+    """For a report to an authority or regulator: the body, its address and how it takes
+    reports, as the regime file states them (the organisation profile names the contact used)."""
 
     @property
     def ref(self) -> str:
@@ -117,7 +121,7 @@ def _evaluate(
     met_at = facts.incident.met.get(f"{regime.id}/{obligation.id}")
     due = due_times(regime, obligation, facts)
     basis = due.basis if chosen.note is None else replace(due.basis, notes=(chosen.note, *due.basis.notes))
-    return replace(
+    result = replace(
         result,
         trigger=due.trigger,
         rule=rule_as_data(due.rule),
@@ -127,7 +131,43 @@ def _evaluate(
         target_at=due.target_at,
         basis=basis,
         assumed=due.assumed,
+        authority=obligation.authority,
     )
+    if obligation.no_later_than is not None:
+        limit = obligation.no_later_than
+        result = no_later_than(result, _result_for(limit.met, facts, done, catalogue), limit.citation)
+    return result
+
+
+def no_later_than(result: ObligationResult, other: ObligationResult, citation: str) -> ObligationResult:
+    """`result` limited by the notice of `other`, which it may not come after (`NoLaterThan`):
+    due at the latest when `other` was met, or while it is not, when `other` is due; its target
+    no later than `other`'s. No limit where `other` does not apply, nor while this duty still
+    waits for its own trigger or for the end of a law-enforcement delay."""
+    assert result.basis is not None
+    if not other.applies:
+        note = f"no later than {other.ref}, which does not apply: no such limit ({citation})"
+        return replace(result, basis=replace(result.basis, notes=(*result.basis.notes, note)))
+    waiting = result.trigger is None or (result.trigger.waiting_for is not None
+                                          and not result.assumed)
+    if waiting:  # its own trigger, or the end of a law-enforcement delay, is still awaited
+        return result
+    cap = other.met_at or other.due_at
+    cap_target = other.met_at or other.target_at
+    due, target = result.due_at, result.target_at
+    if cap is not None and (due is None or cap < due):
+        due = cap
+        how = (f"met at {iso(other.met_at)}" if other.met_at is not None
+               else f"due at {iso(other.due_at)} while not met")
+        note = f"no later than {other.ref} ({how}): due then at the latest ({citation})"
+    else:
+        note = f"no later than {other.ref}: its notice does not come sooner ({citation})"
+    if cap_target is not None and (target is None or cap_target < target):
+        target = cap_target
+    if due is not None and target is not None:
+        target = min(target, due)
+    return replace(result, due_at=due, target_at=target,
+                   basis=replace(result.basis, notes=(*result.basis.notes, note)))
 
 
 def _sourced(regime: Regime, obligation: Obligation, result: ObligationResult) -> ObligationResult:
@@ -200,6 +240,8 @@ def _plain(value: Any) -> Any:
         return iso(value)
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, Authority):
+        return value.model_dump(mode="json")
     if isinstance(value, list | tuple):
         return [_plain(item) for item in value]
     if isinstance(value, dict):
@@ -210,7 +252,7 @@ def _plain(value: Any) -> Any:
 _OUTPUT = ("regime", "obligation", "recipient", "recipient_name", "applies", "version",
            "confidence", "reviewed")
 _OUTPUT_APPLIES = ("phase", "due_at", "target_at", "trigger", "rule", "basis", "met_at", "content",
-                   "assumed")
+                   "assumed", "authority")
 
 
 def result_to_json(result: ObligationResult, *, explain: bool = False) -> dict[str, Any]:

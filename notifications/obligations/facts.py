@@ -21,6 +21,7 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     NonNegativeInt,
     PositiveFloat,
@@ -34,11 +35,13 @@ from notifications.obligations.regimes import (
     CODE_PATTERN,
     OWNER_ROLES,
     DataCategory,
+    EntityType,
     Flag,
     ObligationRef,
     Risk,
     Role,
     TimeZoneName,
+    same_place,
 )
 
 
@@ -78,7 +81,9 @@ class Organisation(_Facts):
     `roles` are what the organisation is toward the data in this incident (controller,
     processor, covered entity, business associate, data owner, service provider); none given
     means it decides about its own data: controller, covered entity and data owner
-    (`acting_as`).
+    (`acting_as`). `principal_place` is where its principal place of business is, to the
+    subdivision (US-WI), in its `country`: where a law asks (Wis. Stat. 134.98(2)), it says
+    where the organisation is established (`established`).
     """
 
     country: Annotated[str, AfterValidator(_country)]
@@ -87,6 +92,21 @@ class Organisation(_Facts):
     entity_type: str | None = None
     targets: dict[ObligationRef, PositiveFloat] = {}
     roles: frozenset[Role] = frozenset()
+    principal_place: Annotated[str, BeforeValidator(_upper), AfterValidator(_jurisdiction)] | None = None
+
+    @model_validator(mode="after")
+    def _place_in_country(self) -> Organisation:
+        if self.principal_place is not None and same_place(self.principal_place).split("-")[0] \
+                != same_place(self.country).split("-")[0]:
+            raise ValueError(f"principal_place {self.principal_place} is not in country "
+                             f"{self.country}")
+        return self
+
+    @property
+    def established(self) -> str:
+        """Where the organisation is established, as precisely as known: its principal place of
+        business (US-WI), else its country (US)."""
+        return self.principal_place or self.country
 
     @property
     def acting_as(self) -> frozenset[Role]:
@@ -127,7 +147,9 @@ class Incident(_Facts):
     (the key or credentials were acquired too), `redacted`; `harm_not_likely` is a documented
     determination, made at `harm_determined_at`, that misuse or harm is not reasonably likely
     (`law_enforcement_consulted` and `inadvertent_disclosure` by authorised people, as some
-    laws ask of it); `law_enforcement_delay` a request by law enforcement to delay notice.
+    laws ask of it); `law_enforcement_delay` a request by law enforcement to delay notice;
+    `owner_entity_types` what kind of entity the owners of the data are, where the organisation
+    maintains it for others (O.C.G.A. 10-1-912(b)).
     """
 
     aware_at: AwareDatetime
@@ -149,6 +171,9 @@ class Incident(_Facts):
     law_enforcement_consulted: bool = False
     inadvertent_disclosure: bool = False
     law_enforcement_delay: LawEnforcementDelay | None = None
+    owner_entity_types: frozenset[EntityType] | None = None
+    """The entity types of the owners on whose behalf the organisation maintains the affected
+    data (an information broker, a public agency): None while not recorded."""
 
     @model_validator(mode="after")
     def _circumstances(self) -> Incident:

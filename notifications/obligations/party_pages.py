@@ -5,6 +5,7 @@ data the incident involves with their contractual clocks, and the form that reco
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from litestar import Controller, Request, Response, post
 from litestar.params import FromPath
@@ -17,8 +18,9 @@ from incident.kernel.auth import Actor, Permission
 from incident.kernel.clock import Clock
 from incident.kernel.errors import DomainError, Invalid
 from incident.kernel.injected import Db, Now, Who
+from incident.kernel.pages import send_back
 from incident.lifecycle.models import Incident
-from incident.lifecycle.pages import Notice, incident_page
+from incident.lifecycle.pages import Notice
 from incident.lifecycle.rules import Status
 from notifications.obligations import service as services
 from notifications.obligations.regimes import OWNER_ROLES
@@ -80,6 +82,6 @@ class PartiesPages(Controller):
             await services.set_parties(db, clock=clock, actor=actor, key=key, data=data,
                                        keep_clocks=True)
         except DomainError as exc:  # say why beside the form
-            return await incident_page(request, db, actor=actor, clock=clock, key=key,
-                                       status=exc.status, notice=Notice.refusing("parties", exc))
+            return await send_back(request, db, clock, f"/incidents/{quote(key)}#parties",
+                                   notice=Notice.refusing("parties", exc))
         return Redirect(f"/incidents/{key}#parties")

@@ -2,7 +2,8 @@
 
 `load_regimes()` reads the shipped `regimes/*.yaml` (or another folder), validates
 each file against the schema in `regimes.py`, checks that follow-ups (`met:`
-triggers) name loaded obligations without loops, and raises one `RegimeError`
+triggers), limits tied to another notice (`no_later_than`) and duties that arise with
+another (`arises_with`) name loaded obligations without loops, and raises one `RegimeError`
 listing every problem found, so one run shows them all. Duplicate YAML keys, which
 YAML would silently overwrite, are problems too. Nothing is read at import time;
 call `load_regimes()` once where the catalogue is needed.
@@ -14,7 +15,8 @@ ones through `load_catalogue(organisation_dir)`, under the same validation. The 
 - one whose id is a shipped regime's replaces that regime wholly (the shipped file is not
   read for it: no obligation, note or threshold of it survives), and `breach regimes list`
   says so, naming the file;
-- every follow-up (`met:`) reference, in either folder, must resolve in the merged
+- every follow-up (`met:`), `no_later_than` and `arises_with` reference, in either folder,
+  must resolve in the merged
   catalogue: a shipped follow-up of an obligation that a replacement left out is an error,
   named at the file that holds the reference;
 - a problem in either folder refuses the whole catalogue: nothing is half-merged.
@@ -31,7 +33,7 @@ import yaml
 from pydantic import ValidationError
 
 from incident.kernel.errors import ConfigurationError
-from notifications.obligations.regimes import Catalogue, Contacts, MetTrigger, Regime
+from notifications.obligations.regimes import Catalogue, Contacts, MetTrigger, Obligation, Regime
 
 REGIMES_DIR = Path(__file__).parent.parent / "regimes"
 """The shipped catalogue: notifications/regimes/<id>.yaml, one regime per file."""
@@ -183,6 +185,10 @@ def check_references(regimes: tuple[Regime, ...], paths: Mapping[str, str]) -> l
                             f"{trigger.met!r} is not an obligation of any loaded regime",
                         )
                     )
+            for field, ref in _depends_on(obligation):
+                if field != "trigger.met" and catalogue.obligation(ref) is None:  # that one: above
+                    problems.append(Problem(paths[regime.id], f"obligations[{obligation.id}].{field}",
+                                            f"{ref!r} is not an obligation of any loaded regime"))
             seen = {f"{regime.id}/{obligation.id}"}
             trigger = obligation.trigger
             while isinstance(trigger, MetTrigger) and (found := catalogue.obligation(trigger.met)):
@@ -197,6 +203,48 @@ def check_references(regimes: tuple[Regime, ...], paths: Mapping[str, str]) -> l
                     break
                 seen.add(trigger.met)
                 trigger = found[1].trigger
+    return problems + _loops(catalogue, paths)
+
+
+def _depends_on(obligation: Obligation) -> list[tuple[str, str]]:
+    """The duties whose result this one's is computed from, with the field that names each:
+    the one it follows (`trigger.met`, first), the one it may not come after
+    (`no_later_than.met`) and the one it arises with (`arises_with`)."""
+    refs = []
+    if isinstance(obligation.trigger, MetTrigger):
+        refs.append(("trigger.met", obligation.trigger.met))
+    if obligation.no_later_than is not None:
+        refs.append(("no_later_than.met", obligation.no_later_than.met))
+    if obligation.arises_with is not None:
+        refs.append(("arises_with", obligation.arises_with))
+    return refs
+
+
+def _loops(catalogue: Catalogue, paths: Mapping[str, str]) -> list[Problem]:
+    """A duty whose result needs, through follow-ups and limits, its own result cannot be
+    computed: one problem per duty on such a loop (a pure follow-up loop is reported above)."""
+    problems: list[Problem] = []
+    for regime in catalogue:
+        for obligation in regime.obligations:
+            start = f"{regime.id}/{obligation.id}"
+            edges = _depends_on(obligation)
+            named = [field for field, _ in edges if field != "trigger.met"]
+            if not named:
+                continue
+            stack, seen = [ref for _, ref in edges], set[str]()
+            while stack:
+                ref = stack.pop()
+                if ref == start:
+                    problems.append(Problem(paths[regime.id],
+                                            f"obligations[{obligation.id}].{named[0]}",
+                                            "depends on this duty itself (through follow-ups, "
+                                            "limits or duties it arises with): it can never be "
+                                            "computed"))
+                    break
+                if ref in seen or (found := catalogue.obligation(ref)) is None:
+                    continue
+                seen.add(ref)
+                stack.extend(next_ref for _, next_ref in _depends_on(found[1]))
     return problems
 
 
@@ -221,6 +269,24 @@ class Loaded:
     origins: Mapping[str, Origin]
 
 
+_PARSED: dict[tuple[str, int, int], tuple[Regime | None, list[Problem]]] = {}
+"""Each file read so far, by path, modification time and size: reading a hundred regimes
+costs most of a second, and the service, the commands and the checks read them often."""
+PARSED_KEPT = 2000
+
+
+def _parsed(file: Path) -> tuple[Regime | None, list[Problem]]:
+    """`parse_regime` of the file, read again only when the file changed."""
+    stat = file.stat()
+    key = (str(file), stat.st_mtime_ns, stat.st_size)
+    found = _PARSED.get(key)
+    if found is None:
+        if len(_PARSED) >= PARSED_KEPT:
+            _PARSED.clear()
+        found = _PARSED[key] = parse_regime(file.read_text(encoding="utf-8"), str(file))
+    return found[0], list(found[1])
+
+
 def _read_folder(folder: Path, problems: list[Problem]) -> dict[str, tuple[Regime, str]]:
     """Every valid regime of one folder by id, with its file; problems appended."""
     if not folder.is_dir():
@@ -233,7 +299,7 @@ def _read_folder(folder: Path, problems: list[Problem]) -> dict[str, tuple[Regim
         problems.append(Problem(str(folder), "(folder)", "no *.yaml regime files found"))
     found: dict[str, tuple[Regime, str]] = {}
     for file in files:
-        regime, errors = parse_regime(file.read_text(encoding="utf-8"), str(file))
+        regime, errors = _parsed(file)
         problems.extend(errors)
         if regime is None:
             continue

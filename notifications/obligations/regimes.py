@@ -71,12 +71,18 @@ TriggerName = Literal[
     "assessment_completed_at",
     "harm_determined_at",
 ]
-Recipient = Literal["authority", "regulator", "individuals", "media", "internal", "counterparty"]
+Recipient = Literal["authority", "regulator", "individuals", "media", "internal", "counterparty",
+                    "consumer_reporting_agencies"]
 PEOPLE: Recipient = "individuals"
 """The recipient that is the affected people themselves: its obligations say whom they protect."""
 COUNTERPARTY: Recipient = "counterparty"
 """The recipient that is another party to the processing: the controller, covered entity or
 owner a processor, business associate or service provider answers to, or a party to a contract."""
+CONSUMER_REPORTING_AGENCIES: Recipient = "consumer_reporting_agencies"
+"""The nationwide consumer reporting agencies (15 U.S.C. 1681a(p)): many US state laws ask a
+notifier of more than a number of residents to tell them of the timing, distribution and content
+of its notices (Ala. Code 8-38-7). Told as the law says, not sent from here; the agencies are
+those of `regimes/contacts` (`credit_bureaus`)."""
 Role = Literal[
     "controller",
     "processor",
@@ -165,7 +171,21 @@ def _timezone(value: str) -> str:
     return value
 
 
+ENTITY_TYPE_PATTERN = re.compile(r"[a-z0-9_]{1,64}")
+"""What an entity type looks like (the organisation profile's `entity_type`): a regime's entity
+type that could never match one is a typo."""
+
+
+def _entity_type(value: str) -> str:
+    if not ENTITY_TYPE_PATTERN.fullmatch(value):
+        raise ValueError(f"{value!r} is not an entity type: lower-case letters, digits and "
+                         "underscores (information_broker)")
+    return value
+
+
 Territory = Annotated[str, AfterValidator(_territory)]
+EntityType = Annotated[str, AfterValidator(_entity_type),
+                       Documented({"pattern": f"^{ENTITY_TYPE_PATTERN.pattern}$"})]
 Slug = Annotated[str, AfterValidator(_slug), Documented({"pattern": f"^{_SLUG.pattern}$"})]
 OBLIGATION_REF_PATTERN = f"^{_REF.pattern}$"
 ObligationRef = Annotated[str, AfterValidator(_ref), Documented({"pattern": OBLIGATION_REF_PATTERN})]
@@ -210,7 +230,14 @@ class Condition(_Strict):
     """When something applies. All fields given must hold; `any_of` needs one branch.
 
     Territorial tests: `affected_in` needs at least one affected person in one of the
-    territories; `established_in` tests the organisation's country. Thresholds:
+    territories; `established_in` tests where the organisation is established: its principal
+    place of business where known (US-WI: Wis. Stat. 134.98(2)(a)), else its country. The kind of
+    entity: `entity_types` needs the organisation's entity type to be one of them,
+    `not_entity_types` none of them (an entity type not given is none); `owner_entity_types`
+    needs the data to be maintained on behalf of an owner of one of these types (O.C.G.A.
+    10-1-912(b): "on behalf of an information broker or data collector"): while the incident
+    does not record its owners' types, this is assumed, and said, so the duty is not missed.
+    Thresholds:
     `min_affected` counts the people in `count_in` (everyone when absent); with
     `per_territory` the count is taken per jurisdiction code and the largest must reach
     it (HIPAA's "more than 500 residents of a State"). `min_risk` is the assessed risk
@@ -230,7 +257,9 @@ class Condition(_Strict):
     affected_in: tuple[Territory, ...] | None = None
     established_in: tuple[Territory, ...] | None = None
     flags: tuple[Flag, ...] = ()
-    entity_types: tuple[str, ...] | None = None
+    entity_types: tuple[EntityType, ...] | None = None
+    not_entity_types: Annotated[tuple[EntityType, ...], Field(min_length=1)] | None = None
+    owner_entity_types: Annotated[tuple[EntityType, ...], Field(min_length=1)] | None = None
     min_affected: Annotated[int, Field(ge=1)] | None = None
     count_in: tuple[Territory, ...] | None = None
     per_territory: bool = False
@@ -289,6 +318,22 @@ class OuterLimit(_Strict):
 
     trigger: Trigger
     deadline: DeadlineRule
+
+
+class NoLaterThan(_Strict):
+    """A limit tied to another duty's notice: this one is given no later than that one ("at the
+    same time the security breach is disclosed to an affected individual or within forty-five
+    (45) days ..., whichever occurs first", Ark. Code 4-110-105(b)(2); "prior to giving the
+    notification required under subsection (b)", Md. Code Com. Law 14-3504(h)).
+
+    Once the duty `met` names is recorded as fulfilled, this one is due at that instant at the
+    latest; until then, at the latest when that one is due (a notice that must precede or
+    accompany another cannot be later than the other may be), and its target no later than
+    the other's. Where that duty does not apply, there is no such limit. `citation` is the text
+    that ties the two."""
+
+    met: ObligationRef
+    citation: str
 
 
 class Variant(_Strict):
@@ -464,12 +509,16 @@ class SafeHarbour(_Strict):
     note: str
 
 
-DelayEffect = Literal["until_end", "after_end"]
+DelayEffect = Literal["until_end", "after_end", "replace"]
 """How a law's clock behaves while and after law enforcement asks for a delay:
 `until_end`: the notice is suspended while the delay lasts and is due at its end (or at the
 original due time, whichever is later: "promptly after the agency determines that notice will
 not compromise the investigation"); `after_end`: a new clock (`after_end`) runs from the end of
-the delay (C.R.S. 6-1-716(2)(c): "not later than thirty days after")."""
+the delay, and the later of it and the original due time holds (C.R.S. 6-1-716(2)(c): "not later
+than thirty days after"); `replace`: the new clock (`after_end`) takes the place of the original
+one, earlier or later (10 M.R.S. 1348(3): "no more than 7 business days after a law enforcement
+agency determines that the notification will not compromise a criminal investigation", where the
+30-day limit of 1348(1) applies only to a notice not so delayed)."""
 
 
 class LawEnforcementDelay(_Strict):
@@ -489,8 +538,9 @@ class LawEnforcementDelay(_Strict):
 
     @model_validator(mode="after")
     def _clock_after_end(self) -> LawEnforcementDelay:
-        if (self.effect == "after_end") != (self.after_end is not None):
-            raise ValueError("effect after_end and the deadline rule after_end go together")
+        if (self.effect in ("after_end", "replace")) != (self.after_end is not None):
+            raise ValueError("effects after_end and replace need the deadline rule after_end, "
+                             "and only they take one")
         if self.written_only and self.oral_limit_days is not None:
             raise ValueError("written_only and oral_limit_days exclude each other")
         return self
@@ -539,6 +589,14 @@ class Obligation(_Strict):
     trigger: Trigger
     deadline: DeadlineRule
     outer_limit: OuterLimit | None = None
+    no_later_than: NoLaterThan | None = None
+    """Another duty's notice this one may not come after (a limit, not a start: see
+    `NoLaterThan`; a start is `trigger: {met: ...}`)."""
+    arises_with: ObligationRef | None = None
+    """Another duty this one arises only with ("if a covered entity discovers circumstances
+    requiring notice under Section 8-38-5 of more than 1,000 individuals", Ala. Code 8-38-7):
+    where that duty does not arise (its conditions, safe harbours or wording in force say so),
+    neither does this one. Its own clock still runs from its own trigger."""
     variants: tuple[Variant, ...] = ()
     weekend_relief: WeekendRelief | None = None
     when: Condition | None = None

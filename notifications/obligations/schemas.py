@@ -254,6 +254,22 @@ class ObligationChange(Input):
     reason: str = Field(default="", json_schema_extra={"maxLength": rules.REASON_LIMIT})
 
 
+class AuthorityPublic(BaseModel):
+    """Who takes a report to an authority or regulator, and how, as the regime catalogue
+    states it: the body's name, postal address and website, how reports are filed (a portal,
+    a form, an e-mail address), where that was read (`source`) and when (`reviewed`). The
+    organisation profile's `authorities` name the contact a report is actually sent to."""
+
+    name: str
+    address: str
+    website: str
+    filing: str
+    email: str | None = None
+    phone: str | None = None
+    source: str
+    reviewed: date
+
+
 class ObligationPublic(BaseModel):
     ref: str
     regime: str
@@ -284,6 +300,9 @@ class ObligationPublic(BaseModel):
     """How sure our reading of this duty is: high, medium or low."""
     reviewed: date | None = None
     """When this duty's sources were last checked."""
+    authority: AuthorityPublic | None = None
+    """For a report to an authority or regulator that applies: who takes it and how, as the
+    regime catalogue states it (null where the catalogue names none)."""
 
 
 class ObligationsPublic(BaseModel):
@@ -314,7 +333,8 @@ def obligation_public(row: IncidentObligation, now: datetime) -> ObligationPubli
         trigger=computed.get("trigger"), rule=computed.get("rule") or {},
         basis=computed.get("basis"), why=list(computed.get("why") or []),
         content=list(computed.get("content") or []), assumed=bool(computed.get("assumed")),
-        confidence=computed.get("confidence"), reviewed=computed.get("reviewed"))
+        confidence=computed.get("confidence"), reviewed=computed.get("reviewed"),
+        authority=computed.get("authority") if row.applies else None)
 
 
 def obligations_public(rows: Sequence[IncidentObligation], assumptions: list[str],

@@ -9,7 +9,8 @@ admin must finish it. The page edits the same profile later.
 The form is read into the very `Profile` that `PUT /api/v1/organisation` and `breach
 organisation set` validate, and saved by the same `save_profile`; what the form does not show
 (targets, roles, counterparties, an authority's website...) is kept as stored. A refused form
-comes back with each message beside its field and everything as typed.
+is sent back to the page (303) too, which then shows each message beside its field and
+everything as typed, once.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from incident.kernel.auth import Actor, Permission
 from incident.kernel.db import session_factory
 from incident.kernel.errors import Invalid
 from incident.kernel.injected import Db, Now, Who
-from incident.kernel.pages import render_page
+from incident.kernel.pages import held_for, render_page, send_back
 from notifications.obligations import service as services
 from notifications.obligations.models import OrganisationProfile
 from notifications.obligations.regimes import Catalogue, Flag
@@ -216,11 +217,17 @@ class SetupPages(Controller):
     include_in_schema = False
 
     @get(SETUP_PATH, guards=[requires(Permission.READ_INCIDENTS)])
-    async def setup(self, request: Request[Any, Any, Any], db: Db, actor: Who,
+    async def setup(self, request: Request[Any, Any, Any], db: Db, clock: Now, actor: Who,
                     saved: FromQuery[bool] = False) -> Template:
-        """The profile as a form for admins; for everyone else, whether set-up is done."""
+        """The profile as a form for admins; for everyone else, whether set-up is done.
+        After a refusal: the form as it was typed, each message beside its field."""
+        held = await held_for(request, db, clock)
         profile = await services.get_profile(db)
         stored = stored_profile(profile)
+        if "values" in held:
+            return _page(request, actor=actor, profile=profile, values=held["values"],
+                         authorities=held.get("authorities", []),
+                         errors=held.get("errors", []))
         authorities = [{"key": key, "name": str(contact.get("name") or ""),
                         "email": str(contact.get("email") or "")}
                        for key, contact in (stored.get("authorities") or {}).items()]
@@ -243,8 +250,8 @@ class SetupPages(Controller):
                 errors = form_errors(exc, rows)
             except Invalid as exc:
                 errors = service_errors(exc, rows)
-        return _page(request, actor=actor, profile=await services.get_profile(db),
-                     values=form_values(data), authorities=typed, errors=errors, status=422)
+        return await send_back(request, db, clock, f"{SETUP_PATH}#setup-errors",
+                               values=form_values(data), authorities=typed, errors=errors)
 
 
 # --- the prompt on every page, and the landing after sign-in --------------------------------------

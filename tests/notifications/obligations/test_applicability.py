@@ -89,3 +89,55 @@ def test_a_follow_up_applies_only_when_the_duty_it_follows_does() -> None:
     demo = regime(trigger={"met": "other/first"})
     assert applies(demo, facts(), follows=True)[0]
     assert applies(demo, facts(), follows=False) == (False, ["follows other/first, which does not apply"])
+
+
+def test_not_entity_types_excludes_a_kind_of_entity_and_an_unknown_type_is_none_of_them() -> None:
+    # "Any entity but a credit bureau" (24 O.S. 163 as amended by SB 626: 1,000 residents
+    # if the system is maintained by a credit bureau, 500 otherwise).
+    others = condition(not_entity_types=["consumer_reporting_agency"])
+    assert check(others, facts()) == (
+        True, ["entity type not given is none of consumer_reporting_agency"])
+    bureau = facts(organisation__entity_type="consumer_reporting_agency")
+    assert check(others, bureau) == (
+        False, ["entity type consumer_reporting_agency is one of consumer_reporting_agency"])
+
+
+def test_owner_entity_types_tests_whom_the_data_is_maintained_for_and_assumes_it_unrecorded() -> None:
+    # O.C.G.A. 10-1-912(b): "maintains computerized data on behalf of an information broker
+    # or data collector".
+    brokers = condition(owner_entity_types=["information_broker", "data_collector"])
+    unrecorded = check(brokers, facts())
+    assert unrecorded[0] and "assumed: the owners' entity types are not recorded" in unrecorded[1][0]
+    retailer = facts(incident__owner_entity_types=["retailer"])
+    assert check(brokers, retailer) == (False, [
+        "data maintained for owners that are retailer, none of information_broker, "
+        "data_collector"])
+    broker = facts(incident__owner_entity_types=["retailer", "information_broker"])
+    assert check(brokers, broker) == (
+        True, ["data maintained for an owner that is information_broker"])
+
+
+def test_established_in_a_subdivision_needs_the_principal_place_of_business() -> None:
+    # Wis. Stat. 134.98(2)(a): "an entity whose principal place of business is located in this
+    # state"; the country alone cannot say which state.
+    home = condition(established_in=["US-WI"])
+    us = {"country": "US", "timezone": "America/Chicago"}
+    assert check(home, facts(organisation=us)) == (False, [
+        "not established in US-WI (only the country US is given, not the principal place "
+        "of business)"])
+    assert check(home, facts(organisation={**us, "principal_place": "US-WI"})) == (
+        True, ["established in US-WI (US-WI)"])
+    assert check(home, facts(organisation={**us, "principal_place": "US-IL"})) == (
+        False, ["not established in US-WI"])
+    # A country-wide test still holds for an organisation whose state is known.
+    assert check(condition(established_in=["US"]),
+                 facts(organisation={**us, "principal_place": "US-WI"}))[0]
+
+
+def test_an_entity_type_in_a_condition_must_be_one_the_profile_could_hold() -> None:
+    try:
+        condition(entity_types=["Information-Broker"])
+    except ValueError as error:
+        assert "is not an entity type" in str(error)
+    else:
+        raise AssertionError("a malformed entity type was accepted")

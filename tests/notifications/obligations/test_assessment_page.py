@@ -81,8 +81,8 @@ async def test_the_page_shows_each_weight_and_rule_and_takes_an_approvers_confir
     second = _article(await _text(approver, path), 2)
     assert "You recorded this assessment: another approver must confirm it." in second
     assert "Confirm assessment 2" not in second
-    own = await approver.post(f"/incidents/{reference}/assessments/2/confirm")
-    assert own.status_code == 403
+    own = await approver.sent_back(f"/incidents/{reference}/assessments/2/confirm",
+                                   to=f"/incidents/{reference}/assessment#assessment-2")
     notice = _article(html.unescape(own.text), 2)
     assert "You recorded assessment 2: another approver must confirm it." in notice
     assert 'role="alert"' in notice

@@ -12,7 +12,7 @@ import pytest
 from notifications.obligations.engine import ObligationResult, compute_obligations, results_to_json
 from notifications.obligations.facts import FactsError, facts_from_json
 from notifications.obligations.regime_loader import load_regimes
-from notifications.obligations.regimes import Catalogue
+from notifications.obligations.regimes import Catalogue, Regime
 from tests.notifications.obligations.samples import facts_data
 
 REGIMES: Catalogue = load_regimes()
@@ -328,3 +328,150 @@ def test_facts_are_not_mutated() -> None:
     before = copy.deepcopy(data)
     compute_obligations(facts_from_json(data), REGIMES)
     assert data == before
+
+
+# ------------------------------------------------- rules of the language, on their own
+
+
+def one_law(*obligations: dict[str, Any]) -> Catalogue:
+    """A catalogue of one regime for people in Georgia (the state), with these duties."""
+    base = {"recipient": "authority", "recipient_name": "The Attorney General",
+            "trigger": "discovered_at", "deadline": {"calendar_days": 45},
+            "content": ["what happened"], "citation": "Demo Act s. 1",
+            "source": "https://example.org/law#s1"}
+    people = {"protects": {"people_in": ["US-GA"], "citation": "Demo Act s. 2",
+                           "confidence": "high"},
+              "letter": {"elements": {"nature": "Demo Act s. 2"}}}
+    return Catalogue((Regime.model_validate({
+        "id": "demo", "name": "Demo", "jurisdiction": "US-GA",
+        "sources": ["https://example.org/law"], "applies": {"affected_in": ["US-GA"]},
+        "confidence": "low", "reviewed": "2026-12-05", "timezone": "America/New_York",
+        "obligations": [{**base, **(people if o.get("recipient") == "individuals" else {}), **o}
+                        for o in obligations],
+    }),))
+
+
+RESIDENTS = {"id": "individuals", "recipient": "individuals", "recipient_name": "Residents",
+             "deadline": {"calendar_days": 30}}
+TIED = {"no_later_than": {"met": "demo/individuals",
+                          "citation": "Demo Act s. 3: at the same time as the residents' notice"}}
+
+
+def in_georgia(catalogue: Catalogue, **incident: Any) -> dict[str, ObligationResult]:
+    facts = facts_data(organisation={"country": "US", "timezone": "America/New_York"},
+                       affected={"US-GA": 50})
+    facts["incident"] = {"aware_at": "2026-05-04T09:00:00-04:00", "risk": "high", **incident}
+    return {r.ref: r for r in compute_obligations(facts_from_json(facts), catalogue,
+                                                  explain=True)}
+
+
+def test_no_later_than_caps_a_duty_at_the_due_time_of_the_notice_it_may_not_follow() -> None:
+    # 45 days from discovery on 4 May 2026 is 18 June; the residents' 30 days end on 3 June,
+    # 23:59:59 New York time: the report may not come after their notice, so 3 June holds.
+    results = in_georgia(one_law(RESIDENTS, {"id": "attorney-general", **TIED}))
+    report = results["demo/attorney-general"]
+    assert report.due_at == results["demo/individuals"].due_at
+    assert report.due_at is not None and report.due_at.date().isoformat() == "2026-06-04"  # UTC
+    assert report.basis is not None and any(
+        "no later than demo/individuals" in note and "Demo Act s. 3" in note
+        for note in report.basis.notes)
+
+
+def test_once_the_notice_it_may_not_follow_is_given_the_duty_is_due_then() -> None:
+    sent = "2026-05-10T15:00:00-04:00"
+    results = in_georgia(one_law(RESIDENTS, {"id": "attorney-general", **TIED}),
+                         met={"demo/individuals": sent})
+    assert results["demo/attorney-general"].due_at == at(sent)
+    # A notice given after the duty's own limit does not move it later.
+    late = in_georgia(one_law(RESIDENTS, {"id": "attorney-general", **TIED,
+                                          "deadline": {"calendar_days": 3}}),
+                      met={"demo/individuals": sent})
+    assert late["demo/attorney-general"].due_at == at("2026-05-07T23:59:59.999999-04:00")
+
+
+def test_no_later_than_gives_a_duty_without_a_legal_time_the_other_notices_time() -> None:
+    # "In advance of the disclosure to the customer" (N.J.S.A. 56:8-163(c)(1)): no period of
+    # its own; the residents' notice sets the latest time, and its target too.
+    police = {"id": "state-police", "deadline": {"without_undue_delay": True, "target_hours": 720},
+              **TIED}
+    results = in_georgia(one_law(RESIDENTS, police))
+    assert results["demo/state-police"].due_at == results["demo/individuals"].due_at
+    # Its own target (720 hours, 3 June 09:00) comes before that time and stays.
+    assert results["demo/state-police"].target_at == at("2026-06-03T09:00:00-04:00")
+    # Where the residents' notice has only a target, so does this duty, and never a later one.
+    residents = {**RESIDENTS, "deadline": {"without_undue_delay": True, "target_hours": 240}}
+    both = in_georgia(one_law(residents, police))
+    assert both["demo/state-police"].due_at is None
+    assert both["demo/state-police"].target_at == at("2026-05-14T09:00:00-04:00")
+
+
+def test_no_later_than_a_notice_that_is_not_owed_sets_no_limit() -> None:
+    residents = {**RESIDENTS, "when": {"min_affected": 1000}}
+    results = in_georgia(one_law(residents, {"id": "attorney-general", **TIED}))
+    assert not results["demo/individuals"].applies
+    report = results["demo/attorney-general"]
+    assert report.due_at == at("2026-06-18T23:59:59.999999-04:00")
+    assert report.basis is not None and any("does not apply: no such limit" in note
+                                            for note in report.basis.notes)
+
+
+def test_consumer_reporting_agencies_are_a_recipient_of_their_own() -> None:
+    # Ala. Code 8-38-7: more than 1,000 individuals notified at a single time: notify "without
+    # unreasonable delay, all consumer reporting agencies that compile and maintain files on
+    # consumers on a nationwide basis".
+    agencies = {"id": "consumer-reporting-agencies", "recipient": "consumer_reporting_agencies",
+                "recipient_name": "The nationwide consumer reporting agencies",
+                "deadline": {"without_undue_delay": True, "target_hours": 720},
+                "when": {"min_affected": 1001, "count_in": ["US-GA"]}}
+    results = in_georgia(one_law(RESIDENTS, agencies))
+    assert not results["demo/consumer-reporting-agencies"].applies
+    assert results["demo/consumer-reporting-agencies"].recipient == "consumer_reporting_agencies"
+    with pytest.raises(ValueError, match="authority is only for reports"):
+        one_law({**agencies, "authority": {
+            "name": "Equifax", "address": "Atlanta", "website": "https://www.equifax.com",
+            "filing": "letter", "source": "https://www.equifax.com", "reviewed": "2026-12-05"}})
+
+
+def law_enforcement(effect: str) -> Catalogue:
+    rule: dict[str, Any] = {"citation": "Demo Act s. 4", "confidence": "high", "effect": effect,
+                            "note": "delay", "after_end": {"business_days": 7, "calendar": "US-ME"}}
+    return one_law({**RESIDENTS, "law_enforcement_delay": rule})
+
+
+def test_a_delay_that_replaces_the_clock_counts_only_from_its_end_even_when_sooner() -> None:
+    # 10 M.R.S. 1348(3): delayed by law enforcement, notice is due "no more than 7 business days
+    # after" the agency says it no longer compromises the investigation, in place of 30 days.
+    # The agency ends the delay on Tuesday 5 May 2026: 7 business days on Maine's calendar are
+    # 6, 7, 8, 11, 12, 13 and 14 May, so Thursday 14 May ends it, though the original 30 days
+    # (3 June) were later.
+    delay = {"agency": "Maine State Police", "requested_at": "2026-05-04T12:00:00-04:00",
+             "written": True, "ended_at": "2026-05-05T10:00:00-04:00"}
+    replaced = in_georgia(law_enforcement("replace"), law_enforcement_delay=delay)
+    assert replaced["demo/individuals"].due_at == at("2026-05-14T23:59:59.999999-04:00")
+    # The same rule as a fresh clock after the end keeps the later original time.
+    after = in_georgia(law_enforcement("after_end"), law_enforcement_delay=delay)
+    assert after["demo/individuals"].due_at == at("2026-06-03T23:59:59.999999-04:00")
+
+
+def test_a_replacing_delay_needs_its_clock() -> None:
+    rule = {"citation": "Demo Act s. 4", "confidence": "high", "effect": "replace", "note": "d"}
+    with pytest.raises(ValueError, match="need the deadline rule after_end"):
+        one_law({**RESIDENTS, "law_enforcement_delay": rule})
+
+
+def test_a_duty_that_arises_only_with_another_follows_its_conditions_and_harbours() -> None:
+    # Ala. Code 8-38-7: "If a covered entity discovers circumstances requiring notice under
+    # Section 8-38-5": where the residents' notice is not owed (a safe harbour holds), neither
+    # is this one; where it is, this one keeps its own clock.
+    harbour = {"when": {"encrypted": True, "state_of_the_art": True, "key_compromised": False},
+               "citation": "Demo Act s. 1", "confidence": "high", "note": "encrypted"}
+    agencies = {"id": "agencies", "recipient": "consumer_reporting_agencies",
+                "recipient_name": "The agencies", "arises_with": "demo/individuals",
+                "deadline": {"without_undue_delay": True, "target_hours": 720}}
+    law = one_law({**RESIDENTS, "safe_harbours": [harbour]}, agencies)
+    owed = in_georgia(law)["demo/agencies"]
+    assert owed.applies and "arises with demo/individuals" in owed.why
+    assert owed.target_at == at("2026-06-03T09:00:00-04:00")
+    safe = in_georgia(law, encrypted=True, state_of_the_art=True)["demo/agencies"]
+    assert not safe.applies
+    assert safe.why == ("arises only with demo/individuals, which does not apply",)

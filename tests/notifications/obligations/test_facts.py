@@ -33,6 +33,11 @@ from tests.notifications.obligations.samples import facts_data
             "organisation.targets.gdpr/authority",
             "greater than 0",
         ),
+        ({"organisation__principal_place": "Wisconsin"}, "organisation.principal_place",
+         "not a jurisdiction"),
+        ({"organisation__principal_place": "US-WI"}, "organisation", "is not in country DE"),
+        ({"incident__owner_entity_types": ["Information Broker"]},
+         "incident.owner_entity_types", "is not an entity type"),
     ],
 )
 def test_bad_facts_name_the_field(changes: dict[str, Any], field: str, message: str) -> None:
@@ -57,3 +62,20 @@ def test_missing_sections_and_fields_are_named() -> None:
 def test_lower_case_jurisdiction_codes_are_accepted() -> None:
     facts: Facts = facts_from_json(facts_data(affected={"us-ca": 3}))
     assert facts.affected == {"US-CA": 3}
+
+
+def test_the_principal_place_of_business_says_where_the_organisation_is_established() -> None:
+    us = {"country": "US", "timezone": "America/Chicago"}
+    assert facts_from_json(facts_data(organisation=us)).organisation.established == "US"
+    placed = facts_from_json(facts_data(organisation={**us, "principal_place": "us-wi"}))
+    assert placed.organisation.principal_place == "US-WI"
+    assert placed.organisation.established == "US-WI"
+    # A territory with its own country code lies in its subdivision of the United States.
+    pr = {"country": "PR", "timezone": "America/Puerto_Rico", "principal_place": "US-PR"}
+    assert facts_from_json(facts_data(organisation=pr)).organisation.established == "US-PR"
+
+
+def test_the_owners_entity_types_are_unrecorded_until_given() -> None:
+    assert facts_from_json(facts_data()).incident.owner_entity_types is None
+    given = facts_from_json(facts_data(incident__owner_entity_types=["information_broker"]))
+    assert given.incident.owner_entity_types == frozenset({"information_broker"})

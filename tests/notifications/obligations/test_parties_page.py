@@ -52,10 +52,9 @@ async def test_the_page_shows_and_records_the_parties(
     assert "contract/acme-health" in {d["ref"] for d in duties if d["applies"]}
 
     # Nothing ticked for this incident: refused beside the form, nothing recorded.
-    refused = await responder.client.post(
-        f"/incidents/{reference}/parties", follow_redirects=False,
-        data={"csrf_token": responder.csrf, "roles_from": "incident"})
-    assert refused.status_code == 422
+    refused = await responder.sent_back(f"/incidents/{reference}/parties",
+                                        {"roles_from": "incident"},
+                                        to=f"/incidents/{reference}#parties")
     notice = section(refused)
     assert 'role="alert"' in notice and "tick at least one role for this incident" in notice
     forged = await responder.client.post(f"/incidents/{reference}/parties",

@@ -106,7 +106,7 @@ SHIPPED: dict[str, tuple[tuple[str, ...] | None, tuple[str, ...] | None, str]] =
     "us-nd/individuals": (("US-ND",), None, "high"),
     "us-oh/individuals": (("US-OH",), None, "high"),
     "us-ok/individuals": (("US-OK",), None, "medium"),
-    "us-wi/individuals": (("US-WI",), None, "medium"),
+    "us-wi/individuals": (("US-WI",), ("US-WI",), "high"),  # Wis. Stat. 134.98(2)(a)-(b)
     "us-wy/individuals": (("US-WY",), None, "high"),
     "us-pr/individuals": (("US-PR",), None, "high"),
     "hipaa/individuals": (None, None, "high"),
@@ -117,11 +117,47 @@ SHIPPED: dict[str, tuple[tuple[str, ...] | None, tuple[str, ...] | None, str]] =
     "kr-pipa/data-subjects": (("KR",), ("KR",), "low"),
     "sg-pdpa/individuals": (("SG",), ("SG",), "low"),
     "au-ndb/individuals": (None, None, "medium"),
+    "ca-qc/persons": (("CA-QC",), None, "low"),
+    "mx-lfpdppp/data-subjects": (("MX",), ("MX",), "low"),
+    "pe-lpdp/data-subjects": (("PE",), ("PE",), "low"),
+    "cl-lpdp/data-subjects": (("CL",), ("CL",), "low"),
+    "ec-lopdp/data-subjects": (("EC",), ("EC",), "low"),
+    "uy-lpdp/data-subjects": (("UY",), ("UY",), "medium"),
     # -- americas (keep this line; add entries above it)
+    "tr-kvkk/data-subjects": (("TR",), ("TR",), "low"),
+    "rs-zzpl/data-subjects": (("RS",), ("RS",), "medium"),
+    "mk-zzlp/data-subjects": (("MK",), ("MK",), "medium"),
+    "ge-pdp/data-subjects": (("GE",), ("GE",), "low"),
+    "je-dpjl/data-subjects": (("JE",), ("JE",), "low"),
+    "gg-dpl/data-subjects": (("GG",), ("GG",), "low"),
+    "im-gdpr/data-subjects": (("IM",), ("IM",), "low"),
+    "md-pdp/data-subjects": (("MD",), ("MD",), "low"),
     # -- europe (keep this line; add entries above it)
+    "za-popia/data-subjects": (("ZA",), ("ZA",), "low"),
+    "ke-dpa/data-subjects": (("KE",), ("KE",), "medium"),
+    "ng-ndpa/data-subjects": (("NG",), ("NG",), "medium"),
+    "sa-pdpl/data-subjects": (("SA",), ("SA",), "medium"),
+    "qa-pdppl/individuals": (("QA",), ("QA",), "low"),
     # -- middle-east-africa (keep this line; add entries above it)
+    "th-pdpa/data-subjects": (("TH",), ("TH",), "medium"),
+    "ph-dpa/data-subjects": (("PH",), ("PH",), "low"),
+    "id-pdp/data-subjects": (("ID",), ("ID",), "low"),
+    "vn-pdp/data-subjects": (("VN",), ("VN",), "low"),
+    "my-pdpa/data-subjects": (None, None, "low"),
+    "nz-privacy/individuals": (None, None, "medium"),
+    "tw-pdpa/data-subjects": (("TW",), ("TW",), "low"),
     # -- asia-pacific (keep this line; add entries above it)
+    "cn/individuals": (("CN",), ("CN",), "medium"),
     # -- us-territories (keep this line; add entries above it)
+    "bm-pipa/individuals": (("BM",), ("BM",), "low"),
+    "ky-dpa/data-subjects": (None, None, "medium"),
+    "gh-dpa/data-subjects": (("GH",), ("GH",), "low"),
+    "rw-ppdp/data-subjects": (("RW",), ("RW",), "medium"),
+    "zm-dpa/data-subjects": (("ZM",), ("ZM",), "low"),
+    # -- islands-africa (keep this line; add entries above it)
+    "al-pdp/data-subjects": (("AL",), ("AL",), "low"),
+    "ba-zzlp/data-subjects": (("BA",), ("BA",), "low"),
+    # -- eurasia (keep this line; add entries above it)
 }
 """Per obligation owed to people: people_in (None: everyone), everyone_if_established_in,
 confidence."""

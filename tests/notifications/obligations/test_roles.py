@@ -249,7 +249,26 @@ def test_every_duty_between_parties_is_owed_to_a_counterparty_and_cited() -> Non
         "us-az/owner", "us-ar/owner", "us-ct/owner", "us-de/owner", "us-dc/owner", "us-ga/owner",
         "us-hi/owner", "us-id/owner", "us-il/owner", "us-in/owner",
         "us-ia/owner", "us-ks/owner", "us-ky/owner", "us-la/owner", "us-nc/owner", "us-nd/owner",
-        "us-oh/owner", "us-ok/owner", "us-wi/owner", "us-wy/owner", "us-pr/owner"}
+        "us-oh/owner", "us-ok/owner", "us-wi/owner", "us-wy/owner", "us-pr/owner",
+        # Decreto 64/020 art. 4 par. 3 (Uruguay); LOPDP art. 43 (Ecuador).
+        "uy-lpdp/controller", "ec-lopdp/controller",
+        # POPIA s. 21(2); Kenya DPA 2019 s. 43(3); NDPA 2023 s. 40(1); Qatar PDPPL Art. 13.
+        "za-popia/responsible-party", "ke-dpa/controller", "ng-ndpa/controller",
+        "qa-pdppl/controller",
+        # ZZPL cl. 52(3) (Serbia); Georgia PDP Law Art. 29(2); Guernsey DPL s. 42(1); GDPR-model
+        # processor duties of North Macedonia, Jersey, the Isle of Man (Applied GDPR Art. 33(2))
+        # and Moldova.
+        "rs-zzpl/controller", "ge-pdp/controller", "gg-dpl/controller", "mk-zzlp/controller",
+        "je-dpjl/controller", "im-gdpr/controller", "md-pdp/controller",
+        # PDPA B.E. 2562 s. 40(2) (Thailand); NPC Circular 16-03 s. 16 (Philippines); Law
+        # 91/2025/QH15 art. 23(1) (Vietnam).
+        "th-pdpa/controller", "ph-dpa/controller", "vn-pdp/controller",
+        # Law No. 058/2021 Art. 43 (Rwanda); Data Protection Act 2021 s. 49(2) (Zambia).
+        "rw-ppdp/controller", "zm-dpa/controller",
+        # Albania Law No. 124/2024 Art. 29 (GDPR-model, not read); Bosnia and Herzegovina ZZLP
+        # (2025), the processor's notice to the controller.
+        "al-pdp/controller", "ba-zzlp/controller",
+    }
     for regime, obligation in duties:
         assert obligation.when is not None and obligation.when.roles, obligation.id
         assert set(obligation.when.roles) <= set(PROCESSOR_SIDE)

@@ -85,6 +85,49 @@ def test_maine_1348_2_the_third_party_tells_the_person_it_maintains_data_for() -
     assert not owed(results, "us-me/individuals")
 
 
+def test_maine_1348_3_a_law_enforcement_delay_replaces_the_30_days_with_7_business_days() -> None:
+    # 1348(3): notice delayed by law enforcement is made "no more than 7 business days after a law
+    # enforcement agency determines that the notification will not compromise a criminal
+    # investigation"; 1348(1) (LD 696): the 30 days hold only "if there is no delay ... due to
+    # law enforcement". The delay ends on Tuesday 5 May 2026: the 7 business days are 6, 7, 8,
+    # 11, 12, 13 and 14 May (no Maine holiday among them), so Thursday 14 May, though the 30
+    # days would run to 31 May.
+    def delayed(ended: str) -> ObligationResult:
+        delay = {"agency": "Maine State Police", "requested_at": "2026-05-02T09:00:00-04:00",
+                 "written": True, "ended_at": ended}
+        return run({"US-ME": 5}, law_enforcement_delay=delay)["us-me/individuals"]
+    assert delayed("2026-05-05T10:00:00-04:00").due_at == at("2026-05-14T23:59:59.999999-04:00")
+    # Ended on Thursday 28 May: 29 May, 1, 2, 3, 4, 5 and 8 June (Memorial Day, 25 May, is before
+    # the count): Monday 8 June, after the 31 May the 30 days would have given.
+    assert delayed("2026-05-28T16:00:00-04:00").due_at == at("2026-06-08T23:59:59.999999-04:00")
+
+
+def test_maine_1348_1_only_an_information_broker_notifies_when_misuse_is_not_possible() -> None:
+    # 1348(1)(A): an information broker notifies whenever the information "has been, or is
+    # reasonably believed to have been, acquired"; (B): any other person only if misuse "has
+    # occurred or if it is reasonably possible that misuse will occur".
+    calm: dict[str, Any] = {"harm_not_likely": True,
+                            "harm_determined_at": "2026-05-03T09:00:00-04:00"}
+    other = run({"US-ME": 5}, **calm)
+    assert not owed(other, "us-me/individuals") and not owed(other, "us-me/regulator")
+    facts = {"organisation": {"country": "US", "timezone": "America/New_York",
+                              "entity_type": "information_broker"},
+             "incident": {"aware_at": "2026-05-01T10:00:00-04:00", "risk": "high",
+                          "data_categories": ALL_DATA, **calm},
+             "affected": {"US-ME": 5}}
+    broker = {r.ref: r for r in compute_obligations(facts_from_json(facts), REGIMES)}
+    assert broker["us-me/individuals"].due_at == at("2026-05-31T23:59:59.999999-04:00")
+
+
+def test_maine_1348_4_consumer_reporting_agencies_above_1000_persons() -> None:
+    # 1348(4) (secondary sources): "more than 1,000 persons at a single time": the nationwide
+    # consumer reporting agencies, "without unreasonable delay": no legal due time.
+    assert not owed(run({"US-ME": 1000}), "us-me/consumer-reporting-agencies")
+    told = run({"US-ME": 1001})["us-me/consumer-reporting-agencies"]
+    assert told.applies and told.due_at is None
+    assert told.target_at == at("2026-05-31T10:00:00-04:00")  # our 30 days from awareness
+
+
 def test_maine_substitute_notice_thresholds_are_those_of_1347_4() -> None:
     # 1347(4)(C): cost over $5,000, more than 1,000 to notify, or insufficient contact details.
     regime = REGIMES.get("us-me")
@@ -108,6 +151,14 @@ def test_maryland_14_3504_b_3_residents_within_45_days_of_discovery() -> None:
     assert results["us-md/attorney-general"].applies
     assert results["us-md/attorney-general"].due_at == people.due_at
     assert not owed(run({"US-MD": 0, "US-VA": 3}), "us-md/attorney-general")
+
+
+def test_maryland_14_3504_h_the_attorney_general_before_the_residents() -> None:
+    # 14-3504(h): "prior to giving the notification required under subsection (b)": residents
+    # told on Friday 8 May 2026 at 12:00: the Attorney General's notice is late after that.
+    results = run({"US-MD": 3}, discovered_at="2026-05-04T09:00:00-04:00",
+                  met={"us-md/individuals": "2026-05-08T12:00:00-04:00"})
+    assert results["us-md/attorney-general"].due_at == at("2026-05-08T12:00:00-04:00")
 
 
 def test_maryland_protects_individuals_residing_in_maryland() -> None:
@@ -392,6 +443,13 @@ def test_new_jersey_56_8_163_c_1_the_state_police_hear_before_the_customers() ->
     assert police.due_at is None and people.due_at is None
     assert police.target_at == people.target_at
     assert not owed(run({"US-PA": 50}), "us-nj/state-police")
+
+
+def test_new_jersey_56_8_163_c_1_once_the_customers_are_told_the_report_is_late() -> None:
+    # "In advance of the disclosure to the customer": customers told on 6 May 2026 at 11:00:
+    # the report to the State Police had to come by then.
+    results = run({"US-NJ": 1}, met={"us-nj/individuals": "2026-05-06T11:00:00-04:00"})
+    assert results["us-nj/state-police"].due_at == at("2026-05-06T11:00:00-04:00")
 
 
 def test_new_jersey_no_disclosure_where_misuse_is_not_reasonably_possible() -> None:

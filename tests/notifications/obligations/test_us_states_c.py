@@ -405,6 +405,15 @@ def test_vermont_attorney_general_within_14_business_days_skipping_town_meeting_
     assert result.due_at == end_of("2026-03-16", EASTERN)
 
 
+def test_vermont_preliminary_notice_when_consumers_are_told_if_sooner() -> None:
+    # 2435(b)(3)(A)(i): "within 14 business days ... or when the data collector provides notice
+    # to consumers ..., whichever is sooner": consumers told on Friday 27 February 2026 at 09:00,
+    # before 16 March: the preliminary notice is due then.
+    told = discovered("2026-02-23T10:00:00-05:00", {"US-VT": 1},
+                      met={"us-vt/individuals": "2026-02-27T09:00:00-05:00"})
+    assert told["us-vt/attorney-general-preliminary"].due_at == at("2026-02-27T09:00:00-05:00")
+
+
 def test_vermont_attorney_general_hears_again_once_consumers_are_told() -> None:
     # 9 V.S.A. 2435(b)(3)(A)(ii): with the consumers' notice, the number of Vermont consumers
     # affected and a copy of the notice; no time of its own, our own target is a day.

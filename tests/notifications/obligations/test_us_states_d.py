@@ -205,6 +205,17 @@ def test_arkansas_4_110_105_b_2_attorney_general_above_1000_individuals_within_4
         assert ag.due_at == at("2026-06-18T23:59:59.999999-05:00")
 
 
+def test_arkansas_4_110_105_b_2_attorney_general_with_the_individuals_if_sooner() -> None:
+    # (b)(2): "At the same time the security breach is disclosed to an affected individual or
+    # within forty-five (45) days ..., whichever occurs first": individuals told on Monday 11 May
+    # 2026 at 10:00 Central, before 18 June, so the Attorney General is due then.
+    results = run({"US-AR": 5000}, timezone="America/Chicago",
+                  discovered_at="2026-05-04T09:00:00-05:00",
+                  breach_determined_at="2026-05-04T09:00:00-05:00",
+                  met={"us-ar/individuals": "2026-05-11T10:00:00-05:00"})
+    assert results["us-ar/attorney-general"].due_at == at("2026-05-11T10:00:00-05:00")
+
+
 def test_arkansas_attorney_general_notice_began_with_act_1030_of_2019() -> None:
     # Act 1030 of 2019 added 4-110-105(b)(2), in force 23 July 2019.
     before = run({"US-AR": 5000}, timezone="America/Chicago",
@@ -240,6 +251,18 @@ def test_connecticut_36a_701b_b_residents_and_attorney_general_within_60_days() 
     assert people.applies and people.due_at == at("2026-07-03T23:59:59.999999-04:00")
     assert ag.applies and ag.recipient == "authority" and ag.due_at == people.due_at
     assert not owed(run({"US-NY": 100}), "us-ct/attorney-general")
+
+
+def test_connecticut_attorney_general_no_later_than_the_residents_notice() -> None:
+    # 36a-701b(b): the Attorney General "not later than the time when notice is provided to the
+    # resident": residents told on Sunday 10 May 2026 at 15:00, so the report is due then, not on
+    # 3 July; and once given, the residents' own 60 days no longer matter to it.
+    results = run({"US-CT": 1}, discovered_at="2026-05-04T09:00:00-04:00",
+                  met={"us-ct/individuals": "2026-05-10T15:00:00-04:00"})
+    ag = results["us-ct/attorney-general"]
+    assert ag.due_at == at("2026-05-10T15:00:00-04:00")
+    assert ag.basis is not None and any("no later than us-ct/individuals" in note
+                                        for note in ag.basis.notes)
 
 
 def test_connecticut_before_public_act_21_59_had_ninety_days() -> None:
@@ -404,6 +427,50 @@ def test_georgia_10_1_912_b_the_maintainer_has_24_hours() -> None:
     owner = results["us-ga/owner"]
     assert owner.applies and owner.due_at == at("2026-05-05T09:00:00-04:00")
     assert not owed(results, "us-ga/individuals")
+
+
+def test_georgia_10_1_912_b_binds_only_who_maintains_data_for_a_broker_or_collector() -> None:
+    # 10-1-912(b): "Any person or business that maintains computerized data on behalf of an
+    # information broker or data collector": maintaining a retailer's data owes nothing here.
+    def maintainer(owners: list[str] | None) -> ObligationResult:
+        recorded: dict[str, Any] = {} if owners is None else {"owner_entity_types": owners}
+        return run({"US-GA": 5}, roles=["service_provider"],
+                   discovered_at="2026-05-04T09:00:00-04:00", **recorded)["us-ga/owner"]
+    assert not maintainer(["retailer"]).applies
+    assert maintainer(["information_broker"]).applies
+    # 10-1-911(2): a data collector is a state or local agency, such as a public university.
+    assert maintainer(["data_collector"]).due_at == at("2026-05-05T09:00:00-04:00")
+    # Not recorded: shown, and said to be assumed.
+    unknown = maintainer(None)
+    assert unknown.applies and any("assumed" in reason for reason in unknown.why)
+
+
+def test_georgia_10_1_912_a_a_state_agency_is_a_data_collector() -> None:
+    # 10-1-911(2): "'Data collector' means any state or local agency or subdivision thereof".
+    agency = run({"US-GA": 50}, entity_type="data_collector",
+                 discovered_at="2026-05-04T09:00:00-04:00")
+    assert owed(agency, "us-ga/individuals")
+    assert owed(run({"US-GA": 50}, entity_type="public_agency"), "us-ga/individuals")
+    assert not owed(run({"US-GA": 50}, entity_type="retailer"), "us-ga/individuals")
+
+
+def test_georgia_10_1_912_d_consumer_reporting_agencies_above_10000_residents() -> None:
+    # 10-1-912(d): "more than 10,000 residents of this state at one time": "without unreasonable
+    # delay", all nationwide consumer reporting agencies. 10,000 Georgians (and any number of
+    # others) are not enough; 10,001 are.
+    def agencies(affected: dict[str, int], **more: Any) -> ObligationResult:
+        return run(affected, entity_type="information_broker",
+                   discovered_at="2026-05-04T09:00:00-04:00",
+                   **more)["us-ga/consumer-reporting-agencies"]
+    assert not agencies({"US-GA": 10_000, "US-FL": 5_000}).applies
+    above = agencies({"US-GA": 10_001})
+    assert above.applies and above.recipient == "consumer_reporting_agencies"
+    assert above.due_at is None and above.target_at == at("2026-06-03T09:00:00-04:00")
+    # Only with the residents' notice: a business that is no broker owes neither.
+    plain = run({"US-GA": 20_000})["us-ga/consumer-reporting-agencies"]
+    assert not plain.applies
+    # Nor where the data was encrypted with a safe key (no notice "pursuant to this Code section").
+    assert not agencies({"US-GA": 20_000}, encrypted=True, state_of_the_art=True).applies
 
 
 # --------------------------------------------------------------------------------- Hawaii

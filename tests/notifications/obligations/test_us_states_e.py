@@ -45,7 +45,8 @@ from typing import Any
 import pytest
 
 from notifications.drafting.audience import audience
-from notifications.obligations.engine import ObligationResult
+from notifications.obligations.engine import ObligationResult, compute_obligations
+from notifications.obligations.facts import facts_from_json
 from tests.notifications.obligations.state_laws import (
     REGIMES,
     at,
@@ -106,18 +107,53 @@ def test_each_state_s_notice_goes_to_its_own_residents_only(ref: str, state: str
     assert not owed(run({neighbour: 40}, discovered_at=DISCOVERED), ref)
 
 
-def test_wisconsin_principal_place_of_business_rule_is_stated_not_modelled() -> None:
-    # Wis. Stat. 134.98(2)(a): an entity "whose principal place of business is located in this
-    # state" notifies each subject, resident or not; (2)(b): any other entity notifies each
-    # Wisconsin resident. The organisation's record holds only its country, so the data models
-    # (2)(b) and says so, rather than claiming an establishment rule it cannot test.
-    regime = REGIMES.get("us-wi")
+def test_wisconsin_134_98_2_a_a_wisconsin_business_notifies_every_subject() -> None:
+    # Wis. Stat. 134.98(2)(a) (895.507(2)(a) in the 2005 text, read): an entity "whose principal
+    # place of business is located in this state" notifies "each subject of the personal
+    # information", resident or not; (2)(b): an entity whose principal place of business is not
+    # in Wisconsin notifies "each resident of this state who is the subject".
     found = REGIMES.obligation("us-wi/individuals")
-    assert regime is not None and found is not None and found[1].protects is not None
+    assert found is not None and found[1].protects is not None
     protects = found[1].protects
-    assert protects.people_in == ("US-WI",) and protects.everyone_if_established_in is None
-    assert any("principal place of business" in note for note in regime.notes)
-    assert any("principal place of business" in note for note in protects.notes)
+    home = audience(protects, established_in="US-WI", people={"US-WI": 3, "US-IL": 40})
+    assert home.everyone and home.count == 43 and "134.98(2)(a)" in home.basis
+    away = audience(protects, established_in="US-IL", people={"US-WI": 3, "US-IL": 40})
+    assert not away.everyone and away.count == 3
+    # Only Illinoisans affected: a Wisconsin business still owes them notice, 45 days after it
+    # learns of the acquisition (4 May 2026 + 45 days = Thursday 18 June, end of day).
+    wisconsin = {"country": "US", "timezone": "America/Chicago", "principal_place": "US-WI"}
+    illinois_only = state_results({"US-IL": 40}, aware_at="2026-05-01T10:00:00-05:00",
+                                  timezone="America/Chicago", discovered_at=DISCOVERED)
+    assert not owed(illinois_only, "us-wi/individuals")
+    facts = {"organisation": {**wisconsin, "roles": []},
+             "incident": {"aware_at": "2026-05-01T10:00:00-05:00", "risk": "high",
+                          "data_categories": ["official_id"], "discovered_at": DISCOVERED},
+             "affected": {"US-IL": 40}}
+    results = {r.ref: r for r in compute_obligations(facts_from_json(facts), REGIMES)}
+    assert results["us-wi/individuals"].due_at == at("2026-06-18T23:59:59.999999-05:00")
+
+
+def test_wisconsin_134_98_2_br_consumer_reporting_agencies_from_1000_individuals() -> None:
+    # 134.98(2)(br) (quoted in law-firm charts): "as the result of a single incident" required
+    # "to notify 1,000 or more individuals": all nationwide consumer reporting agencies,
+    # "without unreasonable delay". 999 Wisconsinites are not enough; 1,000 are; people
+    # elsewhere count only for a Wisconsin business, which must notify them too.
+    def agencies(affected: dict[str, int], place: str | None = None) -> ObligationResult:
+        organisation: dict[str, Any] = {"country": "US", "timezone": "America/Chicago"}
+        if place:
+            organisation["principal_place"] = place
+        facts = {"organisation": organisation,
+                 "incident": {"aware_at": "2026-05-01T10:00:00-05:00", "risk": "high",
+                              "data_categories": ["official_id"], "discovered_at": DISCOVERED},
+                 "affected": affected}
+        results = compute_obligations(facts_from_json(facts), REGIMES, explain=True)
+        return next(r for r in results if r.ref == "us-wi/consumer-reporting-agencies")
+    assert not agencies({"US-WI": 999, "US-IL": 5_000}).applies
+    above = agencies({"US-WI": 1_000})
+    assert above.applies and above.recipient == "consumer_reporting_agencies"
+    assert above.due_at is None and above.target_at == at("2026-06-03T09:00:00-05:00")
+    assert agencies({"US-WI": 10, "US-IL": 990}, place="US-WI").applies
+    assert not agencies({"US-WI": 10, "US-IL": 989}, place="US-WI").applies
 
 
 # ----------------------------------------------------------------------------------- Iowa
@@ -401,6 +437,28 @@ def test_ohio_1349_19_a_1_no_breach_without_a_material_risk_of_identity_theft() 
     assert not owed(run({"US-OH": 10}, data=["health"]), "us-oh/individuals")
 
 
+def test_ohio_s_b_126_a_hipaa_covered_entity_is_outside_the_section() -> None:
+    # S.B. 126 (2007): persons and entities that are covered entities under HIPAA are exempt
+    # from 1349.19 (they notify under 45 CFR 164.400-414 instead).
+    def ohio(flags: list[str], roles: list[str]) -> dict[str, ObligationResult]:
+        facts = {"organisation": {"country": "US", "timezone": "America/New_York",
+                                  "flags": flags, "roles": roles},
+                 "incident": {"aware_at": "2026-05-01T10:00:00-04:00", "risk": "high",
+                              "data_categories": ["official_id"],
+                              "discovered_at": "2026-05-04T09:00:00-04:00"},
+                 "affected": {"US-OH": 2000}}
+        return {r.ref: r for r in compute_obligations(facts_from_json(facts), REGIMES,
+                                                      explain=True)}
+    hospital = ohio(["hipaa_covered_entity"], [])
+    assert not owed(hospital, "us-oh/individuals")
+    assert not owed(hospital, "us-oh/consumer-reporting-agencies")
+    assert owed(hospital, "hipaa/individuals")
+    shop = ohio([], [])
+    assert owed(shop, "us-oh/individuals") and owed(shop, "us-oh/consumer-reporting-agencies")
+    assert not owed(ohio(["hipaa_covered_entity"], ["service_provider"]), "us-oh/owner")
+    assert owed(ohio([], ["service_provider"]), "us-oh/owner")
+
+
 def test_ohio_substitute_notice_reaches_three_quarters_of_the_state() -> None:
     # 1349.19(E)(4) (Snell & Wilmer): cost over $250,000, more than 500,000 residents, or
     # insufficient contact information; major media reaching 75 per cent of Ohio's population.
@@ -428,6 +486,18 @@ def test_oklahoma_sb_626_attorney_general_from_500_residents_within_60_days(
     if told:
         assert ag.due_at == at("2026-07-03T23:59:59.999999-05:00")
         assert ag.confidence == "low"
+
+
+@pytest.mark.parametrize(("entity_type", "residents", "told"), [
+    ("credit_bureau", 999, False), ("credit_bureau", 1000, True),
+    ("consumer_reporting_agency", 999, False), ("retailer", 500, True), (None, 500, True)])
+def test_oklahoma_sb_626_a_credit_bureau_reports_from_1000_residents(
+        entity_type: str | None, residents: int, told: bool) -> None:
+    # SB 626 as read by the Insights Association: not for breaches "affecting less than 500
+    # Oklahoma residents (1,000 such residents if the system is maintained by a credit bureau)".
+    results = run({"US-OK": residents}, discovered_at=DISCOVERED, entity_type=entity_type,
+                  met={"us-ok/individuals": "2026-05-04T15:00:00-05:00"})
+    assert results["us-ok/attorney-general"].applies is told
 
 
 def test_oklahoma_attorney_general_notice_began_on_1_january_2026() -> None:
@@ -569,7 +639,10 @@ def test_every_new_state_cites_its_statute_and_says_how_sure_we_are(regime_id: s
     regime = REGIMES.get(regime_id)
     assert regime is not None
     assert regime.confidence in ("high", "medium", "low") and regime.reviewed.year == 2026
-    assert regime.applies.affected_in == (regime.jurisdiction,)
+    # Its own residents bring a state's law in; Wisconsin's also reaches a business whose
+    # principal place is there (134.98(2)(a)).
+    branches = regime.applies.any_of or (regime.applies,)
+    assert any(branch.affected_in == (regime.jurisdiction,) for branch in branches)
     for obligation in regime.obligations:
         assert obligation.citation and obligation.source.startswith("http"), obligation.id
         if obligation.recipient == "counterparty":

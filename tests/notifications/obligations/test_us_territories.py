@@ -20,8 +20,13 @@ calendar, not from the engine:
   several States, the District of Columbia, Puerto Rico, the Virgin Islands and Guam (read in a
   copy of the definition).
 
-Guam (9 GCA 48.10 ff.) and the US Virgin Islands (14 V.I.C. 2208 ff.) are not yet in the
-catalogue: their sections were read only in summaries.
+Guam (9 GCA ch. 48, added by P.L. 30-004) and the US Virgin Islands (14 V.I.C. 2208 to 2212,
+Identity Theft Prevention Act) are not yet in the catalogue. Of Guam's chapter only its table of
+sections, 48.10 and the opening of the definitions in 48.20 were read in the Compiler of Laws'
+text; of the Virgin Islands' subchapter only its table of sections and the opening of 2201. The
+notice duties themselves (9 GCA 48.30, 14 V.I.C. 2208 and 2209: whom, when, the substitute
+notice, the service provider's duty) were read only in summaries, so no regime is shipped for
+them and a resident of either territory is owed only what federal law gives (HIPAA, below).
 """
 
 from __future__ import annotations
@@ -57,6 +62,19 @@ def run(affected: dict[str, int], *, roles: list[str] | None = None,
 
 def owed(results: dict[str, ObligationResult], ref: str) -> bool:
     return ref in results and results[ref].applies
+
+
+# ------------------------------------------------- Guam and the Virgin Islands: not covered
+
+
+@pytest.mark.parametrize("recorded", ["GU", "US-GU", "VI", "US-VI"])
+def test_no_territorial_duty_is_invented_for_guam_or_the_virgin_islands(recorded: str) -> None:
+    results = run({recorded: 40})
+    territorial = {r.regime for r in results.values()
+                   if r.applies and (regime := REGIMES.get(r.regime)) is not None
+                   and regime.jurisdiction in ("US-GU", "US-VI")}
+    assert territorial == set()
+    assert REGIMES.get("us-gu") is None and REGIMES.get("us-vi") is None
 
 
 # ------------------------------------------------------- one territory, two ISO codes
