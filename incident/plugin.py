@@ -17,7 +17,7 @@ PLUGIN = Plugin(
     name="incident",
     models=("incident.accounts.models", "incident.timeline.models", "incident.lifecycle.models",
             "incident.containment.models", "incident.inventory.models", "incident.affected.models",
-            "incident.audit.models"),
+            "incident.audit.models", "incident.kernel.held"),
     commands={
         "users": "incident.accounts.cli:users",
         "tokens": "incident.accounts.cli:tokens",

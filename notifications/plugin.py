@@ -60,7 +60,9 @@ PLUGIN = Plugin(
            "incident.pending_duties": ("notifications.obligations.pending:pending_duties",),
            "timeline.appended": ("notifications.webhooks.service:queue_for_event",),
            "notification.page_sections": ("notifications.reach.pages:notification_section",
-                                          "notifications.bounces.pages:notification_section")},
+                                          "notifications.bounces.pages:notification_section",
+                                          "notifications.drafting.authorities:"
+                                          "notification_section")},
 )
 
 

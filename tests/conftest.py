@@ -24,6 +24,7 @@ from pathlib import Path
 import httpx
 import pytest
 from litestar import Litestar
+from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -192,9 +193,27 @@ def settings(this_lane: Lane, tmp_path: Path) -> Settings:
 @pytest.fixture
 async def engine(this_lane: Lane) -> AsyncIterator[AsyncEngine]:
     """The lane's engine; its pooled connections are closed after the test, before the next
-    test's database replaces this one."""
+    test's database replaces this one; and checks that each notification's delivery tallies
+    still say what its deliveries say, whatever the test did."""
     yield this_lane.engine
-    await this_lane.engine.dispose()
+    try:
+        await tallies_agree(this_lane.engine)
+    finally:
+        await this_lane.engine.dispose()
+
+
+async def tallies_agree(engine: AsyncEngine) -> None:
+    """Every notification's tallies (`notifications/drafting/tallies.py`) equal its deliveries
+    counted by state."""
+    async with engine.connect() as conn:
+        if not await conn.run_sync(lambda c: inspect(c).has_table("delivery_tallies")):
+            return
+        tallied = {(n, s): c for n, s, c in (await conn.execute(text(
+            "SELECT notification_id, state, count FROM delivery_tallies WHERE count <> 0"))).all()}
+        counted = {(n, s): c for n, s, c in (await conn.execute(text(
+            "SELECT notification_id, state, COUNT(*) FROM deliveries "
+            "GROUP BY notification_id, state"))).all()}
+    assert tallied == counted, f"delivery tallies {tallied} disagree with the deliveries {counted}"
 
 
 @pytest.fixture

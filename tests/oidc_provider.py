@@ -8,6 +8,9 @@ login form, and a token endpoint.
 Knobs for the failure cases: `audience` (issue ID tokens for another client), `clock`
 (seconds added to the provider's time, so a code expires without waiting), `hold` (show the
 way back instead of taking it), and the people it knows with their groups.
+
+Run on its own (`python -m tests.oidc_provider`), it serves a client `breachdesk` and four
+people, to try single sign-on on one machine; never use it as a real provider.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import secrets
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -368,11 +371,12 @@ def _handler(provider: Provider, server: _Server) -> type[BaseHTTPRequestHandler
 
 
 @contextmanager
-def running_provider() -> Iterator[Provider]:
-    """A provider listening on a free loopback port until the block ends."""
+def running_provider(port: int = 0) -> Iterator[Provider]:
+    """A provider listening on loopback (a free port unless `port` is given) until the block
+    ends."""
     provider = Provider()
     server = _Server(provider)
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(provider, server))
+    httpd = ThreadingHTTPServer(("127.0.0.1", port), _handler(provider, server))
     httpd.daemon_threads = True
     provider.url = f"http://127.0.0.1:{httpd.server_address[1]}"
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
@@ -383,3 +387,44 @@ def running_provider() -> Iterator[Provider]:
         httpd.shutdown()
         httpd.server_close()
         thread.join(timeout=5)
+
+
+PEOPLE = (("ana", "Ana Admin", ["breach-admins"]), ("rui", "Rui Responder", ["breach-responders"]),
+          ("dora", "Dora DPO", ["breach-dpo"]), ("nora", "Nora Nobody", ["marketing"]))
+"""Who the provider knows when run on its own: one person per mapped group, one in none."""
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m tests.oidc_provider`: the provider on its own, to try single sign-on on one
+    machine against `breach serve` (see the README's "Single sign-on"). Prints the settings
+    to give `breach serve`, then serves until Ctrl-C."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m tests.oidc_provider",
+                                     description=main.__doc__)
+    parser.add_argument("--port", type=int, default=8900)
+    parser.add_argument("--service", default="http://127.0.0.1:8000",
+                        help="where breach serve is reached (BREACH_BASE_URL)")
+    parser.add_argument("--client-secret", default="breachdesk-client-secret")
+    args = parser.parse_args(argv)
+    with running_provider(args.port) as provider:
+        provider.add_client("breachdesk", args.client_secret,
+                            f"{args.service.rstrip('/')}/login/sso/callback")
+        for username, name, groups in PEOPLE:
+            provider.add_person(username, email=f"{username}@example.com", name=name,
+                                groups=groups)
+        print(f"Test identity provider at {provider.url}; people (password "
+              f"'provider-password'): "
+              + ", ".join(f"{u} ({', '.join(g)})" for u, _, g in PEOPLE), flush=True)
+        print(f"BREACH_BASE_URL={args.service.rstrip('/')}\n"
+              f"BREACH_OIDC_ISSUER={provider.url}\n"
+              "BREACH_OIDC_CLIENT_ID=breachdesk\n"
+              f"BREACH_OIDC_CLIENT_SECRET={args.client_secret}\n"
+              "BREACH_OIDC_ROLES=breach-admins:admin,breach-responders:responder,"
+              "breach-dpo:approver", flush=True)
+        with suppress(KeyboardInterrupt):
+            threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()

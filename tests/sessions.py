@@ -33,6 +33,21 @@ class Browser:
         return await self.client.post(path, data={"csrf_token": self.csrf, **(data or {})},
                                       files=files, follow_redirects=False)
 
+    async def sent_back(self, path: str, data: dict[str, Any] | None = None,
+                        files: dict[str, Any] | None = None, *,
+                        to: str | None = None) -> httpx.Response:
+        """Submit a form the server refuses: it must send the browser back (303, to `to` when
+        given, anchor included) to a page that answers 200, which is returned: the page that
+        shows why, once."""
+        response = await self.post(path, data, files)
+        assert response.status_code == 303, response.text
+        location = response.headers["location"]
+        if to is not None:
+            assert location == to
+        page = await self.client.get(location)
+        assert page.status_code == 200, page.text
+        return page
+
 
 async def signed_in(app: Litestar, person: Person) -> AsyncIterator[Browser]:
     """Sign `person` in through the login form; yields their session until the caller is done."""

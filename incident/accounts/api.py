@@ -20,10 +20,11 @@ from incident.accounts.schemas import (
     UserCreate,
     UserCreated,
     UserPublic,
+    user_public,
 )
 from incident.kernel.access import requires
 from incident.kernel.auth import Permission
-from incident.kernel.injected import Db, Now, Who
+from incident.kernel.injected import Config, Db, Now, Who
 from incident.kernel.openapi import also_answers
 from incident.kernel.params import RowId
 
@@ -36,43 +37,46 @@ class AccountController(Controller):
     tags = ["accounts"]
 
     @get("/me", guards=[requires(Permission.SELF_SERVICE)])
-    async def me(self, db: Db, actor: Who) -> UserPublic:
+    async def me(self, db: Db, actor: Who, settings: Config) -> UserPublic:
         user = await accounts.user_by_email(db, actor.label)
-        return UserPublic.model_validate(user)
+        assert user is not None
+        return user_public(user, settings)
 
     @get("/users", guards=[requires(Permission.MANAGE_USERS)])
-    async def list_users(self, db: Db, actor: Who) -> list[UserPublic]:
-        return [UserPublic.model_validate(u) for u in await accounts.list_users(db, actor=actor)]
+    async def list_users(self, db: Db, actor: Who, settings: Config) -> list[UserPublic]:
+        """Everyone, with how each signs in (`sign_in`, `break_glass`) under these settings."""
+        return [user_public(u, settings) for u in await accounts.list_users(db, actor=actor)]
 
     @post("/users", guards=[requires(Permission.MANAGE_USERS)], status_code=HTTP_201_CREATED,
           opt=also_answers(409))
-    async def create_user(self, db: Db, clock: Now, actor: Who,
+    async def create_user(self, db: Db, clock: Now, actor: Who, settings: Config,
                           data: JSONBody[UserCreate]) -> UserCreated:
         user, password = await accounts.create_user(db, clock=clock, actor=actor,
                                                     email=data.email, role=data.role,
                                                     name=data.name)
-        return UserCreated(**UserPublic.model_validate(user).model_dump(), password=password)
+        return UserCreated(**user_public(user, settings).model_dump(), password=password)
 
     @patch("/users/{user_id:int}", guards=[requires(Permission.MANAGE_USERS)])
-    async def change_user(self, db: Db, clock: Now, actor: Who, user_id: RowId,
-                          data: JSONBody[UserChange]) -> UserPublic:
+    async def change_user(self, db: Db, clock: Now, actor: Who, settings: Config,
+                          user_id: RowId, data: JSONBody[UserChange]) -> UserPublic:
         user = await accounts.change_user(db, clock=clock, actor=actor, user_id=user_id,
                                           role=data.role, active=data.active)
-        return UserPublic.model_validate(user)
+        return user_public(user, settings)
 
     @post("/users/{user_id:int}/password-reset", guards=[requires(Permission.MANAGE_USERS)],
           status_code=200)
-    async def reset_password(self, db: Db, clock: Now, actor: Who,
+    async def reset_password(self, db: Db, clock: Now, actor: Who, settings: Config,
                              user_id: RowId) -> PasswordReset:
         user, password = await accounts.reset_password(db, clock=clock, actor=actor,
                                                        user_id=user_id)
-        return PasswordReset(user=UserPublic.model_validate(user), password=password)
+        return PasswordReset(user=user_public(user, settings), password=password)
 
     @delete("/users/{user_id:int}/totp", guards=[requires(Permission.MANAGE_USERS)],
             status_code=200)
-    async def reset_totp(self, db: Db, clock: Now, actor: Who, user_id: RowId) -> UserPublic:
+    async def reset_totp(self, db: Db, clock: Now, actor: Who, settings: Config,
+                         user_id: RowId) -> UserPublic:
         user = await accounts.reset_totp(db, clock=clock, actor=actor, user_id=user_id)
-        return UserPublic.model_validate(user)
+        return user_public(user, settings)
 
     @get("/sessions", guards=[requires(Permission.SELF_SERVICE)])
     async def list_sessions(self, db: Db, clock: Now, actor: Who,

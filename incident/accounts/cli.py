@@ -99,18 +99,25 @@ def users_create(runtime: Runtime, email: str, role: str, name: str) -> None:
 @click.option("--json", "as_json", is_flag=True)
 @pass_runtime
 def users_list(runtime: Runtime, as_json: bool) -> None:
-    """List users."""
+    """List users: e-mail, role, active or disabled, and how each signs in on the web under
+    this configuration (local password, single sign-on, break-glass admin)."""
+    from incident.accounts import rules
     from incident.accounts import service as accounts
+    from incident.accounts.schemas import sign_in_of
 
-    async def work(settings: Settings, db: AsyncSession, actor: Actor) -> list[Any]:
-        return await accounts.list_users(db, actor=actor)
+    async def work(settings: Settings, db: AsyncSession, actor: Actor
+                   ) -> list[tuple[Any, rules.SignInWays]]:
+        return [(u, sign_in_of(u, settings)) for u in await accounts.list_users(db, actor=actor)]
 
     rows = runtime.run(work)
     if as_json:
-        print_json([{"email": u.email, "role": u.role, "active": u.active} for u in rows])
+        print_json([{"email": u.email, "role": u.role, "active": u.active, "source": u.source,
+                     "sign_in": ways.methods, "break_glass": ways.break_glass}
+                    for u, ways in rows])
         return
-    for user in rows:
-        echo(f"{user.email}\t{user.role}\t{'active' if user.active else 'disabled'}")
+    for user, ways in rows:
+        echo(f"{user.email}\t{user.role}\t{'active' if user.active else 'disabled'}\t"
+             f"{rules.sign_in_words(ways, source=user.source)}")
 
 
 @users.command("disable")

@@ -2,10 +2,13 @@
 admins, the people page (users and roles, one-time passwords, everyone's sessions and tokens).
 
 Every change goes through the accounts service the API uses, so the same rules hold, and is
-sent back to its page (303) with a line saying what was done. A refused form re-renders its
-page with the message beside the form and what was typed. A new one-time password or API
-token is the one exception: it is shown in the answer to the form that made it, once, since
-keeping it for a later page would mean storing the secret.
+sent back to its page (303) with a line saying what was done. A refused form is sent back to
+its page too, which then shows the message beside the form and what was typed, once
+(incident.kernel.pages.send_back); passwords and codes are never kept, so they come back
+empty. On the sign-in page, which has no session yet, what is kept is bound to the sign-in
+form's own cookie. A new one-time password or API token is the one exception: it is shown
+in the answer to the form that made it, once, since keeping it for a later page would mean
+storing the secret.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from incident.accounts import rules, totp
 from incident.accounts import service as accounts
+from incident.accounts.schemas import sign_in_of
 from incident.accounts.sso import OidcClient, Pending, SsoRefused
 from incident.kernel import auth
 from incident.kernel.access import CSRF_FIELD, SESSION_COOKIE, requires
@@ -32,7 +36,7 @@ from incident.kernel.auth import Actor, Permission, Role, TokenScope
 from incident.kernel.clock import Clock
 from incident.kernel.errors import Conflict, DomainError, Invalid, TooManyAttempts, Unauthenticated
 from incident.kernel.injected import Config, Db, Now, Who
-from incident.kernel.pages import refusal_sentence, render_page
+from incident.kernel.pages import held_for, refusal_sentence, render_page, send_back
 from incident.kernel.params import RowId
 from incident.kernel.settings import Settings
 
@@ -71,13 +75,28 @@ class SignInController(Controller):
     include_in_schema = False
 
     @get("/login")
-    async def login_form(self, request: Request[Any, Any, Any], next: FromQuery[str | None] = None
-                         ) -> Template:
-        token = secrets.token_urlsafe(24)
-        page = render_page(request, "login.html", next=_safe_next(next), login_csrf=token,
-                           error=None, **_sign_in_options(request))
-        page.cookies.append(_login_cookie(token))
-        return page
+    async def login_form(self, request: Request[Any, Any, Any], db: Db, clock: Now,
+                         settings: Config, next: FromQuery[str | None] = None,
+                         step: FromQuery[str | None] = None,
+                         expired: FromQuery[str | None] = None) -> Template:
+        """The sign-in form; with `step=code`, the code form of the sign-in waiting for one.
+        After a refusal, why (once), and the e-mail address as typed."""
+        target = _safe_next(next)
+        cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+        held = await held_for(request, db, clock, owner=_login_owner(cookie)) if cookie else {}
+        error = held.get("error") or (FORM_EXPIRED if expired else None)
+        if step == "code":
+            pending = _second_step(request, settings, clock)
+            if pending is None:
+                return self._again(request, target, SIGN_IN_EXPIRED, 200)
+            try:
+                state = await accounts.second_factor(db, user_id=pending[0], proof=pending[1],
+                                                     key=settings.secret_key,
+                                                     totp_roles=settings.totp_roles)
+            except Unauthenticated as stale:
+                return self._again(request, target, refusal_sentence(stale), 200)
+            return self._ask_code(request, target, state, held.get("code_error"), "", 200)
+        return self._again(request, target, error, 200, email=str(held.get("email", "")))
 
     @get("/login/sso")
     async def sso_start(self, request: Request[Any, Any, Any], db: Db, clock: Now,
@@ -148,12 +167,15 @@ class SignInController(Controller):
         target = _safe_next(str(form.get("next") or ""))
         expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
         if not expected or not secrets.compare_digest(str(form.get(CSRF_FIELD, "")), expected):
-            return self._again(request, target, "The sign-in form expired; please try again.", 403)
+            # Nothing is kept for a form that did not come from the page: the page says why.
+            return Redirect(f"/login?{urlencode({'next': target, 'expired': '1'})}",
+                            status_code=303)
         if form.get("step") == "code":
             return await self._code(request, db, clock, settings, target,
                                     str(form.get("code", ""))[:40])
+        email = str(form.get("email", ""))
         try:
-            outcome = await accounts.sign_in(db, clock=clock, email=str(form.get("email", "")),
+            outcome = await accounts.sign_in(db, clock=clock, email=email,
                                              password=str(form.get("password", "")),
                                              session_hours=settings.session_hours,
                                              totp_roles=settings.totp_roles,
@@ -162,47 +184,41 @@ class SignInController(Controller):
                                              break_glass=settings.break_glass,
                                              provider=settings.oidc_provider_name)
         except (Unauthenticated, TooManyAttempts) as exc:
-            return self._again(request, target, str(exc), 401 if isinstance(
-                exc, Unauthenticated) else 429)
+            return await self._back(request, db, clock, target, error=refusal_sentence(exc),
+                                    email=email)
         if isinstance(outcome, accounts.SecondFactorNeeded):
             expires = int(clock.now().timestamp()) + SECOND_STEP_SECONDS
             pending = auth.sign(f"{outcome.user_id}-{outcome.proof}-{expires}",
                                 settings.secret_key)
-            page = self._ask_code(request, target, outcome, None, "", 200)
-            page.cookies.append(Cookie(key=SECOND_STEP_COOKIE, value=pending, httponly=True,
-                                       samesite="strict", secure=settings.secure_cookies,
-                                       path="/login", max_age=SECOND_STEP_SECONDS))
-            return page
+            response: Response[Any] = Redirect(
+                f"/login?{urlencode({'next': target, 'step': 'code'})}", status_code=303)
+            response.cookies.append(Cookie(key=SECOND_STEP_COOKIE, value=pending, httponly=True,
+                                           samesite="strict", secure=settings.secure_cookies,
+                                           path="/login", max_age=SECOND_STEP_SECONDS))
+            return response
         return self._signed_in(outcome, target, settings)
 
     async def _code(self, request: Request[Any, Any, Any], db: AsyncSession, clock: Clock,
                     settings: Settings, target: str, code: str) -> Response[Any]:
-        """The second step: the code, for the sign-in the pending cookie names."""
-        signed = request.cookies.get(SECOND_STEP_COOKIE, "")
-        value = auth.unsign(signed, settings.secret_key) if signed else None
-        parts = value.split("-") if value else []
-        if (len(parts) != 3 or not parts[0].isdigit() or not parts[2].isdigit()
-                or int(parts[2]) < clock.now().timestamp()):
-            return self._again(request, target, "The sign-in expired; enter your e-mail and "
-                               "password again.", 401)
-        user_id, proof = int(parts[0]), parts[1]
+        """The second step: the code, for the sign-in the pending cookie names. A wrong code
+        is sent back to the code form (the code itself is not kept)."""
+        pending = _second_step(request, settings, clock)
+        if pending is None:
+            return await self._back(request, db, clock, target, error=SIGN_IN_EXPIRED)
+        user_id, proof = pending
         try:
             signed_in = await accounts.sign_in_with_code(
                 db, clock=clock, user_id=user_id, proof=proof, code=code,
                 key=settings.secret_key, session_hours=settings.session_hours,
                 local_sign_in=settings.local_sign_in == "on")
         except TooManyAttempts as exc:
-            return self._again(request, target, str(exc), 429)
+            return await self._back(request, db, clock, target, error=refusal_sentence(exc))
         except Unauthenticated as exc:
             if exc.extensions.get("field") != "code":
-                return self._again(request, target, refusal_sentence(exc), 401)
-            try:
-                state = await accounts.second_factor(db, user_id=user_id, proof=proof,
-                                                     key=settings.secret_key,
-                                                     totp_roles=settings.totp_roles)
-            except Unauthenticated as stale:
-                return self._again(request, target, refusal_sentence(stale), 401)
-            return self._ask_code(request, target, state, refusal_sentence(exc), code, 401)
+                return await self._back(request, db, clock, target,
+                                        error=refusal_sentence(exc))
+            return await self._back(request, db, clock, target, step="code",
+                                    code_error=refusal_sentence(exc))
         response = self._signed_in(signed_in, target, settings)
         response.cookies.append(Cookie(key=SECOND_STEP_COOKIE, value="", max_age=0,
                                        path="/login"))
@@ -217,6 +233,17 @@ class SignInController(Controller):
             httponly=True, samesite="lax", secure=settings.secure_cookies, path="/",
             max_age=settings.session_hours * 3600))
         response.cookies.append(Cookie(key=LOGIN_CSRF_COOKIE, value="", max_age=0, path="/login"))
+        return response
+
+    async def _back(self, request: Request[Any, Any, Any], db: AsyncSession, clock: Clock,
+                    target: str, *, step: str | None = None, **held: Any) -> Response[Any]:
+        """Back to the sign-in page (or its code form, `step`) with why the sign-in was
+        refused, kept for this browser's next sign-in form (a new one, bound to its cookie)."""
+        token = secrets.token_urlsafe(24)
+        query = {"next": target, **({"step": step} if step else {})}
+        response = await send_back(request, db, clock, f"/login?{urlencode(query)}",
+                                   owner=_login_owner(token), **held)
+        response.cookies.append(_login_cookie(token))
         return response
 
     def _ask_code(self, request: Request[Any, Any, Any], target: str,
@@ -234,13 +261,36 @@ class SignInController(Controller):
         page.cookies.append(_login_cookie(token))
         return page
 
-    def _again(self, request: Request[Any, Any, Any], target: str, error: str,
-               status: int) -> Template:
+    def _again(self, request: Request[Any, Any, Any], target: str, error: str | None,
+               status: int, email: str = "") -> Template:
         token = secrets.token_urlsafe(24)
         page = render_page(request, "login.html", status=status, next=target, login_csrf=token,
-                           error=error, **_sign_in_options(request))
+                           error=error, email=email, **_sign_in_options(request))
         page.cookies.append(_login_cookie(token))
         return page
+
+
+FORM_EXPIRED = "The sign-in form expired; please try again."
+SIGN_IN_EXPIRED = "The sign-in expired; enter your e-mail and password again."
+
+
+def _login_owner(token: str) -> str:
+    """Whom a refused sign-in's message is kept for: the browser holding the sign-in form's
+    cookie `token` (a digest of it: the token itself is a secret)."""
+    return f"l:{auth.secret_digest(token)}"
+
+
+def _second_step(request: Request[Any, Any, Any], settings: Settings,
+                 clock: Clock) -> tuple[int, str] | None:
+    """The sign-in waiting for its code that the pending cookie names (user id, proof), while
+    it has not expired."""
+    signed = request.cookies.get(SECOND_STEP_COOKIE, "")
+    value = auth.unsign(signed, settings.secret_key) if signed else None
+    parts = value.split("-") if value else []
+    if (len(parts) != 3 or not parts[0].isdigit() or not parts[2].isdigit()
+            or int(parts[2]) < clock.now().timestamp()):
+        return None
+    return int(parts[0]), parts[1]
 
 
 SSO_COOKIE = "breach_sso"
@@ -305,8 +355,11 @@ class AccountPages(Controller):
         return response
 
     @get("/account/password")
-    async def password_form(self, request: Request[Any, Any, Any]) -> Template:
-        return render_page(request, "password.html", error=None, done=False)
+    async def password_form(self, request: Request[Any, Any, Any], db: Db,
+                            clock: Now) -> Template:
+        """The form; after a refusal, why (the passwords typed are never kept)."""
+        error = (await held_for(request, db, clock)).get("error")
+        return render_page(request, "password.html", error=error, done=False)
 
     @post("/account/password")
     async def change_password(self, request: Request[Any, Any, Any], db: Db,
@@ -314,13 +367,14 @@ class AccountPages(Controller):
         form = await request.form()
         new, again = str(form.get("new_password", "")), str(form.get("new_password_again", ""))
         if new != again:
-            return render_page(request, "password.html", status=422, done=False,
-                               error="The two new passwords differ.")
+            return await send_back(request, db, clock, "/account/password#password-error",
+                                   error="The two new passwords differ.")
         try:
             await accounts.change_password(db, clock=clock, actor=actor,
                                            current=str(form.get("current_password", "")), new=new)
         except Invalid as exc:
-            return render_page(request, "password.html", status=422, done=False, error=exc.detail)
+            return await send_back(request, db, clock, "/account/password#password-error",
+                                   error=exc.detail)
         return Redirect("/")
 
 
@@ -358,8 +412,11 @@ async def _users_page(request: Request[Any, Any, Any], db: AsyncSession, clock: 
     tokens = await accounts.list_tokens(db, clock=clock, actor=actor, all_users=True)
     await db.commit()
     emails = {u.id: u.email for u in users}
+    # How each person signs in under these settings (password, single sign-on, break-glass).
+    ways = {u.id: sign_in_of(u, settings) for u in users}
+    words = {u.id: rules.sign_in_words(ways[u.id], source=u.source) for u in users}
     return render_page(request, "users.html", status=status, users=users, sessions=sessions,
-                       totp_roles=settings.totp_roles,
+                       totp_roles=settings.totp_roles, ways=ways, ways_words=words,
                        tokens=tokens, emails=emails, roles=[r.value for r in Role],
                        done=DONE.get(done or ""), notice=notice,
                        typed=typed or {"email": "", "name": "", "role": ""},
@@ -377,11 +434,15 @@ class PeoplePages(Controller):
     @get("/")
     async def users_page(self, request: Request[Any, Any, Any], db: Db, clock: Now, actor: Who,
                          settings: Config, done: FromQuery[str | None] = None) -> Template:
-        return await _users_page(request, db, clock, actor, settings, done=done)
+        """Everyone, and the forms; after a refusal, why (once) and what was typed."""
+        held = await held_for(request, db, clock)
+        return await _users_page(request, db, clock, actor, settings, done=done,
+                                 typed=held.get("typed"), errors=held.get("errors"),
+                                 notice=held.get("notice"))
 
     @post("/")
     async def create_user(self, request: Request[Any, Any, Any], db: Db, clock: Now,
-                          actor: Who, settings: Config) -> Template:
+                          actor: Who) -> Response[Any]:
         form = await request.form()
         typed = {name: str(form.get(name, "")) for name in ("email", "name", "role")}
         problems = []
@@ -399,26 +460,26 @@ class PeoplePages(Controller):
             errors = _field_errors(exc)
             if "form" in errors and "already exists" in errors["form"]:
                 errors = {"email": exc.detail}
-            return await _users_page(request, db, clock, actor, settings, status=exc.status,
-                                     typed=typed, errors=errors)
+            return await send_back(request, db, clock, "/users#new-user-heading", typed=typed,
+                                   errors=errors)
         return render_page(request, "users_secret.html", status=201, user=user,
                            password=password, created=True)
 
     @post("/{user_id:int}/role")
     async def change_role(self, request: Request[Any, Any, Any], db: Db, clock: Now,
-                          actor: Who, settings: Config, user_id: RowId) -> Response[Any]:
+                          actor: Who, user_id: RowId) -> Response[Any]:
         form = await request.form()
         try:
             await accounts.set_role(db, clock=clock, actor=actor, user_id=user_id,
                                     role=str(form.get("role", "")))
         except DomainError as exc:
-            return await _users_page(request, db, clock, actor, settings, status=exc.status,
-                                     notice=refusal_sentence(exc))
+            return await send_back(request, db, clock, "/users#users-notice",
+                                   notice=refusal_sentence(exc))
         return _back("/users", "role")
 
     @post("/{user_id:int}/active")
     async def set_active(self, request: Request[Any, Any, Any], db: Db, clock: Now,
-                         actor: Who, settings: Config, user_id: RowId) -> Response[Any]:
+                         actor: Who, user_id: RowId) -> Response[Any]:
         form = await request.form()
         wanted = str(form.get("active", ""))
         try:
@@ -427,30 +488,30 @@ class PeoplePages(Controller):
             await accounts.set_active(db, clock=clock, actor=actor, user_id=user_id,
                                       active=wanted == "true")
         except DomainError as exc:
-            return await _users_page(request, db, clock, actor, settings, status=exc.status,
-                                     notice=refusal_sentence(exc))
+            return await send_back(request, db, clock, "/users#users-notice",
+                                   notice=refusal_sentence(exc))
         return _back("/users", "enabled" if wanted == "true" else "disabled")
 
     @post("/{user_id:int}/password-reset")
     async def reset_password(self, request: Request[Any, Any, Any], db: Db, clock: Now,
-                             actor: Who, settings: Config, user_id: RowId) -> Response[Any]:
+                             actor: Who, user_id: RowId) -> Response[Any]:
         try:
             user, password = await accounts.reset_password(db, clock=clock, actor=actor,
                                                            user_id=user_id)
         except DomainError as exc:
-            return await _users_page(request, db, clock, actor, settings, status=exc.status,
-                                     notice=refusal_sentence(exc))
+            return await send_back(request, db, clock, "/users#users-notice",
+                                   notice=refusal_sentence(exc))
         return render_page(request, "users_secret.html", user=user, password=password,
                            created=False)
 
     @post("/{user_id:int}/totp-reset")
     async def reset_totp(self, request: Request[Any, Any, Any], db: Db, clock: Now,
-                         actor: Who, settings: Config, user_id: RowId) -> Response[Any]:
+                         actor: Who, user_id: RowId) -> Response[Any]:
         try:
             await accounts.reset_totp(db, clock=clock, actor=actor, user_id=user_id)
         except DomainError as exc:
-            return await _users_page(request, db, clock, actor, settings, status=exc.status,
-                                     notice=refusal_sentence(exc))
+            return await send_back(request, db, clock, "/users#users-notice",
+                                   notice=refusal_sentence(exc))
         return _back("/users", "totp-reset")
 
 
@@ -488,11 +549,16 @@ class OwnCredentialPages(Controller):
     async def account_page(self, request: Request[Any, Any, Any], db: Db, clock: Now,
                            actor: Who, settings: Config,
                            done: FromQuery[str | None] = None) -> Template:
-        return await _account_page(request, db, clock, actor, settings, done=done)
+        """One's sessions, tokens and second factor; after a refusal, why (once) and what was
+        typed."""
+        held = await held_for(request, db, clock)
+        return await _account_page(request, db, clock, actor, settings, done=done,
+                                   typed=held.get("typed"), errors=held.get("errors"),
+                                   notice=held.get("notice"))
 
     @post("/tokens")
     async def create_token(self, request: Request[Any, Any, Any], db: Db, clock: Now,
-                           actor: Who, settings: Config) -> Template:
+                           actor: Who, settings: Config) -> Response[Any]:
         form = await request.form()
         typed = {name: str(form.get(name, "")) for name in ("name", "scope", "expires_in")}
         days = typed["expires_in"].strip()
@@ -510,8 +576,8 @@ class OwnCredentialPages(Controller):
             errors = _field_errors(exc)
             if "form" in errors and exc.extensions.get("permission") == "write_scope":
                 errors = {"scope": exc.detail}
-            return await _account_page(request, db, clock, actor, settings, status=exc.status,
-                                       typed=typed, errors=errors)
+            return await send_back(request, db, clock, "/account#new-token-heading",
+                                   typed=typed, errors=errors)
         return await _account_page(request, db, clock, actor, settings, status=201,
                                    new_token=(token, secret))
 
@@ -528,17 +594,20 @@ class OwnCredentialPages(Controller):
         try:
             await accounts.begin_totp(db, clock=clock, actor=actor, key=settings.secret_key)
         except DomainError as exc:
-            return await _account_page(request, db, clock, actor, settings, status=exc.status,
-                                       notice=refusal_sentence(exc))
+            return await send_back(request, db, clock, "/account#account-notice",
+                                   notice=refusal_sentence(exc))
         return Redirect("/account/totp", status_code=303)
 
     @get("/totp")
-    async def totp_form(self, request: Request[Any, Any, Any], db: Db, actor: Who,
+    async def totp_form(self, request: Request[Any, Any, Any], db: Db, clock: Now, actor: Who,
                         settings: Config) -> Response[Any]:
+        """The pending second factor to add to an app, and the form for its first code
+        (after a wrong one, why: the code itself is not kept)."""
+        error = (await held_for(request, db, clock)).get("error")
         secret = await accounts.pending_totp(db, actor=actor, key=settings.secret_key)
         if secret is None:
             return Redirect("/account", status_code=303)
-        return _totp_page(request, actor, secret, None, "")
+        return _totp_page(request, actor, secret, error, "")
 
     @post("/totp/confirm")
     async def confirm_totp(self, request: Request[Any, Any, Any], db: Db, clock: Now,
@@ -551,8 +620,8 @@ class OwnCredentialPages(Controller):
         except Invalid as exc:
             secret = await accounts.pending_totp(db, actor=actor, key=settings.secret_key)
             if secret is not None:
-                return _totp_page(request, actor, secret, refusal_sentence(exc), code,
-                                  status=422)
+                return await send_back(request, db, clock, "/account/totp#code-error",
+                                       error=refusal_sentence(exc))
             raise
         return _back("/account", "totp")
 

@@ -4,6 +4,7 @@ in with a password. No database, no network: the service and the pages apply the
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from incident.kernel.auth import Role
@@ -64,3 +65,55 @@ def password_allowed(email: str, *, local_sign_in: bool, break_glass: str) -> bo
         return True
     wanted = break_glass.strip().lower()
     return bool(wanted) and email.strip().lower() == wanted
+
+
+@dataclass(frozen=True, slots=True)
+class SignInWays:
+    """How a person signs in on the web under the current settings."""
+
+    password: bool
+    """A password of theirs opens a session (a one-time one included)."""
+    sso: bool
+    """The identity provider does: linked to it, or (no password) linked at first sign-in."""
+    break_glass: bool
+    """The one address whose password still works while passwords are off."""
+    linked: bool
+    """Signed in with the provider before (its subject identifier is kept)."""
+
+    @property
+    def methods(self) -> list[str]:
+        return [name for name, on in (("password", self.password), ("sso", self.sso)) if on]
+
+
+def sign_in_ways(email: str, *, has_password: bool, linked: bool, single_sign_on: bool,
+                 local_sign_in: bool, break_glass: str) -> SignInWays:
+    """How `email` signs in: with a password when they have one and passwords are allowed
+    them (`password_allowed`); with single sign-on when it is set up and they are linked to
+    the provider, or have no password here (they are linked at their first sign-in, when the
+    provider vouches for the address). The break-glass admin is the address named in
+    BREACH_BREAK_GLASS."""
+    password = has_password and password_allowed(email, local_sign_in=local_sign_in,
+                                                 break_glass=break_glass)
+    wanted = break_glass.strip().lower()
+    return SignInWays(password=password, sso=single_sign_on and (linked or not password),
+                      break_glass=bool(wanted) and email.strip().lower() == wanted,
+                      linked=linked)
+
+
+def sign_in_words(ways: SignInWays, *, source: str) -> str:
+    """The ways in, as the people page and `breach users list` say them."""
+    if ways.sso:
+        if source == "sso":
+            how = "single sign-on (SSO): made at first sign-in, role from the identity provider"
+        elif ways.linked:
+            how = "single sign-on (SSO), role from the identity provider"
+        else:
+            how = "single sign-on (SSO), linked at first sign-in"
+        if ways.password:
+            how = "local password and " + how
+    elif ways.password:
+        how = "local password"
+    else:
+        how = "none here: no password, and single sign-on is not set up"
+    return how + ("; break-glass admin (a password while passwords are off)"
+                  if ways.break_glass else "")

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from incident.accounts import rules
+from incident.accounts.models import User
 from incident.kernel.auth import Role, TokenScope
 from incident.kernel.schemas import Email, Input, Instant, Name
+from incident.kernel.settings import Settings
 
 
 class UserPublic(BaseModel):
@@ -25,6 +28,28 @@ class UserPublic(BaseModel):
                                              "factor for the web sign-in was set up, if it was")
     source: str = Field(default="local", description="local (made by an admin or at the "
                         "console) or sso (made at its first sign-in with the identity provider)")
+    sign_in: list[Literal["password", "sso"]] = Field(description=(
+        "how they sign in on the web under this service's settings: password, sso (the "
+        "identity provider), both, or neither"))
+    break_glass: bool = Field(description="the address BREACH_BREAK_GLASS names: its password "
+                              "still works while passwords are off")
+
+
+def sign_in_of(user: User, settings: Settings) -> rules.SignInWays:
+    """How `user` signs in under `settings` (see `rules.sign_in_ways`)."""
+    return rules.sign_in_ways(user.email, has_password=bool(user.password_hash),
+                              linked=user.sso_subject is not None,
+                              single_sign_on=settings.single_sign_on,
+                              local_sign_in=settings.local_sign_in == "on",
+                              break_glass=settings.break_glass)
+
+
+def user_public(user: User, settings: Settings) -> UserPublic:
+    ways = sign_in_of(user, settings)
+    return UserPublic.model_validate({
+        **{name: getattr(user, name) for name in UserPublic.model_fields
+           if name not in ("sign_in", "break_glass")},
+        "sign_in": ways.methods, "break_glass": ways.break_glass})
 
 
 class UserCreate(Input):

@@ -5,8 +5,8 @@ The incident page's part comes through the `incident.page_sections` hook
 (`incident_section`, drawn by templates/web/affected_section.html). The scope form posts
 here with the same fields and checks as `PUT /api/v1/incidents/{id}/scope`; computing posts
 here as `POST /api/v1/incidents/{id}/affected` does. Both send the browser back to the incident
-page (303); a refused form re-renders the incident page with the message beside the form and
-what was typed in it. The people themselves are personal data: only roles that may read it
+page (303), refused or not; after a refusal the page shows the message beside the form and
+what was typed in it, once. The people themselves are personal data: only roles that may read it
 see the link to their page, and each page read goes on the timeline, as over the API.
 """
 
@@ -33,15 +33,15 @@ from incident.kernel.auth import Actor, Permission
 from incident.kernel.clock import Clock
 from incident.kernel.errors import Conflict, DomainError, Invalid, NotFound
 from incident.kernel.injected import Config, Db, Now, Who
-from incident.kernel.pages import render_page
+from incident.kernel.pages import held_in, render_page, send_back
 from incident.kernel.vocabulary import DataCategory
 from incident.lifecycle.models import Incident
-from incident.lifecycle.pages import Notice, incident_page
+from incident.lifecycle.pages import Notice
 from incident.lifecycle.rules import Status
 
 PEOPLE_PAGE = 50
 TYPED = "affected_scope_typed"
-"""Where a refused scope form leaves what was typed, for the section to show it back."""
+"""The name a refused scope form's typed values are held under, for the section to show them."""
 FIELD_NAMES = {"systems": "systems", "exposure_from": "exposed from", "exposure_to":
                "exposed until", "data_categories": "data categories", "include": "include list",
                "exclude": "exclude list"}
@@ -141,7 +141,7 @@ async def incident_section(request: Request[Any, Any, Any], db: AsyncSession, *,
     snapshots = await affected.list_snapshots(db, actor=actor, key=incident.id)
     chosen = _chosen(request, snapshots)
     summary = affected.summary_of(chosen) if chosen is not None else None
-    typed = request.state.get(TYPED) or _typed_of(incident.scope, zone)
+    typed = held_in(request).get(TYPED) or _typed_of(incident.scope, zone)
     scope = incident.scope or {}
     return {"affected": {
         "scope": scope,
@@ -188,9 +188,9 @@ class AffectedPages(Controller):
             await affected.set_scope(db, clock=clock, actor=actor, key=key, scope=scope,
                                      keep_lists=not lists_shown)
         except (Invalid, Conflict) as exc:
-            request.state[TYPED] = typed
-            return await incident_page(request, db, actor=actor, clock=clock, key=key,
-                                       status=exc.status, notice=_scope_refusal(exc))
+            held: dict[str, Any] = {TYPED: typed}
+            return await send_back(request, db, clock, f"/incidents/{quote(key)}#scope-editor",
+                                   notice=_scope_refusal(exc), **held)
         return _back(key)
 
     @post("/incidents/{key:str}/affected", guards=[requires(Permission.WRITE_INCIDENTS)])
@@ -200,8 +200,8 @@ class AffectedPages(Controller):
             await affected.compute_affected(db, clock=clock, actor=actor, key=key,
                                             default_locale=settings.default_locale)
         except Conflict as exc:
-            return await incident_page(request, db, actor=actor, clock=clock, key=key,
-                                       status=exc.status, notice=Notice.refusing("affected", exc))
+            return await send_back(request, db, clock, f"/incidents/{quote(key)}#affected",
+                                   notice=Notice.refusing("affected", exc))
         return _back(key)
 
     @get("/incidents/{key:str}/affected", guards=[requires(Permission.READ_PERSONAL_DATA)])

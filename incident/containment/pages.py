@@ -1,9 +1,9 @@
 """Containment on the incident page: attaching runbooks, moving steps, uploading evidence.
 
-Each form posts here and, once the change is made, is sent back to the incident
-page (303). A change the rules refuse (a skip without a reason, a step someone
-else changed meanwhile, a file over the limit) re-renders the incident page with
-the message beside the form that asked for it and everything in its current state.
+Each form posts here and is sent back to the incident page (303), at the part it belongs
+to. A change the rules refuse (a skip without a reason, a step someone else changed
+meanwhile, a file over the limit) is sent back too, and the page then shows the message
+beside the form that asked for it, once, with everything in its current state.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from urllib.parse import quote
 from litestar import Controller, Request, Response, post
 from litestar.datastructures import UploadFile
 from litestar.params import FromPath, MultipartBody
-from litestar.response import Redirect, Template
+from litestar.response import Redirect
 from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -29,10 +29,10 @@ from incident.kernel.auth import Actor, Permission
 from incident.kernel.clock import Clock
 from incident.kernel.errors import Conflict, DomainError, Forbidden, Invalid
 from incident.kernel.injected import Config, Db, Now, Who
-from incident.kernel.pages import form_number, refusal_sentence
+from incident.kernel.pages import form_number, refusal_sentence, send_back
 from incident.kernel.params import RowId
 from incident.lifecycle.models import Incident
-from incident.lifecycle.pages import Notice, incident_page
+from incident.lifecycle.pages import Notice
 from incident.lifecycle.rules import Status
 
 STATE_NAMES = {StepState.TODO: "to do", StepState.IN_PROGRESS: "in progress",
@@ -58,7 +58,7 @@ def back(key: str, anchor: str) -> Redirect:
 
 @dataclass(frozen=True, slots=True)
 class PageParts:
-    """What re-rendering the incident page needs, gathered once per handler."""
+    """What sending a refused form back to the incident page needs, gathered once per handler."""
 
     request: Request[Any, Any, Any]
     db: AsyncSession
@@ -67,10 +67,11 @@ class PageParts:
     catalogue: Catalogue
     key: str
 
-    async def refused(self, exc: DomainError, at: str, message: str | None = None) -> Template:
-        return await incident_page(self.request, self.db, actor=self.actor, clock=self.clock,
-                                   key=self.key, status=exc.status,
-                                   notice=Notice(at=at, message=message or refusal_sentence(exc)))
+    async def refused(self, exc: DomainError, at: str, message: str | None = None) -> Redirect:
+        """Back to the part of the incident page that asked (`at`), with why it was refused."""
+        return await send_back(self.request, self.db, self.clock,
+                               f"/incidents/{quote(self.key)}#{at}",
+                               notice=Notice(at=at, message=message or refusal_sentence(exc)))
 
 
 class ContainmentPages(Controller):

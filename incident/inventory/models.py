@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -61,3 +62,30 @@ class Holding(SQLModel, table=True):
     categories: int
     first_seen: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     last_seen: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+
+
+class SubjectImport(SQLModel, table=True):
+    """How an import started from the page ended: its counts and every rejected line with
+    its reason, for the roles that may import, for a day (IMPORT_REPORT_DAYS in the service).
+
+    The reasons may quote a rejected line's values, which are personal data: the timeline
+    keeps only each import's counts, and this row goes when it expires."""
+
+    __tablename__ = "subject_imports"
+
+    id: str = Field(primary_key=True, max_length=32)
+    """The id the import form carried (32 hex digits)."""
+    started_by: str = Field(max_length=300)
+    filename: str = Field(default="", max_length=300)
+    system: str = Field(default="", max_length=64)
+    strict: bool = False
+    phase: str = Field(max_length=10)
+    """done | refused"""
+    report: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    """The import's report (`ImportReport.to_json`), when it ran."""
+    refusal: str = Field(default="", sa_column=Column(Text, nullable=False))
+    errors: list[dict[str, Any]] = Field(default_factory=list,
+                                         sa_column=Column(JSON, nullable=False))
+    """A refused import's rejected lines (line, reason)."""
+    ended_at: datetime
+    expires_at: datetime = Field(index=True)

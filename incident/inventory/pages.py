@@ -8,9 +8,13 @@ static/inventory.js polls to move the progress bar (the browser's own upload pro
 the sending). When the import ends, or is refused, the form is sent back (303) to the inventory
 page with the import's report: the counts and every rejected line with its reason.
 
-Import reports are kept in the web process's memory, for their importer only, and only the
-last few: they may quote a rejected line's values, which are personal data, so they never go
-on disk; the timeline keeps each import's summary.
+An import's progress (counts of bytes only) is kept in the memory of the process that runs it.
+Its report is kept in the database for a day (`inventory.keep_import_report`), so any process
+shows it, and only to the roles that may import: a rejected line's reason may quote its
+values, which are personal data. The timeline keeps each import's summary.
+
+The systems forms are sent back to their page (303) when refused too, which then shows the
+messages beside the fields and what was typed, once (incident.kernel.pages.send_back).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import re
 import threading
 import uuid
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import quote
 
@@ -36,12 +40,12 @@ from incident.kernel.access import requires
 from incident.kernel.auth import Actor, Permission
 from incident.kernel.errors import Conflict, DomainError, Invalid
 from incident.kernel.injected import Db, Now, Who
-from incident.kernel.pages import refusal_sentence, render_page
+from incident.kernel.pages import held_for, refusal_sentence, render_page, send_back
 from incident.kernel.schemas import InventoryKey
 from incident.kernel.vocabulary import DataCategory
 
 KEPT_IMPORTS = 50
-"""How many import reports the web process keeps (the oldest go first)."""
+"""How many imports' progress the web process keeps (the oldest go first)."""
 IMPORT_ID = re.compile(r"^[0-9a-f]{32}$")
 KEY_RULE = ("must be 1 to 64 characters: lower-case letters, digits, '.', '_' or '-', "
             "starting with a letter or a digit")
@@ -50,25 +54,20 @@ _KEY = TypeAdapter(InventoryKey)
 
 @dataclass
 class ImportRecord:
-    """One import from the page: who started it, how far it got, and how it ended."""
+    """One import from the page while it runs: who started it and how far it got."""
 
     owner: str
-    filename: str = ""
-    system: str = ""
-    strict: bool = False
     phase: str = "receiving"  # receiving | importing | done | refused
     read: int = 0
     total: int = 0
-    report: dict[str, Any] | None = None
-    refusal: str = ""
-    errors: list[dict[str, Any]] = field(default_factory=list)
 
     def advance(self, size: int) -> None:
         self.read += size
 
 
 class ImportRecords:
-    """The last imports started from the page, by id; each is visible to its importer only."""
+    """The progress of the last imports started from the page, by id; each is visible to its
+    importer only."""
 
     def __init__(self) -> None:
         self._records: OrderedDict[str, ImportRecord] = OrderedDict()
@@ -145,43 +144,46 @@ class InventoryPages(Controller):
     include_in_schema = False
 
     @get("/inventory", guards=[requires(Permission.READ_INCIDENTS)])
-    async def overview(self, request: Request[Any, Any, Any], db: Db, actor: Who,
+    async def overview(self, request: Request[Any, Any, Any], db: Db, clock: Now, actor: Who,
                        import_id: FromQuery[str | None] = None) -> Template:
-        record = imports_of(request).find(import_id, actor)
-        return await self._overview(request, db, actor, record)
-
-    async def _overview(self, request: Request[Any, Any, Any], db: Db, actor: Actor,
-                        record: ImportRecord | None, status: int = 200) -> Template:
+        """The counts, and for those who may import the form and `import_id`'s report."""
+        shown = None
+        if import_id and IMPORT_ID.match(import_id) and actor.can(Permission.MANAGE_INVENTORY):
+            shown = await inventory.import_report(db, clock=clock, actor=actor,
+                                                  import_id=import_id)
         counts = await inventory.inventory_counts(db, actor=actor)
-        shown = record if record is not None and record.phase in ("done", "refused") else None
-        return render_page(request, "inventory.html", status=status, counts=counts,
+        return render_page(request, "inventory.html", counts=counts,
                            can_manage=actor.can(Permission.MANAGE_INVENTORY),
                            systems=[(key, name) for key, name, _ in sorted(counts.by_system)],
                            record=shown, next_import=uuid.uuid4().hex)
 
     @get("/inventory/imports/{import_id:str}", guards=[requires(Permission.MANAGE_INVENTORY)])
-    async def progress(self, request: Request[Any, Any, Any], actor: Who,
+    async def progress(self, request: Request[Any, Any, Any], db: Db, clock: Now, actor: Who,
                        import_id: FromPath[str]) -> dict[str, Any]:
         """How far an import has read its file (for the progress bar); `receiving` until the
-        upload is complete, or for an id this person never started."""
+        upload is complete, or for an id this person never started. An import another process
+        ran is over once its report is kept."""
         record = imports_of(request).find(import_id, actor)
-        if record is None:
-            return {"phase": "receiving", "read": 0, "total": 0}
-        return {"phase": record.phase, "read": record.read, "total": record.total}
+        if record is not None:
+            return {"phase": record.phase, "read": record.read, "total": record.total}
+        ended = (await inventory.import_report(db, clock=clock, actor=actor, import_id=import_id)
+                 if IMPORT_ID.match(import_id) else None)
+        if ended is not None and ended.started_by == actor.label:
+            size = int((ended.report or {}).get("bytes", 0))
+            return {"phase": ended.phase, "read": size, "total": size}
+        return {"phase": "receiving", "read": 0, "total": 0}
 
     @get("/inventory/systems", guards=[requires(Permission.READ_INCIDENTS)])
-    async def systems(self, request: Request[Any, Any, Any], db: Db, actor: Who) -> Template:
-        return await self._systems(request, db, actor, SystemForm(), None)
-
-    async def _systems(self, request: Request[Any, Any, Any], db: Db, actor: Actor,
-                       typed: SystemForm, refused: DomainError | None,
-                       status: int = 200) -> Template:
-        return render_page(request, "systems.html", status=status,
+    async def systems(self, request: Request[Any, Any, Any], db: Db, clock: Now,
+                      actor: Who) -> Template:
+        """The systems, and the form that adds one (as typed, after a refusal)."""
+        held = await held_for(request, db, clock)
+        return render_page(request, "systems.html",
                            systems=await inventory.list_systems(db, actor=actor),
                            can_manage=actor.can(Permission.MANAGE_INVENTORY),
-                           categories=[c.value for c in DataCategory], typed=typed,
-                           notice=refusal_sentence(refused) if refused else None,
-                           field_errors=_errors_by_field(refused) if refused else {})
+                           categories=[c.value for c in DataCategory],
+                           typed=SystemForm(**held.get("typed", {})),
+                           notice=held.get("notice"), field_errors=held.get("field_errors", {}))
 
     @post("/inventory/systems", guards=[requires(Permission.MANAGE_INVENTORY)])
     async def add_system(self, request: Request[Any, Any, Any], db: Db, clock: Now,
@@ -196,22 +198,22 @@ class InventoryPages(Controller):
                                         name=typed.name.strip(),
                                         data_categories=typed.data_categories, new=True)
         except (Invalid, Conflict) as exc:
-            return await self._systems(request, db, actor, typed, exc, status=exc.status)
+            return await send_back(request, db, clock, "/inventory/systems#add-system",
+                                   typed=typed, notice=refusal_sentence(exc),
+                                   field_errors=_errors_by_field(exc))
         return Redirect(f"/inventory/systems#system-{quote(typed.key)}", status_code=303)
 
     @get("/inventory/systems/{key:str}", guards=[requires(Permission.MANAGE_INVENTORY)])
-    async def edit_system(self, request: Request[Any, Any, Any], db: Db, actor: Who,
+    async def edit_system(self, request: Request[Any, Any, Any], db: Db, clock: Now, actor: Who,
                           key: FromPath[str]) -> Template:
+        """A system as a form (as typed, after a refusal)."""
+        held = await held_for(request, db, clock)
         system = await inventory.get_system(db, actor=actor, key=key)
-        return self._edit(request, key, SystemForm(key, system.name,
-                                                   list(system.data_categories)), None)
-
-    def _edit(self, request: Request[Any, Any, Any], key: str, typed: SystemForm,
-              refused: DomainError | None, status: int = 200) -> Template:
-        return render_page(request, "systems_edit.html", status=status, key=key, typed=typed,
+        typed = (SystemForm(**held["typed"]) if "typed" in held
+                 else SystemForm(key, system.name, list(system.data_categories)))
+        return render_page(request, "systems_edit.html", key=key, typed=typed,
                            categories=[c.value for c in DataCategory],
-                           notice=refusal_sentence(refused) if refused else None,
-                           field_errors=_errors_by_field(refused) if refused else {})
+                           notice=held.get("notice"), field_errors=held.get("field_errors", {}))
 
     @post("/inventory/systems/{key:str}", guards=[requires(Permission.MANAGE_INVENTORY)])
     async def save_system(self, request: Request[Any, Any, Any], db: Db, clock: Now, actor: Who,
@@ -220,7 +222,10 @@ class InventoryPages(Controller):
         typed = SystemForm.of(form, key)
         refused = system_form_errors(None, typed.name, typed.data_categories)
         if refused is not None:
-            return self._edit(request, key, typed, refused, status=refused.status)
+            return await send_back(request, db, clock,
+                                   f"/inventory/systems/{quote(key)}#notice", typed=typed,
+                                   notice=refusal_sentence(refused),
+                                   field_errors=_errors_by_field(refused))
         system = await inventory.save_system(db, clock=clock, actor=actor, key=key,
                                              name=typed.name.strip(),
                                              data_categories=typed.data_categories, existing=True)
@@ -241,10 +246,11 @@ class SubjectImportPages(Controller):
         typed_id = str(form.get("import_id", ""))
         import_id = typed_id if IMPORT_ID.match(typed_id) else uuid.uuid4().hex
         upload = form.get("file")
-        record = imports_of(request).start(import_id, ImportRecord(
-            owner=owner_of(actor), system=str(form.get("system", "")).strip(),
-            strict=str(form.get("strict", "")) == "on",
-            filename=upload.filename if isinstance(upload, UploadFile) else ""))
+        record = imports_of(request).start(import_id, ImportRecord(owner=owner_of(actor)))
+        end = inventory.ImportEnd(
+            filename=(upload.filename or "") if isinstance(upload, UploadFile) else "",
+            system=str(form.get("system", "")).strip(),
+            strict=str(form.get("strict", "")) == "on", phase="refused")
         try:
             if not isinstance(upload, UploadFile) or not upload.filename:
                 raise Invalid.fields([("file", "is missing: choose a CSV or JSON Lines file")])
@@ -260,16 +266,19 @@ class SubjectImportPages(Controller):
             record.phase = "importing"
             report = await inventory.import_subjects(
                 db, clock=clock, actor=actor, stream=stream, fmt=fmt,
-                default_system=record.system or None, strict=record.strict,
+                default_system=end.system or None, strict=end.strict,
                 progress=record.advance)
         except Invalid as exc:
-            record.phase, record.refusal = "refused", refusal_sentence(exc)
+            end = replace(end, refusal=refusal_sentence(exc))
         except inventory.ImportRefused as exc:  # its errors name lines, not fields
-            record.phase, record.refusal = "refused", exc.detail[:1].upper() + exc.detail[1:] + "."
-            record.errors = list(exc.extensions.get("errors") or [])
+            end = replace(end, refusal=exc.detail[:1].upper() + exc.detail[1:] + ".",
+                          errors=list(exc.extensions.get("errors") or []))
         else:
-            record.phase, record.report = "done", report.to_json()
+            end = replace(end, phase="done", report=report.to_json())
         finally:
             if isinstance(upload, UploadFile):
                 await upload.close()
+        await inventory.keep_import_report(db, clock=clock, actor=actor, import_id=import_id,
+                                           end=end)
+        record.phase = end.phase
         return Redirect(f"/inventory?import_id={import_id}#import", status_code=303)

@@ -17,14 +17,15 @@ import io
 import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import IO, Any
 
-from sqlalchemy import func
+from sqlalchemy import delete, func
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from incident.inventory.models import Holding, Subject, System
+from incident.inventory.models import Holding, Subject, SubjectImport, System
 from incident.inventory.rules import (
     FileError,
     Format,
@@ -279,6 +280,59 @@ def _tally(chunk: list[InventoryRow | RowError], report: ImportReport) -> list[I
             good.append(item)
     report.imported += len(good)
     return good
+
+
+# --- import reports --------------------------------------------------------------------------
+
+IMPORT_REPORT_KEPT = timedelta(days=1)
+"""How long the report of an import started from the page stays readable."""
+
+
+@dataclass(frozen=True, slots=True)
+class ImportEnd:
+    """How an import from the page ended, as its report keeps it."""
+
+    filename: str
+    system: str
+    strict: bool
+    phase: str  # done | refused
+    report: dict[str, Any] | None = None
+    refusal: str = ""
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+
+async def keep_import_report(db: AsyncSession, *, clock: Clock, actor: Actor, import_id: str,
+                             end: ImportEnd) -> None:
+    """Keep how import `import_id` ended for IMPORT_REPORT_KEPT, for those who may import
+    (its rejected lines quote personal data); reports past their day are deleted here."""
+    auth.require(actor, Permission.MANAGE_INVENTORY)
+    now = clock.now()
+    async with transaction(db):
+        conn = await db.connection()
+        await conn.execute(delete(SubjectImport).where(col(SubjectImport.expires_at) <= now))
+        await db.merge(SubjectImport(
+            id=import_id, started_by=actor.label[:300], filename=end.filename[:300],
+            system=end.system[:64], strict=end.strict, phase=end.phase, report=end.report,
+            refusal=end.refusal, errors=end.errors, ended_at=now,
+            expires_at=now + IMPORT_REPORT_KEPT))
+
+
+async def clear_expired_import_reports(db: AsyncSession, *, now: datetime) -> int:
+    """Delete the import reports past their day (the scheduler's housekeeping: what they quote
+    is personal data); how many."""
+    async with transaction(db):
+        conn = await db.connection()
+        gone = await conn.execute(delete(SubjectImport).where(
+            col(SubjectImport.expires_at) <= now))
+    return max(int(gone.rowcount or 0), 0)
+
+
+async def import_report(db: AsyncSession, *, clock: Clock, actor: Actor,
+                        import_id: str) -> SubjectImport | None:
+    """The report of import `import_id`, while it is kept; only for those who may import."""
+    auth.require(actor, Permission.MANAGE_INVENTORY)
+    return (await db.exec(select(SubjectImport).where(
+        SubjectImport.id == import_id, col(SubjectImport.expires_at) > clock.now()))).first()
 
 
 _UPSERT_SUBJECTS = (

@@ -69,6 +69,9 @@ class Session:
 
     csrf_token: str
     must_change_password: bool
+    key: str = ""
+    """The session's stored handle (a hash of its cookie's secret): what is kept for this
+    browser alone, such as a refused form's messages, is kept under it."""
 
 
 class AccessMiddleware(ASGIMiddleware):
@@ -125,7 +128,8 @@ class AccessMiddleware(ASGIMiddleware):
                 raise Unauthenticated("sign in, or send an API token")
             actor, web_session, user = found
             return actor, Session(csrf_token=web_session.csrf_token,
-                                  must_change_password=user.must_change_password)
+                                  must_change_password=user.must_change_password,
+                                  key=str(web_session.id_hash))
 
     async def _check_csrf(self, request: Request[Any, Any, Any], session: Session) -> None:
         given = request.headers.get(CSRF_HEADER)

@@ -1,8 +1,10 @@
 """The web pages' common parts: the one Jinja2 environment for pages, rendering with the
-session's CSRF token, and the error page that any refused request gets in a browser."""
+session's CSRF token, sending a refused form back to its page (POST, redirect, GET) with
+what it held, and the error page that any refused request gets in a browser."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import replace
 from datetime import datetime
 from enum import StrEnum
@@ -15,9 +17,12 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context,
 from jinja2.runtime import Context
 from litestar import Request, Response
 from litestar.response import Redirect, Template
+from sqlmodel.ext.asyncio.session import AsyncSession
 
+from incident.kernel import held as held_forms
 from incident.kernel.access import CSRF_FIELD, PasswordChangeRequired, Session
 from incident.kernel.auth import Actor
+from incident.kernel.clock import Clock
 from incident.kernel.errors import DomainError, Unauthenticated
 from incident.kernel.problems import Problem
 from incident.kernel.settings import Settings
@@ -92,6 +97,54 @@ def page_context(request: Request[Any, Any, Any], **values: Any) -> dict[str, An
 def render_page(request: Request[Any, Any, Any], name: str, status: int = 200,
                 **values: Any) -> Template:
     return Template(template_name=name, context=page_context(request, **values), status_code=status)
+
+
+HELD = "held_form"
+"""Where `held_for` leaves what it took, for the parts of a page drawn by other capabilities."""
+
+
+def form_owner(request: Request[Any, Any, Any]) -> str | None:
+    """Whose browser sent the request, as held forms are kept for it: its session, else its
+    API token; None for a request with neither."""
+    session = request.scope.get("auth")
+    if isinstance(session, Session) and session.key:
+        return f"s:{session.key}"
+    actor = request.scope.get("user")
+    if isinstance(actor, Actor) and actor.token_id is not None:
+        return f"t:{actor.token_id}"
+    return None
+
+
+async def send_back(request: Request[Any, Any, Any], db: AsyncSession, clock: Clock, to: str,
+                    *, owner: str | None = None, secret: Collection[str] = (),
+                    **held: Any) -> Redirect:
+    """Answer a refused form: keep its messages and what was typed (`held`, by the names the
+    page's GET gives them back under; never the fields named in `secret` nor any field named
+    like a password) for the page `to` names, and send the browser there (303), to its anchor.
+    The page shows them once (`held_for`)."""
+    owner = owner or form_owner(request)
+    if owner is not None:
+        await held_forms.hold(db, now=clock.now(), owner=owner, page=to, held=held,
+                              secret=secret)
+    return Redirect(to, status_code=303)
+
+
+async def held_for(request: Request[Any, Any, Any], db: AsyncSession, clock: Clock, *,
+                   owner: str | None = None) -> dict[str, Any]:
+    """What a refused form left for this page and this browser, once ({} when nothing). Call
+    it first thing in the page's GET handler; parts of the page drawn elsewhere find it with
+    `held_in`."""
+    owner = owner or form_owner(request)
+    found = (await held_forms.take(db, now=clock.now(), owner=owner, page=request.url.path)
+             if owner is not None else {})
+    request.state[HELD] = found
+    return found
+
+
+def held_in(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    """What `held_for` took for this request ({} when nothing)."""
+    found = request.state.get(HELD)
+    return found if isinstance(found, dict) else {}
 
 
 def error_page(request: Request[Any, Any, Any], exc: Exception, problem: Problem) -> Response[Any]:

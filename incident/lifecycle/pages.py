@@ -22,7 +22,14 @@ from incident.kernel.auth import Actor, Permission
 from incident.kernel.clock import Clock
 from incident.kernel.errors import DomainError, Invalid
 from incident.kernel.injected import Db, Now, Who
-from incident.kernel.pages import E, form_number, refusal_sentence, render_page
+from incident.kernel.pages import (
+    E,
+    form_number,
+    held_for,
+    refusal_sentence,
+    render_page,
+    send_back,
+)
 from incident.kernel.settings import Settings
 from incident.kernel.vocabulary import DataCategory
 from incident.lifecycle import rules as lifecycle
@@ -99,9 +106,11 @@ class IncidentPages(Controller):
 
     @get("/incidents/new", guards=[requires(Permission.WRITE_INCIDENTS)])
     async def new_incident(self, request: Request[Any, Any, Any], db: Db, clock: Now) -> Template:
+        """The form; after a refusal, with what was typed and each message beside its field."""
+        held = await held_for(request, db, clock)
         now = clock.now()
-        return self._form(request, {"detected_at": now, "aware_at": now}, [], 200,
-                          await page_zone(request, db))
+        return self._form(request, held.get("values") or {"detected_at": now, "aware_at": now},
+                          held.get("errors", []), 200, await page_zone(request, db))
 
     def _form(self, request: Request[Any, Any, Any], values: dict[str, Any],
               errors: list[dict[str, str]], status: int, zone: ZoneInfo) -> Template:
@@ -125,15 +134,19 @@ class IncidentPages(Controller):
                 errors = validation_errors(exc)
             except Invalid as exc:
                 errors = exc.extensions.get("errors", [])
-        return self._form(request, values, errors, 422, zone)
+        return await send_back(request, db, clock, "/incidents/new#form-errors", values=values,
+                               errors=errors)
 
     @get("/incidents/{key:str}/edit", guards=[requires(Permission.WRITE_INCIDENTS)])
-    async def edit_incident(self, request: Request[Any, Any, Any], db: Db, actor: Who,
-                            key: FromPath[str]) -> Template:
+    async def edit_incident(self, request: Request[Any, Any, Any], db: Db, clock: Now,
+                            actor: Who, key: FromPath[str]) -> Template:
+        """The incident's facts as a form; after a refusal, as they were typed."""
+        held = await held_for(request, db, clock)
         incident = (await incident_public(db, [await incident_service.get_incident(
             db, actor=actor, key=key)]))[0]
-        values = incident.model_dump(include=set(EDITABLE))
-        return await self._edit_form(request, db, incident.reference, values, [], 200)
+        values = held.get("values") or incident.model_dump(include=set(EDITABLE))
+        return await self._edit_form(request, db, incident.reference, values,
+                                     held.get("errors", []), 200)
 
     async def _edit_form(self, request: Request[Any, Any, Any], db: AsyncSession, reference: str,
                          values: dict[str, Any], errors: list[dict[str, str]],
@@ -168,15 +181,23 @@ class IncidentPages(Controller):
                 errors = exc.extensions.get("errors", [])
             except DomainError as exc:  # a closed incident: nothing to change any more
                 errors = [{"field": "form", "message": refusal_sentence(exc)}]
-        return await self._edit_form(request, db, current.reference, values, errors, 422)
+        return await send_back(request, db, clock,
+                               f"/incidents/{quote(current.reference)}/edit#form-errors",
+                               values=values, errors=errors)
 
     @get("/incidents/{key:str}", guards=[requires(Permission.READ_INCIDENTS)])
     async def incident(self, request: Request[Any, Any, Any], db: Db, clock: Now, actor: Who,
                        key: FromPath[str], events: FromQuery[str | None] = None,
                        older: FromQuery[int] = 0) -> Template:
-        """`events` shows one kind of timeline event; `older` pages back through the timeline."""
+        """`events` shows one kind of timeline event; `older` pages back through the timeline.
+        After a refused form, its message beside it and what was typed in it (once)."""
+        held = await held_for(request, db, clock)
+        notice = held.get("notice")
         return await incident_page(request, db, actor=actor, clock=clock, key=key,
-                                   showing=TimelineView(kind=events or None, older=older))
+                                   showing=TimelineView(kind=events or None, older=older),
+                                   notice=Notice(**notice) if notice else None,
+                                   typed=held.get("typed"),
+                                   circumstances_typed=held.get("circumstances_typed"))
 
     @post("/incidents/{key:str}/status", guards=[requires(Permission.WRITE_INCIDENTS)])
     async def change_status(self, request: Request[Any, Any, Any], db: Db, clock: Now,
@@ -197,10 +218,10 @@ class IncidentPages(Controller):
                 db, clock=clock, actor=actor, key=key, target=target, reason=reason or None,
                 at=at, rules=rules)
         except (Invalid, lifecycle.LifecycleError) as exc:  # refused: say why, keep what was typed
-            return await incident_page(request, db, actor=actor, clock=clock, key=key,
-                                       status=exc.status, notice=_move_refused(target, exc),
-                                       typed={"reason": reason, "at": typed_at,
-                                              "target": target.value})
+            return await send_back(request, db, clock, f"/incidents/{quote(key)}#notice",
+                                   notice=_move_refused(target, exc),
+                                   typed={"reason": reason, "at": typed_at,
+                                          "target": target.value})
         return Redirect(f"/incidents/{incident.reference}#status")
 
     @post("/incidents/{key:str}/notes", guards=[requires(Permission.WRITE_INCIDENTS)])
@@ -210,9 +231,8 @@ class IncidentPages(Controller):
         try:
             await incident_service.add_note(db, clock=clock, actor=actor, key=key, text=text)
         except Invalid as exc:  # empty or too long: say so beside the form, keep the text
-            return await incident_page(request, db, actor=actor, clock=clock, key=key,
-                                       status=exc.status, notice=Notice.refusing("note", exc),
-                                       typed={"note": text})
+            return await send_back(request, db, clock, f"/incidents/{quote(key)}#notice",
+                                   notice=Notice.refusing("note", exc), typed={"note": text})
         return Redirect(f"/incidents/{key}")
 
     @post("/incidents/{key:str}/circumstances", guards=[requires(Permission.WRITE_INCIDENTS)])
@@ -226,10 +246,8 @@ class IncidentPages(Controller):
             await incident_service.record_circumstances(db, clock=clock, rules=rules, actor=actor,
                                                         key=key, data=data)
         except DomainError as exc:  # wrong or not allowed: say why beside the form, keep it all
-            return await incident_page(request, db, actor=actor, clock=clock, key=key,
-                                       status=exc.status,
-                                       notice=_circumstances_refused(exc),
-                                       circumstances_typed=typed)
+            return await send_back(request, db, clock, f"/incidents/{quote(key)}#circumstances",
+                                   notice=_circumstances_refused(exc), circumstances_typed=typed)
         return Redirect(f"/incidents/{key}#circumstances")
 
 

@@ -65,6 +65,7 @@ from notifications.delivery.recorder import DELIVERIES, RELAY_UNREACHABLE, Finis
 from notifications.delivery.return_paths import return_path as _return_path
 from notifications.delivery.rules import Policy
 from notifications.drafting import rules as drafting
+from notifications.drafting import tallies
 from notifications.drafting.documents import pdf_of
 from notifications.drafting.letters import Letter, letter_for
 from notifications.drafting.models import Delivery, DeliveryAttempt, Notification
@@ -403,8 +404,11 @@ class Dispatcher:
                 DELIVERIES.c.id.in_([row.id for row in due])).values(
                 state=DeliveryState.SENDING.value, attempts=DELIVERIES.c.attempts + 1,
                 lease_until=now + self.policy.lease, leased_by=self.worker))
+            moves = tallies.Moves()
             for row in due:
                 self._claimed[row.id] = (row.state, row.attempts, row.next_attempt_at)
+                tallies.moved(moves, row.notification_id, row.state, DeliveryState.SENDING.value)
+            await tallies.shift(conn, moves)
         return [Claimed(row.id, row.notification_id, row.address, row.name, row.locale,
                         row.categories, row.meets, row.message_id, row.attempts + 1)
                 for row in due]

@@ -33,6 +33,7 @@ from incident.lifecycle.models import Incident
 from incident.timeline import service as journal
 from notifications.delivery.models import OtherContact
 from notifications.delivery.rules import GAVE_UP
+from notifications.drafting import tallies
 from notifications.drafting.models import Delivery, Notification
 from notifications.drafting.rules import DeliveryState, NotificationKind, NotificationStatus
 from notifications.obligations import rules as obligations
@@ -119,8 +120,13 @@ def reached_otherwise(ref: str | None = None) -> ColumnElement[bool]:
 async def reach_of(db: AsyncSession, notification: Notification, ref: str) -> Reach:
     """Whom the notification's letters meeting `ref` reached so far, and how."""
     scope = meeting(notification, ref)
-    by_state = dict((await db.exec(select(Delivery.state, func.count()).where(scope).group_by(
-        col(Delivery.state)))).all())
+    by_state: dict[str, int]
+    if notification.covers:  # its letters meet several duties: count those meeting `ref`
+        by_state = dict((await db.exec(select(Delivery.state, func.count()).where(
+            scope).group_by(col(Delivery.state)))).all())
+    else:
+        by_state = (await tallies.counts_of(await db.connection(),
+                                            [notification.id or 0]))[notification.id or 0]
     last_sent = (await db.exec(select(func.max(Delivery.sent_at)).where(
         scope, Delivery.state == DeliveryState.SENT.value))).one()
     others = (await db.exec(select(OtherContact.delivery_id, OtherContact.channel,

@@ -34,6 +34,7 @@ from incident.kernel.db import session_factory, transaction
 from notifications.delivery.models import SentMessage
 from notifications.delivery.outcomes import Outcome, Status
 from notifications.delivery.rules import Policy, after_attempt
+from notifications.drafting import tallies
 from notifications.drafting.letters import Letter
 from notifications.drafting.models import Delivery, DeliveryAttempt
 from notifications.drafting.rules import DeliveryState
@@ -166,16 +167,22 @@ class Recorder:
         async with self.sessions() as db, transaction(db):
             conn = await db.connection()
             ids = [row.delivery_id for row in rows]
-            held_query = select(DELIVERIES.c.id).where(
+            held_query = select(DELIVERIES.c.id, DELIVERIES.c.notification_id).where(
                 DELIVERIES.c.id.in_(ids), DELIVERIES.c.state == DeliveryState.SENDING.value,
                 DELIVERIES.c.leased_by == self.worker)
             if conn.dialect.name == "postgresql":
                 held_query = held_query.with_for_update()
-            held = set((await conn.execute(held_query)).scalars())
+            held: dict[int, int] = {ident: notification for ident, notification in (
+                await conn.execute(held_query)).all()}
             mine = [row for row in rows if row.delivery_id in held]
             if not mine:
                 return rows
             await conn.execute(_UPDATE, [row.parameters(self.worker) for row in mine])
+            moves = tallies.Moves()
+            for row in mine:
+                tallies.moved(moves, held[row.delivery_id], DeliveryState.SENDING.value,
+                              row.state)
+            await tallies.shift(conn, moves)
             await conn.execute(insert(ATTEMPTS), [
                 {"delivery_id": row.delivery_id, "at": now, "outcome": row.state,
                  "reply": row.reply, "worker": self.worker} for row in mine])

@@ -1,4 +1,7 @@
-"""The notification pages: list, draft editing, preview, approval, sending and the delivery log."""
+"""The notification pages: list, draft editing, preview, approval, sending and the delivery log.
+
+Every form is sent back to its page (303), refused or not; after a refusal the page shows why
+beside the form, with what was typed, once (incident.kernel.pages.send_back)."""
 
 from __future__ import annotations
 
@@ -19,12 +22,13 @@ from incident.kernel.bounds import ROW_ID_MAX
 from incident.kernel.clock import Clock
 from incident.kernel.errors import Conflict, DomainError, Invalid
 from incident.kernel.injected import Config, Db, Now, Who
-from incident.kernel.pages import refusal_sentence, render_page
+from incident.kernel.pages import held_for, refusal_sentence, render_page, send_back
 from incident.kernel.params import RowId
 from incident.lifecycle.pages import Notice
 from notifications.drafting import audiences, letters, rules, sending, trial
 from notifications.drafting import service as drafts
 from notifications.drafting.api import LOCALE_PATTERN, MeetsQuery, Templates, refs_in
+from notifications.drafting.authorities import authority_notes
 from notifications.drafting.models import NotificationVersion
 from notifications.drafting.render import Renderer
 from notifications.drafting.rules import NotificationKind, NotificationStatus
@@ -137,7 +141,10 @@ async def list_page(request: Request[Any, Any, Any], db: AsyncSession, *, clock:
     unfinished = {n.ref: n for n in found if n.status in rules.UNSENT}
     latest = {n.ref: n for n in found}  # found is oldest first: the last one per obligation wins
     duties = [r for r in rows if r.applies and r.recipient in rules.KIND_FOR_RECIPIENT]
+    reports = [r.ref for r in duties if rules.KIND_FOR_RECIPIENT[r.recipient]
+               is NotificationKind.AUTHORITY_REPORT]
     return render_page(request, "notifications.html", status=status, incident=incident, kinds=KIND_TITLES,
+                       authorities=await authority_notes(db, reports),
                        notifications=found, counts=counts, duties=duties, unfinished=unfinished,
                        latest=latest, problems=problems, notice=notice, base=base(incident.reference),
                        Kind=NotificationKind,
@@ -240,7 +247,9 @@ class NotificationPages(Controller):
     @get("/", guards=[requires(Permission.READ_INCIDENTS)])
     async def notifications(self, request: Request[Any, Any, Any], db: Db, clock: Now,
                             actor: Who, key: FromPath[str]) -> Template:
-        return await list_page(request, db, clock=clock, actor=actor, key=key)
+        notice = (await held_for(request, db, clock)).get("notice")
+        return await list_page(request, db, clock=clock, actor=actor, key=key,
+                               notice=Notice(**notice) if notice else None)
 
     @post("/", guards=[requires(Permission.WRITE_INCIDENTS)])
     async def create(self, request: Request[Any, Any, Any], db: Db, clock: Now, actor: Who,
@@ -249,8 +258,8 @@ class NotificationPages(Controller):
         try:
             created = await drafts.create_draft(db, clock=clock, actor=actor, key=key, ref=ref)
         except DomainError as exc:
-            return await list_page(request, db, clock=clock, actor=actor, key=key,
-                                   status=exc.status, notice=Notice(ref, refusal_sentence(exc)))
+            return await send_back(request, db, clock, f"{base(key)}#notice",
+                                   notice=Notice(ref, refusal_sentence(exc)))
         return Redirect(base(key, created.id), status_code=303)
 
     @get("/{notification_id:int}", guards=[requires(Permission.READ_INCIDENTS)])
@@ -258,14 +267,17 @@ class NotificationPages(Controller):
                     templates: Templates, key: FromPath[str], notification_id: RowId,
                     locale: LocaleQuery = "en", lang: LanguageQuery = None,
                     meets: MeetsQuery = None, tested: TestedQuery = None) -> Template:
+        held = await held_for(request, db, clock)
+        notice = held.get("notice")
         return await draft_page(request, db, clock=clock, actor=actor, renderer=templates, key=key,
                                 notification_id=notification_id, locale=locale, lang=lang,
-                                meets=refs_in(meets), tested=tested.split(",") if tested else ())
+                                meets=refs_in(meets), tested=tested.split(",") if tested else (),
+                                notice=Notice(**notice) if notice else None,
+                                unsaved=held.get("unsaved"), typed=str(held.get("typed", "")))
 
     @post("/{notification_id:int}", guards=[requires(Permission.WRITE_INCIDENTS)])
     async def edit(self, request: Request[Any, Any, Any], db: Db, clock: Now, actor: Who,
-                   templates: Templates, key: FromPath[str],
-                   notification_id: RowId) -> Response[Any]:
+                   key: FromPath[str], notification_id: RowId) -> Response[Any]:
         form = {name: str(value) for name, value in (await request.form()).items()}
         try:
             read = int(form.get("version", ""))
@@ -292,10 +304,8 @@ class NotificationPages(Controller):
                        f"version {read}, it is now version {basis.version}). Its current text "
                        f"is shown; your changes are kept below the form to copy back."
                        if stale else refusal_sentence(exc))
-            return await draft_page(request, db, clock=clock, actor=actor, renderer=templates, key=key,
-                                    notification_id=notification_id, status=exc.status,
-                                    notice=Notice("fields", message),
-                                    unsaved=changed if stale else None, lang=lang)
+            return await send_back(request, db, clock, here, notice=Notice("fields", message),
+                                   unsaved=changed if stale else None)
         return Redirect(here, status_code=303)
 
     @get("/{notification_id:int}/preview.html", guards=[requires(Permission.READ_INCIDENTS)])
@@ -309,16 +319,14 @@ class NotificationPages(Controller):
 
     @post("/{notification_id:int}/approve", guards=[requires(Permission.APPROVE)])
     async def approve(self, request: Request[Any, Any, Any], db: Db, clock: Now, actor: Who,
-                      templates: Templates, key: FromPath[str],
-                      notification_id: RowId) -> Response[Any]:
+                      key: FromPath[str], notification_id: RowId) -> Response[Any]:
         digest = str((await request.form()).get("content_hash", ""))
         try:
             await drafts.approve(db, clock=clock, actor=actor, key=key,
                                  notification_id=notification_id, approved_hash=digest)
         except DomainError as exc:
-            return await draft_page(request, db, clock=clock, actor=actor, renderer=templates, key=key,
-                                    notification_id=notification_id, status=exc.status,
-                                    notice=Notice("approval", refusal_sentence(exc)))
+            return await send_back(request, db, clock, f"{base(key, notification_id)}#approval",
+                                   notice=Notice("approval", refusal_sentence(exc)))
         return Redirect(f"{base(key, notification_id)}#approval", status_code=303)
 
     @post("/{notification_id:int}/send", guards=[requires(Permission.WRITE_INCIDENTS)])
@@ -342,10 +350,9 @@ class NotificationPages(Controller):
                               for e in exc.extensions.get("errors") or [])
             message = (f"Not sent: {exc.detail}."
                        if unconfirmed else refusal_sentence(exc))
-            return await draft_page(request, db, clock=clock, actor=actor, renderer=templates, key=key,
-                                    notification_id=notification_id, status=exc.status,
-                                    notice=Notice("confirm" if unconfirmed else "approval", message),
-                                    typed=typed)
+            return await send_back(request, db, clock, f"{base(key, notification_id)}#approval",
+                                   notice=Notice("confirm" if unconfirmed else "approval",
+                                                 message), typed=typed)
         return Redirect(f"{base(key, notification_id)}#progress", status_code=303)
 
     @post("/{notification_id:int}/test-send", guards=[requires(Permission.WRITE_INCIDENTS)])
@@ -359,34 +366,30 @@ class NotificationPages(Controller):
                 renderer=templates, message_domain=message_domain(settings.mail_from),
                 fallback=str(form.get("fallback") or "") or None)
         except DomainError as exc:
-            return await draft_page(request, db, clock=clock, actor=actor, renderer=templates, key=key,
-                                    notification_id=notification_id, status=exc.status,
-                                    notice=Notice("test-send", refusal_sentence(exc)))
+            return await send_back(request, db, clock, f"{base(key, notification_id)}#approval",
+                                   notice=Notice("test-send", refusal_sentence(exc)))
         query = urlencode({"tested": ",".join(sent.languages)})
         return Redirect(f"{base(key, notification_id)}?{query}#approval", status_code=303)
 
     @post("/{notification_id:int}/pause", guards=[requires(Permission.WRITE_INCIDENTS)])
     async def pause(self, request: Request[Any, Any, Any], db: Db, clock: Now, actor: Who,
-                    templates: Templates, key: FromPath[str],
-                    notification_id: RowId) -> Response[Any]:
-        return await self._steer(request, db, clock, actor, templates, key, notification_id, True)
+                    key: FromPath[str], notification_id: RowId) -> Response[Any]:
+        return await self._steer(request, db, clock, actor, key, notification_id, True)
 
     @post("/{notification_id:int}/resume", guards=[requires(Permission.WRITE_INCIDENTS)])
     async def resume(self, request: Request[Any, Any, Any], db: Db, clock: Now, actor: Who,
-                     templates: Templates, key: FromPath[str],
-                     notification_id: RowId) -> Response[Any]:
-        return await self._steer(request, db, clock, actor, templates, key, notification_id, False)
+                     key: FromPath[str], notification_id: RowId) -> Response[Any]:
+        return await self._steer(request, db, clock, actor, key, notification_id, False)
 
     async def _steer(self, request: Request[Any, Any, Any], db: AsyncSession, clock: Clock,
-                     actor: Actor, templates: Renderer, key: str, notification_id: int,
+                     actor: Actor, key: str, notification_id: int,
                      paused: bool) -> Response[Any]:
         try:
             await sending.set_paused(db, clock=clock, actor=actor, key=key,
                                      notification_id=notification_id, paused=paused)
         except Conflict as exc:
-            return await draft_page(request, db, clock=clock, actor=actor, renderer=templates, key=key,
-                                    notification_id=notification_id, status=exc.status,
-                                    notice=Notice("progress", refusal_sentence(exc)))
+            return await send_back(request, db, clock, f"{base(key, notification_id)}#progress",
+                                   notice=Notice("progress", refusal_sentence(exc)))
         return Redirect(f"{base(key, notification_id)}#progress", status_code=303)
 
     @get("/{notification_id:int}/deliveries", guards=[requires(Permission.READ_PERSONAL_DATA)])

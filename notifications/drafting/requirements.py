@@ -15,6 +15,7 @@ from typing import Any
 
 from notifications.drafting.rules import NotificationKind
 from notifications.drafting.translations import texts_of
+from notifications.obligations.regimes import Authority
 
 
 @dataclass(frozen=True)
@@ -45,17 +46,36 @@ def authority_contact(ref: str, authorities: Mapping[str, Mapping[str, Any]]
     return authorities.get(ref) or authorities.get(ref.split("/")[0])
 
 
+def filing_advice(authority: Authority | None) -> str:
+    """How an authority takes reports according to the regime catalogue, and what to do when
+    the organisation profile has no e-mail address for it ("" where the catalogue names no
+    authority). Some authorities take reports only through a portal or a form: then the report
+    is filed there by hand and the obligation recorded as met, saying how."""
+    if authority is None:
+        return ""
+    extra = "".join(f", {label} {value}" for label, value in (("e-mail", authority.email),
+                                                               ("phone", authority.phone))
+                    if value)
+    return (f"how {authority.name} takes reports, according to the regime catalogue (checked "
+            f"on {authority.reviewed.isoformat()}): {authority.filing} (website "
+            f"{authority.website}{extra}). Where that is a portal or a form, file the report "
+            "there by hand and record the obligation as met, saying how it was filed; where it "
+            "takes reports by e-mail, add that address to the organisation profile")
+
+
 NO_PROFILE = Gap("organisation profile", "is not set: an admin completes it on the set-up page "
                  "(/setup), with PUT /api/v1/organisation or `breach organisation set`")
 """What every notice lacks before the organisation's set-up is done."""
 
 
 def profile_gaps(kind: str, ref: str, profile: Any | None, *,
-                 complaint: str | None = None) -> list[Gap]:
+                 complaint: str | None = None, authority: Authority | None = None) -> list[Gap]:
     """What a message of `kind` for obligation `ref` needs from the organisation profile and
     it lacks. `profile` is the stored profile (its JSON members are plain dicts); `complaint`
     is the article giving people the right to complain to a supervisory authority, when the
-    obligation's law gives it (its regime file says so): the notice then names the authority."""
+    obligation's law gives it (its regime file says so): the notice then names the authority.
+    `authority` is the catalogue's entry for a report's authority: a report with no e-mail
+    address to go to says how that authority takes reports instead."""
     if kind not in (NotificationKind.SUBJECT_NOTICE, NotificationKind.AUTHORITY_REPORT):
         return []
     if profile is None:
@@ -72,8 +92,10 @@ def profile_gaps(kind: str, ref: str, profile: Any | None, *,
     regime = ref.split("/")[0]
     if kind == NotificationKind.AUTHORITY_REPORT:
         contact = authority_contact(ref, authorities) or {}
+        advice = filing_advice(authority)
         for member, why in (("name", "the report is addressed to the authority by name"),
-                            ("email", "the report is sent to it")):
+                            ("email", "the report is sent to it by e-mail"
+                                      + (f"; {advice}" if advice else ""))):
             if not contact.get(member):
                 gaps.append(Gap(f"authorities.{ref}.{member}", why))
     elif complaint:

@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import BindParameter, String, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlmodel import col, func, select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from incident.affected.models import AffectedSnapshot
@@ -20,14 +20,20 @@ from incident.kernel.clock import Clock
 from incident.kernel.db import transaction
 from incident.kernel.errors import Conflict, DomainError, Invalid
 from incident.timeline import service as journal
-from notifications.drafting import contents, rules, translations
+from notifications.drafting import contents, rules, tallies, translations
 from notifications.drafting.audience import Audience, audience, combined
 from notifications.drafting.audiences import jurisdiction_counts, protects_of
 from notifications.drafting.models import Delivery, DeliveryAttempt, Notification
 from notifications.drafting.render import Renderer
-from notifications.drafting.requirements import authority_contact
+from notifications.drafting.requirements import authority_contact, filing_advice
 from notifications.drafting.rules import DeliveryState, NotificationKind, NotificationStatus
-from notifications.drafting.service import _refuse, current_version, get_notification, unfit_to_send
+from notifications.drafting.service import (
+    _refuse,
+    authority_of,
+    current_version,
+    get_notification,
+    unfit_to_send,
+)
 from notifications.drafting.translations import normal_locale, organisation_language
 from notifications.obligations.models import OrganisationProfile
 from notifications.obligations.service import get_profile, latest_snapshot
@@ -35,20 +41,11 @@ from notifications.obligations.service import get_profile, latest_snapshot
 
 async def state_counts_of(db: AsyncSession, notification_ids: Collection[int]
                           ) -> dict[int, dict[str, int]]:
-    """How many deliveries each notification has in each state, in one grouped query.
+    """How many deliveries each notification has in each state (from its tallies).
 
     Every id asked about is in the answer; one with no delivery maps to `{}`.
     """
-    counts: dict[int, dict[str, int]] = {n: {} for n in notification_ids}
-    if not counts:
-        return counts
-    rows = (await db.exec(
-        select(Delivery.notification_id, Delivery.state, func.count())
-        .where(col(Delivery.notification_id).in_(counts))
-        .group_by(col(Delivery.notification_id), col(Delivery.state)))).all()
-    for notification_id, state, count in rows:
-        counts[notification_id][state] = int(count)
-    return counts
+    return await tallies.counts_of(await db.connection(), notification_ids)
 
 
 async def state_counts(db: AsyncSession, notification_id: int) -> dict[str, int]:
@@ -439,8 +436,10 @@ async def _queue(db: AsyncSession, notification: Notification,
     else:
         contact = authority_contact(notification.ref, profile.authorities if profile else {}) or {}
         if not contact.get("email"):
+            advice = filing_advice(authority_of(notification.ref))
             return Conflict(f"no e-mail address for {notification.ref} in the organisation profile "
-                            f"(authorities.{notification.ref}.email)")
+                            f"(authorities.{notification.ref}.email)"
+                            + (f"; {advice}" if advice else ""))
         asked = str(contact.get("language") or languages.default)
         placed = languages.placed({asked: 1})
         if isinstance(placed, DomainError):
@@ -455,9 +454,10 @@ async def _queue(db: AsyncSession, notification: Notification,
         ).bindparams(
                 at, states[0]), params)
         await set_message_ids(conn, notification.id or 0, domain)
-    count = (await db.exec(select(func.count()).where(
-        col(Delivery.notification_id) == notification.id))).one()
-    return Queued(int(count), addressed, record)
+    await tallies.recount(conn, [notification.id or 0])
+    count = sum((await tallies.counts_of(conn, [notification.id or 0]))[
+        notification.id or 0].values())
+    return Queued(count, addressed, record)
 
 
 class Addressed(NamedTuple):

@@ -33,7 +33,7 @@ from notifications.drafting.requirements import NO_PROFILE, Gap, profile_gaps, t
 from notifications.drafting.rules import NotificationKind, NotificationStatus, content_hash
 from notifications.drafting.translations import normal_locale, texts_of
 from notifications.obligations.models import IncidentObligation
-from notifications.obligations.regimes import PEOPLE, Letter
+from notifications.obligations.regimes import PEOPLE, Authority, Letter
 from notifications.obligations.rules import ObligationStatus
 from notifications.obligations.service import get_profile, reconcile, shipped_regimes
 
@@ -103,7 +103,8 @@ async def create_draft(db: AsyncSession, *, clock: Clock, actor: Actor, key: str
         if chosen is NotificationKind.SUBJECT_NOTICE:
             covers = await _covers(db, incident, ref, existing)
         if gaps := [gap for covered in covers or [ref] for gap in profile_gaps(
-                kind, covered, await get_profile(db), complaint=complaint_article(covered))]:
+                kind, covered, await get_profile(db), complaint=complaint_article(covered),
+                authority=authority_of(covered))]:
             raise missing(list(dict.fromkeys(gaps)), "the notice cannot be drafted")
         fields = default_fields(kind, incident, await _measures(db, incident))
         digest = content_hash(kind, ref, sequence, fields, covers)
@@ -228,6 +229,12 @@ def complaint_article(ref: str) -> str | None:
     return found[1].complaint if found else None
 
 
+def authority_of(ref: str) -> Authority | None:
+    """Who takes the reports of obligation `ref` and how, from the regime catalogue in use."""
+    found = shipped_regimes().obligation(ref)
+    return found[1].authority if found else None
+
+
 def _normal_keys(value: Any) -> Any:
     """{locale: text} with each locale as the templates name it (`pt-BR` -> `pt_BR`)."""
     if isinstance(value, Mapping):
@@ -252,7 +259,8 @@ async def unfit_to_send(db: AsyncSession, notification: Notification, *, now: da
     fields = (await current_version(db, notification)).fields
     profile = await get_profile(db)
     gaps = [*dict.fromkeys(gap for ref in notification.refs for gap in profile_gaps(
-                notification.kind, ref, profile, complaint=complaint_article(ref))),
+                notification.kind, ref, profile, complaint=complaint_article(ref),
+                authority=authority_of(ref))),
             *text_gaps(notification.kind, fields, sequence=notification.sequence,
                        due_at=obligation.due_at if obligation else None, now=now)]
     if notification.kind == NotificationKind.SUBJECT_NOTICE and not texts_of(

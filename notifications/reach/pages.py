@@ -20,14 +20,13 @@ from incident.kernel.access import requires
 from incident.kernel.auth import Actor, Permission
 from incident.kernel.errors import DomainError, Invalid
 from incident.kernel.injected import Config, Db, Now, Who
-from incident.kernel.pages import refusal_sentence, render_page
+from incident.kernel.pages import held_in, refusal_sentence, render_page, send_back
 from incident.kernel.params import RowId
 from incident.lifecycle.api import IncidentRules
 from incident.lifecycle.models import Incident
 from incident.lifecycle.pages import Notice
 from notifications.drafting.api import Templates
 from notifications.drafting.models import Notification
-from notifications.drafting.pages import draft_page
 from notifications.drafting.rules import LIVE, NotificationKind
 from notifications.drafting.service import get_notification
 from notifications.reach import service
@@ -35,6 +34,7 @@ from notifications.reach import service
 LISTED = 50
 """The people listed on the page; the rest are in the API's pages and the letters."""
 TYPED = "reach_typed"
+"""The name a refused "reached another way" form's typed values are held under."""
 
 
 async def notification_section(request: Request[Any, Any, Any], db: AsyncSession, *,
@@ -75,7 +75,7 @@ async def notification_section(request: Request[Any, Any, Any], db: AsyncSession
         "may_publish": actor.can(Permission.APPROVE),
         "public_rules": {ref: rule for ref, rule in rules.items() if rule is not None},
         "public_everywhere": all(rule is not None for rule in rules.values()),
-        "typed": getattr(request.state, TYPED, {}),
+        "typed": held_in(request).get(TYPED) or {},
     }}
 
 
@@ -113,7 +113,7 @@ class ReachPages(Controller):
 
     @post("/other-contacts", guards=[requires(Permission.WRITE_INCIDENTS)])
     async def record(self, request: Request[Any, Any, Any], db: Db, clock: Now, actor: Who,
-                     settings: Config, templates: Templates, rules: IncidentRules,
+                     settings: Config, rules: IncidentRules,
                      key: FromPath[str], notification_id: RowId) -> Response[Any]:
         form = await request.form()
         typed = {name: str(form.get(name) or "")[:2_100] for name in (
@@ -142,12 +142,12 @@ class ReachPages(Controller):
                 if channel == "public" else None,
                 skew_seconds=settings.clock_skew_seconds)
         except (DomainError, ValueError) as exc:
-            request.state.reach_typed = typed
             message = (refusal_sentence(exc) if isinstance(exc, DomainError)
                        else "Not recorded: the people chosen are not valid.")
-            status = exc.status if isinstance(exc, DomainError) else 422
-            return await draft_page(request, db, clock=clock, actor=actor, renderer=templates,
-                                    key=key, notification_id=notification_id, status=status,
-                                    notice=Notice("not-reached", message))
+            held: dict[str, Any] = {TYPED: typed}
+            return await send_back(
+                request, db, clock,
+                f"/incidents/{quote(key)}/notifications/{notification_id}#not-reached",
+                notice=Notice("not-reached", message), **held)
         return Redirect(f"/incidents/{quote(key)}/notifications/{notification_id}#not-reached",
                         status_code=303)

@@ -462,7 +462,8 @@ async def _recipients(db: AsyncSession, incident: Incident) -> list[User]:
 DUTY_WORDS = {"authority": "Notify the supervisory authority", "regulator": "Notify the regulator",
               "individuals": "Notify the people affected", "media": "Inform the media",
               "internal": "Notify within the organisation",
-              "counterparty": "Notify the business partner"}
+              "counterparty": "Notify the business partner",
+              "consumer_reporting_agencies": "Notify the nationwide consumer reporting agencies"}
 """A duty in words, by whom it is owed to (the English of `templates/email/reminder/words/`)."""
 
 
@@ -520,6 +521,13 @@ def _named(ref: str, row: IncidentObligation | None, names: Names) -> Duty:
     phase = row.phase if row else (found[1].phase if found else None)
     return name_duty(ref, recipient, recipient_name, found[0].name if found else None,
                      names.authorities, phase)
+
+
+async def duty_of(db: AsyncSession, reminder: Reminder,
+                  authorities: Mapping[str, Any]) -> Duty | None:
+    """The duty `reminder` is about, named as its message names it (`authorities`: the
+    organisation profile's); None for a runbook step."""
+    return await _duty(db, reminder, Names(dict(authorities)))
 
 
 def page_context(reminder: Reminder, incident: Incident, now: datetime, base_url: str,

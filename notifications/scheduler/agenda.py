@@ -1,13 +1,16 @@
 """The reminders dashboard: what the ticker will do next and what it has done.
 
 Built on `reminders.upcoming` (due reminders, parked ones, the outbox's queue) with the
-incidents they are about, and the reminders fired most recently with how late each was.
+incidents they are about, the reminders fired most recently with how late each was, and the
+lead-time reminders skipped because their moment had passed, with why. Each duty is named in
+words, by whom it is owed to, with the authority's name from the organisation profile and the
+regime's, as the reminder e-mails name it (`reminders.duty_of`).
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,14 +23,21 @@ from incident.kernel.auth import Actor, Permission, Role
 from incident.kernel.clock import Clock
 from incident.lifecycle import rules as lifecycle
 from incident.lifecycle.models import Incident
+from notifications.obligations.service import get_profile
 from notifications.reminders.models import Reminder
 from notifications.reminders.rules import ReminderState
+from notifications.reminders.service import Duty, duty_of
 from notifications.scheduler.ticker import upcoming
 
 KIND_NAMES = {"obligation_due": "reminder before the due time",
               "obligation_overdue": "obligation overdue", "step_overdue": "runbook step overdue",
               "delivery_failing": "deliveries failing",
-              "classify_incident": "decision that starts a legal clock"}
+              "classify_incident": "decision that starts a legal clock",
+              "people_not_reached": "people not reached"}
+
+PHASE_WORDS = {"initial": "initial notification", "intermediate": "intermediate report",
+               "final": "final report", "follow_up": "follow-up"}
+"""A duty's phase in words (the English of `templates/email/reminder/words/`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,17 +69,28 @@ class Agenda:
     parked: list[Entry]
     deliveries_queued: int
     next_delivery_at: datetime | None
+    skipped: list[Entry] = field(default_factory=list)
 
 
-def describe(kind: str, detail: dict[str, Any]) -> str:
-    """What a reminder is about, in a few words, from its stored detail (pure)."""
-    ref = str(detail.get("ref") or "")
+def duty_words(duty: Duty) -> str:
+    """A duty as the reminder e-mails say it (pure): `Notify the supervisory authority:
+    initial notification (Information Commissioner's Office, UK GDPR)`."""
+    phase = f": {PHASE_WORDS.get(duty.phase, duty.phase.replace('_', ' '))}" if duty.phase else ""
+    whom = ", ".join(part for part in (duty.recipient, duty.regime) if part)
+    return f"{duty.words}{phase}" + (f" ({whom})" if whom else "")
+
+
+def describe(kind: str, detail: dict[str, Any], duty: Duty | None = None) -> str:
+    """What a reminder is about, in a few words, from its stored detail and the duty it is
+    about, named (pure; without one, the duty's reference)."""
+    ref = duty_words(duty) if duty is not None else str(detail.get("ref") or "")
     if kind == "obligation_due" and "lead_hours" in detail:
         return f"{ref}, {float(detail['lead_hours']):g} h before it is due"
     if kind == "step_overdue":
         return str(detail.get("title") or detail.get("step") or "")
     if kind == "classify_incident":  # before the earliest due time counted from awareness
-        return f"{detail.get('action', '')}, before {detail.get('due_at', '')}"
+        return f"{ref if duty is not None else detail.get('action', '')}, before " \
+               f"{detail.get('due_at', '')}"
     if kind == "delivery_failing":
         return f"{ref}: {detail.get('failing', 0)} of {detail.get('total', 0)} deliveries failing"
     return ref
@@ -95,36 +116,47 @@ def lateness_words(seconds: float | None) -> str:
 
 
 async def agenda(db: AsyncSession, engine: AsyncEngine, *, clock: Clock, actor: Actor,
-                 due_limit: int = 20, fired_limit: int = 50) -> Agenda:
-    """Due reminders (soonest first), the latest fired ones, parked ones, and the outbox queue."""
+                 due_limit: int = 20, fired_limit: int = 50, skipped_limit: int = 50) -> Agenda:
+    """Due reminders (soonest first), the latest fired ones, the latest skipped ones (with
+    why), parked ones, and the outbox queue."""
     auth.require(actor, Permission.READ_INCIDENTS)
     ahead: dict[str, Any] = await upcoming(engine, clock, limit=due_limit)
     fired = (await db.exec(select(Reminder).where(
         Reminder.state == ReminderState.FIRED.value).order_by(
         col(Reminder.fired_at).desc(), col(Reminder.id).desc()).limit(fired_limit))).all()
+    skipped = (await db.exec(select(Reminder).where(
+        Reminder.state == ReminderState.SKIPPED.value).order_by(
+        col(Reminder.due_at).desc(), col(Reminder.id).desc()).limit(skipped_limit))).all()
     keys = [r["key"] for r in ahead["reminders"]] + [r["key"] for r in ahead["parked"]]
     known = {r.key: r for r in (await db.exec(select(Reminder).where(
         col(Reminder.key).in_(keys)))).all()} if keys else {}
-    incidents = await _incidents(db, {r.incident_id for r in [*fired, *known.values()]},
+    incidents = await _incidents(db, {r.incident_id for r in [*fired, *skipped,
+                                                               *known.values()]},
                                  role=actor.role)
+    profile = await get_profile(db)
+    authorities = dict(profile.authorities or {}) if profile else {}
+    duties: dict[str, Duty | None] = {}
+    for row in [*fired, *skipped, *known.values()]:
+        if row.incident_id in incidents:  # only what the role may open is named
+            duties[row.key] = await duty_of(db, row, authorities)
 
-    def about(key: str) -> About | None:
-        row = known.get(key)
-        return incidents.get(row.incident_id) if row else None
+    def entry(row: Reminder, **more: Any) -> Entry:
+        return Entry(row.key, row.kind, describe(row.kind, row.detail, duties.get(row.key)),
+                     incidents.get(row.incident_id), row.due_at, **more)
 
-    def what(key: str, kind: str) -> str:
+    def listed(key: str, kind: str, **more: Any) -> Entry:
         row = known.get(key)
-        return describe(kind, row.detail) if row else ""
+        return entry(row, **more) if row is not None else Entry(key, kind, "", None, None,
+                                                                   **more)
 
     return Agenda(
-        due=[Entry(r["key"], r["kind"], what(r["key"], r["kind"]), about(r["key"]),
-                   datetime.fromisoformat(r["due_at"])) for r in ahead["reminders"]],
+        due=[replace(listed(r["key"], r["kind"]), due_at=datetime.fromisoformat(r["due_at"]))
+             for r in ahead["reminders"]],
         due_now=int(ahead["reminders_due_now"]),
-        fired=[Entry(r.key, r.kind, describe(r.kind, r.detail), incidents.get(r.incident_id),
-                     r.due_at, r.note, r.fired_at, r.fired_by, r.lateness_seconds) for r in fired],
-        parked=[Entry(r["key"], r["kind"], what(r["key"], r["kind"]), about(r["key"]),
-                      known[r["key"]].due_at if r["key"] in known else None, r["note"])
-                for r in ahead["parked"]],
+        fired=[entry(r, note=r.note, fired_at=r.fired_at, fired_by=r.fired_by,
+                     lateness_seconds=r.lateness_seconds) for r in fired],
+        parked=[listed(r["key"], r["kind"], note=r["note"]) for r in ahead["parked"]],
+        skipped=[entry(r, note=r.note) for r in skipped],
         deliveries_queued=int(ahead["deliveries_queued"]),
         next_delivery_at=_instant(ahead["next_delivery_at"]))
 

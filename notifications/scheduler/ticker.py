@@ -10,8 +10,9 @@ released the lease (an orderly stop), its lease ran out, or its process is known
 gone (it ran on this machine and no longer does: a crash, seen at once). Every ticking
 process keeps its presence (see notifications/delivery/presence.py) on the same rhythm,
 so the deliveries of one known dead are resent without waiting out their lease.
-`Ticker.stop` stops in a few seconds: no new runs, the outbox released, the other jobs
-given the grace period and then cancelled, the lease and the presence released.
+`Ticker.stop` stops in a few seconds: no new runs, the outbox and the webhook sender
+released, the other jobs given the grace period and then cancelled, the lease and the
+presence released.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from sqlmodel import col, func, select
 
 from incident.audit.checkpoints import checkpoint_due, make_checkpoint
 from incident.audit.service import checkpoint_log, keyring
+from incident.inventory import service as inventory
+from incident.kernel import held
 from incident.kernel.clock import Clock
 from incident.kernel.db import session_factory, transaction
 from incident.kernel.settings import Settings
@@ -108,6 +111,15 @@ async def checkpoint_if_due(engine: AsyncEngine, settings: Settings, clock: Cloc
     return made.number if made else 0
 
 
+async def clear_expired(engine: AsyncEngine, clock: Clock) -> int:
+    """Delete what is kept only for a while and has expired: refused forms' messages (minutes)
+    and the reports of imports from the page (a day: they quote personal data); how many."""
+    async with session_factory(engine)() as db:
+        forms = await held.clear_expired(db, now=clock.now())
+        reports = await inventory.clear_expired_import_reports(db, now=clock.now())
+    return forms + reports
+
+
 def jobs(engine: AsyncEngine, settings: Settings, clock: Clock, renderer: Renderer,
          transport: Transport, worker: str | None = None,
          fallback: Transport | None = None, outbox: bool = True) -> list[Job]:
@@ -131,6 +143,8 @@ def jobs(engine: AsyncEngine, settings: Settings, clock: Clock, renderer: Render
     async def checkpoint() -> int:
         return await checkpoint_if_due(engine, settings, clock)
 
+    webhooks = WebhookSender(engine, clock, key=settings.secret_key)
+
     declared = [
         Job("checkpoint", 60, checkpoint,
             "sign every timeline's head into a checkpoint outside the database: after a send "
@@ -139,8 +153,11 @@ def jobs(engine: AsyncEngine, settings: Settings, clock: Clock, renderer: Render
             "recompute the obligations of open incidents as their triggers arrive"),
         Job("reminders", 30, remind,
             "plan reminders and escalations, fire those due (each exactly once)"),
-        Job("webhooks", 5, WebhookSender(engine, clock, key=settings.secret_key).run_once,
-            "send due webhook deliveries in order per endpoint and incident, with retries"),
+        Job("expired", 300, lambda: clear_expired(engine, clock),
+            "delete refused forms' messages and import reports past their time"),
+        Job("webhooks", 5, webhooks.run_once,
+            "send due webhook deliveries in order per endpoint and incident, with retries",
+            stop=webhooks.stop, long=True),
         Job("outbox", settings.outbox_tick_seconds, dispatcher.run_once,
             "send due deliveries and retries, reclaim expired leases, finish notifications",
             stop=dispatcher.stop, long=True),

@@ -9,6 +9,7 @@ from litestar.status_codes import HTTP_201_CREATED
 
 from incident.kernel.access import requires
 from incident.kernel.injected import Config, Db, Now, Who
+from incident.kernel.openapi import also_answers
 from incident.kernel.params import Limit, Offset, RowId
 from incident.kernel.schemas import Page
 from notifications.webhooks import service
@@ -94,6 +95,27 @@ class WebhookController(Controller):
         endpoint = await service.set_paused(db, actor=actor, clock=clock,
                                             endpoint_id=endpoint_id, paused=False)
         return endpoint_public(endpoint, now=clock.now())
+
+    @post("/{endpoint_id:int}/ping", guards=GUARD, status_code=200)
+    async def ping(self, db: Db, clock: Now, actor: Who, settings: Config,
+                   endpoint_id: RowId) -> DeliveryPublic:
+        """Send a signed test event (`webhook.ping`, no incident) now, paused or not, and
+        answer with its delivery: `sent` when the receiver answered 2xx, else `failed` with
+        its answer. Tried once; it stays in the endpoint's delivery log."""
+        delivery = await service.ping(db, actor=actor, clock=clock, key=settings.secret_key,
+                                      endpoint_id=endpoint_id)
+        return delivery_public(delivery)
+
+    @post("/{endpoint_id:int}/deliveries/{delivery_id:int}/resend", guards=GUARD,
+          status_code=200, opt=also_answers(409))
+    async def resend(self, db: Db, clock: Now, actor: Who, endpoint_id: RowId,
+                     delivery_id: RowId) -> DeliveryPublic:
+        """Send a delivery again: one given up (`failed`) with a fresh retry schedule, or one
+        waiting after failed attempts at once; the same `webhook-id`, ahead of its incident's
+        later events not yet sent. 409 for one delivered, in flight or never tried yet."""
+        delivery = await service.resend(db, actor=actor, clock=clock, endpoint_id=endpoint_id,
+                                        delivery_id=delivery_id)
+        return delivery_public(delivery)
 
     @get("/{endpoint_id:int}/deliveries", guards=GUARD)
     async def deliveries(self, db: Db, actor: Who, endpoint_id: RowId, limit: Limit = 50,

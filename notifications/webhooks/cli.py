@@ -1,8 +1,9 @@
 """`breach webhooks …`: the endpoints that receive Breachdesk's signed events (admins only).
 
 The same use cases as `/api/v1/webhooks`, with the same checks: `add` and `rotate` print the
-signing secret once; `deliveries` prints an endpoint's delivery log; `send` sends what is
-due now (the scheduler of `breach serve` does so every few seconds).
+signing secret once; `deliveries` prints an endpoint's delivery log; `ping` sends a test
+event and says what the receiver answered; `resend` queues a failed delivery again; `send`
+sends what is due now (the scheduler of `breach serve` does so every few seconds).
 """
 
 from __future__ import annotations
@@ -12,14 +13,14 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from incident.kernel.bounds import ROW_ID_MAX
-from incident.kernel.console import Runtime, echo, pass_runtime, print_json
+from incident.kernel.console import Failure, Runtime, echo, pass_runtime, print_json
 
 if TYPE_CHECKING:
     from sqlmodel.ext.asyncio.session import AsyncSession
 
     from incident.kernel.auth import Actor
     from incident.kernel.settings import Settings
-    from notifications.webhooks.schemas import EndpointPublic
+    from notifications.webhooks.schemas import DeliveryPublic, EndpointPublic
 
 EVENT_TYPES = ("incident.created", "incident.moved", "obligation.due_soon",
                "obligation.overdue", "obligation.met", "obligation.waived",
@@ -196,7 +197,7 @@ def webhooks_deliveries(runtime: Runtime, endpoint_id: int, limit: int, as_json:
     """An endpoint's delivery log, newest first: event, incident, state, attempts, the
     receiver's last answer."""
     from notifications.webhooks import service
-    from notifications.webhooks.schemas import DeliveryPublic, delivery_public
+    from notifications.webhooks.schemas import delivery_public
 
     async def work(settings: Settings, db: AsyncSession, actor: Actor
                    ) -> tuple[list[DeliveryPublic], int]:
@@ -210,9 +211,59 @@ def webhooks_deliveries(runtime: Runtime, endpoint_id: int, limit: int, as_json:
         return
     echo(f"{total} deliveries")
     for row in rows:
-        answer = row.last_error or (f"HTTP {row.last_status}" if row.last_status else "-")
-        echo(f"{row.id}\t{row.event_type}\t{row.incident}\t{row.state}\t"
-             f"attempts {row.attempts}\t{answer}")
+        echo(f"{row.id}\t{row.event_type}\t{row.incident or 'test'}\t{row.state}\t"
+             f"attempts {row.attempts}\t{_answer(row)}")
+
+
+def _answer(row: DeliveryPublic) -> str:
+    return row.last_error or (f"HTTP {row.last_status}" if row.last_status else "-")
+
+
+@webhooks_group.command("ping")
+@click.argument("endpoint_id", type=Id)
+@click.option("--json", "as_json", is_flag=True)
+@pass_runtime
+def webhooks_ping(runtime: Runtime, endpoint_id: int, as_json: bool) -> None:
+    """Send a signed test event (`webhook.ping`) to an endpoint now, paused or not, and say
+    what the receiver answered; exits non-zero when it was not delivered."""
+    from notifications.webhooks import service
+    from notifications.webhooks.schemas import delivery_public
+
+    async def work(settings: Settings, db: AsyncSession, actor: Actor) -> DeliveryPublic:
+        return delivery_public(await service.ping(db, actor=actor, clock=runtime.clock,
+                                                  key=settings.secret_key,
+                                                  endpoint_id=endpoint_id))
+
+    row = runtime.run(work)
+    if as_json:
+        print_json(row.model_dump(mode="json"))
+    if row.state != "sent":
+        raise Failure(f"the test event to endpoint {endpoint_id} was not delivered "
+                      f"(delivery {row.id}): {_answer(row)}")
+    if not as_json:
+        echo(f"test event delivered to endpoint {endpoint_id} (delivery {row.id}): "
+             f"{_answer(row)}")
+
+
+@webhooks_group.command("resend")
+@click.argument("endpoint_id", type=Id)
+@click.argument("delivery_id", type=Id)
+@pass_runtime
+def webhooks_resend(runtime: Runtime, endpoint_id: int, delivery_id: int) -> None:
+    """Send a delivery again (ids from `breach webhooks deliveries`): one given up, with a
+    fresh retry schedule, or one waiting after failed attempts, at once. It keeps its
+    webhook-id and goes ahead of its incident's later events not yet sent."""
+    from notifications.webhooks import service
+    from notifications.webhooks.schemas import delivery_public
+
+    async def work(settings: Settings, db: AsyncSession, actor: Actor) -> DeliveryPublic:
+        return delivery_public(await service.resend(db, actor=actor, clock=runtime.clock,
+                                                    endpoint_id=endpoint_id,
+                                                    delivery_id=delivery_id))
+
+    row = runtime.run(work)
+    echo(f"delivery {row.id} ({row.event_type}) queued again: it goes out with the next "
+         "send (`breach webhooks send`, or within seconds under `breach serve`)")
 
 
 @webhooks_group.command("send")

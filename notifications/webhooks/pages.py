@@ -1,5 +1,5 @@
 """The webhooks page (admins): endpoints, their events, pause and resume, secret rotation,
-and each endpoint's delivery log.
+a test event, and each endpoint's delivery log, where a failed delivery can be resent.
 
 Every change goes through the webhooks service the API uses. A new or rotated secret is
 shown in the answer to the form that made it, once; a refused form re-renders the page with
@@ -33,6 +33,15 @@ DONE = {
     "removed": "The endpoint was removed.",
     "changed": "The endpoint's events were saved.",
 }
+LOG_DONE = {
+    "pinged": ("ok", "The test event was delivered: the receiver answered 2xx (first row "
+                     "below)."),
+    "ping-failed": ("alert", "The test event was not delivered: the receiver's answer is in "
+                             "the first row below."),
+    "resent": ("ok", "The delivery is queued again: it goes out within a few seconds, with "
+                     "the same webhook-id, ahead of its incident's later events not yet sent."),
+}
+"""What the delivery log says after a test or a resend (`?done=`), and how loudly."""
 EVENT_WORDS = {
     "incident.created": "Incident created",
     "incident.moved": "Incident moved to another status",
@@ -43,6 +52,7 @@ EVENT_WORDS = {
     "notification.sent": "Notification sent",
     "notification.failing": "Notification failing",
     "people.not_reached": "People not reached",
+    "webhook.ping": "Test event",
 }
 
 
@@ -124,9 +134,24 @@ class WebhookPages(Controller):
         await service.delete_endpoint(db, actor=actor, clock=clock, endpoint_id=endpoint_id)
         return _back("removed")
 
+    @post("/{endpoint_id:int}/ping")
+    async def ping(self, db: Db, clock: Now, actor: Who, settings: Config,
+                   endpoint_id: RowId) -> Redirect:
+        delivery = await service.ping(db, actor=actor, clock=clock, key=settings.secret_key,
+                                      endpoint_id=endpoint_id)
+        return _back("pinged" if delivery.state == "sent" else "ping-failed",
+                     f"/webhooks/{endpoint_id}")
+
+    @post("/{endpoint_id:int}/deliveries/{delivery_id:int}/resend")
+    async def resend(self, db: Db, clock: Now, actor: Who, endpoint_id: RowId,
+                     delivery_id: RowId) -> Redirect:
+        await service.resend(db, actor=actor, clock=clock, endpoint_id=endpoint_id,
+                             delivery_id=delivery_id)
+        return _back("resent", f"/webhooks/{endpoint_id}")
+
     @get("/{endpoint_id:int}")
     async def log(self, request: Request[Any, Any, Any], db: Db, clock: Now, actor: Who,
-                  endpoint_id: RowId) -> Template:
+                  endpoint_id: RowId, done: FromQuery[str | None] = None) -> Template:
         endpoint = await service.get_endpoint(db, actor=actor, endpoint_id=endpoint_id)
         rows, total = await service.deliveries(db, actor=actor, endpoint_id=endpoint_id,
                                                limit=200)
@@ -134,4 +159,4 @@ class WebhookPages(Controller):
         return render_page(request, "webhooks_log.html",
                            endpoint=endpoint_public(endpoint, now=clock.now()),
                            deliveries=[delivery_public(r) for r in rows], total=total,
-                           event_words=EVENT_WORDS)
+                           event_words=EVENT_WORDS, done=LOG_DONE.get(done or ""))

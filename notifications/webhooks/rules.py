@@ -215,3 +215,38 @@ def next_attempt(attempts: int, now: datetime, retry_after: float | None = None
 
 def succeeded(status: int) -> bool:
     return 200 <= status < 300
+
+
+# --- test pings and resends ----------------------------------------------------------------
+
+PING = "webhook.ping"
+"""The test event an admin sends to an endpoint: never subscribed to, tried once."""
+PING_CHAIN = "ping"
+"""A ping's `chain`: it belongs to no incident, so it never holds an incident's events."""
+
+
+def ping_body(*, message_id: str, at: datetime, endpoint_id: int) -> str:
+    """A test event's JSON body: who it is for, and no incident."""
+    return json.dumps({"type": PING, "timestamp": at.isoformat(),
+                       "data": {"id": message_id, "endpoint": endpoint_id, "test": True}},
+                      sort_keys=True, separators=(",", ":"))
+
+
+def retried(event_type: str) -> bool:
+    """Whether a failed attempt is tried again on the backoff: a ping is not (it tests the
+    receiver now; the admin sends another)."""
+    return event_type != PING
+
+
+def resend_refusal(*, state: str, attempts: int, in_flight: bool, paused: bool) -> str | None:
+    """Why a delivery cannot be resent now, or None: only one that was given up, or one whose
+    attempts failed and that waits for its next, can be."""
+    if state == "sent":
+        return "it was delivered already (the receiver answered 2xx): nothing to resend"
+    if in_flight:
+        return "it is being sent right now: wait for the receiver's answer"
+    if state == "pending" and attempts == 0:
+        return "it has not been tried yet: it goes out in its turn"
+    if paused:
+        return "the endpoint is paused: resume it first"
+    return None

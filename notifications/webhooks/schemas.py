@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from incident.kernel.schemas import Input, SingleLine
 from notifications.webhooks.models import WebhookDelivery, WebhookEndpoint
+from notifications.webhooks.rules import PING
 
 Url = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), SingleLine]
@@ -54,7 +55,9 @@ class DeliveryPublic(BaseModel):
     id: int
     message_id: str
     event_type: str
-    incident: str
+    """An event type, or `webhook.ping` for a test an admin sent."""
+    incident: str | None
+    """The incident's id; None for a test ping."""
     state: str
     """pending, sent, or failed (given up after the last retry)."""
     attempts: int
@@ -81,7 +84,8 @@ def delivery_public(delivery: WebhookDelivery) -> DeliveryPublic:
     assert delivery.id is not None
     return DeliveryPublic(
         id=delivery.id, message_id=delivery.message_id, event_type=delivery.event_type,
-        incident=delivery.chain, state=delivery.state, attempts=delivery.attempts,
+        incident=None if delivery.event_type == PING else delivery.chain,
+        state=delivery.state, attempts=delivery.attempts,
         next_attempt_at=delivery.next_attempt_at if delivery.state == "pending" else None,
         created_at=delivery.created_at, sent_at=delivery.sent_at,
         last_status=delivery.last_status, last_error=delivery.last_error)

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -21,12 +22,13 @@ from incident.kernel import auth
 from incident.kernel.auth import Actor, Permission
 from incident.kernel.clock import Clock
 from incident.kernel.db import transaction
-from incident.kernel.errors import NotFound
+from incident.kernel.errors import Conflict, NotFound
 from incident.lifecycle.models import Incident
 from incident.timeline import service as journal
 from incident.timeline.models import ORGANISATION_CHAIN, TimelineEvent
 from notifications.webhooks import rules
 from notifications.webhooks.models import WebhookDelivery, WebhookEndpoint
+from notifications.webhooks.sender import LEASE, WebhookSender, claimed_from
 
 MANAGE = Permission.MANAGE_ORGANISATION
 """Only admins hold it: endpoints carry secrets and send data out of the organisation."""
@@ -194,6 +196,66 @@ async def deliveries(db: AsyncSession, *, actor: Actor, endpoint_id: int, limit:
     total = (await db.exec(select(func.count()).select_from(WebhookDelivery).where(
         where))).one()
     return list(rows), int(total)
+
+
+async def resend(db: AsyncSession, *, actor: Actor, clock: Clock, endpoint_id: int,
+                 delivery_id: int) -> WebhookDelivery:
+    """Send a delivery again: one given up goes back to the queue with a fresh retry schedule,
+    one waiting on the backoff after failed attempts is due now. It keeps its `webhook-id`
+    (a receiver that did get it drops the repeat) and its place: as the oldest unsent event
+    of its incident, it goes before the later ones not yet sent (those sent meanwhile are
+    not sent again; its `seq` tells the receiver where it belongs)."""
+    auth.require(actor, MANAGE)
+    now = clock.now()
+    async with transaction(db):
+        endpoint = await get_endpoint(db, actor=actor, endpoint_id=endpoint_id)
+        query = select(WebhookDelivery).where(WebhookDelivery.id == delivery_id,
+                                              WebhookDelivery.endpoint_id == endpoint_id)
+        delivery = (await db.exec(query.with_for_update())).one_or_none()
+        if delivery is None:
+            raise NotFound(f"no delivery {delivery_id} to webhook endpoint {endpoint_id}")
+        in_flight = delivery.lease_until is not None and delivery.lease_until > now
+        refusal = rules.resend_refusal(state=delivery.state, attempts=delivery.attempts,
+                                       in_flight=in_flight, paused=endpoint.paused)
+        if refusal is not None:
+            raise Conflict(f"delivery {delivery_id} cannot be resent: {refusal}")
+        was, attempts = delivery.state, delivery.attempts
+        if was == "failed":
+            delivery.state, delivery.attempts = "pending", 0
+        delivery.next_attempt_at, delivery.lease_until = now, None
+        db.add(delivery)
+        await _log(db, actor, now, "webhook_delivery_resent", endpoint, delivery=delivery_id,
+                   event=delivery.event_type, state_was=was, attempts=attempts)
+    return delivery
+
+
+async def ping(db: AsyncSession, *, actor: Actor, clock: Clock, key: str,
+               endpoint_id: int) -> WebhookDelivery:
+    """Send a test event to an endpoint now (paused or not) and wait for its answer: a
+    delivery of its own in the endpoint's log, tried once. It is written, claimed, before
+    it is posted, so a crash meanwhile leaves it to the sender, never lost or invented."""
+    auth.require(actor, MANAGE)
+    now = clock.now()
+    async with transaction(db):
+        endpoint = await get_endpoint(db, actor=actor, endpoint_id=endpoint_id)
+        assert endpoint.id is not None
+        message_id = f"msg_{uuid.uuid4().hex}"
+        delivery = WebhookDelivery(
+            endpoint_id=endpoint.id, message_id=message_id, event_type=rules.PING,
+            chain=rules.PING_CHAIN, seq=0, state="pending", attempts=1,
+            next_attempt_at=now, lease_until=now + LEASE, created_at=now,
+            payload=rules.ping_body(message_id=message_id, at=now, endpoint_id=endpoint.id))
+        db.add(delivery)
+        await db.flush()
+        await _log(db, actor, now, "webhook_ping_sent", endpoint, delivery=delivery.id)
+        claimed = claimed_from(delivery, endpoint, key=key, now=now)
+    engine = db.bind
+    assert isinstance(engine, AsyncEngine)
+    await WebhookSender(engine, clock, key=key).send_claimed(claimed)
+    answered = await db.get(WebhookDelivery, claimed.id, populate_existing=True)
+    await db.commit()
+    assert answered is not None
+    return answered
 
 
 async def pending_counts(db: AsyncSession) -> dict[int, int]:

@@ -150,6 +150,21 @@ def sign_in(page: Page, person: Person, path: str) -> None:
     expect(page).to_have_url(re.compile(re.escape(path) + "$"))
 
 
+def sent_back_to(page: Page, target: str) -> None:
+    """A refused form's answer was a redirect to its page: the address bar shows `target` (the
+    page, its query and its #anchor), not the address the form posted to."""
+    expect(page).to_have_url(re.compile(re.escape(target) + "$"))
+
+
+def reloads_afresh(page: Page, gone: str) -> None:
+    """Reloading the page a refused form was sent back to asks for the page again (a GET: the
+    form is not posted twice), and the messages (`gone`, a selector) were shown once."""
+    with page.expect_request(lambda r: r.is_navigation_request()) as reloaded:
+        page.reload()
+    assert reloaded.value.method == "GET"
+    expect(page.locator(gone)).to_have_count(0)
+
+
 def incident_aware_hours_ago(server: Server, person: Person, hours: float,
                              title: str) -> tuple[str, datetime]:
     """A lost-device incident whose team became aware `hours` ago (the server's clock is real)."""

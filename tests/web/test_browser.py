@@ -234,14 +234,20 @@ def test_a_wrong_password_is_refused_and_repeated_failures_are_throttled(
     for _ in range(5):
         with page.expect_response(lambda r: r.request.method == "POST") as answer:
             sign_in(page, (admin.email, "not the password"))
-        assert answer.value.status == 401
-        expect(page.get_by_role("alert")).to_have_text("the e-mail or password is wrong")
-        expect(page.get_by_label("Password")).to_have_value("")  # never echoed back
+        assert answer.value.status == 303  # sent back to a fresh form, which says why
+        expect(page).to_have_url(re.compile(r"/login\?next=%2F$"))
+        expect(page.get_by_role("alert")).to_have_text("The e-mail or password is wrong.")
+        expect(page.get_by_label("E-mail")).to_have_value(admin.email)
+        expect(page.get_by_label("Password")).to_have_value("")  # never kept, never echoed
     with page.expect_response(lambda r: r.request.method == "POST") as answer:
         sign_in(page, admin)  # now even the right password waits
-    assert answer.value.status == 429
-    expect(page.get_by_role("alert")).to_contain_text("too many failed sign-ins; try again in")
-    expect(page).to_have_url(re.compile(r"/login$"))
+    assert answer.value.status == 303
+    expect(page.get_by_role("alert")).to_contain_text("Too many failed sign-ins; try again in")
+    expect(page).to_have_url(re.compile(r"/login\?next=%2F$"))
+    with page.expect_request(lambda r: r.is_navigation_request()) as reloaded:
+        page.reload()  # asks for the form again: the password is not posted twice
+    assert reloaded.value.method == "GET"
+    expect(page.get_by_role("alert")).to_have_count(0)
 
 
 def test_an_anonymous_visit_signs_in_and_returns_to_the_page_asked_for(
@@ -335,8 +341,9 @@ def test_dismissal_needs_an_approver_and_a_reason(
     bypass = page.request.post(f"/incidents/{reference}/status", max_redirects=0,
                                form={"status": "dismissed", "reason": " ",
                                      "csrf_token": csrf_token(page)})
-    assert bypass.status == 422
-    assert "needs a reason" in bypass.text()
+    assert bypass.status == 303  # sent back to the incident page, which says why once
+    assert bypass.headers["location"] == f"/incidents/{reference}#notice"
+    assert "needs a reason" in page.request.get(bypass.headers["location"]).text()
 
     reason.fill("Only a test account with no personal data was reached.")
     dismiss.click()
@@ -372,7 +379,8 @@ def test_bad_times_re_render_the_form_with_the_typed_values_and_save_nothing(
     with page.expect_response(lambda r: r.request.method == "POST") as answer:
         page.get_by_role("button", name="Record incident").click()
 
-    assert answer.value.status == 422
+    assert answer.value.status == 303  # sent back to the form's page, which says why
+    expect(page).to_have_url(re.compile(r"/incidents/new#form-errors$"))
     expect(page.get_by_role("alert")).to_contain_text("The incident was not saved")
     aware = page.get_by_label("Aware that personal data is involved")
     expect(aware).to_have_attribute("aria-invalid", "true")

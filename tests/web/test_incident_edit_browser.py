@@ -18,6 +18,8 @@ from tests.web.chromium import (
     Server,
     accessibility_violations,
     incident_aware_hours_ago,
+    reloads_afresh,
+    sent_back_to,
     shown,
     sign_in,
     unlabelled_controls,
@@ -55,6 +57,7 @@ def test_editing_the_facts_and_moving_to_contained_with_when(
     page.get_by_label("Aware that personal data is involved").fill(future)
     page.get_by_label("Estimated records").fill("4000")
     page.get_by_role("button", name="Save changes").click()
+    sent_back_to(page, f"/incidents/{reference}/edit#form-errors")  # to the summary
     expect(page.get_by_role("alert")).to_contain_text("The changes were not saved")
     expect(page.locator("#aware_at-error")).to_have_text("lies in the future")
     expect(page.get_by_label("Title")).to_have_value("Laptop and badge stolen from a car")
@@ -62,7 +65,14 @@ def test_editing_the_facts_and_moving_to_contained_with_when(
     expect(page.get_by_label("Estimated records")).to_have_value("4000")
     expect(page.get_by_label("Aware that personal data is involved")).to_have_attribute(
         "aria-invalid", "true")
+    expect(page.get_by_role("alert").get_by_role("link", name="Aware")).to_have_attribute(
+        "href", "#aware_at")
     assert accessibility_violations(page) == []
+    # A reload asks for the form again: the stored facts, no message, nothing posted twice.
+    reloads_afresh(page, "#aware_at-error")
+    expect(page.get_by_label("Title")).to_have_value("Laptop stolen from a car")
+    page.get_by_label("Title").fill("Laptop and badge stolen from a car")
+    page.get_by_label("Estimated records").fill("4000")
 
     # Corrected, with the lead and systems changed too: saved, and on the timeline.
     page.get_by_label("Aware that personal data is involved").fill(local_input(aware, server))
@@ -86,6 +96,7 @@ def test_editing_the_facts_and_moving_to_contained_with_when(
     assert abs(default - datetime.now(UTC)) < timedelta(minutes=5)
     when.fill(future)
     page.locator("#move-contained").get_by_role("button", name="Contained").click()
+    sent_back_to(page, f"/incidents/{reference}#notice")
     expect(page.locator("#notice")).to_have_text("The containment time lies in the future.")
     expect(page.get_by_label("When containment was achieved")).to_have_value(future)
     expect(page.locator("#status")).to_have_text("open")

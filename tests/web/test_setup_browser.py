@@ -18,6 +18,7 @@ from tests.web.chromium import (
     Server,
     accessibility_violations,
     incident_aware_hours_ago,
+    sent_back_to,
     sign_in,
     unlabelled_controls,
     wider_than_viewport,
@@ -69,6 +70,9 @@ def test_set_up_from_the_first_sign_in_to_the_first_draft(
     page.get_by_label("nis2 important").check()
     page.get_by_role("button", name="Save the organisation profile").click()
 
+    # Sent back to the form's page (a redirect: the address is the page's, at the summary),
+    # which shows each message beside its field and everything as typed.
+    sent_back_to(page, "/setup#setup-errors")
     alert = page.get_by_role("alert")
     expect(alert).to_contain_text("The profile was not saved")
     expect(alert).to_contain_text("Country: must be two capital letters (ISO 3166-1), as in DE")
@@ -81,7 +85,21 @@ def test_set_up_from_the_first_sign_in_to_the_first_draft(
     expect(page.get_by_label("Organisation name")).to_have_value("Example GmbH")
     expect(page.get_by_label("Authority 1: duty")).to_have_value("gdpr/authority")
     expect(page.get_by_label("nis2 important")).to_be_checked()
+    expect(alert.get_by_role("link", name="Country")).to_have_attribute("href", "#country")
     assert accessibility_violations(page) == []
+    # Once: the same page opened again (a GET, in another tab of this session) shows the
+    # stored profile, none yet, and no message.
+    again = page.context.new_page()
+    try:
+        with again.expect_request(lambda r: r.is_navigation_request()) as asked:
+            again.goto(page.url)
+        assert asked.value.method == "GET"
+        expect(again.locator("#setup-errors")).to_have_count(0)
+        expect(again.get_by_label("Country")).to_have_value("")
+    finally:
+        again.close()
+    with server.api(admin) as api:
+        assert api.get("/api/v1/organisation").status_code == 404  # nothing was saved
 
     page.get_by_label("Country").fill("DE")
     page.get_by_label("DPO e-mail").fill("dpo@example.com")

@@ -4,10 +4,11 @@ loopback (tests/oidc_provider.py, built on authlib's server side).
 The server is set up as an organisation would: BREACH_OIDC_ISSUER and its client, the role
 claim `groups` mapped to roles, passwords turned off but for a break-glass admin. A person
 signs in through the provider's own login form and lands with the role their groups give;
-they are listed as made by SSO on the people page. The failures a person can meet: a token
-issued to another client (wrong audience, OpenID Connect Core 1.0 §3.1.3.7 item 3), an
-expired or a replayed code (RFC 6749 §4.1.2: short-lived, used once), a state that does not
-match (RFC 6749 §10.12), and a person whose groups map to no role (403, a page that says so).
+the people page says how each person signs in (made by SSO; the break-glass admin with a
+password). The failures a person can meet: a token issued to another client (wrong
+audience, OpenID Connect Core 1.0 §3.1.3.7 item 3), an expired or a replayed code (RFC 6749
+§4.1.2: short-lived, used once), a state that does not match (RFC 6749 §10.12), and a person
+whose groups map to no role (403, a page that says so).
 Every outcome is on the organisation timeline.
 """
 
@@ -140,6 +141,15 @@ def test_a_person_signs_in_with_the_provider_and_gets_the_role_their_groups_give
     page.goto("/users")
     row = page.locator("tr[data-user='ana@example.com']")
     expect(row.locator(".source")).to_contain_text("SSO")
+    # How each person signs in: ana with the provider, the break-glass admin with a password.
+    expect(row.locator(".source")).to_have_text(
+        "Signs in with: single sign-on (SSO): made at first sign-in, role from the identity "
+        "provider")
+    expect(row.locator(".source")).to_have_attribute("data-sign-in", "sso")
+    glass = page.locator(f"tr[data-user='{BREAK_GLASS}'] .source")
+    expect(glass).to_have_text("Signs in with: local password; break-glass admin (a password "
+                               "while passwords are off)")
+    expect(glass).to_have_attribute("data-break-glass", "true")
     expect(row.get_by_role("button", name=re.compile("Reset password"))).to_have_count(0)
     assert ("user_created", {"user_id": me["id"], "role": "admin", "source": "sso"}) in \
         sign_in_events(server)
@@ -157,7 +167,7 @@ def test_a_password_is_refused_but_for_the_break_glass_admin(
         page.get_by_role("button", name="Sign in", exact=True).click()
         if refused:
             expect(page.get_by_role("alert")).to_contain_text(
-                f"passwords are turned off here: sign in with {PROVIDER_NAME}")
+                f"Passwords are turned off here: sign in with {PROVIDER_NAME}")
         else:
             expect(page).not_to_have_url(re.compile(r"/login"))
             assert page.request.get("/api/v1/me").json()["email"] == BREAK_GLASS

@@ -98,3 +98,55 @@ def test_an_admin_adds_an_endpoint_and_sees_its_deliveries(
     page.get_by_role("link", name=receiver.url).click()
     assert wider_than_viewport(page) == []
     assert console.unexpected() == []
+
+
+def test_an_admin_sends_a_test_event_and_resends_one_that_failed(
+        server: Server, staff: dict[str, Person], page: Page, console: Console,
+        receiver: Receiver) -> None:
+    admin = staff["admin"]
+    receiver.status = 500
+    with server.api(admin) as api:
+        made = api.post("/api/v1/webhooks", json={"url": receiver.url, "description": "#tests",
+                                                  "events": ["incident.created"]})
+    assert made.status_code == 201, made.text
+    endpoint, secret = made.json()["id"], made.json()["secret"]
+    sign_in(page, admin, "/webhooks")
+
+    # A test from the endpoints' list: the receiver refuses it; the log says so at once.
+    page.locator(f"tr[data-endpoint='{endpoint}']").get_by_role(
+        "button", name=re.compile("^Send test")).click()
+    expect(page).to_have_url(re.compile(rf"/webhooks/{endpoint}\?done=ping-failed$"))
+    done = page.locator("#webhook-log-done")
+    expect(done).to_contain_text("was not delivered")
+    first = page.locator("#webhook-deliveries tbody tr").first
+    expect(first).to_contain_text("Test event")
+    expect(first).to_contain_text("failed")
+    expect(first).to_contain_text("HTTP 500")
+    assert accessibility_violations(page) == []
+    assert receiver.received == []
+
+    # The receiver is mended: the failed test is resent, and the scheduler delivers it.
+    receiver.status = 204
+    receiver.arrived.clear()
+    first.get_by_role("button", name=re.compile("^Resend")).click()
+    expect(done).to_contain_text("queued again")
+    assert receiver.arrived.wait(timeout=30)
+    for _ in range(100):  # recorded just after the receiver's answer
+        if "sent" in first.inner_text():
+            break
+        page.reload()
+    expect(first).to_contain_text("sent")
+    expect(first.get_by_role("button")).to_have_count(0)
+    [got] = receiver.received
+    assert Webhook(secret).verify(got.body, got.headers)["type"] == "webhook.ping"
+
+    # Another test from the log itself: delivered, said at once.
+    page.get_by_role("button", name="Send a test event").click()
+    expect(done).to_contain_text("was delivered")
+    expect(page.locator("#webhook-deliveries tbody tr")).to_have_count(2)
+    expect(first).to_contain_text("HTTP 204")
+    assert len(receiver.received) == 2
+    assert accessibility_violations(page) == []
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert wider_than_viewport(page) == []
+    assert console.unexpected() == []

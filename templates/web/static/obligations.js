@@ -402,6 +402,64 @@
       `Contact: ${[contact.name, contact.email].filter(Boolean).join(", ")}`);
   }
 
+  /** The profile's contact for a duty's reports: its own entry, else its regime's. */
+  function profileContact(o) {
+    const authorities = (state.profile && state.profile.authorities) || {};
+    const own = authorities[o.ref];
+    return own && Object.keys(own).length ? own : authorities[o.regime] || null;
+  }
+
+  function hostOf(url) {
+    try {
+      return new URL(url).host || url;
+    } catch {
+      return url;
+    }
+  }
+
+  /** Who takes a report to an authority and how (the catalogue's entry), beside the contact
+   *  the organisation profile names for it, which is the one a report is sent to. */
+  function authorityBlock(o) {
+    const a = o.authority;
+    if (!a) {
+      return null;
+    }
+    const id = slug(o.ref);
+    const contact = profileContact(o);
+    const parts = [];
+    const used = contact ? [contact.name, contact.email, contact.address, contact.phone,
+      contact.website].filter(Boolean) : [];
+    if (used.length) {
+      parts.push(h("p", { class: "authority-used", id: `authority-used-${id}` },
+        h("strong", {}, "Address used: "), used.join(", "),
+        h("span", { class: "muted" }, " (the organisation profile's contact)")));
+    }
+    if (o.status === "pending" && !(contact && contact.email)) {
+      parts.push(h("p", { class: "hint authority-by-hand", id: `authority-by-hand-${id}` },
+        "The organisation profile has no e-mail address for this authority, so the report is "
+        + "not sent from here: file it as the authority asks (below), then record it as met "
+        + "with how it was filed."));
+    }
+    const rows = [];
+    const add = (term, ...value) => rows.push(h("dt", {}, term), h("dd", {}, ...value));
+    add("Authority", a.name);
+    add("Address", a.address);
+    add("Website", h("a", { href: a.website, rel: "noopener noreferrer" }, a.website));
+    add("How to file", h("span", { class: "filing" }, a.filing));
+    if (a.email) {
+      add("E-mail", a.email);
+    }
+    if (a.phone) {
+      add("Phone", a.phone);
+    }
+    add("Source", `checked on ${a.reviewed} · `,
+      h("a", { href: a.source, rel: "noopener noreferrer" }, hostOf(a.source)));
+    parts.push(h("p", { class: "authority-heading" }, h("strong", {},
+      used.length ? "The catalogue's entry, for reference" : "Who takes this report, and how")),
+    h("dl", { class: "basis-list authority-list" }, rows));
+    return h("div", { class: "duty-authority", id: `authority-${id}` }, parts);
+  }
+
   /** What a trigger waits for, in the page's words rather than those of a FACTS file. */
   function waitingText(waiting) {
     const milestone = /^incident\.(\w+)$/.exec(waiting);
@@ -526,7 +584,8 @@
       h("td", { class: "status-cell", dataset: { label: status } }, statusLine(o))),
     h("tr", { class: "obligation-more" },
       h("td", { colspan: COLUMNS.length },
-        h("div", { class: "duty-more" }, basis(o, `basis-${id}`), actions(o)))));
+        h("div", { class: "duty-more" }, authorityBlock(o), basis(o, `basis-${id}`),
+          actions(o)))));
   }
 
   function renderGone(o) {

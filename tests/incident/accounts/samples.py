@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import httpx
@@ -16,6 +17,20 @@ async def sign_in(client: httpx.AsyncClient, email: str, password: str,
     return await client.post("/login", data={"email": email, "password": password,
                                              "csrf_token": token.group(1), "next": next_path},
                              follow_redirects=False)
+
+
+async def sign_in_refused(client: httpx.AsyncClient, email: str, password: str,
+                          next_path: str = "/incidents") -> str:
+    """Post the login form expecting a refusal: it must send the browser back (303) to the
+    sign-in page, which says why; returns that sentence."""
+    response = await sign_in(client, email, password, next_path)
+    assert response.status_code == 303, response.text
+    assert response.headers["location"].startswith("/login?")
+    assert "breach_session" not in response.cookies
+    page = await client.get(response.headers["location"])
+    found = re.search(r'id="sign-in-error">([^<]*)<', page.text)
+    assert found is not None, page.text
+    return html.unescape(found.group(1))
 
 
 def csrf_of(page: httpx.Response) -> str:

@@ -78,9 +78,9 @@ async def test_attach_move_and_upload_through_the_forms(
     # The step is marked for the admin: a responder may start it, not finish it.
     assert "Only an admin marks this done." in step_html(await responder.page(reference),
                                                          asset["id"])
-    refused = await responder.post(f"/incidents/{reference}/steps/{asset['id']}",
-                                   {"state": "done", "version": str(asset["version"] + 1)})
-    assert refused.status_code == 403
+    refused = await responder.sent_back(f"/incidents/{reference}/steps/{asset['id']}",
+                                        {"state": "done", "version": str(asset["version"] + 1)},
+                                        to=f"/incidents/{reference}#step-{asset['id']}")
     assert alert(refused) == "This step is for the admin: only an admin may mark it done."
     assert 'id="notice"' in step_html(refused, asset["id"])
     admin = people["admin"]
@@ -129,15 +129,16 @@ async def test_skipping_without_a_reason_shows_why_and_changes_nothing(
         reason: str) -> None:
     reference, steps = await with_runbook(client, people["responder"])
     step = step_named(steps, "report-theft")
-    refused = await responder.post(f"/incidents/{reference}/steps/{step['id']}",
-                                   {"state": "skipped", "reason": reason, "version": "1"})
-    assert refused.status_code == 422
+    refused = await responder.sent_back(f"/incidents/{reference}/steps/{step['id']}",
+                                        {"state": "skipped", "reason": reason, "version": "1"},
+                                        to=f"/incidents/{reference}#step-{step['id']}")
     assert refused.headers["content-type"].startswith("text/html")
     assert alert(refused) == ("Skipping a step needs a reason: write why it does not apply, "
                               "then skip it.")
     assert 'id="notice"' in step_html(refused, step["id"])  # beside the step's own forms
     after = step_named(await checklist(client, people["responder"], reference), "report-theft")
     assert (after["state"], after["version"]) == ("todo", 1)
+    assert 'id="notice"' not in (await responder.page(reference)).text  # shown once
 
 
 async def test_a_stale_version_is_refused_and_the_current_state_shown(
@@ -152,9 +153,8 @@ async def test_a_stale_version_is_refused_and_the_current_state_shown(
                                json={"state": "in_progress", "version": 1}, headers=api.headers)
     assert moved.status_code == 200
     # ... so the page's form, still carrying version 1, must not overwrite that change.
-    stale = await responder.post(f"/incidents/{reference}/steps/{step['id']}",
-                                 {"state": "todo", "version": "1"})
-    assert stale.status_code == 409
+    stale = await responder.sent_back(f"/incidents/{reference}/steps/{step['id']}",
+                                      {"state": "todo", "version": "1"})
     assert alert(stale) == ("This step was changed after you opened the page: it is now in "
                             "progress (version 2). Its current state is shown here; choose again "
                             "if your change still applies.")
@@ -172,23 +172,24 @@ async def test_other_refused_changes_are_explained_on_the_page(
         client: httpx.AsyncClient, people: dict[str, Person], responder: Browser) -> None:
     reference, steps = await with_runbook(client, people["responder"])
     wipe = step_named(steps, "remote-lock-wipe")
-    no_proof = await responder.post(f"/incidents/{reference}/steps/{wipe['id']}",
-                                    {"state": "done", "version": "1"})
-    assert no_proof.status_code == 409
+    no_proof = await responder.sent_back(f"/incidents/{reference}/steps/{wipe['id']}",
+                                         {"state": "done", "version": "1"})
     assert alert(no_proof) == "This step requires evidence: attach a file to it first."
-    bad_state = await responder.post(f"/incidents/{reference}/steps/{wipe['id']}",
-                                     {"state": "finished", "version": "1"})
-    assert bad_state.status_code == 422 and alert(bad_state).startswith("State: ")
-    twice = await responder.post(f"/incidents/{reference}/runbooks", {"runbook": "lost-device"})
-    assert twice.status_code == 409 and "already attached" in alert(twice)
-    unknown = await responder.post(f"/incidents/{reference}/runbooks", {"runbook": "nope"})
-    assert unknown.status_code == 422 and alert(unknown).startswith("Runbook: no runbook 'nope'")
-    no_file = await responder.post(f"/incidents/{reference}/evidence", {"description": "x"})
-    assert no_file.status_code == 422
+    bad_state = await responder.sent_back(f"/incidents/{reference}/steps/{wipe['id']}",
+                                          {"state": "finished", "version": "1"})
+    assert alert(bad_state).startswith("State: ")
+    twice = await responder.sent_back(f"/incidents/{reference}/runbooks",
+                                      {"runbook": "lost-device"},
+                                      to=f"/incidents/{reference}#runbooks")
+    assert "already attached" in alert(twice)
+    unknown = await responder.sent_back(f"/incidents/{reference}/runbooks", {"runbook": "nope"})
+    assert alert(unknown).startswith("Runbook: no runbook 'nope'")
+    no_file = await responder.sent_back(f"/incidents/{reference}/evidence", {"description": "x"},
+                                        to=f"/incidents/{reference}#evidence")
     assert alert(no_file) == "The file is missing: choose a file to upload."
-    empty = await responder.post(f"/incidents/{reference}/evidence",
-                                 files={"file": ("empty.txt", b"", "text/plain")})
-    assert empty.status_code == 422 and alert(empty) == "The file is empty."
+    empty = await responder.sent_back(f"/incidents/{reference}/evidence",
+                                      files={"file": ("empty.txt", b"", "text/plain")})
+    assert alert(empty) == "The file is empty."
     missing = await responder.post(f"/incidents/{reference}/steps/999999",
                                    {"state": "done", "version": "1"})
     assert missing.status_code == 404 and "no step 999999" in missing.text
@@ -204,9 +205,9 @@ async def test_an_oversize_upload_gets_a_clear_page_and_stores_nothing(
     async with client_for(small) as client:
         reference = await new_incident(client, api)
     async for browser in signed_in(small, api):
-        over = await browser.post(f"/incidents/{reference}/evidence",
-                                  files={"file": ("big.bin", b"x" * 1500, "application/octet-stream")})
-        assert over.status_code == 422
+        over = await browser.sent_back(
+            f"/incidents/{reference}/evidence",
+            files={"file": ("big.bin", b"x" * 1500, "application/octet-stream")})
         assert alert(over) == "The file is larger than the limit of 1000 bytes."
         far_over = await browser.post(f"/incidents/{reference}/evidence",
                                       files={"file": ("huge.bin", b"x" * 200_000, "text/plain")})

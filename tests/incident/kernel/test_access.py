@@ -212,12 +212,18 @@ EXPECTED: dict[tuple[str, str], Permission | None] = {
     ("POST", "/api/v1/webhooks/{endpoint_id:int}/pause"): P.MANAGE_ORGANISATION,
     ("POST", "/api/v1/webhooks/{endpoint_id:int}/resume"): P.MANAGE_ORGANISATION,
     ("GET", "/api/v1/webhooks/{endpoint_id:int}/deliveries"): P.MANAGE_ORGANISATION,
+    ("POST", "/api/v1/webhooks/{endpoint_id:int}/ping"): P.MANAGE_ORGANISATION,
+    ("POST", "/api/v1/webhooks/{endpoint_id:int}/deliveries/{delivery_id:int}/resend"):
+        P.MANAGE_ORGANISATION,
     ("GET", "/webhooks"): P.MANAGE_ORGANISATION,
     ("POST", "/webhooks"): P.MANAGE_ORGANISATION,
     ("GET", "/webhooks/{endpoint_id:int}"): P.MANAGE_ORGANISATION,
     ("POST", "/webhooks/{endpoint_id:int}/rotate"): P.MANAGE_ORGANISATION,
     ("POST", "/webhooks/{endpoint_id:int}/pause"): P.MANAGE_ORGANISATION,
     ("POST", "/webhooks/{endpoint_id:int}/remove"): P.MANAGE_ORGANISATION,
+    ("POST", "/webhooks/{endpoint_id:int}/ping"): P.MANAGE_ORGANISATION,
+    ("POST", "/webhooks/{endpoint_id:int}/deliveries/{delivery_id:int}/resend"):
+        P.MANAGE_ORGANISATION,
 }
 """The intended matrix, written out so that a changed guard or a new route fails a test."""
 
@@ -275,7 +281,7 @@ async def _fixtures(client: httpx.AsyncClient, engine: AsyncEngine, clock: Fixed
             "{evidence_id:int}": str(evidence.json()["id"]), "{regime:str}": "gdpr",
             "{obligation:str}": "authority", "{notification_id:int}": "1", "{message_id:int}": "1",
             "{number:int}": "1", "{report_id:int}": "1", "{import_id:str}": "0" * 32,
-            "{endpoint_id:int}": "1"}
+            "{endpoint_id:int}": "1", "{delivery_id:int}": "1"}
 
 
 def _url(path: str, values: dict[str, str]) -> str:
@@ -376,8 +382,12 @@ async def test_login_form_needs_its_own_csrf_token(client: httpx.AsyncClient,
     response = await client.post("/login", data={"email": person.email,
                                                  "password": person.password,
                                                  "csrf_token": "guess"})
-    assert response.status_code == 403
+    assert response.status_code == 303  # back to a fresh form, which says why
+    assert response.headers["location"] == "/login?next=%2F&expired=1"
     assert "breach_session" not in response.cookies
+    again = await client.get(response.headers["location"])
+    assert "The sign-in form expired; please try again." in again.text
+    assert "The sign-in form expired" not in (await client.get("/login")).text
 
 
 @pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example", "/\\evil"])

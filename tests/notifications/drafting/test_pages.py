@@ -51,17 +51,18 @@ async def test_a_notice_is_drafted_edited_approved_sent_and_logged_through_the_p
     assert "Nothing drafted yet." in listing.text
     assert 'name="obligation"' not in (await page(auditor, f"/incidents/{reference}/notifications")).text
 
-    unknown = await responder.post(f"/incidents/{reference}/notifications",
-                                   {"obligation": "gdpr/nothing"})
-    assert unknown.status_code == 404 and "has no obligation" in unknown.text
+    unknown = await responder.sent_back(f"/incidents/{reference}/notifications",
+                                        {"obligation": "gdpr/nothing"},
+                                        to=f"/incidents/{reference}/notifications#notice")
+    assert "has no obligation" in unknown.text
     created = await responder.post(f"/incidents/{reference}/notifications",
                                    {"obligation": "gdpr/data-subjects"})
     assert created.status_code == 303, created.text
     url = created.headers["location"]
     assert re.fullmatch(rf"/incidents/{reference}/notifications/\d+", url)
-    again = await responder.post(f"/incidents/{reference}/notifications",
-                                 {"obligation": "gdpr/data-subjects"})
-    assert again.status_code == 409 and "is still a draft: edit it" in again.text
+    again = await responder.sent_back(f"/incidents/{reference}/notifications",
+                                      {"obligation": "gdpr/data-subjects"})
+    assert "is still a draft: edit it" in again.text
 
     draft = await page(responder, url)
     escaped(draft.text)
@@ -80,23 +81,23 @@ async def test_a_notice_is_drafted_edited_approved_sent_and_logged_through_the_p
     assert shown["fields"]["measures"] == measures.replace("\r\n", "\n")
     assert shown["fields"]["description"] == DESCRIPTION
 
-    stale = await responder.post(url, {"version": "1", "consequences": "Lost my edit?"})
-    assert stale.status_code == 409
+    stale = await responder.sent_back(url, {"version": "1", "consequences": "Lost my edit?"},
+                                      to=f"{url}?lang=en#fields")
     assert "someone saved this draft after you opened it" in stale.text
     assert "you read version 1, it is now version 2" in stale.text
     assert 'id="unsaved"' in stale.text and "Lost my edit?" in stale.text
     assert hidden(stale, "version") == "2"
 
-    unapproved = await responder.post(f"{url}/send")
-    assert unapproved.status_code == 409
+    unapproved = await responder.sent_back(f"{url}/send")
     assert "only an approved draft, unchanged since its approval, is sent" in unapproved.text
 
     # The approver who edits becomes an author, and is refused with the server's message.
     edited = await approver.post(url, {"version": "2", "consequences": "Phishing e-mails using your name."})
     assert edited.status_code == 303
     own_page = await page(approver, url)
-    own = await approver.post(f"{url}/approve", {"content_hash": hidden(own_page, "content_hash")})
-    assert own.status_code == 403
+    own = await approver.sent_back(f"{url}/approve",
+                                   {"content_hash": hidden(own_page, "content_hash")},
+                                   to=f"{url}#approval")
     assert "You wrote or edited this draft: another approver must approve it." in own.text
     escaped(own.text)
 
@@ -109,8 +110,8 @@ async def test_a_notice_is_drafted_edited_approved_sent_and_logged_through_the_p
 
     languages = await page(responder, url)
     assert 'id="fallback"' in languages.text and "<strong>missing</strong>" in languages.text
-    refused = await responder.post(f"{url}/send")
-    assert refused.status_code == 409 and "Text in pl: 1 recipient read it, and it has no" in refused.text
+    refused = await responder.sent_back(f"{url}/send", to=f"{url}#approval")
+    assert "Text in pl: 1 recipient read it, and it has no" in refused.text
     sent = await responder.post(f"{url}/send", {"fallback": "en"})
     assert sent.status_code == 303 and sent.headers["location"].endswith("#progress")
     sending = await page(responder, url)
@@ -189,17 +190,20 @@ async def test_a_report_is_paused_and_resumed_from_its_page(
     assert unchanged.status_code == 303 and hidden(await page(responder, url), "version") == "1"
     refused = await approver.post(f"{url}/approve", {"content_hash": hidden(
         await page(approver, url), "content_hash")})
-    assert refused.status_code == 409 and "is empty: the likely consequences" in refused.text
+    assert refused.status_code == 303
+    refused = await approver.client.get(refused.headers["location"])
+    assert "is empty: the likely consequences" in refused.text
     assert (await responder.post(url, {"version": "1", **REPORT_TEXT})).status_code == 303
     assert (await approver.post(f"{url}/approve", {"content_hash": hidden(
         await page(approver, url), "content_hash")})).status_code == 303
-    assert (await responder.post(f"{url}/resume")).status_code == 409
+    resumed = await responder.post(f"{url}/resume")  # not paused: refused, sent back
+    assert resumed.status_code == 303 and resumed.headers["location"] == f"{url}#progress"
     assert (await responder.post(f"{url}/send")).status_code == 303
     assert (await responder.post(f"{url}/pause")).status_code == 303
     paused = await page(responder, url)
     assert 'data-status="paused"' in paused.text and ">Resume</button>" in paused.text
-    refused = await responder.post(f"{url}/pause")
-    assert refused.status_code == 409 and "is paused, not sending" in refused.text
+    refused = await responder.sent_back(f"{url}/pause")
+    assert "is paused, not sending" in refused.text
     assert await dispatcher(engine, clock).run_once() == 0
     assert (await responder.post(f"{url}/resume")).status_code == 303
     assert await dispatcher(engine, clock).run_once() == 1

@@ -389,10 +389,10 @@ async def test_the_notice_page_lists_the_people_and_records_a_letter(
     [carla] = (await client.get(f"{url}/not-reached",
                                 headers=people["responder"].headers)).json()["people"]
 
-    refused = await approver.post(f"{page_url}/other-contacts", {
+    refused = await approver.sent_back(f"{page_url}/other-contacts", {
         "scope": "chosen", "delivery": str(carla["delivery_id"]), "channel": "public",
-        "outcome": "reached", "at": "2026-03-10T12:30", "note": "Banner on the home page"})
-    assert refused.status_code == 422, refused.text
+        "outcome": "reached", "at": "2026-03-10T12:30", "note": "Banner on the home page"},
+        to=f"{page_url}#not-reached")
     assert 'id="not-reached-error"' in refused.text and "34(3)(c)" in refused.text
     assert "Banner on the home page" in refused.text  # what was typed is kept
 

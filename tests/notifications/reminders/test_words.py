@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from functools import cache
+from typing import cast, get_args
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,6 +14,8 @@ from incident.kernel.settings import REPOSITORY
 from notifications.drafting.contexts import sample_context
 from notifications.drafting.letters import internal_context
 from notifications.drafting.render import Renderer, renderer
+from notifications.obligations.regimes import Recipient
+from notifications.reminders.service import DUTY_WORDS
 
 BERLIN = ZoneInfo("Europe/Berlin")
 AUTHORITY = "Berliner Beauftragte für Datenschutz und Informationsfreiheit"
@@ -88,3 +91,18 @@ def test_a_title_typed_by_a_person_stays_data_in_the_digest() -> None:
 def test_the_stored_digest_is_restored_with_its_instants() -> None:
     restored = internal_context(digest_fields())
     assert restored["items"][0]["due_at"] == datetime(2026, 3, 13, 9, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_kind_of_recipient_is_named_in_words_in_every_language(locale: str) -> None:
+    # A duty to any recipient the regime files may name (regimes.Recipient) gets a reminder:
+    # its words must exist, or the reminder would not render at all.
+    recipients = get_args(Recipient)
+    line = cast(list[dict[str, object]], digest_fields()["items"])[0]
+    items = [{**line, "duty": kind, "phase": ""} for kind in recipients]
+    context = {**internal_context({"items": items}), "recipient_name": "Marek Zieliński"}
+    rendered = shipped().render("reminder", locale, context, zone=BERLIN)
+    assert rendered.subject.endswith(f"({len(recipients)})")
+    english = shipped().render("reminder", "en", context, zone=BERLIN)
+    assert "Notify the nationwide consumer reporting agencies" in english.text
+    assert set(DUTY_WORDS) == set(recipients)

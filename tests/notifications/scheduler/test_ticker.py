@@ -22,6 +22,10 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import select
 
+from incident.inventory import service as inventory
+from incident.inventory.models import SubjectImport
+from incident.kernel import held
+from incident.kernel.auth import Actor, Role
 from incident.kernel.clock import FixedClock
 from incident.kernel.db import session_factory
 from incident.kernel.settings import REPOSITORY, Settings
@@ -214,8 +218,8 @@ async def test_the_obligations_job_brings_every_open_incident_up_to_date(
     declared = ticker.jobs(engine, settings, clock, renderer(REPOSITORY / "templates"),
                            CaptureTransport(engine, clock), worker="w")
     assert [(job.name, job.every_seconds) for job in declared] == [
-        ("checkpoint", 60), ("obligations", 60), ("reminders", 30), ("webhooks", 5),
-        ("outbox", settings.outbox_tick_seconds)]
+        ("checkpoint", 60), ("obligations", 60), ("reminders", 30), ("expired", 300),
+        ("webhooks", 5), ("outbox", settings.outbox_tick_seconds)]
     obligations = declared[1]
     for _ in range(2):  # incidents whose obligations nobody has asked for yet
         await client.post("/api/v1/incidents", json=incident_body(),
@@ -227,6 +231,28 @@ async def test_the_obligations_job_brings_every_open_incident_up_to_date(
         computed = (await db.exec(select(IncidentObligation).where(
             IncidentObligation.ref == "gdpr/authority"))).all()
     assert len(computed) == 2 and {o.computed_at for o in computed} == {clock.now()}
+
+
+async def test_the_expired_job_deletes_held_forms_and_import_reports_past_their_time(
+        engine: AsyncEngine, settings: Settings, clock: FixedClock,
+        people: dict[str, Person]) -> None:
+    declared = {job.name: job for job in ticker.jobs(
+        engine, settings, clock, renderer(REPOSITORY / "templates"),
+        CaptureTransport(engine, clock), worker="w")}
+    admin = Actor(people["admin"].email, Role.ADMIN)
+    async with session_factory(engine)() as db:
+        await held.hold(db, now=clock.now(), owner="s:a", page="/setup", held={"error": "x"})
+        await inventory.keep_import_report(db, clock=clock, actor=admin, import_id="b" * 32,
+                                           end=inventory.ImportEnd("people.csv", "", False,
+                                                                   "refused", refusal="Bad."))
+    assert await declared["expired"].run() == 0  # nothing has expired yet
+    clock.advance(held.HOLD_FOR)
+    assert await declared["expired"].run() == 1  # the form's messages: minutes
+    clock.advance(inventory.IMPORT_REPORT_KEPT - held.HOLD_FOR)
+    assert await declared["expired"].run() == 1  # the report: a day
+    async with session_factory(engine)() as db:
+        assert (await db.exec(select(held.HeldForm))).all() == []
+        assert (await db.exec(select(SubjectImport))).all() == []
 
 
 async def test_checkpoints_follow_sends_and_duty_changes_at_once_and_the_rest_hourly(

@@ -23,6 +23,13 @@ class Receiver:
     status: int = 204
     arrived: threading.Event = field(default_factory=threading.Event)
     """Set whenever a message was accepted (a browser test waits on it)."""
+    entries: list[Received] = field(default_factory=list)
+    """Every request that reached the receiver, answered or not yet."""
+    entered: threading.Event = field(default_factory=threading.Event)
+    """Set whenever a request reached the receiver."""
+    gate: threading.Event | None = None
+    """While set to an Event, each request is held (not answered) until it is set: the
+    answer of a request on the wire when its sender stops."""
     server: ThreadingHTTPServer | None = None
     thread: threading.Thread | None = None
 
@@ -43,12 +50,19 @@ class Receiver:
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length", "0"))
                 body = self.rfile.read(length)
+                owner.entries.append(Received(body, dict(self.headers.items())))
+                owner.entered.set()
+                if owner.gate is not None:
+                    owner.gate.wait(timeout=60)
                 if owner.status < 300:
                     owner.received.append(Received(body, dict(self.headers.items())))
                     owner.arrived.set()
-                self.send_response(owner.status)
-                self.send_header("content-length", "0")
-                self.end_headers()
+                try:
+                    self.send_response(owner.status)
+                    self.send_header("content-length", "0")
+                    self.end_headers()
+                except OSError:  # the sender stopped waiting for this answer
+                    return
 
             def log_message(self, format: str, *args: object) -> None:
                 return
@@ -58,6 +72,8 @@ class Receiver:
         self.thread.start()
 
     def down(self) -> None:
+        if self.gate is not None:
+            self.gate.set()  # a held request ends, so the server can close
         if self.server is not None:
             self.server.shutdown()
             self.server.server_close()
