@@ -47,9 +47,11 @@ def test_every_state_dc_and_the_three_territories_are_listed_covered_or_not() ->
     expected = {f"US-{c}" for c in (*US_STATES, "DC", "PR", "GU", "VI")}
     assert expected <= set(codes) and len(codes) == len(set(codes))
     assert codes[0] == "US"  # the federal laws first, then the states by name
-    # Guam (9 GCA ch. 48) and the US Virgin Islands (14 V.I.C. 2208-2209) are not in the
-    # catalogue: their notice sections were read only in summaries.
-    assert {j.code for j in FOUND.uncovered} == {"US-GU", "US-VI"}
+    # Every state, DC and territory with a law of its own is covered, the last two being Guam
+    # (9 GCA ch. 48, regime us-gu) and the US Virgin Islands (14 V.I.C. 2208-2209, us-vi).
+    assert {j.code for j in FOUND.uncovered} == set()
+    assert [r["id"] for r in _row("US-GU")["regimes"]] == ["us-gu"]
+    assert [r["id"] for r in _row("US-VI")["regimes"]] == ["us-vi"]
     assert as_data(FOUND)["not_covered"] == [j.code for j in FOUND.uncovered]
     # Each regime of the catalogue appears once, under its own jurisdiction.
     shown = [r.id for j in FOUND.jurisdictions for r in j.regimes]

@@ -148,6 +148,8 @@ SHIPPED: dict[str, tuple[tuple[str, ...] | None, tuple[str, ...] | None, str]] =
     "tw-pdpa/data-subjects": (("TW",), ("TW",), "low"),
     # -- asia-pacific (keep this line; add entries above it)
     "cn/individuals": (("CN",), ("CN",), "medium"),
+    "us-gu/individuals": (("US-GU",), None, "medium"),  # 9 GCA 48.30: "any resident of Guam"
+    "us-vi/individuals": (("US-VI",), None, "medium"),  # 14 V.I.C. 2208-2209
     # -- us-territories (keep this line; add entries above it)
     "bm-pipa/individuals": (("BM",), ("BM",), "low"),
     "ky-dpa/data-subjects": (None, None, "medium"),

@@ -147,6 +147,9 @@ CATALOGUE = {
     "nz-privacy": ["commissioner", "individuals"],
     "tw-pdpa": ["data-subjects"],
     # -- asia-pacific (keep this line; add entries above it)
+    # 9 GCA 48.30 (Guam); 14 V.I.C. 2208-2209 (US Virgin Islands).
+    "us-gu": ["individuals", "owner"],
+    "us-vi": ["individuals", "owner"],
     # -- us-territories (keep this line; add entries above it)
     # PIPA 2016 s. 14 (Bermuda); DPA (2021 Revision) s. 16 (Cayman Islands); Act 843 s. 31
     # (Ghana); DPPA 2019 s. 23 (Uganda); Law No. 058/2021 Arts. 43-45 (Rwanda); DPA 2021 s. 49
