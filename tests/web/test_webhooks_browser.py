@@ -1,7 +1,8 @@
 """The webhooks page, worked in a real Chromium against `breach serve`: an admin adds an
-endpoint (a bad URL is refused inline and what was typed is kept), copies the secret shown
-once, and sees in the delivery log the signed event the scheduler sent to a receiver on
-loopback; then pauses, resumes and rotates its secret."""
+endpoint (a bad URL sends the browser back to the page, where the message is inline and
+what was typed is kept, once), copies the secret shown once, and sees in the delivery log
+the signed event the scheduler sent to a receiver on loopback; then pauses, resumes and
+rotates its secret."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ from tests.web.chromium import (
     Server,
     accessibility_violations,
     incident_aware_hours_ago,
+    reloads_afresh,
+    sent_back_to,
     sign_in,
     unlabelled_controls,
     wider_than_viewport,
@@ -41,20 +44,25 @@ def test_an_admin_adds_an_endpoint_and_sees_its_deliveries(
     expect(page.get_by_role("heading", name="Webhooks", exact=True)).to_be_visible()
     assert accessibility_violations(page) == []
 
-    # Plain http to another machine is refused beside the field; what was typed stays.
+    # Plain http to another machine is refused: the browser is sent back to the page, at the
+    # message beside the field; what was typed stays; reloading asks for the page afresh.
     page.get_by_label("URL").fill("http://chat.example.com/hooks")
     page.get_by_label("What it feeds").fill("#security")
     page.get_by_role("checkbox", name=re.compile("Incident created")).check()
     page.get_by_role("button", name="Add endpoint").click()
+    sent_back_to(page, "/webhooks#webhook-url-error")
     expect(page.locator("#webhook-url-error")).to_contain_text("must use https")
     expect(page.get_by_label("URL")).to_have_value("http://chat.example.com/hooks")
+    expect(page.get_by_label("URL")).to_have_attribute("aria-invalid", "true")
     expect(page.get_by_label("What it feeds")).to_have_value("#security")
     expect(page.get_by_role("checkbox", name=re.compile("Incident created"))).to_be_checked()
     assert unlabelled_controls(page) == []
     assert accessibility_violations(page) == []
+    reloads_afresh(page, "#webhook-url-error")
 
-    # To the receiver on this machine: the secret is shown once.
+    # To the receiver on this machine: the secret is shown once, in the answer itself.
     page.get_by_label("URL").fill(receiver.url)
+    page.get_by_role("checkbox", name=re.compile("Incident created")).check()
     page.get_by_role("button", name="Add endpoint").click()
     expect(page.get_by_role("heading", name="Endpoint added")).to_be_visible()
     secret = page.locator("#webhook-secret").inner_text()
@@ -84,6 +92,7 @@ def test_an_admin_adds_an_endpoint_and_sees_its_deliveries(
     # Pause, resume, rotate.
     page.goto("/webhooks")
     page.get_by_role("button", name=re.compile("^Pause")).click()
+    sent_back_to(page, "/webhooks?done=paused#webhooks-done")
     expect(page.locator("#webhooks-done")).to_contain_text("paused")
     page.get_by_role("button", name=re.compile("^Resume")).click()
     expect(page.locator("#webhooks-done")).to_contain_text("resumed")
@@ -115,7 +124,7 @@ def test_an_admin_sends_a_test_event_and_resends_one_that_failed(
     # A test from the endpoints' list: the receiver refuses it; the log says so at once.
     page.locator(f"tr[data-endpoint='{endpoint}']").get_by_role(
         "button", name=re.compile("^Send test")).click()
-    expect(page).to_have_url(re.compile(rf"/webhooks/{endpoint}\?done=ping-failed$"))
+    sent_back_to(page, f"/webhooks/{endpoint}?done=ping-failed#webhook-log-done")
     done = page.locator("#webhook-log-done")
     expect(done).to_contain_text("was not delivered")
     first = page.locator("#webhook-deliveries tbody tr").first
@@ -129,6 +138,7 @@ def test_an_admin_sends_a_test_event_and_resends_one_that_failed(
     receiver.status = 204
     receiver.arrived.clear()
     first.get_by_role("button", name=re.compile("^Resend")).click()
+    sent_back_to(page, f"/webhooks/{endpoint}?done=resent#webhook-log-done")
     expect(done).to_contain_text("queued again")
     assert receiver.arrived.wait(timeout=30)
     for _ in range(100):  # recorded just after the receiver's answer
