@@ -37,44 +37,24 @@ calendar, not from the engine:
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from notifications.drafting.audience import audience
-from notifications.obligations.engine import ObligationResult, compute_obligations
-from notifications.obligations.facts import facts_from_json
-from notifications.obligations.regime_loader import load_regimes
-from notifications.obligations.regimes import Catalogue, Obligation
+from notifications.obligations.engine import ObligationResult
+from tests.notifications.obligations.countries import REGIMES, duty, established, owed
 
-REGIMES: Catalogue = load_regimes()
-ALL_DATA = ["contact", "identity", "official_id", "financial", "credentials", "health", "special"]
 BOGOTA = ZoneInfo("America/Bogota")
 GUAYAQUIL = ZoneInfo("America/Guayaquil")
 
 
-def run(affected: dict[str, int], *, country: str, timezone: str, aware_at: str,
-        roles: list[str] | None = None, risk: str = "high",
-        **incident: Any) -> dict[str, ObligationResult]:
-    """Every obligation the facts give rise to, by reference: a breach of every data category
-    (unless `data_categories` says otherwise) known at `aware_at`."""
-    facts = {
-        "organisation": {"country": country, "timezone": timezone, "roles": roles or []},
-        "incident": {"aware_at": aware_at, "risk": risk, "data_categories": ALL_DATA, **incident},
-        "affected": affected,
-    }
-    return {r.ref: r for r in compute_obligations(facts_from_json(facts), REGIMES, explain=True)}
-
-
-def owed(results: dict[str, ObligationResult], ref: str) -> bool:
-    return ref in results and results[ref].applies
-
-
-def duty(ref: str) -> Obligation:
-    found = REGIMES.obligation(ref)
-    assert found is not None, ref
-    return found[1]
+run = partial(established, data=["contact", "identity", "official_id", "financial", "credentials",
+                                "health", "special"])
+"""Every obligation the facts give rise to, by reference: a breach of every data category
+(unless `data_categories` says otherwise) known at `aware_at`."""
 
 
 def end_of(day: str, tz: ZoneInfo) -> datetime:

@@ -35,52 +35,24 @@ so a holiday inside it changes nothing; each case puts one there to show it:
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from notifications.drafting.audience import audience
-from notifications.obligations.engine import ObligationResult, compute_obligations
-from notifications.obligations.facts import facts_from_json
-from notifications.obligations.regime_loader import load_regimes
-from notifications.obligations.regimes import Catalogue, Obligation
-
-REGIMES: Catalogue = load_regimes()
-ALL_DATA = ["contact", "official_id", "financial", "credentials", "health", "special"]
-
+from notifications.obligations.engine import ObligationResult
+from tests.notifications.obligations.countries import REGIMES, at, duty, established, owed
 
 Place = tuple[str, str]
 """Where the organisation is established: its country and time zone."""
 
 
-def run(affected: dict[str, int], *, place: Place, aware_at: str,
-        roles: list[str] | None = None, risk: str = "high", data: list[str] | None = None,
-        **incident: Any) -> dict[str, ObligationResult]:
+def run(affected: dict[str, int], *, place: Place, **facts: Any) -> dict[str, ObligationResult]:
     """Every obligation (applying or not) for a breach known at `aware_at` by an organisation
     established in `place`."""
     country, timezone = place
-    facts = {
-        "organisation": {"country": country, "timezone": timezone, "roles": roles or []},
-        "incident": {"aware_at": aware_at, "risk": risk,
-                     "data_categories": ALL_DATA if data is None else data, **incident},
-        "affected": affected,
-    }
-    return {r.ref: r for r in compute_obligations(facts_from_json(facts), REGIMES, explain=True)}
-
-
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text)
-
-
-def owed(results: dict[str, ObligationResult], ref: str) -> bool:
-    return ref in results and results[ref].applies
-
-
-def duty(ref: str) -> Obligation:
-    found = REGIMES.obligation(ref)
-    assert found is not None, ref
-    return found[1]
+    return established(affected, country=country, timezone=timezone, **facts)
 
 
 def owed_in(results: dict[str, ObligationResult], regime: str) -> set[str]:

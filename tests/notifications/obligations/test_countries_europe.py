@@ -43,46 +43,16 @@ in each case). The readings, with their confidence, are in each regime's notes:
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from functools import partial
 
 import pytest
 
 from notifications.drafting.audience import audience
-from notifications.obligations.engine import ObligationResult, compute_obligations
-from notifications.obligations.facts import facts_from_json
-from notifications.obligations.regime_loader import load_regimes
-from notifications.obligations.regimes import Catalogue, Obligation
+from tests.notifications.obligations.countries import PROCESSOR, REGIMES, at, controller, duty, owed
 
-REGIMES: Catalogue = load_regimes()
-CONTROLLER = ["controller"]
-PROCESSOR = ["processor"]
-
-
-def run(country: str, timezone: str, aware_at: str, affected: dict[str, int], *,
-        risk: str = "high", roles: list[str] | None = None,
-        **incident: Any) -> dict[str, ObligationResult]:
-    facts = {
-        "organisation": {"country": country, "timezone": timezone, "roles": roles or CONTROLLER,
-                         "flags": []},
-        "incident": {"aware_at": aware_at, "risk": risk,
-                     "data_categories": ["contact", "financial"], **incident},
-        "affected": affected,
-    }
-    return {r.ref: r for r in compute_obligations(facts_from_json(facts), REGIMES, explain=True)}
-
-
-def owed(results: dict[str, ObligationResult], ref: str) -> bool:
-    return ref in results and results[ref].applies
-
-
-def duty(ref: str) -> Obligation:
-    found = REGIMES.obligation(ref)
-    assert found is not None, ref
-    return found[1]
-
-
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text)
+run = partial(controller, data=["contact", "financial"])
+"""Every obligation, applying or not, for a breach of contact and financial data known at
+`aware_at` by a controller (unless `roles` says otherwise) established in `country`."""
 
 
 # --------------------------------------------------------------------- Turkey, KVKK Art. 12(5)

@@ -37,48 +37,18 @@ printed calendar, not from the engine:
 
 from __future__ import annotations
 
-from datetime import datetime
+from functools import partial
 from typing import Any
 
 import pytest
 
 from notifications.drafting.audience import audience
-from notifications.obligations.engine import ObligationResult, compute_obligations
-from notifications.obligations.facts import facts_from_json
-from notifications.obligations.regime_loader import load_regimes
-from notifications.obligations.regimes import Catalogue, Obligation
+from notifications.obligations.engine import ObligationResult
+from tests.notifications.obligations.countries import at, duty, established, owed
 
-REGIMES: Catalogue = load_regimes()
-ALL_DATA = ["contact", "official_id", "financial", "credentials", "health"]
-
-
-def run(affected: dict[str, int], *, country: str, timezone: str, aware_at: str,
-        roles: list[str] | None = None, risk: str = "high",
-        **incident: Any) -> dict[str, ObligationResult]:
-    """Every obligation, applying or not, for a breach of every data category known at
-    `aware_at`, by an organisation established in `country`."""
-    facts = {
-        "organisation": {"country": country, "timezone": timezone, "flags": [],
-                         "roles": roles or []},
-        "incident": {"aware_at": aware_at, "risk": risk, "data_categories": ALL_DATA,
-                     **incident},
-        "affected": affected,
-    }
-    return {r.ref: r for r in compute_obligations(facts_from_json(facts), REGIMES, explain=True)}
-
-
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text)
-
-
-def owed(results: dict[str, ObligationResult], ref: str) -> bool:
-    return ref in results and results[ref].applies
-
-
-def duty(ref: str) -> Obligation:
-    found = REGIMES.obligation(ref)
-    assert found is not None, ref
-    return found[1]
+run = partial(established, data=["contact", "official_id", "financial", "credentials", "health"])
+"""Every obligation, applying or not, for a breach of every data category known at
+`aware_at`, by an organisation established in `country`."""
 
 
 # --------------------------------------------------------------- South Africa, POPIA s. 22

@@ -37,43 +37,12 @@ calendar, not from the engine:
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import pytest
 
-from notifications.obligations.engine import ObligationResult, compute_obligations
-from notifications.obligations.facts import facts_from_json
-from notifications.obligations.regime_loader import load_regimes
-from notifications.obligations.regimes import Catalogue, Obligation
-
-REGIMES: Catalogue = load_regimes()
-ALL_DATA = ["contact", "official_id", "financial", "credentials", "health", "special"]
-
-
-def run(organisation: dict[str, Any], affected: dict[str, int], **incident: Any
-        ) -> dict[str, ObligationResult]:
-    facts = {
-        "organisation": {"roles": [], "flags": [], **organisation},
-        "incident": {"risk": "high", "data_categories": ALL_DATA, **incident},
-        "affected": affected,
-    }
-    return {r.ref: r for r in compute_obligations(facts_from_json(facts), REGIMES, explain=True)}
-
-
-def owed(results: dict[str, ObligationResult], ref: str) -> bool:
-    return ref in results and results[ref].applies
-
-
-def shipped(ref: str) -> Obligation:
-    found = REGIMES.obligation(ref)
-    assert found is not None, ref
-    return found[1]
-
-
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text)
-
+from notifications.obligations.engine import ObligationResult
+from tests.notifications.obligations.countries import REGIMES, at, duty, owed, results_for
 
 # ---------------------------------------------------------------------------------- China
 
@@ -85,8 +54,8 @@ DISCOVERED = "2026-03-02T22:30:00+08:00"
 def china(affected: int = 1_000_000, organisation: dict[str, Any] | None = None,
           **incident: Any) -> dict[str, ObligationResult]:
     moment = incident.pop("discovered_at", DISCOVERED)
-    return run(organisation or BEIJING_ORG, {"CN": affected},
-               aware_at=moment, discovered_at=moment, **incident)
+    return results_for(organisation or BEIJING_ORG, {"CN": affected},
+                       aware_at=moment, discovered_at=moment, **incident)
 
 
 def test_measures_art_4_four_hours_after_discovery_to_the_provincial_administration() -> None:
@@ -150,12 +119,12 @@ def test_pipl_art_57_2_measures_avoiding_harm_spare_the_individuals_only() -> No
 def test_pipl_art_57_immediately_has_no_fixed_time_and_its_contents() -> None:
     results = china()
     assert results["cn/individuals"].due_at is None and results["cn/pipl-departments"].due_at is None
-    letter = shipped("cn/individuals").letter
+    letter = duty("cn/individuals").letter
     assert letter is not None
     assert set(letter.elements) == {"data_involved", "nature", "consequences", "measures",
                                     "advice", "contact"}
     assert letter.elements["contact"].citation == "PIPL Art. 57(1)(3)"
-    protects = shipped("cn/individuals").protects
+    protects = duty("cn/individuals").protects
     assert protects is not None and protects.people_in == ("CN",)
 
 
@@ -166,7 +135,7 @@ INDIA_ORG = {"country": "IN", "timezone": "Asia/Kolkata"}
 
 def test_rule_7_2_b_the_board_within_72_hours_of_awareness() -> None:
     # Aware Tuesday 1 June 2027, 10:00 IST: + 72 h = Friday 4 June, 10:00 IST.
-    results = run(INDIA_ORG, {"IN": 5}, aware_at="2027-06-01T10:00:00+05:30")
+    results = results_for(INDIA_ORG, {"IN": 5}, aware_at="2027-06-01T10:00:00+05:30")
     assert results["in-dpdp/board-detailed"].due_at == at("2027-06-04T10:00:00+05:30")
     # Rule 7(2)(a) and 7(1): "without delay", no fixed time.
     assert results["in-dpdp/board"].applies and results["in-dpdp/board"].due_at is None
@@ -178,14 +147,14 @@ def test_rule_7_2_b_the_board_within_72_hours_of_awareness() -> None:
     ("2027-05-13T00:30:00+05:30", True),    # eighteen months after 13 November 2025
 ])
 def test_rule_1_4_rule_7_applies_from_13_may_2027(aware_at: str, in_force: bool) -> None:
-    results = run(INDIA_ORG, {"IN": 5}, aware_at=aware_at)
+    results = results_for(INDIA_ORG, {"IN": 5}, aware_at=aware_at)
     assert owed(results, "in-dpdp/board-detailed") is in_force
     assert owed(results, "in-dpdp/data-principals") is in_force
 
 
 def test_rule_7_1_a_the_people_are_told_nature_extent_and_timing_the_board_also_location() -> None:
-    people = " ".join(shipped("in-dpdp/data-principals").content)
-    board = " ".join(shipped("in-dpdp/board").content)
+    people = " ".join(duty("in-dpdp/data-principals").content)
+    board = " ".join(duty("in-dpdp/board").content)
     assert "nature, extent and the timing" in people and "location" not in people
     assert "timing and location of occurrence" in board
 
@@ -200,8 +169,8 @@ DETERMINED = "2026-03-02T10:00:00-07:00"
 @pytest.mark.parametrize(("residents", "attorney_general"), [(499, False), (500, True)])
 def test_6_1_716_2_f_the_attorney_general_from_500_residents(residents: int,
                                                              attorney_general: bool) -> None:
-    results = run(DENVER_ORG, {"US-CO": residents}, aware_at=DETERMINED,
-                  breach_determined_at=DETERMINED)
+    results = results_for(DENVER_ORG, {"US-CO": residents}, aware_at=DETERMINED,
+                          breach_determined_at=DETERMINED)
     # Day 1 is Tuesday 3 March; day 30 is Wednesday 1 April 2026 (no holiday), MDT.
     assert results["us-co/individuals"].due_at == at("2026-04-01T23:59:59.999999-06:00")
     assert owed(results, "us-co/attorney-general") is attorney_general
@@ -210,7 +179,7 @@ def test_6_1_716_2_f_the_attorney_general_from_500_residents(residents: int,
 
 
 def test_the_attorney_general_is_told_on_its_online_form() -> None:
-    authority = shipped("us-co/attorney-general").authority
+    authority = duty("us-co/attorney-general").authority
     assert authority is not None
     assert "Data Breach Reporting Form" in authority.filing
     assert authority.email == "databreach@coag.gov"
@@ -218,13 +187,13 @@ def test_the_attorney_general_is_told_on_its_online_form() -> None:
 
 
 def test_6_1_716_2_a_2_and_a_3_the_notice_contents_and_the_credentials_direction() -> None:
-    letter = shipped("us-co/individuals").letter
+    letter = duty("us-co/individuals").letter
     assert letter is not None
     assert letter.elements["dates"].citation == "C.R.S. 6-1-716(2)(a.2)(I)"
     assert letter.elements["password_change"].citation.startswith("C.R.S. 6-1-716(2)(a.3)")
     assert letter.elements["password_change"].if_exposed == ("credentials",)
     # The service provider's notice, (2)(b), was read only in summaries.
-    assert shipped("us-co/covered-entity").confidence == "low"
+    assert duty("us-co/covered-entity").confidence == "low"
 
 
 # ---------------------------------------------------------------------------------- NYDFS
@@ -240,17 +209,17 @@ NY_ORG = {"country": "US", "timezone": "America/New_York", "flags": ["nydfs_cove
 ])
 def test_500_17_a_72_hours_after_the_determination(determined: str, due: str,
                                                     wording: str) -> None:
-    duty = run(NY_ORG, {"US-NY": 3}, aware_at=determined,
-               breach_determined_at=determined)["us-nydfs/superintendent"]
-    assert duty.due_at == at(due)
-    assert duty.version is not None and wording in duty.version
+    superintendent = results_for(NY_ORG, {"US-NY": 3}, aware_at=determined,
+                                 breach_determined_at=determined)["us-nydfs/superintendent"]
+    assert superintendent.due_at == at(due)
+    assert superintendent.version is not None and wording in superintendent.version
 
 
 def test_500_17_the_superintendent_is_told_through_the_dfs_portal() -> None:
-    duty = shipped("us-nydfs/superintendent")
-    assert duty.confidence == "high" and duty.authority is not None
-    assert "DFS Portal" in duty.authority.filing
-    assert duty.authority.address == "One State Street, New York, NY 10004-1511"
+    superintendent = duty("us-nydfs/superintendent")
+    assert superintendent.confidence == "high" and superintendent.authority is not None
+    assert "DFS Portal" in superintendent.authority.filing
+    assert superintendent.authority.address == "One State Street, New York, NY 10004-1511"
     # 500.17(c) runs from the extortion payment, an event no trigger records: a note, not a duty.
     regime = REGIMES.get("us-nydfs")
     assert regime is not None and any("within 24 hours of the payment" in n for n in regime.notes)
@@ -271,12 +240,13 @@ AWARE = "2026-03-03T08:00:00+01:00"
     ("2026-03-04T14:00:00+01:00", "2026-03-04T18:00:00+01:00"),
 ])
 def test_rts_2025_301_art_5_initial_notification(classified: str, due: str) -> None:
-    initial = run(BANK, {"DE": 10}, aware_at=AWARE, classified_major_at=classified)["dora/initial"]
+    initial = results_for(BANK, {"DE": 10}, aware_at=AWARE,
+                          classified_major_at=classified)["dora/initial"]
     assert initial.due_at == at(due)
 
 
 def test_rts_2025_301_art_2_the_initial_notification_s_contents() -> None:
-    initial = shipped("dora/initial")
+    initial = duty("dora/initial")
     content = " ".join(initial.content)
     assert "incident reference code" in content and "business continuity plan" in content
     assert "Implementing Regulation (EU) 2025/302" in content
