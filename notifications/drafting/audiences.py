@@ -79,8 +79,8 @@ async def audiences_of(db: AsyncSession, notifications: Sequence[Notification]
         if not isinstance(counts, dict):
             counts = await jurisdiction_counts(db, snapshot.id)
         found[notification.id or 0] = combined(
-            {ref: audience(protects, established_in=profile.country if profile else None,
-                           people=counts)
+            {ref: audience(protects, people=counts, established_in=(
+                profile.principal_place or profile.country) if profile else None)
              for ref, protects in rules_of.items() if protects is not None}, counts)
     return found
 

@@ -492,8 +492,8 @@ async def addressed_now(db: AsyncSession, notification: Notification, reference:
         if protects is None:
             return Conflict(f"{ref} is not an obligation owed to people in the regime files: "
                             "whom its notice goes to is not known")
-        each[ref] = audience(protects, established_in=profile.country if profile else None,
-                             people=people)
+        each[ref] = audience(protects, people=people, established_in=(
+            profile.principal_place or profile.country) if profile else None)
     union = combined(each, people)
     if not union.count:
         return Conflict(f"{', '.join(each)} {'addresses' if len(each) == 1 else 'address'} "

@@ -67,6 +67,14 @@ def _upper(value: Any) -> Any:
 
 
 Jurisdiction = Annotated[str, AfterValidator(_jurisdiction)]
+Place = Annotated[str, BeforeValidator(_upper), AfterValidator(_jurisdiction)]
+"""A place of establishment: a jurisdiction code, upper-cased ("us-wi" is read as US-WI)."""
+
+
+def place_in_country(place: str, country: str) -> bool:
+    """Does `place` (US-WI, PR) lie in `country` (US)? A territory with two ISO codes counts
+    as its subdivision code (`same_place`): PR lies in US, US-PR in PR."""
+    return same_place(place).split("-")[0] == same_place(country).split("-")[0]
 
 
 class _Facts(BaseModel):
@@ -92,12 +100,12 @@ class Organisation(_Facts):
     entity_type: str | None = None
     targets: dict[ObligationRef, PositiveFloat] = {}
     roles: frozenset[Role] = frozenset()
-    principal_place: Annotated[str, BeforeValidator(_upper), AfterValidator(_jurisdiction)] | None = None
+    principal_place: Place | None = None
 
     @model_validator(mode="after")
     def _place_in_country(self) -> Organisation:
-        if self.principal_place is not None and same_place(self.principal_place).split("-")[0] \
-                != same_place(self.country).split("-")[0]:
+        if self.principal_place is not None and not place_in_country(self.principal_place,
+                                                                     self.country):
             raise ValueError(f"principal_place {self.principal_place} is not in country "
                              f"{self.country}")
         return self

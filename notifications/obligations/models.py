@@ -27,6 +27,8 @@ class OrganisationProfile(SQLModel, table=True):
     timezone: str = Field(max_length=64)
     flags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     entity_type: str | None = Field(default=None, max_length=64)
+    principal_place: str | None = Field(default=None, max_length=6)
+    """Where its principal place of business is, to the subdivision (US-WI), in `country`."""
     targets: dict[str, float] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     dpo: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     authorities: dict[str, dict[str, str]] = Field(default_factory=dict,

@@ -7,7 +7,15 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 
 from incident.kernel.schemas import (
     Documented,
@@ -24,6 +32,7 @@ from incident.kernel.text import WHITE_SPACE_CLASS
 from notifications.obligations import rules
 from notifications.obligations.assessment import Recommendation
 from notifications.obligations.contracts import CounterpartyRole
+from notifications.obligations.facts import Place, place_in_country
 from notifications.obligations.models import IncidentAssessment, IncidentObligation, OrganisationProfile
 from notifications.obligations.regimes import (
     OBLIGATION_REF_PATTERN,
@@ -122,6 +131,11 @@ class Profile(Input):
     timezone: TimeZoneName
     flags: Annotated[list[Flag], Unique] = Field(default_factory=list, max_length=20)
     entity_type: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,64}$")] | None = None
+    principal_place: Annotated[Place, Documented(
+        {"pattern": "^[A-Za-z]{2}(-[A-Za-z0-9]{1,3})?$"})] | None = None
+    """Where the principal place of business is, to the subdivision (ISO 3166-2: US-WI), in
+    `country`; upper-cased. Laws that bind by establishment in a subdivision read it (Wis.
+    Stat. 134.98(2)(a)); none: the country alone."""
     targets: Annotated[
         dict[ObligationRef, Annotated[float, Field(gt=0, le=24 * 366), BeforeValidator(real_number)]],
         Documented({"propertyNames": {"pattern": OBLIGATION_REF_PATTERN}})] = Field(
@@ -139,6 +153,15 @@ class Profile(Input):
     """What the organisation usually is toward the data it holds (controller, processor, ...);
     an incident may say otherwise. None: controller, covered entity and data owner."""
     counterparties: Counterparties = Field(default_factory=list)
+
+    @field_validator("principal_place")
+    @classmethod
+    def _place_in_country(cls, value: str | None, info: ValidationInfo) -> str | None:
+        country = info.data.get("country")
+        if value is not None and country is not None and not place_in_country(value, country):
+            raise ValueError(f"{value} is not in {country}, the profile's country: give a "
+                             f"region of {country} (ISO 3166-2, as US-WI in US), or none")
+        return value
 
 
 class ContactPublic(BaseModel):
@@ -167,6 +190,7 @@ class ProfilePublic(BaseModel):
     timezone: str
     flags: list[str]
     entity_type: str | None
+    principal_place: str | None = None
     targets: dict[str, float]
     dpo: ContactPublic
     authorities: dict[str, ContactPublic]

@@ -427,6 +427,7 @@ def build_facts(profile: OrganisationProfile, incident: Incident,
     facts: dict[str, Any] = {
         "organisation": {"country": profile.country, "timezone": profile.timezone,
                          "flags": list(profile.flags), "entity_type": profile.entity_type,
+                         "principal_place": profile.principal_place,
                          "targets": dict(profile.targets), "roles": roles},
         "incident": {
             "aware_at": iso(incident.aware_at), "discovered_at": iso(incident.detected_at),

@@ -8,7 +8,9 @@ admin must finish it. The page edits the same profile later.
 
 The form is read into the very `Profile` that `PUT /api/v1/organisation` and `breach
 organisation set` validate, and saved by the same `save_profile`; what the form does not show
-(targets, roles, counterparties, an authority's website...) is kept as stored. A refused form
+(targets, roles, counterparties, an authority's website...) is kept as stored. The entity
+types offered are those the catalogue's duties turn on (O.C.G.A. 10-1-912(a) binds information
+brokers and data collectors only). A refused form
 is sent back to the page (303) too, which then shows each message beside its field and
 everything as typed, once.
 """
@@ -88,11 +90,35 @@ def authority_choices(catalogue: Catalogue, stored: Sequence[str] = ()) -> list[
     return found + [(key, key) for key in stored if key not in known]
 
 
+def _entity_types_in(node: Any, found: set[str]) -> None:
+    if isinstance(node, Mapping):
+        for key, value in node.items():
+            if key in ("entity_types", "not_entity_types") and value:
+                found.update(value)
+            else:
+                _entity_types_in(value, found)
+    elif isinstance(node, (list, tuple)):
+        for value in node:
+            _entity_types_in(value, found)
+
+
+def entity_type_choices(catalogue: Catalogue, stored: str | None = None) -> list[str]:
+    """The entity types the catalogue's duties turn on (`entity_types`, `not_entity_types` of
+    any condition), sorted, and the one stored if the catalogue does not name it."""
+    found: set[str] = set()
+    for regime in catalogue:
+        _entity_types_in(regime.model_dump(), found)
+    if stored:
+        found.add(stored)
+    return sorted(found)
+
+
 FRIENDLIER = {
     "country": "must be two capital letters (ISO 3166-1), as in DE",
     "email": "is not an e-mail address",
     "reply_to": "is not an e-mail address",
     "language": "must be a language tag, as in en or pt-BR",
+    "entity_type": "must be lower-case letters, digits and underscores, as in data_collector",
 }
 
 
@@ -134,6 +160,11 @@ def _address(text: str) -> str | None:
     return text.strip() or None
 
 
+def _optional(form: Mapping[str, Any], name: str, stored: Mapping[str, Any]) -> Any:
+    """A field that may be left empty (none); kept as stored when the form does not send it."""
+    return _address(_text(form, name)) if name in form else stored.get(name)
+
+
 def profile_from_form(form: Any, stored: dict[str, Any]
                       ) -> tuple[dict[str, Any], list[dict[str, str]], dict[str, int],
                                  list[dict[str, str]]]:
@@ -171,6 +202,8 @@ def profile_from_form(form: Any, stored: dict[str, Any]
     data = {**stored, "name": _text(form, "name"), "country": _text(form, "country").strip(),
             "timezone": _text(form, "timezone").strip(),
             "language": _text(form, "language").strip() or "en",
+            "principal_place": _optional(form, "principal_place", stored),
+            "entity_type": _optional(form, "entity_type", stored),
             "flags": list(flags), "sender": sender, "dpo": dpo, "authorities": authorities}
     return data, typed, rows, errors
 
@@ -190,6 +223,8 @@ def form_values(data: Mapping[str, Any]) -> dict[str, Any]:
     sender, dpo = data.get("sender") or {}, data.get("dpo") or {}
     return {"name": data.get("name", ""), "country": data.get("country", ""),
             "timezone": data.get("timezone", ""), "language": data.get("language", "en"),
+            "principal_place": data.get("principal_place") or "",
+            "entity_type": data.get("entity_type") or "",
             "flags": list(data.get("flags") or []),
             "sender.name": sender.get("name") or "", "sender.email": sender.get("email") or "",
             "sender.reply_to": sender.get("reply_to") or "",
@@ -204,11 +239,12 @@ def _page(request: Request[Any, Any, Any], *, actor: Actor, profile: Organisatio
           values: dict[str, Any], authorities: list[dict[str, str]],
           errors: list[dict[str, str]], status: int = 200, saved: bool = False) -> Template:
     rows = authorities + [{"key": "", "name": "", "email": ""}] * BLANK_AUTHORITY_ROWS
+    catalogue = services.shipped_regimes()
     return render_page(
         request, "setup.html", status=status, profile=profile, state=setup_state(profile),
         can_manage=actor.can(Permission.MANAGE_ORGANISATION), values=values, errors=errors,
-        authorities=rows, choices=authority_choices(services.shipped_regimes(),
-                                                    [r["key"] for r in authorities]),
+        authorities=rows, choices=authority_choices(catalogue, [r["key"] for r in authorities]),
+        entity_types=entity_type_choices(catalogue, str(values.get("entity_type") or "")),
         flags=list(get_args(Flag)), zones=ZONES, saved=saved)
 
 

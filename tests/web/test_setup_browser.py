@@ -60,6 +60,8 @@ def test_set_up_from_the_first_sign_in_to_the_first_draft(
 
     page.get_by_label("Organisation name").fill("Example GmbH")
     page.get_by_label("Country").fill("Germany")
+    page.get_by_label("Principal place of business").fill("Berlin")
+    page.get_by_label("Entity type").select_option("credit_institution")
     page.get_by_label("Time zone").fill("Europe/Berlin")
     page.get_by_label("Sender address").fill("privacy@example.com")
     page.get_by_label("DPO name").fill("Dana Privacy")
@@ -77,6 +79,13 @@ def test_set_up_from_the_first_sign_in_to_the_first_draft(
     expect(alert).to_contain_text("The profile was not saved")
     expect(alert).to_contain_text("Country: must be two capital letters (ISO 3166-1), as in DE")
     expect(alert).to_contain_text("DPO e-mail: is not an e-mail address")
+    expect(alert).to_contain_text("Principal place of business: 'Berlin' is not a jurisdiction")
+    expect(page.locator("#principal_place-error")).to_contain_text(
+        "use ISO 3166-1 alpha-2 (DE) or ISO 3166-2 (US-CA)")
+    expect(page.get_by_label("Principal place of business")).to_have_attribute(
+        "aria-invalid", "true")
+    expect(page.get_by_label("Principal place of business")).to_have_value("Berlin")
+    expect(page.get_by_label("Entity type")).to_have_value("credit_institution")
     expect(page.locator("#country-error")).to_have_text(
         "must be two capital letters (ISO 3166-1), as in DE")
     expect(page.get_by_label("Country")).to_have_attribute("aria-describedby", "country-error")
@@ -103,14 +112,31 @@ def test_set_up_from_the_first_sign_in_to_the_first_draft(
 
     page.get_by_label("Country").fill("DE")
     page.get_by_label("DPO e-mail").fill("dpo@example.com")
+    page.get_by_label("Principal place of business").fill("de-be")
     page.get_by_role("button", name="Save the organisation profile").click()
     expect(page).to_have_url(re.compile(r"/setup\?saved=true$"))
     expect(page.locator("#setup-saved")).to_contain_text("Organisation profile saved")
     expect(page.get_by_label("Country")).to_have_value("DE")
+    expect(page.get_by_label("Principal place of business")).to_have_value("DE-BE")
+    expect(page.get_by_label("Entity type")).to_have_value("credit_institution")
     with server.api(admin) as api:
         profile = api.get("/api/v1/organisation").json()
+    assert (profile["principal_place"], profile["entity_type"]) == ("DE-BE", "credit_institution")
     assert profile["dpo"]["email"] == "dpo@example.com" and profile["flags"] == ["nis2_important"]
     assert profile["authorities"]["gdpr/authority"]["name"] == "Berliner Beauftragte für Datenschutz"
+
+    # A principal place of business outside the profile's country is refused beside its field,
+    # as typed, and nothing is saved.
+    page.get_by_label("Principal place of business").fill("US-WI")
+    page.get_by_role("button", name="Save the organisation profile").click()
+    sent_back_to(page, "/setup#setup-errors")
+    expect(page.locator("#principal_place-error")).to_have_text(
+        "US-WI is not in DE, the profile's country: give a region of DE (ISO 3166-2, as US-WI "
+        "in US), or none")
+    expect(page.get_by_label("Principal place of business")).to_have_value("US-WI")
+    assert accessibility_violations(page) == []
+    with server.api(admin) as api:
+        assert api.get("/api/v1/organisation").json()["principal_place"] == "DE-BE"
 
     # Set-up is done: no prompt, and the report to the authority can be drafted.
     page.goto(f"/incidents/{reference}/notifications")

@@ -38,3 +38,31 @@ async def test_every_assessment_is_listed_oldest_first(
     listed = (await client.get(url, headers=people["auditor"].headers)).json()
     assert [a["number"] for a in listed] == [1, 2]
     assert [a["facts"]["subjects"] for a in listed] == [100, 2_000]
+
+
+async def test_the_principal_place_of_business_is_kept_upper_cased_and_must_lie_in_the_country(
+        client: httpx.AsyncClient, people: dict[str, Person]) -> None:
+    admin = people["admin"].headers
+    american = {**PROFILE, "country": "US", "timezone": "America/Chicago"}
+    saved = await client.put("/api/v1/organisation", headers=admin, json={
+        **american, "principal_place": "us-wi", "entity_type": "information_broker"})
+    assert saved.status_code == 200, saved.text
+    shown = (await client.get("/api/v1/organisation", headers=admin)).json()
+    assert (shown["principal_place"], shown["entity_type"]) == ("US-WI", "information_broker")
+
+    elsewhere = await client.put("/api/v1/organisation", headers=admin,
+                                 json={**american, "principal_place": "DE-BY"})
+    assert elsewhere.status_code == 400  # refused by the schema, as every malformed body
+    assert elsewhere.headers["content-type"].startswith("application/problem+json")
+    assert "DE-BY is not in US, the profile's country" in elsewhere.text
+    assert [e["field"] for e in elsewhere.json()["errors"]] == ["principal_place"]
+    for bad in ("Wisconsin", "US-WISC", 7):
+        refused = await client.put("/api/v1/organisation", headers=admin,
+                                   json={**american, "principal_place": bad})
+        assert refused.status_code == 400 and "principal_place" in refused.text, bad
+    # Nothing refused was written: the profile is as last saved.
+    assert (await client.get("/api/v1/organisation", headers=admin)).json()[
+        "principal_place"] == "US-WI"
+
+    cleared = await client.put("/api/v1/organisation", headers=admin, json=american)
+    assert cleared.status_code == 200 and cleared.json()["principal_place"] is None

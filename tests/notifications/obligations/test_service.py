@@ -165,3 +165,93 @@ def test_people_of_unknown_residence_are_an_assumption_not_a_jurisdiction() -> N
     facts, assumptions = build_facts(profile, incident, None, snapshot, {})
     assert facts["affected"] == {"DE": 3}
     assert any("3 affected people of unknown residence" in a for a in assumptions)
+
+
+async def test_a_principal_place_in_wisconsin_owes_its_notice_to_every_affected_person(
+        client: httpx.AsyncClient, people: dict[str, Person]) -> None:
+    """Wis. Stat. 134.98(2)(a): an entity whose principal place of business is in Wisconsin
+    notifies each subject, wherever they live; (2)(b): one based elsewhere, only residents."""
+    admin, responder = people["admin"], people["responder"]
+    american = {**PROFILE, "country": "US", "timezone": "America/Chicago"}
+    assert (await client.put("/api/v1/organisation", headers=admin.headers,
+                             json=american)).status_code == 200
+    await client.put("/api/v1/systems/crm", json={"name": "CRM"}, headers=admin.headers)
+    places = {"ca-1": "US-CA", "ca-2": "US-CA", "tx-1": "US-TX", "wi-1": "US-WI"}
+    rows = "".join(f"{key},{key}@example.com,Person {key},en,US,{region},crm,contact;financial,,\n"
+                   for key, region in places.items())
+    imported = await client.post(
+        "/api/v1/subjects/import", headers={**admin.headers, "content-type": "text/csv"},
+        content=("external_id,email,name,locale,country,region,system,categories,first_seen,"
+                 "last_seen\n" + rows).encode())
+    assert imported.status_code == 200, imported.text
+    reference = (await client.post("/api/v1/incidents", headers=responder.headers,
+                                   json=incident_body(data_categories=["financial"]))).json()["reference"]
+    await client.put(f"/api/v1/incidents/{reference}/scope", json={}, headers=responder.headers)
+    computed = await client.post(f"/api/v1/incidents/{reference}/affected", headers=responder.headers)
+    assert computed.status_code == 201, computed.text
+    assert by_ref(await obligations(client, responder, reference))["us-wi/individuals"]["applies"]
+
+    base = f"/api/v1/incidents/{reference}/notifications"
+    drafted = await client.post(base, json={"obligation": "us-wi/individuals"},
+                                headers=responder.headers)
+    assert drafted.status_code == 201, drafted.text
+
+    async def audience() -> dict[str, Any]:
+        """Whom the draft addresses, as read now (a draft's audience follows the profile)."""
+        shown = await client.get(f"{base}/{drafted.json()['id']}", headers=responder.headers)
+        assert shown.status_code == 200, shown.text
+        audience: dict[str, Any] = shown.json()["audience"]["parts"]["us-wi/individuals"]
+        return audience
+
+    # Based elsewhere in the US: only the Wisconsin resident (134.98(2)(b)).
+    elsewhere = await audience()
+    assert (elsewhere["everyone"], elsewhere["count"], elsewhere["total"]) == (False, 1, 4)
+    assert elsewhere["citation"] == "Wis. Stat. 134.98(2)(b)"
+
+    # The profile says the principal place of business is in Wisconsin: the duty arises from
+    # the establishment too, and its notice goes to every affected person (134.98(2)(a)).
+    assert (await client.put("/api/v1/organisation", headers=admin.headers,
+                             json={**american, "principal_place": "us-wi"})).status_code == 200
+    found = await obligations(client, responder, reference)
+    duty = by_ref(found)["us-wi/individuals"]
+    assert duty["applies"] is True
+    home = await audience()
+    assert (home["everyone"], home["count"], home["total"]) == (True, 4, 4)
+    assert home["citation"] == "Wis. Stat. 134.98(2)(a)"
+
+
+def test_the_profile_s_principal_place_is_where_the_engine_sees_the_organisation_established(
+        ) -> None:
+    """With nobody affected in Wisconsin, its duty arises from the profile's principal place of
+    business alone (Wis. Stat. 134.98(2)(a)), and not from the country alone."""
+    import uuid
+    from datetime import UTC, datetime
+
+    from incident.affected.models import AffectedSnapshot
+    from incident.lifecycle.models import Incident
+    from notifications.obligations.engine import compute_obligations
+    from notifications.obligations.facts import facts_from_json
+    from notifications.obligations.models import OrganisationProfile
+    from notifications.obligations.service import build_facts, shipped_regimes
+
+    at = datetime(2026, 3, 10, 9, 30, tzinfo=UTC)
+    incident = Incident(id=uuid.uuid4(), reference="BR-2026-0001", title="t", kind="lost_device",
+                        status="open", detected_at=at, aware_at=at, created_by="t",
+                        created_at=at, updated_at=at, data_categories=["financial"])
+    snapshot = AffectedSnapshot(incident_id=incident.id, number=1, scope={}, computed_at=at,
+                                computed_by="t", total=3, summary={"by_jurisdiction": {"US-CA": 3}})
+
+    def wisconsin(principal_place: str | None) -> tuple[bool, list[str]]:
+        profile = OrganisationProfile(name="Example", country="US", timezone="America/Chicago",
+                                      principal_place=principal_place, updated_at=at,
+                                      updated_by="t")
+        facts_json, _ = build_facts(profile, incident, None, snapshot, {})
+        assert facts_json["organisation"]["principal_place"] == principal_place
+        found = {r.ref: r for r in compute_obligations(facts_from_json(facts_json),
+                                                       shipped_regimes(), explain=True)}
+        duty = found["us-wi/individuals"]
+        return duty.applies, list(duty.why)
+
+    applies, why = wisconsin("US-WI")
+    assert applies and any("established in US-WI" in line for line in why), why
+    assert wisconsin(None)[0] is False
