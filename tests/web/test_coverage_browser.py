@@ -49,7 +49,7 @@ def test_a_state_is_looked_up_filtered_by_confidence_and_a_bad_place_is_refused(
     page.get_by_label("Country or state").fill("")
     page.get_by_label("Confidence").select_option("low")
     page.get_by_role("button", name="Show").click()
-    expect(page.locator('tr[data-regime="cn"]')).to_have_count(1)  # the whole regime: low
+    expect(page.locator('tr[data-regime="qa-pdppl"]')).to_have_count(1)  # the whole regime: low
     expect(page.locator('tr[data-regime="gdpr"]')).to_have_count(0)
     expect(page.locator("tbody.not-covered")).to_have_count(0)
 

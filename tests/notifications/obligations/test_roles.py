@@ -250,6 +250,7 @@ def test_every_duty_between_parties_is_owed_to_a_counterparty_and_cited() -> Non
         "us-hi/owner", "us-id/owner", "us-il/owner", "us-in/owner",
         "us-ia/owner", "us-ks/owner", "us-ky/owner", "us-la/owner", "us-nc/owner", "us-nd/owner",
         "us-oh/owner", "us-ok/owner", "us-wi/owner", "us-wy/owner", "us-pr/owner",
+        "us-gu/owner", "us-vi/owner",  # 9 GCA 48.30; 14 V.I.C. 2208-2209
         # Decreto 64/020 art. 4 par. 3 (Uruguay); LOPDP art. 43 (Ecuador).
         "uy-lpdp/controller", "ec-lopdp/controller",
         # POPIA s. 21(2); Kenya DPA 2019 s. 43(3); NDPA 2023 s. 40(1); Qatar PDPPL Art. 13.
