@@ -87,7 +87,7 @@ def authority_choices(catalogue: Catalogue, stored: Sequence[str] = ()) -> list[
              for regime in catalogue for obligation in regime.obligations
              if obligation.recipient in AUTHORITY_RECIPIENTS]
     known = {ref for ref, _ in found}
-    return found + [(key, key) for key in stored if key not in known]
+    return found + [(key, key) for key in stored if key and key not in known]
 
 
 def _entity_types_in(node: Any, found: set[str]) -> None:
@@ -134,6 +134,8 @@ def form_errors(exc: ValidationError, rows: Mapping[str, int]) -> list[dict[str,
         if loc[:1] == ["flags"]:
             loc = ["flags"]
         message = FRIENDLIER.get(loc[-1], "") if error["type"] == "string_pattern_mismatch" else ""
+        if error["type"] == "string_too_short" and (error.get("ctx") or {}).get("min_length") == 1:
+            message = "is required"
         if not message:
             message = str(error["msg"]).removeprefix("Value error, ")
         found.append({"field": ".".join(loc) or "form", "message": message})

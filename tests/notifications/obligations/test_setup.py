@@ -75,6 +75,8 @@ def test_the_authorities_offered_are_the_catalogue_s_reports() -> None:
     assert "gdpr/authority" in choices and "uk-gdpr/authority" in choices
     assert "gdpr/data-subjects" not in choices  # owed to people: no authority's address
     assert choices["gdpr"] == "gdpr"  # a key stored under the regime stays editable
+    # A row left empty on a refused form is not offered as a duty of its own.
+    assert "" not in dict(authority_choices(shipped_regimes(), ["", "gdpr"]))
 
 
 async def test_an_admin_lands_on_set_up_and_saves_the_profile_the_api_reads(
@@ -96,6 +98,9 @@ async def test_an_admin_lands_on_set_up_and_saves_the_profile_the_api_reads(
         assert 'id="dpo-email-error"' in text and "is not an e-mail address" in text
         assert 'value="Germany"' in text and 'value="Mars/Base"' in text
         assert 'value="dana at example"' in text and 'value="Privacy Team"' in text
+        nameless = await admin.sent_back("/setup", _form(admin, name=""), to="/setup#setup-errors")
+        assert 'id="name-error"' in nameless.text and "is required" in nameless.text
+        assert " ()</option>" not in nameless.text  # no empty duty offered for an empty row
         assert (await client.get("/api/v1/organisation", headers=people["admin"].headers)
                 ).status_code == 404
 
