@@ -21,6 +21,15 @@ def by_ref(found: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {o["ref"]: o for o in found["obligations"]}
 
 
+async def import_rows(client: httpx.AsyncClient, admin: Person, rows: str) -> None:
+    """Import subject rows (CSV lines after the header) into the inventory."""
+    imported = await client.post(
+        "/api/v1/subjects/import", headers={**admin.headers, "content-type": "text/csv"},
+        content=("external_id,email,name,locale,country,region,system,categories,first_seen,"
+                 "last_seen\n" + rows).encode())
+    assert imported.status_code == 200, imported.text
+
+
 async def test_obligations_follow_profile_assessment_override_and_records(
         client: httpx.AsyncClient, people: dict[str, Person], clock: FixedClock) -> None:
     admin, responder, approver = people["admin"], people["responder"], people["approver"]
@@ -117,11 +126,7 @@ async def test_affected_people_and_milestones_drive_regimes(
     await client.put("/api/v1/systems/crm", json={"name": "CRM"}, headers=admin.headers)
     rows = "".join(f"c-{n},p{n}@example.com,,en,US,US-CA,crm,contact;financial,,\n"
                    for n in range(600))
-    imported = await client.post(
-        "/api/v1/subjects/import", headers={**admin.headers, "content-type": "text/csv"},
-        content=("external_id,email,name,locale,country,region,system,categories,first_seen,"
-                 "last_seen\n" + rows).encode())
-    assert imported.status_code == 200, imported.text
+    await import_rows(client, admin, rows)
     reference = (await client.post("/api/v1/incidents", headers=responder.headers,
                                    json=incident_body(data_categories=["financial"]))).json()["reference"]
     before = by_ref(await obligations(client, responder, reference))
@@ -179,11 +184,7 @@ async def test_a_principal_place_in_wisconsin_owes_its_notice_to_every_affected_
     places = {"ca-1": "US-CA", "ca-2": "US-CA", "tx-1": "US-TX", "wi-1": "US-WI"}
     rows = "".join(f"{key},{key}@example.com,Person {key},en,US,{region},crm,contact;financial,,\n"
                    for key, region in places.items())
-    imported = await client.post(
-        "/api/v1/subjects/import", headers={**admin.headers, "content-type": "text/csv"},
-        content=("external_id,email,name,locale,country,region,system,categories,first_seen,"
-                 "last_seen\n" + rows).encode())
-    assert imported.status_code == 200, imported.text
+    await import_rows(client, admin, rows)
     reference = (await client.post("/api/v1/incidents", headers=responder.headers,
                                    json=incident_body(data_categories=["financial"]))).json()["reference"]
     await client.put(f"/api/v1/incidents/{reference}/scope", json={}, headers=responder.headers)
