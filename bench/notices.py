@@ -449,6 +449,14 @@ class Database:
         else:
             self.cluster.psql(f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[1]} WITH (FORCE)")
 
+    def cpu(self) -> float | None:
+        """CPU seconds so far of the PostgreSQL server (its postmaster and every backend);
+        None on SQLite, whose work is done inside the sending process."""
+        if self.cluster is None:
+            return None
+        pid = int((self.cluster.directory / "data" / "postmaster.pid").read_text().split()[0])
+        return cpu_seconds(pid)
+
     def close(self) -> None:
         if self.cluster is not None:
             from tests import pgcluster
@@ -582,6 +590,14 @@ class Result:
     mean_bytes: int = 0
     round_number: int = 0
     load: LoadReport | None = None
+    queued_seconds: float | None = None
+    """How long `POST …/send` took to answer (the deliveries queued)."""
+    database_cpu: float | None = None
+    """CPU seconds of the PostgreSQL server's processes during the run."""
+
+    @property
+    def database_cpu_ms(self) -> float | None:
+        return None if self.database_cpu is None else self.database_cpu / self.people * 1000
 
     @property
     def rate(self) -> float:
@@ -668,11 +684,12 @@ def run_product(prepared: Prepared, database: Database, sink: Sink, children: Ch
                 time.sleep(load_idle)  # the load's idle phase
             serve_idle_cpu = (cpu_seconds(serve.pid) - idle_cpu0) / max(time.monotonic() - idle_at, 1e-3)
             people0, bytes0 = sink.counts()
-            cpu0, sink0 = cpu_seconds(serve.pid), sink.cpu()
+            cpu0, sink0, database0 = cpu_seconds(serve.pid), sink.cpu(), database.cpu()
             send_at = time.monotonic()
             started = time.perf_counter()
             sent = client.post(prepared.send_path, json={"confirm": prepared.recipients},
                                headers={"Authorization": f"Bearer {prepared.token}"})
+            queued = time.perf_counter() - started
         if sent.status_code != 202:
             raise SystemExit(f"bench: error: send: {sent.status_code} {sent.text[:500]}")
         recipients = int(sent.json().get("recipients", prepared.recipients))
@@ -695,6 +712,7 @@ def run_product(prepared: Prepared, database: Database, sink: Sink, children: Ch
             time.sleep(0.05)
         seconds, end_at = time.perf_counter() - started, time.monotonic()
         cpu, peak, sink_cpu = cpu_seconds(serve.pid) - cpu0, peak_rss_mb(serve.pid), sink.cpu() - sink0
+        database_cpu = None if database0 is None else (database.cpu() or 0.0) - database0
         accepted, size = (now - before for now, before in zip(sink.counts(), (people0, bytes0),
                                                                  strict=True))
         measured = None if load is None else load.finish(idle_at, send_at, end_at, serve_idle_cpu)
@@ -706,7 +724,8 @@ def run_product(prepared: Prepared, database: Database, sink: Sink, children: Ch
     notes = [f"{state['failed']} failed" if state.get("failed", 0) else "",
              sink.check(accepted, state.get("sent", 0))]
     return Result("product", recipients, seconds, cpu, peak, sink_cpu, ", ".join(n for n in notes if n),
-                  mean_bytes=size // max(accepted, 1), load=measured)
+                  mean_bytes=size // max(accepted, 1), load=measured, queued_seconds=queued,
+                  database_cpu=database_cpu)
 
 
 def run_hand_written(prepared: Prepared, sink: Sink, children: Children, workdir: Path,
@@ -856,6 +875,18 @@ class LoadReport:
     """The generator's share of a core."""
     serve_idle_cpu: float
     """The share of a core breach serve took while idle, answering the load."""
+    slow_after_send: list[float] = field(default_factory=list)
+    """When the requests over a second were scheduled, in seconds after the send."""
+
+    def stalls(self, gap: float = 2.0) -> str:
+        """The spans of the send in which requests took over a second, e.g. `+0.1 to 14.8 s (560)`."""
+        spans: list[list[float]] = []
+        for at in self.slow_after_send:
+            if spans and at - spans[-1][1] <= gap:
+                spans[-1][1], spans[-1][2] = at, spans[-1][2] + 1
+            else:
+                spans.append([at, at, 1])
+        return ", ".join(f"+{low:.1f} to {high:.1f} s ({count:.0f})" for low, high, count in spans)
 
     def verdict(self, phase: str) -> tuple[bool, str]:
         reads, writes = self.phases[phase]["reads"], self.phases[phase]["writes"]
@@ -963,6 +994,8 @@ def api_load(base: str, incident: str, notification: str) -> None:
                        for phase, (low, high) in bounds.items()},
             "seconds": {phase: high - low for phase, (low, high) in bounds.items()},
             "lag_p99_ms": _percentile(lags, 0.99) * 1000 if lags else 0.0,
+            "slow_after_send": sorted(round(at - send, 2) for at, _, ms, _ in records
+                                      if send <= at < end and ms > WRITE_LIMIT_MS),
             "generator_cpu": (usage.ru_utime + usage.ru_stime) / max(time.monotonic() - origin, 1e-9),
         }
 
@@ -1006,7 +1039,7 @@ class ApiLoad:
         except (ValueError, KeyError, TypeError) as error:
             raise SystemExit(f"bench: error: the API load reported {line[:300]!r}: {error}") from None
         return LoadReport(phases, found["seconds"], found["lag_p99_ms"], found["generator_cpu"],
-                          serve_idle_cpu)
+                          serve_idle_cpu, found.get("slow_after_send", []))
 
     def stop(self) -> None:
         self.children.stop(self.process)
@@ -1202,9 +1235,11 @@ def load_line(result: Result) -> str:
                      f"{reads.failures + writes.failures} failed")
     cost = load.serve_idle_cpu * result.seconds / result.people * 1000
     passed, why = load.verdict("send")
+    stalls = load.stalls()
     return (f"{'; '.join(parts)}; answering it took {load.serve_idle_cpu:.0%} of a core while "
             f"idle (≈ {cost:.2f} ms of the product's CPU/message), the generator "
-            f"{load.generator_cpu:.0%} — {'PASS' if passed else 'FAIL: ' + why}")
+            f"{load.generator_cpu:.0%}{'; requests over 1 s scheduled at ' + stalls if stalls else ''}"
+            f" — {'PASS' if passed else 'FAIL: ' + why}")
 
 
 def load_report(sizes: list[int], results: dict[int, list[Result]]) -> None:
@@ -1389,6 +1424,10 @@ def main() -> None:
                     run.round_number = round_number
                     sink_busy = ("" if run.sink_cpu is None else
                                  f", {sink.name} sink core {run.sink_cpu / run.seconds:.0%} busy")
+                    if run.queued_seconds is not None:
+                        sink_busy += f", send answered in {run.queued_seconds:.1f} s"
+                    if run.database_cpu_ms is not None:
+                        sink_busy += f", PostgreSQL CPU {run.database_cpu_ms:.2f} ms/message"
                     print(f"  round {round_number}: {run.run:<13} {run.rate:>9,.0f} messages/s "
                           f"({run.seconds:,.1f} s), CPU {_fmt(run.cpu_ms, '.2f', ' ms')}/message, "
                           f"peak RSS {_fmt(run.peak_mb, '.0f', ' MB')}, {run.mean_bytes:,} bytes/message"

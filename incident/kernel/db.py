@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(__file__).parent.parent / "migrations"
 """One Alembic history for the whole schema, shared by every plugin (incident/migrations)."""
-SCHEMA_REVISION = "0026"
+SCHEMA_REVISION = "0027"
 """The revision this code needs: the head of the history (a test keeps them equal).
 
 Kept as a constant so that checking a database's schema, which every command does,

@@ -53,8 +53,8 @@ from notifications.delivery.return_paths import delivery_of
 from notifications.delivery.rules import Policy, after_attempt
 from notifications.drafting.letters import Letter
 from notifications.drafting.models import Delivery, DeliveryAttempt, Notification
+from notifications.drafting.queuing import MESSAGE_ID_START
 from notifications.drafting.rules import DeliveryState, NotificationStatus
-from notifications.drafting.sending import MESSAGE_ID_START
 from notifications.obligations.models import IncidentObligation
 
 __all__ = ["Outcome", "Recorded", "Source", "record_bounce"]

@@ -64,11 +64,11 @@ from notifications.delivery.reaching import settle
 from notifications.delivery.recorder import DELIVERIES, RELAY_UNREACHABLE, Finished, Recorder, Written
 from notifications.delivery.return_paths import return_path as _return_path
 from notifications.delivery.rules import Policy
+from notifications.drafting import queuing, tallies
 from notifications.drafting import rules as drafting
-from notifications.drafting import tallies
 from notifications.drafting.documents import pdf_of
 from notifications.drafting.letters import Letter, letter_for
-from notifications.drafting.models import Delivery, DeliveryAttempt, Notification
+from notifications.drafting.models import Delivery, DeliveryAttempt, DeliveryQueue, Notification
 from notifications.drafting.render import Renderer, with_english_copy
 from notifications.drafting.rules import DeliveryState, NotificationStatus
 from notifications.drafting.sending import state_counts
@@ -214,6 +214,8 @@ class Dispatcher:
                     break  # the relay cannot be reached: the rest waits, untried
                 claimed = await self.claim(exclude=again)
                 if not claimed:
+                    if await self.feed():
+                        continue
                     break
                 claimed_in_run += len(claimed)
                 for notification_id in {d.notification_id for d in claimed} - set(letters):
@@ -237,7 +239,7 @@ class Dispatcher:
                         break  # stopped while the senders were busy: released
                     if built % YIELD_EVERY == 0:
                         await asyncio.sleep(0)  # let requests and the senders in
-                if len(claimed) < self.policy.batch:
+                if len(claimed) < self.policy.batch and not await self.feed():
                     break
         except Exception as error:  # the database failed us: give back what is held
             self._fault = self._fault or error
@@ -412,6 +414,18 @@ class Dispatcher:
         return [Claimed(row.id, row.notification_id, row.address, row.name, row.locale,
                         row.categories, row.meets, row.message_id, row.attempts + 1)
                 for row in due]
+
+    async def feed(self) -> int:
+        """Queue the next part of a large notice whose people are not all queued yet
+        (`queuing.py`), when what was queued has all been claimed; returns how many
+        deliveries it added. Looked for with a read first: a write transaction on SQLite
+        takes the only write lock."""
+        async with self.sessions() as db:
+            waiting = (await db.exec(select(DeliveryQueue.notification_id).limit(1))).first()
+        if waiting is None or self.stopping:
+            return 0
+        async with self.sessions() as db, transaction(db):
+            return await queuing.queue_next_part(await db.connection())
 
     async def stop(self, grace: float = 3.0) -> int:
         """Claim nothing more; give messages on the wire `grace` seconds to be answered and

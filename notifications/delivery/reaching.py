@@ -33,7 +33,7 @@ from incident.lifecycle.models import Incident
 from incident.timeline import service as journal
 from notifications.delivery.models import OtherContact
 from notifications.delivery.rules import GAVE_UP
-from notifications.drafting import tallies
+from notifications.drafting import queuing, tallies
 from notifications.drafting.models import Delivery, Notification
 from notifications.drafting.rules import DeliveryState, NotificationKind, NotificationStatus
 from notifications.obligations import rules as obligations
@@ -144,8 +144,13 @@ async def reach_of(db: AsyncSession, notification: Notification, ref: str) -> Re
         otherwise[channel] = otherwise.get(channel, 0) + 1
     times = [t for t in (last_sent, *(at for _, at in first.values())) if t is not None]
     unreached = sum(int(by_state.get(s, 0)) for s in UNREACHED) - len(first)
+    # People of a large notice not queued yet are still being sent to (for one meeting
+    # several laws, some of them may be protected by another law than `ref`'s).
+    waiting = (await queuing.waiting_of(await db.connection(), [notification.id or 0])).get(
+        notification.id or 0, 0)
     return Reach(by_email=int(by_state.get(DeliveryState.SENT.value, 0)), otherwise=otherwise,
-                 open=sum(int(by_state.get(s, 0)) for s in OPEN), unreached=max(unreached, 0),
+                 open=sum(int(by_state.get(s, 0)) for s in OPEN) + waiting,
+                 unreached=max(unreached, 0),
                  last_at=max(times) if times else None)
 
 

@@ -77,14 +77,16 @@ class Delivery(SQLModel, table=True):
     """
 
     __tablename__ = "deliveries"
+    # Each index is written again whenever a delivery changes state (twice per message), so
+    # there are only these: a notification's deliveries are found through the first two.
     __table_args__ = (UniqueConstraint("notification_id", "recipient_key", name="uq_delivery"),
+                      # a notification's deliveries by state, counted from the index alone
+                      Index("ix_deliveries_progress", "notification_id", "state"),
                       # the outbox's claims, oldest due first, read off the index in order
-                      Index("ix_deliveries_due", "state", "next_attempt_at", "id"),
-                      # a notification's progress, counted from the index alone
-                      Index("ix_deliveries_progress", "notification_id", "state"))
+                      Index("ix_deliveries_due", "state", "next_attempt_at", "id"))
 
     id: int | None = Field(default=None, primary_key=True)
-    notification_id: int = Field(foreign_key="notifications.id", index=True)
+    notification_id: int = Field(foreign_key="notifications.id")
     recipient_key: str = Field(max_length=254)
     address: str | None = Field(default=None, max_length=254)
     name: str = Field(default="", max_length=200)
@@ -130,3 +132,18 @@ class DeliveryTally(SQLModel, table=True):
 
 
 from notifications.drafting import tallies as _tallies  # noqa: E402,F401  (keeps the counts)
+
+
+class DeliveryQueue(SQLModel, table=True):
+    """A notice to people whose deliveries are still being written, a part at a time
+    (`queuing.py`): what they are made from, and how far it got."""
+
+    __tablename__ = "delivery_queues"
+
+    notification_id: int = Field(foreign_key="notifications.id", primary_key=True)
+    plan: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    after: str = Field(default="", max_length=200)
+    """The snapshot key of the last person queued ("" before the first)."""
+    remaining: int
+    """People not queued yet."""
+    created_at: datetime

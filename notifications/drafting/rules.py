@@ -204,8 +204,9 @@ def is_ended(state: DeliveryState) -> bool:
 
 
 def all_ended(counts: Mapping[str, int]) -> bool:
-    """Whether no delivery is open, given the number of deliveries in each state."""
-    return not any(counts.get(state, 0) for state in OPEN)
+    """Whether no delivery is open, given the number of deliveries in each state: any count
+    outside the ended states is open (people still to be queued included)."""
+    return not any(count for state, count in counts.items() if state not in ENDED)
 
 
 def ended_count(counts: Mapping[str, int]) -> int:

@@ -20,10 +20,10 @@ from incident.kernel.clock import Clock
 from incident.kernel.db import transaction
 from incident.kernel.errors import Conflict, DomainError, Invalid
 from incident.timeline import service as journal
-from notifications.drafting import contents, rules, tallies, translations
+from notifications.drafting import contents, queuing, rules, tallies, translations
 from notifications.drafting.audience import Audience, audience, combined
 from notifications.drafting.audiences import jurisdiction_counts, protects_of
-from notifications.drafting.models import Delivery, DeliveryAttempt, Notification
+from notifications.drafting.models import Delivery, DeliveryAttempt, DeliveryQueue, Notification
 from notifications.drafting.render import Renderer
 from notifications.drafting.requirements import authority_contact, filing_advice
 from notifications.drafting.rules import DeliveryState, NotificationKind, NotificationStatus
@@ -41,11 +41,18 @@ from notifications.obligations.service import get_profile, latest_snapshot
 
 async def state_counts_of(db: AsyncSession, notification_ids: Collection[int]
                           ) -> dict[int, dict[str, int]]:
-    """How many deliveries each notification has in each state (from its tallies).
+    """How many deliveries each notification has in each state (from its tallies), and
+    under `QUEUING` how many of its people are not yet queued (a large notice is queued a
+    part at a time: `queuing.py`).
 
     Every id asked about is in the answer; one with no delivery maps to `{}`.
     """
-    return await tallies.counts_of(await db.connection(), notification_ids)
+    conn = await db.connection()
+    counts = await tallies.counts_of(conn, notification_ids)
+    for notification_id, waiting in (await queuing.waiting_of(conn, notification_ids)).items():
+        if waiting:
+            counts[notification_id][queuing.QUEUING] = waiting
+    return counts
 
 
 async def state_counts(db: AsyncSession, notification_id: int) -> dict[str, int]:
@@ -97,35 +104,22 @@ async def delivery_log(db: AsyncSession, *, actor: Actor, key: str | uuid.UUID,
     return [(d, by_delivery.get(d.id or 0, [])) for d in deliveries]
 
 
-def message_id_sql(delivery_id: str) -> str:
-    """The SQL for a delivery's Message-ID, fixed for all its attempts, from its id: bound
-    `:id_prefix` and `:id_suffix` (see `message_id_parts`) around `delivery_id`."""
-    return f":id_prefix || CAST({delivery_id} AS VARCHAR(20)) || :id_suffix"
-
-
-MESSAGE_ID_START = "breachdesk."
-"""How every Message-ID this service gives begins (inside its angle brackets)."""
-
-
-def message_id_parts(notification_id: int, domain: str) -> dict[str, str]:
-    """`<breachdesk.{delivery id}.{notification id}@{domain}>`, around the delivery id."""
-    return {"id_prefix": f"<{MESSAGE_ID_START}", "id_suffix": f".{notification_id}@{domain}>"}
-
-
 async def set_message_ids(conn: AsyncConnection, notification_id: int, domain: str) -> None:
     """Give every delivery of a notification its Message-ID, fixed for all its attempts."""
     await conn.execute(text(
-        f"UPDATE deliveries SET message_id = {message_id_sql('id')} "  # noqa: S608
+        f"UPDATE deliveries SET message_id = {queuing.message_id_sql('id')} "  # noqa: S608
         "WHERE notification_id = :n"),
-        {"n": notification_id, **message_id_parts(notification_id, domain)})
+        {"n": notification_id, **queuing.message_id_parts(notification_id, domain)})
 
 
 async def send(db: AsyncSession, *, clock: Clock, actor: Actor, key: str | uuid.UUID,
                notification_id: int, message_domain: str,
                not_before: datetime | None = None, renderer: Renderer | None = None,
                fallback: str | None = None, confirm: int | None = None,
-               confirm_above: int | None = None) -> Notification:
-    """Queue an approved notification: one delivery per recipient, written in bulk.
+               confirm_above: int | None = None, part: int | None = None) -> Notification:
+    """Queue an approved notification: one delivery per recipient, written in bulk (the
+    first `part` people of a notice to people, by default `queuing.PART`; the rest by the
+    outbox: `queuing.py`).
 
     To more than `confirm_above` recipients (BREACH_CONFIRM_SEND_ABOVE; None: no limit) it
     is sent only when `confirm` is their number, as the sender saw it counted: otherwise
@@ -166,8 +160,9 @@ async def send(db: AsyncSession, *, clock: Clock, actor: Actor, key: str | uuid.
                                                              confirm_above):
                     raise unconfirmed  # a typo, not a decision: nothing is written
                 needed = rules.confirmation_needed(counts.recipients, confirm_above)
-                queued = await _queue(db, notification, profile, not_before or now,
-                                      message_domain, languages, counts)
+                queued = await _queue(db, notification, profile, now, not_before or now,
+                                      message_domain, languages, counts,
+                                      part or queuing.PART)
                 if isinstance(queued, DomainError):
                     refusal = queued
                 elif needed and queued.recipients != confirm:
@@ -299,11 +294,8 @@ class Scope(NamedTuple):
 
     @classmethod
     def of(cls, snapshot_id: int, audience: Audience) -> Scope:
-        if audience.everyone:
-            return cls("a.snapshot_id = :snapshot", {"snapshot": snapshot_id}, [])
-        return cls("a.snapshot_id = :snapshot AND a.jurisdiction IN :jurisdictions",
-                   {"snapshot": snapshot_id, "jurisdictions": list(audience.jurisdictions)},
-                   [bindparam("jurisdictions", expanding=True)])
+        return cls(*queuing.scope_sql(snapshot_id, None if audience.everyone
+                                      else audience.jurisdictions))
 
     async def readers(self, conn: AsyncConnection) -> dict[str, int]:
         """How many of them read each locale."""
@@ -378,82 +370,61 @@ class Languages:
 
 
 async def _queue(db: AsyncSession, notification: Notification,
-                 profile: OrganisationProfile | None, now: datetime, domain: str,
-                 languages: Languages, counts: Counts) -> Queued | DomainError:
-    """Insert the deliveries `counts` counted; returns their number (and a notice's
-    audience), or why they cannot be made.
+                 profile: OrganisationProfile | None, now: datetime, due: datetime,
+                 domain: str, languages: Languages, counts: Counts, part: int
+                 ) -> Queued | DomainError:
+    """Queue the deliveries `counts` counted (due at `due`); returns their number (and a
+    notice's audience), or why they cannot be made.
 
     A notice to people goes to the people of the latest snapshot whom its obligation's law
-    protects (`audience.py`): one INSERT ... SELECT, restricted to their jurisdictions unless
-    everyone is addressed.
+    protects (`audience.py`). Its first `part` people are queued here; the rest, if any, by
+    the outbox a part at a time, from the plan stored here (`queuing.py`), so no
+    transaction holds the database for a million rows.
     """
     addressed: Audience | None = None
     conn = await db.connection()
-    params: dict[str, Any] = {"n": notification.id, "now": now,
-                              "pending": DeliveryState.PENDING.value,
-                              "failed": DeliveryState.FAILED.value}
-    # Instants go through the column's own type, so they are stored as the ORM stores them;
-    # states are typed, so PostgreSQL knows what the CASE gives.
-    at = bindparam("now", type_=Delivery.__table__.c.next_attempt_at.type)  # type: ignore[attr-defined]
-    states = (bindparam("pending", type_=String), bindparam("failed", type_=String))
     if notification.kind == NotificationKind.SUBJECT_NOTICE:
         found = counts.addressed
         assert found is not None  # counted for a notice to people
         addressed = found.union
         notification.snapshot_id = found.snapshot.id
-        scope = found.scope
-        params.update(scope.params)
-        binds = [at, *states, *scope.binds]
-        where = scope.where
         placed = languages.placed(counts.readers)
         if isinstance(placed, DomainError):
             return placed
         moved, record = placed
-        locale = "a.locale"
-        if moved:
-            locale = "CASE WHEN a.locale IN :moved THEN :fallback ELSE a.locale END"
-            params.update(moved=sorted(moved), fallback=languages.fallback)
-            binds.append(bindparam("moved", expanding=True))
-        meets, meets_params, meets_binds = _meets_sql(found.each)
-        params.update(meets_params, **message_id_parts(notification.id or 0, domain))
-        binds.extend(meets_binds)
-        # One statement writes every delivery whole (its id drawn here, so its Message-ID
-        # too, and the laws its letter meets): the send holds its locks only that long.
-        await conn.execute(text(
-            "INSERT INTO deliveries (id, notification_id, recipient_key, address, name, "  # noqa: S608
-            "locale, categories, meets, message_id, state, attempts, next_attempt_at, "
-            "last_reply, ended_at) "
-            f"SELECT q.id, :n, q.recipient_key, q.address, q.name, q.locale, q.categories, "
-            f"q.meets, {message_id_sql('q.id')}, "
-            "CASE WHEN q.address IS NULL THEN :failed ELSE :pending END, 0, :now, "
-            "CASE WHEN q.address IS NULL THEN 'no e-mail address on record' END, "
-            "CASE WHEN q.address IS NULL THEN :now END "
-            f"FROM (SELECT {_new_ids(conn)} AS id, a.external_id AS recipient_key, "
-            f"s.email AS address, COALESCE(s.name, '') AS name, {locale} AS locale, "
-            f"a.categories AS categories, {meets} AS meets "
-            "FROM affected_subjects a LEFT JOIN subjects s ON s.id = a.subject_id "
-            f"WHERE {where}) q").bindparams(*binds), params)
-    else:
-        contact = authority_contact(notification.ref, profile.authorities if profile else {}) or {}
-        if not contact.get("email"):
-            advice = filing_advice(authority_of(notification.ref))
-            return Conflict(f"no e-mail address for {notification.ref} in the organisation profile "
-                            f"(authorities.{notification.ref}.email)"
-                            + (f"; {advice}" if advice else ""))
-        asked = str(contact.get("language") or languages.default)
-        placed = languages.placed({asked: 1})
-        if isinstance(placed, DomainError):
-            return placed
-        moved, record = placed
-        params.update(address=contact["email"], name=contact.get("name", ""), key=notification.ref,
-                      locale=moved.get(asked, asked))
-        await conn.execute(text(
-            "INSERT INTO deliveries (notification_id, recipient_key, address, name, locale, "
-            "categories, meets, message_id, state, attempts, next_attempt_at) "
-            "VALUES (:n, :key, :address, :name, :locale, 0, :key, '', :pending, 0, :now)"
-        ).bindparams(
-                at, states[0]), params)
-        await set_message_ids(conn, notification.id or 0, domain)
+        plan = queuing.QueuePlan(
+            snapshot=found.snapshot.id or 0,
+            jurisdictions=None if addressed.everyone else tuple(addressed.jurisdictions),
+            moved=tuple(sorted(moved)), fallback=languages.fallback if moved else None,
+            meets=queuing.meets_of(found.each), message_domain=domain, due=due)
+        last, written = await queuing.queue_part(conn, notification.id or 0, plan, after="",
+                                                 most=part)
+        if last is not None and written == part and counts.recipients > written:
+            db.add(DeliveryQueue(notification_id=notification.id or 0, plan=plan.as_json(),
+                                 after=last, remaining=counts.recipients - written,
+                                 created_at=now))
+        return Queued(counts.recipients, addressed, record)
+    contact = authority_contact(notification.ref, profile.authorities if profile else {}) or {}
+    if not contact.get("email"):
+        advice = filing_advice(authority_of(notification.ref))
+        return Conflict(f"no e-mail address for {notification.ref} in the organisation profile "
+                        f"(authorities.{notification.ref}.email)"
+                        + (f"; {advice}" if advice else ""))
+    asked = str(contact.get("language") or languages.default)
+    placed = languages.placed({asked: 1})
+    if isinstance(placed, DomainError):
+        return placed
+    moved, record = placed
+    await conn.execute(text(
+        "INSERT INTO deliveries (notification_id, recipient_key, address, name, locale, "
+        "categories, meets, message_id, state, attempts, next_attempt_at) "
+        "VALUES (:n, :key, :address, :name, :locale, 0, :key, '', :pending, 0, :due)"
+    ).bindparams(bindparam("due", type_=Delivery.__table__.c.next_attempt_at.type),  # type: ignore[attr-defined]
+                 bindparam("pending", type_=String)),
+        {"n": notification.id, "due": due, "pending": DeliveryState.PENDING.value,
+         "address": contact["email"], "name": contact.get("name", ""), "key": notification.ref,
+         "locale": moved.get(asked, asked)})
+    await set_message_ids(conn, notification.id or 0, domain)
     await tallies.recount(conn, [notification.id or 0])
     count = sum((await tallies.counts_of(conn, [notification.id or 0]))[
         notification.id or 0].values())
@@ -499,38 +470,6 @@ async def addressed_now(db: AsyncSession, notification: Notification, reference:
         return Conflict(f"{', '.join(each)} {'addresses' if len(each) == 1 else 'address'} "
                         f"nobody: {'; '.join(a.why_nobody() for a in each.values())}")
     return Addressed(snapshot, union, each, people)
-
-
-def _meets_sql(each: Mapping[str, Audience]) -> tuple[str, dict[str, Any], list[BindParameter[Any]]]:
-    """The SQL over `affected_subjects a` for which of the covered obligations a person's
-    letter meets (those whose law protects them), comma-separated in the notice's order;
-    with its values and expanding binds."""
-    parts: list[str] = []
-    params: dict[str, Any] = {}
-    binds: list[BindParameter[Any]] = []
-    for index, (ref, addressed) in enumerate(each.items()):
-        if not addressed.count:
-            continue
-        params[f"meets_{index}"] = "," + ref
-        binds.append(bindparam(f"meets_{index}", type_=String))
-        if addressed.everyone:
-            parts.append(f":meets_{index}")
-            continue
-        params[f"meets_{index}_in"] = list(addressed.jurisdictions)
-        binds.append(bindparam(f"meets_{index}_in", expanding=True))
-        parts.append(f"CASE WHEN a.jurisdiction IN :meets_{index}_in THEN :meets_{index} "
-                     "ELSE '' END")
-    if not parts:
-        return "''", params, binds
-    return f"SUBSTR({' || '.join(parts)}, 2)", params, binds
-
-
-def _new_ids(conn: AsyncConnection) -> str:
-    """The SQL that draws a new delivery id for each row of a SELECT: PostgreSQL's sequence;
-    on SQLite, past the highest id (its writers take turns, so none draws the same)."""
-    if conn.dialect.name == "postgresql":
-        return "nextval(pg_get_serial_sequence('deliveries', 'id'))"
-    return "(SELECT COALESCE(MAX(id), 0) FROM deliveries) + ROW_NUMBER() OVER ()"
 
 
 def message_domain(mail_from: str) -> str:

@@ -41,6 +41,7 @@ from notifications.drafting import rules
 from notifications.drafting.environment import RenderError
 from notifications.drafting.letters import Letter, letter_for
 from notifications.drafting.models import Delivery, Notification, NotificationVersion
+from notifications.drafting.queuing import meets_of, meets_sql
 from notifications.drafting.render import Renderer
 from notifications.drafting.rules import CannotRender, NotificationKind, NotificationStatus
 from notifications.drafting.sending import (
@@ -49,7 +50,6 @@ from notifications.drafting.sending import (
     LanguageRow,
     Languages,
     Scope,
-    _meets_sql,
     addressed_now,
     recipient_counts,
     set_message_ids,
@@ -198,7 +198,7 @@ async def _copies(db: AsyncSession, notification: Notification, found: Addressed
     firsts = (await conn.execute(text(
         f"SELECT a.locale, MIN(a.external_id) FROM affected_subjects a WHERE {scope.where} "  # noqa: S608
         "GROUP BY a.locale").bindparams(*scope.binds), scope.params)).all()
-    meets, meets_params, meets_binds = _meets_sql(found.each)
+    meets, meets_params, meets_binds = meets_sql(meets_of(found.each))
     rows = (await conn.execute(text(
         f"SELECT a.external_id, a.locale, a.categories, {meets} FROM affected_subjects a "  # noqa: S608
         f"WHERE {scope.where} AND a.external_id IN :firsts").bindparams(

@@ -17,15 +17,17 @@ from email.policy import default
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
 from incident.kernel.clock import FixedClock
-from incident.kernel.db import session_factory
+from incident.kernel.db import session_factory, transaction
 from incident.timeline.models import TimelineEvent
 from incident.timeline.service import payload_of
 from notifications.delivery.models import CapturedMessage, SentMessage
+from notifications.drafting import queuing
 from notifications.drafting.models import Delivery
 from tests.factories import PROFILE, SUBJECTS_HEADER, Person, dispatcher, incident_body
 from tests.sessions import Browser
@@ -115,6 +117,10 @@ async def sent_to(client: httpx.AsyncClient, engine: AsyncEngine, people: dict[s
                              headers=people["responder"].headers)
     assert sent.status_code == 202, sent.text
     notification = int(sent.json()["id"])
+    while True:  # the people the send left to the outbox, queued as the outbox does
+        async with session_factory(engine)() as db, transaction(db):
+            if not await queuing.queue_next_part(await db.connection()):
+                break
     async with session_factory(engine)() as db:
         keys = set((await db.exec(select(Delivery.recipient_key).where(
             Delivery.notification_id == notification))).all())
@@ -141,6 +147,15 @@ async def meets_of(engine: AsyncEngine, url: str) -> dict[str, list[str]]:
     return {d.recipient_key: d.meets.split(",") for d in rows}
 
 
+@pytest.fixture(params=["at once", "in parts"])
+def queued(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every person queued by the send, or a few at a time by the send and then the outbox:
+    each is written to under the same laws, in the same language."""
+    if request.param == "in parts":
+        monkeypatch.setattr(queuing, "PART", 4)
+
+
+@pytest.mark.usefixtures("queued")
 async def test_a_controller_established_in_the_eea_writes_once_to_everyone_meeting_every_law(
         client: httpx.AsyncClient, engine: AsyncEngine, people: dict[str, Person]) -> None:
     reference = await exposed_incident(client, people, "DE")
@@ -184,6 +199,7 @@ async def test_a_controller_established_in_the_eea_writes_once_to_everyone_meeti
     assert f"are in notification {shown['id']} already" in again.json()["detail"]
 
 
+@pytest.mark.usefixtures("queued")
 async def test_a_controller_outside_the_eea_writes_to_each_person_under_the_laws_protecting_them(
         client: httpx.AsyncClient, engine: AsyncEngine, people: dict[str, Person],
         responder: Browser, clock: FixedClock) -> None:
