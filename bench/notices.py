@@ -409,7 +409,7 @@ class Database:
             reason = pgcluster.unavailable_reason()
             if reason:
                 raise SystemExit(f"bench: error: {reason}")
-            self.cluster = pgcluster.start()
+            self.cluster = pgcluster.start(autovacuum=True)
 
     def _name(self) -> str:
         self.count += 1

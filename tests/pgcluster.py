@@ -63,7 +63,9 @@ def _memory_backed() -> str | None:
     return str(shm) if shm.is_dir() and os.access(shm, os.W_OK) else None
 
 
-def start() -> Cluster:
+def start(*, autovacuum: bool = False) -> Cluster:
+    """A throwaway cluster. `autovacuum` on for a benchmark: it is on wherever the service
+    runs, and without it a table that grows never has its statistics brought up to date."""
     directory = Path(tempfile.mkdtemp(prefix="breach-pg-", dir=_memory_backed()))
     if os.geteuid() == 0:
         shutil.chown(directory, "postgres", "postgres")
@@ -75,7 +77,7 @@ def start() -> Cluster:
     # databases that live for one test (and CREATE DATABASE waits for it to leave a template).
     options = (f"-p {port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off "
                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200 "
-               "-c autovacuum=off")
+               f"-c autovacuum={'on' if autovacuum else 'off'}")
     subprocess.run(_as_owner(["pg_ctl", "-D", str(data), "-o", options, "-l",
                               str(directory / "log"), "-w", "-t", "60", "start"]),
                    check=True, capture_output=True)

@@ -203,6 +203,14 @@ class Dispatcher:
                    for _ in range(self.concurrency)]
         self._senders.update(senders)
         claimed_in_run = 0
+        ahead, parts_left = 0, True  # deliveries this run queued and has not claimed yet
+
+        async def feed() -> int:
+            nonlocal ahead, parts_left
+            added = await self.feed()
+            ahead, parts_left = ahead + added, added > 0
+            return added
+
         try:
             while not self.stopping:
                 if time.monotonic() - reclaimed_at > self.reclaim_every:
@@ -213,10 +221,13 @@ class Dispatcher:
                 if self._unreached:
                     break  # the relay cannot be reached: the rest waits, untried
                 claimed = await self.claim(exclude=again)
+                ahead = max(ahead - len(claimed), 0)
                 if not claimed:
-                    if await self.feed():
+                    if parts_left and await feed():
                         continue
                     break
+                if parts_left and ahead < 2 * self.policy.batch:
+                    await feed()  # the next part, while the senders work on this one
                 claimed_in_run += len(claimed)
                 for notification_id in {d.notification_id for d in claimed} - set(letters):
                     async with self.sessions() as db:
@@ -239,7 +250,8 @@ class Dispatcher:
                         break  # stopped while the senders were busy: released
                     if built % YIELD_EVERY == 0:
                         await asyncio.sleep(0)  # let requests and the senders in
-                if len(claimed) < self.policy.batch and not await self.feed():
+                if len(claimed) < self.policy.batch and not ahead and not (
+                        parts_left and await feed()):
                     break
         except Exception as error:  # the database failed us: give back what is held
             self._fault = self._fault or error

@@ -220,7 +220,33 @@ async def queue_next_part(conn: AsyncConnection, *, most: int | None = None) -> 
     else:
         await conn.execute(update(QUEUES).where(QUEUES.c.notification_id == row.notification_id)
                            .values(after=upto, remaining=max(row.remaining - added, 0)))
+    if conn.dialect.name == "postgresql":
+        await _statistics_kept(conn)
     return added
+
+
+GROWN = 2
+"""The deliveries table is analyzed when it holds this many times what its statistics say."""
+
+
+async def _statistics_kept(conn: AsyncConnection) -> None:
+    """ANALYZE the deliveries when they have grown well past their statistics (PostgreSQL).
+
+    Every statement of the outbox keeps the plan made for it early on. Made while a large
+    notice's first parts were the whole table, a plan can scan where it should look up, and
+    keeps doing so as the table grows: autovacuum would bring the statistics up to date
+    (and the plans with them) only within its next round, a minute or more later. So each
+    doubling is analyzed here, a few times over a notice of any size.
+    """
+    row = (await conn.execute(text(
+        "SELECT c.reltuples, s.n_live_tup FROM pg_class c "
+        "JOIN pg_stat_user_tables s ON s.relid = c.oid "
+        "WHERE c.oid = 'deliveries'::regclass"))).first()
+    if row is None:
+        return
+    known, live = max(float(row[0]), 0.0), float(row[1] or 0)
+    if live > GROWN * known + PART:
+        await conn.execute(text("ANALYZE deliveries"))
 
 
 async def waiting_of(conn: AsyncConnection, notification_ids: Collection[int]) -> dict[int, int]:
