@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 from babel import Locale, UnknownLocaleError
@@ -107,13 +108,17 @@ def babel_locale(name: str) -> Locale | None:
         return None
 
 
+_SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's safe loader where PyYAML has it: every process reads every terms file at start."""
+
+
 def load_terms(path: Path) -> Terms:
     """The words in one `email/terms/<locale>.yaml`, covering exactly our vocabulary.
 
     Raises TermsError naming the file and every missing, unknown or non-text entry.
     """
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)  # noqa: S506
     except yaml.YAMLError as exc:
         raise TermsError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(data, dict):
