@@ -44,7 +44,9 @@ script reports its count (hand-written) and the sink holds every message sent.
 
 For each run the table shows messages per second, CPU time per message of the sending
 process (with its children: /proc/PID/stat, from the start signal to the end) and its peak
-RSS (VmHWM), and how busy the sink's core was.
+RSS (VmHWM), how busy the sink's core was, how long `POST …/send` took to answer and, on
+PostgreSQL, the CPU time per message of the server's processes (its cluster runs autovacuum,
+as a real one does).
 
 While the product sends, the service must stay responsive (unless `--no-load`): a load
 generator in its own process (its CPU is not the product's) sends, open-loop at fixed rates
@@ -59,7 +61,8 @@ polling, which counts the notification's deliveries, does not see them. Answerin
 load is the product's own work, so the product's CPU per message includes it; the round's
 line shows the share of a core it took while idle. A table shows, per phase, the requests,
 the p50/p95/p99/max latency of reads and of writes, the failed requests (non-2xx or
-errors, with their status codes) and the writes over a second.
+errors, with their status codes) and the writes over a second; a round's line says when the
+requests over a second were scheduled (seconds after the send).
 
 Targets (issue 18): the product at least 2 x the hand-written script in messages/s and in
 CPU per message (half of its CPU or less), at least 10 % of Postfix's rate, peak memory

@@ -6,7 +6,7 @@ waits, the incident's notes included. So `send` writes only the first part itsel
 leaves the rest as a `QueuePlan` in `delivery_queues`, in the same transaction: whom it
 addresses (a snapshot is never changed, so the plan names the same people whenever it is
 read), the language each letter is written in and the laws each meets. The outbox writes
-the next part when it has claimed what was queued (`queue_next_part`), each part in its own
+the next part as it runs low on what was queued (`queue_next_part`), each part in its own
 short transaction, in the order of the snapshot's key, so a crash between parts loses
 nothing: the plan and how far it got are committed with each part.
 

@@ -6,6 +6,8 @@ queued and sent. (The `engine` fixture checks at teardown that the tallies agree
 from __future__ import annotations
 
 import collections
+import json
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -118,3 +120,14 @@ async def test_a_notice_to_as_many_as_one_part_leaves_nothing_to_queue(
     assert await _progress(client, people["responder"], reference) == {"pending": PART}
     async with session_factory(engine)() as db:
         assert (await db.exec(select(func.count()).select_from(DeliveryQueue))).one() == 0
+
+
+def test_a_plan_reads_back_as_it_was_written() -> None:
+    plan = queuing.QueuePlan(
+        snapshot=7, jurisdictions=("DE", "US-CA"), moved=("ja",), fallback="en",
+        meets=(("gdpr/data-subjects", None), ("us-ca/individuals", ("US-CA",))),
+        message_domain="example.com", due=datetime(2026, 3, 11, 7, 0, tzinfo=UTC))
+    assert queuing.QueuePlan.of_json(json.loads(json.dumps(plan.as_json()))) == plan
+    everyone = queuing.QueuePlan(snapshot=1, jurisdictions=None, moved=(), fallback=None,
+                                 meets=(), message_domain="example.com", due=plan.due)
+    assert queuing.QueuePlan.of_json(json.loads(json.dumps(everyone.as_json()))) == everyone
