@@ -50,6 +50,15 @@ async def jurisdiction_counts(db: AsyncSession, snapshot_id: int) -> dict[str, i
     return counts
 
 
+async def people_by_jurisdiction(db: AsyncSession, snapshot: AffectedSnapshot) -> dict[str, int]:
+    """The snapshot's people by jurisdiction: from its summary, counted when it was made (a
+    snapshot never changes), or counted now for one made before summaries had them."""
+    counts = snapshot.summary.get("by_jurisdiction") if isinstance(snapshot.summary, dict) else None
+    if isinstance(counts, dict):
+        return {str(code or ""): int(count) for code, count in counts.items()}
+    return await jurisdiction_counts(db, snapshot.id or 0)
+
+
 async def audience_of(db: AsyncSession, *, actor: Actor, key: str | uuid.UUID,
                       notification_id: int) -> Audience | None:
     """The people a notification is addressed to and why; None for a report to an authority,
@@ -75,9 +84,7 @@ async def audiences_of(db: AsyncSession, notifications: Sequence[Notification]
         snapshot = snapshots.get(notification.id or 0)
         if None in rules_of.values() or snapshot is None or snapshot.id is None:
             continue
-        counts = snapshot.summary.get("by_jurisdiction")
-        if not isinstance(counts, dict):
-            counts = await jurisdiction_counts(db, snapshot.id)
+        counts = await people_by_jurisdiction(db, snapshot)
         found[notification.id or 0] = combined(
             {ref: audience(protects, people=counts, established_in=(
                 profile.principal_place or profile.country) if profile else None)

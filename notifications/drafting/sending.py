@@ -22,7 +22,7 @@ from incident.kernel.errors import Conflict, DomainError, Invalid
 from incident.timeline import service as journal
 from notifications.drafting import contents, queuing, rules, tallies, translations
 from notifications.drafting.audience import Audience, audience, combined
-from notifications.drafting.audiences import jurisdiction_counts, protects_of
+from notifications.drafting.audiences import people_by_jurisdiction, protects_of
 from notifications.drafting.models import Delivery, DeliveryAttempt, DeliveryQueue, Notification
 from notifications.drafting.render import Renderer
 from notifications.drafting.requirements import authority_contact, filing_advice
@@ -226,7 +226,12 @@ async def recipient_counts(db: AsyncSession, notification: Notification, referen
     if isinstance(found, DomainError):
         return found
     scope, conn = found.scope, await db.connection()
-    readers = await scope.readers(conn)
+    summary = found.snapshot.summary if isinstance(found.snapshot.summary, dict) else {}
+    by_locale = summary.get("by_locale")
+    # Everyone in the snapshot: its people by language were counted when it was made.
+    readers = ({str(locale): int(count) for locale, count in by_locale.items()}
+               if found.union.everyone and isinstance(by_locale, dict)
+               else await scope.readers(conn))
     letters, _ = languages.letters(readers)
     total, reachable = (await conn.execute(text(
         "SELECT count(*), count(s.email) FROM affected_subjects a "  # noqa: S608
@@ -456,7 +461,7 @@ async def addressed_now(db: AsyncSession, notification: Notification, reference:
                 if notification.incident_id is not None else None)
     if snapshot is None or snapshot.id is None:
         return Conflict(f"{reference} has no affected-people snapshot: compute one")
-    people = await jurisdiction_counts(db, snapshot.id)
+    people = await people_by_jurisdiction(db, snapshot)
     each: dict[str, Audience] = {}
     for ref in notification.refs:
         protects = protects_of(ref)
