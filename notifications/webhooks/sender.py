@@ -130,9 +130,11 @@ class WebhookSender:
 
     async def _rounds(self) -> int:
         sent = 0
+        claimed = await self._claim()
+        if not claimed:
+            return 0  # the usual tick: no HTTP client (and its TLS context) made for nothing
         async with self._client() as client:
             while not self.stopping:
-                claimed = await self._claim()
                 if not claimed:
                     break
                 tasks = [asyncio.ensure_future(self._post(client, c)) for c in claimed]
@@ -147,6 +149,7 @@ class WebhookSender:
                 sent += delivered
                 if not ended or len(answered) < len(claimed):
                     break  # nothing let a later event go, or a stop cut the round short
+                claimed = await self._claim()
         return sent
 
     async def send_claimed(self, claimed: Claimed) -> Answer:
