@@ -116,10 +116,9 @@ async def send(db: AsyncSession, *, clock: Clock, actor: Actor, key: str | uuid.
                notification_id: int, message_domain: str,
                not_before: datetime | None = None, renderer: Renderer | None = None,
                fallback: str | None = None, confirm: int | None = None,
-               confirm_above: int | None = None, part: int | None = None) -> Notification:
+               confirm_above: int | None = None) -> Notification:
     """Queue an approved notification: one delivery per recipient, written in bulk (the
-    first `part` people of a notice to people, by default `queuing.PART`; the rest by the
-    outbox: `queuing.py`).
+    first `queuing.PART` people of a notice to people; the rest by the outbox: `queuing.py`).
 
     To more than `confirm_above` recipients (BREACH_CONFIRM_SEND_ABOVE; None: no limit) it
     is sent only when `confirm` is their number, as the sender saw it counted: otherwise
@@ -160,14 +159,12 @@ async def send(db: AsyncSession, *, clock: Clock, actor: Actor, key: str | uuid.
                                                              confirm_above):
                     raise unconfirmed  # a typo, not a decision: nothing is written
                 needed = rules.confirmation_needed(counts.recipients, confirm_above)
+                # Queued from the same transaction's counts: the number confirmed is the
+                # number queued.
                 queued = await _queue(db, notification, profile, now, not_before or now,
-                                      message_domain, languages, counts,
-                                      part or queuing.PART)
+                                      message_domain, languages, counts)
                 if isinstance(queued, DomainError):
                     refusal = queued
-                elif needed and queued.recipients != confirm:
-                    raise Conflict(f"the recipients changed meanwhile: they are now "
-                                   f"{queued.recipients}; type {queued.recipients} to send")
                 else:
                     notification.status, notification.sent_at = NotificationStatus.SENDING.value, now
                     notification.recipients = queued.recipients
@@ -376,13 +373,12 @@ class Languages:
 
 async def _queue(db: AsyncSession, notification: Notification,
                  profile: OrganisationProfile | None, now: datetime, due: datetime,
-                 domain: str, languages: Languages, counts: Counts, part: int
-                 ) -> Queued | DomainError:
+                 domain: str, languages: Languages, counts: Counts) -> Queued | DomainError:
     """Queue the deliveries `counts` counted (due at `due`); returns their number (and a
     notice's audience), or why they cannot be made.
 
     A notice to people goes to the people of the latest snapshot whom its obligation's law
-    protects (`audience.py`). Its first `part` people are queued here; the rest, if any, by
+    protects (`audience.py`). Its first `queuing.PART` people are queued here; the rest, if any, by
     the outbox a part at a time, from the plan stored here (`queuing.py`), so no
     transaction holds the database for a million rows.
     """
@@ -403,8 +399,8 @@ async def _queue(db: AsyncSession, notification: Notification,
             moved=tuple(sorted(moved)), fallback=languages.fallback if moved else None,
             meets=queuing.meets_of(found.each), message_domain=domain, due=due)
         last, written = await queuing.queue_part(conn, notification.id or 0, plan, after="",
-                                                 most=part)
-        if last is not None and written == part and counts.recipients > written:
+                                                 most=queuing.PART)
+        if last is not None and counts.recipients > written:
             db.add(DeliveryQueue(notification_id=notification.id or 0, plan=plan.as_json(),
                                  after=last, remaining=counts.recipients - written,
                                  created_at=now))
@@ -431,9 +427,7 @@ async def _queue(db: AsyncSession, notification: Notification,
          "locale": moved.get(asked, asked)})
     await set_message_ids(conn, notification.id or 0, domain)
     await tallies.recount(conn, [notification.id or 0])
-    count = sum((await tallies.counts_of(conn, [notification.id or 0]))[
-        notification.id or 0].values())
-    return Queued(count, addressed, record)
+    return Queued(1, addressed, record)
 
 
 class Addressed(NamedTuple):

@@ -9,7 +9,8 @@ state, changed in the same transaction as the deliveries:
   counted by a flush hook, without the caller doing anything;
 - the bulk statements of the outbox, which bypass the ORM, say what they moved (`shift`):
   the claim (due → sending), the recorder (sending → its outcome);
-- the send's INSERT ... SELECT of every delivery recounts its notification (`recount`).
+- each part of a notice's deliveries (`queuing.py`) counts what its INSERT returned; a
+  report's one delivery is recounted (`recount`).
 
 Rows are changed in the order of their keys, so two transactions moving the same states
 wait for each other instead of deadlocking. `recount` is also the repair: it makes the
