@@ -33,14 +33,16 @@ HERE = Path(__file__).parent
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test in this folder drives Chromium: mark it `browser`, and skip it where the
-    machine has no Chromium (CI installs Debian's)."""
+    """Every test in this folder drives Chromium: mark it `browser`, skip it where the
+    machine has no Chromium (CI installs Debian's), and keep each module on one worker."""
     missing = pytest.mark.skipif(not CHROMIUM.exists(),
                                  reason=f"browser tests need Chromium at {CHROMIUM}")
     for item in items:
         if item.path.is_relative_to(HERE):
             item.add_marker(pytest.mark.browser)
             item.add_marker(missing)
+            # One worker runs a module's tests, so its server and browser start once.
+            item.add_marker(pytest.mark.xdist_group(item.path.stem))
 
 
 @pytest.fixture(scope="module", params=["sqlite"])
