@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -15,6 +17,11 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.util import await_only
 from sqlmodel.ext.asyncio.session import AsyncSession
+
+try:
+    import fcntl
+except ImportError:  # not on Windows: writers there take turns as SQLite lets them
+    fcntl = None  # type: ignore[assignment]
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -36,39 +43,119 @@ BUSY_MS = 5
 """SQLite's own busy wait per statement (the rare read that meets a lock waits this long)."""
 
 
-def _begin_writing(connection: Connection, wait: float) -> None:
+class WriteTurns:
+    """Which of SQLite's writers goes first: the service's requests before bulk sending.
+
+    SQLite has one write lock for the whole database, and the sending processes want it
+    all the time (claims, outcomes, the next part of a large notice): a request that wants
+    to write (a note, an approval) would queue behind a run of their transactions. So a
+    writer that finds the lock taken says that it waits, by a shared `flock` on a file
+    beside the database, for as long as it waits; a bulk writer (`bulk=True`: the outbox's
+    processes) begins only when no such lock is held, or after `BULK_PATIENCE` seconds,
+    so a request waits for one transaction at most, never for a queue of them.
+    Where the file cannot be opened (a database in memory, a read-only folder, a system
+    without `flock`), writers take turns as SQLite lets them.
+    """
+
+    def __init__(self, database: str | None, *, bulk: bool) -> None:
+        self.bulk = bulk
+        self.path = (f"{database}-writers" if database and database != ":memory:"
+                     and fcntl is not None else None)
+        self.fd: int | None = None
+        self.waiting = 0
+
+    def _file(self) -> int | None:
+        """The shared file, opened when first needed (most engines never meet a busy lock)."""
+        if self.fd is None and self.path is not None:
+            try:
+                self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            except OSError:
+                self.path = None
+        return self.fd
+
+    def close(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+    def may_begin(self) -> bool:
+        """For a bulk writer: whether no other writer says it waits (or none can say so)."""
+        if not self.bulk or fcntl is None or (fd := self._file()) is None:
+            return True
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return True
+
+    def wait_starts(self) -> None:
+        if self.bulk or fcntl is None or (fd := self._file()) is None:
+            return
+        if self.waiting == 0:
+            fcntl.flock(fd, fcntl.LOCK_SH)  # a bulk writer holds it only to look
+        self.waiting += 1
+
+    def wait_ends(self) -> None:
+        if self.bulk or fcntl is None or self.fd is None:
+            return
+        self.waiting -= 1
+        if self.waiting == 0:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+
+
+BULK_PATIENCE = 0.5
+"""Seconds a bulk writer lets the service's waiting writers go first before it competes."""
+
+
+def _begin_writing(connection: Connection, wait: float, turns: WriteTurns) -> None:
     """BEGIN IMMEDIATE, trying again for the write lock every millisecond or two.
 
     SQLite's own busy handler sleeps ever longer between tries (up to 100 ms at a time),
     so a request waiting behind another process's short transactions (the outbox commits
     a batch of outcomes every few dozen milliseconds) would wait up to a tenth of a second
     after the lock was free. So the handler gives up after BUSY_MS and the wait goes on
-    here, on the event loop, in short steps.
+    here, on the event loop, in short steps; `turns` lets the service's requests go
+    before the sending processes.
     """
-    deadline = time.monotonic() + wait
+    started = time.monotonic()
+    deadline = started + wait
     pause = 0.0005
-    while True:
-        try:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-            return
-        except OperationalError as error:
-            if "locked" not in str(error.orig) or time.monotonic() > deadline:
-                raise
-        await_only(asyncio.sleep(pause))
-        pause = min(pause * 2, 0.002)
+    waiting = False
+    try:
+        while True:
+            if turns.may_begin() or time.monotonic() - started > BULK_PATIENCE:
+                try:
+                    connection.exec_driver_sql("BEGIN IMMEDIATE")
+                    return
+                except OperationalError as error:
+                    if "locked" not in str(error.orig) or time.monotonic() > deadline:
+                        raise
+                if not waiting:
+                    turns.wait_starts()
+                    waiting = True
+            await_only(asyncio.sleep(pause))
+            pause = min(pause * 2, 0.002)
+    finally:
+        if waiting:
+            turns.wait_ends()
 
 
 def create_engine(url: str, *, write_lock_wait: float = WRITE_LOCK_WAIT,
-                  wal_autocheckpoint: bool = True, **kwargs: Any) -> AsyncEngine:
+                  wal_autocheckpoint: bool = True, bulk: bool = False,
+                  **kwargs: Any) -> AsyncEngine:
     """An async engine; SQLite gets WAL, foreign keys and write transactions that lock at BEGIN.
 
     SQLite upgrades a reading transaction to a writing one only if no other
     writer committed meanwhile, and fails at once otherwise. Taking the write
     lock at BEGIN (IMMEDIATE) makes concurrent writers wait their turn instead.
+    A `bulk` engine's writers let other engines' waiting writers go first (`WriteTurns`).
     """
     if not url.startswith("sqlite"):
         return create_async_engine(url, pool_pre_ping=True, **kwargs)
     engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+    turns = WriteTurns(engine.url.database, bulk=bulk)
+    weakref.finalize(engine.sync_engine, turns.close)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -85,7 +172,7 @@ def create_engine(url: str, *, write_lock_wait: float = WRITE_LOCK_WAIT,
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:
         if connection.get_execution_options().get(_WRITE, False):
-            _begin_writing(connection, write_lock_wait)
+            _begin_writing(connection, write_lock_wait, turns)
         else:
             connection.exec_driver_sql("BEGIN")
 

@@ -53,7 +53,8 @@ def outbox_run(runtime: Runtime, once: bool, parent: int | None) -> None:
         if parent is not None:
             workers.yield_to_service()
             watch = workers.tie_to_parent(parent, stop)
-        engine = create_engine(settings.effective_database_url)
+        # Bulk: on SQLite, the service's requests get the write lock before this process.
+        engine = create_engine(settings.effective_database_url, bulk=True)
         transport = outbox.transport_for(settings, engine, clock)
         fallback = outbox.fallback_for(settings)
         dispatcher = Dispatcher(engine, transport, renderer(templates_dir(settings)), clock=clock,

@@ -2,9 +2,10 @@
 
 Sending is CPU work (rendering, MIME, the SMTP exchange, recording outcomes); in the web
 process it would compete with requests for one event loop and one core. So `breach serve`
-starts `BREACH_OUTBOX_PROCESSES` processes of `breach outbox run` (by default one on
-SQLite, whose single writer gains nothing from more, and on PostgreSQL one per core but
-one, up to four, claiming with SKIP LOCKED side by side) and the web process keeps the other jobs.
+starts `BREACH_OUTBOX_PROCESSES` processes of `breach outbox run` (by default two on
+SQLite where there are two cores: one builds and sends while the other holds the single
+write lock; on PostgreSQL one per core but one, up to four, claiming with SKIP LOCKED side
+by side) and the web process keeps the other jobs.
 
 Each child runs at a lower CPU priority than the web service, so requests are answered
 first while a large notice is sent. Each child is tied to its parent: on Linux the kernel
@@ -37,14 +38,16 @@ STARTED = "from incident.cli import main; main()"
 
 
 def how_many(setting: int | Literal["auto"], dialect: str, cores: int | None = None) -> int:
-    """How many sending processes: the setting, or by default one on SQLite (one writer at
-    a time) and on PostgreSQL one per core (`cores`, else this machine's) but one, which
-    the web service and the database need, up to four."""
+    """How many sending processes: the setting, or by default on SQLite one per core
+    (`cores`, else this machine's) up to two (it has one writer at a time: a third would
+    mostly wait for the lock) and on PostgreSQL one per core but one, which the web
+    service and the database server need, up to four."""
     if setting != "auto":
         return setting
+    cores = cores or os.cpu_count() or 1
     if dialect != "postgresql":
-        return 1
-    return max(1, min((cores or os.cpu_count() or 1) - 1, 4))
+        return max(1, min(cores, 2))
+    return max(1, min(cores - 1, 4))
 
 
 class SendingProcesses:

@@ -1,21 +1,32 @@
 """SQLite's write lock, waited for on the event loop: a write transaction that finds another
 process writing waits its turn, while the loop goes on serving, and gets the lock once it
-is free; after WRITE_LOCK_WAIT it fails with SQLite's own error."""
+is free; after WRITE_LOCK_WAIT it fails with SQLite's own error. A bulk writer (the
+outbox's processes) lets a waiting request's writer go first."""
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import os
 import sqlite3
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from incident.kernel.db import checkpoint_wal, create_engine, session_factory, transaction
+from incident.kernel import db as kernel_db
+from incident.kernel.db import (
+    WriteTurns,
+    checkpoint_wal,
+    create_engine,
+    session_factory,
+    transaction,
+)
 
 
 def hold_write_lock(path: Path, taken: threading.Event, release: threading.Event) -> None:
@@ -93,6 +104,64 @@ async def test_a_writer_gives_up_after_the_wait_with_sqlites_error(tmp_path: Pat
                     pass
         finally:
             await engine.dispose()
+
+
+@pytest.mark.parametrize("round_", range(5))
+async def test_a_bulk_writer_lets_a_waiting_request_go_first(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, round_: int) -> None:
+    """Both wait for another writer's lock, the bulk one first; when it is free, the request
+    writes first. Taking turns as SQLite lets them, either could win: five rounds of it
+    would pass by chance once in 32 runs."""
+    monkeypatch.setattr(kernel_db, "BULK_PATIENCE", 30.0)
+    looked = 0
+    may_begin = WriteTurns.may_begin
+
+    def counted(self: WriteTurns) -> bool:
+        nonlocal looked
+        looked += 1
+        return may_begin(self)
+
+    monkeypatch.setattr(WriteTurns, "may_begin", counted)
+    path = tmp_path / "turns.sqlite3"
+    request = create_engine(f"sqlite+aiosqlite:///{path}")
+    bulk = create_engine(f"sqlite+aiosqlite:///{path}", bulk=True)
+
+    async def write(engine: AsyncEngine, who: str) -> None:
+        async with session_factory(engine)() as db, transaction(db):
+            await db.exec(text(f"INSERT INTO notes VALUES ('{who}')"))  # type: ignore[call-overload]
+
+    async def until(condition: Callable[[], bool]) -> None:
+        async with asyncio.timeout(10):
+            while not condition():  # noqa: ASYNC110 - a file lock and a count set no event
+                await asyncio.sleep(0.001)
+
+    try:
+        async with another_writer(path) as release:
+            sending = asyncio.ensure_future(write(bulk, "bulk"))
+            await until(lambda: looked >= 3)  # the bulk writer is trying for the lock
+            answering = asyncio.ensure_future(write(request, "request"))
+            await until(lambda: someone_waits(path))
+            seen = looked
+            await until(lambda: looked > seen + 2)  # it has looked while the request waits
+            release.set()
+            await asyncio.wait_for(asyncio.gather(sending, answering), 10)
+    finally:
+        await request.dispose()
+        await bulk.dispose()
+    rows = sqlite3.connect(path).execute("SELECT text FROM notes ORDER BY rowid").fetchall()
+    assert rows == [("theirs",), ("request",), ("bulk",)]
+
+
+def someone_waits(path: Path) -> bool:
+    """Whether a writer has said it waits for the lock (what a bulk writer looks at)."""
+    fd = os.open(f"{path}-writers", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # closing lets go of a lock taken here
+    return False
 
 
 async def test_without_autocheckpoints_the_log_is_copied_only_when_asked(tmp_path: Path) -> None:
