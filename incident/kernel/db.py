@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import time
 import weakref
@@ -63,6 +64,8 @@ class WriteTurns:
                      and fcntl is not None else None)
         self.fd: int | None = None
         self.waiting = 0
+        self.gave_way_at = -math.inf
+        """When this bulk writer last found another writer waiting (time.monotonic())."""
 
     def _file(self) -> int | None:
         """The shared file, opened when first needed (most engines never meet a busy lock)."""
@@ -85,6 +88,7 @@ class WriteTurns:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
+            self.gave_way_at = time.monotonic()
             return False
         fcntl.flock(fd, fcntl.LOCK_UN)
         return True
@@ -102,6 +106,20 @@ class WriteTurns:
         self.waiting -= 1
         if self.waiting == 0:
             fcntl.flock(self.fd, fcntl.LOCK_UN)
+
+
+_TURNS: weakref.WeakKeyDictionary[Any, WriteTurns] = weakref.WeakKeyDictionary()
+
+
+SHARING_SECONDS = 5.0
+"""How long a bulk writer counts the service as writing after it last found one waiting."""
+
+
+def others_write(engine: AsyncEngine) -> bool:
+    """For a bulk engine on SQLite: whether another writer waited for it in the last
+    SHARING_SECONDS (people are using the service: take the lock in small bites)."""
+    turns = _TURNS.get(engine.sync_engine)
+    return turns is not None and time.monotonic() - turns.gave_way_at < SHARING_SECONDS
 
 
 BULK_PATIENCE = 0.5
@@ -156,6 +174,7 @@ def create_engine(url: str, *, write_lock_wait: float = WRITE_LOCK_WAIT,
     engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
     turns = WriteTurns(engine.url.database, bulk=bulk)
     weakref.finalize(engine.sync_engine, turns.close)
+    _TURNS[engine.sync_engine] = turns
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -24,6 +24,7 @@ from incident.kernel.db import (
     WriteTurns,
     checkpoint_wal,
     create_engine,
+    others_write,
     session_factory,
     transaction,
 )
@@ -145,6 +146,7 @@ async def test_a_bulk_writer_lets_a_waiting_request_go_first(
             await until(lambda: looked > seen + 2)  # it has looked while the request waits
             release.set()
             await asyncio.wait_for(asyncio.gather(sending, answering), 10)
+        assert others_write(bulk) and not others_write(request)  # the bulk one gave way
     finally:
         await request.dispose()
         await bulk.dispose()

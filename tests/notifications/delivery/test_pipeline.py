@@ -6,15 +6,19 @@ is not written over the new holder's."""
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import os
 from datetime import timedelta
 
 import httpx
+import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
+from incident.kernel import db as kernel_db
 from incident.kernel.clock import FixedClock
-from incident.kernel.db import session_factory, transaction
+from incident.kernel.db import create_engine, session_factory, transaction
 from incident.kernel.settings import REPOSITORY
 from notifications.delivery.mailer import pool_from_url
 from notifications.delivery.models import SentMessage
@@ -165,3 +169,29 @@ async def test_a_run_resends_what_ended_in_doubt_only_in_the_next_run(
     assert await states(engine) == {"sent": 2}
     anna = [m for m in smtp_server.messages if m.rcpt_tos == ("anna@example.com",)]
     assert len(anna) == 4 and len({m.message_id for m in anna}) == 1
+
+
+@pytest.mark.parametrize("lane", ["sqlite"])
+async def test_on_sqlite_claims_take_a_quarter_batch_while_the_service_waits_to_write(
+        client: httpx.AsyncClient, people: dict[str, Person], engine: AsyncEngine,
+        clock: FixedClock, database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sending process's engine is `bulk`: once it has found a request waiting for the
+    write lock, each claim holds the lock for a quarter of a batch; later, a whole one."""
+    await sending(client, people, [f"p{n}@example.com" for n in range(30)])
+    monkeypatch.setattr(kernel_db, "BULK_PATIENCE", 0.01)  # the request never comes here
+    bulk = create_engine(database_url, bulk=True)
+    outbox = dispatcher(bulk, clock, batch=8)
+    path = database_url.removeprefix("sqlite+aiosqlite:///")
+    waiting = os.open(f"{path}-writers", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        assert len(await outbox.claim()) == 8  # nobody waits yet
+        fcntl.flock(waiting, fcntl.LOCK_SH)  # what a request waiting for the lock holds
+        assert len(await outbox.claim()) == 8  # asked for before it found the request
+        assert len(await outbox.claim()) == 2
+        fcntl.flock(waiting, fcntl.LOCK_UN)
+        assert len(await outbox.claim()) == 2  # the service wrote lately
+        monkeypatch.setattr(kernel_db, "SHARING_SECONDS", 0.0)
+        assert len(await outbox.claim()) == 8
+    finally:
+        os.close(waiting)
+        await bulk.dispose()
