@@ -94,9 +94,10 @@ def serving(directory: Path, sqlite_template: Path,
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("BREACH_")}
+    # One sending process: the pages send a few messages, and each module starts a server.
     env.update(BREACH_DATABASE_URL=f"sqlite+aiosqlite:///{database}",
                BREACH_VAR_DIR=str(directory / "var"), BREACH_SECRET_KEY="browser-test-secret",
-               BREACH_TIMEZONE=SERVER_ZONE, **settings(url))
+               BREACH_TIMEZONE=SERVER_ZONE, BREACH_OUTBOX_PROCESSES="1", **settings(url))
     if before_start is not None:
         before_start(env)
     log = directory / "serve.log"

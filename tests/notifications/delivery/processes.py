@@ -65,8 +65,11 @@ class Process:
 def environment(database_url: str, var_dir: Path, smtp_server: SmtpServer,
                 **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BREACH_")}
+    # One sending process unless a test asks for more: what each test counts as on the wire
+    # is one process's connections (two processes are tested in test_workers.py).
     env.update(BREACH_DATABASE_URL=database_url, BREACH_SMTP_URL=smtp_server.url,
-               BREACH_VAR_DIR=str(var_dir), BREACH_MAIL_FROM=SENDER, BREACH_LOG_LEVEL="INFO")
+               BREACH_VAR_DIR=str(var_dir), BREACH_MAIL_FROM=SENDER, BREACH_LOG_LEVEL="INFO",
+               BREACH_OUTBOX_PROCESSES="1")
     env.update({f"BREACH_{k.upper()}": v for k, v in extra.items()})
     return env
 

@@ -143,9 +143,8 @@ async def test_a_sending_process_outlives_neither_its_service_nor_its_own_crash(
     addresses = [f"p{n}@example.com" for n in range(80)]
     await sending(client, people, addresses)
     smtp_server.faults.delay = 0.05
-    # One sending process (on two cores SQLite gets two by default): the one killed.
     env = environment(database_url, tmp_path / "var", smtp_server, outbox_tick_seconds="0.2",
-                      smtp_connections="4", outbox_processes="1")
+                      smtp_connections="4")
     service = await start(env, "serve")
     await until(lambda: len(smtp_server.messages) >= 10, STARTS_WITHIN, "10 messages", service)
     [first] = service.children()
