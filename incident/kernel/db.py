@@ -21,7 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 try:
     import fcntl
-except ImportError:  # not on Windows: writers there take turns as SQLite lets them
+except ImportError:  # Windows has no flock: writers there take turns as SQLite lets them
     fcntl = None  # type: ignore[assignment]
 
 if TYPE_CHECKING:
@@ -109,7 +109,7 @@ class WriteTurns:
 
 
 _TURNS: weakref.WeakKeyDictionary[Any, WriteTurns] = weakref.WeakKeyDictionary()
-
+"""Each SQLite engine's turns, by its sync engine (gone with it)."""
 
 SHARING_SECONDS = 5.0
 """How long a bulk writer counts the service as writing after it last found one waiting."""
