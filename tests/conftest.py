@@ -51,6 +51,21 @@ TIMEZONE = "Europe/Berlin"
 
 # --- the PostgreSQL cluster and the templates ----------------------------------------------------
 
+SLOW_FIRST = ("incident/kernel/test_api_fuzzing.py", "web/",
+              "notifications/scheduler/test_restart.py")
+"""The longest tests (the API fuzzed, minutes per lane; each browser module, its own server),
+relative to this folder: started first, so the workers do not end waiting on one of them."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+
+    def slow(item: pytest.Item) -> bool:
+        return str(item.path.relative_to(here)).startswith(SLOW_FIRST)
+
+    items.sort(key=lambda item: not slow(item))  # stable: each keeps its order otherwise
+
+
 @pytest.fixture(scope="session")
 def pg() -> Iterator[pgcluster.Cluster | None]:
     """The throwaway cluster, or None where PostgreSQL's tools are missing."""
