@@ -49,8 +49,6 @@ SECRET_KEY = "test-secret-key"
 TIMEZONE = "Europe/Berlin"
 
 
-# --- the PostgreSQL cluster and the templates ----------------------------------------------------
-
 SLOW_FIRST = ("incident/kernel/test_api_fuzzing.py", "web/",
               "notifications/scheduler/test_restart.py")
 """The longest tests (the API fuzzed, minutes per lane; each browser module, its own server),
@@ -61,10 +59,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     here = Path(__file__).parent
 
     def slow(item: pytest.Item) -> bool:
-        return str(item.path.relative_to(here)).startswith(SLOW_FIRST)
+        return (item.path.is_relative_to(here)
+                and str(item.path.relative_to(here)).startswith(SLOW_FIRST))
 
     items.sort(key=lambda item: not slow(item))  # stable: each keeps its order otherwise
 
+
+# --- the PostgreSQL cluster and the templates ----------------------------------------------------
 
 @pytest.fixture(scope="session")
 def pg() -> Iterator[pgcluster.Cluster | None]:
