@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -88,7 +90,23 @@ async def start(env: dict[str, str], *args: str) -> Process:
             running.lines.append(line.decode(errors="replace"))
 
     running._reader = asyncio.ensure_future(read())
+    _started.append(running)
     return running
+
+
+_started: list[Process] = []
+
+
+def kill_left_running() -> None:
+    """Kill what a test started and did not stop (it failed first), its sending processes
+    with it: a failed test must not leave a service sending on its own."""
+    while _started:
+        left = _started.pop()
+        if left.process.returncode is not None:
+            continue
+        for pid in [*left.children(), left.process.pid]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
 
 async def until(condition: Callable[[], object], within: float, what: str,
