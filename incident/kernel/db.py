@@ -7,13 +7,14 @@ import math
 import os
 import time
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from sqlalchemy import create_engine as create_sync_engine
 from sqlalchemy import event, inspect, text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.util import await_only
@@ -36,6 +37,7 @@ Kept as a constant so that checking a database's schema, which every command doe
 needs no import of Alembic (a tenth of a second of start-up).
 """
 _WRITE = "breach_write"
+T = TypeVar("T")
 
 
 WRITE_LOCK_WAIT = 30.0
@@ -108,9 +110,6 @@ class WriteTurns:
             fcntl.flock(self.fd, fcntl.LOCK_UN)
 
 
-_TURNS: weakref.WeakKeyDictionary[Any, WriteTurns] = weakref.WeakKeyDictionary()
-"""Each SQLite engine's turns, by its sync engine (gone with it)."""
-
 SHARING_SECONDS = 5.0
 """How long a bulk writer counts the service as writing after it last found one waiting."""
 
@@ -118,23 +117,24 @@ SHARING_SECONDS = 5.0
 def others_write(engine: AsyncEngine) -> bool:
     """For a bulk engine on SQLite: whether another writer waited for it in the last
     SHARING_SECONDS (people are using the service: take the lock in small bites)."""
-    turns = _TURNS.get(engine.sync_engine)
-    return turns is not None and time.monotonic() - turns.gave_way_at < SHARING_SECONDS
+    setup = _SQLITE.get(engine.sync_engine)
+    return setup is not None and time.monotonic() - setup.turns.gave_way_at < SHARING_SECONDS
 
 
 BULK_PATIENCE = 0.5
 """Seconds a bulk writer lets the service's waiting writers go first before it competes."""
 
 
-def _begin_writing(connection: Connection, wait: float, turns: WriteTurns) -> None:
+def _begin_writing(connection: Connection, wait: float, turns: WriteTurns,
+                   pause_for: Callable[[float], None]) -> None:
     """BEGIN IMMEDIATE, trying again for the write lock every millisecond or two.
 
     SQLite's own busy handler sleeps ever longer between tries (up to 100 ms at a time),
     so a request waiting behind another process's short transactions (the outbox commits
     a batch of outcomes every few dozen milliseconds) would wait up to a tenth of a second
     after the lock was free. So the handler gives up after BUSY_MS and the wait goes on
-    here, on the event loop, in short steps; `turns` lets the service's requests go
-    before the sending processes.
+    here in short steps (`pause_for`: on the event loop, or in the thread of a
+    `write_in_one_go`); `turns` lets the service's requests go before the sending processes.
     """
     started = time.monotonic()
     deadline = started + wait
@@ -152,7 +152,7 @@ def _begin_writing(connection: Connection, wait: float, turns: WriteTurns) -> No
                 if not waiting:
                     turns.wait_starts()
                     waiting = True
-            await_only(asyncio.sleep(pause))
+            pause_for(pause)
             pause = min(pause * 2, 0.002)
     finally:
         if waiting:
@@ -174,9 +174,39 @@ def create_engine(url: str, *, write_lock_wait: float = WRITE_LOCK_WAIT,
     engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
     turns = WriteTurns(engine.url.database, bulk=bulk)
     weakref.finalize(engine.sync_engine, turns.close)
-    _TURNS[engine.sync_engine] = turns
+    setup = _SqliteSetup(turns, write_lock_wait, wal_autocheckpoint)
+    _SQLITE[engine.sync_engine] = setup
+    _configure_sqlite(engine.sync_engine, setup, _pause_on_loop)
 
-    @event.listens_for(engine.sync_engine, "connect")
+    @event.listens_for(engine.sync_engine, "engine_disposed")
+    def _on_dispose(_engine: Engine) -> None:
+        if setup.twin is not None:
+            setup.twin.dispose()
+
+    return engine
+
+
+class _SqliteSetup:
+    """How an SQLite engine was made, and its twin for `write_in_one_go` once one is needed."""
+
+    def __init__(self, turns: WriteTurns, write_lock_wait: float,
+                 wal_autocheckpoint: bool) -> None:
+        self.turns, self.write_lock_wait = turns, write_lock_wait
+        self.wal_autocheckpoint = wal_autocheckpoint
+        self.twin: Engine | None = None
+
+
+_SQLITE: weakref.WeakKeyDictionary[Any, _SqliteSetup] = weakref.WeakKeyDictionary()
+"""Each SQLite engine's setup, by its sync engine (gone with it)."""
+
+
+def _pause_on_loop(seconds: float) -> None:
+    await_only(asyncio.sleep(seconds))
+
+
+def _configure_sqlite(sync_engine: Engine, setup: _SqliteSetup,
+                      pause_for: Callable[[float], None]) -> None:
+    @event.listens_for(sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # let SQLAlchemy's BEGIN below decide
         cursor = dbapi_connection.cursor()
@@ -184,18 +214,56 @@ def create_engine(url: str, *, write_lock_wait: float = WRITE_LOCK_WAIT,
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={BUSY_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        if not wal_autocheckpoint:
+        if not setup.wal_autocheckpoint:
             cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:
         if connection.get_execution_options().get(_WRITE, False):
-            _begin_writing(connection, write_lock_wait, turns)
+            _begin_writing(connection, setup.write_lock_wait, setup.turns, pause_for)
         else:
             connection.exec_driver_sql("BEGIN")
 
-    return engine
+
+def _twin_of(engine: AsyncEngine) -> Engine | None:
+    """A synchronous engine on the same SQLite file, configured alike (None: not a file)."""
+    setup = _SQLITE.get(engine.sync_engine)
+    database = engine.url.database
+    if setup is None or not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    if setup.twin is None:
+        setup.twin = create_sync_engine(engine.url.set(drivername="sqlite"),
+                                        connect_args={"timeout": 30})
+        _configure_sqlite(setup.twin, setup, time.sleep)
+    return setup.twin
+
+
+async def write_in_one_go(engine: AsyncEngine, work: Callable[[Connection], T]) -> T:
+    """`work(connection)` as one write transaction, committed when it returns.
+
+    On SQLite it runs in a thread, on a connection of its own: SQLite's one write lock is
+    held while the statements run, not also while the event loop serves the process's
+    other tasks between them (a transaction of a few statements through the async driver
+    hands each one to the driver's thread and back several times). Elsewhere (PostgreSQL:
+    row locks) it runs on the async engine. If the caller is cancelled meanwhile, the
+    transaction still ends as `work` decides (committed when it returns); only its result
+    is lost to the caller.
+    """
+    twin = _twin_of(engine)
+    if twin is None:
+        async with engine.connect() as connection:
+            await connection.execution_options(**{_WRITE: True})
+            async with connection.begin():
+                return await connection.run_sync(work)
+    return await asyncio.to_thread(_write_now, twin, work)
+
+
+def _write_now(twin: Engine, work: Callable[[Connection], T]) -> T:
+    with twin.connect() as connection:
+        connection.execution_options(**{_WRITE: True})
+        with connection.begin():
+            return work(connection)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

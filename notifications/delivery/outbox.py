@@ -46,12 +46,13 @@ from typing import Any, Protocol, cast
 
 from sqlalchemy import Table, update
 from sqlalchemy import select as select_columns
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
 from incident.kernel.auth import SYSTEM
 from incident.kernel.clock import Clock
-from incident.kernel.db import others_write, session_factory, transaction
+from incident.kernel.db import others_write, session_factory, transaction, write_in_one_go
 from incident.kernel.settings import Settings
 from incident.lifecycle.models import Incident
 from incident.timeline import service as journal
@@ -409,36 +410,44 @@ class Dispatcher:
         """
         now = self.clock.now()
         self._asked = size = self.claim_size()
-        async with self.sessions() as db, transaction(db):
-            conn = await db.connection()
-            found: list[Any] = []  # rows of CLAIMED_COLUMNS, state, next_attempt_at
-            for state in sorted(s.value for s in drafting.DUE):
-                query = (select_columns(*CLAIMED_COLUMNS, DELIVERIES.c.state,
-                                        DELIVERIES.c.next_attempt_at)
-                         .join(NOTIFICATIONS, NOTIFICATIONS.c.id == DELIVERIES.c.notification_id)
-                         .where(DELIVERIES.c.state == state, DELIVERIES.c.next_attempt_at <= now,
-                                NOTIFICATIONS.c.status == NotificationStatus.SENDING.value)
-                         .order_by(DELIVERIES.c.next_attempt_at, DELIVERIES.c.id)
-                         .limit(size)
-                         .with_for_update(of=DELIVERIES, skip_locked=True))
-                if exclude:
-                    query = query.where(DELIVERIES.c.id.not_in(list(exclude)))
-                found.extend((await conn.execute(query)).all())
-            due = sorted(found, key=lambda row: (row.next_attempt_at, row.id))[:size]
-            if not due:
-                return []
-            await conn.execute(update(DELIVERIES).where(
-                DELIVERIES.c.id.in_([row.id for row in due])).values(
-                state=DeliveryState.SENDING.value, attempts=DELIVERIES.c.attempts + 1,
-                lease_until=now + self.policy.lease, leased_by=self.worker))
-            moves = tallies.Moves()
-            for row in due:
-                self._claimed[row.id] = (row.state, row.attempts, row.next_attempt_at)
-                tallies.moved(moves, row.notification_id, row.state, DeliveryState.SENDING.value)
-            await tallies.shift(conn, moves)
+        due = await write_in_one_go(self.engine, functools.partial(
+            self._lease, size=size, now=now, exclude=sorted(exclude or ())))
         return [Claimed(row.id, row.notification_id, row.address, row.name, row.locale,
                         row.categories, row.meets, row.message_id, row.attempts + 1)
                 for row in due]
+
+    def _lease(self, conn: Connection, *, size: int, now: datetime,
+               exclude: list[int]) -> list[Any]:
+        """The claim's transaction: read the due rows, lease them, move the tallies. What it
+        leases is noted in `_claimed` here, so a claim whose caller was cancelled meanwhile
+        is still given back by `release`."""
+        found: list[Any] = []  # rows of CLAIMED_COLUMNS, state, next_attempt_at
+        for state in sorted(s.value for s in drafting.DUE):
+            query = (select_columns(*CLAIMED_COLUMNS, DELIVERIES.c.state,
+                                    DELIVERIES.c.next_attempt_at)
+                     .join(NOTIFICATIONS, NOTIFICATIONS.c.id == DELIVERIES.c.notification_id)
+                     .where(DELIVERIES.c.state == state, DELIVERIES.c.next_attempt_at <= now,
+                            NOTIFICATIONS.c.status == NotificationStatus.SENDING.value)
+                     .order_by(DELIVERIES.c.next_attempt_at, DELIVERIES.c.id)
+                     .limit(size)
+                     .with_for_update(of=DELIVERIES, skip_locked=True))
+            if exclude:
+                query = query.where(DELIVERIES.c.id.not_in(exclude))
+            found.extend(conn.execute(query).all())
+        due = sorted(found, key=lambda row: (row.next_attempt_at, row.id))[:size]
+        if not due:
+            return []
+        conn.execute(update(DELIVERIES).where(
+            DELIVERIES.c.id.in_([row.id for row in due])).values(
+            state=DeliveryState.SENDING.value, attempts=DELIVERIES.c.attempts + 1,
+            lease_until=now + self.policy.lease, leased_by=self.worker))
+        moves = tallies.Moves()
+        for row in due:
+            tallies.moved(moves, row.notification_id, row.state, DeliveryState.SENDING.value)
+        tallies.shift_now(conn, moves)
+        self._claimed.update({row.id: (row.state, row.attempts, row.next_attempt_at)
+                              for row in due})
+        return due
 
     async def feed(self) -> int:
         """Queue the next part of a large notice whose people are not all queued yet

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import logging
 import time
@@ -27,10 +28,11 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from incident.kernel.clock import Clock
-from incident.kernel.db import session_factory, transaction
+from incident.kernel.db import write_in_one_go
 from notifications.delivery.models import SentMessage
 from notifications.delivery.outcomes import Outcome, Status
 from notifications.delivery.rules import Policy, after_attempt
@@ -75,13 +77,46 @@ class Finished:
     """The bytes handed to the relay (kept, compressed, when the delivery was sent)."""
 
 
+def _write_outcomes(conn: Connection, *, worker: str, rows: list[Written], now: datetime,
+                    messages: list[tuple[int, str, bytes]]) -> set[int]:
+    """Write the outcomes of the deliveries `worker` still holds, with the delivery log and
+    each kept message; returns the ids of those it held."""
+    ids = [row.delivery_id for row in rows]
+    held_query = select(DELIVERIES.c.id, DELIVERIES.c.notification_id).where(
+        DELIVERIES.c.id.in_(ids), DELIVERIES.c.state == DeliveryState.SENDING.value,
+        DELIVERIES.c.leased_by == worker)
+    if conn.dialect.name == "postgresql":
+        held_query = held_query.with_for_update()
+    held: dict[int, int] = {ident: notification for ident, notification in
+                            conn.execute(held_query).all()}
+    mine = [row for row in rows if row.delivery_id in held]
+    if not mine:
+        return set()
+    conn.execute(_UPDATE, [row.parameters(worker) for row in mine])
+    moves = tallies.Moves()
+    for row in mine:
+        tallies.moved(moves, held[row.delivery_id], DeliveryState.SENDING.value, row.state)
+    tallies.shift_now(conn, moves)
+    conn.execute(insert(ATTEMPTS), [
+        {"delivery_id": row.delivery_id, "at": now, "outcome": row.state,
+         "reply": row.reply, "worker": worker} for row in mine])
+    kept = [{"delivery_id": ident, "at": now, "sha256": digest, "raw": raw}
+            for ident, digest, raw in messages if ident in held]
+    if kept:  # only a delivery sent keeps its message, once: one sent again after a soft
+        # bounce keeps the message first sent
+        keep = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+        conn.execute(keep(SENT_MESSAGES).on_conflict_do_nothing(
+            index_elements=["delivery_id"]), kept)
+    return set(held)
+
+
 class Recorder:
     """Commits outcomes for one dispatcher (`worker`) in batches; see the module docstring."""
 
     def __init__(self, engine: AsyncEngine, clock: Clock, *, worker: str, policy: Policy,
                  on_recorded: Callable[[Sequence[Finished], Sequence[Written]], None],
                  every: float = 0.05, most: int = 100, backlog: int = 1000) -> None:
-        self.sessions = session_factory(engine)
+        self.engine = engine
         self.clock = clock
         self.worker = worker
         self.policy = policy
@@ -164,38 +199,10 @@ class Recorder:
                 if row.state == DeliveryState.SENT.value and finished.message]
         # zlib lets other threads run while it compresses: the event loop keeps sending.
         kept = await asyncio.to_thread(_compress_all, [message for _, message in sent])
-        async with self.sessions() as db, transaction(db):
-            conn = await db.connection()
-            ids = [row.delivery_id for row in rows]
-            held_query = select(DELIVERIES.c.id, DELIVERIES.c.notification_id).where(
-                DELIVERIES.c.id.in_(ids), DELIVERIES.c.state == DeliveryState.SENDING.value,
-                DELIVERIES.c.leased_by == self.worker)
-            if conn.dialect.name == "postgresql":
-                held_query = held_query.with_for_update()
-            held: dict[int, int] = {ident: notification for ident, notification in (
-                await conn.execute(held_query)).all()}
-            mine = [row for row in rows if row.delivery_id in held]
-            if not mine:
-                return rows
-            await conn.execute(_UPDATE, [row.parameters(self.worker) for row in mine])
-            moves = tallies.Moves()
-            for row in mine:
-                tallies.moved(moves, held[row.delivery_id], DeliveryState.SENDING.value,
-                              row.state)
-            await tallies.shift(conn, moves)
-            await conn.execute(insert(ATTEMPTS), [
-                {"delivery_id": row.delivery_id, "at": now, "outcome": row.state,
-                 "reply": row.reply, "worker": self.worker} for row in mine])
-            messages = [(row, digest, raw) for (row, _), (digest, raw) in zip(sent, kept,
-                                                                              strict=True)
-                        if row.delivery_id in held]
-            if messages:  # only a delivery sent keeps its message, once: one sent again
-                # after a soft bounce keeps the message first sent
-                keep = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-                await conn.execute(keep(SENT_MESSAGES).on_conflict_do_nothing(
-                    index_elements=["delivery_id"]), [
-                    {"delivery_id": row.delivery_id, "at": now, "sha256": digest, "raw": raw}
-                    for row, digest, raw in messages])
+        held = await write_in_one_go(self.engine, functools.partial(
+            _write_outcomes, worker=self.worker, rows=rows, now=now,
+            messages=[(row.delivery_id, digest, raw)
+                      for (row, _), (digest, raw) in zip(sent, kept, strict=True)]))
         for row in rows:
             row.recorded = row.delivery_id in held
         return rows

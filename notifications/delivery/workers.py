@@ -112,7 +112,7 @@ class SendingProcesses:
                 child.kill()
 
 
-NICENESS = 10
+NICENESS = 19
 """How much lower a sending process's CPU priority is than the web service's."""
 
 

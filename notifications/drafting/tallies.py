@@ -60,6 +60,12 @@ async def shift(conn: AsyncConnection, moves: Moves) -> None:
         await conn.execute(statement)
 
 
+def shift_now(conn: Connection, moves: Moves) -> None:
+    """`shift` on a synchronous connection (a `write_in_one_go` transaction)."""
+    for statement in _upserts(conn.dialect.name, moves):
+        conn.execute(statement)
+
+
 def moved(moves: Moves, notification_id: int, before: str | None, after: str | None,
           count: int = 1) -> None:
     """Note `count` deliveries of a notification moved from `before` to `after` (None: none,

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -27,6 +28,7 @@ from incident.kernel.db import (
     others_write,
     session_factory,
     transaction,
+    write_in_one_go,
 )
 
 
@@ -108,11 +110,13 @@ async def test_a_writer_gives_up_after_the_wait_with_sqlites_error(tmp_path: Pat
 
 
 @pytest.mark.parametrize("round_", range(5))
+@pytest.mark.parametrize("in_one_go", [False, True], ids=["session", "in-one-go"])
 async def test_a_bulk_writer_lets_a_waiting_request_go_first(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, round_: int) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, round_: int, in_one_go: bool) -> None:
     """Both wait for another writer's lock, the bulk one first; when it is free, the request
     writes first. Taking turns as SQLite lets them, either could win: five rounds of it
-    would pass by chance once in 32 runs."""
+    would pass by chance once in 32 runs. The bulk writer writes through a session, or as
+    the outbox does, `write_in_one_go` (in a thread of its own)."""
     monkeypatch.setattr(kernel_db, "BULK_PATIENCE", 30.0)
     looked = 0
     may_begin = WriteTurns.may_begin
@@ -128,6 +132,10 @@ async def test_a_bulk_writer_lets_a_waiting_request_go_first(
     bulk = create_engine(f"sqlite+aiosqlite:///{path}", bulk=True)
 
     async def write(engine: AsyncEngine, who: str) -> None:
+        if in_one_go and engine is bulk:
+            await write_in_one_go(engine, lambda connection: connection.execute(
+                text(f"INSERT INTO notes VALUES ('{who}')")))
+            return
         async with session_factory(engine)() as db, transaction(db):
             await db.exec(text(f"INSERT INTO notes VALUES ('{who}')"))  # type: ignore[call-overload]
 
@@ -184,3 +192,41 @@ async def test_without_autocheckpoints_the_log_is_copied_only_when_asked(tmp_pat
         assert path.stat().st_size > 30 * 262144  # copied into the file
     finally:
         await engine.dispose()
+
+
+async def test_in_one_go_the_work_holds_the_lock_from_its_start_while_the_loop_runs(
+        tmp_path: Path) -> None:
+    """The work runs in a thread: the event loop goes on meanwhile, and the write lock is
+    taken at BEGIN, before the work's first statement (a read), so no other writer can
+    slip in between."""
+    path = tmp_path / "one-go.sqlite3"
+    sqlite3.connect(path).executescript("PRAGMA journal_mode=WAL; CREATE TABLE notes (text TEXT);")
+    engine = create_engine(f"sqlite+aiosqlite:///{path}", bulk=True)
+    reading, go_on = threading.Event(), threading.Event()
+
+    def work(connection: Connection) -> int:
+        count = connection.execute(text("SELECT count(*) FROM notes")).scalar_one()
+        reading.set()
+        go_on.wait(10)
+        connection.execute(text("INSERT INTO notes VALUES ('ours')"))
+        return int(count)
+
+    try:
+        writing = asyncio.ensure_future(write_in_one_go(engine, work))
+        await asyncio.to_thread(reading.wait, 10)
+        beats = 0
+        for _ in range(100):  # the loop is not held up by the work
+            await asyncio.sleep(0)
+            beats += 1
+        assert beats == 100 and not writing.done()
+        other = sqlite3.connect(path, isolation_level=None, timeout=0)
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            other.execute("BEGIN IMMEDIATE")
+        other.close()
+        go_on.set()
+        assert await asyncio.wait_for(writing, 10) == 0
+    finally:
+        go_on.set()
+        await engine.dispose()
+    rows = sqlite3.connect(path).execute("SELECT text FROM notes").fetchall()
+    assert rows == [("ours",)]
