@@ -52,7 +52,7 @@ class Settings(BaseSettings):
     outbox_tick_seconds: float = Field(default=2, gt=0)
     outbox_batch: int = Field(default=200, ge=1, le=10_000)
     # `breach serve` sends from processes of its own: "auto" is one per core up to two on
-    # SQLite and on PostgreSQL one per core but one (up to four); 0 sends from the web process.
+    # SQLite and on PostgreSQL one per core (up to four); 0 sends from the web process.
     outbox_processes: Annotated[int, Field(ge=0, le=16)] | Literal["auto"] = "auto"
     # A claimed delivery whose worker died is resent (same Message-ID) after this long; at
     # once when that worker is known to be dead (its presence ended, or its process is gone).

@@ -60,9 +60,13 @@ _UPDATE = update(DELIVERIES).where(
     DELIVERIES.c.leased_by == bindparam("b_worker"),
 ).values(
     state=bindparam("b_state"), lease_until=None, last_reply=bindparam("b_reply"),
-    sent_at=func.coalesce(bindparam("b_sent_at"), DELIVERIES.c.sent_at),
-    ended_at=func.coalesce(bindparam("b_ended_at"), DELIVERIES.c.ended_at),
-    next_attempt_at=func.coalesce(bindparam("b_next"), DELIVERIES.c.next_attempt_at))
+    # Typed, so the times are stored as every other time is (not by the driver's own rules).
+    sent_at=func.coalesce(bindparam("b_sent_at", type_=DELIVERIES.c.sent_at.type),
+                          DELIVERIES.c.sent_at),
+    ended_at=func.coalesce(bindparam("b_ended_at", type_=DELIVERIES.c.ended_at.type),
+                           DELIVERIES.c.ended_at),
+    next_attempt_at=func.coalesce(bindparam("b_next", type_=DELIVERIES.c.next_attempt_at.type),
+                                  DELIVERIES.c.next_attempt_at))
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from sqlalchemy import update
+from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
@@ -125,6 +125,13 @@ async def test_outcomes_are_committed_together_and_only_then_let_go(
         kept = (await db.exec(select(SentMessage))).all()
     assert sorted(a.outcome for a in attempts) == ["failed", "in_doubt", "retry", "retry", "sent"]
     assert [k.delivery_id for k in kept] == [sent.id]  # only what was sent is kept
+    async with engine.connect() as connection:  # times stored as every other time is
+        stored = (await connection.execute(text(
+            "SELECT sent_at, ended_at FROM deliveries WHERE id = :id"), {"id": sent.id})).one()
+        at = (await connection.execute(text(
+            "SELECT at FROM delivery_attempts WHERE delivery_id = :id"), {"id": sent.id})
+              ).scalar_one()
+    assert tuple(stored) == (at, at)
 
 
 async def test_an_outcome_is_not_written_over_a_lease_taken_meanwhile(
