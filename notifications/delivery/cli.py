@@ -37,7 +37,7 @@ def outbox_run(runtime: Runtime, once: bool, parent: int | None) -> None:
     from incident.kernel.errors import DomainError
     from incident.kernel.logs import configure_logging
     from incident.kernel.settings import templates_dir
-    from notifications.delivery import outbox, workers
+    from notifications.delivery import outbox, wakeup, workers
     from notifications.delivery.outbox import Dispatcher, Policy
     from notifications.drafting.render import renderer
 
@@ -70,7 +70,8 @@ def outbox_run(runtime: Runtime, once: bool, parent: int | None) -> None:
                 dispatcher, stop, once=once, idle=settings.outbox_tick_seconds,
                 presence_ttl=timedelta(seconds=settings.scheduler_lease_seconds),
                 renew=timedelta(seconds=settings.scheduler_renew_seconds),
-                grace=settings.shutdown_grace_seconds)
+                grace=settings.shutdown_grace_seconds,
+                woken_by=wakeup.WakeWatch(wakeup.wake_file(settings.var_dir)))
         finally:
             if watch is not None:
                 watch.cancel()

@@ -65,6 +65,7 @@ from notifications.delivery.reaching import settle
 from notifications.delivery.recorder import DELIVERIES, RELAY_UNREACHABLE, Finished, Recorder, Written
 from notifications.delivery.return_paths import return_path as _return_path
 from notifications.delivery.rules import Policy
+from notifications.delivery.wakeup import WakeWatch
 from notifications.drafting import queuing, tallies
 from notifications.drafting import rules as drafting
 from notifications.drafting.documents import pdf_of
@@ -654,10 +655,12 @@ async def close(transport: Transport | None) -> None:
 
 async def run_until_stopped(dispatcher: Dispatcher, stop: asyncio.Event, *, once: bool = False,
                             idle: float = 2.0, presence_ttl: timedelta = timedelta(seconds=15),
-                            renew: timedelta = timedelta(seconds=5), grace: float = 3.0) -> int:
+                            renew: timedelta = timedelta(seconds=5), grace: float = 3.0,
+                            woken_by: WakeWatch | None = None) -> int:
     """`breach outbox run`: send due deliveries until `stop` is set (or one batch with
     `once`), keeping this worker's presence; on stop, release what it holds and end its
-    presence. Returns how many deliveries were handled."""
+    presence. Idle, it looks again after `idle` seconds, or at once when `woken_by` says
+    deliveries were queued. Returns how many deliveries were handled."""
     engine, clock, worker = dispatcher.engine, dispatcher.clock, dispatcher.worker
     await presence.announce(engine, clock, worker, presence_ttl)
     handled = 0
@@ -677,7 +680,9 @@ async def run_until_stopped(dispatcher: Dispatcher, stop: asyncio.Event, *, once
             handled += claimed
             if once:
                 return
-            if not claimed:
+            if not claimed and woken_by is not None:
+                await woken_by.until_woken(stop, idle)
+            elif not claimed:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), idle)
 

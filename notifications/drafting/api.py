@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, TypeAlias
 
 from litestar import Controller, Response, get, patch, post
@@ -40,6 +41,8 @@ from notifications.drafting.schemas import (
 from notifications.drafting.sending import message_domain
 
 Templates: TypeAlias = NamedDependency[Renderer]
+WakeSenders: TypeAlias = NamedDependency[Callable[[], None]]
+"""Tells the sending processes that deliveries were queued (`notifications.delivery.wakeup`)."""
 
 
 LOCALE_PATTERN = r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*$"
@@ -110,7 +113,7 @@ class NotificationController(Controller):
     @post("/{notification_id:int}/send", guards=[requires(Permission.WRITE_INCIDENTS)],
           status_code=202)
     async def send(self, db: Db, clock: Now, actor: Who, settings: Config, templates: Templates,
-                   key: FromPath[str], notification_id: RowId,
+                   key: FromPath[str], notification_id: RowId, wake_senders: WakeSenders,
                    data: JSONBody[SendOrder | None] = None) -> NotificationPublic:
         """Body (optional): `{"at": instant}` to schedule the send; `{"fallback": "en"}` for
         the language recipients get whose own language has no text; `{"confirm": 51}`, the
@@ -123,6 +126,7 @@ class NotificationController(Controller):
                                   fallback=data.fallback if data else None,
                                   confirm=data.confirm if data else None,
                                   confirm_above=settings.confirm_send_above)
+        wake_senders()
         return await notification_public(db, sent)
 
     @get("/{notification_id:int}/send-preview", guards=[requires(Permission.READ_INCIDENTS)],
