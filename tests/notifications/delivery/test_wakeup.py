@@ -15,8 +15,8 @@ from notifications.delivery.outbox import run_until_stopped
 from notifications.delivery.wakeup import WakeWatch
 from tests.conftest import Lane
 from tests.factories import Person, sending
-from tests.notifications.delivery.test_pipeline import dispatcher
 from tests.notifications.delivery.processes import states
+from tests.notifications.delivery.test_pipeline import dispatcher
 
 
 class Watched(WakeWatch):
