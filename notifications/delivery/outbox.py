@@ -44,7 +44,7 @@ from datetime import datetime, timedelta
 from email import message_from_bytes, policy
 from typing import Any, Protocol, cast
 
-from sqlalchemy import Table, update
+from sqlalchemy import Integer, Table, bindparam, update
 from sqlalchemy import select as select_columns
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -84,6 +84,24 @@ NOTIFICATIONS = cast(Table, Notification.__table__)  # type: ignore[attr-defined
 CLAIMED_COLUMNS = [DELIVERIES.c[name] for name in (
     "id", "notification_id", "address", "name", "locale", "categories", "meets", "message_id",
     "attempts")]
+
+# A claim's statements, built once (building them cost more than SQLite's work in them, with
+# the write lock held): the due deliveries of one state, oldest first, read off the (state,
+# next_attempt_at) index in order; the same but those a run resends next time; the lease.
+_DUE = (select_columns(*CLAIMED_COLUMNS, DELIVERIES.c.state, DELIVERIES.c.next_attempt_at)
+        .join(NOTIFICATIONS, NOTIFICATIONS.c.id == DELIVERIES.c.notification_id)
+        .where(DELIVERIES.c.state == bindparam("state"),
+               DELIVERIES.c.next_attempt_at <= bindparam(
+                   "now", type_=DELIVERIES.c.next_attempt_at.type),
+               NOTIFICATIONS.c.status == NotificationStatus.SENDING.value)
+        .order_by(DELIVERIES.c.next_attempt_at, DELIVERIES.c.id)
+        .limit(bindparam("size", type_=Integer))
+        .with_for_update(of=DELIVERIES, skip_locked=True))
+_DUE_BUT = _DUE.where(DELIVERIES.c.id.not_in(bindparam("exclude", expanding=True)))
+_LEASE = update(DELIVERIES).where(DELIVERIES.c.id.in_(bindparam("ids", expanding=True))).values(
+    state=DeliveryState.SENDING.value, attempts=DELIVERIES.c.attempts + 1,
+    lease_until=bindparam("until", type_=DELIVERIES.c.lease_until.type),
+    leased_by=bindparam("worker", type_=DELIVERIES.c.leased_by.type))
 
 
 @dataclass(frozen=True, slots=True)
@@ -423,25 +441,15 @@ class Dispatcher:
         leases is noted in `_claimed` here, so a claim whose caller was cancelled meanwhile
         is still given back by `release`."""
         found: list[Any] = []  # rows of CLAIMED_COLUMNS, state, next_attempt_at
+        query, given = (_DUE_BUT, {"exclude": exclude}) if exclude else (_DUE, {})
         for state in sorted(s.value for s in drafting.DUE):
-            query = (select_columns(*CLAIMED_COLUMNS, DELIVERIES.c.state,
-                                    DELIVERIES.c.next_attempt_at)
-                     .join(NOTIFICATIONS, NOTIFICATIONS.c.id == DELIVERIES.c.notification_id)
-                     .where(DELIVERIES.c.state == state, DELIVERIES.c.next_attempt_at <= now,
-                            NOTIFICATIONS.c.status == NotificationStatus.SENDING.value)
-                     .order_by(DELIVERIES.c.next_attempt_at, DELIVERIES.c.id)
-                     .limit(size)
-                     .with_for_update(of=DELIVERIES, skip_locked=True))
-            if exclude:
-                query = query.where(DELIVERIES.c.id.not_in(exclude))
-            found.extend(conn.execute(query).all())
+            found.extend(conn.execute(query, {"state": state, "now": now, "size": size,
+                                              **given}).all())
         due = sorted(found, key=lambda row: (row.next_attempt_at, row.id))[:size]
         if not due:
             return []
-        conn.execute(update(DELIVERIES).where(
-            DELIVERIES.c.id.in_([row.id for row in due])).values(
-            state=DeliveryState.SENDING.value, attempts=DELIVERIES.c.attempts + 1,
-            lease_until=now + self.policy.lease, leased_by=self.worker))
+        conn.execute(_LEASE, {"ids": [row.id for row in due], "until": now + self.policy.lease,
+                              "worker": self.worker})
         moves = tallies.Moves()
         for row in due:
             tallies.moved(moves, row.notification_id, row.state, DeliveryState.SENDING.value)

@@ -81,18 +81,21 @@ class Finished:
     """The bytes handed to the relay (kept, compressed, when the delivery was sent)."""
 
 
+_HELD = select(DELIVERIES.c.id, DELIVERIES.c.notification_id).where(
+    DELIVERIES.c.id.in_(bindparam("ids", expanding=True)),
+    DELIVERIES.c.state == DeliveryState.SENDING.value,
+    DELIVERIES.c.leased_by == bindparam("worker"))
+"""Which of these deliveries a worker still holds (built once, like `_UPDATE`)."""
+_HELD_LOCKED = _HELD.with_for_update()
+
+
 def _write_outcomes(conn: Connection, *, worker: str, rows: list[Written], now: datetime,
                     messages: list[tuple[int, str, bytes]]) -> set[int]:
     """Write the outcomes of the deliveries `worker` still holds, with the delivery log and
     each kept message; returns the ids of those it held."""
-    ids = [row.delivery_id for row in rows]
-    held_query = select(DELIVERIES.c.id, DELIVERIES.c.notification_id).where(
-        DELIVERIES.c.id.in_(ids), DELIVERIES.c.state == DeliveryState.SENDING.value,
-        DELIVERIES.c.leased_by == worker)
-    if conn.dialect.name == "postgresql":
-        held_query = held_query.with_for_update()
-    held: dict[int, int] = {ident: notification for ident, notification in
-                            conn.execute(held_query).all()}
+    held_query = _HELD_LOCKED if conn.dialect.name == "postgresql" else _HELD
+    held: dict[int, int] = {ident: notification for ident, notification in conn.execute(
+        held_query, {"ids": [row.delivery_id for row in rows], "worker": worker}).all()}
     mine = [row for row in rows if row.delivery_id in held]
     if not mine:
         return set()
