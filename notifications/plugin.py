@@ -76,7 +76,7 @@ def web_parts(context: WebContext) -> WebParts:
     from incident.kernel.plugins import WebParts
     from incident.kernel.settings import templates_dir
     from notifications.bounces import api as bounces_api
-    from notifications.delivery import outbox, trouble, wakeup, workers
+    from notifications.delivery import outbox, trouble, workers
     from notifications.delivery import pages as delivery_pages
     from notifications.drafting import api as drafting_api
     from notifications.drafting import pages as drafting_pages
@@ -126,10 +126,6 @@ def web_parts(context: WebContext) -> WebParts:
             await listener.stop(server, settings.shutdown_grace_seconds)
         listening.clear()
     senders: list[workers.SendingProcesses] = []
-    woken = wakeup.wake_file(settings.var_dir)
-
-    def wake_senders() -> None:  # `breach outbox run` on this machine watches the file
-        wakeup.wake(woken)
 
     async def start_scheduler() -> None:
         if settings.scheduler:
@@ -170,7 +166,6 @@ def web_parts(context: WebContext) -> WebParts:
                         webhooks_api.WebhookController, webhooks_pages.WebhookPages,
                         coverage_pages.CoveragePages],
         dependencies={"templates": Provide(lambda: mail_templates, sync_to_thread=False),
-                      "wake_senders": Provide(lambda: wake_senders, sync_to_thread=False),
                       # The register's and compliance report's PDFs print their pages.
                       "page_templates": Provide(lambda: context.pages, sync_to_thread=False)},
         on_startup=[start_scheduler, start_bounce_listener],

@@ -39,6 +39,7 @@ def outbox_run(runtime: Runtime, once: bool, parent: int | None) -> None:
     from incident.kernel.settings import templates_dir
     from notifications.delivery import outbox, wakeup, workers
     from notifications.delivery.outbox import Dispatcher, Policy
+    from notifications.drafting import queuing
     from notifications.drafting.render import renderer
 
     settings, clock = runtime.settings, runtime.clock
@@ -71,7 +72,7 @@ def outbox_run(runtime: Runtime, once: bool, parent: int | None) -> None:
                 presence_ttl=timedelta(seconds=settings.scheduler_lease_seconds),
                 renew=timedelta(seconds=settings.scheduler_renew_seconds),
                 grace=settings.shutdown_grace_seconds,
-                woken_by=wakeup.WakeWatch(wakeup.wake_file(settings.var_dir)))
+                woken_by=wakeup.WakeWatch(queuing.wake_file(settings.var_dir)))
         finally:
             if watch is not None:
                 watch.cancel()

@@ -1,12 +1,12 @@
 """Sending starts as soon as a notice is sent, not at the sending processes' next tick.
 
 A sending process with nothing to do looks again every `BREACH_OUTBOX_TICK_SECONDS` (2 s):
-each look is a write transaction, so looking much more often would cost the database
-for nothing. So the web service touches a file when it has queued deliveries (`wake`),
-and an idle sending process watches that file's time (`WakeWatch`, a `stat` every 50 ms,
-which costs next to nothing): a send reaches the wire within a tenth of a second, and
-the tick stays for what nobody announces (a scheduled send, a retry coming due, work
-queued by a process on another machine).
+each look is a write transaction, so looking much more often would cost the database for
+nothing. So a send (the API's, the page's, the CLI's) touches a file once it has queued
+deliveries (`queuing.announce`), and an idle sending process watches that file's time
+(`WakeWatch`, a `stat` every 50 ms, which costs next to nothing): a send reaches the wire
+within a tenth of a second, and the tick stays for what nobody announces (a scheduled
+send, a retry coming due, work queued by a process on another machine).
 """
 
 from __future__ import annotations
@@ -16,23 +16,10 @@ import contextlib
 import time
 from pathlib import Path
 
-__all__ = ["POLL_SECONDS", "WakeWatch", "wake", "wake_file"]
+__all__ = ["POLL_SECONDS", "WakeWatch"]
 
 POLL_SECONDS = 0.05
 """How often an idle sending process looks at the file."""
-
-
-def wake_file(var_dir: Path) -> Path:
-    """The file the web service and its sending processes share (beside the database)."""
-    return var_dir / "outbox-wake"
-
-
-def wake(path: Path) -> None:
-    """Tell the sending processes watching `path` that deliveries are due now. A file that
-    cannot be written leaves them to their tick."""
-    with contextlib.suppress(OSError):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch()
 
 
 class WakeWatch:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated, TypeAlias
 
 from litestar import Controller, Response, get, patch, post
@@ -16,7 +15,7 @@ from incident.kernel.bounds import ROW_ID_MAX
 from incident.kernel.injected import Config, Db, Now, Who
 from incident.kernel.openapi import also_answers, answers_in
 from incident.kernel.params import RowId
-from notifications.drafting import letters, reports, sending, trial
+from notifications.drafting import letters, queuing, reports, sending, trial
 from notifications.drafting import service as drafts
 from notifications.drafting.render import Renderer
 from notifications.drafting.schemas import (
@@ -41,8 +40,6 @@ from notifications.drafting.schemas import (
 from notifications.drafting.sending import message_domain
 
 Templates: TypeAlias = NamedDependency[Renderer]
-WakeSenders: TypeAlias = NamedDependency[Callable[[], None]]
-"""Tells the sending processes that deliveries were queued (`notifications.delivery.wakeup`)."""
 
 
 LOCALE_PATTERN = r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*$"
@@ -113,7 +110,7 @@ class NotificationController(Controller):
     @post("/{notification_id:int}/send", guards=[requires(Permission.WRITE_INCIDENTS)],
           status_code=202)
     async def send(self, db: Db, clock: Now, actor: Who, settings: Config, templates: Templates,
-                   key: FromPath[str], notification_id: RowId, wake_senders: WakeSenders,
+                   key: FromPath[str], notification_id: RowId,
                    data: JSONBody[SendOrder | None] = None) -> NotificationPublic:
         """Body (optional): `{"at": instant}` to schedule the send; `{"fallback": "en"}` for
         the language recipients get whose own language has no text; `{"confirm": 51}`, the
@@ -126,7 +123,7 @@ class NotificationController(Controller):
                                   fallback=data.fallback if data else None,
                                   confirm=data.confirm if data else None,
                                   confirm_above=settings.confirm_send_above)
-        wake_senders()
+        queuing.announce(settings.var_dir)
         return await notification_public(db, sent)
 
     @get("/{notification_id:int}/send-preview", guards=[requires(Permission.READ_INCIDENTS)],

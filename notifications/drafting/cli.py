@@ -117,7 +117,7 @@ def notifications_send(runtime: Runtime, reference: str, notification_id: int,
 
     from incident.kernel.console import Failure
     from incident.kernel.settings import templates_dir
-    from notifications.drafting import sending, trial
+    from notifications.drafting import queuing, sending, trial
     from notifications.drafting.render import renderer
 
     async def count(settings: Settings, db: AsyncSession, actor: Actor) -> trial.SendPreview:
@@ -157,6 +157,7 @@ def notifications_send(runtime: Runtime, reference: str, notification_id: int,
                                   message_domain=sending.message_domain(settings.mail_from),
                                   renderer=renderer(templates_dir(settings)), fallback=fallback,
                                   confirm=confirm, confirm_above=settings.confirm_send_above)
+        queuing.announce(settings.var_dir)
         return sent.status, sent.recipients
 
     status, recipients = runtime.run(send)

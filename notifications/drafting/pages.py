@@ -25,13 +25,12 @@ from incident.kernel.injected import Config, Db, Now, Who
 from incident.kernel.pages import held_for, refusal_sentence, render_page, send_back
 from incident.kernel.params import RowId
 from incident.lifecycle.pages import Notice
-from notifications.drafting import audiences, letters, rules, sending, trial
+from notifications.drafting import audiences, letters, queuing, rules, sending, trial
 from notifications.drafting import service as drafts
 from notifications.drafting.api import (
     LOCALE_PATTERN,
     MeetsQuery,
     Templates,
-    WakeSenders,
     refs_in,
 )
 from notifications.drafting.authorities import authority_notes
@@ -338,7 +337,7 @@ class NotificationPages(Controller):
     @post("/{notification_id:int}/send", guards=[requires(Permission.WRITE_INCIDENTS)])
     async def send(self, request: Request[Any, Any, Any], db: Db, clock: Now, actor: Who,
                    settings: Config, templates: Templates, key: FromPath[str],
-                   notification_id: RowId, wake_senders: WakeSenders) -> Response[Any]:
+                   notification_id: RowId) -> Response[Any]:
         form = await request.form()
         typed = str(form.get("confirm") or "").strip()[:20]
         try:
@@ -359,7 +358,7 @@ class NotificationPages(Controller):
             return await send_back(request, db, clock, f"{base(key, notification_id)}#approval",
                                    notice=Notice("confirm" if unconfirmed else "approval",
                                                  message), typed=typed)
-        wake_senders()
+        queuing.announce(settings.var_dir)
         return Redirect(f"{base(key, notification_id)}#progress", status_code=303)
 
     @post("/{notification_id:int}/test-send", guards=[requires(Permission.WRITE_INCIDENTS)])

@@ -16,10 +16,12 @@ Until its last part is written a notification has deliveries `QUEUING` in its pr
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import BindParameter, String, Table, bindparam, delete, select, text, update
@@ -256,3 +258,18 @@ async def waiting_of(conn: AsyncConnection, notification_ids: Collection[int]) -
     rows = (await conn.execute(select(QUEUES.c.notification_id, QUEUES.c.remaining).where(
         QUEUES.c.notification_id.in_(list(notification_ids))))).all()
     return {int(n): int(remaining) for n, remaining in rows}
+
+
+def wake_file(var_dir: Path) -> Path:
+    """The file that tells idle sending processes on this machine that deliveries were
+    queued (`notifications/delivery/wakeup.py` watches it)."""
+    return var_dir / "outbox-wake"
+
+
+def announce(var_dir: Path) -> None:
+    """Deliveries were queued (a send committed): idle sending processes start at once
+    instead of at their next look. A file that cannot be written leaves them to it."""
+    path = wake_file(var_dir)
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch()

@@ -10,9 +10,9 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from incident.kernel.clock import FixedClock
-from notifications.delivery import wakeup
 from notifications.delivery.outbox import run_until_stopped
 from notifications.delivery.wakeup import WakeWatch
+from notifications.drafting import queuing
 from tests.conftest import Lane
 from tests.factories import Person, sending
 from tests.notifications.delivery.processes import states
@@ -37,7 +37,7 @@ class Watched(WakeWatch):
 async def test_a_send_wakes_an_idle_sending_process_long_before_its_tick(
         client: httpx.AsyncClient, people: dict[str, Person], engine: AsyncEngine,
         clock: FixedClock, this_lane: Lane) -> None:
-    watch = Watched(wakeup.wake_file(this_lane.settings.var_dir))
+    watch = Watched(queuing.wake_file(this_lane.settings.var_dir))
     stop = asyncio.Event()
     running = asyncio.ensure_future(run_until_stopped(dispatcher(engine, clock), stop,
                                                       idle=3600, woken_by=watch))
@@ -54,12 +54,12 @@ async def test_a_send_wakes_an_idle_sending_process_long_before_its_tick(
 
 async def test_the_watch_wakes_on_a_change_and_otherwise_after_at_most_its_wait(
         tmp_path: Path) -> None:
-    path = wakeup.wake_file(tmp_path / "var")
+    path = queuing.wake_file(tmp_path / "var")
     watch, stop = WakeWatch(path), asyncio.Event()
     started = time.monotonic()
     assert not await watch.until_woken(stop, 0.2)  # no file yet, nothing changed
     assert time.monotonic() - started >= 0.2
-    wakeup.wake(path)
+    queuing.announce(tmp_path / "var")
     assert await watch.until_woken(stop, 10)
     assert not await watch.until_woken(stop, 0.1)  # the same change wakes only once
     stop.set()

@@ -15,8 +15,10 @@ from sqlmodel import col, select
 
 from incident.kernel.clock import FixedClock
 from incident.kernel.db import session_factory
+from incident.kernel.settings import Settings
 from incident.timeline.models import TimelineEvent
 from notifications.delivery.models import CapturedMessage
+from notifications.drafting import queuing
 from notifications.drafting.models import Delivery, Notification
 from notifications.drafting.rules import confirmation_refusal
 from tests.cli_support import Breach, breach  # noqa: F401  (fixture)
@@ -210,15 +212,18 @@ async def test_the_send_command_shows_the_counts_and_needs_the_number_or_yes(
 
 async def test_the_send_command_sends_to_few_without_asking(
         breach: Breach, client: httpx.AsyncClient,  # noqa: F811  (first: it makes the first user)
-        people: dict[str, Person]) -> None:
+        people: dict[str, Person], settings: Settings) -> None:
     reference, url = await three_people_notice(client, people)
     command = ("notifications", "send", reference, url.rsplit("/", 1)[1])
     refused = await asyncio.to_thread(breach, *command, user=people["auditor"].email, ok=False)
     assert "may not" in refused.stderr.strip().splitlines()[-1]
+    woken = queuing.wake_file(settings.var_dir)
+    assert not woken.exists()  # nothing was queued: idle sending processes are left idle
     done = await asyncio.to_thread(breach, *command, user=people["responder"].email)
     assert "reaches 3 recipients" in done.stderr
     assert "no e-mail address: c-3 Carla Ruiz (es)" in done.stderr
     assert "3 recipients queued" in done.stdout
+    assert woken.exists()  # what the sending processes watch: they start at once
 
 
 async def test_the_page_shows_the_counts_and_keeps_what_was_typed(
