@@ -9,6 +9,7 @@ import time
 import weakref
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -186,14 +187,14 @@ def create_engine(url: str, *, write_lock_wait: float = WRITE_LOCK_WAIT,
     return engine
 
 
+@dataclass
 class _SqliteSetup:
     """How an SQLite engine was made, and its twin for `write_in_one_go` once one is needed."""
 
-    def __init__(self, turns: WriteTurns, write_lock_wait: float,
-                 wal_autocheckpoint: bool) -> None:
-        self.turns, self.write_lock_wait = turns, write_lock_wait
-        self.wal_autocheckpoint = wal_autocheckpoint
-        self.twin: Engine | None = None
+    turns: WriteTurns
+    write_lock_wait: float
+    wal_autocheckpoint: bool
+    twin: Engine | None = None
 
 
 _SQLITE: weakref.WeakKeyDictionary[Any, _SqliteSetup] = weakref.WeakKeyDictionary()
