@@ -56,8 +56,7 @@ def _upserts(dialect: str, moves: Moves) -> list[Any]:
 
 async def shift(conn: AsyncConnection, moves: Moves) -> None:
     """Apply `moves` in the caller's transaction."""
-    for statement in _upserts(conn.dialect.name, moves):
-        await conn.execute(statement)
+    await conn.run_sync(shift_now, moves)
 
 
 def shift_now(conn: Connection, moves: Moves) -> None:
